@@ -1,0 +1,102 @@
+//! `AuthUser`: the signed-in account behind a request's bearer token.
+//! The account is re-read on every request, so a deactivated account or a
+//! changed password takes effect at once, and role and unit come from the
+//! database rather than from the token.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{web, FromRequest, HttpRequest};
+
+use super::permissions::{self, Permission};
+use super::token::TokenError;
+use crate::domain::message::Message;
+use crate::domain::{Role, UnitId, UserId};
+use crate::error::{ApiError, ApiResult};
+use crate::startup::AppState;
+use crate::users;
+
+#[derive(Debug, Clone)]
+pub struct AuthUser {
+    pub id: UserId,
+    pub role: Role,
+    pub unit_id: Option<UnitId>,
+}
+
+impl AuthUser {
+    /// 403 unless the caller's role has `permission` in the permission table.
+    pub fn require(&self, permission: Permission) -> ApiResult<()> {
+        if permissions::allows(self.role, permission) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden())
+        }
+    }
+}
+
+fn unauthorized_missing() -> ApiError {
+    ApiError::unauthorized(
+        "missing_token",
+        Message::new(
+            "请先登录（Authorization: Bearer <令牌>）",
+            "sign in first (Authorization: Bearer <token>)",
+        ),
+    )
+}
+
+fn unauthorized_invalid() -> ApiError {
+    ApiError::unauthorized(
+        "token_invalid",
+        Message::new("登录令牌无效，请重新登录", "the access token is invalid; sign in again"),
+    )
+}
+
+impl FromRequest for AuthUser {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let bearer = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .map(|t| t.trim().to_string());
+        Box::pin(async move {
+            let state = state.ok_or_else(|| ApiError::internal(anyhow::anyhow!("no app state")))?;
+            let token = bearer.ok_or_else(unauthorized_missing)?;
+            let claims = state.tokens.verify(&token).map_err(|e| match e {
+                TokenError::Expired => ApiError::unauthorized(
+                    "token_expired",
+                    Message::new("登录已过期，请重新登录", "the access token has expired; sign in again"),
+                ),
+                TokenError::Invalid => unauthorized_invalid(),
+            })?;
+            let id = UserId(claims.sub.parse().map_err(|_| unauthorized_invalid())?);
+            let user = state
+                .db(move |conn| Ok(users::service::find(conn, id)?))
+                .await?
+                .ok_or_else(unauthorized_invalid)?;
+            if !user.active || user.token_version != claims.ver {
+                return Err(ApiError::unauthorized(
+                    "token_revoked",
+                    Message::new(
+                        "登录已失效（密码已修改或账号已停用），请重新登录",
+                        "the access token was revoked (password changed or account deactivated); sign in again",
+                    ),
+                ));
+            }
+            Ok(AuthUser {
+                id,
+                role: user.role()?,
+                unit_id: user.unit_id.map(UnitId),
+            })
+        })
+    }
+}

@@ -1,0 +1,56 @@
+//! The permission table: which role may do what. `AuthUser::require` is the one
+//! place that checks it; object-level rules (a unit clerk sees only the own
+//! unit's records) live in each area's service.
+
+use crate::domain::Role;
+
+/// Something a caller may be allowed to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permission {
+    /// List and read units.
+    ReadUnits,
+    /// Create, change, deactivate and delete units.
+    ManageUnits,
+    /// List and read accounts (a unit clerk: those of the own unit).
+    ReadUsers,
+    /// Create and change accounts, reset passwords.
+    ManageUsers,
+}
+
+use Permission::*;
+use Role::*;
+
+/// The table itself. Reading it top to bottom answers "who may do X".
+const TABLE: &[(Permission, &[Role])] = &[
+    (ReadUnits, &[Admin, Office, Leader, Unit, Viewer]),
+    (ManageUnits, &[Admin]),
+    (ReadUsers, &[Admin, Office, Leader, Unit, Viewer]),
+    (ManageUsers, &[Admin]),
+];
+
+pub fn allows(role: Role, permission: Permission) -> bool {
+    TABLE
+        .iter()
+        .any(|(p, roles)| *p == permission && roles.contains(&role))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_admins_manage_units_and_accounts() {
+        for role in Role::ALL {
+            assert_eq!(allows(role, ManageUnits), role == Admin, "{role}");
+            assert_eq!(allows(role, ManageUsers), role == Admin, "{role}");
+            assert!(allows(role, ReadUnits), "{role}");
+        }
+    }
+
+    #[test]
+    fn every_permission_has_a_row() {
+        for p in [ReadUnits, ManageUnits, ReadUsers, ManageUsers] {
+            assert!(TABLE.iter().any(|(q, _)| *q == p), "{p:?}");
+        }
+    }
+}

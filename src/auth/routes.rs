@@ -1,0 +1,173 @@
+//! `/api/v1/auth/login`, `/api/v1/me` and `/api/v1/me/password`.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{throttle, AuthUser};
+use crate::domain::message::Message;
+use crate::domain::values::Password;
+use crate::domain::{UnitId, UserId};
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::http::JsonBody;
+use crate::startup::AppState;
+use crate::users::model::UserView;
+use crate::users::service as users;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/auth/login", web::post().to(login))
+        .route("/me", web::get().to(me))
+        .route("/me/password", web::post().to(change_password));
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenResponse {
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds until the token expires.
+    pub expires_in: i64,
+}
+
+fn invalid_credentials() -> ApiError {
+    ApiError::unauthorized(
+        "invalid_credentials",
+        Message::new("用户名或密码错误", "wrong username or password"),
+    )
+}
+
+fn token_response(
+    state: &AppState,
+    id: UserId,
+    row: &crate::users::model::UserRow,
+) -> ApiResult<TokenResponse> {
+    let token = state.tokens.issue(
+        id,
+        row.role()?,
+        row.unit_id.map(UnitId),
+        row.token_version,
+        chrono::Utc::now(),
+    )?;
+    Ok(TokenResponse {
+        access_token: token,
+        token_type: "Bearer",
+        expires_in: state.tokens.ttl_secs(),
+    })
+}
+
+/// Sign in. Wrong password and unknown user answer alike; too many failures
+/// for one account from one address get 429 with `Retry-After`.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
+    responses((status = 200, body = TokenResponse), (status = 401, body = Problem), (status = 429, body = Problem)))]
+pub async fn login(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: JsonBody<LoginRequest>,
+) -> ApiResult<HttpResponse> {
+    let LoginRequest { username, password } = body.into_inner();
+    // Names are stored lower-cased; cap what is looked up and remembered.
+    let username: String = username.trim().to_lowercase().chars().take(64).collect();
+    let client_ip = req
+        .peer_addr()
+        .map_or_else(|| "unknown".to_string(), |a| a.ip().to_string());
+    let now = chrono::Utc::now().naive_utc();
+    let max = state.settings.login_max_failures;
+    let window = chrono::Duration::minutes(state.settings.login_window_minutes);
+
+    let (name, ip) = (username.clone(), client_ip.clone());
+    let (wait, user) = state
+        .db(move |conn| {
+            let wait = throttle::retry_after(conn, &name, &ip, now, max, window)?;
+            let user = users::find_by_username(conn, &name)?;
+            Ok((wait, user))
+        })
+        .await?;
+    if let Some(secs) = wait {
+        return Err(ApiError::too_many_requests(secs));
+    }
+    let hash = user.as_ref().map(|u| u.password_hash.clone());
+    let ok = state.passwords.verify(password, hash).await?;
+    match user {
+        Some(row) if ok && row.active => {
+            let (name, ip) = (username, client_ip);
+            state
+                .db(move |conn| Ok(throttle::clear(conn, &name, &ip)?))
+                .await?;
+            let body = token_response(&state, UserId(row.id), &row)?;
+            tracing::info!(user = row.id, "signed in");
+            Ok(HttpResponse::Ok().json(body))
+        }
+        _ => {
+            state
+                .db(move |conn| Ok(throttle::record_failure(conn, &username, &client_ip, now, window)?))
+                .await?;
+            Err(invalid_credentials())
+        }
+    }
+}
+
+/// The signed-in account.
+#[utoipa::path(get, path = "/api/v1/me", tag = "auth",
+    responses((status = 200, body = UserView), (status = 401, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn me(state: web::Data<AppState>, auth: AuthUser) -> ApiResult<HttpResponse> {
+    let id = auth.id;
+    let row = state
+        .db(move |conn| users::find(conn, id)?.ok_or_else(ApiError::not_found))
+        .await?;
+    Ok(HttpResponse::Ok().json(UserView::from_row(row)?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePassword {
+    pub current_password: String,
+    /// 10–128 characters.
+    pub new_password: String,
+}
+
+/// Change the own password. Every token issued before stops working; the
+/// response carries a fresh one.
+#[utoipa::path(post, path = "/api/v1/me/password", tag = "auth", request_body = ChangePassword,
+    responses((status = 200, body = TokenResponse), (status = 401, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn change_password(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    body: JsonBody<ChangePassword>,
+) -> ApiResult<HttpResponse> {
+    let req = body.into_inner();
+    let new_password = Password::parse(&req.new_password)
+        .map_err(|m| ApiError::invalid_field("new_password", m))?;
+    let id = auth.id;
+    let row = state
+        .db(move |conn| users::find(conn, id)?.ok_or_else(ApiError::not_found))
+        .await?;
+    if !state
+        .passwords
+        .verify(req.current_password, Some(row.password_hash.clone()))
+        .await?
+    {
+        return Err(ApiError::invalid_field(
+            "current_password",
+            Message::new("当前密码不正确", "the current password is wrong"),
+        ));
+    }
+    let hash = state.passwords.hash(&new_password).await?;
+    let now = chrono::Utc::now().naive_utc();
+    let changes = users::UserChanges {
+        version: row.version,
+        ..Default::default()
+    };
+    let updated = state
+        .db(move |conn| users::update(conn, id, changes, Some(hash), now))
+        .await?;
+    Ok(HttpResponse::Ok().json(token_response(&state, id, &updated)?))
+}

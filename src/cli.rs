@@ -1,0 +1,182 @@
+//! The command line: `duban [serve]`, `duban migrate`, `duban admin create`,
+//! `duban openapi`. `main.rs` parses it and calls `run`.
+
+use std::io::Read;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use crate::auth::Passwords;
+use crate::config::Settings;
+use crate::domain::values::Password;
+use crate::error::ApiError;
+use crate::startup::{self, Application};
+use crate::users::bootstrap::{generate_password, FirstAdmin};
+use crate::users::model::CreateUser;
+use crate::{openapi, units, users};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "duban",
+    version,
+    about = "督办 duban: assign, track, chase and rank the tasks of a responsibility chain",
+    long_about = "督办 duban: assign, track, chase and rank the tasks of a responsibility chain.\n\n\
+        Without a command, duban serves (same as `duban serve`). Settings come from built-in \
+        defaults, then duban.toml (or --config), then DUBAN_* environment variables and \
+        DATABASE_URL; see docs/configuration.md."
+)]
+pub struct Cli {
+    /// Settings file (TOML). Default: ./duban.toml when it exists.
+    #[arg(long, global = true, env = "DUBAN_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the HTTP API (migrates first and creates the first admin if none exists).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage accounts from the command line.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// Print the OpenAPI document (the committed docs/openapi.json is this output).
+    Openapi,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create an account of any role. The password is read from stdin with
+    /// --password-stdin, otherwise generated and printed once.
+    Create {
+        #[arg(long)]
+        username: String,
+        /// admin, office, leader, unit or viewer.
+        #[arg(long)]
+        role: String,
+        /// Code of the unit the account belongs to (required for role unit).
+        #[arg(long)]
+        unit: Option<String>,
+        /// Name shown in the interface. Default: the username.
+        #[arg(long)]
+        display_name: Option<String>,
+        #[arg(long)]
+        email: Option<String>,
+        /// Read the password from standard input instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Some(Command::Openapi) = cli.command {
+        print!("{}", openapi::document()?);
+        return Ok(());
+    }
+    let settings = Settings::load(cli.config.as_deref())?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(settings).await,
+        Command::Migrate => {
+            let url = settings.database_url_for_display();
+            let pool = tokio::task::spawn_blocking(move || startup::open_database(&settings)).await??;
+            drop(pool);
+            println!("migrations applied: {url}");
+            Ok(())
+        }
+        Command::Admin { command } => admin(settings, command).await,
+        Command::Openapi => Ok(()),
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let db_shown = settings.database_url_for_display();
+    let app = Application::build(settings).await?;
+    let base = format!("http://{}", app.address());
+    println!("duban {} listening on {base}", env!("CARGO_PKG_VERSION"));
+    println!("  database: {} ({db_shown})", app.backend().name());
+    println!("  API docs: {base}/docs/");
+    let (username, password_hint) = match app.first_admin() {
+        FirstAdmin::CreatedWithGeneratedPassword { username, password } => {
+            println!("  first admin account created: username {username}, password {password}");
+            println!("  (this password is shown only now; change it with POST /api/v1/me/password)");
+            (username.clone(), password.clone())
+        }
+        FirstAdmin::CreatedWithConfiguredPassword { username } => {
+            println!("  first admin account created: username {username}, password from DUBAN_ADMIN_PASSWORD");
+            (username.clone(), "<DUBAN_ADMIN_PASSWORD>".to_string())
+        }
+        FirstAdmin::Existing => (
+            "admin".to_string(),
+            "<the admin password printed at first start>".to_string(),
+        ),
+    };
+    println!("  sign in:  curl -s -X POST {base}/api/v1/auth/login -H 'Content-Type: application/json' \\");
+    println!("              -d '{{\"username\":\"{username}\",\"password\":\"{password_hint}\"}}'");
+    tracing::info!(address = %app.address(), "serving");
+    app.run_until_stopped().await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn admin(settings: Settings, command: AdminCommand) -> anyhow::Result<()> {
+    let AdminCommand::Create {
+        username,
+        role,
+        unit,
+        display_name,
+        email,
+        password_stdin,
+    } = command;
+    let password = if password_stdin {
+        let mut input = String::new();
+        std::io::stdin().read_to_string(&mut input)?;
+        input.trim_end_matches(['\r', '\n']).to_string()
+    } else {
+        generate_password()
+    };
+    Password::parse(&password).map_err(|m| anyhow::anyhow!("password: {}", m.en))?;
+    tokio::task::spawn_blocking(move || {
+        let pool = startup::open_database(&settings)?;
+        let mut conn = pool.get()?;
+        let unit_id = match &unit {
+            Some(code) => Some(crate::domain::UnitId(
+                units::service::find_by_code(&mut conn, code)?
+                    .with_context(|| format!("no unit with code {code}"))?
+                    .id,
+            )),
+            None => None,
+        };
+        let request = CreateUser {
+            display_name: display_name.unwrap_or_else(|| username.clone()),
+            username,
+            email,
+            role,
+            unit_id,
+            password: Some(password.clone()),
+        };
+        let (user, password_checked) = users::service::parse_create(request).map_err(describe)?;
+        let password_checked = password_checked.context("password missing")?;
+        let passwords = Passwords::new(&settings)?;
+        let hash = passwords.hash_blocking(password_checked.expose())?;
+        let row = users::service::insert(&mut conn, &user, hash, chrono::Utc::now().naive_utc())
+            .map_err(describe)?;
+        println!("created {} account {} (id {})", row.role, row.username, row.id);
+        if !password_stdin {
+            println!("password: {password}  (shown only now)");
+        }
+        Ok(())
+    })
+    .await?
+}
+
+/// An API error as one line of English for the terminal.
+fn describe(err: ApiError) -> anyhow::Error {
+    let problem = err.problem(crate::domain::message::Lang::En);
+    anyhow::anyhow!("{problem}")
+}

@@ -1,0 +1,185 @@
+//! Typed settings: built-in defaults < `duban.toml` < `DUBAN_*` environment variables.
+//! Every setting and its default is listed in `docs/configuration.md`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+
+/// All settings, flat so that each maps one-to-one onto `DUBAN_<NAME>`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// `postgres://…` for PostgreSQL, otherwise a SQLite file path (`sqlite://` optional).
+    /// Unset: `<data_dir>/duban.db`.
+    pub database_url: Option<String>,
+    /// Address and port to listen on.
+    pub listen: String,
+    /// Where the SQLite file, the generated JWT key and other files live.
+    pub data_dir: PathBuf,
+    /// IANA time zone of deadlines and local dates.
+    pub timezone: String,
+    /// Address users reach duban at, for links in messages. Unset: `http://<listen>`.
+    pub public_url: Option<String>,
+    /// Username of the first admin account, created when no admin exists.
+    pub admin_username: String,
+    /// Password of that first account. Unset: generated and printed once.
+    #[serde(serialize_with = "no_secret")]
+    pub admin_password: Option<SecretString>,
+    /// HS256 signing key for access tokens (at least 32 bytes). Unset: generated
+    /// once and kept in `<data_dir>/jwt-secret`.
+    #[serde(serialize_with = "no_secret")]
+    pub jwt_secret: Option<SecretString>,
+    pub jwt_issuer: String,
+    pub jwt_audience: String,
+    /// Lifetime of an access token, in minutes.
+    pub jwt_ttl_minutes: i64,
+    /// argon2id memory in KiB, iterations and lanes (OWASP: 19456, 2, 1).
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
+    pub argon2_parallelism: u32,
+    /// Failed sign-ins for one account from one address allowed within the window.
+    pub login_max_failures: i64,
+    pub login_window_minutes: i64,
+    /// Largest connection pool.
+    pub db_pool_size: u32,
+    /// Largest JSON request body, in bytes.
+    pub json_limit_bytes: usize,
+}
+
+// Secrets are never written out (for example by `duban config`), only read.
+fn no_secret<S: serde::Serializer>(_: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_none()
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            database_url: None,
+            listen: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("./data"),
+            timezone: "Asia/Shanghai".into(),
+            public_url: None,
+            admin_username: "admin".into(),
+            admin_password: None,
+            jwt_secret: None,
+            jwt_issuer: "duban".into(),
+            jwt_audience: "duban-api".into(),
+            jwt_ttl_minutes: 480,
+            argon2_memory_kib: 19_456,
+            argon2_iterations: 2,
+            argon2_parallelism: 1,
+            login_max_failures: 10,
+            login_window_minutes: 15,
+            db_pool_size: 10,
+            json_limit_bytes: 256 * 1024,
+        }
+    }
+}
+
+impl Settings {
+    /// Loads settings: defaults, then the TOML file (if given or if `duban.toml`
+    /// exists in the working directory), then the environment.
+    pub fn load(config_file: Option<&Path>) -> anyhow::Result<Settings> {
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+        match config_file {
+            Some(path) => {
+                anyhow::ensure!(path.exists(), "config file {} not found", path.display());
+                figment = figment.merge(Toml::file(path));
+            }
+            None => figment = figment.merge(Toml::file("duban.toml")),
+        }
+        // Only known names are taken from the environment, so unrelated DUBAN_*
+        // variables (e.g. the test suite's) do not trip the unknown-field check
+        // that catches typos in duban.toml.
+        let known = Settings::field_names()?;
+        let known: Vec<&str> = known.iter().map(String::as_str).collect();
+        figment = figment
+            .merge(Env::raw().only(&["DATABASE_URL"]))
+            .merge(Env::prefixed("DUBAN_").only(&known));
+        let settings: Settings = figment.extract().context("invalid configuration")?;
+        settings.check()?;
+        Ok(settings)
+    }
+
+    fn field_names() -> anyhow::Result<Vec<String>> {
+        let value = serde_json::to_value(Settings::default())?;
+        let map = value.as_object().context("settings serialise to an object")?;
+        Ok(map.keys().cloned().collect())
+    }
+
+    fn check(&self) -> anyhow::Result<()> {
+        self.tz()?;
+        anyhow::ensure!(self.jwt_ttl_minutes > 0, "jwt_ttl_minutes must be positive");
+        anyhow::ensure!(self.login_max_failures > 0, "login_max_failures must be positive");
+        anyhow::ensure!(self.login_window_minutes > 0, "login_window_minutes must be positive");
+        anyhow::ensure!(self.db_pool_size > 0, "db_pool_size must be positive");
+        Ok(())
+    }
+
+    pub fn tz(&self) -> anyhow::Result<chrono_tz::Tz> {
+        self.timezone
+            .parse()
+            .map_err(|_| anyhow::anyhow!("unknown time zone {:?}", self.timezone))
+    }
+
+    /// The database URL in force: the configured one or the SQLite file in the data directory.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) if !url.trim().is_empty() => url.clone(),
+            _ => self.data_dir.join("duban.db").to_string_lossy().into_owned(),
+        }
+    }
+
+    /// The database URL with any password replaced, fit for logs.
+    pub fn database_url_for_display(&self) -> String {
+        redact_url_password(&self.database_url())
+    }
+}
+
+fn redact_url_password(url: &str) -> String {
+    // scheme://user:password@host → scheme://user:***@host
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let Some((userinfo, host)) = rest.split_once('@') else {
+        return url.to_string();
+    };
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_in_database_urls_are_hidden() {
+        assert_eq!(
+            redact_url_password("postgres://duban:s3cret@db:5432/duban"),
+            "postgres://duban:***@db:5432/duban"
+        );
+        assert_eq!(redact_url_password("data/duban.db"), "data/duban.db");
+        assert_eq!(
+            redact_url_password("postgres://postgres@127.0.0.1/x"),
+            "postgres://postgres@127.0.0.1/x"
+        );
+    }
+
+    #[test]
+    fn secrets_do_not_appear_in_debug_output() {
+        let settings = Settings {
+            jwt_secret: Some(SecretString::from("very-secret-signing-key-0123456789")),
+            admin_password: Some(SecretString::from("admin-pass-123456")),
+            ..Settings::default()
+        };
+        let shown = format!("{settings:?}");
+        assert!(!shown.contains("very-secret"));
+        assert!(!shown.contains("admin-pass"));
+    }
+}

@@ -1,0 +1,181 @@
+//! Database access: the one connection type for SQLite and PostgreSQL, the pool,
+//! transactions and migrations. Backend-specific SQL lives here and nowhere else.
+
+pub mod migrations;
+pub mod schema;
+
+use std::time::Duration;
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::prelude::*;
+use diesel::r2d2::{ManageConnection, Pool, PooledConnection, R2D2Connection};
+
+/// One connection to whichever backend the configured URL names.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgres(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+
+pub type DbPool = Pool<ConnectionManager>;
+pub type PooledConn = PooledConnection<ConnectionManager>;
+
+/// Which database engine a URL names. Chosen from the scheme alone, so a
+/// mistyped PostgreSQL URL fails loudly instead of becoming a SQLite file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn from_url(url: &str) -> Backend {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "SQLite",
+            Backend::Postgres => "PostgreSQL",
+        }
+    }
+}
+
+/// r2d2 manager that opens the backend named by the URL scheme and applies the
+/// per-connection SQLite settings (WAL, foreign keys, busy timeout).
+#[derive(Debug, Clone)]
+pub struct ConnectionManager {
+    backend: Backend,
+    url: String,
+}
+
+impl ConnectionManager {
+    pub fn new(url: &str) -> Self {
+        let backend = Backend::from_url(url);
+        let url = match backend {
+            Backend::Sqlite => url.strip_prefix("sqlite://").unwrap_or(url).to_string(),
+            Backend::Postgres => url.to_string(),
+        };
+        ConnectionManager { backend, url }
+    }
+}
+
+impl ManageConnection for ConnectionManager {
+    type Connection = DbConnection;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, Self::Error> {
+        match self.backend {
+            Backend::Postgres => diesel::PgConnection::establish(&self.url)
+                .map(DbConnection::Postgres)
+                .map_err(diesel::r2d2::Error::ConnectionError),
+            Backend::Sqlite => {
+                let mut conn = diesel::SqliteConnection::establish(&self.url)
+                    .map_err(diesel::r2d2::Error::ConnectionError)?;
+                // WAL lets readers proceed during a write; busy_timeout makes a
+                // second writer wait instead of failing at once.
+                conn.batch_execute(
+                    "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                )
+                .map_err(diesel::r2d2::Error::QueryError)?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
+        conn.ping().map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        conn.is_broken()
+    }
+}
+
+/// Opens a pool for `url`. For SQLite the parent directory of the file is created.
+pub fn connect(url: &str, max_size: u32) -> anyhow::Result<DbPool> {
+    let manager = ConnectionManager::new(url);
+    if manager.backend == Backend::Sqlite {
+        if let Some(parent) = std::path::Path::new(&manager.url).parent() {
+            if !parent.as_os_str().is_empty() {
+                std::fs::create_dir_all(parent)?;
+            }
+        }
+    }
+    let pool = Pool::builder()
+        .max_size(max_size)
+        // Connections open on demand: an idle instance holds one, not the maximum.
+        .min_idle(Some(1))
+        .connection_timeout(Duration::from_secs(10))
+        .build(manager)?;
+    Ok(pool)
+}
+
+impl DbConnection {
+    pub fn backend(&self) -> Backend {
+        match self {
+            DbConnection::Sqlite(_) => Backend::Sqlite,
+            DbConnection::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Runs `f` in a write transaction: `BEGIN IMMEDIATE` on SQLite (so two
+    /// writers queue on the busy timeout instead of failing on lock upgrade),
+    /// a plain `BEGIN` on PostgreSQL. Rolls back when `f` fails.
+    pub fn write<T, E, F>(&mut self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, E>,
+        E: From<diesel::result::Error>,
+    {
+        match self {
+            DbConnection::Sqlite(c) => {
+                AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?
+            }
+            DbConnection::Postgres(c) => AnsiTransactionManager::begin_transaction(c)?,
+        }
+        match f(self) {
+            Ok(value) => {
+                <DbConnection as Connection>::TransactionManager::commit_transaction(self)?;
+                Ok(value)
+            }
+            Err(err) => {
+                // The original error matters more than a failed rollback.
+                let _ = <DbConnection as Connection>::TransactionManager::rollback_transaction(self);
+                Err(err)
+            }
+        }
+    }
+}
+
+/// True when `err` is a unique-constraint violation: the row is already there.
+pub fn is_unique_violation(err: &diesel::result::Error) -> bool {
+    matches!(
+        err,
+        diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _
+        )
+    )
+}
+
+/// True when `err` is a foreign-key violation: something still refers to the row.
+pub fn is_foreign_key_violation(err: &diesel::result::Error) -> bool {
+    matches!(
+        err,
+        diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::ForeignKeyViolation,
+            _
+        )
+    )
+}
+
+/// `SELECT 1`: is the database there?
+pub fn ping(conn: &mut DbConnection) -> QueryResult<()> {
+    diesel::sql_query("SELECT 1").execute(conn).map(|_| ())
+}

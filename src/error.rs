@@ -1,0 +1,375 @@
+//! The API error: every failure a client sees is `application/problem+json`
+//! (RFC 9457) with a stable `code`, a message in zh-CN (default) or English, and
+//! for validation failures the list of fields at fault.
+//!
+//! Policy: handlers and services return `ApiError`; database and other
+//! unexpected failures become an opaque 500 whose cause chain is logged, never
+//! shown. Expected conditions (not found, conflict, bad input) are built with
+//! the named constructors below.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::domain::message::{Lang, Message};
+
+/// A field that failed validation, and why.
+#[derive(Debug, Clone)]
+pub struct FieldError {
+    pub field: String,
+    pub message: Message,
+}
+
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: Message,
+    fields: Vec<FieldError>,
+    extra: Option<serde_json::Map<String, serde_json::Value>>,
+    retry_after_secs: Option<u64>,
+    source: Option<anyhow::Error>,
+}
+
+/// The problem document as it is sent (and documented in OpenAPI).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// `urn:duban:problem:<code>`
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Stable machine-readable code, e.g. `validation_failed`, `not_found`.
+    pub code: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<ProblemField>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProblemField {
+    /// The field's path in the request, e.g. `contact_emails[1]` or `per_page`.
+    pub field: String,
+    pub message: String,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: &'static str, message: Message) -> Self {
+        ApiError {
+            status,
+            code,
+            message,
+            fields: Vec::new(),
+            extra: None,
+            retry_after_secs: None,
+            source: None,
+        }
+    }
+
+    pub fn validation(fields: Vec<FieldError>) -> Self {
+        let mut err = ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            Message::new("提交的数据未通过校验", "the request has invalid fields"),
+        );
+        err.fields = fields;
+        err
+    }
+
+    /// One field is wrong in a way found while reading the request.
+    pub fn invalid_field(field: impl Into<String>, message: Message) -> Self {
+        ApiError::validation(vec![FieldError {
+            field: field.into(),
+            message,
+        }])
+    }
+
+    pub fn bad_request(code: &'static str, message: Message) -> Self {
+        ApiError::new(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    pub fn unauthorized(code: &'static str, message: Message) -> Self {
+        ApiError::new(StatusCode::UNAUTHORIZED, code, message)
+    }
+
+    pub fn forbidden() -> Self {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            Message::new("您的角色无权执行此操作", "your role may not do this"),
+        )
+    }
+
+    pub fn not_found() -> Self {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            Message::new("未找到该资源", "no such resource"),
+        )
+    }
+
+    pub fn conflict(code: &'static str, message: Message) -> Self {
+        ApiError::new(StatusCode::CONFLICT, code, message)
+    }
+
+    /// A `version` that is no longer the current one: someone else changed the record.
+    pub fn stale_version(current: i64) -> Self {
+        ApiError::conflict(
+            "version_conflict",
+            Message::new(
+                "该记录已被他人修改，请刷新后重试",
+                "the record was changed by someone else; reload it and try again",
+            ),
+        )
+        .with_extra("current_version", current.into())
+    }
+
+    pub fn too_many_requests(retry_after_secs: u64) -> Self {
+        let mut err = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_attempts",
+            Message::owned(
+                format!("登录失败次数过多，请在 {retry_after_secs} 秒后重试"),
+                format!("too many failed sign-ins; try again in {retry_after_secs} seconds"),
+            ),
+        );
+        err.retry_after_secs = Some(retry_after_secs);
+        err
+    }
+
+    pub fn payload_too_large(limit: usize) -> Self {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            Message::owned(
+                format!("请求体超过 {limit} 字节的上限"),
+                format!("the request body is larger than the {limit}-byte limit"),
+            ),
+        )
+    }
+
+    pub fn unsupported_media_type() -> Self {
+        ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            Message::new(
+                "请求体必须是 JSON（Content-Type: application/json）",
+                "the request body must be JSON (Content-Type: application/json)",
+            ),
+        )
+    }
+
+    pub fn unavailable(source: anyhow::Error) -> Self {
+        let mut err = ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            Message::new("服务暂时不可用，请稍后重试", "the service is unavailable; try again later"),
+        );
+        err.source = Some(source);
+        err
+    }
+
+    /// An unexpected failure: logged with its cause chain, shown as an opaque 500.
+    pub fn internal(source: anyhow::Error) -> Self {
+        let mut err = ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            Message::new("服务器内部错误，已记录", "internal error; it has been logged"),
+        );
+        err.source = Some(source);
+        err
+    }
+
+    /// A generic problem for a status produced outside duban's handlers
+    /// (e.g. 405 from the router).
+    pub fn from_status(status: StatusCode) -> Self {
+        let (code, message) = match status.as_u16() {
+            404 => return ApiError::not_found(),
+            405 => (
+                "method_not_allowed",
+                Message::new("不支持该请求方法", "method not allowed"),
+            ),
+            413 => (
+                "payload_too_large",
+                Message::new("请求体过大", "the request body is too large"),
+            ),
+            s if s >= 500 => (
+                "internal_error",
+                Message::new("服务器内部错误，已记录", "internal error; it has been logged"),
+            ),
+            _ => ("bad_request", Message::new("请求无效", "bad request")),
+        };
+        ApiError::new(status, code, message)
+    }
+
+    /// Adds a member to the problem document (e.g. the task's current state).
+    pub fn with_extra(mut self, key: &str, value: serde_json::Value) -> Self {
+        self.extra
+            .get_or_insert_with(Default::default)
+            .insert(key.to_string(), value);
+        self
+    }
+
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
+    fn title(&self, lang: Lang) -> &'static str {
+        let (zh, en) = match self.status.as_u16() {
+            400 => ("请求无效", "Bad request"),
+            401 => ("未登录或登录已失效", "Unauthorized"),
+            403 => ("无权操作", "Forbidden"),
+            404 => ("未找到", "Not found"),
+            405 => ("请求方法不被允许", "Method not allowed"),
+            409 => ("冲突", "Conflict"),
+            413 => ("请求体过大", "Payload too large"),
+            415 => ("不支持的媒体类型", "Unsupported media type"),
+            422 => ("数据校验失败", "Validation failed"),
+            429 => ("请求过于频繁", "Too many requests"),
+            503 => ("服务不可用", "Service unavailable"),
+            _ => ("服务器错误", "Server error"),
+        };
+        match lang {
+            Lang::Zh => zh,
+            Lang::En => en,
+        }
+    }
+
+    /// The problem document in `lang`.
+    pub fn problem(&self, lang: Lang) -> serde_json::Value {
+        let problem = Problem {
+            type_: format!("urn:duban:problem:{}", self.code),
+            title: self.title(lang).to_string(),
+            status: self.status.as_u16(),
+            detail: self.message.get(lang).to_string(),
+            code: self.code.to_string(),
+            errors: self
+                .fields
+                .iter()
+                .map(|f| ProblemField {
+                    field: f.field.clone(),
+                    message: f.message.get(lang).to_string(),
+                })
+                .collect(),
+        };
+        let mut value = serde_json::to_value(problem).unwrap_or_default();
+        if let (Some(extra), Some(obj)) = (&self.extra, value.as_object_mut()) {
+            for (k, v) in extra {
+                obj.insert(k.clone(), v.clone());
+            }
+        }
+        value
+    }
+
+    /// The HTTP response in `lang`.
+    pub fn render(&self, lang: Lang) -> HttpResponse {
+        let mut builder = HttpResponse::build(self.status);
+        builder.insert_header((header::CONTENT_TYPE, "application/problem+json"));
+        builder.insert_header((header::CONTENT_LANGUAGE, match lang {
+            Lang::Zh => "zh-CN",
+            Lang::En => "en",
+        }));
+        if let Some(secs) = self.retry_after_secs {
+            builder.insert_header((header::RETRY_AFTER, secs.to_string()));
+        }
+        if self.status == StatusCode::UNAUTHORIZED {
+            builder.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        builder.body(self.problem(lang).to_string())
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.code, self.message.en)?;
+        if let Some(source) = &self.source {
+            write!(f, ": {source:#}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let Some(source) = &self.source {
+            tracing::error!(code = self.code, error = ?source, "request failed");
+        }
+        self.render(Lang::Zh)
+    }
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(err: diesel::result::Error) -> Self {
+        ApiError::internal(anyhow::Error::new(err).context("database query failed"))
+    }
+}
+
+impl From<diesel::r2d2::PoolError> for ApiError {
+    fn from(err: diesel::r2d2::PoolError) -> Self {
+        ApiError::unavailable(anyhow::Error::new(err).context("no database connection"))
+    }
+}
+
+impl From<actix_web::error::BlockingError> for ApiError {
+    fn from(err: actix_web::error::BlockingError) -> Self {
+        ApiError::internal(anyhow::Error::new(err).context("blocking task failed"))
+    }
+}
+
+impl From<anyhow::Error> for ApiError {
+    fn from(err: anyhow::Error) -> Self {
+        ApiError::internal(err)
+    }
+}
+
+/// Collects field errors so that a client learns of every bad field at once.
+#[derive(Debug, Default)]
+pub struct Validator {
+    errors: Vec<FieldError>,
+}
+
+impl Validator {
+    /// Keeps the value when `result` is Ok, records the field error otherwise.
+    pub fn check<T>(&mut self, field: &str, result: Result<T, Message>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(message) => {
+                self.add(field, message);
+                None
+            }
+        }
+    }
+
+    pub fn add(&mut self, field: &str, message: Message) {
+        self.errors.push(FieldError {
+            field: field.to_string(),
+            message,
+        });
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.errors.is_empty()
+    }
+
+    /// Ok when no field failed.
+    pub fn finish(self) -> Result<(), ApiError> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(self.into_error())
+        }
+    }
+
+    pub fn into_error(self) -> ApiError {
+        ApiError::validation(self.errors)
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

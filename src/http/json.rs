@@ -1,0 +1,116 @@
+//! `JsonBody<T>`: a JSON request body read within the size limit and parsed
+//! strictly, so that a bad body gets a 4xx naming the field instead of a 500.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{web, FromRequest, HttpRequest};
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+
+use crate::domain::message::Message;
+use crate::error::ApiError;
+
+/// The largest body accepted, set once in `startup`.
+#[derive(Debug, Clone, Copy)]
+pub struct JsonLimit(pub usize);
+
+pub struct JsonBody<T>(pub T);
+
+impl<T> JsonBody<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = req
+            .app_data::<web::Data<JsonLimit>>()
+            .map_or(256 * 1024, |l| l.0);
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(|v| {
+                let v = v.trim().to_ascii_lowercase();
+                v == "application/json" || (v.starts_with("application/") && v.ends_with("+json"))
+            })
+            .unwrap_or(false);
+        let declared_len = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if !is_json {
+                return Err(ApiError::unsupported_media_type());
+            }
+            if declared_len.is_some_and(|n| n > limit) {
+                return Err(ApiError::payload_too_large(limit));
+            }
+            let mut body = web::BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|_| {
+                    ApiError::bad_request(
+                        "unreadable_body",
+                        Message::new("无法读取请求体", "the request body could not be read"),
+                    )
+                })?;
+                if body.len() + chunk.len() > limit {
+                    return Err(ApiError::payload_too_large(limit));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            parse(&body).map(JsonBody)
+        })
+    }
+}
+
+/// Parses a JSON document into `T`, naming the offending field on failure.
+pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        if inner.is_syntax() || inner.is_eof() {
+            return ApiError::bad_request(
+                "malformed_json",
+                Message::owned(
+                    format!("请求体不是有效的 JSON：{inner}"),
+                    format!("the request body is not valid JSON: {inner}"),
+                ),
+            );
+        }
+        let (field, message) = super::describe_serde_error(&path, &inner.to_string());
+        ApiError::invalid_field(field, message)
+    })?;
+    de.end().map_err(|_| {
+        ApiError::bad_request(
+            "malformed_json",
+            Message::new(
+                "JSON 文档之后还有多余内容",
+                "there is trailing content after the JSON document",
+            ),
+        )
+    })?;
+    Ok(value)
+}
+
+/// For PATCH bodies: tells "field absent" (`None`) from "field set to null"
+/// (`Some(None)`). Use with `#[serde(default, deserialize_with = "double_option")]`.
+pub fn double_option<'de, T, D>(de: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: serde::Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    use serde::Deserialize;
+    Option::<T>::deserialize(de).map(Some)
+}

@@ -1,0 +1,16 @@
+//! duban (督办): a responsibility-chain task and accountability tracker for
+//! local government. See `docs/architecture.md` for the layout.
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod health;
+pub mod http;
+pub mod openapi;
+pub mod startup;
+pub mod telemetry;
+pub mod units;
+pub mod users;

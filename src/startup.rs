@@ -1,0 +1,171 @@
+//! Building the application: open the database, migrate, make sure the first
+//! admin exists, bind the listener (port 0 in tests) and wire the routes.
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
+use actix_web::{web, App, HttpResponse, HttpServer};
+use anyhow::Context;
+use tracing_actix_web::TracingLogger;
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::{self, Passwords, Tokens};
+use crate::config::Settings;
+use crate::db::{self, Backend, DbConnection, DbPool};
+use crate::error::{ApiError, ApiResult};
+use crate::http::json::JsonLimit;
+use crate::http::middleware::{problem_json, request_id_header};
+use crate::openapi::ApiDoc;
+use crate::users::bootstrap::{self, FirstAdmin};
+use crate::{health, units, users};
+
+/// What every handler can reach.
+pub struct AppState {
+    pub pool: DbPool,
+    pub backend: Backend,
+    pub settings: Arc<Settings>,
+    pub tokens: Tokens,
+    pub passwords: Passwords,
+}
+
+impl AppState {
+    /// Runs blocking database work on the blocking pool with a pooled
+    /// connection; no connection is ever held across an `.await`.
+    pub async fn db<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        F: FnOnce(&mut DbConnection) -> ApiResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        web::block(move || {
+            let mut conn = pool.get()?;
+            f(&mut conn)
+        })
+        .await?
+    }
+}
+
+/// Opens the pool and applies pending migrations.
+pub fn open_database(settings: &Settings) -> anyhow::Result<DbPool> {
+    let url = settings.database_url();
+    let pool = db::connect(&url, settings.db_pool_size)
+        .with_context(|| format!("opening the database {}", settings.database_url_for_display()))?;
+    let mut conn = pool.get().context("connecting to the database")?;
+    db::migrations::run(&mut conn).context("running migrations")?;
+    Ok(pool)
+}
+
+pub struct Application {
+    address: SocketAddr,
+    server: Server,
+    first_admin: FirstAdmin,
+    backend: Backend,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        let settings = Arc::new(settings);
+        let prepared = {
+            let settings = settings.clone();
+            tokio::task::spawn_blocking(move || prepare(&settings)).await??
+        };
+        let (pool, tokens, passwords, first_admin) = prepared;
+        let backend = db::Backend::from_url(&settings.database_url());
+        let listener = TcpListener::bind(&settings.listen)
+            .with_context(|| format!("binding {}", settings.listen))?;
+        let address = listener.local_addr()?;
+        let state = web::Data::new(AppState {
+            pool,
+            backend,
+            settings: settings.clone(),
+            tokens,
+            passwords,
+        });
+        let json_limit = web::Data::new(JsonLimit(settings.json_limit_bytes));
+        let openapi = ApiDoc::openapi();
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(from_fn(problem_json))
+                .wrap(from_fn(request_id_header))
+                .wrap(TracingLogger::default())
+                .app_data(state.clone())
+                .app_data(json_limit.clone())
+                .app_data(
+                    web::PathConfig::default()
+                        .error_handler(|_, _| ApiError::not_found().into()),
+                )
+                .configure(health::configure)
+                .service(
+                    web::scope("/api/v1")
+                        .configure(auth::routes::configure)
+                        .configure(units::routes::configure)
+                        .configure(users::routes::configure),
+                )
+                .service(
+                    SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", openapi.clone()),
+                )
+                .route(
+                    "/docs",
+                    web::get().to(|| async {
+                        HttpResponse::PermanentRedirect()
+                            .insert_header(("Location", "/docs/"))
+                            .finish()
+                    }),
+                )
+                .default_service(web::to(|| async { Err::<HttpResponse, _>(ApiError::not_found()) }))
+        })
+        .listen(listener)?
+        .shutdown_timeout(30)
+        .run();
+        Ok(Application {
+            address,
+            server,
+            first_admin,
+            backend,
+        })
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    pub fn port(&self) -> u16 {
+        self.address.port()
+    }
+
+    pub fn first_admin(&self) -> &FirstAdmin {
+        &self.first_admin
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// A handle to stop the server gracefully (what SIGTERM and SIGINT do).
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until SIGINT/SIGTERM, then finishes requests in flight (up to 30 s).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+type Prepared = (DbPool, Tokens, Passwords, FirstAdmin);
+
+fn prepare(settings: &Settings) -> anyhow::Result<Prepared> {
+    std::fs::create_dir_all(&settings.data_dir)
+        .with_context(|| format!("creating the data directory {}", settings.data_dir.display()))?;
+    let pool = open_database(settings)?;
+    let secret = auth::token::load_or_create_secret(settings)?;
+    let tokens = Tokens::new(&secret, settings);
+    let passwords = Passwords::new(settings)?;
+    let mut conn = pool.get()?;
+    let first_admin = bootstrap::ensure_first_admin(&mut conn, settings, &passwords)?;
+    drop(conn);
+    Ok((pool, tokens, passwords, first_admin))
+}

@@ -1,0 +1,15 @@
+//! Logging: one line per request (with its request id) and per event, filtered
+//! by `RUST_LOG` (default `info`). Secrets are never logged.
+
+use tracing_subscriber::fmt::format::FmtSpan;
+use tracing_subscriber::EnvFilter;
+
+pub fn init() {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // try_init: a second call (tests) keeps the first subscriber.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_span_events(FmtSpan::CLOSE)
+        .with_target(false)
+        .try_init();
+}

@@ -1,0 +1,132 @@
+//! Unit rows as stored, and the API's request and response shapes.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::db::schema::units;
+use crate::domain::{UnitId, UnitKind};
+use crate::http::json::double_option;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = units)]
+pub struct UnitRow {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub kind: String,
+    pub parent_id: Option<i64>,
+    /// JSON array of addresses.
+    pub contact_emails: String,
+    pub head_name: Option<String>,
+    pub head_email: Option<String>,
+    pub active: bool,
+    pub version: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = units)]
+pub struct NewUnitRow {
+    pub code: String,
+    pub name: String,
+    pub kind: String,
+    pub parent_id: Option<i64>,
+    pub contact_emails: String,
+    pub head_name: Option<String>,
+    pub head_email: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// A unit as the API shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UnitView {
+    pub id: UnitId,
+    pub code: String,
+    pub name: String,
+    pub kind: UnitKind,
+    pub parent_id: Option<UnitId>,
+    /// Where the unit's notices go.
+    pub contact_emails: Vec<String>,
+    /// The unit head (主要负责人), copied on supervision orders.
+    pub head_name: Option<String>,
+    pub head_email: Option<String>,
+    pub active: bool,
+    /// Send back with a PATCH; a stale one gets 409.
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl UnitView {
+    pub fn from_row(row: UnitRow) -> anyhow::Result<UnitView> {
+        Ok(UnitView {
+            id: UnitId(row.id),
+            kind: UnitKind::parse(&row.kind)
+                .map_err(|_| anyhow::anyhow!("stored unit kind {:?} is unknown", row.kind))?,
+            contact_emails: serde_json::from_str(&row.contact_emails)?,
+            code: row.code,
+            name: row.name,
+            parent_id: row.parent_id.map(UnitId),
+            head_name: row.head_name,
+            head_email: row.head_email,
+            active: row.active,
+            version: row.version,
+            created_at: row.created_at.and_utc(),
+            updated_at: row.updated_at.and_utc(),
+        })
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUnit {
+    /// Unique; 1–32 of letters, digits, `.`, `_`, `-`.
+    pub code: String,
+    pub name: String,
+    /// office, township, park, department or other.
+    pub kind: String,
+    pub parent_id: Option<UnitId>,
+    #[serde(default)]
+    pub contact_emails: Vec<String>,
+    pub head_name: Option<String>,
+    pub head_email: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUnit {
+    /// The `version` last read.
+    pub version: i64,
+    pub code: Option<String>,
+    pub name: Option<String>,
+    pub kind: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i64>)]
+    pub parent_id: Option<Option<UnitId>>,
+    pub contact_emails: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub head_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub head_email: Option<Option<String>>,
+    /// false deactivates the unit (it stays in history and reports).
+    pub active: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct UnitFilter {
+    pub kind: Option<String>,
+    pub active: Option<bool>,
+    pub parent_id: Option<i64>,
+    /// Matches code or name.
+    pub q: Option<String>,
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}

@@ -1,0 +1,290 @@
+//! Unit rules and queries: unique codes, a parent chain without cycles, and
+//! deactivation instead of deletion once anything refers to a unit.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::model::{CreateUnit, NewUnitRow, UnitFilter, UnitRow, UnitView, UpdateUnit};
+use crate::db::schema::units;
+use crate::db::{self, DbConnection};
+use crate::domain::message::Message;
+use crate::domain::values::{BoundedText, Email, UnitCode};
+use crate::domain::{UnitId, UnitKind};
+use crate::error::{ApiError, ApiResult, Validator};
+use crate::http::{Page, Paging};
+use crate::users::service::like_pattern;
+
+pub fn find(conn: &mut DbConnection, id: UnitId) -> QueryResult<Option<UnitRow>> {
+    units::table
+        .find(id.0)
+        .select(UnitRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn find_by_code(conn: &mut DbConnection, code: &str) -> QueryResult<Option<UnitRow>> {
+    units::table
+        .filter(units::code.eq(code))
+        .select(UnitRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn get(conn: &mut DbConnection, id: UnitId) -> ApiResult<UnitView> {
+    let row = find(conn, id)?.ok_or_else(ApiError::not_found)?;
+    Ok(UnitView::from_row(row)?)
+}
+
+pub fn list(conn: &mut DbConnection, filter: &UnitFilter, paging: Paging) -> ApiResult<Page<UnitView>> {
+    let mut v = Validator::default();
+    let kind = filter
+        .kind
+        .as_deref()
+        .and_then(|k| v.check("kind", UnitKind::parse(k)));
+    v.finish()?;
+    let query = || {
+        let mut q = units::table.into_boxed();
+        if let Some(kind) = kind {
+            q = q.filter(units::kind.eq(kind.as_str()));
+        }
+        if let Some(active) = filter.active {
+            q = q.filter(units::active.eq(active));
+        }
+        if let Some(parent) = filter.parent_id {
+            q = q.filter(units::parent_id.eq(parent));
+        }
+        if let Some(text) = filter.q.as_deref().filter(|t| !t.trim().is_empty()) {
+            let pattern = like_pattern(text);
+            q = q.filter(
+                units::code
+                    .like(pattern.clone())
+                    .escape('\\')
+                    .or(units::name.like(pattern).escape('\\')),
+            );
+        }
+        q
+    };
+    let total: i64 = query().count().get_result(conn)?;
+    let rows: Vec<UnitRow> = query()
+        .select(UnitRow::as_select())
+        .order(units::code.asc())
+        .limit(paging.per_page)
+        .offset(paging.offset())
+        .load(conn)?;
+    let items = rows
+        .into_iter()
+        .map(UnitView::from_row)
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(Page::new(items, total, paging))
+}
+
+fn parse_emails(v: &mut Validator, field: &str, emails: &[String]) -> Option<Vec<String>> {
+    let mut out = Vec::with_capacity(emails.len());
+    let mut ok = true;
+    if emails.len() > 20 {
+        v.add(field, Message::new("最多 20 个邮箱地址", "at most 20 addresses"));
+        return None;
+    }
+    for (i, e) in emails.iter().enumerate() {
+        match v.check(&format!("{field}[{i}]"), Email::parse(e)) {
+            Some(e) if !out.contains(&e.as_str().to_string()) => out.push(e.into_inner()),
+            Some(_) => {}
+            None => ok = false,
+        }
+    }
+    ok.then_some(out)
+}
+
+fn parse_optional_text(v: &mut Validator, field: &str, text: Option<&str>) -> Option<Option<String>> {
+    match text.filter(|t| !t.trim().is_empty()) {
+        Some(t) => v.check(field, BoundedText::parse(t, 100)).map(|t| Some(t.into_inner())),
+        None => Some(None),
+    }
+}
+
+fn parse_optional_email(v: &mut Validator, field: &str, text: Option<&str>) -> Option<Option<String>> {
+    match text.filter(|t| !t.trim().is_empty()) {
+        Some(t) => v.check(field, Email::parse(t)).map(|e| Some(e.into_inner())),
+        None => Some(None),
+    }
+}
+
+fn code_taken() -> ApiError {
+    ApiError::conflict(
+        "unit_code_taken",
+        Message::new("单位代码已被使用", "the unit code is already taken"),
+    )
+}
+
+fn map_unique(e: diesel::result::Error) -> ApiError {
+    if db::is_unique_violation(&e) {
+        code_taken()
+    } else {
+        e.into()
+    }
+}
+
+fn no_such_parent() -> ApiError {
+    ApiError::invalid_field("parent_id", Message::new("上级单位不存在", "no such parent unit"))
+}
+
+pub fn create(conn: &mut DbConnection, req: CreateUnit, now: NaiveDateTime) -> ApiResult<UnitRow> {
+    let mut v = Validator::default();
+    let code = v.check("code", UnitCode::parse(&req.code));
+    let name = v.check("name", BoundedText::parse(&req.name, 100));
+    let kind = v.check("kind", UnitKind::parse(&req.kind));
+    let emails = parse_emails(&mut v, "contact_emails", &req.contact_emails);
+    let head_name = parse_optional_text(&mut v, "head_name", req.head_name.as_deref());
+    let head_email = parse_optional_email(&mut v, "head_email", req.head_email.as_deref());
+    let (Some(code), Some(name), Some(kind), Some(emails), Some(head_name), Some(head_email)) =
+        (code, name, kind, emails, head_name, head_email)
+    else {
+        return Err(v.into_error());
+    };
+    conn.write(|conn| {
+        if let Some(parent) = req.parent_id {
+            find(conn, parent)?.ok_or_else(no_such_parent)?;
+        }
+        let row = NewUnitRow {
+            code: code.into_inner(),
+            name: name.into_inner(),
+            kind: kind.as_str().to_string(),
+            parent_id: req.parent_id.map(|p| p.0),
+            contact_emails: serde_json::to_string(&emails).map_err(anyhow::Error::new)?,
+            head_name,
+            head_email,
+            created_at: now,
+            updated_at: now,
+        };
+        diesel::insert_into(units::table)
+            .values(&row)
+            .returning(units::all_columns)
+            .get_result(conn)
+            .map_err(map_unique)
+    })
+}
+
+#[derive(AsChangeset, Default)]
+#[diesel(table_name = units)]
+struct UnitChangeset {
+    code: Option<String>,
+    name: Option<String>,
+    kind: Option<String>,
+    parent_id: Option<Option<i64>>,
+    contact_emails: Option<String>,
+    head_name: Option<Option<String>>,
+    head_email: Option<Option<String>>,
+    active: Option<bool>,
+    version: Option<i64>,
+    updated_at: Option<NaiveDateTime>,
+}
+
+pub fn update(conn: &mut DbConnection, id: UnitId, req: UpdateUnit, now: NaiveDateTime) -> ApiResult<UnitRow> {
+    let mut v = Validator::default();
+    let changes = UnitChangeset {
+        code: req
+            .code
+            .as_deref()
+            .and_then(|c| v.check("code", UnitCode::parse(c)))
+            .map(UnitCode::into_inner),
+        name: req
+            .name
+            .as_deref()
+            .and_then(|n| v.check("name", BoundedText::parse(n, 100)))
+            .map(BoundedText::into_inner),
+        kind: req
+            .kind
+            .as_deref()
+            .and_then(|k| v.check("kind", UnitKind::parse(k)))
+            .map(|k| k.as_str().to_string()),
+        parent_id: req.parent_id.map(|p| p.map(|p| p.0)),
+        contact_emails: match &req.contact_emails {
+            Some(list) => parse_emails(&mut v, "contact_emails", list)
+                .map(|l| serde_json::to_string(&l))
+                .transpose()
+                .map_err(anyhow::Error::new)?,
+            None => None,
+        },
+        head_name: match &req.head_name {
+            Some(t) => parse_optional_text(&mut v, "head_name", t.as_deref()),
+            None => None,
+        },
+        head_email: match &req.head_email {
+            Some(t) => parse_optional_email(&mut v, "head_email", t.as_deref()),
+            None => None,
+        },
+        active: req.active,
+        version: None,
+        updated_at: Some(now),
+    };
+    v.finish()?;
+    conn.write(|conn| {
+        let current = find(conn, id)?.ok_or_else(ApiError::not_found)?;
+        if current.version != req.version {
+            return Err(ApiError::stale_version(current.version));
+        }
+        if let Some(Some(parent)) = req.parent_id {
+            check_parent(conn, id, parent)?;
+        }
+        let changes = UnitChangeset {
+            version: Some(current.version + 1),
+            ..changes
+        };
+        let updated = diesel::update(
+            units::table
+                .filter(units::id.eq(id.0))
+                .filter(units::version.eq(current.version)),
+        )
+        .set(&changes)
+        .returning(units::all_columns)
+        .get_result(conn)
+        .optional()
+        .map_err(map_unique)?;
+        updated.ok_or_else(|| ApiError::stale_version(current.version + 1))
+    })
+}
+
+/// The new parent must exist and must not be the unit itself or below it.
+fn check_parent(conn: &mut DbConnection, id: UnitId, parent: UnitId) -> ApiResult<()> {
+    let mut cursor = Some(parent);
+    let mut steps = 0;
+    while let Some(at) = cursor {
+        if at == id {
+            return Err(ApiError::invalid_field(
+                "parent_id",
+                Message::new("上级单位不能是本单位或其下级单位", "a unit cannot be placed under itself"),
+            ));
+        }
+        let row = find(conn, at)?.ok_or_else(no_such_parent)?;
+        cursor = row.parent_id.map(UnitId);
+        steps += 1;
+        if steps > 1000 {
+            return Err(ApiError::internal(anyhow::anyhow!("unit tree deeper than 1000")));
+        }
+    }
+    Ok(())
+}
+
+/// Deletes a unit that nothing refers to; otherwise 409 telling the caller to
+/// deactivate it instead.
+pub fn delete(conn: &mut DbConnection, id: UnitId) -> ApiResult<()> {
+    conn.write(|conn| {
+        find(conn, id)?.ok_or_else(ApiError::not_found)?;
+        diesel::delete(units::table.find(id.0))
+            .execute(conn)
+            .map_err(|e| {
+                if db::is_foreign_key_violation(&e) {
+                    ApiError::conflict(
+                        "unit_in_use",
+                        Message::new(
+                            "该单位已被引用，不能删除；请改为停用（active=false）",
+                            "the unit is referred to and cannot be deleted; deactivate it instead (active=false)",
+                        ),
+                    )
+                } else {
+                    e.into()
+                }
+            })?;
+        Ok(())
+    })
+}

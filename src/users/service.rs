@@ -1,0 +1,374 @@
+//! Account rules and queries: who may see which account, creating and changing
+//! accounts, and keeping at least one active admin.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::model::{CreateUser, NewUserRow, UpdateUser, UserFilter, UserRow, UserView};
+use crate::auth::AuthUser;
+use crate::db::schema::users;
+use crate::db::{self, DbConnection};
+use crate::domain::message::Message;
+use crate::domain::values::{BoundedText, Email, Password, Username};
+use crate::domain::{Role, UnitId, UserId};
+use crate::error::{ApiError, ApiResult, Validator};
+use crate::http::{Page, Paging};
+use crate::units;
+
+pub fn find(conn: &mut DbConnection, id: UserId) -> QueryResult<Option<UserRow>> {
+    users::table
+        .find(id.0)
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn find_by_username(conn: &mut DbConnection, username: &str) -> QueryResult<Option<UserRow>> {
+    users::table
+        .filter(users::username.eq(username))
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// A unit clerk sees the accounts of the own unit; every other role sees all.
+fn unit_scope(auth: &AuthUser) -> Option<Option<UnitId>> {
+    match auth.role {
+        Role::Unit => Some(auth.unit_id),
+        _ => None,
+    }
+}
+
+pub fn get(conn: &mut DbConnection, auth: &AuthUser, id: UserId) -> ApiResult<UserView> {
+    let row = find(conn, id)?.ok_or_else(ApiError::not_found)?;
+    if let Some(scope) = unit_scope(auth) {
+        if row.unit_id.map(UnitId) != scope && UserId(row.id) != auth.id {
+            return Err(ApiError::not_found());
+        }
+    }
+    Ok(UserView::from_row(row)?)
+}
+
+pub fn list(
+    conn: &mut DbConnection,
+    auth: &AuthUser,
+    filter: &UserFilter,
+    paging: Paging,
+) -> ApiResult<Page<UserView>> {
+    let mut v = Validator::default();
+    let role = filter
+        .role
+        .as_deref()
+        .and_then(|r| v.check("role", Role::parse(r)));
+    v.finish()?;
+    let scope = unit_scope(auth);
+    let query = || {
+        let mut q = users::table.into_boxed();
+        if let Some(scope) = scope {
+            q = match scope {
+                Some(unit) => q.filter(users::unit_id.eq(unit.0)),
+                None => q.filter(users::id.eq(auth.id.0)),
+            };
+        }
+        if let Some(role) = role {
+            q = q.filter(users::role.eq(role.as_str()));
+        }
+        if let Some(unit) = filter.unit_id {
+            q = q.filter(users::unit_id.eq(unit));
+        }
+        if let Some(active) = filter.active {
+            q = q.filter(users::active.eq(active));
+        }
+        if let Some(text) = filter.q.as_deref().filter(|t| !t.trim().is_empty()) {
+            let pattern = like_pattern(text);
+            q = q.filter(
+                users::username
+                    .like(pattern.clone())
+                    .escape('\\')
+                    .or(users::display_name.like(pattern).escape('\\')),
+            );
+        }
+        q
+    };
+    let total: i64 = query().count().get_result(conn)?;
+    let rows: Vec<UserRow> = query()
+        .select(UserRow::as_select())
+        .order(users::id.asc())
+        .limit(paging.per_page)
+        .offset(paging.offset())
+        .load(conn)?;
+    let items = rows
+        .into_iter()
+        .map(UserView::from_row)
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(Page::new(items, total, paging))
+}
+
+/// `%text%` for LIKE, with LIKE's own wildcards escaped.
+pub fn like_pattern(text: &str) -> String {
+    let escaped = text
+        .trim()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+/// A new account, checked.
+#[derive(Debug)]
+pub struct NewUser {
+    pub username: Username,
+    pub display_name: BoundedText,
+    pub email: Option<Email>,
+    pub role: Role,
+    pub unit_id: Option<UnitId>,
+}
+
+/// Checks a create request; returns the account and the password to set, if given.
+pub fn parse_create(req: CreateUser) -> ApiResult<(NewUser, Option<Password>)> {
+    let mut v = Validator::default();
+    let username = v.check("username", Username::parse(&req.username));
+    let display_name = v.check("display_name", BoundedText::parse(&req.display_name, 100));
+    let email = match req.email.as_deref().filter(|e| !e.trim().is_empty()) {
+        Some(e) => v.check("email", Email::parse(e)).map(Some),
+        None => Some(None),
+    };
+    let role = v.check("role", Role::parse(&req.role));
+    let password = match req.password.as_deref() {
+        Some(p) => v.check("password", Password::parse(p)).map(Some),
+        None => Some(None),
+    };
+    if role == Some(Role::Unit) && req.unit_id.is_none() {
+        v.add("unit_id", unit_required());
+    }
+    let (Some(username), Some(display_name), Some(email), Some(role), Some(password)) =
+        (username, display_name, email, role, password)
+    else {
+        return Err(v.into_error());
+    };
+    v.finish()?;
+    Ok((
+        NewUser {
+            username,
+            display_name,
+            email,
+            role,
+            unit_id: req.unit_id,
+        },
+        password,
+    ))
+}
+
+fn unit_required() -> Message {
+    Message::new("单位用户必须属于一个单位", "a unit user must belong to a unit")
+}
+
+/// The unit an account is attached to must exist and be active.
+fn check_unit(conn: &mut DbConnection, unit: Option<UnitId>) -> ApiResult<()> {
+    if let Some(unit) = unit {
+        match units::service::find(conn, unit)? {
+            Some(row) if row.active => {}
+            Some(_) => {
+                return Err(ApiError::invalid_field(
+                    "unit_id",
+                    Message::new("该单位已停用", "the unit is inactive"),
+                ))
+            }
+            None => {
+                return Err(ApiError::invalid_field(
+                    "unit_id",
+                    Message::new("单位不存在", "no such unit"),
+                ))
+            }
+        }
+    }
+    Ok(())
+}
+
+fn username_taken() -> ApiError {
+    ApiError::conflict(
+        "username_taken",
+        Message::new("用户名已被使用", "the username is already taken"),
+    )
+}
+
+/// Inserts a checked account with an already computed password hash.
+pub fn insert(
+    conn: &mut DbConnection,
+    user: &NewUser,
+    password_hash: String,
+    now: NaiveDateTime,
+) -> ApiResult<UserRow> {
+    conn.write(|conn| {
+        check_unit(conn, user.unit_id)?;
+        let row = NewUserRow {
+            username: user.username.as_str().to_string(),
+            display_name: user.display_name.as_str().to_string(),
+            email: user.email.as_ref().map(|e| e.as_str().to_string()),
+            role: user.role.as_str().to_string(),
+            unit_id: user.unit_id.map(|u| u.0),
+            password_hash,
+            created_at: now,
+            updated_at: now,
+        };
+        diesel::insert_into(users::table)
+            .values(&row)
+            .returning(users::all_columns)
+            .get_result(conn)
+            .map_err(|e| {
+                if db::is_unique_violation(&e) {
+                    username_taken()
+                } else {
+                    e.into()
+                }
+            })
+    })
+}
+
+/// A checked change to an account. `None` leaves a field as it is.
+#[derive(Debug, Default)]
+pub struct UserChanges {
+    pub version: i64,
+    pub display_name: Option<BoundedText>,
+    pub email: Option<Option<Email>>,
+    pub role: Option<Role>,
+    pub unit_id: Option<Option<UnitId>>,
+    pub active: Option<bool>,
+    pub password: Option<Password>,
+}
+
+pub fn parse_update(req: UpdateUser) -> ApiResult<UserChanges> {
+    let mut v = Validator::default();
+    let changes = UserChanges {
+        version: req.version,
+        display_name: req
+            .display_name
+            .and_then(|d| v.check("display_name", BoundedText::parse(&d, 100))),
+        email: match req.email {
+            Some(Some(e)) if !e.trim().is_empty() => v.check("email", Email::parse(&e)).map(Some),
+            Some(_) => Some(None),
+            None => None,
+        },
+        role: req.role.and_then(|r| v.check("role", Role::parse(&r))),
+        unit_id: req.unit_id,
+        active: req.active,
+        password: req
+            .password
+            .and_then(|p| v.check("password", Password::parse(&p))),
+    };
+    v.finish()?;
+    Ok(changes)
+}
+
+#[derive(AsChangeset, Default)]
+#[diesel(table_name = users)]
+struct UserChangeset {
+    display_name: Option<String>,
+    email: Option<Option<String>>,
+    role: Option<String>,
+    unit_id: Option<Option<i64>>,
+    active: Option<bool>,
+    password_hash: Option<String>,
+    token_version: Option<i64>,
+    version: Option<i64>,
+    updated_at: Option<NaiveDateTime>,
+}
+
+fn active_admins_other_than(conn: &mut DbConnection, id: UserId) -> QueryResult<i64> {
+    users::table
+        .filter(users::role.eq(Role::Admin.as_str()))
+        .filter(users::active.eq(true))
+        .filter(users::id.ne(id.0))
+        .count()
+        .get_result(conn)
+}
+
+/// Applies `changes` if `changes.version` is current. A new password hash or a
+/// deactivation bumps the token version, signing the account out everywhere.
+pub fn update(
+    conn: &mut DbConnection,
+    id: UserId,
+    changes: UserChanges,
+    password_hash: Option<String>,
+    now: NaiveDateTime,
+) -> ApiResult<UserRow> {
+    conn.write(|conn| {
+        let current = find(conn, id)?.ok_or_else(ApiError::not_found)?;
+        if current.version != changes.version {
+            return Err(ApiError::stale_version(current.version));
+        }
+        let role = changes.role.unwrap_or(current.role()?);
+        let unit_id = changes.unit_id.unwrap_or(current.unit_id.map(UnitId));
+        let active = changes.active.unwrap_or(current.active);
+        if role == Role::Unit && unit_id.is_none() {
+            return Err(ApiError::invalid_field("unit_id", unit_required()));
+        }
+        if changes.unit_id.is_some() {
+            check_unit(conn, unit_id)?;
+        }
+        let was_admin = current.role()? == Role::Admin && current.active;
+        if was_admin && (role != Role::Admin || !active) && active_admins_other_than(conn, id)? == 0 {
+            return Err(ApiError::conflict(
+                "last_admin",
+                Message::new(
+                    "不能停用或降级最后一个管理员账号",
+                    "the last active admin cannot be deactivated or given another role",
+                ),
+            ));
+        }
+        let revoke = password_hash.is_some() || (current.active && !active);
+        let changeset = UserChangeset {
+            display_name: changes.display_name.map(BoundedText::into_inner),
+            email: changes.email.map(|e| e.map(Email::into_inner)),
+            role: changes.role.map(|r| r.as_str().to_string()),
+            unit_id: changes.unit_id.map(|u| u.map(|u| u.0)),
+            active: changes.active,
+            password_hash,
+            token_version: revoke.then_some(current.token_version + 1),
+            version: Some(current.version + 1),
+            updated_at: Some(now),
+        };
+        let updated = diesel::update(
+            users::table
+                .filter(users::id.eq(id.0))
+                .filter(users::version.eq(current.version)),
+        )
+        .set(&changeset)
+        .returning(users::all_columns)
+        .get_result(conn)
+        .optional()?;
+        updated.ok_or_else(|| ApiError::stale_version(current.version + 1))
+    })
+}
+
+/// Creates the first admin when no admin account exists. Returns the password
+/// used when one was created, None when an admin was already there.
+pub fn ensure_first_admin(
+    conn: &mut DbConnection,
+    username: &Username,
+    password_hash: impl FnOnce() -> anyhow::Result<String>,
+    now: NaiveDateTime,
+) -> ApiResult<bool> {
+    let admins: i64 = users::table
+        .filter(users::role.eq(Role::Admin.as_str()))
+        .count()
+        .get_result(conn)?;
+    if admins > 0 {
+        return Ok(false);
+    }
+    let user = NewUser {
+        username: username.clone(),
+        display_name: BoundedText::parse("系统管理员", 100).map_err(|_| {
+            ApiError::internal(anyhow::anyhow!("the admin display name is invalid"))
+        })?,
+        email: None,
+        role: Role::Admin,
+        unit_id: None,
+    };
+    match insert(conn, &user, password_hash()?, now) {
+        Ok(_) => Ok(true),
+        // Another instance created it first: that is the same outcome.
+        Err(e) if e.code() == "username_taken" => Ok(false),
+        Err(e) => Err(e),
+    }
+}
