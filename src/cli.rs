@@ -84,7 +84,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve => serve(settings).await,
         Command::Migrate => {
             let url = settings.database_url_for_display();
-            let pool = tokio::task::spawn_blocking(move || startup::open_database(&settings)).await??;
+            let pool =
+                tokio::task::spawn_blocking(move || startup::open_database(&settings)).await??;
             drop(pool);
             println!("migrations applied: {url}");
             Ok(())
@@ -104,7 +105,9 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     let (username, password_hint) = match app.first_admin() {
         FirstAdmin::CreatedWithGeneratedPassword { username, password } => {
             println!("  first admin account created: username {username}, password {password}");
-            println!("  (this password is shown only now; change it with POST /api/v1/me/password)");
+            println!(
+                "  (this password is shown only now; change it with POST /api/v1/me/password)"
+            );
             (username.clone(), password.clone())
         }
         FirstAdmin::CreatedWithConfiguredPassword { username } => {
@@ -166,7 +169,10 @@ async fn admin(settings: Settings, command: AdminCommand) -> anyhow::Result<()> 
         let hash = passwords.hash_blocking(password_checked.expose())?;
         let row = users::service::insert(&mut conn, &user, hash, chrono::Utc::now().naive_utc())
             .map_err(describe)?;
-        println!("created {} account {} (id {})", row.role, row.username, row.id);
+        println!(
+            "created {} account {} (id {})",
+            row.role, row.username, row.id
+        );
         if !password_stdin {
             println!("password: {password}  (shown only now)");
         }

@@ -107,15 +107,23 @@ impl Settings {
 
     fn field_names() -> anyhow::Result<Vec<String>> {
         let value = serde_json::to_value(Settings::default())?;
-        let map = value.as_object().context("settings serialise to an object")?;
+        let map = value
+            .as_object()
+            .context("settings serialise to an object")?;
         Ok(map.keys().cloned().collect())
     }
 
     fn check(&self) -> anyhow::Result<()> {
         self.tz()?;
         anyhow::ensure!(self.jwt_ttl_minutes > 0, "jwt_ttl_minutes must be positive");
-        anyhow::ensure!(self.login_max_failures > 0, "login_max_failures must be positive");
-        anyhow::ensure!(self.login_window_minutes > 0, "login_window_minutes must be positive");
+        anyhow::ensure!(
+            self.login_max_failures > 0,
+            "login_max_failures must be positive"
+        );
+        anyhow::ensure!(
+            self.login_window_minutes > 0,
+            "login_window_minutes must be positive"
+        );
         anyhow::ensure!(self.db_pool_size > 0, "db_pool_size must be positive");
         Ok(())
     }
@@ -130,7 +138,11 @@ impl Settings {
     pub fn database_url(&self) -> String {
         match &self.database_url {
             Some(url) if !url.trim().is_empty() => url.clone(),
-            _ => self.data_dir.join("duban.db").to_string_lossy().into_owned(),
+            _ => self
+                .data_dir
+                .join("duban.db")
+                .to_string_lossy()
+                .into_owned(),
         }
     }
 

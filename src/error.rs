@@ -21,8 +21,12 @@ pub struct FieldError {
     pub message: Message,
 }
 
+/// Boxed so that `Result<T, ApiError>` stays small on the happy path.
 #[derive(Debug)]
-pub struct ApiError {
+pub struct ApiError(Box<ErrorInner>);
+
+#[derive(Debug)]
+pub struct ErrorInner {
     status: StatusCode,
     code: &'static str,
     message: Message,
@@ -56,7 +60,7 @@ pub struct ProblemField {
 
 impl ApiError {
     fn new(status: StatusCode, code: &'static str, message: Message) -> Self {
-        ApiError {
+        ApiError(Box::new(ErrorInner {
             status,
             code,
             message,
@@ -64,7 +68,7 @@ impl ApiError {
             extra: None,
             retry_after_secs: None,
             source: None,
-        }
+        }))
     }
 
     pub fn validation(fields: Vec<FieldError>) -> Self {
@@ -164,7 +168,10 @@ impl ApiError {
         let mut err = ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "unavailable",
-            Message::new("服务暂时不可用，请稍后重试", "the service is unavailable; try again later"),
+            Message::new(
+                "服务暂时不可用，请稍后重试",
+                "the service is unavailable; try again later",
+            ),
         );
         err.source = Some(source);
         err
@@ -175,7 +182,10 @@ impl ApiError {
         let mut err = ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal_error",
-            Message::new("服务器内部错误，已记录", "internal error; it has been logged"),
+            Message::new(
+                "服务器内部错误，已记录",
+                "internal error; it has been logged",
+            ),
         );
         err.source = Some(source);
         err
@@ -196,7 +206,10 @@ impl ApiError {
             ),
             s if s >= 500 => (
                 "internal_error",
-                Message::new("服务器内部错误，已记录", "internal error; it has been logged"),
+                Message::new(
+                    "服务器内部错误，已记录",
+                    "internal error; it has been logged",
+                ),
             ),
             _ => ("bad_request", Message::new("请求无效", "bad request")),
         };
@@ -266,10 +279,13 @@ impl ApiError {
     pub fn render(&self, lang: Lang) -> HttpResponse {
         let mut builder = HttpResponse::build(self.status);
         builder.insert_header((header::CONTENT_TYPE, "application/problem+json"));
-        builder.insert_header((header::CONTENT_LANGUAGE, match lang {
-            Lang::Zh => "zh-CN",
-            Lang::En => "en",
-        }));
+        builder.insert_header((
+            header::CONTENT_LANGUAGE,
+            match lang {
+                Lang::Zh => "zh-CN",
+                Lang::En => "en",
+            },
+        ));
         if let Some(secs) = self.retry_after_secs {
             builder.insert_header((header::RETRY_AFTER, secs.to_string()));
         }
@@ -277,6 +293,19 @@ impl ApiError {
             builder.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
         }
         builder.body(self.problem(lang).to_string())
+    }
+}
+
+impl std::ops::Deref for ApiError {
+    type Target = ErrorInner;
+    fn deref(&self) -> &ErrorInner {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for ApiError {
+    fn deref_mut(&mut self) -> &mut ErrorInner {
+        &mut self.0
     }
 }
 

@@ -51,8 +51,12 @@ impl AppState {
 /// Opens the pool and applies pending migrations.
 pub fn open_database(settings: &Settings) -> anyhow::Result<DbPool> {
     let url = settings.database_url();
-    let pool = db::connect(&url, settings.db_pool_size)
-        .with_context(|| format!("opening the database {}", settings.database_url_for_display()))?;
+    let pool = db::connect(&url, settings.db_pool_size).with_context(|| {
+        format!(
+            "opening the database {}",
+            settings.database_url_for_display()
+        )
+    })?;
     let mut conn = pool.get().context("connecting to the database")?;
     db::migrations::run(&mut conn).context("running migrations")?;
     Ok(pool)
@@ -94,18 +98,19 @@ impl Application {
                 .app_data(state.clone())
                 .app_data(json_limit.clone())
                 .app_data(
-                    web::PathConfig::default()
-                        .error_handler(|_, _| ApiError::not_found().into()),
+                    web::PathConfig::default().error_handler(|_, _| ApiError::not_found().into()),
                 )
                 .configure(health::configure)
+                // Before the /api/v1 scope, which would otherwise claim
+                // /api/v1/openapi.json and answer 404.
+                .service(
+                    SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", openapi.clone()),
+                )
                 .service(
                     web::scope("/api/v1")
                         .configure(auth::routes::configure)
                         .configure(units::routes::configure)
                         .configure(users::routes::configure),
-                )
-                .service(
-                    SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", openapi.clone()),
                 )
                 .route(
                     "/docs",
@@ -115,7 +120,9 @@ impl Application {
                             .finish()
                     }),
                 )
-                .default_service(web::to(|| async { Err::<HttpResponse, _>(ApiError::not_found()) }))
+                .default_service(web::to(|| async {
+                    Err::<HttpResponse, _>(ApiError::not_found())
+                }))
         })
         .listen(listener)?
         .shutdown_timeout(30)
@@ -158,8 +165,12 @@ impl Application {
 type Prepared = (DbPool, Tokens, Passwords, FirstAdmin);
 
 fn prepare(settings: &Settings) -> anyhow::Result<Prepared> {
-    std::fs::create_dir_all(&settings.data_dir)
-        .with_context(|| format!("creating the data directory {}", settings.data_dir.display()))?;
+    std::fs::create_dir_all(&settings.data_dir).with_context(|| {
+        format!(
+            "creating the data directory {}",
+            settings.data_dir.display()
+        )
+    })?;
     let pool = open_database(settings)?;
     let secret = auth::token::load_or_create_secret(settings)?;
     let tokens = Tokens::new(&secret, settings);

@@ -49,7 +49,10 @@ fn unauthorized_missing() -> ApiError {
 fn unauthorized_invalid() -> ApiError {
     ApiError::unauthorized(
         "token_invalid",
-        Message::new("登录令牌无效，请重新登录", "the access token is invalid; sign in again"),
+        Message::new(
+            "登录令牌无效，请重新登录",
+            "the access token is invalid; sign in again",
+        ),
     )
 }
 
@@ -74,7 +77,10 @@ impl FromRequest for AuthUser {
             let claims = state.tokens.verify(&token).map_err(|e| match e {
                 TokenError::Expired => ApiError::unauthorized(
                     "token_expired",
-                    Message::new("登录已过期，请重新登录", "the access token has expired; sign in again"),
+                    Message::new(
+                        "登录已过期，请重新登录",
+                        "the access token has expired; sign in again",
+                    ),
                 ),
                 TokenError::Invalid => unauthorized_invalid(),
             })?;

@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 
 use super::{throttle, AuthUser};
 use crate::domain::message::Message;
-use crate::domain::values::Password;
+use crate::domain::values::{Password, Username};
 use crate::domain::{UnitId, UserId};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::JsonBody;
@@ -72,8 +72,13 @@ pub async fn login(
     body: JsonBody<LoginRequest>,
 ) -> ApiResult<HttpResponse> {
     let LoginRequest { username, password } = body.into_inner();
-    // Names are stored lower-cased; cap what is looked up and remembered.
-    let username: String = username.trim().to_lowercase().chars().take(64).collect();
+    // A name that could never have been created is not looked up or
+    // remembered, but still costs one hash check, like any unknown user.
+    let Ok(username) = Username::parse(&username) else {
+        state.passwords.verify(password, None).await?;
+        return Err(invalid_credentials());
+    };
+    let username = username.into_inner();
     let client_ip = req
         .peer_addr()
         .map_or_else(|| "unknown".to_string(), |a| a.ip().to_string());
@@ -106,7 +111,11 @@ pub async fn login(
         }
         _ => {
             state
-                .db(move |conn| Ok(throttle::record_failure(conn, &username, &client_ip, now, window)?))
+                .db(move |conn| {
+                    Ok(throttle::record_failure(
+                        conn, &username, &client_ip, now, window,
+                    )?)
+                })
                 .await?;
             Err(invalid_credentials())
         }

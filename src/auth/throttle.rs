@@ -85,7 +85,13 @@ mod tests {
             .and_hms_opt(10, 0, 0)
             .unwrap();
         let window = Duration::minutes(15);
-        assert_eq!(seconds_until_free(now - Duration::minutes(5), window, now), 601);
-        assert_eq!(seconds_until_free(now - Duration::minutes(20), window, now), 1);
+        assert_eq!(
+            seconds_until_free(now - Duration::minutes(5), window, now),
+            601
+        );
+        assert_eq!(
+            seconds_until_free(now - Duration::minutes(20), window, now),
+            1
+        );
     }
 }

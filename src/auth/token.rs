@@ -160,9 +160,14 @@ mod tests {
     fn a_token_verifies_with_its_own_key_only() {
         let now = chrono::Utc::now();
         let t = tokens(b"0123456789abcdef0123456789abcdef");
-        let token = t.issue(UserId(7), Role::Unit, Some(UnitId(3)), 2, now).unwrap();
+        let token = t
+            .issue(UserId(7), Role::Unit, Some(UnitId(3)), 2, now)
+            .unwrap();
         let claims = t.verify(&token).unwrap();
-        assert_eq!((claims.sub.as_str(), claims.role, claims.unit, claims.ver), ("7", Role::Unit, Some(3), 2));
+        assert_eq!(
+            (claims.sub.as_str(), claims.role, claims.unit, claims.ver),
+            ("7", Role::Unit, Some(3), 2)
+        );
         let other = tokens(b"another-key-another-key-another-key");
         assert_eq!(other.verify(&token).unwrap_err(), TokenError::Invalid);
     }

@@ -17,7 +17,6 @@ pub enum DbConnection {
     Sqlite(diesel::SqliteConnection),
 }
 
-
 pub type DbPool = Pool<ConnectionManager>;
 pub type PooledConn = PooledConnection<ConnectionManager>;
 
@@ -146,7 +145,8 @@ impl DbConnection {
             }
             Err(err) => {
                 // The original error matters more than a failed rollback.
-                let _ = <DbConnection as Connection>::TransactionManager::rollback_transaction(self);
+                let _ =
+                    <DbConnection as Connection>::TransactionManager::rollback_transaction(self);
                 Err(err)
             }
         }
@@ -157,10 +157,7 @@ impl DbConnection {
 pub fn is_unique_violation(err: &diesel::result::Error) -> bool {
     matches!(
         err,
-        diesel::result::Error::DatabaseError(
-            diesel::result::DatabaseErrorKind::UniqueViolation,
-            _
-        )
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
     )
 }
 

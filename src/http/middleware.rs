@@ -27,7 +27,10 @@ pub async fn problem_json(
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes() == b"application/problem+json");
-    let api_error = res.response().error().and_then(|e| e.as_error::<ApiError>());
+    let api_error = res
+        .response()
+        .error()
+        .and_then(|e| e.as_error::<ApiError>());
     let replacement = match api_error {
         Some(err) if lang == Lang::En => Some(err.render(lang)),
         Some(_) => None,

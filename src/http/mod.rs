@@ -41,15 +41,16 @@ pub(crate) fn describe_serde_error(path: &str, message: &str) -> (String, Messag
         } else {
             join(&name)
         };
-        return (
-            field,
-            Message::new("不允许的字段", "unknown field"),
-        );
+        return (field, Message::new("不允许的字段", "unknown field"));
     }
     if let Some(name) = quoted("missing field `") {
         return (join(&name), Message::new("缺少必填字段", "is required"));
     }
-    let field = if path.is_empty() { ".".to_string() } else { path.to_string() };
+    let field = if path.is_empty() {
+        ".".to_string()
+    } else {
+        path.to_string()
+    };
     (
         field,
         Message::owned(format!("取值类型或格式不正确（{message}）"), message),
@@ -71,16 +72,21 @@ mod tests {
 
     #[test]
     fn unknown_and_missing_fields_are_named() {
-        let (field, msg) =
-            describe_serde_error("role_x", "unknown field `role_x`, expected one of `a` at line 1 column 9");
+        let (field, msg) = describe_serde_error(
+            "role_x",
+            "unknown field `role_x`, expected one of `a` at line 1 column 9",
+        );
         assert_eq!(field, "role_x");
         let (field, _) = describe_serde_error(".", "unknown field `x`, expected `a`");
         assert_eq!(field, "x");
         assert_eq!(msg.en, "unknown field");
-        let (field, _) = describe_serde_error("contact", "missing field `email` at line 1 column 30");
+        let (field, _) =
+            describe_serde_error("contact", "missing field `email` at line 1 column 30");
         assert_eq!(field, "contact.email");
-        let (field, msg) =
-            describe_serde_error("per_page", "invalid type: string \"x\", expected i64 at line 1 column 3");
+        let (field, msg) = describe_serde_error(
+            "per_page",
+            "invalid type: string \"x\", expected i64 at line 1 column 3",
+        );
         assert_eq!(field, "per_page");
         assert_eq!(msg.en, "invalid type: string \"x\", expected i64");
     }

@@ -28,7 +28,10 @@ impl Paging {
         if !(1..=MAX_PER_PAGE).contains(&per_page) {
             v.add(
                 "per_page",
-                Message::new("每页条数必须在 1 到 200 之间", "per_page must be between 1 and 200"),
+                Message::new(
+                    "每页条数必须在 1 到 200 之间",
+                    "per_page must be between 1 and 200",
+                ),
             );
         }
         v.finish()?;

@@ -36,7 +36,9 @@ pub async fn list_units(
     auth.require(Permission::ReadUnits)?;
     let filter = query.0;
     let paging = Paging::parse(filter.page, filter.per_page)?;
-    let page = state.db(move |conn| service::list(conn, &filter, paging)).await?;
+    let page = state
+        .db(move |conn| service::list(conn, &filter, paging))
+        .await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -67,7 +69,9 @@ pub async fn create_unit(
     auth.require(Permission::ManageUnits)?;
     let req = body.into_inner();
     let now = chrono::Utc::now().naive_utc();
-    let row = state.db(move |conn| service::create(conn, req, now)).await?;
+    let row = state
+        .db(move |conn| service::create(conn, req, now))
+        .await?;
     Ok(HttpResponse::Created().json(UnitView::from_row(row)?))
 }
 
@@ -85,7 +89,9 @@ pub async fn update_unit(
     let id = UnitId(id.into_inner());
     let req = body.into_inner();
     let now = chrono::Utc::now().naive_utc();
-    let row = state.db(move |conn| service::update(conn, id, req, now)).await?;
+    let row = state
+        .db(move |conn| service::update(conn, id, req, now))
+        .await?;
     Ok(HttpResponse::Ok().json(UnitView::from_row(row)?))
 }
 

@@ -12,7 +12,7 @@ use crate::domain::values::{BoundedText, Email, UnitCode};
 use crate::domain::{UnitId, UnitKind};
 use crate::error::{ApiError, ApiResult, Validator};
 use crate::http::{Page, Paging};
-use crate::users::service::like_pattern;
+use crate::users::service::{like_pattern, search_text};
 
 pub fn find(conn: &mut DbConnection, id: UnitId) -> QueryResult<Option<UnitRow>> {
     units::table
@@ -35,12 +35,17 @@ pub fn get(conn: &mut DbConnection, id: UnitId) -> ApiResult<UnitView> {
     Ok(UnitView::from_row(row)?)
 }
 
-pub fn list(conn: &mut DbConnection, filter: &UnitFilter, paging: Paging) -> ApiResult<Page<UnitView>> {
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &UnitFilter,
+    paging: Paging,
+) -> ApiResult<Page<UnitView>> {
     let mut v = Validator::default();
     let kind = filter
         .kind
         .as_deref()
         .and_then(|k| v.check("kind", UnitKind::parse(k)));
+    let text = search_text(&mut v, filter.q.as_deref());
     v.finish()?;
     let query = || {
         let mut q = units::table.into_boxed();
@@ -53,7 +58,7 @@ pub fn list(conn: &mut DbConnection, filter: &UnitFilter, paging: Paging) -> Api
         if let Some(parent) = filter.parent_id {
             q = q.filter(units::parent_id.eq(parent));
         }
-        if let Some(text) = filter.q.as_deref().filter(|t| !t.trim().is_empty()) {
+        if let Some(text) = &text {
             let pattern = like_pattern(text);
             q = q.filter(
                 units::code
@@ -82,7 +87,10 @@ fn parse_emails(v: &mut Validator, field: &str, emails: &[String]) -> Option<Vec
     let mut out = Vec::with_capacity(emails.len());
     let mut ok = true;
     if emails.len() > 20 {
-        v.add(field, Message::new("最多 20 个邮箱地址", "at most 20 addresses"));
+        v.add(
+            field,
+            Message::new("最多 20 个邮箱地址", "at most 20 addresses"),
+        );
         return None;
     }
     for (i, e) in emails.iter().enumerate() {
@@ -95,16 +103,28 @@ fn parse_emails(v: &mut Validator, field: &str, emails: &[String]) -> Option<Vec
     ok.then_some(out)
 }
 
-fn parse_optional_text(v: &mut Validator, field: &str, text: Option<&str>) -> Option<Option<String>> {
+fn parse_optional_text(
+    v: &mut Validator,
+    field: &str,
+    text: Option<&str>,
+) -> Option<Option<String>> {
     match text.filter(|t| !t.trim().is_empty()) {
-        Some(t) => v.check(field, BoundedText::parse(t, 100)).map(|t| Some(t.into_inner())),
+        Some(t) => v
+            .check(field, BoundedText::parse(t, 100))
+            .map(|t| Some(t.into_inner())),
         None => Some(None),
     }
 }
 
-fn parse_optional_email(v: &mut Validator, field: &str, text: Option<&str>) -> Option<Option<String>> {
+fn parse_optional_email(
+    v: &mut Validator,
+    field: &str,
+    text: Option<&str>,
+) -> Option<Option<String>> {
     match text.filter(|t| !t.trim().is_empty()) {
-        Some(t) => v.check(field, Email::parse(t)).map(|e| Some(e.into_inner())),
+        Some(t) => v
+            .check(field, Email::parse(t))
+            .map(|e| Some(e.into_inner())),
         None => Some(None),
     }
 }
@@ -125,7 +145,10 @@ fn map_unique(e: diesel::result::Error) -> ApiError {
 }
 
 fn no_such_parent() -> ApiError {
-    ApiError::invalid_field("parent_id", Message::new("上级单位不存在", "no such parent unit"))
+    ApiError::invalid_field(
+        "parent_id",
+        Message::new("上级单位不存在", "no such parent unit"),
+    )
 }
 
 pub fn create(conn: &mut DbConnection, req: CreateUnit, now: NaiveDateTime) -> ApiResult<UnitRow> {
@@ -179,7 +202,12 @@ struct UnitChangeset {
     updated_at: Option<NaiveDateTime>,
 }
 
-pub fn update(conn: &mut DbConnection, id: UnitId, req: UpdateUnit, now: NaiveDateTime) -> ApiResult<UnitRow> {
+pub fn update(
+    conn: &mut DbConnection,
+    id: UnitId,
+    req: UpdateUnit,
+    now: NaiveDateTime,
+) -> ApiResult<UnitRow> {
     let mut v = Validator::default();
     let changes = UnitChangeset {
         code: req
@@ -252,14 +280,19 @@ fn check_parent(conn: &mut DbConnection, id: UnitId, parent: UnitId) -> ApiResul
         if at == id {
             return Err(ApiError::invalid_field(
                 "parent_id",
-                Message::new("上级单位不能是本单位或其下级单位", "a unit cannot be placed under itself"),
+                Message::new(
+                    "上级单位不能是本单位或其下级单位",
+                    "a unit cannot be placed under itself",
+                ),
             ));
         }
         let row = find(conn, at)?.ok_or_else(no_such_parent)?;
         cursor = row.parent_id.map(UnitId);
         steps += 1;
         if steps > 1000 {
-            return Err(ApiError::internal(anyhow::anyhow!("unit tree deeper than 1000")));
+            return Err(ApiError::internal(anyhow::anyhow!(
+                "unit tree deeper than 1000"
+            )));
         }
     }
     Ok(())

@@ -32,9 +32,7 @@ pub fn ensure_first_admin(
     if let Some(p) = &configured {
         Password::parse(p).map_err(|m| anyhow::anyhow!("DUBAN_ADMIN_PASSWORD: {}", m.en))?;
     }
-    let password = configured
-        .clone()
-        .unwrap_or_else(|| generate_password());
+    let password = configured.clone().unwrap_or_else(generate_password);
     let created = super::service::ensure_first_admin(
         conn,
         &username,

@@ -28,7 +28,8 @@ pub struct UserRow {
 
 impl UserRow {
     pub fn role(&self) -> anyhow::Result<Role> {
-        Role::parse(&self.role).map_err(|_| anyhow::anyhow!("stored role {:?} is unknown", self.role))
+        Role::parse(&self.role)
+            .map_err(|_| anyhow::anyhow!("stored role {:?} is unknown", self.role))
     }
 }
 

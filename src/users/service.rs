@@ -60,6 +60,7 @@ pub fn list(
         .role
         .as_deref()
         .and_then(|r| v.check("role", Role::parse(r)));
+    let text = search_text(&mut v, filter.q.as_deref());
     v.finish()?;
     let scope = unit_scope(auth);
     let query = || {
@@ -79,7 +80,7 @@ pub fn list(
         if let Some(active) = filter.active {
             q = q.filter(users::active.eq(active));
         }
-        if let Some(text) = filter.q.as_deref().filter(|t| !t.trim().is_empty()) {
+        if let Some(text) = &text {
             let pattern = like_pattern(text);
             q = q.filter(
                 users::username
@@ -102,6 +103,13 @@ pub fn list(
         .map(UserView::from_row)
         .collect::<anyhow::Result<Vec<_>>>()?;
     Ok(Page::new(items, total, paging))
+}
+
+/// The `q` search parameter: absent or blank means no search.
+pub fn search_text(v: &mut Validator, q: Option<&str>) -> Option<String> {
+    q.filter(|t| !t.trim().is_empty())
+        .and_then(|t| v.check("q", BoundedText::parse(t, 100)))
+        .map(BoundedText::into_inner)
 }
 
 /// `%text%` for LIKE, with LIKE's own wildcards escaped.
@@ -160,7 +168,10 @@ pub fn parse_create(req: CreateUser) -> ApiResult<(NewUser, Option<Password>)> {
 }
 
 fn unit_required() -> Message {
-    Message::new("单位用户必须属于一个单位", "a unit user must belong to a unit")
+    Message::new(
+        "单位用户必须属于一个单位",
+        "a unit user must belong to a unit",
+    )
 }
 
 /// The unit an account is attached to must exist and be active.
@@ -307,7 +318,8 @@ pub fn update(
             check_unit(conn, unit_id)?;
         }
         let was_admin = current.role()? == Role::Admin && current.active;
-        if was_admin && (role != Role::Admin || !active) && active_admins_other_than(conn, id)? == 0 {
+        if was_admin && (role != Role::Admin || !active) && active_admins_other_than(conn, id)? == 0
+        {
             return Err(ApiError::conflict(
                 "last_admin",
                 Message::new(

@@ -1,1 +1,63 @@
-fn main() {}
+//! Integration tests: each test starts the real server on port 0 with its own
+//! fresh database and talks HTTP to it. Every test runs on SQLite and on
+//! PostgreSQL; the PostgreSQL runs are skipped (and say so) when no server is
+//! reachable, unless DUBAN_TEST_REQUIRE_POSTGRES=1, which makes that a failure.
+
+mod helpers;
+
+mod auth;
+mod cli;
+mod docs;
+mod errors;
+mod migrations;
+mod units;
+mod users;
+
+use helpers::{postgres_admin_url, Backend};
+use libtest_mimic::{Arguments, Trial};
+
+fn main() -> std::process::ExitCode {
+    let args = Arguments::from_args();
+    let tests: Vec<helpers::ApiTest> = [
+        auth::tests(),
+        cli::tests(),
+        docs::tests(),
+        errors::tests(),
+        migrations::tests(),
+        units::tests(),
+        users::tests(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+
+    let pg_url = postgres_admin_url();
+    let pg_error = helpers::check_postgres(&pg_url).err();
+    let require_pg = std::env::var("DUBAN_TEST_REQUIRE_POSTGRES").is_ok_and(|v| v == "1");
+    if let Some(err) = &pg_error {
+        if require_pg {
+            eprintln!("PostgreSQL is required (DUBAN_TEST_REQUIRE_POSTGRES=1) but {pg_url} is not reachable: {err}");
+            return std::process::ExitCode::FAILURE;
+        }
+        eprintln!(
+            "note: PostgreSQL not reachable at {pg_url} ({err}); the {} PostgreSQL tests are skipped. \
+             Set DUBAN_TEST_POSTGRES_URL to point at a server.",
+            tests.len()
+        );
+    }
+
+    let mut trials = Vec::new();
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        for test in &tests {
+            let run = test.run;
+            let skip = backend == Backend::Postgres && pg_error.is_some();
+            let trial = Trial::test(format!("{}::{}", backend.name(), test.name), move || {
+                helpers::run_test(backend, run);
+                Ok(())
+            })
+            .with_ignored_flag(skip);
+            trials.push(trial);
+        }
+    }
+    libtest_mimic::run(&args, trials).exit_code()
+}

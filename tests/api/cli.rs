@@ -1,0 +1,216 @@
+//! The `duban` binary itself: first start, restart, `admin create`, `--help`.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::api_tests;
+use crate::helpers::{expect_json, FreshDatabase, TestApp};
+
+api_tests![
+    first_start_prints_the_admin_password_once_and_restarts_keep_data,
+    admin_create_makes_an_account_that_can_sign_in,
+    admin_create_refuses_a_unit_account_without_a_unit,
+    help_explains_each_command,
+];
+
+fn duban() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_duban"));
+    for (key, _) in std::env::vars() {
+        if key.starts_with("DUBAN_") || key == "DATABASE_URL" {
+            cmd.env_remove(key);
+        }
+    }
+    cmd.env("RUST_LOG", "warn");
+    cmd
+}
+
+/// A running `duban serve` and the lines it has printed.
+struct Served {
+    child: Child,
+    lines: Vec<String>,
+}
+
+impl Served {
+    fn start(data_dir: &std::path::Path, database_url: &str) -> Served {
+        let mut child = duban()
+            .env("DUBAN_LISTEN", "127.0.0.1:0")
+            .env("DUBAN_DATA_DIR", data_dir)
+            .env("DATABASE_URL", database_url)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("duban starts");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let mut lines = Vec::new();
+        // The banner ends with the sign-in command's second line.
+        while !lines.iter().any(|l: &String| l.contains("\"username\"")) {
+            let line = rx
+                .recv_timeout(Duration::from_secs(60))
+                .expect("banner printed");
+            lines.push(line);
+        }
+        Served { child, lines }
+    }
+
+    fn text(&self) -> String {
+        self.lines.join("\n")
+    }
+
+    fn base_url(&self) -> String {
+        let first = &self.lines[0];
+        first[first.find("http://").expect("address printed")..]
+            .trim()
+            .to_string()
+    }
+
+    /// SIGTERM, then wait: a graceful stop exits 0.
+    fn stop(mut self) {
+        let status = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let exit = self.child.wait().unwrap();
+        assert!(exit.success(), "duban exited with {exit:?} after SIGTERM");
+    }
+}
+
+async fn first_start_prints_the_admin_password_once_and_restarts_keep_data(app: TestApp) {
+    let database = FreshDatabase::new(app.backend);
+    let data_dir = tempfile::tempdir().unwrap();
+
+    let first = Served::start(data_dir.path(), &database.url);
+    let text = first.text();
+    assert!(text.contains("listening on http://127.0.0.1:"), "{text}");
+    let password = text
+        .split("first admin account created: username admin, password ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("generated password printed")
+        .to_string();
+    let base = first.base_url();
+    let login = |base: String, password: String| async move {
+        reqwest::Client::new()
+            .post(format!("{base}/api/v1/auth/login"))
+            .json(&json!({ "username": "admin", "password": password }))
+            .send()
+            .await
+            .unwrap()
+    };
+    let token = expect_json(login(base.clone(), password.clone()).await, 200).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let res = reqwest::Client::new()
+        .post(format!("{base}/api/v1/units"))
+        .bearer_auth(&token)
+        .json(&json!({ "code": "T01", "name": "城关镇", "kind": "township" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    first.stop();
+
+    let second = Served::start(data_dir.path(), &database.url);
+    let text = second.text();
+    assert!(
+        !text.contains(&password),
+        "the password is never printed again: {text}"
+    );
+    assert!(!text.contains("first admin account created"), "{text}");
+    let base = second.base_url();
+    let res = reqwest::Client::new()
+        .get(format!("{base}/api/v1/units"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    let units = expect_json(res, 200).await;
+    assert_eq!(units["total"], 1, "data and sessions survive the restart");
+    expect_json(login(base, password).await, 200).await;
+    second.stop();
+}
+
+async fn admin_create_makes_an_account_that_can_sign_in(app: TestApp) {
+    let admin = app.admin_token().await;
+    app.create_unit(&admin, "T01", "城关镇").await;
+    let mut child = duban()
+        .args([
+            "admin",
+            "create",
+            "--username",
+            "clerk",
+            "--role",
+            "unit",
+            "--unit",
+            "T01",
+            "--display-name",
+            "办事员",
+            "--password-stdin",
+        ])
+        .env("DATABASE_URL", &app.database.url)
+        .env("DUBAN_DATA_DIR", app.data_dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"clerk-password-123\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("created unit account clerk"));
+    let token = app.login("clerk", "clerk-password-123").await;
+    let me = expect_json(app.get("/api/v1/me", &token).await, 200).await;
+    assert_eq!(me["display_name"], "办事员");
+    assert_eq!(me["role"], "unit");
+}
+
+async fn admin_create_refuses_a_unit_account_without_a_unit(app: TestApp) {
+    let out = duban()
+        .args(["admin", "create", "--username", "orphan", "--role", "unit"])
+        .env("DATABASE_URL", &app.database.url)
+        .env("DUBAN_DATA_DIR", app.data_dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("unit_id"), "{stderr}");
+    crate::helpers::expect_problem(
+        app.try_login("orphan", "whatever-123").await,
+        401,
+        "invalid_credentials",
+    )
+    .await;
+}
+
+async fn help_explains_each_command(_app: TestApp) {
+    let out = duban().arg("--help").output().unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    for command in ["serve", "migrate", "admin", "openapi"] {
+        assert!(help.contains(command), "{command} in --help: {help}");
+    }
+    let out = duban()
+        .args(["admin", "create", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    for flag in ["--username", "--role", "--unit", "--password-stdin"] {
+        assert!(help.contains(flag), "{flag} in admin create --help");
+    }
+}
