@@ -167,8 +167,9 @@ async fn admin(settings: Settings, command: AdminCommand) -> anyhow::Result<()> 
         let password_checked = password_checked.context("password missing")?;
         let passwords = Passwords::new(&settings)?;
         let hash = passwords.hash_blocking(password_checked.expose())?;
-        let row = users::service::insert(&mut conn, &user, hash, chrono::Utc::now().naive_utc())
-            .map_err(describe)?;
+        let row =
+            users::service::insert(&mut conn, None, &user, hash, chrono::Utc::now().naive_utc())
+                .map_err(describe)?;
         println!(
             "created {} account {} (id {})",
             row.role, row.username, row.id

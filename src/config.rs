@@ -48,6 +48,19 @@ pub struct Settings {
     pub db_pool_size: u32,
     /// Largest JSON request body, in bytes.
     pub json_limit_bytes: usize,
+    /// A task due within this many days shows yellow.
+    pub yellow_warning_days: i64,
+    /// An assigned task not signed for (签收) within this many days is flagged.
+    pub accept_within_days: i64,
+    /// Leaders read every task, not only those they are responsible for.
+    pub leaders_see_all: bool,
+    /// Largest evidence file, in bytes.
+    pub attachment_max_bytes: usize,
+    /// Content types accepted as evidence, comma-separated.
+    pub attachment_types: String,
+    /// Where evidence is kept: `fs` (by hash under `<data_dir>/attachments`)
+    /// or `db` (in the database, for instances sharing one PostgreSQL).
+    pub attachment_storage: String,
 }
 
 // Secrets are never written out (for example by `duban config`), only read.
@@ -76,6 +89,16 @@ impl Default for Settings {
             login_window_minutes: 15,
             db_pool_size: 10,
             json_limit_bytes: 256 * 1024,
+            yellow_warning_days: 3,
+            accept_within_days: 3,
+            leaders_see_all: false,
+            attachment_max_bytes: 20 * 1024 * 1024,
+            attachment_types: "application/pdf,image/jpeg,image/png,text/plain,application/zip,\
+application/vnd.openxmlformats-officedocument.wordprocessingml.document,\
+application/vnd.openxmlformats-officedocument.spreadsheetml.sheet,\
+application/msword,application/vnd.ms-excel"
+                .into(),
+            attachment_storage: "fs".into(),
         }
     }
 }
@@ -125,6 +148,10 @@ impl Settings {
             "login_window_minutes must be positive"
         );
         anyhow::ensure!(self.db_pool_size > 0, "db_pool_size must be positive");
+        anyhow::ensure!(
+            matches!(self.attachment_storage.as_str(), "fs" | "db"),
+            "attachment_storage must be fs or db"
+        );
         Ok(())
     }
 
@@ -132,6 +159,15 @@ impl Settings {
         self.timezone
             .parse()
             .map_err(|_| anyhow::anyhow!("unknown time zone {:?}", self.timezone))
+    }
+
+    /// The accepted evidence content types.
+    pub fn attachment_type_list(&self) -> Vec<String> {
+        self.attachment_types
+            .split(',')
+            .map(|t| t.trim().to_ascii_lowercase())
+            .filter(|t| !t.is_empty())
+            .collect()
     }
 
     /// The database URL in force: the configured one or the SQLite file in the data directory.

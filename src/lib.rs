@@ -1,6 +1,7 @@
 //! duban (督办): a responsibility-chain task and accountability tracker for
 //! local government. See `docs/architecture.md` for the layout.
 
+pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod config;
@@ -8,9 +9,13 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod health;
+pub mod holidays;
 pub mod http;
 pub mod openapi;
+pub mod plans;
 pub mod startup;
+pub mod storage;
+pub mod tasks;
 pub mod telemetry;
 pub mod units;
 pub mod users;

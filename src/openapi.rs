@@ -4,7 +4,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{auth, error, health, units, users};
+use crate::{audit, auth, error, health, holidays, plans, tasks, units, users};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -27,6 +27,36 @@ use crate::{auth, error, health, units, users};
         users::routes::get_user,
         users::routes::create_user,
         users::routes::update_user,
+        plans::routes::list_plans,
+        plans::routes::get_plan,
+        plans::routes::create_plan,
+        plans::routes::update_plan,
+        tasks::routes::list_tasks,
+        tasks::routes::get_task,
+        tasks::routes::create_task,
+        tasks::routes::update_task,
+        tasks::routes::assign,
+        tasks::routes::accept,
+        tasks::routes::submit,
+        tasks::routes::verify,
+        tasks::routes::return_task,
+        tasks::routes::cancel,
+        tasks::routes::reopen,
+        tasks::routes::task_events,
+        tasks::routes::list_reports,
+        tasks::routes::create_report,
+        tasks::routes::list_attachments,
+        tasks::routes::upload_attachment,
+        tasks::routes::download_attachment,
+        tasks::routes::list_extensions,
+        tasks::routes::request_extension,
+        tasks::routes::approve_extension,
+        tasks::routes::reject_extension,
+        holidays::routes::list_holidays,
+        holidays::routes::import_holidays,
+        holidays::routes::put_holiday,
+        holidays::routes::delete_holiday,
+        audit::routes::list_audit,
     ),
     components(schemas(error::Problem, error::ProblemField)),
     modifiers(&BearerAuth),
@@ -34,6 +64,12 @@ use crate::{auth, error, health, units, users};
         (name = "auth", description = "Sign-in and the own account"),
         (name = "units", description = "Units (单位)"),
         (name = "users", description = "Accounts"),
+        (name = "plans", description = "Implementation plans (实施方案)"),
+        (name = "tasks", description = "Tasks, progress reports, evidence and the timeline"),
+        (name = "task life cycle", description = "assign → accept → submit → verify; return, cancel, reopen"),
+        (name = "extensions", description = "Extension requests (延期申请)"),
+        (name = "calendar", description = "Holiday calendar for working-day deadlines"),
+        (name = "audit", description = "The hash-chained audit trail"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]

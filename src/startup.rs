@@ -19,8 +19,9 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::json::JsonLimit;
 use crate::http::middleware::{problem_json, request_id_header};
 use crate::openapi::ApiDoc;
+use crate::storage::Storage;
 use crate::users::bootstrap::{self, FirstAdmin};
-use crate::{health, units, users};
+use crate::{audit, health, holidays, plans, tasks, units, users};
 
 /// What every handler can reach.
 pub struct AppState {
@@ -29,6 +30,7 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub tokens: Tokens,
     pub passwords: Passwords,
+    pub storage: Storage,
 }
 
 impl AppState {
@@ -87,6 +89,7 @@ impl Application {
             settings: settings.clone(),
             tokens,
             passwords,
+            storage: Storage::from_settings(&settings),
         });
         let json_limit = web::Data::new(JsonLimit(settings.json_limit_bytes));
         let openapi = ApiDoc::openapi();
@@ -110,7 +113,11 @@ impl Application {
                     web::scope("/api/v1")
                         .configure(auth::routes::configure)
                         .configure(units::routes::configure)
-                        .configure(users::routes::configure),
+                        .configure(users::routes::configure)
+                        .configure(plans::routes::configure)
+                        .configure(tasks::routes::configure)
+                        .configure(holidays::routes::configure)
+                        .configure(audit::routes::configure),
                 )
                 .route(
                     "/docs",

@@ -15,6 +15,18 @@ pub enum Permission {
     ReadUsers,
     /// Create and change accounts, reset passwords.
     ManageUsers,
+    /// Read plans and tasks (unit clerks and leaders: only those they take part in).
+    ReadTasks,
+    /// Create and change plans and tasks; assign, verify, return, cancel,
+    /// reopen; decide extension requests.
+    ManageTasks,
+    /// Act for a unit on its tasks: accept, report, attach evidence, submit,
+    /// request an extension.
+    ActForUnit,
+    /// Maintain the holiday calendar.
+    ManageCalendar,
+    /// Read the audit trail.
+    ReadAudit,
 }
 
 use Permission::*;
@@ -26,6 +38,11 @@ const TABLE: &[(Permission, &[Role])] = &[
     (ManageUnits, &[Admin]),
     (ReadUsers, &[Admin, Office, Leader, Unit, Viewer]),
     (ManageUsers, &[Admin]),
+    (ReadTasks, &[Admin, Office, Leader, Unit, Viewer]),
+    (ManageTasks, &[Admin, Office]),
+    (ActForUnit, &[Unit]),
+    (ManageCalendar, &[Admin]),
+    (ReadAudit, &[Admin, Office, Viewer]),
 ];
 
 pub fn allows(role: Role, permission: Permission) -> bool {
@@ -48,8 +65,31 @@ mod tests {
     }
 
     #[test]
+    fn viewers_change_nothing() {
+        for p in [
+            ManageUnits,
+            ManageUsers,
+            ManageTasks,
+            ActForUnit,
+            ManageCalendar,
+        ] {
+            assert!(!allows(Viewer, p), "{p:?}");
+        }
+    }
+
+    #[test]
     fn every_permission_has_a_row() {
-        for p in [ReadUnits, ManageUnits, ReadUsers, ManageUsers] {
+        for p in [
+            ReadUnits,
+            ManageUnits,
+            ReadUsers,
+            ManageUsers,
+            ReadTasks,
+            ManageTasks,
+            ActForUnit,
+            ManageCalendar,
+            ReadAudit,
+        ] {
             assert!(TABLE.iter().any(|(q, _)| *q == p), "{p:?}");
         }
     }

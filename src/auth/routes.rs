@@ -176,7 +176,7 @@ pub async fn change_password(
         ..Default::default()
     };
     let updated = state
-        .db(move |conn| users::update(conn, id, changes, Some(hash), now))
+        .db(move |conn| users::update(conn, Some(id), id, changes, Some(hash), now))
         .await?;
     Ok(HttpResponse::Ok().json(token_response(&state, id, &updated)?))
 }

@@ -17,6 +17,9 @@ pub enum DbConnection {
     Sqlite(diesel::SqliteConnection),
 }
 
+/// The backend type of `DbConnection` (diesel's generated MultiBackend).
+pub type DbBackend = <DbConnection as Connection>::Backend;
+
 pub type DbPool = Pool<ConnectionManager>;
 pub type PooledConn = PooledConnection<ConnectionManager>;
 
@@ -175,4 +178,16 @@ pub fn is_foreign_key_violation(err: &diesel::result::Error) -> bool {
 /// `SELECT 1`: is the database there?
 pub fn ping(conn: &mut DbConnection) -> QueryResult<()> {
     diesel::sql_query("SELECT 1").execute(conn).map(|_| ())
+}
+
+/// Serialises appends to the audit chain. SQLite's `BEGIN IMMEDIATE` already
+/// lets one writer in at a time; PostgreSQL takes a transaction-scoped
+/// advisory lock. Call inside a write transaction.
+pub fn lock_audit_chain(conn: &mut DbConnection) -> QueryResult<()> {
+    match conn {
+        DbConnection::Sqlite(_) => Ok(()),
+        DbConnection::Postgres(c) => diesel::sql_query("SELECT pg_advisory_xact_lock(7243001)")
+            .execute(c)
+            .map(|_| ()),
+    }
 }

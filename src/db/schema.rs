@@ -44,4 +44,166 @@ diesel::table! {
 }
 
 diesel::joinable!(users -> units (unit_id));
-diesel::allow_tables_to_appear_in_same_query!(units, users, login_failures);
+
+diesel::table! {
+    plans (id) {
+        id -> BigInt,
+        title -> Text,
+        year -> Integer,
+        description -> Nullable<Text>,
+        status -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    tasks (id) {
+        id -> BigInt,
+        plan_id -> BigInt,
+        parent_id -> Nullable<BigInt>,
+        code -> Text,
+        title -> Text,
+        description -> Nullable<Text>,
+        lead_unit_id -> BigInt,
+        responsible_leader_id -> Nullable<BigInt>,
+        start_date -> Nullable<Date>,
+        due_date -> Nullable<Date>,
+        original_due_date -> Nullable<Date>,
+        due_working_days -> Nullable<Integer>,
+        priority -> Text,
+        category -> Text,
+        status -> Text,
+        evidence_required -> Bool,
+        report_day -> Nullable<Integer>,
+        progress -> Integer,
+        returned -> Bool,
+        completion_note -> Nullable<Text>,
+        assigned_at -> Nullable<Timestamp>,
+        accepted_at -> Nullable<Timestamp>,
+        submitted_at -> Nullable<Timestamp>,
+        submitted_on -> Nullable<Date>,
+        completed_at -> Nullable<Timestamp>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    task_cooperators (task_id, unit_id) {
+        task_id -> BigInt,
+        unit_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    task_events (id) {
+        id -> BigInt,
+        task_id -> BigInt,
+        kind -> Text,
+        actor_id -> Nullable<BigInt>,
+        unit_id -> Nullable<BigInt>,
+        note -> Nullable<Text>,
+        data -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    progress_reports (id) {
+        id -> BigInt,
+        task_id -> BigInt,
+        unit_id -> BigInt,
+        author_id -> BigInt,
+        percent -> Integer,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    attachment_blobs (sha256) {
+        sha256 -> Text,
+        data -> Binary,
+    }
+}
+
+diesel::table! {
+    attachments (id) {
+        id -> BigInt,
+        task_id -> BigInt,
+        unit_id -> Nullable<BigInt>,
+        uploaded_by -> BigInt,
+        filename -> Text,
+        content_type -> Text,
+        size -> BigInt,
+        sha256 -> Text,
+        storage -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    extensions (id) {
+        id -> BigInt,
+        task_id -> BigInt,
+        requested_by -> BigInt,
+        old_due_date -> Date,
+        new_due_date -> Date,
+        reason -> Text,
+        status -> Text,
+        decided_by -> Nullable<BigInt>,
+        decision_note -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    holidays (day) {
+        day -> Date,
+        kind -> Text,
+        name -> Text,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        actor_id -> Nullable<BigInt>,
+        action -> Text,
+        entity -> Text,
+        entity_id -> Nullable<BigInt>,
+        before_json -> Nullable<Text>,
+        after_json -> Nullable<Text>,
+        created_at -> Timestamp,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::joinable!(tasks -> plans (plan_id));
+diesel::joinable!(tasks -> units (lead_unit_id));
+diesel::joinable!(task_cooperators -> tasks (task_id));
+diesel::joinable!(task_events -> tasks (task_id));
+diesel::joinable!(progress_reports -> tasks (task_id));
+diesel::joinable!(attachments -> tasks (task_id));
+diesel::joinable!(extensions -> tasks (task_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    units,
+    users,
+    login_failures,
+    plans,
+    tasks,
+    task_cooperators,
+    task_events,
+    progress_reports,
+    attachment_blobs,
+    attachments,
+    extensions,
+    holidays,
+    audit_log,
+);

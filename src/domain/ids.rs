@@ -27,3 +27,11 @@ id_type!(
     /// A user account.
     UserId
 );
+id_type!(
+    /// An implementation plan (实施方案).
+    PlanId
+);
+id_type!(
+    /// A task.
+    TaskId
+);

@@ -1,13 +1,16 @@
 //! Pure rules with no I/O: identifiers, roles, validated input values and
 //! user-facing messages. Time, when a rule needs it, comes in as an argument.
 
+pub mod calendar;
 pub mod ids;
 pub mod message;
 pub mod role;
+pub mod task_state;
+pub mod traffic;
 pub mod unit_kind;
 pub mod values;
 
-pub use ids::{UnitId, UserId};
+pub use ids::{PlanId, TaskId, UnitId, UserId};
 pub use message::Message;
 pub use role::Role;
 pub use unit_kind::UnitKind;

@@ -70,7 +70,7 @@ pub async fn create_unit(
     let req = body.into_inner();
     let now = chrono::Utc::now().naive_utc();
     let row = state
-        .db(move |conn| service::create(conn, req, now))
+        .db(move |conn| service::create(conn, auth.id, req, now))
         .await?;
     Ok(HttpResponse::Created().json(UnitView::from_row(row)?))
 }
@@ -90,7 +90,7 @@ pub async fn update_unit(
     let req = body.into_inner();
     let now = chrono::Utc::now().naive_utc();
     let row = state
-        .db(move |conn| service::update(conn, id, req, now))
+        .db(move |conn| service::update(conn, auth.id, id, req, now))
         .await?;
     Ok(HttpResponse::Ok().json(UnitView::from_row(row)?))
 }
@@ -106,6 +106,9 @@ pub async fn delete_unit(
 ) -> ApiResult<HttpResponse> {
     auth.require(Permission::ManageUnits)?;
     let id = UnitId(id.into_inner());
-    state.db(move |conn| service::delete(conn, id)).await?;
+    let now = chrono::Utc::now().naive_utc();
+    state
+        .db(move |conn| service::delete(conn, auth.id, id, now))
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }

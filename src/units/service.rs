@@ -5,11 +5,12 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::model::{CreateUnit, NewUnitRow, UnitFilter, UnitRow, UnitView, UpdateUnit};
+use crate::audit;
 use crate::db::schema::units;
 use crate::db::{self, DbConnection};
 use crate::domain::message::Message;
 use crate::domain::values::{BoundedText, Email, UnitCode};
-use crate::domain::{UnitId, UnitKind};
+use crate::domain::{UnitId, UnitKind, UserId};
 use crate::error::{ApiError, ApiResult, Validator};
 use crate::http::{Page, Paging};
 use crate::users::service::{like_pattern, search_text};
@@ -151,7 +152,12 @@ fn no_such_parent() -> ApiError {
     )
 }
 
-pub fn create(conn: &mut DbConnection, req: CreateUnit, now: NaiveDateTime) -> ApiResult<UnitRow> {
+pub fn create(
+    conn: &mut DbConnection,
+    actor: UserId,
+    req: CreateUnit,
+    now: NaiveDateTime,
+) -> ApiResult<UnitRow> {
     let mut v = Validator::default();
     let code = v.check("code", UnitCode::parse(&req.code));
     let name = v.check("name", BoundedText::parse(&req.name, 100));
@@ -179,11 +185,22 @@ pub fn create(conn: &mut DbConnection, req: CreateUnit, now: NaiveDateTime) -> A
             created_at: now,
             updated_at: now,
         };
-        diesel::insert_into(units::table)
+        let row: UnitRow = diesel::insert_into(units::table)
             .values(&row)
             .returning(units::all_columns)
             .get_result(conn)
-            .map_err(map_unique)
+            .map_err(map_unique)?;
+        let after = UnitView::from_row(row.clone())?;
+        audit::record_change(
+            conn,
+            Some(actor),
+            "create",
+            ("unit", row.id),
+            None,
+            Some(&after),
+            now,
+        )?;
+        Ok(row)
     })
 }
 
@@ -204,6 +221,7 @@ struct UnitChangeset {
 
 pub fn update(
     conn: &mut DbConnection,
+    actor: UserId,
     id: UnitId,
     req: UpdateUnit,
     now: NaiveDateTime,
@@ -268,7 +286,20 @@ pub fn update(
         .get_result(conn)
         .optional()
         .map_err(map_unique)?;
-        updated.ok_or_else(|| ApiError::stale_version(current.version + 1))
+        let updated: UnitRow =
+            updated.ok_or_else(|| ApiError::stale_version(current.version + 1))?;
+        let before = UnitView::from_row(current)?;
+        let after = UnitView::from_row(updated.clone())?;
+        audit::record_change(
+            conn,
+            Some(actor),
+            "update",
+            ("unit", updated.id),
+            Some(&before),
+            Some(&after),
+            now,
+        )?;
+        Ok(updated)
     })
 }
 
@@ -300,9 +331,14 @@ fn check_parent(conn: &mut DbConnection, id: UnitId, parent: UnitId) -> ApiResul
 
 /// Deletes a unit that nothing refers to; otherwise 409 telling the caller to
 /// deactivate it instead.
-pub fn delete(conn: &mut DbConnection, id: UnitId) -> ApiResult<()> {
+pub fn delete(
+    conn: &mut DbConnection,
+    actor: UserId,
+    id: UnitId,
+    now: NaiveDateTime,
+) -> ApiResult<()> {
     conn.write(|conn| {
-        find(conn, id)?.ok_or_else(ApiError::not_found)?;
+        let current = find(conn, id)?.ok_or_else(ApiError::not_found)?;
         diesel::delete(units::table.find(id.0))
             .execute(conn)
             .map_err(|e| {
@@ -318,6 +354,8 @@ pub fn delete(conn: &mut DbConnection, id: UnitId) -> ApiResult<()> {
                     e.into()
                 }
             })?;
+        let before = UnitView::from_row(current)?;
+        audit::record_change(conn, Some(actor), "delete", ("unit", id.0), Some(&before), None, now)?;
         Ok(())
     })
 }

@@ -79,7 +79,7 @@ pub async fn create_user(
     let hash = state.passwords.hash(&password).await?;
     let now = chrono::Utc::now().naive_utc();
     let row = state
-        .db(move |conn| service::insert(conn, &user, hash, now))
+        .db(move |conn| service::insert(conn, Some(auth.id), &user, hash, now))
         .await?;
     Ok(HttpResponse::Created().json(CreatedUser {
         user: UserView::from_row(row)?,
@@ -106,7 +106,7 @@ pub async fn update_user(
     };
     let now = chrono::Utc::now().naive_utc();
     let row = state
-        .db(move |conn| service::update(conn, id, changes, hash, now))
+        .db(move |conn| service::update(conn, Some(auth.id), id, changes, hash, now))
         .await?;
     Ok(HttpResponse::Ok().json(UserView::from_row(row)?))
 }

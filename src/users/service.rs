@@ -5,6 +5,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::model::{CreateUser, NewUserRow, UpdateUser, UserFilter, UserRow, UserView};
+use crate::audit;
 use crate::auth::AuthUser;
 use crate::db::schema::users;
 use crate::db::{self, DbConnection};
@@ -206,6 +207,7 @@ fn username_taken() -> ApiError {
 /// Inserts a checked account with an already computed password hash.
 pub fn insert(
     conn: &mut DbConnection,
+    actor: Option<UserId>,
     user: &NewUser,
     password_hash: String,
     now: NaiveDateTime,
@@ -222,7 +224,7 @@ pub fn insert(
             created_at: now,
             updated_at: now,
         };
-        diesel::insert_into(users::table)
+        let row: UserRow = diesel::insert_into(users::table)
             .values(&row)
             .returning(users::all_columns)
             .get_result(conn)
@@ -230,9 +232,20 @@ pub fn insert(
                 if db::is_unique_violation(&e) {
                     username_taken()
                 } else {
-                    e.into()
+                    ApiError::from(e)
                 }
-            })
+            })?;
+        let after = UserView::from_row(row.clone())?;
+        audit::record_change(
+            conn,
+            actor,
+            "create",
+            ("user", row.id),
+            None,
+            Some(&after),
+            now,
+        )?;
+        Ok(row)
     })
 }
 
@@ -298,6 +311,7 @@ fn active_admins_other_than(conn: &mut DbConnection, id: UserId) -> QueryResult<
 /// deactivation bumps the token version, signing the account out everywhere.
 pub fn update(
     conn: &mut DbConnection,
+    actor: Option<UserId>,
     id: UserId,
     changes: UserChanges,
     password_hash: Option<String>,
@@ -328,7 +342,8 @@ pub fn update(
                 ),
             ));
         }
-        let revoke = password_hash.is_some() || (current.active && !active);
+        let password_changed = password_hash.is_some();
+        let revoke = password_changed || (current.active && !active);
         let changeset = UserChangeset {
             display_name: changes.display_name.map(BoundedText::into_inner),
             email: changes.email.map(|e| e.map(Email::into_inner)),
@@ -349,7 +364,25 @@ pub fn update(
         .returning(users::all_columns)
         .get_result(conn)
         .optional()?;
-        updated.ok_or_else(|| ApiError::stale_version(current.version + 1))
+        let updated: UserRow =
+            updated.ok_or_else(|| ApiError::stale_version(current.version + 1))?;
+        let before = UserView::from_row(current)?;
+        let after = UserView::from_row(updated.clone())?;
+        let action = if revoke && password_changed {
+            "change_password"
+        } else {
+            "update"
+        };
+        audit::record_change(
+            conn,
+            actor,
+            action,
+            ("user", updated.id),
+            Some(&before),
+            Some(&after),
+            now,
+        )?;
+        Ok(updated)
     })
 }
 
@@ -377,7 +410,7 @@ pub fn ensure_first_admin(
         role: Role::Admin,
         unit_id: None,
     };
-    match insert(conn, &user, password_hash()?, now) {
+    match insert(conn, None, &user, password_hash()?, now) {
         Ok(_) => Ok(true),
         // Another instance created it first: that is the same outcome.
         Err(e) if e.code() == "username_taken" => Ok(false),

@@ -1,0 +1,10 @@
+DROP TABLE audit_log;
+DROP TABLE holidays;
+DROP TABLE extensions;
+DROP TABLE attachments;
+DROP TABLE attachment_blobs;
+DROP TABLE progress_reports;
+DROP TABLE task_events;
+DROP TABLE task_cooperators;
+DROP TABLE tasks;
+DROP TABLE plans;

@@ -1,0 +1,343 @@
+//! Traffic lights (红黄绿灯) and days overdue, computed for a given local "today".
+//!
+//! A task is overdue on the first local day after its due date while not done.
+//! A submitted task counts as done on the day it was submitted (if the office
+//! then verifies it), so it is judged by its submission date, not by today.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::task_state::TaskStatus;
+use super::Message;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TrafficLight {
+    /// On track, or done.
+    Green,
+    /// At risk: due within the warning period, or returned by the office.
+    Yellow,
+    /// Overdue.
+    Red,
+}
+
+impl TrafficLight {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TrafficLight::Green => "green",
+            TrafficLight::Yellow => "yellow",
+            TrafficLight::Red => "red",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<TrafficLight, Message> {
+        match s {
+            "green" => Ok(TrafficLight::Green),
+            "yellow" => Ok(TrafficLight::Yellow),
+            "red" => Ok(TrafficLight::Red),
+            _ => Err(Message::new(
+                "红黄绿灯必须是 green、yellow 或 red",
+                "light must be one of green, yellow, red",
+            )),
+        }
+    }
+}
+
+/// What the light depends on.
+#[derive(Debug, Clone, Copy)]
+pub struct TaskTiming {
+    pub status: TaskStatus,
+    pub due: Option<NaiveDate>,
+    /// Local date the task was last submitted (for submitted and completed tasks).
+    pub submitted_on: Option<NaiveDate>,
+    /// The office returned it and it has not been resubmitted since.
+    pub returned: bool,
+}
+
+/// The day work stopped counting against the deadline, if it has.
+fn finished_on(t: &TaskTiming) -> Option<NaiveDate> {
+    match t.status {
+        TaskStatus::Submitted | TaskStatus::Completed => t.submitted_on,
+        _ => None,
+    }
+}
+
+/// Days past the due date: as of today while open, as of the submission for
+/// submitted or completed tasks. Zero when not late; cancelled tasks are never late.
+pub fn days_overdue(t: &TaskTiming, today: NaiveDate) -> i64 {
+    let Some(due) = t.due else { return 0 };
+    if t.status == TaskStatus::Cancelled || t.status == TaskStatus::Draft {
+        return 0;
+    }
+    let end = finished_on(t).unwrap_or(today);
+    (end - due).num_days().max(0)
+}
+
+/// The light, or None for drafts and cancelled tasks (nothing to judge).
+pub fn light(t: &TaskTiming, today: NaiveDate, warn_days: i64) -> Option<TrafficLight> {
+    match t.status {
+        TaskStatus::Draft | TaskStatus::Cancelled => return None,
+        TaskStatus::Completed => return Some(TrafficLight::Green),
+        _ => {}
+    }
+    if days_overdue(t, today) > 0 && t.status != TaskStatus::Submitted {
+        return Some(TrafficLight::Red);
+    }
+    if t.status == TaskStatus::Submitted {
+        // Waiting for the office: judged by when it was submitted.
+        return Some(if days_overdue(t, today) > 0 {
+            TrafficLight::Red
+        } else {
+            TrafficLight::Green
+        });
+    }
+    let due_soon = t
+        .due
+        .is_some_and(|due| (due - today).num_days() < warn_days);
+    Some(if t.returned || due_soon {
+        TrafficLight::Yellow
+    } else {
+        TrafficLight::Green
+    })
+}
+
+/// The monthly report date of `year-month`: `day`, or the month's last day
+/// when the month is shorter.
+fn cadence_date(year: i32, month: u32, day: u32) -> Option<NaiveDate> {
+    (1..=day.min(31))
+        .rev()
+        .find_map(|d| NaiveDate::from_ymd_opt(year, month, d))
+}
+
+fn previous_month(year: i32, month: u32) -> (i32, u32) {
+    if month == 1 {
+        (year - 1, 12)
+    } else {
+        (year, month - 1)
+    }
+}
+
+/// Whether a monthly progress report (due by `report_day` each month) is
+/// missing: the latest report date before today has passed since the
+/// task started, and no report was made after the report date before it.
+pub fn report_missing(
+    report_day: Option<i32>,
+    status: TaskStatus,
+    started_on: Option<NaiveDate>,
+    last_report_on: Option<NaiveDate>,
+    today: NaiveDate,
+) -> bool {
+    let (Some(day), Some(started)) = (report_day, started_on) else {
+        return false;
+    };
+    if !matches!(status, TaskStatus::Assigned | TaskStatus::InProgress) || day < 1 {
+        return false;
+    }
+    let day = day.unsigned_abs();
+    use chrono::Datelike;
+    let (mut y, mut m) = (today.year(), today.month());
+    let Some(mut due) = cadence_date(y, m, day) else {
+        return false;
+    };
+    // A report due today is not late yet.
+    if due >= today {
+        (y, m) = previous_month(y, m);
+        let Some(d) = cadence_date(y, m, day) else {
+            return false;
+        };
+        due = d;
+    }
+    if started >= due {
+        return false;
+    }
+    let (py, pm) = previous_month(y, m);
+    let Some(previous) = cadence_date(py, pm, day) else {
+        return false;
+    };
+    last_report_on.is_none_or(|r| r <= previous)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn monthly_reports_are_due_by_their_day() {
+        let s = TaskStatus::InProgress;
+        let started = Some(d(2026, 9, 1));
+        // Due by the 25th: on 11-25 the October report (after 09-25) still counts.
+        assert!(!report_missing(
+            Some(25),
+            s,
+            started,
+            Some(d(2026, 10, 20)),
+            d(2026, 11, 25)
+        ));
+        // On 11-26 the report for 11-25 must be after 10-25.
+        assert!(report_missing(
+            Some(25),
+            s,
+            started,
+            Some(d(2026, 10, 20)),
+            d(2026, 11, 26)
+        ));
+        assert!(!report_missing(
+            Some(25),
+            s,
+            started,
+            Some(d(2026, 10, 26)),
+            d(2026, 11, 26)
+        ));
+        assert!(report_missing(Some(25), s, started, None, d(2026, 11, 26)));
+        // Started after the last report date: nothing due yet.
+        assert!(!report_missing(
+            Some(25),
+            s,
+            Some(d(2026, 11, 25)),
+            None,
+            d(2026, 11, 28)
+        ));
+        // Day 31 in a 30-day month means the 30th; February of a leap year the 29th.
+        assert!(report_missing(
+            Some(31),
+            s,
+            started,
+            Some(d(2026, 9, 15)),
+            d(2026, 11, 30)
+        ));
+        assert!(!report_missing(
+            Some(31),
+            s,
+            started,
+            Some(d(2028, 1, 31)),
+            d(2028, 2, 28)
+        ));
+        // The February 2028 report is due by the 29th: missing from 03-01.
+        assert!(!report_missing(
+            Some(31),
+            s,
+            Some(d(2027, 12, 1)),
+            Some(d(2028, 1, 20)),
+            d(2028, 2, 29)
+        ));
+        assert!(report_missing(
+            Some(31),
+            s,
+            Some(d(2027, 12, 1)),
+            Some(d(2028, 1, 20)),
+            d(2028, 3, 1)
+        ));
+        // Done tasks owe nothing.
+        assert!(!report_missing(
+            Some(25),
+            TaskStatus::Completed,
+            started,
+            None,
+            d(2026, 11, 26)
+        ));
+    }
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    fn open(due: NaiveDate) -> TaskTiming {
+        TaskTiming {
+            status: TaskStatus::InProgress,
+            due: Some(due),
+            submitted_on: None,
+            returned: false,
+        }
+    }
+
+    #[test]
+    fn overdue_starts_the_day_after_the_due_date() {
+        let t = open(d(2026, 6, 30));
+        assert_eq!(days_overdue(&t, d(2026, 6, 30)), 0);
+        assert_eq!(light(&t, d(2026, 6, 30), 3), Some(TrafficLight::Yellow));
+        assert_eq!(days_overdue(&t, d(2026, 7, 1)), 1);
+        assert_eq!(light(&t, d(2026, 7, 1), 3), Some(TrafficLight::Red));
+    }
+
+    #[test]
+    fn yellow_within_the_warning_period_or_when_returned() {
+        let t = open(d(2026, 3, 1));
+        // 2028 is a leap year elsewhere; 2026-02 has 28 days: 02-26 is 3 days before 03-01.
+        assert_eq!(light(&t, d(2026, 2, 26), 3), Some(TrafficLight::Green));
+        assert_eq!(light(&t, d(2026, 2, 27), 3), Some(TrafficLight::Yellow));
+        let returned = TaskTiming {
+            returned: true,
+            ..open(d(2026, 12, 31))
+        };
+        assert_eq!(
+            light(&returned, d(2026, 1, 1), 3),
+            Some(TrafficLight::Yellow)
+        );
+    }
+
+    #[test]
+    fn leap_day_counts() {
+        let t = open(d(2028, 2, 28));
+        assert_eq!(days_overdue(&t, d(2028, 3, 1)), 2);
+    }
+
+    #[test]
+    fn a_submission_before_the_deadline_is_on_time_even_if_verified_later() {
+        let t = TaskTiming {
+            status: TaskStatus::Completed,
+            due: Some(d(2026, 6, 30)),
+            submitted_on: Some(d(2026, 6, 30)),
+            returned: false,
+        };
+        assert_eq!(days_overdue(&t, d(2026, 8, 1)), 0);
+        assert_eq!(light(&t, d(2026, 8, 1), 3), Some(TrafficLight::Green));
+        let late = TaskTiming {
+            status: TaskStatus::Submitted,
+            submitted_on: Some(d(2026, 7, 3)),
+            ..t
+        };
+        assert_eq!(days_overdue(&late, d(2026, 8, 1)), 3);
+        assert_eq!(light(&late, d(2026, 8, 1), 3), Some(TrafficLight::Red));
+    }
+
+    #[test]
+    fn drafts_cancelled_and_undated_tasks() {
+        let draft = TaskTiming {
+            status: TaskStatus::Draft,
+            ..open(d(2020, 1, 1))
+        };
+        assert_eq!(light(&draft, d(2026, 1, 1), 3), None);
+        let cancelled = TaskTiming {
+            status: TaskStatus::Cancelled,
+            ..open(d(2020, 1, 1))
+        };
+        assert_eq!(days_overdue(&cancelled, d(2026, 1, 1)), 0);
+        let ongoing = TaskTiming {
+            due: None,
+            ..open(d(2020, 1, 1))
+        };
+        assert_eq!(light(&ongoing, d(2026, 1, 1), 3), Some(TrafficLight::Green));
+    }
+
+    proptest! {
+        #[test]
+        fn red_exactly_when_an_open_task_is_past_due(due in 0i64..2000, today in 0i64..2000) {
+            let base = d(2025, 1, 1);
+            let t = open(base + chrono::Duration::days(due));
+            let today = base + chrono::Duration::days(today);
+            let red = light(&t, today, 3) == Some(TrafficLight::Red);
+            prop_assert_eq!(red, today > t.due.unwrap());
+            prop_assert_eq!(days_overdue(&t, today) > 0, red);
+        }
+
+        #[test]
+        fn days_overdue_never_decreases_for_an_open_task(due in 0i64..1000, a in 0i64..1000, b in 0i64..1000) {
+            let base = d(2025, 1, 1);
+            let t = open(base + chrono::Duration::days(due));
+            let (early, late) = (a.min(b), a.max(b));
+            prop_assert!(days_overdue(&t, base + chrono::Duration::days(early)) <= days_overdue(&t, base + chrono::Duration::days(late)));
+        }
+    }
+}

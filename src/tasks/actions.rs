@@ -1,0 +1,210 @@
+//! The life-cycle actions: assign, accept (签收), submit, verify, return,
+//! cancel, reopen. Each checks role and unit, the task's version and the
+//! transition, then writes the change, a timeline event and an audit entry in
+//! one transaction.
+
+use diesel::prelude::*;
+
+use super::events::{self, NewEvent};
+use super::model::TaskRow;
+use super::service::{self, TaskClock};
+use super::visibility::{self, Scope};
+use crate::auth::{AuthUser, Permission};
+use crate::db::schema::{attachments, tasks};
+use crate::db::DbConnection;
+use crate::domain::task_state::{next_status, TaskAction, TaskStatus};
+use crate::domain::values::BoundedText;
+use crate::domain::{Message, TaskId};
+use crate::error::{ApiError, ApiResult};
+use crate::holidays;
+
+#[derive(AsChangeset, Default)]
+#[diesel(table_name = tasks)]
+struct ActionChangeset {
+    status: Option<String>,
+    due_date: Option<Option<chrono::NaiveDate>>,
+    returned: Option<bool>,
+    completion_note: Option<Option<String>>,
+    assigned_at: Option<Option<chrono::NaiveDateTime>>,
+    accepted_at: Option<Option<chrono::NaiveDateTime>>,
+    submitted_at: Option<Option<chrono::NaiveDateTime>>,
+    submitted_on: Option<Option<chrono::NaiveDate>>,
+    completed_at: Option<Option<chrono::NaiveDateTime>>,
+    progress: Option<i32>,
+    version: Option<i64>,
+    updated_at: Option<chrono::NaiveDateTime>,
+}
+
+/// Who may take `action`: the office for its own steps, the lead unit for
+/// signing for and submitting.
+fn check_actor(auth: &AuthUser, action: TaskAction, task: &TaskRow) -> ApiResult<()> {
+    match action {
+        TaskAction::Accept | TaskAction::Submit => {
+            auth.require(Permission::ActForUnit)?;
+            if auth.unit_id.map(|u| u.0) != Some(task.lead_unit_id) {
+                return Err(ApiError::forbidden().with_extra(
+                    "reason",
+                    serde_json::Value::String("only the lead unit may do this".into()),
+                ));
+            }
+            Ok(())
+        }
+        _ => auth.require(Permission::ManageTasks),
+    }
+}
+
+fn invalid_transition(action: TaskAction, current: TaskStatus) -> ApiError {
+    ApiError::conflict(
+        "invalid_transition",
+        Message::owned(
+            format!(
+                "任务当前状态为“{}”，不能执行该操作（{}）",
+                current.zh(),
+                action.as_str()
+            ),
+            format!(
+                "a task in status {} cannot be {}",
+                current.as_str(),
+                action.event_kind()
+            ),
+        ),
+    )
+    .with_extra(
+        "current_status",
+        serde_json::Value::String(current.as_str().into()),
+    )
+}
+
+/// One action as asked for: what, on which version, with which note.
+pub struct Step {
+    pub action: TaskAction,
+    pub version: i64,
+    pub note: Option<String>,
+}
+
+pub fn act(
+    conn: &mut DbConnection,
+    auth: &AuthUser,
+    scope: Scope,
+    id: TaskId,
+    step: Step,
+    clock: &TaskClock,
+) -> ApiResult<TaskRow> {
+    let Step {
+        action,
+        version,
+        note,
+    } = step;
+    let note = match note.as_deref().filter(|n| !n.trim().is_empty()) {
+        Some(n) => Some(
+            BoundedText::parse(n, 5000)
+                .map_err(|m| ApiError::invalid_field("note", m))?
+                .into_inner(),
+        ),
+        None => None,
+    };
+    conn.write(|conn| {
+        let (task, _) = visibility::load_visible(conn, scope, id)?;
+        check_actor(auth, action, &task)?;
+        let current = task.status()?;
+        if task.version != version {
+            return Err(ApiError::stale_version(task.version));
+        }
+        let next =
+            next_status(current, action).ok_or_else(|| invalid_transition(action, current))?;
+        if action.needs_note() && note.is_none() {
+            let message = if action == TaskAction::Submit {
+                Message::new(
+                    "申请办结须填写办结说明",
+                    "submitting needs a completion note",
+                )
+            } else {
+                Message::new("须说明理由", "a reason is required")
+            };
+            return Err(ApiError::invalid_field("note", message));
+        }
+        let now = clock.now;
+        let mut changes = ActionChangeset {
+            status: Some(next.as_str().to_string()),
+            version: Some(task.version + 1),
+            updated_at: Some(now),
+            ..Default::default()
+        };
+        match action {
+            TaskAction::Assign => {
+                changes.assigned_at = Some(Some(now));
+                if let Some(n) = task.due_working_days {
+                    let calendar = holidays::calendar(conn)?;
+                    let days = u32::try_from(n).unwrap_or(0);
+                    changes.due_date = Some(Some(calendar.add_working_days(clock.today, days)));
+                }
+            }
+            TaskAction::Accept => changes.accepted_at = Some(Some(now)),
+            TaskAction::Submit => {
+                if task.evidence_required {
+                    let evidence: i64 = attachments::table
+                        .filter(attachments::task_id.eq(task.id))
+                        .count()
+                        .get_result(conn)?;
+                    if evidence == 0 {
+                        return Err(ApiError::invalid_field(
+                            "evidence",
+                            Message::new(
+                                "该任务须上传佐证材料后才能申请办结",
+                                "this task needs evidence before it can be submitted",
+                            ),
+                        ));
+                    }
+                }
+                changes.submitted_at = Some(Some(now));
+                changes.submitted_on = Some(Some(clock.today));
+                changes.completion_note = Some(note.clone());
+                changes.returned = Some(false);
+            }
+            TaskAction::Verify => {
+                changes.completed_at = Some(Some(now));
+                changes.progress = Some(100);
+            }
+            TaskAction::Return => changes.returned = Some(true),
+            TaskAction::Reopen => {
+                changes.completed_at = Some(None);
+                changes.submitted_at = Some(None);
+                changes.submitted_on = Some(None);
+            }
+            TaskAction::Cancel => {}
+        }
+        let updated: TaskRow = diesel::update(
+            tasks::table
+                .find(task.id)
+                .filter(tasks::version.eq(task.version)),
+        )
+        .set(&changes)
+        .returning(tasks::all_columns)
+        .get_result(conn)
+        .optional()?
+        .ok_or_else(|| ApiError::stale_version(task.version + 1))?;
+        let data = (action == TaskAction::Assign && updated.due_date != task.due_date)
+            .then(|| serde_json::json!({ "due_date": updated.due_date }));
+        events::record(
+            conn,
+            NewEvent {
+                task_id: task.id,
+                kind: action.event_kind(),
+                actor: Some(auth.id),
+                unit_id: auth.unit_id.map(|u| u.0),
+                note,
+                data,
+            },
+            now,
+        )?;
+        service::audit_task(
+            conn,
+            auth.id,
+            action.as_str(),
+            Some(&task),
+            Some(&updated),
+            now,
+        )?;
+        Ok(updated)
+    })
+}

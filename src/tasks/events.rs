@@ -1,0 +1,96 @@
+//! The task timeline: every change to a task is an event written in the same
+//! transaction as the change.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::db::schema::{task_events, users};
+use crate::db::DbConnection;
+use crate::domain::UserId;
+
+/// One event to record.
+pub struct NewEvent<'a> {
+    pub task_id: i64,
+    pub kind: &'a str,
+    pub actor: Option<UserId>,
+    pub unit_id: Option<i64>,
+    pub note: Option<String>,
+    pub data: Option<serde_json::Value>,
+}
+
+pub fn record(conn: &mut DbConnection, event: NewEvent<'_>, now: NaiveDateTime) -> QueryResult<()> {
+    diesel::insert_into(task_events::table)
+        .values((
+            task_events::task_id.eq(event.task_id),
+            task_events::kind.eq(event.kind),
+            task_events::actor_id.eq(event.actor.map(|a| a.0)),
+            task_events::unit_id.eq(event.unit_id),
+            task_events::note.eq(event.note),
+            task_events::data.eq(event.data.map(|d| d.to_string())),
+            task_events::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventView {
+    pub id: i64,
+    /// created, updated, assigned, accepted, reported, attachment_added,
+    /// submitted, verified, returned, cancelled, reopened, due_date_changed,
+    /// extension_requested, extension_approved, extension_rejected, …
+    pub kind: String,
+    pub actor_id: Option<i64>,
+    pub actor_name: Option<String>,
+    pub unit_id: Option<i64>,
+    pub note: Option<String>,
+    pub data: Option<serde_json::Value>,
+    pub at: DateTime<Utc>,
+}
+
+type EventTuple = (
+    i64,
+    String,
+    Option<i64>,
+    Option<String>,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+    NaiveDateTime,
+);
+
+/// The task's events, oldest first.
+pub fn list(conn: &mut DbConnection, task_id: i64) -> QueryResult<Vec<EventView>> {
+    let rows: Vec<EventTuple> = task_events::table
+        .left_join(users::table.on(users::id.nullable().eq(task_events::actor_id)))
+        .filter(task_events::task_id.eq(task_id))
+        .select((
+            task_events::id,
+            task_events::kind,
+            task_events::actor_id,
+            users::display_name.nullable(),
+            task_events::unit_id,
+            task_events::note,
+            task_events::data,
+            task_events::created_at,
+        ))
+        .order(task_events::id.asc())
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, kind, actor_id, actor_name, unit_id, note, data, at)| EventView {
+                id,
+                kind,
+                actor_id,
+                actor_name,
+                unit_id,
+                note,
+                data: data.and_then(|d| serde_json::from_str(&d).ok()),
+                at: at.and_utc(),
+            },
+        )
+        .collect())
+}

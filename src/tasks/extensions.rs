@@ -1,0 +1,272 @@
+//! Extension requests (延期申请): the lead unit asks for a later date before
+//! the deadline; the office approves (the due date moves, the first one is
+//! kept) or rejects. At most one request per task is pending.
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::events::{self, NewEvent};
+use super::model::TaskRow;
+use super::service::{self, TaskClock};
+use super::visibility::{self, Scope};
+use crate::audit;
+use crate::auth::{AuthUser, Permission};
+use crate::db::schema::{extensions, tasks};
+use crate::db::{self, DbConnection};
+use crate::domain::values::{parse_date, BoundedText};
+use crate::domain::{Message, TaskId};
+use crate::error::{ApiError, ApiResult, Validator};
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = extensions)]
+pub struct ExtensionRow {
+    pub id: i64,
+    pub task_id: i64,
+    pub requested_by: i64,
+    pub old_due_date: NaiveDate,
+    pub new_due_date: NaiveDate,
+    pub reason: String,
+    pub status: String,
+    pub decided_by: Option<i64>,
+    pub decision_note: Option<String>,
+    pub decided_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExtensionView {
+    pub id: i64,
+    pub task_id: i64,
+    pub requested_by: i64,
+    pub old_due_date: NaiveDate,
+    pub new_due_date: NaiveDate,
+    pub reason: String,
+    /// pending, approved or rejected
+    pub status: String,
+    pub decided_by: Option<i64>,
+    pub decision_note: Option<String>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<ExtensionRow> for ExtensionView {
+    fn from(r: ExtensionRow) -> Self {
+        ExtensionView {
+            id: r.id,
+            task_id: r.task_id,
+            requested_by: r.requested_by,
+            old_due_date: r.old_due_date,
+            new_due_date: r.new_due_date,
+            reason: r.reason,
+            status: r.status,
+            decided_by: r.decided_by,
+            decision_note: r.decision_note,
+            decided_at: r.decided_at.map(|d| d.and_utc()),
+            created_at: r.created_at.and_utc(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateExtension {
+    /// YYYY-MM-DD, after the current due date.
+    pub new_due_date: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecideExtension {
+    /// Optional for approval, required for rejection.
+    pub note: Option<String>,
+}
+
+pub fn request(
+    conn: &mut DbConnection,
+    auth: &AuthUser,
+    scope: Scope,
+    id: TaskId,
+    req: CreateExtension,
+    clock: &TaskClock,
+) -> ApiResult<ExtensionRow> {
+    auth.require(Permission::ActForUnit)?;
+    let mut v = Validator::default();
+    let new_due = v.check("new_due_date", parse_date(&req.new_due_date));
+    let reason = v.check("reason", BoundedText::parse(&req.reason, 2000));
+    let (Some(new_due), Some(reason)) = (new_due, reason) else {
+        return Err(v.into_error());
+    };
+    conn.write(|conn| {
+        let (task, _) = visibility::load_visible(conn, scope, id)?;
+        if auth.unit_id.map(|u| u.0) != Some(task.lead_unit_id) {
+            return Err(ApiError::forbidden());
+        }
+        let status = task.status()?;
+        if !status.is_open() || status == crate::domain::task_state::TaskStatus::Draft {
+            return Err(ApiError::conflict(
+                "task_not_open",
+                Message::owned(
+                    format!("任务当前状态为“{}”，不能申请延期", status.zh()),
+                    format!("a task in status {} cannot be extended", status.as_str()),
+                ),
+            )
+            .with_extra("current_status", serde_json::Value::String(status.as_str().into())));
+        }
+        let Some(due) = task.due_date else {
+            return Err(ApiError::conflict(
+                "no_due_date",
+                Message::new("该任务没有完成时限，无需延期", "the task has no due date to extend"),
+            ));
+        };
+        if clock.today > due {
+            return Err(ApiError::conflict(
+                "extension_too_late",
+                Message::owned(
+                    format!("延期申请须在完成时限（{due}）前提出；已逾期的任务请联系创建办调整"),
+                    format!("an extension must be requested by the due date ({due}); ask the office to change an overdue task's date"),
+                ),
+            ));
+        }
+        if new_due <= due {
+            return Err(ApiError::invalid_field(
+                "new_due_date",
+                Message::new("新的完成时限必须晚于当前时限", "must be after the current due date"),
+            ));
+        }
+        let row: ExtensionRow = diesel::insert_into(extensions::table)
+            .values((
+                extensions::task_id.eq(task.id),
+                extensions::requested_by.eq(auth.id.0),
+                extensions::old_due_date.eq(due),
+                extensions::new_due_date.eq(new_due),
+                extensions::reason.eq(reason.as_str()),
+                extensions::status.eq("pending"),
+                extensions::created_at.eq(clock.now),
+            ))
+            .returning(extensions::all_columns)
+            .get_result(conn)
+            .map_err(|e| {
+                if db::is_unique_violation(&e) {
+                    ApiError::conflict(
+                        "extension_pending",
+                        Message::new("该任务已有待审批的延期申请", "the task already has a pending extension request"),
+                    )
+                } else {
+                    e.into()
+                }
+            })?;
+        events::record(
+            conn,
+            NewEvent {
+                task_id: task.id,
+                kind: "extension_requested",
+                actor: Some(auth.id),
+                unit_id: Some(task.lead_unit_id),
+                note: Some(reason.into_inner()),
+                data: Some(serde_json::json!({ "extension_id": row.id, "from": due, "to": new_due })),
+            },
+            clock.now,
+        )?;
+        audit::record_change(conn, Some(auth.id), "create", ("extension", row.id), None, Some(&row), clock.now)?;
+        Ok(row)
+    })
+}
+
+fn find(conn: &mut DbConnection, id: i64) -> ApiResult<ExtensionRow> {
+    extensions::table
+        .find(id)
+        .select(ExtensionRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(ApiError::not_found)
+}
+
+/// Approves or rejects a pending request (office).
+pub fn decide(
+    conn: &mut DbConnection,
+    auth: &AuthUser,
+    id: i64,
+    approve: bool,
+    req: DecideExtension,
+    now: NaiveDateTime,
+) -> ApiResult<ExtensionRow> {
+    auth.require(Permission::ManageTasks)?;
+    let note = match req.note.as_deref().filter(|n| !n.trim().is_empty()) {
+        Some(n) => Some(
+            BoundedText::parse(n, 2000)
+                .map_err(|m| ApiError::invalid_field("note", m))?
+                .into_inner(),
+        ),
+        None if !approve => {
+            return Err(ApiError::invalid_field(
+                "note",
+                Message::new("驳回须说明理由", "a rejection needs a reason"),
+            ))
+        }
+        None => None,
+    };
+    conn.write(|conn| {
+        let ext = find(conn, id)?;
+        if ext.status != "pending" {
+            return Err(ApiError::conflict(
+                "extension_decided",
+                Message::new("该延期申请已处理", "the request has already been decided"),
+            )
+            .with_extra("current_status", serde_json::Value::String(ext.status.clone())));
+        }
+        let status = if approve { "approved" } else { "rejected" };
+        let decided: ExtensionRow = diesel::update(extensions::table.find(id))
+            .set((
+                extensions::status.eq(status),
+                extensions::decided_by.eq(auth.id.0),
+                extensions::decision_note.eq(&note),
+                extensions::decided_at.eq(now),
+            ))
+            .returning(extensions::all_columns)
+            .get_result(conn)?;
+        if approve {
+            let task: TaskRow = service::find(conn, ext.task_id)?.ok_or_else(ApiError::not_found)?;
+            let updated: TaskRow = diesel::update(tasks::table.find(task.id))
+                .set((
+                    tasks::original_due_date.eq(task.original_due_date.or(task.due_date)),
+                    tasks::due_date.eq(ext.new_due_date),
+                    tasks::version.eq(task.version + 1),
+                    tasks::updated_at.eq(now),
+                ))
+                .returning(tasks::all_columns)
+                .get_result(conn)?;
+            service::audit_task(conn, auth.id, "extend", Some(&task), Some(&updated), now)?;
+        }
+        events::record(
+            conn,
+            NewEvent {
+                task_id: ext.task_id,
+                kind: if approve { "extension_approved" } else { "extension_rejected" },
+                actor: Some(auth.id),
+                unit_id: None,
+                note,
+                data: Some(serde_json::json!({ "extension_id": id, "from": ext.old_due_date, "to": ext.new_due_date })),
+            },
+            now,
+        )?;
+        audit::record_change(conn, Some(auth.id), status, ("extension", id), Some(&ext), Some(&decided), now)?;
+        Ok(decided)
+    })
+}
+
+pub fn list_for_task(
+    conn: &mut DbConnection,
+    scope: Scope,
+    id: TaskId,
+) -> ApiResult<Vec<ExtensionView>> {
+    let (task, _) = visibility::load_visible(conn, scope, id)?;
+    let rows: Vec<ExtensionRow> = extensions::table
+        .filter(extensions::task_id.eq(task.id))
+        .select(ExtensionRow::as_select())
+        .order(extensions::id.asc())
+        .load(conn)?;
+    Ok(rows.into_iter().map(ExtensionView::from).collect())
+}

@@ -1,0 +1,12 @@
+//! Tasks: the tree under a plan, who sees which task, the life-cycle actions,
+//! progress reports, evidence, extension requests and the timeline.
+
+pub mod actions;
+pub mod attachments;
+pub mod events;
+pub mod extensions;
+pub mod model;
+pub mod reports;
+pub mod routes;
+pub mod service;
+pub mod visibility;

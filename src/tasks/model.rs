@@ -1,0 +1,233 @@
+//! Task rows as stored, and the API's task shapes.
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::db::schema::tasks;
+use crate::domain::task_state::TaskStatus;
+use crate::domain::traffic::TrafficLight;
+use crate::domain::{PlanId, TaskId, UnitId, UserId};
+use crate::http::json::double_option;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = tasks)]
+pub struct TaskRow {
+    pub id: i64,
+    pub plan_id: i64,
+    pub parent_id: Option<i64>,
+    pub code: String,
+    pub title: String,
+    pub description: Option<String>,
+    pub lead_unit_id: i64,
+    pub responsible_leader_id: Option<i64>,
+    pub start_date: Option<NaiveDate>,
+    pub due_date: Option<NaiveDate>,
+    pub original_due_date: Option<NaiveDate>,
+    pub due_working_days: Option<i32>,
+    pub priority: String,
+    pub category: String,
+    pub status: String,
+    pub evidence_required: bool,
+    pub report_day: Option<i32>,
+    pub progress: i32,
+    pub returned: bool,
+    pub completion_note: Option<String>,
+    pub assigned_at: Option<NaiveDateTime>,
+    pub accepted_at: Option<NaiveDateTime>,
+    pub submitted_at: Option<NaiveDateTime>,
+    pub submitted_on: Option<NaiveDate>,
+    pub completed_at: Option<NaiveDateTime>,
+    pub version: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl TaskRow {
+    pub fn status(&self) -> anyhow::Result<TaskStatus> {
+        TaskStatus::parse(&self.status)
+            .map_err(|_| anyhow::anyhow!("stored task status {:?} is unknown", self.status))
+    }
+}
+
+/// A task as the API shows it, with its light and lateness for today.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TaskView {
+    pub id: TaskId,
+    pub plan_id: PlanId,
+    pub parent_id: Option<TaskId>,
+    pub code: String,
+    pub title: String,
+    pub description: Option<String>,
+    pub lead_unit_id: UnitId,
+    pub cooperating_unit_ids: Vec<UnitId>,
+    pub responsible_leader_id: Option<UserId>,
+    pub start_date: Option<NaiveDate>,
+    pub due_date: Option<NaiveDate>,
+    /// The due date before the first approved extension or date change.
+    pub original_due_date: Option<NaiveDate>,
+    /// Set when the deadline is "N working days from assignment".
+    pub due_in_working_days: Option<i32>,
+    /// high, normal or low.
+    pub priority: String,
+    /// key_task, indicator or rectification.
+    pub category: String,
+    pub status: TaskStatus,
+    pub evidence_required: bool,
+    /// Progress reports are due monthly by this day.
+    pub report_day: Option<i32>,
+    /// Percent done, from the lead unit's latest report.
+    pub progress: i32,
+    /// Returned by the office and not resubmitted yet.
+    pub returned: bool,
+    pub completion_note: Option<String>,
+    pub assigned_at: Option<DateTime<Utc>>,
+    /// When the lead unit signed for the task (签收).
+    pub accepted_at: Option<DateTime<Utc>>,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub completed_at: Option<DateTime<Utc>>,
+    /// green, yellow, red; null for drafts and cancelled tasks.
+    pub light: Option<TrafficLight>,
+    pub days_overdue: i64,
+    /// A required monthly progress report is missing.
+    pub report_missing: bool,
+    /// Assigned but not signed for within the configured number of days.
+    pub acceptance_overdue: bool,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Sub-task figures rolled up to a parent (all depths).
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct Rollup {
+    pub descendants: i64,
+    pub by_status: std::collections::BTreeMap<String, i64>,
+    /// Mean progress of the descendants that are not cancelled.
+    pub progress: i32,
+}
+
+/// The latest report of one unit on the task.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UnitInput {
+    pub unit_id: UnitId,
+    /// lead or cooperating.
+    pub role: &'static str,
+    pub percent: Option<i32>,
+    pub body: Option<String>,
+    pub reported_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TaskDetail {
+    #[serde(flatten)]
+    pub task: TaskView,
+    pub children: Vec<TaskId>,
+    pub rollup: Option<Rollup>,
+    /// The lead unit's and each cooperating unit's latest input, side by side.
+    pub unit_inputs: Vec<UnitInput>,
+    pub pending_extension_id: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTask {
+    pub plan_id: PlanId,
+    pub parent_id: Option<TaskId>,
+    /// Unique within the plan, e.g. `2.5.3`.
+    pub code: String,
+    pub title: String,
+    pub description: Option<String>,
+    pub lead_unit_id: UnitId,
+    #[serde(default)]
+    pub cooperating_unit_ids: Vec<UnitId>,
+    /// A user with role leader.
+    pub responsible_leader_id: Option<UserId>,
+    /// YYYY-MM-DD
+    pub start_date: Option<String>,
+    /// YYYY-MM-DD; or give due_in_working_days instead.
+    pub due_date: Option<String>,
+    /// Due N working days after assignment (holiday calendar applies).
+    pub due_in_working_days: Option<i32>,
+    /// high, normal (default) or low.
+    pub priority: Option<String>,
+    /// key_task (default), indicator or rectification.
+    pub category: Option<String>,
+    #[serde(default)]
+    pub evidence_required: bool,
+    /// 1–31: a progress report is due every month by this day.
+    pub report_day: Option<i32>,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateTask {
+    pub version: i64,
+    pub code: Option<String>,
+    pub title: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub description: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i64>)]
+    pub parent_id: Option<Option<TaskId>>,
+    pub lead_unit_id: Option<UnitId>,
+    pub cooperating_unit_ids: Option<Vec<UnitId>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i64>)]
+    pub responsible_leader_id: Option<Option<UserId>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub start_date: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub due_date: Option<Option<String>>,
+    /// Required when the due date of an assigned task changes; recorded.
+    pub due_date_reason: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i32>)]
+    pub due_in_working_days: Option<Option<i32>>,
+    pub priority: Option<String>,
+    pub category: Option<String>,
+    pub evidence_required: Option<bool>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i32>)]
+    pub report_day: Option<Option<i32>>,
+}
+
+/// The body of a life-cycle action.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActionRequest {
+    /// The task's `version` last read.
+    pub version: i64,
+    /// Completion note (submit) or reason (return, cancel, reopen); optional otherwise.
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct TaskFilter {
+    pub plan_id: Option<i64>,
+    /// Lead or cooperating unit.
+    pub unit_id: Option<i64>,
+    pub status: Option<String>,
+    pub leader_id: Option<i64>,
+    pub parent_id: Option<i64>,
+    pub category: Option<String>,
+    /// YYYY-MM-DD, inclusive.
+    pub due_before: Option<String>,
+    /// YYYY-MM-DD, inclusive.
+    pub due_after: Option<String>,
+    pub overdue: Option<bool>,
+    /// green, yellow or red.
+    pub light: Option<String>,
+    /// Text in the title or code.
+    pub q: Option<String>,
+    /// due_date (default), code, updated; prefix `-` for descending.
+    pub sort: Option<String>,
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}

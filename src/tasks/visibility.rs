@@ -1,0 +1,86 @@
+//! Who sees which task. A unit clerk sees the tasks where the own unit leads or
+//! cooperates; a leader those they are responsible for (or all, if configured);
+//! office, admin and viewers see all. A task out of sight answers 404.
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+
+use super::model::TaskRow;
+use crate::auth::AuthUser;
+use crate::config::Settings;
+use crate::db::schema::{task_cooperators, tasks};
+use crate::db::DbConnection;
+use crate::domain::{Role, TaskId};
+use crate::error::{ApiError, ApiResult};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    All,
+    /// Tasks the unit leads or cooperates on.
+    Unit(i64),
+    /// Tasks the leader is responsible for.
+    Leader(i64),
+    Nothing,
+}
+
+pub fn scope(auth: &AuthUser, settings: &Settings) -> Scope {
+    match auth.role {
+        Role::Admin | Role::Office | Role::Viewer => Scope::All,
+        Role::Leader if settings.leaders_see_all => Scope::All,
+        Role::Leader => Scope::Leader(auth.id.0),
+        Role::Unit => auth.unit_id.map_or(Scope::Nothing, |u| Scope::Unit(u.0)),
+    }
+}
+
+pub fn cooperators(conn: &mut DbConnection, task: i64) -> QueryResult<Vec<i64>> {
+    task_cooperators::table
+        .filter(task_cooperators::task_id.eq(task))
+        .select(task_cooperators::unit_id)
+        .order(task_cooperators::unit_id.asc())
+        .load(conn)
+}
+
+pub fn cooperators_of(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<HashMap<i64, Vec<i64>>> {
+    let pairs: Vec<(i64, i64)> = task_cooperators::table
+        .filter(task_cooperators::task_id.eq_any(ids))
+        .select((task_cooperators::task_id, task_cooperators::unit_id))
+        .order((
+            task_cooperators::task_id.asc(),
+            task_cooperators::unit_id.asc(),
+        ))
+        .load(conn)?;
+    let mut map: HashMap<i64, Vec<i64>> = HashMap::new();
+    for (task, unit) in pairs {
+        map.entry(task).or_default().push(unit);
+    }
+    Ok(map)
+}
+
+pub fn sees(scope: Scope, row: &TaskRow, coops: &[i64]) -> bool {
+    match scope {
+        Scope::All => true,
+        Scope::Unit(u) => row.lead_unit_id == u || coops.contains(&u),
+        Scope::Leader(l) => row.responsible_leader_id == Some(l),
+        Scope::Nothing => false,
+    }
+}
+
+/// The task and its cooperating units, or 404 when it does not exist or is out of sight.
+pub fn load_visible(
+    conn: &mut DbConnection,
+    scope: Scope,
+    id: TaskId,
+) -> ApiResult<(TaskRow, Vec<i64>)> {
+    let row: TaskRow = tasks::table
+        .find(id.0)
+        .select(TaskRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(ApiError::not_found)?;
+    let coops = cooperators(conn, row.id)?;
+    if !sees(scope, &row, &coops) {
+        return Err(ApiError::not_found());
+    }
+    Ok((row, coops))
+}
