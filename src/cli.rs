@@ -48,6 +48,17 @@ pub enum Command {
     },
     /// Print the OpenAPI document (the committed docs/openapi.json is this output).
     Openapi,
+    /// The audit trail.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the hash chain; report the first entry altered or deleted. Exits 1 when broken.
+    Verify,
 }
 
 #[derive(Debug, Subcommand)]
@@ -91,6 +102,25 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Admin { command } => admin(settings, command).await,
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
+            let check = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+                let pool = startup::open_database(&settings)?;
+                let mut conn = pool.get()?;
+                Ok(crate::audit::verify(&mut conn)?)
+            })
+            .await??;
+            match check {
+                crate::audit::ChainCheck::Intact { entries } => {
+                    println!("audit chain intact: {entries} entries");
+                    Ok(())
+                }
+                crate::audit::ChainCheck::Broken { entry_id, reason } => {
+                    anyhow::bail!("audit chain broken at entry {entry_id}: {reason}")
+                }
+            }
+        }
         Command::Openapi => Ok(()),
     }
 }

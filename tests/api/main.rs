@@ -6,10 +6,13 @@
 mod helpers;
 
 mod auth;
+mod city;
 mod cli;
 mod docs;
 mod errors;
+mod evidence;
 mod migrations;
+mod tasks;
 mod units;
 mod users;
 
@@ -23,7 +26,9 @@ fn main() -> std::process::ExitCode {
         cli::tests(),
         docs::tests(),
         errors::tests(),
+        evidence::tests(),
         migrations::tests(),
+        tasks::tests(),
         units::tests(),
         users::tests(),
     ]
