@@ -873,7 +873,8 @@ async fn sub_tasks_roll_up_to_their_parent(app: TestApp) {
         rollup["by_status"],
         json!({ "completed": 1, "in_progress": 2 })
     );
-    assert_eq!(rollup["progress"], (100 + 0 + 40) / 3);
+    // completed counts 100, the untouched child 0, the grandchild 40.
+    assert_eq!(rollup["progress"], 140 / 3);
     // A task cannot move under its own descendant; codes are unique in a plan.
     let p = expect_problem(
         app.patch(
