@@ -14,6 +14,7 @@ pub mod http;
 pub mod openapi;
 pub mod plans;
 pub mod startup;
+pub mod stats;
 pub mod storage;
 pub mod tasks;
 pub mod telemetry;

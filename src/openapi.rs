@@ -4,7 +4,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{audit, auth, error, health, holidays, plans, tasks, units, users};
+use crate::{audit, auth, error, health, holidays, plans, stats, tasks, units, users};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -57,6 +57,7 @@ use crate::{audit, auth, error, health, holidays, plans, tasks, units, users};
         holidays::routes::put_holiday,
         holidays::routes::delete_holiday,
         audit::routes::list_audit,
+        stats::overview,
     ),
     components(schemas(error::Problem, error::ProblemField)),
     modifiers(&BearerAuth),

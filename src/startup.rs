@@ -21,7 +21,7 @@ use crate::http::middleware::{problem_json, request_id_header};
 use crate::openapi::ApiDoc;
 use crate::storage::Storage;
 use crate::users::bootstrap::{self, FirstAdmin};
-use crate::{audit, health, holidays, plans, tasks, units, users};
+use crate::{audit, health, holidays, plans, stats, tasks, units, users};
 
 /// What every handler can reach.
 pub struct AppState {
@@ -117,7 +117,8 @@ impl Application {
                         .configure(plans::routes::configure)
                         .configure(tasks::routes::configure)
                         .configure(holidays::routes::configure)
-                        .configure(audit::routes::configure),
+                        .configure(audit::routes::configure)
+                        .configure(stats::configure),
                 )
                 .route(
                     "/docs",

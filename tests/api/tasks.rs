@@ -22,6 +22,7 @@ api_tests![
     sub_tasks_roll_up_to_their_parent,
     missing_reports_and_unsigned_tasks_are_flagged,
     task_input_is_validated_field_by_field,
+    the_overview_counts_by_status_light_and_unit,
 ];
 
 fn id(v: &Value) -> i64 {
@@ -1013,4 +1014,64 @@ async fn task_input_is_validated_field_by_field(app: TestApp) {
     assert_eq!(problem_fields(&p), ["status"]);
     let list = expect_json(app.get("/api/v1/tasks", &c.office).await, 200).await;
     assert_eq!(list["total"], 0, "nothing was written");
+}
+
+async fn the_overview_counts_by_status_light_and_unit(app: TestApp) {
+    let c = city::build(&app).await;
+    c.in_progress(&app, "1", -1).await;
+    c.in_progress(&app, "2", 1).await;
+    c.task(&app, "3", 30, json!({})).await;
+    c.task(
+        &app,
+        "4",
+        30,
+        json!({ "lead_unit_id": c.unit_c, "cooperating_unit_ids": [] }),
+    )
+    .await;
+    let other_plan = expect_json(
+        app.post(
+            "/api/v1/plans",
+            &c.office,
+            json!({ "title": "另一方案", "year": 2026 }),
+        )
+        .await,
+        201,
+    )
+    .await;
+    app.post(
+        "/api/v1/tasks",
+        &c.office,
+        json!({ "plan_id": other_plan["id"], "code": "1", "title": "x", "lead_unit_id": c.unit_a }),
+    )
+    .await;
+
+    let o = expect_json(
+        app.get(
+            &format!("/api/v1/stats/overview?plan_id={}", c.plan_id),
+            &c.office,
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(o["total"], 4);
+    assert_eq!(o["by_status"], json!({ "draft": 2, "in_progress": 2 }));
+    assert_eq!(o["by_light"], json!({ "red": 1, "yellow": 1 }));
+    assert_eq!(o["overdue"], 1);
+    let units = o["units"].as_array().unwrap();
+    assert_eq!(units.len(), 2);
+    let a = units.iter().find(|u| u["unit_id"] == c.unit_a).unwrap();
+    assert_eq!(
+        (
+            a["unit_name"].as_str(),
+            a["total"].as_i64(),
+            a["overdue"].as_i64()
+        ),
+        (Some("城关镇"), Some(3), Some(1))
+    );
+    let all = expect_json(app.get("/api/v1/stats/overview", &c.office).await, 200).await;
+    assert_eq!(all["total"], 5);
+    // A clerk's overview covers only the own unit's tasks.
+    let mine = expect_json(app.get("/api/v1/stats/overview", &c.clerk_c).await, 200).await;
+    assert_eq!(mine["total"], 1);
 }
