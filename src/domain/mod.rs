@@ -3,6 +3,7 @@
 
 pub mod calendar;
 pub mod ids;
+pub mod ladder;
 pub mod message;
 pub mod role;
 pub mod task_state;
