@@ -9,6 +9,7 @@ pub mod domain;
 pub mod error;
 pub mod health;
 pub mod http;
+pub mod import;
 pub mod openapi;
 pub mod startup;
 pub mod telemetry;

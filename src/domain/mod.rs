@@ -1,12 +1,16 @@
-//! Pure rules with no I/O: identifiers, roles, validated input values and
-//! user-facing messages. Time, when a rule needs it, comes in as an argument.
+//! Pure rules with no I/O: identifiers, roles, validated input values,
+//! deadlines and unit names as written in task tables, and user-facing
+//! messages. Time, when a rule needs it, comes in as an argument.
 
+pub mod deadline;
 pub mod ids;
 pub mod message;
 pub mod role;
 pub mod unit_kind;
+pub mod unit_names;
 pub mod values;
 
+pub use deadline::Deadline;
 pub use ids::{UnitId, UserId};
 pub use message::Message;
 pub use role::Role;
