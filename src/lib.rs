@@ -11,6 +11,7 @@ pub mod error;
 pub mod health;
 pub mod holidays;
 pub mod http;
+pub mod import;
 pub mod openapi;
 pub mod plans;
 pub mod startup;

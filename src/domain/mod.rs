@@ -1,7 +1,9 @@
-//! Pure rules with no I/O: identifiers, roles, validated input values and
-//! user-facing messages. Time, when a rule needs it, comes in as an argument.
+//! Pure rules with no I/O: identifiers, roles, validated input values,
+//! deadlines and unit names as written in task tables, and user-facing
+//! messages. Time, when a rule needs it, comes in as an argument.
 
 pub mod calendar;
+pub mod deadline;
 pub mod ids;
 pub mod ladder;
 pub mod message;
@@ -9,8 +11,10 @@ pub mod role;
 pub mod task_state;
 pub mod traffic;
 pub mod unit_kind;
+pub mod unit_names;
 pub mod values;
 
+pub use deadline::Deadline;
 pub use ids::{PlanId, TaskId, UnitId, UserId};
 pub use message::Message;
 pub use role::Role;

@@ -1,0 +1,390 @@
+//! Writing a task table back out as CSV or xlsx, in the same columns the
+//! importer reads, with every cell guarded against formula injection.
+
+use rust_xlsxwriter::{Format, FormatAlign, Workbook};
+
+/// One task as a row of the exported table.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExportRow {
+    pub code: String,
+    pub title: String,
+    pub lead: String,
+    pub cooperating: String,
+    pub leader: String,
+    pub deadline: String,
+    pub status: String,
+    pub note: String,
+}
+
+impl ExportRow {
+    fn cells(&self) -> [&str; 8] {
+        [
+            &self.code,
+            &self.title,
+            &self.lead,
+            &self.cooperating,
+            &self.leader,
+            &self.deadline,
+            &self.status,
+            &self.note,
+        ]
+    }
+}
+
+/// The header row; `table::task_rows` recognises each of these names.
+pub const HEADERS: [&str; 8] = [
+    "序号",
+    "任务",
+    "牵头单位",
+    "配合单位",
+    "责任领导",
+    "完成时限",
+    "状态",
+    "备注",
+];
+
+/// Column widths in Excel's character units, by column: task titles are
+/// long, codes and statuses short.
+const WIDTHS: [f64; 8] = [8.0, 50.0, 20.0, 30.0, 12.0, 16.0, 10.0, 30.0];
+
+/// Characters that make a spreadsheet treat a cell as a formula (or, tab and
+/// carriage return, that shift it into one), after OWASP's CSV injection
+/// advice.
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// Defuses formula injection: text starting with `=` `+` `-` `@`, a tab or a
+/// carriage return gets a leading `'`, so `=HYPERLINK(…)` from a task title
+/// shows as text instead of running when the file is opened. Text already
+/// starting with `'` gets one more, so that reading the file back (which
+/// drops one quote, see `unguard_cell`) returns exactly the original.
+pub fn guard_cell(text: &str) -> String {
+    if text.starts_with(FORMULA_STARTS) || text.starts_with('\'') {
+        format!("'{text}")
+    } else {
+        text.to_string()
+    }
+}
+
+/// Undoes `guard_cell`: drops a leading `'` that precedes a formula
+/// character or another `'`. Imported text is stored, never evaluated, and
+/// is guarded again on export.
+pub fn unguard_cell(text: &str) -> &str {
+    match text.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(FORMULA_STARTS) || rest.starts_with('\'') => rest,
+        _ => text,
+    }
+}
+
+/// The table as CSV for Excel: UTF-8 with a byte-order mark (without it,
+/// Chinese Excel reads UTF-8 as GBK and shows garbage), CRLF line ends.
+pub fn to_csv(rows: &[ExportRow]) -> Vec<u8> {
+    let mut out = String::from("\u{FEFF}");
+    push_csv_record(&mut out, HEADERS);
+    for row in rows {
+        push_csv_record(&mut out, row.cells());
+    }
+    out.into_bytes()
+}
+
+fn push_csv_record(out: &mut String, cells: [&str; 8]) {
+    for (i, cell) in cells.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_csv_field(out, &guard_cell(cell));
+    }
+    out.push_str("\r\n");
+}
+
+/// RFC 4180 quoting, written here rather than with the csv crate's writer
+/// because writing into a `String` cannot fail and needs no error path.
+fn push_csv_field(out: &mut String, field: &str) {
+    let needs_quotes = field.contains([',', '"', '\n', '\r'])
+        || field.starts_with(char::is_whitespace)
+        || field.ends_with(char::is_whitespace);
+    if needs_quotes {
+        out.push('"');
+        out.push_str(&field.replace('"', "\"\""));
+        out.push('"');
+    } else {
+        out.push_str(field);
+    }
+}
+
+/// The table as an xlsx workbook with one worksheet named `sheet_title`
+/// (made a valid sheet name, see `sheet_name`): bold header row frozen at the
+/// top, widths to fit the columns, long text wrapped. Every cell is written
+/// as a string, never as a formula or number.
+pub fn to_xlsx(rows: &[ExportRow], sheet_title: &str) -> Result<Vec<u8>, anyhow::Error> {
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name(sheet_name(sheet_title))?;
+    let header = Format::new()
+        .set_bold()
+        .set_text_wrap()
+        .set_align(FormatAlign::Center)
+        .set_align(FormatAlign::VerticalCenter);
+    let body = Format::new().set_text_wrap().set_align(FormatAlign::Top);
+    for (col, (name, width)) in (0u16..).zip(HEADERS.iter().zip(WIDTHS)) {
+        sheet.set_column_width(col, width)?;
+        sheet.write_string_with_format(0, col, guard_cell(name), &header)?;
+    }
+    for (row, task) in (1u32..).zip(rows) {
+        for (col, cell) in (0u16..).zip(task.cells()) {
+            sheet.write_string_with_format(row, col, guard_cell(cell), &body)?;
+        }
+    }
+    sheet.set_freeze_panes(1, 0)?;
+    Ok(book.save_to_buffer()?)
+}
+
+/// A valid worksheet name from a title: Excel refuses `[ ] : * ? / \`,
+/// a leading or trailing `'`, an empty name and more than 31 UTF-16 units.
+fn sheet_name(title: &str) -> String {
+    let mut name = String::new();
+    let mut units = 0;
+    let cleaned =
+        title
+            .chars()
+            .filter(|c| !c.is_control())
+            .map(|c| if "[]:*?/\\".contains(c) { '_' } else { c });
+    for c in cleaned {
+        units += c.len_utf16();
+        if units > 31 {
+            break;
+        }
+        name.push(c);
+    }
+    let name = name.trim_matches(|c: char| c == '\'' || c.is_whitespace());
+    if name.is_empty() {
+        "任务".to_string()
+    } else {
+        name.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::import::table::{read_table, task_rows, FileKind, ImportRow};
+    use proptest::prelude::*;
+
+    fn sample() -> Vec<ExportRow> {
+        vec![
+            ExportRow {
+                code: "1".into(),
+                title: "开展大气污染防治“百日攻坚”行动".into(),
+                lead: "市生态环境局".into(),
+                cooperating: "市住建局、市城管局\n市公安局".into(),
+                leader: "张三".into(),
+                deadline: "2026年6月底前".into(),
+                status: "进行中".into(),
+                note: "含\"引号\"，和逗号, 也行".into(),
+            },
+            ExportRow {
+                code: "2".into(),
+                title: "=HYPERLINK(\"http://evil.example\",\"点击\")".into(),
+                lead: "市财政局".into(),
+                deadline: "长期坚持".into(),
+                note: "-待定".into(),
+                ..ExportRow::default()
+            },
+            ExportRow {
+                code: "3".into(),
+                title: "@SUM(A1:A2)".into(),
+                lead: "+市教育局".into(),
+                leader: "'李四".into(),
+                ..ExportRow::default()
+            },
+        ]
+    }
+
+    /// What the importer gives back, in the exporter's terms (the importer
+    /// has no status column).
+    fn as_export(row: &ImportRow) -> ExportRow {
+        ExportRow {
+            code: row.code.clone().unwrap_or_default(),
+            title: row.title.clone(),
+            lead: row.lead.clone(),
+            cooperating: row.cooperating.clone(),
+            leader: row.leader.clone(),
+            deadline: row.deadline.clone(),
+            status: String::new(),
+            note: row.note.clone(),
+        }
+    }
+
+    fn without_status(rows: &[ExportRow]) -> Vec<ExportRow> {
+        rows.iter()
+            .map(|r| ExportRow {
+                status: String::new(),
+                ..r.clone()
+            })
+            .collect()
+    }
+
+    fn read_back(bytes: &[u8], kind: FileKind) -> Vec<ExportRow> {
+        let sheet = read_table(bytes, kind).unwrap();
+        task_rows(&sheet).unwrap().iter().map(as_export).collect()
+    }
+
+    #[test]
+    fn guard_prefixes_formula_starts() {
+        assert_eq!(guard_cell("=1+1"), "'=1+1");
+        assert_eq!(guard_cell("+86 123"), "'+86 123");
+        assert_eq!(guard_cell("-5"), "'-5");
+        assert_eq!(guard_cell("@cmd"), "'@cmd");
+        assert_eq!(guard_cell("\tx"), "'\tx");
+        assert_eq!(guard_cell("\rx"), "'\rx");
+        assert_eq!(guard_cell("'x"), "''x");
+        assert_eq!(guard_cell("治理扬尘"), "治理扬尘");
+        assert_eq!(guard_cell("a=b"), "a=b");
+        assert_eq!(guard_cell(""), "");
+    }
+
+    #[test]
+    fn unguard_drops_exactly_the_guard() {
+        assert_eq!(unguard_cell("'=1+1"), "=1+1");
+        assert_eq!(unguard_cell("''x"), "'x");
+        assert_eq!(unguard_cell("'x"), "'x");
+        assert_eq!(unguard_cell("'"), "'");
+        assert_eq!(unguard_cell("x"), "x");
+    }
+
+    #[test]
+    fn csv_has_bom_headers_and_crlf() {
+        let csv = to_csv(&[]);
+        assert!(csv.starts_with(b"\xEF\xBB\xBF"));
+        let text = String::from_utf8(csv).unwrap();
+        assert_eq!(
+            text,
+            "\u{FEFF}序号,任务,牵头单位,配合单位,责任领导,完成时限,状态,备注\r\n"
+        );
+    }
+
+    #[test]
+    fn csv_neutralises_hyperlink_formulas() {
+        let text = String::from_utf8(to_csv(&sample())).unwrap();
+        assert!(text.contains("\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"点击\"\")\""));
+        assert!(text.contains(",'-待定\r\n"));
+        for line in text.lines() {
+            for field in line.split(',') {
+                let field = field.trim_start_matches('"');
+                assert!(!field.starts_with(FORMULA_STARTS), "unguarded: {field}");
+            }
+        }
+    }
+
+    #[test]
+    fn xlsx_neutralises_hyperlink_formulas() {
+        let xlsx = to_xlsx(&sample(), "任务").unwrap();
+        let sheet = read_table(&xlsx, FileKind::Xlsx).unwrap();
+        assert_eq!(
+            sheet.text(2, 1),
+            "'=HYPERLINK(\"http://evil.example\",\"点击\")"
+        );
+        assert_eq!(sheet.text(3, 2), "'+市教育局");
+        // Written as a string cell, not a formula: the xml has no <f> element.
+        let formulas = calamine_formulas(&xlsx);
+        assert!(formulas.iter().all(String::is_empty), "{formulas:?}");
+    }
+
+    fn calamine_formulas(xlsx: &[u8]) -> Vec<String> {
+        use calamine::Reader;
+        let mut book = calamine::Xlsx::new(std::io::Cursor::new(xlsx)).unwrap();
+        let range = book.worksheet_formula("任务").unwrap();
+        range.used_cells().map(|(_, _, f)| f.clone()).collect()
+    }
+
+    #[test]
+    fn csv_round_trip() {
+        let rows = sample();
+        assert_eq!(
+            read_back(&to_csv(&rows), FileKind::Csv),
+            without_status(&rows)
+        );
+    }
+
+    #[test]
+    fn xlsx_round_trip() {
+        let rows = sample();
+        let xlsx = to_xlsx(&rows, "2026年重点任务").unwrap();
+        assert_eq!(read_back(&xlsx, FileKind::Xlsx), without_status(&rows));
+    }
+
+    #[test]
+    fn empty_table_round_trips() {
+        assert!(read_back(&to_csv(&[]), FileKind::Csv).is_empty());
+        assert!(read_back(&to_xlsx(&[], "x").unwrap(), FileKind::Xlsx).is_empty());
+    }
+
+    #[test]
+    fn sheet_names_are_made_valid() {
+        assert_eq!(sheet_name("2026年重点任务"), "2026年重点任务");
+        assert_eq!(sheet_name("a/b:c[d]*?\\"), "a_b_c_d____");
+        assert_eq!(sheet_name(""), "任务");
+        assert_eq!(sheet_name("'''"), "任务");
+        assert_eq!(sheet_name("'x'"), "x");
+        assert_eq!(sheet_name("x' '"), "x");
+        assert_eq!(sheet_name(&"任".repeat(40)).chars().count(), 31);
+        assert_eq!(sheet_name(&"😀".repeat(20)).chars().count(), 15);
+        // Every one of them is accepted by the writer.
+        for title in [
+            "",
+            "'''",
+            "a/b",
+            &"任".repeat(40),
+            &"😀".repeat(20),
+            "\u{1}x",
+        ] {
+            assert!(to_xlsx(&[], title).is_ok(), "{title:?}");
+        }
+    }
+
+    /// Cell text as the importer keeps it: trimmed, no control characters
+    /// (which xml cannot carry and people do not type).
+    fn text() -> impl Strategy<Value = String> {
+        "\\PC{0,12}".prop_map(|s| s.trim().to_string())
+    }
+
+    fn row() -> impl Strategy<Value = ExportRow> {
+        (
+            (text(), "\\PC{1,12}", "\\PC{1,12}", text()),
+            (text(), text(), text()),
+        )
+            .prop_map(
+                |((code, title, lead, cooperating), (leader, deadline, note))| ExportRow {
+                    code,
+                    title: format!("任务{}", title.trim()),
+                    lead: format!("单位{}", lead.trim()),
+                    cooperating,
+                    leader,
+                    deadline,
+                    status: String::new(),
+                    note,
+                },
+            )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        #[test]
+        fn any_rows_round_trip_through_csv(rows in prop::collection::vec(row(), 0..6)) {
+            prop_assert_eq!(read_back(&to_csv(&rows), FileKind::Csv), rows);
+        }
+
+        #[test]
+        fn any_rows_round_trip_through_xlsx(rows in prop::collection::vec(row(), 0..6)) {
+            let xlsx = to_xlsx(&rows, "任务").unwrap();
+            prop_assert_eq!(read_back(&xlsx, FileKind::Xlsx), rows);
+        }
+
+        #[test]
+        fn guarded_text_never_starts_a_formula_and_unguards_back(s in "\\PC{0,12}|[=+@'\t\r-].{0,8}") {
+            let guarded = guard_cell(&s);
+            prop_assert!(!guarded.starts_with(FORMULA_STARTS));
+            prop_assert_eq!(unguard_cell(&guarded), s.as_str());
+        }
+    }
+}
