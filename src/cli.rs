@@ -48,6 +48,20 @@ pub enum Command {
     },
     /// Print the OpenAPI document (the committed docs/openapi.json is this output).
     Openapi,
+    /// Import a breakdown table (.xlsx or .csv) into a plan as tasks; all rows or none.
+    Import {
+        /// The table file.
+        file: PathBuf,
+        /// The plan id.
+        #[arg(long)]
+        plan: i64,
+        /// Only report what would be created.
+        #[arg(long)]
+        dry_run: bool,
+        /// The account the tasks are recorded as created by (default: the first admin).
+        #[arg(long)]
+        as_user: Option<String>,
+    },
     /// The audit trail.
     Audit {
         #[command(subcommand)]
@@ -102,6 +116,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Admin { command } => admin(settings, command).await,
+        Command::Import {
+            file,
+            plan,
+            dry_run,
+            as_user,
+        } => import_file(settings, file, plan, dry_run, as_user).await,
         Command::Audit {
             command: AuditCommand::Verify,
         } => {
@@ -216,4 +236,39 @@ async fn admin(settings: Settings, command: AdminCommand) -> anyhow::Result<()> 
 fn describe(err: ApiError) -> anyhow::Error {
     let problem = err.problem(crate::domain::message::Lang::En);
     anyhow::anyhow!("{problem}")
+}
+
+async fn import_file(
+    settings: Settings,
+    file: PathBuf,
+    plan: i64,
+    dry_run: bool,
+    as_user: Option<String>,
+) -> anyhow::Result<()> {
+    let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+    let name = file.to_string_lossy().into_owned();
+    tokio::task::spawn_blocking(move || {
+        let rows = crate::tasks::import::parse_file(&name, "", &bytes).map_err(describe)?;
+        let pool = startup::open_database(&settings)?;
+        let mut conn = pool.get()?;
+        let username = as_user.unwrap_or_else(|| settings.admin_username.clone());
+        let actor = users::service::find_by_username(&mut conn, &username)?
+            .with_context(|| format!("no account {username}"))?;
+        let report = crate::tasks::import::import(
+            &mut conn,
+            crate::domain::UserId(actor.id),
+            crate::domain::PlanId(plan),
+            rows,
+            dry_run,
+            chrono::Utc::now().naive_utc(),
+        )
+        .map_err(describe)?;
+        let verb = if dry_run { "would create" } else { "created" };
+        println!("{verb} {} tasks in plan {plan}", report.tasks.len());
+        for t in &report.tasks {
+            println!("  row {:>4}  {:<10} {}", t.row, t.code, t.title);
+        }
+        Ok(())
+    })
+    .await?
 }

@@ -58,6 +58,8 @@ use crate::{audit, auth, error, health, holidays, plans, stats, tasks, units, us
         holidays::routes::delete_holiday,
         audit::routes::list_audit,
         stats::overview,
+        tasks::import::import_table,
+        tasks::import::export_table,
     ),
     components(schemas(error::Problem, error::ProblemField)),
     modifiers(&BearerAuth),

@@ -4,6 +4,7 @@
 
 pub mod json;
 pub mod middleware;
+pub mod multipart;
 pub mod page;
 pub mod query;
 

@@ -5,7 +5,6 @@
 use actix_multipart::Multipart;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use futures_util::StreamExt;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
@@ -18,6 +17,7 @@ use crate::db::schema::attachments;
 use crate::db::DbConnection;
 use crate::domain::{Message, Role, TaskId};
 use crate::error::{ApiError, ApiResult};
+use crate::http::multipart::read_file;
 use crate::storage::Storage;
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
@@ -64,7 +64,7 @@ impl From<AttachmentRow> for AttachmentView {
     }
 }
 
-/// A file read from a multipart upload.
+/// A checked evidence file.
 pub struct Upload {
     pub filename: String,
     pub content_type: String,
@@ -72,91 +72,36 @@ pub struct Upload {
     pub sha256: String,
 }
 
-fn too_large(limit: usize) -> ApiError {
-    ApiError::payload_too_large(limit)
-}
-
-/// Keeps the last path segment, without control characters, at most 200 characters.
-fn clean_filename(name: &str) -> String {
-    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
-    let cleaned: String = base.chars().filter(|c| !c.is_control()).take(200).collect();
-    if cleaned.trim().is_empty() {
-        "file".into()
-    } else {
-        cleaned.trim().to_string()
-    }
-}
-
-/// Reads the `file` part of a multipart body, enforcing the limit while reading.
+/// Reads the uploaded file and checks its type against the allow-list.
 pub async fn read_upload(
-    mut multipart: Multipart,
+    multipart: Multipart,
     limit: usize,
     allowed: &[String],
 ) -> ApiResult<Upload> {
-    let unreadable = || {
-        ApiError::bad_request(
-            "malformed_multipart",
-            Message::new("无法读取上传的文件", "the multipart body could not be read"),
-        )
-    };
-    while let Some(field) = multipart.next().await {
-        let mut field = field.map_err(|_| unreadable())?;
-        if field.name() != Some("file") {
-            continue;
-        }
-        let filename = field
-            .content_disposition()
-            .and_then(|cd| cd.get_filename())
-            .map(clean_filename)
-            .unwrap_or_else(|| "file".into());
-        let content_type = field
-            .content_type()
-            .map(|m| m.essence_str().to_ascii_lowercase())
-            .unwrap_or_else(|| "application/octet-stream".into());
-        if !allowed.contains(&content_type) {
-            return Err(ApiError::invalid_field(
-                "file",
-                Message::owned(
-                    format!(
-                        "不接受该文件类型（{content_type}），允许：{}",
-                        allowed.join("、")
-                    ),
-                    format!(
-                        "content type {content_type} is not accepted; allowed: {}",
-                        allowed.join(", ")
-                    ),
+    let file = read_file(multipart, limit).await?;
+    if !allowed.contains(&file.content_type) {
+        let content_type = &file.content_type;
+        return Err(ApiError::invalid_field(
+            "file",
+            Message::owned(
+                format!(
+                    "不接受该文件类型（{content_type}），允许：{}",
+                    allowed.join("、")
                 ),
-            ));
-        }
-        let mut bytes = Vec::new();
-        while let Some(chunk) = field.next().await {
-            let chunk = chunk.map_err(|_| unreadable())?;
-            if bytes.len() + chunk.len() > limit {
-                return Err(too_large(limit));
-            }
-            bytes.extend_from_slice(&chunk);
-        }
-        if bytes.is_empty() {
-            return Err(ApiError::invalid_field(
-                "file",
-                Message::new("文件为空", "the file is empty"),
-            ));
-        }
-        let sha256 = hex::encode(Sha256::digest(&bytes));
-        return Ok(Upload {
-            filename,
-            content_type,
-            bytes,
-            sha256,
-        });
+                format!(
+                    "content type {content_type} is not accepted; allowed: {}",
+                    allowed.join(", ")
+                ),
+            ),
+        ));
     }
-    Err(ApiError::invalid_field(
-        "file",
-        Message::new(
-            "缺少文件（表单字段 file）",
-            "no file in the form field `file`",
-        ),
-    ))
+    let sha256 = hex::encode(Sha256::digest(&file.bytes));
+    Ok(Upload {
+        filename: file.filename,
+        content_type: file.content_type,
+        bytes: file.bytes,
+        sha256,
+    })
 }
 
 /// Units taking part in the task, and the office, may attach evidence.
@@ -248,17 +193,4 @@ pub fn fetch(
         .ok_or_else(ApiError::not_found)?;
     let bytes = storage.get(conn, &row.storage, &row.sha256, data_dir)?;
     Ok((row, bytes))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::clean_filename;
-
-    #[test]
-    fn filenames_lose_paths_and_control_characters() {
-        assert_eq!(clean_filename("../../etc/passwd"), "passwd");
-        assert_eq!(clean_filename("C:\\证明\\验收报告.pdf"), "验收报告.pdf");
-        assert_eq!(clean_filename("a\u{0}b\nc.txt"), "abc.txt");
-        assert_eq!(clean_filename("   "), "file");
-    }
 }

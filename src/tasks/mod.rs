@@ -5,6 +5,7 @@ pub mod actions;
 pub mod attachments;
 pub mod events;
 pub mod extensions;
+pub mod import;
 pub mod model;
 pub mod reports;
 pub mod routes;

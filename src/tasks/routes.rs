@@ -20,6 +20,7 @@ use crate::http::{JsonBody, Page, Paging, QueryParams};
 use crate::startup::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    super::import::configure(cfg);
     cfg.service(
         web::resource("/tasks")
             .route(web::get().to(list_tasks))

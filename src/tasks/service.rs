@@ -609,6 +609,16 @@ fn replace_cooperators(conn: &mut DbConnection, task: i64, coops: &[UnitId]) -> 
     Ok(())
 }
 
+/// Code → id of every task in the plan.
+pub fn codes_in_plan(conn: &mut DbConnection, plan: i64) -> QueryResult<HashMap<String, i64>> {
+    Ok(tasks::table
+        .filter(tasks::plan_id.eq(plan))
+        .select((tasks::code, tasks::id))
+        .load::<(String, i64)>(conn)?
+        .into_iter()
+        .collect())
+}
+
 pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<TaskRow>> {
     tasks::table
         .find(id)

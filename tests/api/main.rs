@@ -11,6 +11,7 @@ mod cli;
 mod docs;
 mod errors;
 mod evidence;
+mod import;
 mod migrations;
 mod tasks;
 mod units;
@@ -27,6 +28,7 @@ fn main() -> std::process::ExitCode {
         docs::tests(),
         errors::tests(),
         evidence::tests(),
+        import::tests(),
         migrations::tests(),
         tasks::tests(),
         units::tests(),

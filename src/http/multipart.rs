@@ -1,0 +1,92 @@
+//! Reading the `file` part of a multipart upload within a size limit.
+
+use actix_multipart::Multipart;
+use futures_util::StreamExt;
+
+use crate::domain::Message;
+use crate::error::ApiError;
+
+/// An uploaded file.
+pub struct FilePart {
+    /// The last path segment of the client's file name, without control characters.
+    pub filename: String,
+    /// The declared content type, lower case, without parameters.
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Keeps the last path segment, without control characters, at most 200 characters.
+pub fn clean_filename(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    let cleaned: String = base.chars().filter(|c| !c.is_control()).take(200).collect();
+    if cleaned.trim().is_empty() {
+        "file".into()
+    } else {
+        cleaned.trim().to_string()
+    }
+}
+
+/// Reads the form field `file`, refusing more than `limit` bytes (413) and an
+/// empty or missing file (422 naming `file`).
+pub async fn read_file(mut multipart: Multipart, limit: usize) -> Result<FilePart, ApiError> {
+    let unreadable = || {
+        ApiError::bad_request(
+            "malformed_multipart",
+            Message::new("无法读取上传的文件", "the multipart body could not be read"),
+        )
+    };
+    while let Some(field) = multipart.next().await {
+        let mut field = field.map_err(|_| unreadable())?;
+        if field.name() != Some("file") {
+            continue;
+        }
+        let filename = field
+            .content_disposition()
+            .and_then(|cd| cd.get_filename())
+            .map(clean_filename)
+            .unwrap_or_else(|| "file".into());
+        let content_type = field
+            .content_type()
+            .map(|m| m.essence_str().to_ascii_lowercase())
+            .unwrap_or_else(|| "application/octet-stream".into());
+        let mut bytes = Vec::new();
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk.map_err(|_| unreadable())?;
+            if bytes.len() + chunk.len() > limit {
+                return Err(ApiError::payload_too_large(limit));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        if bytes.is_empty() {
+            return Err(ApiError::invalid_field(
+                "file",
+                Message::new("文件为空", "the file is empty"),
+            ));
+        }
+        return Ok(FilePart {
+            filename,
+            content_type,
+            bytes,
+        });
+    }
+    Err(ApiError::invalid_field(
+        "file",
+        Message::new(
+            "缺少文件（表单字段 file）",
+            "no file in the form field `file`",
+        ),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clean_filename;
+
+    #[test]
+    fn filenames_lose_paths_and_control_characters() {
+        assert_eq!(clean_filename("../../etc/passwd"), "passwd");
+        assert_eq!(clean_filename("C:\\证明\\验收报告.pdf"), "验收报告.pdf");
+        assert_eq!(clean_filename("a\u{0}b\nc.txt"), "abc.txt");
+        assert_eq!(clean_filename("   "), "file");
+    }
+}

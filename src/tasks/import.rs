@@ -1,0 +1,539 @@
+//! Importing a plan's breakdown table (xlsx or csv) as tasks, and exporting
+//! the plan's tasks back in the same shape. All rows or none: any bad cell
+//! rejects the whole file with one error per cell, named like `C5`.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::model::{CreateTask, TaskRow};
+use super::service;
+use super::visibility::{self, Scope};
+use crate::db::schema::{tasks, units, users};
+use crate::db::DbConnection;
+use crate::domain::deadline::{deadline_from_excel_serial, parse_deadline, Deadline};
+use crate::domain::unit_names::{match_unit, split_units, UnitMatch, UnitRef};
+use crate::domain::{Message, PlanId, Role, TaskId, UnitId, UserId};
+use crate::error::{ApiError, ApiResult, FieldError};
+use crate::import::{ExportRow, ImportRow};
+use crate::plans;
+
+/// One task the import would create (or created).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportedTask {
+    /// The sheet row it came from.
+    pub row: usize,
+    pub code: String,
+    pub title: String,
+    pub lead_unit_id: i64,
+    pub cooperating_unit_ids: Vec<i64>,
+    pub responsible_leader_id: Option<i64>,
+    pub due_date: Option<chrono::NaiveDate>,
+    /// Monthly report day, from deadlines like 每月25日前.
+    pub report_day: Option<i32>,
+    /// The code of the parent task, from the numbering (2.5 is the parent of 2.5.3).
+    pub parent_code: Option<String>,
+    /// Set once created.
+    pub id: Option<i64>,
+    /// The 备注 cell, kept as the task's description.
+    #[serde(skip)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportReport {
+    pub dry_run: bool,
+    pub created: usize,
+    pub tasks: Vec<ImportedTask>,
+}
+
+fn cell_error(errors: &mut Vec<FieldError>, cell: String, message: Message) {
+    errors.push(FieldError {
+        field: cell,
+        message,
+    });
+}
+
+/// The code of the parent in a dotted numbering: `2.5.3` → `2.5`.
+fn parent_code(code: &str) -> Option<&str> {
+    code.rsplit_once(['.', '．'])
+        .map(|(head, _)| head)
+        .filter(|h| !h.is_empty())
+}
+
+/// Checks every row against the plan, the units and the leaders.
+fn check_rows(
+    conn: &mut DbConnection,
+    plan_year: i32,
+    plan_id: i64,
+    rows: &[ImportRow],
+) -> ApiResult<Vec<ImportedTask>> {
+    let unit_rows: Vec<(i64, String, String)> = units::table
+        .filter(units::active.eq(true))
+        .select((units::id, units::code, units::name))
+        .load(conn)?;
+    let refs: Vec<UnitRef<'_>> = unit_rows
+        .iter()
+        .map(|(id, code, name)| UnitRef {
+            id: *id,
+            code,
+            name,
+        })
+        .collect();
+    let leaders: Vec<(i64, String, String)> = users::table
+        .filter(users::role.eq(Role::Leader.as_str()))
+        .filter(users::active.eq(true))
+        .select((users::id, users::username, users::display_name))
+        .load(conn)?;
+    let existing: HashSet<String> = tasks::table
+        .filter(tasks::plan_id.eq(plan_id))
+        .select(tasks::code)
+        .load::<String>(conn)?
+        .into_iter()
+        .collect();
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut errors = Vec::new();
+    let mut out = Vec::new();
+    for (i, row) in rows.iter().enumerate() {
+        let code = row.code.clone().unwrap_or_else(|| (i + 1).to_string());
+        let code_cell = row
+            .columns
+            .code
+            .as_deref()
+            .map_or_else(|| format!("row {}", row.row), |c| row.at(c));
+        if code.chars().count() > 32 {
+            cell_error(
+                &mut errors,
+                code_cell.clone(),
+                Message::new(
+                    "编号不能超过 32 个字符",
+                    "the code is longer than 32 characters",
+                ),
+            );
+        } else if existing.contains(&code) || !seen.insert(code.clone()) {
+            cell_error(
+                &mut errors,
+                code_cell.clone(),
+                Message::owned(
+                    format!("编号“{code}”重复"),
+                    format!("the code {code:?} is used twice"),
+                ),
+            );
+        }
+        if row.title.trim().is_empty() {
+            cell_error(
+                &mut errors,
+                row.at(&row.columns.title),
+                Message::new("任务内容为空", "the task is empty"),
+            );
+        } else if row.title.chars().count() > 500 {
+            cell_error(
+                &mut errors,
+                row.at(&row.columns.title),
+                Message::new(
+                    "任务内容超过 500 个字符",
+                    "the task is longer than 500 characters",
+                ),
+            );
+        }
+        let mut unit_ids = Vec::new();
+        let lead_cell = row.at(&row.columns.lead);
+        let lead_names = split_units(&row.lead);
+        if lead_names.is_empty() {
+            cell_error(
+                &mut errors,
+                lead_cell.clone(),
+                Message::new("缺少牵头单位", "no lead unit"),
+            );
+        }
+        let coop_cell = row
+            .columns
+            .cooperating
+            .as_deref()
+            .map(|c| row.at(c))
+            .unwrap_or_default();
+        let coop_names = split_units(&row.cooperating);
+        let names: Vec<(&String, &String)> = lead_names
+            .iter()
+            .map(|n| (n, &lead_cell))
+            .chain(coop_names.iter().map(|n| (n, &coop_cell)))
+            .collect();
+        for (name, cell) in names {
+            match match_unit(name, &refs) {
+                UnitMatch::Found(id) => {
+                    if !unit_ids.contains(&id) {
+                        unit_ids.push(id);
+                    }
+                }
+                UnitMatch::NotFound => cell_error(
+                    &mut errors,
+                    cell.clone(),
+                    Message::owned(
+                        format!("找不到单位“{name}”"),
+                        format!("no unit named {name:?}"),
+                    ),
+                ),
+                UnitMatch::Ambiguous(_) => cell_error(
+                    &mut errors,
+                    cell.clone(),
+                    Message::owned(
+                        format!("单位“{name}”可能指多个单位，请写全称或代码"),
+                        format!("{name:?} could be several units; use the full name or the code"),
+                    ),
+                ),
+            }
+        }
+        let leader = match row.leader.trim() {
+            "" => None,
+            name => {
+                let found: Vec<i64> = leaders
+                    .iter()
+                    .filter(|(_, u, d)| u == name || d == name)
+                    .map(|l| l.0)
+                    .collect();
+                if found.len() != 1 {
+                    let cell = row
+                        .columns
+                        .leader
+                        .as_deref()
+                        .map(|c| row.at(c))
+                        .unwrap_or_default();
+                    cell_error(
+                        &mut errors,
+                        cell,
+                        Message::owned(
+                            format!("找不到唯一的责任领导“{name}”"),
+                            format!("no single leader account named {name:?}"),
+                        ),
+                    );
+                }
+                found.first().copied()
+            }
+        };
+        let deadline_cell = row
+            .columns
+            .deadline
+            .as_deref()
+            .map(|c| row.at(c))
+            .unwrap_or_default();
+        let (due, report_day) = match (row.deadline_date, row.deadline.trim()) {
+            (Some(date), _) => (Some(date), None),
+            (None, "") => (None, None),
+            (None, text) => {
+                let serial = text
+                    .parse::<f64>()
+                    .ok()
+                    .and_then(deadline_from_excel_serial);
+                match serial
+                    .map(Deadline::Date)
+                    .ok_or(())
+                    .or_else(|_| parse_deadline(text, plan_year))
+                {
+                    Ok(Deadline::Date(d)) => (Some(d), None),
+                    Ok(Deadline::Monthly { day }) => (None, i32::try_from(day).ok()),
+                    Ok(Deadline::Ongoing) => (None, None),
+                    Err(message) => {
+                        cell_error(&mut errors, deadline_cell, message);
+                        (None, None)
+                    }
+                }
+            }
+        };
+        let mut ids = unit_ids.into_iter();
+        out.push(ImportedTask {
+            row: row.row,
+            parent_code: None,
+            code,
+            title: row.title.trim().to_string(),
+            lead_unit_id: ids.next().unwrap_or_default(),
+            cooperating_unit_ids: ids.collect(),
+            responsible_leader_id: leader,
+            due_date: due,
+            report_day,
+            id: None,
+            note: Some(row.note.trim().to_string()).filter(|n| !n.is_empty()),
+        });
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors).with_extra("rows", rows.len().into()));
+    }
+    // Parents from the numbering, among the imported rows and the plan's tasks.
+    let codes: HashSet<String> = out.iter().map(|t| t.code.clone()).chain(existing).collect();
+    for t in &mut out {
+        t.parent_code = parent_code(&t.code)
+            .filter(|p| codes.contains(*p))
+            .map(str::to_string);
+    }
+    Ok(out)
+}
+
+/// Imports `rows` into the plan; with `dry_run` only reports what it would create.
+pub fn import(
+    conn: &mut DbConnection,
+    actor: UserId,
+    plan: PlanId,
+    rows: Vec<ImportRow>,
+    dry_run: bool,
+    now: NaiveDateTime,
+) -> ApiResult<ImportReport> {
+    conn.write(|conn| {
+        let plan_row = plans::service::get(conn, plan)?;
+        let mut tasks = check_rows(conn, plan_row.year, plan_row.id, &rows)?;
+        if dry_run {
+            return Ok(ImportReport {
+                dry_run,
+                created: 0,
+                tasks,
+            });
+        }
+        let mut ids: HashMap<String, i64> = super::service::codes_in_plan(conn, plan_row.id)?;
+        for t in &mut tasks {
+            let req = CreateTask {
+                plan_id: plan,
+                parent_id: t
+                    .parent_code
+                    .as_ref()
+                    .and_then(|p| ids.get(p))
+                    .map(|id| TaskId(*id)),
+                code: t.code.clone(),
+                title: t.title.clone(),
+                description: t.note.clone(),
+                lead_unit_id: UnitId(t.lead_unit_id),
+                cooperating_unit_ids: t.cooperating_unit_ids.iter().map(|u| UnitId(*u)).collect(),
+                responsible_leader_id: t.responsible_leader_id.map(UserId),
+                start_date: None,
+                due_date: t.due_date.map(|d| d.format("%Y-%m-%d").to_string()),
+                due_in_working_days: None,
+                priority: None,
+                category: None,
+                evidence_required: false,
+                report_day: t.report_day,
+            };
+            let row = service::create(conn, actor, req, now)
+                .map_err(|e| e.with_extra("row", t.row.into()))?;
+            ids.insert(row.code.clone(), row.id);
+            t.id = Some(row.id);
+        }
+        Ok(ImportReport {
+            dry_run,
+            created: tasks.len(),
+            tasks,
+        })
+    })
+}
+
+/// The plan's tasks visible to the caller, as table rows sorted by code.
+pub fn export_rows(
+    conn: &mut DbConnection,
+    scope: Scope,
+    plan: PlanId,
+) -> ApiResult<Vec<ExportRow>> {
+    plans::service::get(conn, plan)?;
+    let rows: Vec<TaskRow> = tasks::table
+        .filter(tasks::plan_id.eq(plan.0))
+        .select(TaskRow::as_select())
+        .load(conn)?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let coops = visibility::cooperators_of(conn, &ids)?;
+    let unit_names: HashMap<i64, String> = units::table
+        .select((units::id, units::name))
+        .load(conn)?
+        .into_iter()
+        .collect();
+    let leader_names: HashMap<i64, String> = users::table
+        .select((users::id, users::display_name))
+        .load(conn)?
+        .into_iter()
+        .collect();
+    let mut visible: Vec<TaskRow> = rows
+        .into_iter()
+        .filter(|r| visibility::sees(scope, r, coops.get(&r.id).map_or(&[][..], Vec::as_slice)))
+        .collect();
+    visible.sort_by_key(|t| natural_key(&t.code));
+    let name = |id: &i64| unit_names.get(id).cloned().unwrap_or_default();
+    visible
+        .into_iter()
+        .map(|r| {
+            let status = r.status()?;
+            let deadline = match (r.due_date, r.report_day) {
+                (Some(d), _) => d.format("%Y-%m-%d").to_string(),
+                (None, Some(day)) => format!("每月{day}日前"),
+                (None, None) => "长期坚持".to_string(),
+            };
+            Ok(ExportRow {
+                code: r.code.clone(),
+                title: r.title.clone(),
+                lead: name(&r.lead_unit_id),
+                cooperating: coops
+                    .get(&r.id)
+                    .map(|c| c.iter().map(name).collect::<Vec<_>>().join("、"))
+                    .unwrap_or_default(),
+                leader: r
+                    .responsible_leader_id
+                    .and_then(|l| leader_names.get(&l).cloned())
+                    .unwrap_or_default(),
+                deadline,
+                status: status.zh().to_string(),
+                note: r.description.clone().unwrap_or_default(),
+            })
+        })
+        .collect()
+}
+
+/// Sorts `2.10` after `2.9`: numeric parts compare as numbers.
+fn natural_key(code: &str) -> Vec<(u64, String)> {
+    code.split(['.', '．', '-'])
+        .map(|part| (part.parse::<u64>().unwrap_or(u64::MAX), part.to_string()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parents_come_from_dotted_codes() {
+        assert_eq!(parent_code("2.5.3"), Some("2.5"));
+        assert_eq!(parent_code("2"), None);
+        assert_eq!(parent_code(".1"), None);
+    }
+
+    #[test]
+    fn codes_sort_naturally() {
+        let mut codes = vec!["2.10", "2.9", "10", "2", "1.1"];
+        codes.sort_by_key(|c| natural_key(c));
+        assert_eq!(codes, ["1.1", "2", "2.9", "2.10", "10"]);
+    }
+}
+
+// ---- HTTP ----
+
+use actix_multipart::Multipart;
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+
+use crate::auth::{AuthUser, Permission};
+use crate::error::Problem;
+use crate::http::multipart::read_file;
+use crate::http::QueryParams;
+use crate::import::{read_table, task_rows, FileKind};
+use crate::startup::AppState;
+
+/// The largest table accepted.
+const MAX_TABLE_BYTES: usize = 10 * 1024 * 1024;
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/plans/{id}/import", web::post().to(import_table))
+        .route("/plans/{id}/export", web::get().to(export_table));
+}
+
+/// Reads an uploaded table into rows; the kind comes from the file name, else the content type.
+pub fn parse_file(filename: &str, content_type: &str, bytes: &[u8]) -> ApiResult<Vec<ImportRow>> {
+    let kind = FileKind::from_file_name(filename)
+        .or(match content_type {
+            "text/csv" | "application/csv" => Some(FileKind::Csv),
+            XLSX => Some(FileKind::Xlsx),
+            _ => None,
+        })
+        .ok_or_else(|| {
+            ApiError::invalid_field(
+                "file",
+                Message::new(
+                    "只接受 .xlsx 或 .csv 文件",
+                    "only .xlsx and .csv files are accepted",
+                ),
+            )
+        })?;
+    let sheet = read_table(bytes, kind).map_err(|m| ApiError::invalid_field("file", m))?;
+    task_rows(&sheet).map_err(|m| ApiError::invalid_field("file", m))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ImportQuery {
+    /// Report what would be created without writing anything.
+    pub dry_run: Option<bool>,
+}
+
+/// Import the plan's breakdown table (multipart field `file`, .xlsx or .csv,
+/// UTF-8 or GBK) as tasks (office). Any bad cell rejects the whole file with an
+/// error per cell (`field` is the cell, e.g. `C5`); nothing is written.
+#[utoipa::path(post, path = "/api/v1/plans/{id}/import", tag = "plans", params(ImportQuery),
+    request_body(content = String, content_type = "multipart/form-data"),
+    responses((status = 201, body = ImportReport), (status = 200, body = ImportReport, description = "dry run"),
+        (status = 422, body = Problem)), security(("bearer" = [])))]
+pub async fn import_table(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: web::Path<i64>,
+    query: QueryParams<ImportQuery>,
+    multipart: Multipart,
+) -> ApiResult<HttpResponse> {
+    auth.require(Permission::ManageTasks)?;
+    let plan = PlanId(id.into_inner());
+    let dry_run = query.0.dry_run.unwrap_or(false);
+    let file = read_file(multipart, MAX_TABLE_BYTES).await?;
+    let rows =
+        web::block(move || parse_file(&file.filename, &file.content_type, &file.bytes)).await??;
+    let now = chrono::Utc::now().naive_utc();
+    let report = state
+        .db(move |conn| import(conn, auth.id, plan, rows, dry_run, now))
+        .await?;
+    Ok(if dry_run {
+        HttpResponse::Ok()
+    } else {
+        HttpResponse::Created()
+    }
+    .json(report))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ExportQuery {
+    /// xlsx (default) or csv
+    pub format: Option<String>,
+}
+
+/// Export the plan's tasks as a table (.xlsx or .csv, formula-injection safe).
+#[utoipa::path(get, path = "/api/v1/plans/{id}/export", tag = "plans", params(ExportQuery),
+    responses((status = 200, description = "the table"), (status = 404, body = Problem)), security(("bearer" = [])))]
+pub async fn export_table(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: web::Path<i64>,
+    query: QueryParams<ExportQuery>,
+) -> ApiResult<HttpResponse> {
+    auth.require(Permission::ReadTasks)?;
+    let plan = PlanId(id.into_inner());
+    let format = query.0.format.unwrap_or_else(|| "xlsx".into());
+    if format != "xlsx" && format != "csv" {
+        return Err(ApiError::invalid_field(
+            "format",
+            Message::new("格式必须是 xlsx 或 csv", "format must be xlsx or csv"),
+        ));
+    }
+    let scope = visibility::scope(&auth, &state.settings);
+    let rows = state.db(move |conn| export_rows(conn, scope, plan)).await?;
+    let (body, content_type) = if format == "csv" {
+        (crate::import::to_csv(&rows), "text/csv; charset=utf-8")
+    } else {
+        (
+            web::block(move || crate::import::to_xlsx(&rows, "任务台账")).await??,
+            XLSX,
+        )
+    };
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, content_type))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"plan-{}-tasks.{format}\"", plan.0),
+        ))
+        .body(body))
+}

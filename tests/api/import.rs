@@ -1,0 +1,362 @@
+//! Importing breakdown tables and exporting them again.
+
+use serde_json::{json, Value};
+
+use crate::api_tests;
+use crate::city;
+use crate::helpers::{expect_json, expect_problem, problem_fields, TestApp};
+
+api_tests![
+    an_office_table_imports_with_merged_cells_and_chinese_deadlines,
+    a_dry_run_reports_and_writes_nothing,
+    a_bad_table_is_rejected_whole_with_an_error_per_cell,
+    a_gbk_csv_from_chinese_excel_imports,
+    export_is_formula_safe_and_imports_back,
+    the_command_line_imports_a_table,
+];
+
+async fn send(
+    app: &TestApp,
+    token: &str,
+    plan: i64,
+    name: &str,
+    bytes: Vec<u8>,
+    query: &str,
+) -> reqwest::Response {
+    let part = reqwest::multipart::Part::bytes(bytes).file_name(name.to_string());
+    let form = reqwest::multipart::Form::new().part("file", part);
+    app.client
+        .post(app.url(&format!("/api/v1/plans/{plan}/import{query}")))
+        .bearer_auth(token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// An office-style workbook: a merged title row, the header on row 2, the lead
+/// unit merged over three rows, deadlines written as text and one as a date cell.
+fn office_workbook() -> Vec<u8> {
+    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    let plain = Format::new();
+    ws.merge_range(
+        0,
+        0,
+        0,
+        6,
+        "创建国家生态文明建设示范市重点任务分解表",
+        &plain,
+    )
+    .unwrap();
+    for (c, h) in [
+        "序号",
+        "任务",
+        "牵头单位",
+        "配合单位",
+        "责任领导",
+        "完成时限",
+        "备注",
+    ]
+    .iter()
+    .enumerate()
+    {
+        ws.write_string(1, c as u16, *h).unwrap();
+    }
+    let rows = [
+        ["1", "农业面源污染治理", "", "", "leader", "2026年底前", ""],
+        [
+            "1.1",
+            "农膜回收率达到80%以上",
+            "",
+            "生态环境局、东城镇",
+            "",
+            "2026年6月底前",
+            "按季度通报",
+        ],
+        ["1.2", "畜禽粪污综合利用", "", "", "", "每月25日前", ""],
+        ["2", "饮用水水源地保护", "D01", "城关镇", "", "长期坚持", ""],
+    ];
+    for (r, row) in rows.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            if !v.is_empty() {
+                ws.write_string(2 + r as u32, c as u16, *v).unwrap();
+            }
+        }
+    }
+    ws.merge_range(2, 2, 4, 2, "城关镇", &plain).unwrap();
+    let date = ExcelDateTime::from_ymd(2026, 9, 30).unwrap();
+    ws.write_datetime_with_format(5, 5, &date, &Format::new().set_num_format("yyyy-mm-dd"))
+        .unwrap();
+    wb.save_to_buffer().unwrap()
+}
+
+async fn an_office_table_imports_with_merged_cells_and_chinese_deadlines(app: TestApp) {
+    let c = city::build(&app).await;
+    let res = send(
+        &app,
+        &c.office,
+        c.plan_id,
+        "分解表.xlsx",
+        office_workbook(),
+        "",
+    )
+    .await;
+    let report = expect_json(res, 201).await;
+    assert_eq!(report["created"], 4);
+    let list = expect_json(
+        app.get(
+            &format!("/api/v1/tasks?plan_id={}&sort=code", c.plan_id),
+            &c.office,
+        )
+        .await,
+        200,
+    )
+    .await;
+    let tasks: Vec<&Value> = list["items"].as_array().unwrap().iter().collect();
+    let by_code = |code: &str| *tasks.iter().find(|t| t["code"] == code).unwrap();
+    let t1 = by_code("1");
+    assert_eq!(t1["due_date"], "2026-12-31");
+    assert_eq!(t1["lead_unit_id"], c.unit_a);
+    assert_eq!(t1["responsible_leader_id"], c.leader_id);
+    let t11 = by_code("1.1");
+    assert_eq!(t11["due_date"], "2026-06-30");
+    assert_eq!(
+        t11["lead_unit_id"], c.unit_a,
+        "the merged lead cell applies to every row"
+    );
+    assert_eq!(t11["cooperating_unit_ids"], json!([c.unit_b, c.unit_c]));
+    assert_eq!(t11["parent_id"], t1["id"], "1.1 sits under 1");
+    assert_eq!(t11["description"], "按季度通报");
+    let t12 = by_code("1.2");
+    assert_eq!(
+        (t12["due_date"].clone(), t12["report_day"].clone()),
+        (Value::Null, json!(25))
+    );
+    let t2 = by_code("2");
+    assert_eq!(t2["lead_unit_id"], c.unit_b, "matched by code");
+    assert_eq!(
+        t2["due_date"], "2026-09-30",
+        "a date cell wins over the text"
+    );
+    assert_eq!(t2["status"], "draft");
+}
+
+async fn a_dry_run_reports_and_writes_nothing(app: TestApp) {
+    let c = city::build(&app).await;
+    let res = send(
+        &app,
+        &c.office,
+        c.plan_id,
+        "t.xlsx",
+        office_workbook(),
+        "?dry_run=true",
+    )
+    .await;
+    let report = expect_json(res, 200).await;
+    assert_eq!(report["dry_run"], true);
+    assert_eq!(report["tasks"].as_array().unwrap().len(), 4);
+    assert_eq!(report["tasks"][1]["parent_code"], "1");
+    let list = expect_json(app.get("/api/v1/tasks", &c.office).await, 200).await;
+    assert_eq!(list["total"], 0);
+    // Units may not import.
+    let res = send(&app, &c.clerk_a, c.plan_id, "t.xlsx", office_workbook(), "").await;
+    expect_problem(res, 403, "forbidden").await;
+}
+
+async fn a_bad_table_is_rejected_whole_with_an_error_per_cell(app: TestApp) {
+    let c = city::build(&app).await;
+    let csv = "重点任务分解表\n序号,任务,牵头单位,配合单位,完成时限\n1,好的任务,城关镇,,2026-06-30\n2,未知单位,西城镇,,2026-06-30\n3,坏日期,城关镇,,2026年13月底前\n1,重复编号,城关镇,,2026-06-30\n4,,城关镇,无此局,2026-06-30\n";
+    let res = send(
+        &app,
+        &c.office,
+        c.plan_id,
+        "bad.csv",
+        csv.as_bytes().to_vec(),
+        "",
+    )
+    .await;
+    let p = expect_problem(res, 422, "validation_failed").await;
+    let mut cells = problem_fields(&p);
+    cells.sort();
+    assert_eq!(cells, ["A6", "B7", "C4", "D7", "E5"]);
+    assert!(p["errors"].to_string().contains("西城镇"));
+    let list = expect_json(app.get("/api/v1/tasks", &c.office).await, 200).await;
+    assert_eq!(list["total"], 0, "nothing was written");
+    // A file that is no table at all names the file.
+    let res = send(
+        &app,
+        &c.office,
+        c.plan_id,
+        "notes.txt",
+        b"hello".to_vec(),
+        "",
+    )
+    .await;
+    assert_eq!(
+        problem_fields(&expect_problem(res, 422, "validation_failed").await),
+        ["file"]
+    );
+    let res = send(
+        &app,
+        &c.office,
+        c.plan_id,
+        "x.csv",
+        "a,b\n1,2\n".as_bytes().to_vec(),
+        "",
+    )
+    .await;
+    assert_eq!(
+        problem_fields(&expect_problem(res, 422, "validation_failed").await),
+        ["file"]
+    );
+    let res = send(&app, &c.office, 999, "t.xlsx", office_workbook(), "").await;
+    expect_problem(res, 404, "not_found").await;
+}
+
+async fn a_gbk_csv_from_chinese_excel_imports(app: TestApp) {
+    let c = city::build(&app).await;
+    let text = "序号,任务,牵头单位,配合单位,责任领导,完成时限,备注\r\n1,建筑工地湿法作业,城关镇,\"市生态环境局，东城镇\",leader,6月底前,\r\n";
+    let (gbk, _, bad) = encoding_rs::GBK.encode(text);
+    assert!(!bad);
+    let res = send(&app, &c.office, c.plan_id, "gbk.csv", gbk.into_owned(), "").await;
+    let report = expect_json(res, 201).await;
+    assert_eq!(report["tasks"][0]["title"], "建筑工地湿法作业");
+    assert_eq!(
+        report["tasks"][0]["due_date"], "2026-06-30",
+        "6月底前 in the plan's year"
+    );
+    assert_eq!(
+        report["tasks"][0]["cooperating_unit_ids"],
+        json!([c.unit_b, c.unit_c])
+    );
+}
+
+async fn export_is_formula_safe_and_imports_back(app: TestApp) {
+    let c = city::build(&app).await;
+    c.task(
+        &app,
+        "1",
+        10,
+        json!({ "title": "=HYPERLINK(\"http://evil\",\"点击\")" }),
+    )
+    .await;
+    c.task(&app, "2", 20, json!({ "report_day": 25, "due_date": null }))
+        .await;
+    let res = app
+        .get(
+            &format!("/api/v1/plans/{}/export?format=csv", c.plan_id),
+            &c.office,
+        )
+        .await;
+    assert!(res.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    let csv = res.bytes().await.unwrap().to_vec();
+    assert!(csv.starts_with(b"\xEF\xBB\xBF"), "UTF-8 with BOM");
+    let text = String::from_utf8(csv.clone()).unwrap();
+    assert!(text.contains("'=HYPERLINK"), "{text}");
+    assert!(text.contains("每月25日前"));
+    assert!(text.contains("市生态环境局"));
+    // The foreign clerk's export holds none of these tasks.
+    let res = app
+        .get(
+            &format!("/api/v1/plans/{}/export?format=csv", c.plan_id),
+            &c.clerk_c,
+        )
+        .await;
+    assert!(!res.text().await.unwrap().contains("HYPERLINK"));
+    // The xlsx export imports into a new plan and gives the same tasks back.
+    let xlsx = app
+        .get(&format!("/api/v1/plans/{}/export", c.plan_id), &c.office)
+        .await
+        .bytes()
+        .await
+        .unwrap()
+        .to_vec();
+    let plan2 = expect_json(
+        app.post(
+            "/api/v1/plans",
+            &c.office,
+            json!({ "title": "复制", "year": 2026 }),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let report = expect_json(
+        send(
+            &app,
+            &c.office,
+            plan2["id"].as_i64().unwrap(),
+            "export.xlsx",
+            xlsx,
+            "",
+        )
+        .await,
+        201,
+    )
+    .await;
+    assert_eq!(
+        report["tasks"][0]["title"],
+        "=HYPERLINK(\"http://evil\",\"点击\")"
+    );
+    assert_eq!(
+        report["tasks"][0]["cooperating_unit_ids"],
+        json!([c.unit_b])
+    );
+    assert_eq!(report["tasks"][1]["report_day"], 25);
+    expect_problem(
+        app.get(
+            &format!("/api/v1/plans/{}/export?format=pdf", c.plan_id),
+            &c.office,
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+}
+
+async fn the_command_line_imports_a_table(app: TestApp) {
+    let c = city::build(&app).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("分解表.xlsx");
+    std::fs::write(&path, office_workbook()).unwrap();
+    let run = |dry: bool| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_duban"));
+        cmd.arg("import")
+            .arg(&path)
+            .args(["--plan", &c.plan_id.to_string()]);
+        if dry {
+            cmd.arg("--dry-run");
+        }
+        cmd.env("DATABASE_URL", &app.database.url)
+            .env("DUBAN_DATA_DIR", app.data_dir.path())
+            .env("RUST_LOG", "warn");
+        cmd.output().unwrap()
+    };
+    let out = run(true);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("would create 4 tasks"));
+    assert_eq!(
+        expect_json(app.get("/api/v1/tasks", &c.office).await, 200).await["total"],
+        0
+    );
+    let out = run(false);
+    assert!(out.status.success());
+    assert_eq!(
+        expect_json(app.get("/api/v1/tasks", &c.office).await, 200).await["total"],
+        4
+    );
+    // Again: every code is now taken, so the whole file is refused.
+    let out = run(false);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("A3"));
+}
