@@ -13,6 +13,7 @@ api_tests![
     a_gbk_csv_from_chinese_excel_imports,
     export_is_formula_safe_and_imports_back,
     the_command_line_imports_a_table,
+    the_documented_example_table_imports,
 ];
 
 async fn send(
@@ -359,4 +360,57 @@ async fn the_command_line_imports_a_table(app: TestApp) {
     let out = run(false);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("A3"));
+}
+
+async fn the_documented_example_table_imports(app: TestApp) {
+    let c = city::build(&app).await;
+    let names = [
+        "市农业农村局",
+        "市供销社",
+        "市水利局",
+        "市自然资源局",
+        "市发展改革委",
+        "市公安局",
+        "市交通运输局",
+        "市商务局",
+    ];
+    for (i, name) in names.iter().enumerate() {
+        app.create_unit(&c.admin, &format!("X{i}"), name).await;
+    }
+    let example = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/docs/import-example.csv"
+    ))
+    .unwrap();
+    let report = expect_json(
+        send(
+            &app,
+            &c.office,
+            c.plan_id,
+            "import-example.csv",
+            example,
+            "",
+        )
+        .await,
+        201,
+    )
+    .await;
+    assert_eq!(report["created"], 6);
+    let due: Vec<Value> = report["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["due_date"].clone())
+        .collect();
+    assert_eq!(
+        due,
+        [
+            json!("2026-12-31"),
+            json!("2026-06-30"),
+            Value::Null,
+            Value::Null,
+            json!("2026-09-30"),
+            json!("2026-09-30")
+        ]
+    );
 }
