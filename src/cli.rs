@@ -37,8 +37,21 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Serve the HTTP API (migrates first and creates the first admin if none exists).
-    Serve,
+    /// Serve the HTTP API (migrates first and creates the first admin if none
+    /// exists) and run the scheduled jobs: the daily scan and notice delivery.
+    Serve {
+        /// Serve only; leave the jobs to other instances.
+        #[arg(long)]
+        no_scheduler: bool,
+    },
+    /// Write the notices owed today (the daily scan) and exit.
+    Scan {
+        /// The local date to scan for, YYYY-MM-DD (default: today).
+        #[arg(long)]
+        today: Option<String>,
+    },
+    /// Send the notices that are due and exit.
+    Deliver,
     /// Apply pending database migrations and exit.
     Migrate,
     /// Manage accounts from the command line.
@@ -105,8 +118,51 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         return Ok(());
     }
     let settings = Settings::load(cli.config.as_deref())?;
-    match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(settings).await,
+    match cli.command.unwrap_or(Command::Serve {
+        no_scheduler: false,
+    }) {
+        Command::Serve { no_scheduler } => serve(settings, !no_scheduler).await,
+        Command::Scan { today } => {
+            let today = match today {
+                Some(t) => crate::domain::values::parse_date(&t)
+                    .map_err(|m| anyhow::anyhow!("--today: {}", m.en))?,
+                None => crate::domain::calendar::local_date(chrono::Utc::now(), settings.tz()?),
+            };
+            let counts = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+                let pool = startup::open_database(&settings)?;
+                let mut conn = pool.get()?;
+                crate::notices::scan::scan(
+                    &mut conn,
+                    &settings,
+                    today,
+                    chrono::Utc::now().naive_utc(),
+                )
+            })
+            .await??;
+            println!(
+                "scan {today}: {} open tasks, {} notices created, {} already there",
+                counts.tasks, counts.created, counts.existing
+            );
+            Ok(())
+        }
+        Command::Deliver => {
+            let counts = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+                let pool = startup::open_database(&settings)?;
+                let mailer = crate::mail::Mailer::from_settings(&settings)?;
+                crate::notices::deliver::deliver(
+                    &pool,
+                    &mailer,
+                    &settings,
+                    chrono::Utc::now().naive_utc(),
+                )
+            })
+            .await??;
+            println!(
+                "delivered: {} sent, {} to retry, {} dead, {} cancelled",
+                counts.sent, counts.retried, counts.dead, counts.cancelled
+            );
+            Ok(())
+        }
         Command::Migrate => {
             let url = settings.database_url_for_display();
             let pool =
@@ -145,8 +201,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-async fn serve(settings: Settings) -> anyhow::Result<()> {
+async fn serve(settings: Settings, scheduler: bool) -> anyhow::Result<()> {
     let db_shown = settings.database_url_for_display();
+    let mailer = crate::mail::Mailer::from_settings(&settings)?;
+    let mail_shown = match &mailer {
+        crate::mail::Mailer::File { .. } => format!(
+            "written as .eml files to {}",
+            settings.data_dir.join("outbox").display()
+        ),
+        crate::mail::Mailer::Smtp { .. } => "sent by SMTP".to_string(),
+    };
     let app = Application::build(settings).await?;
     let base = format!("http://{}", app.address());
     println!("duban {} listening on {base}", env!("CARGO_PKG_VERSION"));
@@ -171,6 +235,15 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     };
     println!("  sign in:  curl -s -X POST {base}/api/v1/auth/login -H 'Content-Type: application/json' \\");
     println!("              -d '{{\"username\":\"{username}\",\"password\":\"{password_hint}\"}}'");
+    if scheduler {
+        println!(
+            "  notices:  {mail_shown}; daily scan at {}",
+            app.settings().scan_time
+        );
+        tokio::spawn(crate::jobs::run(app.pool(), app.settings(), mailer));
+    } else {
+        println!("  notices:  scheduler off (--no-scheduler)");
+    }
     tracing::info!(address = %app.address(), "serving");
     app.run_until_stopped().await?;
     tracing::info!("stopped");

@@ -61,6 +61,35 @@ pub struct Settings {
     /// Where evidence is kept: `fs` (by hash under `<data_dir>/attachments`)
     /// or `db` (in the database, for instances sharing one PostgreSQL).
     pub attachment_storage: String,
+    /// How notices are mailed: `file` (each message an .eml under
+    /// `<data_dir>/outbox`, the embedded default) or `smtp`.
+    pub mail_transport: String,
+    /// lettre's URL form, e.g. `smtp://user:pass@mail.example.gov.cn:587?tls=required`.
+    #[serde(serialize_with = "no_secret")]
+    pub smtp_url: Option<SecretString>,
+    pub smtp_timeout_secs: u64,
+    /// The From of every notice.
+    pub mail_from: String,
+    /// Language of notices: `zh-CN` (default) or `en`.
+    pub notice_language: String,
+    /// Reminders this many days before the due date, comma-separated.
+    pub ladder_reminder_days: String,
+    /// Overdue day of the chase notice (催办).
+    pub ladder_chase_day: u32,
+    /// Overdue day of the supervision order (督办).
+    pub ladder_supervise_day: u32,
+    /// Overdue day of the accountability proposal.
+    pub ladder_accountability_day: u32,
+    /// Local time of the daily scan, HH:MM.
+    pub scan_time: String,
+    /// Seconds between delivery rounds.
+    pub delivery_interval_secs: u64,
+    /// Attempts before a notice is dead.
+    pub delivery_max_attempts: i32,
+    /// First retry delay in seconds; doubles each attempt (with jitter), capped at 6 hours.
+    pub delivery_backoff_secs: i64,
+    /// How long the scheduler lease lasts; another instance takes over after it.
+    pub scheduler_lease_secs: i64,
 }
 
 // Secrets are never written out (for example by `duban config`), only read.
@@ -99,6 +128,20 @@ application/vnd.openxmlformats-officedocument.spreadsheetml.sheet,\
 application/msword,application/vnd.ms-excel"
                 .into(),
             attachment_storage: "fs".into(),
+            mail_transport: "file".into(),
+            smtp_url: None,
+            smtp_timeout_secs: 10,
+            mail_from: "督办系统 <duban@localhost>".into(),
+            notice_language: "zh-CN".into(),
+            ladder_reminder_days: "7,3,1".into(),
+            ladder_chase_day: 1,
+            ladder_supervise_day: 7,
+            ladder_accountability_day: 15,
+            scan_time: "08:00".into(),
+            delivery_interval_secs: 5,
+            delivery_max_attempts: 8,
+            delivery_backoff_secs: 60,
+            scheduler_lease_secs: 60,
         }
     }
 }
@@ -152,6 +195,20 @@ impl Settings {
             matches!(self.attachment_storage.as_str(), "fs" | "db"),
             "attachment_storage must be fs or db"
         );
+        anyhow::ensure!(
+            matches!(self.mail_transport.as_str(), "file" | "smtp"),
+            "mail_transport must be file or smtp"
+        );
+        anyhow::ensure!(
+            self.mail_transport != "smtp" || self.smtp_url.is_some(),
+            "mail_transport = smtp needs smtp_url (DUBAN_SMTP_URL)"
+        );
+        self.ladder()?;
+        self.scan_at()?;
+        anyhow::ensure!(
+            self.delivery_max_attempts > 0,
+            "delivery_max_attempts must be positive"
+        );
         Ok(())
     }
 
@@ -159,6 +216,32 @@ impl Settings {
         self.timezone
             .parse()
             .map_err(|_| anyhow::anyhow!("unknown time zone {:?}", self.timezone))
+    }
+
+    /// The escalation ladder as configured.
+    pub fn ladder(&self) -> anyhow::Result<crate::domain::ladder::Ladder> {
+        let reminder_days = self
+            .ladder_reminder_days
+            .split(',')
+            .map(str::trim)
+            .filter(|d| !d.is_empty())
+            .map(|d| {
+                d.parse::<u32>()
+                    .with_context(|| format!("ladder_reminder_days: {d:?}"))
+            })
+            .collect::<anyhow::Result<Vec<u32>>>()?;
+        Ok(crate::domain::ladder::Ladder {
+            reminder_days,
+            chase_day: self.ladder_chase_day,
+            supervise_day: self.ladder_supervise_day,
+            accountability_day: self.ladder_accountability_day,
+        })
+    }
+
+    /// The local time of the daily scan.
+    pub fn scan_at(&self) -> anyhow::Result<chrono::NaiveTime> {
+        chrono::NaiveTime::parse_from_str(&self.scan_time, "%H:%M")
+            .with_context(|| format!("scan_time must be HH:MM, not {:?}", self.scan_time))
     }
 
     /// The accepted evidence content types.

@@ -4,7 +4,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{audit, auth, error, health, holidays, plans, stats, tasks, units, users};
+use crate::{audit, auth, error, health, holidays, notices, plans, stats, tasks, units, users};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -58,6 +58,9 @@ use crate::{audit, auth, error, health, holidays, plans, stats, tasks, units, us
         holidays::routes::delete_holiday,
         audit::routes::list_audit,
         stats::overview,
+        notices::routes::list_notices,
+        notices::routes::retry_notice,
+        notices::routes::scheduler_status,
         tasks::import::import_table,
         tasks::import::export_table,
     ),
@@ -73,6 +76,7 @@ use crate::{audit, auth, error, health, holidays, plans, stats, tasks, units, us
         (name = "extensions", description = "Extension requests (延期申请)"),
         (name = "calendar", description = "Holiday calendar for working-day deadlines"),
         (name = "audit", description = "The hash-chained audit trail"),
+        (name = "notices", description = "Reminders, chase notices, supervision orders; the outbox and the scheduler"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]

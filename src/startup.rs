@@ -21,7 +21,7 @@ use crate::http::middleware::{problem_json, request_id_header};
 use crate::openapi::ApiDoc;
 use crate::storage::Storage;
 use crate::users::bootstrap::{self, FirstAdmin};
-use crate::{audit, health, holidays, plans, stats, tasks, units, users};
+use crate::{audit, health, holidays, notices, plans, stats, tasks, units, users};
 
 /// What every handler can reach.
 pub struct AppState {
@@ -65,6 +65,8 @@ pub fn open_database(settings: &Settings) -> anyhow::Result<DbPool> {
 }
 
 pub struct Application {
+    pool: DbPool,
+    settings: Arc<Settings>,
     address: SocketAddr,
     server: Server,
     first_admin: FirstAdmin,
@@ -84,7 +86,7 @@ impl Application {
             .with_context(|| format!("binding {}", settings.listen))?;
         let address = listener.local_addr()?;
         let state = web::Data::new(AppState {
-            pool,
+            pool: pool.clone(),
             backend,
             settings: settings.clone(),
             tokens,
@@ -118,7 +120,8 @@ impl Application {
                         .configure(tasks::routes::configure)
                         .configure(holidays::routes::configure)
                         .configure(audit::routes::configure)
-                        .configure(stats::configure),
+                        .configure(stats::configure)
+                        .configure(notices::routes::configure),
                 )
                 .route(
                     "/docs",
@@ -136,11 +139,21 @@ impl Application {
         .shutdown_timeout(30)
         .run();
         Ok(Application {
+            pool,
+            settings,
             address,
             server,
             first_admin,
             backend,
         })
+    }
+
+    pub fn pool(&self) -> DbPool {
+        self.pool.clone()
+    }
+
+    pub fn settings(&self) -> Arc<Settings> {
+        self.settings.clone()
     }
 
     pub fn address(&self) -> SocketAddr {

@@ -184,6 +184,51 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    notices (id) {
+        id -> BigInt,
+        task_id -> Nullable<BigInt>,
+        unit_id -> Nullable<BigInt>,
+        step -> Text,
+        due_date -> Nullable<Date>,
+        dedupe_key -> Text,
+        message_id -> Text,
+        recipients -> Text,
+        subject -> Text,
+        body_text -> Text,
+        body_html -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        lease_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        sent_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    job_runs (id) {
+        id -> BigInt,
+        job -> Text,
+        period -> Text,
+        holder -> Text,
+        started_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+        outcome -> Nullable<Text>,
+        counts -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    scheduler_lease (name) {
+        name -> Text,
+        holder -> Text,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(notices -> tasks (task_id));
 diesel::joinable!(tasks -> plans (plan_id));
 diesel::joinable!(tasks -> units (lead_unit_id));
 diesel::joinable!(task_cooperators -> tasks (task_id));
@@ -206,4 +251,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     extensions,
     holidays,
     audit_log,
+    notices,
+    job_runs,
+    scheduler_lease,
 );

@@ -118,9 +118,27 @@ fn previous_month(year: i32, month: u32) -> (i32, u32) {
     }
 }
 
+/// The latest monthly report date strictly before `today` (a report due
+/// today is not late yet), and the report date before that one.
+pub fn report_dates(report_day: i32, today: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
+    use chrono::Datelike;
+    if report_day < 1 {
+        return None;
+    }
+    let day = report_day.unsigned_abs();
+    let (mut y, mut m) = (today.year(), today.month());
+    let mut due = cadence_date(y, m, day)?;
+    if due >= today {
+        (y, m) = previous_month(y, m);
+        due = cadence_date(y, m, day)?;
+    }
+    let (py, pm) = previous_month(y, m);
+    Some((due, cadence_date(py, pm, day)?))
+}
+
 /// Whether a monthly progress report (due by `report_day` each month) is
-/// missing: the latest report date before today has passed since the
-/// task started, and no report was made after the report date before it.
+/// missing: the latest report date before today has passed since the task
+/// started, and no report was made after the report date before it.
 pub fn report_missing(
     report_day: Option<i32>,
     status: TaskStatus,
@@ -131,31 +149,13 @@ pub fn report_missing(
     let (Some(day), Some(started)) = (report_day, started_on) else {
         return false;
     };
-    if !matches!(status, TaskStatus::Assigned | TaskStatus::InProgress) || day < 1 {
+    if !matches!(status, TaskStatus::Assigned | TaskStatus::InProgress) {
         return false;
     }
-    let day = day.unsigned_abs();
-    use chrono::Datelike;
-    let (mut y, mut m) = (today.year(), today.month());
-    let Some(mut due) = cadence_date(y, m, day) else {
+    let Some((due, previous)) = report_dates(day, today) else {
         return false;
     };
-    // A report due today is not late yet.
-    if due >= today {
-        (y, m) = previous_month(y, m);
-        let Some(d) = cadence_date(y, m, day) else {
-            return false;
-        };
-        due = d;
-    }
-    if started >= due {
-        return false;
-    }
-    let (py, pm) = previous_month(y, m);
-    let Some(previous) = cadence_date(py, pm, day) else {
-        return false;
-    };
-    last_report_on.is_none_or(|r| r <= previous)
+    started < due && last_report_on.is_none_or(|r| r <= previous)
 }
 
 #[cfg(test)]

@@ -13,6 +13,8 @@ mod errors;
 mod evidence;
 mod import;
 mod migrations;
+mod notices;
+mod smtp;
 mod tasks;
 mod units;
 mod users;
@@ -30,6 +32,7 @@ fn main() -> std::process::ExitCode {
         evidence::tests(),
         import::tests(),
         migrations::tests(),
+        notices::tests(),
         tasks::tests(),
         units::tests(),
         users::tests(),

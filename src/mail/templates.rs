@@ -1,0 +1,132 @@
+//! The text of notices, in zh-CN (default) and English, as plain text and as
+//! HTML with every value escaped.
+
+use chrono::NaiveDate;
+use html_escape::encode_text;
+
+use crate::domain::ladder::Step;
+use crate::domain::message::Lang;
+
+/// What a task notice says.
+#[derive(Debug, Clone)]
+pub struct TaskFacts {
+    /// `reminder_3`, `chase_1`, `supervise_7`, `accountability_15`,
+    /// `accept_overdue`, `report_missing`.
+    pub step: String,
+    pub code: String,
+    pub title: String,
+    pub lead_unit: String,
+    pub due_date: Option<NaiveDate>,
+    pub days_overdue: i64,
+    pub link: String,
+}
+
+fn label(step: &str, lang: Lang) -> String {
+    let parsed = Step::parse(step);
+    match (parsed, lang) {
+        (Some(Step::Reminder(n)), Lang::Zh) => format!("到期提醒（距完成时限 {n} 天）"),
+        (Some(Step::Reminder(n)), Lang::En) => format!("Reminder: due in {n} days"),
+        (Some(Step::Chase(_)), Lang::Zh) => "催办通知".into(),
+        (Some(Step::Chase(_)), Lang::En) => "Chase notice: overdue".into(),
+        (Some(Step::Supervise(_)), Lang::Zh) => "督办通知".into(),
+        (Some(Step::Supervise(_)), Lang::En) => "Supervision order".into(),
+        (Some(Step::Accountability(_)), Lang::Zh) => "问责建议".into(),
+        (Some(Step::Accountability(_)), Lang::En) => "Accountability proposal".into(),
+        (None, Lang::Zh) if step == "accept_overdue" => "签收提醒".into(),
+        (None, Lang::En) if step == "accept_overdue" => "Reminder: task not signed for".into(),
+        (None, Lang::Zh) if step == "report_missing" => "进展报送提醒".into(),
+        (None, Lang::En) if step == "report_missing" => "Reminder: progress report missing".into(),
+        (None, Lang::Zh) => "督办通知".into(),
+        (None, Lang::En) => "Notice".into(),
+    }
+}
+
+/// Subject, plain text and HTML of a task notice.
+pub fn task_notice(f: &TaskFacts, lang: Lang) -> (String, String, String) {
+    let label = label(&f.step, lang);
+    let due = f
+        .due_date
+        .map_or_else(|| "—".to_string(), |d| d.format("%Y-%m-%d").to_string());
+    let (subject, lines): (String, Vec<(String, String)>) = match lang {
+        Lang::Zh => (
+            format!("【{label}】{} {}", f.code, f.title),
+            vec![
+                ("任务编号".into(), f.code.clone()),
+                ("任务".into(), f.title.clone()),
+                ("牵头单位".into(), f.lead_unit.clone()),
+                ("完成时限".into(), due),
+                ("逾期天数".into(), f.days_overdue.to_string()),
+                ("查看".into(), f.link.clone()),
+            ],
+        ),
+        Lang::En => (
+            format!("[{label}] {} {}", f.code, f.title),
+            vec![
+                ("Task".into(), f.code.clone()),
+                ("Title".into(), f.title.clone()),
+                ("Lead unit".into(), f.lead_unit.clone()),
+                ("Due".into(), due),
+                ("Days overdue".into(), f.days_overdue.to_string()),
+                ("Open".into(), f.link.clone()),
+            ],
+        ),
+    };
+    let intro = match lang {
+        Lang::Zh => format!("{label}：请抓紧办理以下任务，按时反馈进展。"),
+        Lang::En => format!("{label}: please act on the task below and report progress."),
+    };
+    let mut text = format!("{intro}\n\n");
+    for (k, v) in &lines {
+        text.push_str(&format!("{k}：{v}\n"));
+    }
+    let mut html = format!("<p>{}</p>\n<table>\n", encode_text(&intro));
+    for (k, v) in &lines {
+        html.push_str(&format!(
+            "<tr><th align=\"left\">{}</th><td>{}</td></tr>\n",
+            encode_text(k),
+            encode_text(v)
+        ));
+    }
+    html.push_str("</table>\n");
+    (subject, text, html)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts(title: &str) -> TaskFacts {
+        TaskFacts {
+            step: "chase_1".into(),
+            code: "2.5.3".into(),
+            title: title.into(),
+            lead_unit: "城关镇".into(),
+            due_date: NaiveDate::from_ymd_opt(2026, 6, 30),
+            days_overdue: 1,
+            link: "http://duban.local/api/v1/tasks/1".into(),
+        }
+    }
+
+    #[test]
+    fn chinese_by_default_with_every_fact() {
+        let (subject, text, _) = task_notice(&facts("农膜回收"), Lang::Zh);
+        assert_eq!(subject, "【催办通知】2.5.3 农膜回收");
+        for part in [
+            "城关镇",
+            "2026-06-30",
+            "逾期天数：1",
+            "http://duban.local/api/v1/tasks/1",
+        ] {
+            assert!(text.contains(part), "{part}");
+        }
+        let (subject, _, _) = task_notice(&facts("x"), Lang::En);
+        assert!(subject.starts_with("[Chase notice: overdue]"));
+    }
+
+    #[test]
+    fn html_is_escaped() {
+        let (_, _, html) = task_notice(&facts("<script>alert(1)</script>&"), Lang::Zh);
+        assert!(!html.contains("<script>"));
+        assert!(html.contains("&lt;script&gt;"));
+    }
+}

@@ -1,0 +1,112 @@
+//! Notices: reminders, chase notices, supervision orders and accountability
+//! proposals. The scan writes them to an outbox table in the same transaction
+//! as the timeline event that records them; the delivery worker sends them.
+//! A unique dedupe key (task, step, due date) makes every notice exist once.
+
+pub mod deliver;
+pub mod routes;
+pub mod scan;
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::db::schema::notices;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = notices)]
+pub struct NoticeRow {
+    pub id: i64,
+    pub task_id: Option<i64>,
+    pub unit_id: Option<i64>,
+    pub step: String,
+    pub due_date: Option<NaiveDate>,
+    pub dedupe_key: String,
+    pub message_id: String,
+    pub recipients: String,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: String,
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    pub lease_until: Option<NaiveDateTime>,
+    pub last_error: Option<String>,
+    pub sent_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NoticeView {
+    pub id: i64,
+    pub task_id: Option<i64>,
+    pub unit_id: Option<i64>,
+    /// reminder_7, chase_1, supervise_7, accountability_15, accept_overdue, report_missing
+    pub step: String,
+    pub due_date: Option<NaiveDate>,
+    pub recipients: Vec<String>,
+    pub subject: String,
+    /// pending, sending, sent, dead or cancelled
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+    pub message_id: String,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl NoticeView {
+    pub fn from_row(row: NoticeRow) -> NoticeView {
+        NoticeView {
+            message_id: row.message_id,
+            recipients: serde_json::from_str(&row.recipients).unwrap_or_default(),
+            id: row.id,
+            task_id: row.task_id,
+            unit_id: row.unit_id,
+            step: row.step,
+            due_date: row.due_date,
+            subject: row.subject,
+            status: row.status,
+            attempts: row.attempts,
+            next_attempt_at: row.next_attempt_at.and_utc(),
+            last_error: row.last_error,
+            sent_at: row.sent_at.map(|s| s.and_utc()),
+            created_at: row.created_at.and_utc(),
+        }
+    }
+}
+
+/// The Message-ID of a notice: derived from its id, so every attempt to send
+/// it, including one after a crash, carries the same id.
+pub fn message_id(id: i64, mail_domain: &str) -> String {
+    format!("<duban-notice-{id}@{mail_domain}>")
+}
+
+/// The domain of the configured From address, for Message-IDs.
+pub fn mail_domain(mail_from: &str) -> String {
+    mail_from
+        .rsplit_once('@')
+        .map(|(_, d)| d.trim_end_matches('>').trim().to_string())
+        .filter(|d| !d.is_empty())
+        .unwrap_or_else(|| "duban.local".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_ids_come_from_the_notice_id() {
+        assert_eq!(
+            mail_domain("督办系统 <duban@example.gov.cn>"),
+            "example.gov.cn"
+        );
+        assert_eq!(mail_domain("nobody"), "duban.local");
+        assert_eq!(
+            message_id(42, "example.gov.cn"),
+            "<duban-notice-42@example.gov.cn>"
+        );
+    }
+}

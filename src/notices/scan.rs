@@ -1,0 +1,317 @@
+//! The daily scan: for every open task, the notices the ladder says it is owed
+//! today, each written once (its dedupe key is unique) together with the
+//! timeline event that records it.
+
+use std::collections::HashMap;
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use serde::Serialize;
+
+use crate::config::Settings;
+use crate::db::schema::{notices, tasks, units, users};
+use crate::db::{self, DbConnection};
+use crate::domain::ladder::Step;
+use crate::domain::message::Lang;
+use crate::domain::task_state::TaskStatus;
+use crate::domain::traffic::{self, TaskTiming};
+use crate::mail::templates::{task_notice, TaskFacts};
+use crate::tasks::events::{self, NewEvent};
+use crate::tasks::model::TaskRow;
+use crate::tasks::visibility;
+
+#[derive(Debug, Default, Serialize, PartialEq, Eq)]
+pub struct ScanCounts {
+    pub tasks: usize,
+    pub created: usize,
+    /// Notices already written by an earlier run (or another instance).
+    pub existing: usize,
+}
+
+struct UnitInfo {
+    name: String,
+    kind: String,
+    active: bool,
+    contacts: Vec<String>,
+    head_email: Option<String>,
+}
+
+/// One notice the scan wants to exist.
+struct Wanted {
+    step: String,
+    dedupe_key: String,
+    event_kind: &'static str,
+    recipients: Vec<String>,
+}
+
+fn push_unique(list: &mut Vec<String>, items: impl IntoIterator<Item = String>) {
+    for item in items {
+        if !item.trim().is_empty() && !list.contains(&item) {
+            list.push(item);
+        }
+    }
+}
+
+pub fn scan(
+    conn: &mut DbConnection,
+    settings: &Settings,
+    today: NaiveDate,
+    now: NaiveDateTime,
+) -> anyhow::Result<ScanCounts> {
+    let ladder = settings.ladder()?;
+    let tz = settings.tz()?;
+    let lang = if settings.notice_language.starts_with("en") {
+        Lang::En
+    } else {
+        Lang::Zh
+    };
+    let domain = super::mail_domain(&settings.mail_from);
+    let base = settings
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", settings.listen));
+    let open: Vec<TaskRow> = tasks::table
+        .filter(tasks::status.eq_any([
+            TaskStatus::Assigned.as_str(),
+            TaskStatus::InProgress.as_str(),
+        ]))
+        .select(TaskRow::as_select())
+        .order(tasks::id.asc())
+        .load(conn)?;
+    let unit_rows: Vec<(i64, String, String, bool, String, Option<String>)> = units::table
+        .select((
+            units::id,
+            units::name,
+            units::kind,
+            units::active,
+            units::contact_emails,
+            units::head_email,
+        ))
+        .load(conn)?;
+    let units: HashMap<i64, UnitInfo> = unit_rows
+        .into_iter()
+        .map(|(id, name, kind, active, contacts, head)| {
+            let contacts = serde_json::from_str(&contacts).unwrap_or_default();
+            (
+                id,
+                UnitInfo {
+                    name,
+                    kind,
+                    active,
+                    contacts,
+                    head_email: head,
+                },
+            )
+        })
+        .collect();
+    let office: Vec<String> = units
+        .values()
+        .filter(|u| u.active && u.kind == "office")
+        .flat_map(|u| u.contacts.clone())
+        .collect();
+    let leaders: HashMap<i64, Option<String>> = users::table
+        .filter(users::active.eq(true))
+        .select((users::id, users::email))
+        .load::<(i64, Option<String>)>(conn)?
+        .into_iter()
+        .collect();
+    let ids: Vec<i64> = open.iter().map(|t| t.id).collect();
+    let coops = visibility::cooperators_of(conn, &ids)?;
+    let last_reports: HashMap<i64, NaiveDateTime> = {
+        use crate::db::schema::progress_reports;
+        progress_reports::table
+            .filter(progress_reports::task_id.eq_any(&ids))
+            .select((
+                progress_reports::task_id,
+                progress_reports::unit_id,
+                progress_reports::created_at,
+            ))
+            .load::<(i64, i64, NaiveDateTime)>(conn)?
+            .into_iter()
+            .filter(|(t, u, _)| open.iter().any(|o| o.id == *t && o.lead_unit_id == *u))
+            .fold(HashMap::new(), |mut m, (t, _, at)| {
+                let e = m.entry(t).or_insert(at);
+                if at > *e {
+                    *e = at;
+                }
+                m
+            })
+    };
+    let local = |at: NaiveDateTime| crate::domain::calendar::local_date(at.and_utc(), tz);
+    let contacts = |unit: i64| -> Vec<String> {
+        units
+            .get(&unit)
+            .filter(|u| u.active)
+            .map(|u| u.contacts.clone())
+            .unwrap_or_default()
+    };
+
+    let mut counts = ScanCounts {
+        tasks: open.len(),
+        ..Default::default()
+    };
+    for task in &open {
+        let status = task.status()?;
+        let task_coops = coops.get(&task.id).cloned().unwrap_or_default();
+        let mut wanted = Vec::new();
+        for step in ladder.owed(status, task.due_date, today) {
+            let due = task.due_date.map(|d| d.to_string()).unwrap_or_default();
+            let mut recipients = Vec::new();
+            let event_kind = match step {
+                Step::Reminder(_) => {
+                    push_unique(&mut recipients, contacts(task.lead_unit_id));
+                    "reminder"
+                }
+                Step::Chase(_) => {
+                    push_unique(&mut recipients, contacts(task.lead_unit_id));
+                    for c in &task_coops {
+                        push_unique(&mut recipients, contacts(*c));
+                    }
+                    "chase_notice"
+                }
+                Step::Supervise(_) => {
+                    if let Some(u) = units.get(&task.lead_unit_id).filter(|u| u.active) {
+                        push_unique(&mut recipients, u.head_email.clone());
+                    }
+                    if let Some(l) = task.responsible_leader_id {
+                        push_unique(&mut recipients, leaders.get(&l).cloned().flatten());
+                    }
+                    push_unique(&mut recipients, office.clone());
+                    "supervision_order"
+                }
+                Step::Accountability(_) => {
+                    push_unique(&mut recipients, office.clone());
+                    "accountability_proposed"
+                }
+            };
+            wanted.push(Wanted {
+                step: step.key(),
+                dedupe_key: format!("task:{}:{}:{due}", task.id, step.key()),
+                event_kind,
+                recipients,
+            });
+        }
+        if status == TaskStatus::Assigned {
+            if let Some(assigned) = task.assigned_at.map(local) {
+                if (today - assigned).num_days() > settings.accept_within_days {
+                    wanted.push(Wanted {
+                        step: "accept_overdue".into(),
+                        dedupe_key: format!("task:{}:accept_overdue:{assigned}", task.id),
+                        event_kind: "accept_reminder",
+                        recipients: contacts(task.lead_unit_id),
+                    });
+                }
+            }
+        }
+        let started = task.accepted_at.or(task.assigned_at).map(local);
+        if traffic::report_missing(
+            task.report_day,
+            status,
+            started,
+            last_reports.get(&task.id).copied().map(local),
+            today,
+        ) {
+            if let Some((due, _)) = task
+                .report_day
+                .and_then(|d| traffic::report_dates(d, today))
+            {
+                wanted.push(Wanted {
+                    step: "report_missing".into(),
+                    dedupe_key: format!("task:{}:report_missing:{due}", task.id),
+                    event_kind: "report_reminder",
+                    recipients: contacts(task.lead_unit_id),
+                });
+            }
+        }
+        let timing = TaskTiming {
+            status,
+            due: task.due_date,
+            submitted_on: task.submitted_on,
+            returned: task.returned,
+        };
+        for w in wanted {
+            let facts = TaskFacts {
+                step: w.step.clone(),
+                code: task.code.clone(),
+                title: task.title.clone(),
+                lead_unit: units
+                    .get(&task.lead_unit_id)
+                    .map(|u| u.name.clone())
+                    .unwrap_or_default(),
+                due_date: task.due_date,
+                days_overdue: traffic::days_overdue(&timing, today),
+                link: format!("{}/api/v1/tasks/{}", base.trim_end_matches('/'), task.id),
+            };
+            if write_notice(conn, task, &w, &facts, lang, &domain, now)? {
+                counts.created += 1;
+            } else {
+                counts.existing += 1;
+            }
+        }
+    }
+    Ok(counts)
+}
+
+/// Writes one notice and its event; false when it already existed.
+fn write_notice(
+    conn: &mut DbConnection,
+    task: &TaskRow,
+    w: &Wanted,
+    facts: &TaskFacts,
+    lang: Lang,
+    domain: &str,
+    now: NaiveDateTime,
+) -> anyhow::Result<bool> {
+    let (subject, text, html) = task_notice(facts, lang);
+    let (status, error) = if w.recipients.is_empty() {
+        (
+            "dead",
+            Some(
+                "no recipients: the units and people concerned have no active address".to_string(),
+            ),
+        )
+    } else {
+        ("pending", None)
+    };
+    let result = conn.write(|conn| -> Result<(), diesel::result::Error> {
+        let id: i64 = diesel::insert_into(notices::table)
+            .values((
+                notices::task_id.eq(task.id),
+                notices::unit_id.eq(task.lead_unit_id),
+                notices::step.eq(&w.step),
+                notices::due_date.eq(task.due_date),
+                notices::dedupe_key.eq(&w.dedupe_key),
+                notices::recipients.eq(serde_json::to_string(&w.recipients).unwrap_or_else(|_| "[]".into())),
+                notices::subject.eq(&subject),
+                notices::body_text.eq(&text),
+                notices::body_html.eq(&html),
+                notices::status.eq(status),
+                notices::last_error.eq(&error),
+                notices::next_attempt_at.eq(now),
+                notices::created_at.eq(now),
+            ))
+            .returning(notices::id)
+            .get_result(conn)?;
+        diesel::update(notices::table.find(id))
+            .set(notices::message_id.eq(super::message_id(id, domain)))
+            .execute(conn)?;
+        events::record(
+            conn,
+            NewEvent {
+                task_id: task.id,
+                kind: w.event_kind,
+                actor: None,
+                unit_id: Some(task.lead_unit_id),
+                note: Some(subject.clone()),
+                data: Some(serde_json::json!({ "notice_id": id, "step": w.step, "recipients": w.recipients })),
+            },
+            now,
+        )?;
+        Ok(())
+    });
+    match result {
+        Ok(()) => Ok(true),
+        Err(e) if db::is_unique_violation(&e) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,483 @@
+//! Notices over real SMTP: the ladder across simulated days, stopping and
+//! restarting it, no doubles, nothing lost when the mail server fails.
+
+use chrono::{Duration, NaiveDate};
+use duban::config::Settings;
+use duban::db::DbPool;
+use duban::mail::Mailer;
+use duban::notices::{deliver, scan};
+use secrecy::SecretString;
+use serde_json::json;
+
+use crate::api_tests;
+use crate::city::{self, City};
+use crate::helpers::{expect_json, expect_problem, TestApp};
+use crate::smtp::{closed_port_url, Mode, SmtpServer};
+
+api_tests![
+    the_ladder_climbs_day_by_day_to_the_right_people,
+    completion_stops_the_ladder_and_an_extension_restarts_it,
+    scanning_twice_or_concurrently_creates_each_notice_once,
+    a_refusing_mail_server_delays_but_loses_nothing,
+    a_mail_server_down_for_a_whole_run_loses_nothing,
+    a_permanent_refusal_goes_dead_and_can_be_retried,
+    the_command_line_scans_and_delivers,
+    a_fresh_install_writes_eml_files,
+];
+
+fn today() -> NaiveDate {
+    let tz: chrono_tz::Tz = "Asia/Shanghai".parse().unwrap();
+    chrono::Utc::now().with_timezone(&tz).date_naive()
+}
+
+/// The app's settings with SMTP pointing at `url`.
+fn smtp_settings(app: &TestApp, url: &str) -> Settings {
+    Settings {
+        mail_transport: "smtp".into(),
+        smtp_url: Some(SecretString::from(url.to_string())),
+        mail_from: "督办系统 <duban@example.gov.cn>".into(),
+        smtp_timeout_secs: 5,
+        ..app.settings.clone()
+    }
+}
+
+struct Outbox {
+    pool: DbPool,
+    settings: Settings,
+    mailer: Mailer,
+}
+
+impl Outbox {
+    fn new(app: &TestApp, url: &str) -> Outbox {
+        let settings = smtp_settings(app, url);
+        Outbox {
+            pool: duban::db::connect(&app.database.url, 4).unwrap(),
+            mailer: Mailer::from_settings(&settings).unwrap(),
+            settings,
+        }
+    }
+
+    fn scan(&self, day: NaiveDate) -> scan::ScanCounts {
+        let mut conn = self.pool.get().unwrap();
+        scan::scan(
+            &mut conn,
+            &self.settings,
+            day,
+            chrono::Utc::now().naive_utc(),
+        )
+        .unwrap()
+    }
+
+    /// A delivery round `hours` from now (to get past retry delays).
+    fn deliver_in(&self, hours: i64) -> deliver::DeliveryCounts {
+        deliver::deliver(
+            &self.pool,
+            &self.mailer,
+            &self.settings,
+            chrono::Utc::now().naive_utc() + Duration::hours(hours),
+        )
+        .unwrap()
+    }
+
+    fn deliver(&self) -> deliver::DeliveryCounts {
+        self.deliver_in(0)
+    }
+}
+
+/// The city with addresses: the office unit, unit heads and the leader.
+async fn addressed_city(app: &TestApp) -> City {
+    let c = city::build(app).await;
+    let office = expect_json(
+        app.post("/api/v1/units", &c.admin, json!({ "code": "OFFICE", "name": "创建办", "kind": "office", "contact_emails": ["office@example.gov.cn"] })).await,
+        201,
+    )
+    .await;
+    assert_eq!(office["kind"], "office");
+    let res = app
+        .patch(
+            &format!("/api/v1/units/{}", c.unit_a),
+            &c.admin,
+            json!({ "version": 1, "head_name": "张镇长", "head_email": "head-t01@example.gov.cn" }),
+        )
+        .await;
+    expect_json(res, 200).await;
+    let res = app
+        .patch(
+            &format!("/api/v1/users/{}", c.leader_id),
+            &c.admin,
+            json!({ "version": 1, "email": "leader@example.gov.cn" }),
+        )
+        .await;
+    expect_json(res, 200).await;
+    c
+}
+
+fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v
+}
+
+async fn the_ladder_climbs_day_by_day_to_the_right_people(app: TestApp) {
+    let smtp = SmtpServer::start();
+    let c = addressed_city(&app).await;
+    let task = c.in_progress(&app, "2.5.3", 10).await;
+    let due: NaiveDate = task["due_date"].as_str().unwrap().parse().unwrap();
+    let out = Outbox::new(&app, &smtp.url());
+
+    assert_eq!(out.scan(due - Duration::days(8)).created, 0);
+    let expected = [
+        (
+            due - Duration::days(7),
+            "到期提醒",
+            vec!["t01@example.gov.cn"],
+        ),
+        (
+            due - Duration::days(3),
+            "到期提醒",
+            vec!["t01@example.gov.cn"],
+        ),
+        (
+            due - Duration::days(1),
+            "到期提醒",
+            vec!["t01@example.gov.cn"],
+        ),
+        (
+            due + Duration::days(1),
+            "催办通知",
+            vec!["d01@example.gov.cn", "t01@example.gov.cn"],
+        ),
+        (
+            due + Duration::days(7),
+            "督办通知",
+            vec![
+                "head-t01@example.gov.cn",
+                "leader@example.gov.cn",
+                "office@example.gov.cn",
+            ],
+        ),
+        (
+            due + Duration::days(15),
+            "问责建议",
+            vec!["office@example.gov.cn"],
+        ),
+    ];
+    for (i, (day, label, to)) in expected.iter().enumerate() {
+        assert_eq!(out.scan(*day).created, 1, "{day}");
+        assert_eq!(out.scan(*day).created, 0, "{day} again");
+        assert_eq!(out.deliver().sent, 1, "{day}");
+        let got = smtp.received();
+        assert_eq!(got.len(), i + 1);
+        let m = &got[i];
+        assert_eq!(
+            sorted(m.to.clone()),
+            sorted(to.iter().map(|s| s.to_string()).collect()),
+            "{label}"
+        );
+        assert!(m.subject().contains(label), "{}", m.subject());
+        assert!(m.subject().contains("2.5.3"));
+        let text = m.text();
+        assert!(
+            text.contains("城关镇") && text.contains(&due.to_string()),
+            "{text}"
+        );
+        assert!(m
+            .header("Message-ID")
+            .unwrap()
+            .starts_with("<duban-notice-"));
+        assert!(m.header("From").unwrap().contains("duban@example.gov.cn"));
+    }
+    let supervise = &smtp.received()[4];
+    assert!(
+        supervise.text().contains("逾期天数：7"),
+        "{}",
+        supervise.text()
+    );
+    // The notices are on the task's timeline and in the notices list.
+    let events = expect_json(
+        app.get(&format!("/api/v1/tasks/{}/events", task["id"]), &c.office)
+            .await,
+        200,
+    )
+    .await;
+    let kinds: Vec<&str> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.ends_with(&[
+            "reminder",
+            "reminder",
+            "reminder",
+            "chase_notice",
+            "supervision_order",
+            "accountability_proposed"
+        ]),
+        "{kinds:?}"
+    );
+    let list = expect_json(
+        app.get(
+            &format!("/api/v1/notices?task_id={}&step=chase_1", task["id"]),
+            &c.office,
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(list["total"], 1);
+    assert_eq!(list["items"][0]["status"], "sent");
+    let mine = expect_json(app.get("/api/v1/notices", &c.clerk_a).await, 200).await;
+    assert_eq!(mine["total"], 6);
+    let foreign = expect_json(app.get("/api/v1/notices", &c.clerk_c).await, 200).await;
+    assert_eq!(foreign["total"], 0);
+}
+
+async fn completion_stops_the_ladder_and_an_extension_restarts_it(app: TestApp) {
+    let smtp = SmtpServer::start();
+    let c = addressed_city(&app).await;
+    let out = Outbox::new(&app, &smtp.url());
+    // A task finished between the scan and the delivery: its notice is cancelled.
+    let done = c.in_progress(&app, "1", 3).await;
+    let due: NaiveDate = done["due_date"].as_str().unwrap().parse().unwrap();
+    assert_eq!(out.scan(due - Duration::days(3)).created, 1);
+    c.ok(&app, &c.clerk_a, &done, "submit", Some("完成")).await;
+    let counts = out.deliver();
+    assert_eq!((counts.sent, counts.cancelled), (0, 1));
+    assert!(smtp.received().is_empty());
+    assert_eq!(
+        out.scan(due + Duration::days(1)).created,
+        0,
+        "a submitted task is not chased"
+    );
+
+    // An extension: the old reminder is cancelled, the ladder restarts from the new date.
+    let ext = c.in_progress(&app, "2", 3).await;
+    let t = ext["id"].as_i64().unwrap();
+    let due: NaiveDate = ext["due_date"].as_str().unwrap().parse().unwrap();
+    assert_eq!(out.scan(due - Duration::days(3)).created, 1);
+    let req = expect_json(
+        app.post(
+            &format!("/api/v1/tasks/{t}/extensions"),
+            &c.clerk_a,
+            json!({ "new_due_date": city::local_day(30), "reason": "需协调用地" }),
+        )
+        .await,
+        201,
+    )
+    .await;
+    expect_json(
+        app.post(
+            &format!("/api/v1/extensions/{}/approve", req["id"]),
+            &c.office,
+            json!({}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(out.deliver().cancelled, 1);
+    assert_eq!(
+        out.scan(due + Duration::days(1)).created,
+        0,
+        "not overdue any more"
+    );
+    let new_due: NaiveDate = city::local_day(30).parse().unwrap();
+    assert_eq!(
+        out.scan(new_due - Duration::days(3)).created,
+        1,
+        "the ladder restarts from the new date"
+    );
+    assert_eq!(out.deliver().sent, 1);
+    assert!(smtp.received()[0].text().contains(&new_due.to_string()));
+}
+
+async fn scanning_twice_or_concurrently_creates_each_notice_once(app: TestApp) {
+    let c = addressed_city(&app).await;
+    for i in 0..5 {
+        c.in_progress(&app, &format!("{i}"), -1).await;
+    }
+    let out = Outbox::new(&app, &closed_port_url());
+    let day = today();
+    let handles: Vec<_> = (0..4)
+        .map(|_| {
+            let (pool, settings) = (out.pool.clone(), out.settings.clone());
+            std::thread::spawn(move || {
+                let mut conn = pool.get().unwrap();
+                scan::scan(&mut conn, &settings, day, chrono::Utc::now().naive_utc()).unwrap()
+            })
+        })
+        .collect();
+    let created: usize = handles.into_iter().map(|h| h.join().unwrap().created).sum();
+    assert_eq!(created, 5, "one chase notice per task, whoever scanned");
+    assert_eq!(out.scan(day).existing, 5);
+    let list = expect_json(
+        app.get("/api/v1/notices?per_page=200", &c.office).await,
+        200,
+    )
+    .await;
+    assert_eq!(list["total"], 5);
+}
+
+async fn a_refusing_mail_server_delays_but_loses_nothing(app: TestApp) {
+    let smtp = SmtpServer::start();
+    let c = addressed_city(&app).await;
+    for i in 0..3 {
+        c.in_progress(&app, &format!("{i}"), -1).await;
+    }
+    let out = Outbox::new(&app, &smtp.url());
+    out.scan(today());
+    smtp.set_mode(Mode::TempFail);
+    assert_eq!(out.deliver().retried, 3);
+    assert_eq!(
+        out.deliver().retried,
+        0,
+        "nothing is retried before its backoff"
+    );
+    let list = expect_json(app.get("/api/v1/notices", &c.office).await, 200).await;
+    assert_eq!(list["items"][0]["status"], "pending");
+    assert_eq!(list["items"][0]["attempts"], 1);
+    assert!(list["items"][0]["last_error"]
+        .as_str()
+        .unwrap()
+        .contains("451"));
+    smtp.set_mode(Mode::Accept);
+    assert_eq!(out.deliver_in(1).sent, 3);
+    assert_eq!(out.deliver_in(48).sent, 0, "nothing twice");
+    let ids: Vec<String> = smtp
+        .received()
+        .iter()
+        .map(|m| m.header("Message-ID").unwrap())
+        .collect();
+    let mut unique = ids.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!((ids.len(), unique.len()), (3, 3));
+}
+
+async fn a_mail_server_down_for_a_whole_run_loses_nothing(app: TestApp) {
+    let c = addressed_city(&app).await;
+    c.in_progress(&app, "1", -1).await;
+    c.in_progress(&app, "2", -1).await;
+    let down = Outbox::new(&app, &closed_port_url());
+    down.scan(today());
+    for hours in [0, 1, 3, 8] {
+        let counts = down.deliver_in(hours);
+        assert_eq!(counts.sent, 0);
+        assert_eq!(counts.dead, 0);
+    }
+    // The server is back hours later: everything goes out once.
+    let smtp = SmtpServer::start();
+    let up = Outbox::new(&app, &smtp.url());
+    assert_eq!(up.deliver_in(24).sent, 2);
+    assert_eq!(smtp.received().len(), 2);
+}
+
+async fn a_permanent_refusal_goes_dead_and_can_be_retried(app: TestApp) {
+    let smtp = SmtpServer::start();
+    let c = addressed_city(&app).await;
+    c.in_progress(&app, "1", -1).await;
+    let out = Outbox::new(&app, &smtp.url());
+    out.scan(today());
+    smtp.set_mode(Mode::PermFail);
+    assert_eq!(out.deliver().dead, 1);
+    let list = expect_json(app.get("/api/v1/notices?status=dead", &c.office).await, 200).await;
+    let notice = &list["items"][0];
+    assert!(notice["last_error"].as_str().unwrap().contains("554"));
+    let id = notice["id"].as_i64().unwrap();
+    expect_problem(
+        app.post(
+            &format!("/api/v1/notices/{id}/retry"),
+            &c.clerk_a,
+            json!({}),
+        )
+        .await,
+        403,
+        "forbidden",
+    )
+    .await;
+    smtp.set_mode(Mode::Accept);
+    let retried = expect_json(
+        app.post(&format!("/api/v1/notices/{id}/retry"), &c.office, json!({}))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(retried["status"], "pending");
+    expect_problem(
+        app.post(&format!("/api/v1/notices/{id}/retry"), &c.office, json!({}))
+            .await,
+        409,
+        "notice_not_dead",
+    )
+    .await;
+    assert_eq!(out.deliver().sent, 1);
+    assert_eq!(
+        smtp.received()[0].header("Message-ID").unwrap(),
+        notice["message_id"].as_str().unwrap()
+    );
+    let status = expect_json(app.get("/api/v1/scheduler", &c.office).await, 200).await;
+    assert_eq!(status["queue"]["sent"], 1);
+}
+
+async fn the_command_line_scans_and_delivers(app: TestApp) {
+    let smtp = SmtpServer::start();
+    let c = addressed_city(&app).await;
+    let task = c.in_progress(&app, "1", 5).await;
+    let due: NaiveDate = task["due_date"].as_str().unwrap().parse().unwrap();
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_duban"))
+            .args(args)
+            .env("DATABASE_URL", &app.database.url)
+            .env("DUBAN_DATA_DIR", app.data_dir.path())
+            .env("DUBAN_MAIL_TRANSPORT", "smtp")
+            .env("DUBAN_SMTP_URL", smtp.url())
+            .env("DUBAN_MAIL_FROM", "duban@example.gov.cn")
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let day = (due + Duration::days(1)).to_string();
+    assert!(run(&["scan", "--today", &day]).contains("1 notices created"));
+    assert!(run(&["scan", "--today", &day]).contains("0 notices created, 1 already there"));
+    assert!(run(&["deliver"]).contains("1 sent"));
+    assert_eq!(smtp.received().len(), 1);
+    assert!(smtp.received()[0].subject().contains("催办通知"));
+}
+
+async fn a_fresh_install_writes_eml_files(app: TestApp) {
+    let c = addressed_city(&app).await;
+    c.in_progress(&app, "1", -1).await;
+    let settings = app.settings.clone();
+    assert_eq!(settings.mail_transport, "file", "the embedded default");
+    let pool = duban::db::connect(&app.database.url, 2).unwrap();
+    let mailer = Mailer::from_settings(&settings).unwrap();
+    scan::scan(
+        &mut pool.get().unwrap(),
+        &settings,
+        today(),
+        chrono::Utc::now().naive_utc(),
+    )
+    .unwrap();
+    assert_eq!(
+        deliver::deliver(&pool, &mailer, &settings, chrono::Utc::now().naive_utc())
+            .unwrap()
+            .sent,
+        1
+    );
+    let dir = app.data_dir.path().join("outbox");
+    let files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1);
+    let eml = std::fs::read_to_string(&files[0]).unwrap();
+    assert!(eml.contains("Message-ID: <duban-notice-"));
+    assert!(eml.contains("t01@example.gov.cn"));
+}
