@@ -29,9 +29,17 @@ pub struct DeliveryCounts {
     pub cancelled: usize,
 }
 
-/// How long a claimed notice stays reserved for the claimer.
-const CLAIM_SECS: i64 = 300;
 const BATCH: i64 = 50;
+
+/// How long a claimed notice stays reserved for its claimer: longer than one
+/// SMTP exchange can take, so a live claimer never loses it, short enough that
+/// a notice claimed by a process that died goes out soon after.
+fn claim_secs(settings: &Settings) -> i64 {
+    i64::try_from(settings.smtp_timeout_secs)
+        .unwrap_or(60)
+        .saturating_mul(2)
+        + 5
+}
 
 /// Delay before attempt `attempts + 1`: base·2^(attempts−1), at most 6 hours,
 /// ±20 % jitter so that many failed notices do not retry in lockstep.
@@ -59,7 +67,12 @@ fn due_ids(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<Vec<i64>>
 }
 
 /// Reserves the notice for this worker; None when someone else has it.
-fn claim(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> QueryResult<Option<NoticeRow>> {
+fn claim(
+    conn: &mut DbConnection,
+    id: i64,
+    now: NaiveDateTime,
+    secs: i64,
+) -> QueryResult<Option<NoticeRow>> {
     let claimed = diesel::update(
         notices::table.find(id).filter(
             notices::status
@@ -72,7 +85,7 @@ fn claim(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> QueryResult<Op
     )
     .set((
         notices::status.eq("sending"),
-        notices::lease_until.eq(now + Duration::seconds(CLAIM_SECS)),
+        notices::lease_until.eq(now + Duration::seconds(secs)),
     ))
     .execute(conn)?;
     if claimed == 0 {
@@ -142,7 +155,7 @@ pub fn deliver(
     };
     for id in ids {
         let mut conn = pool.get()?;
-        let Some(notice) = conn.write(|c| claim(c, id, now))? else {
+        let Some(notice) = conn.write(|c| claim(c, id, now, claim_secs(settings)))? else {
             continue;
         };
         if !still_owed(&mut conn, &notice)? {

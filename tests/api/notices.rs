@@ -23,6 +23,8 @@ api_tests![
     a_permanent_refusal_goes_dead_and_can_be_retried,
     the_command_line_scans_and_delivers,
     a_fresh_install_writes_eml_files,
+    one_scheduler_holds_the_lease_and_a_days_scan_runs_once,
+    a_killed_instance_loses_no_notice,
 ];
 
 fn today() -> NaiveDate {
@@ -480,4 +482,129 @@ async fn a_fresh_install_writes_eml_files(app: TestApp) {
     let eml = std::fs::read_to_string(&files[0]).unwrap();
     assert!(eml.contains("Message-ID: <duban-notice-"));
     assert!(eml.contains("t01@example.gov.cn"));
+}
+
+async fn one_scheduler_holds_the_lease_and_a_days_scan_runs_once(app: TestApp) {
+    use duban::jobs;
+    let c = addressed_city(&app).await;
+    c.in_progress(&app, "1", -1).await;
+    let out = Outbox::new(&app, &closed_port_url());
+    let mut conn = out.pool.get().unwrap();
+    let now = chrono::Utc::now().naive_utc();
+    assert!(jobs::try_lease(&mut conn, "a", 60, now).unwrap());
+    assert!(
+        !jobs::try_lease(&mut conn, "b", 60, now).unwrap(),
+        "b waits while a holds it"
+    );
+    assert!(
+        jobs::try_lease(&mut conn, "a", 60, now + Duration::seconds(30)).unwrap(),
+        "a renews"
+    );
+    assert!(!jobs::try_lease(&mut conn, "b", 60, now + Duration::seconds(80)).unwrap());
+    assert!(
+        jobs::try_lease(&mut conn, "b", 60, now + Duration::seconds(91)).unwrap(),
+        "b takes over once a's lease lapses"
+    );
+    assert!(!jobs::try_lease(&mut conn, "a", 60, now + Duration::seconds(92)).unwrap());
+    drop(conn);
+
+    let settings = Settings {
+        scan_time: "00:00".into(),
+        ..out.settings.clone()
+    };
+    let first = jobs::scan_if_due(&out.pool, &settings, "a", chrono::Utc::now()).unwrap();
+    assert_eq!(first.map(|c| c.created), Some(1));
+    let second = jobs::scan_if_due(&out.pool, &settings, "b", chrono::Utc::now()).unwrap();
+    assert!(second.is_none(), "the day's scan already ran");
+    let status = expect_json(app.get("/api/v1/scheduler", &c.office).await, 200).await;
+    assert_eq!(status["recent_runs"][0]["job"], "scan");
+    assert_eq!(status["recent_runs"][0]["outcome"], "ok");
+    assert_eq!(status["recent_runs"][0]["counts"]["created"], 1);
+    assert_eq!(status["lease_holder"], "b");
+}
+
+async fn a_killed_instance_loses_no_notice(app: TestApp) {
+    let smtp = SmtpServer::start();
+    smtp.set_delay(std::time::Duration::from_millis(300));
+    let c = addressed_city(&app).await;
+    const TASKS: usize = 12;
+    for i in 0..TASKS {
+        c.in_progress(&app, &format!("{i}"), -1).await;
+    }
+    let data_dir = tempfile::tempdir().unwrap();
+    let start = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_duban"))
+            .env("DATABASE_URL", &app.database.url)
+            .env("DUBAN_DATA_DIR", data_dir.path())
+            .env("DUBAN_LISTEN", "127.0.0.1:0")
+            .env("DUBAN_MAIL_TRANSPORT", "smtp")
+            .env("DUBAN_SMTP_URL", smtp.url())
+            .env("DUBAN_SMTP_TIMEOUT_SECS", "1")
+            .env("DUBAN_SCAN_TIME", "00:00")
+            .env("DUBAN_DELIVERY_INTERVAL_SECS", "1")
+            .env("DUBAN_SCHEDULER_LEASE_SECS", "2")
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let wait_for = |n: usize, secs: u64| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+        while std::time::Instant::now() < deadline {
+            let mut ids: Vec<String> = smtp
+                .received()
+                .iter()
+                .filter_map(|m| m.header("Message-ID"))
+                .collect();
+            ids.sort();
+            ids.dedup();
+            if ids.len() >= n {
+                return true;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        false
+    };
+    let mut first = start();
+    assert!(wait_for(2, 60), "the first instance starts delivering");
+    first.kill().unwrap(); // SIGKILL, mid-delivery
+    first.wait().unwrap();
+    let before = smtp.received().len();
+    assert!(before < TASKS, "killed before it finished ({before})");
+
+    let mut second = start();
+    let all = wait_for(TASKS, 90);
+    // Let the second instance record the last delivery before stopping it.
+    let mut recorded = 0;
+    for _ in 0..100 {
+        let list = expect_json(
+            app.get("/api/v1/notices?status=sent&per_page=200", &c.office)
+                .await,
+            200,
+        )
+        .await;
+        recorded = list["total"].as_u64().unwrap() as usize;
+        if recorded == TASKS {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    second.kill().unwrap();
+    second.wait().unwrap();
+    assert!(all, "every notice arrives after the restart");
+    assert_eq!(recorded, TASKS, "and is recorded as sent");
+    let got = smtp.received();
+    let mut ids: Vec<String> = got
+        .iter()
+        .map(|m| m.header("Message-ID").unwrap())
+        .collect();
+    ids.sort();
+    let total = ids.len();
+    ids.dedup();
+    assert_eq!(ids.len(), TASKS);
+    assert!(
+        total - TASKS <= 1,
+        "at most the one message in flight at the kill is sent again, with the same Message-ID"
+    );
 }

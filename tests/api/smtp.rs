@@ -121,6 +121,8 @@ pub struct SmtpServer {
     pub port: u16,
     received: Arc<Mutex<Vec<Received>>>,
     mode: Arc<Mutex<Mode>>,
+    /// How long to think before accepting a message, to make delivery slow.
+    delay: Arc<Mutex<std::time::Duration>>,
 }
 
 impl SmtpServer {
@@ -131,6 +133,7 @@ impl SmtpServer {
             port,
             received: Arc::default(),
             mode: Arc::new(Mutex::new(Mode::Accept)),
+            delay: Arc::default(),
         };
         let s = server.clone();
         std::thread::spawn(move || {
@@ -150,6 +153,10 @@ impl SmtpServer {
 
     pub fn set_mode(&self, mode: Mode) {
         *self.mode.lock().unwrap() = mode;
+    }
+
+    pub fn set_delay(&self, delay: std::time::Duration) {
+        *self.delay.lock().unwrap() = delay;
     }
 
     pub fn received(&self) -> Vec<Received> {
