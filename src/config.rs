@@ -90,6 +90,11 @@ pub struct Settings {
     pub delivery_backoff_secs: i64,
     /// How long the scheduler lease lasts; another instance takes over after it.
     pub scheduler_lease_secs: i64,
+    /// Local hours notices may go out, `HH:MM-HH:MM`; empty for any time.
+    /// Notices written outside wait for the next opening.
+    pub send_window: String,
+    /// Whether notices also go out on weekends and holidays.
+    pub send_on_non_working_days: bool,
 }
 
 // Secrets are never written out (for example by `duban config`), only read.
@@ -142,6 +147,8 @@ application/msword,application/vnd.ms-excel"
             delivery_max_attempts: 8,
             delivery_backoff_secs: 60,
             scheduler_lease_secs: 60,
+            send_window: "08:00-20:00".into(),
+            send_on_non_working_days: false,
         }
     }
 }
@@ -205,6 +212,7 @@ impl Settings {
         );
         self.ladder()?;
         self.scan_at()?;
+        self.window()?;
         anyhow::ensure!(
             self.delivery_max_attempts > 0,
             "delivery_max_attempts must be positive"
@@ -236,6 +244,12 @@ impl Settings {
             supervise_day: self.ladder_supervise_day,
             accountability_day: self.ladder_accountability_day,
         })
+    }
+
+    /// The window notices may go out in.
+    pub fn window(&self) -> anyhow::Result<Option<crate::domain::calendar::SendWindow>> {
+        crate::domain::calendar::SendWindow::parse(&self.send_window, self.send_on_non_working_days)
+            .map_err(|e| anyhow::anyhow!("send_window: {e}"))
     }
 
     /// The local time of the daily scan.

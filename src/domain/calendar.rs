@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc, Weekday};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, Utc, Weekday};
 use chrono_tz::Tz;
 
 /// The admin's holiday calendar: public holidays, and weekend days that are
@@ -76,6 +76,61 @@ impl WorkCalendar {
     }
 }
 
+/// When notices may go out: between `start` and `end` local time, on working
+/// days only unless `non_working_days` is set. None means at any time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SendWindow {
+    pub start: NaiveTime,
+    pub end: NaiveTime,
+    pub non_working_days: bool,
+}
+
+impl SendWindow {
+    /// Parses `HH:MM-HH:MM` (start before end); an empty text means no window.
+    pub fn parse(text: &str, non_working_days: bool) -> Result<Option<SendWindow>, String> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Ok(None);
+        }
+        let (a, b) = text
+            .split_once('-')
+            .ok_or_else(|| format!("{text:?} is not HH:MM-HH:MM"))?;
+        let parse = |t: &str| {
+            NaiveTime::parse_from_str(t.trim(), "%H:%M").map_err(|_| format!("{t:?} is not HH:MM"))
+        };
+        let (start, end) = (parse(a)?, parse(b)?);
+        if start >= end {
+            return Err(format!("{text:?}: the window must start before it ends"));
+        }
+        Ok(Some(SendWindow {
+            start,
+            end,
+            non_working_days,
+        }))
+    }
+
+    /// The first local instant at or after `at` inside the window: notices
+    /// written at night or on a holiday wait for the next working morning.
+    pub fn next_open(&self, at: NaiveDateTime, calendar: &WorkCalendar) -> NaiveDateTime {
+        let day_ok = |d: NaiveDate| self.non_working_days || calendar.is_working_day(d);
+        let date = at.date();
+        if day_ok(date) && at.time() >= self.start && at.time() < self.end {
+            return at;
+        }
+        if day_ok(date) && at.time() < self.start {
+            return date.and_time(self.start);
+        }
+        let mut d = date + Duration::days(1);
+        for _ in 0..366 {
+            if day_ok(d) {
+                return d.and_time(self.start);
+            }
+            d += Duration::days(1);
+        }
+        at
+    }
+}
+
 /// The local calendar date of `now` in `tz`.
 pub fn local_date(now: DateTime<Utc>, tz: Tz) -> NaiveDate {
     now.with_timezone(&tz).date_naive()
@@ -127,7 +182,66 @@ mod tests {
         assert_eq!(local_date(after, tz), d(2026, 7, 1));
     }
 
+    #[test]
+    fn notices_written_at_night_or_on_holidays_wait_for_the_next_working_morning() {
+        let w = SendWindow::parse("08:00-20:00", false).unwrap().unwrap();
+        let cal = WorkCalendar::new([
+            (d(2026, 10, 1), DayKind::Holiday),
+            (d(2026, 10, 11), DayKind::Workday),
+        ]);
+        let at = |y, m, day, h, min| d(y, m, day).and_hms_opt(h, min, 0).unwrap();
+        // Inside the window: at once.
+        assert_eq!(
+            w.next_open(at(2026, 9, 30, 9, 15), &cal),
+            at(2026, 9, 30, 9, 15)
+        );
+        // Early morning: the same day at 08:00.
+        assert_eq!(
+            w.next_open(at(2026, 9, 29, 6, 0), &cal),
+            at(2026, 9, 29, 8, 0)
+        );
+        // Evening before a holiday: the next working day (10-02 is a Friday).
+        assert_eq!(
+            w.next_open(at(2026, 9, 30, 21, 0), &cal),
+            at(2026, 10, 2, 8, 0)
+        );
+        // Saturday: Monday; but a make-up working Sunday counts.
+        assert_eq!(
+            w.next_open(at(2026, 11, 28, 10, 0), &cal),
+            at(2026, 11, 30, 8, 0)
+        );
+        assert_eq!(
+            w.next_open(at(2026, 10, 10, 10, 0), &cal),
+            at(2026, 10, 11, 8, 0)
+        );
+        let any_day = SendWindow::parse("08:00-20:00", true).unwrap().unwrap();
+        assert_eq!(
+            any_day.next_open(at(2026, 11, 28, 10, 0), &cal),
+            at(2026, 11, 28, 10, 0)
+        );
+        assert_eq!(SendWindow::parse("", false), Ok(None));
+        assert!(SendWindow::parse("20:00-08:00", false).is_err());
+        assert!(SendWindow::parse("8-20", false).is_err());
+    }
+
     proptest! {
+        #[test]
+        fn the_next_open_instant_is_never_earlier_and_always_inside(
+            minutes in 0i64..(60 * 24 * 60), start in 0u32..12, len in 1u32..12
+        ) {
+            let w = SendWindow {
+                start: NaiveTime::from_hms_opt(start, 0, 0).unwrap(),
+                end: NaiveTime::from_hms_opt(start + len, 0, 0).unwrap(),
+                non_working_days: false,
+            };
+            let cal = WorkCalendar::default();
+            let at = d(2026, 1, 1).and_hms_opt(0, 0, 0).unwrap() + Duration::minutes(minutes);
+            let next = w.next_open(at, &cal);
+            prop_assert!(next >= at);
+            prop_assert!(cal.is_working_day(next.date()));
+            prop_assert!(next.time() >= w.start && next.time() < w.end);
+        }
+
         #[test]
         fn n_working_days_later_is_a_working_day_and_exactly_n_are_counted(
             start in 0i64..3650, n in 1u32..60, holidays in proptest::collection::vec(0i64..3800, 0..40)

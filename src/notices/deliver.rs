@@ -149,9 +149,12 @@ pub fn deliver(
     now: NaiveDateTime,
 ) -> anyhow::Result<DeliveryCounts> {
     let mut counts = DeliveryCounts::default();
-    let ids = {
+    let (ids, calendar) = {
         let mut conn = pool.get()?;
-        due_ids(&mut conn, now)?
+        (
+            due_ids(&mut conn, now)?,
+            crate::holidays::calendar(&mut conn)?,
+        )
     };
     for id in ids {
         let mut conn = pool.get()?;
@@ -213,7 +216,11 @@ pub fn deliver(
             }
             Err(SendError::Retry(e)) => {
                 let jitter = rand::thread_rng().gen_range(-0.2..=0.2);
-                let next = now + backoff(settings.delivery_backoff_secs, attempts, jitter);
+                let next = super::next_open(
+                    settings,
+                    &calendar,
+                    now + backoff(settings.delivery_backoff_secs, attempts, jitter),
+                )?;
                 diesel::update(notices::table.find(id))
                     .set((
                         notices::status.eq("pending"),

@@ -78,6 +78,27 @@ impl NoticeView {
     }
 }
 
+/// The first instant at or after `at` (UTC) inside the configured send
+/// window, in UTC: notices written at night or on a holiday wait for the next
+/// working morning.
+pub fn next_open(
+    settings: &crate::config::Settings,
+    calendar: &crate::domain::calendar::WorkCalendar,
+    at: NaiveDateTime,
+) -> anyhow::Result<NaiveDateTime> {
+    use chrono::TimeZone;
+    let Some(window) = settings.window()? else {
+        return Ok(at);
+    };
+    let tz = settings.tz()?;
+    let local = at.and_utc().with_timezone(&tz).naive_local();
+    let open = window.next_open(local, calendar);
+    Ok(tz
+        .from_local_datetime(&open)
+        .earliest()
+        .map_or(at, |t| t.naive_utc()))
+}
+
 /// The Message-ID of a notice: derived from its id, so every attempt to send
 /// it, including one after a crash, carries the same id.
 pub fn message_id(id: i64, mail_domain: &str) -> String {

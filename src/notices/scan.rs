@@ -66,6 +66,8 @@ pub fn scan(
         Lang::Zh
     };
     let domain = super::mail_domain(&settings.mail_from);
+    let calendar = crate::holidays::calendar(conn)?;
+    let send_at = super::next_open(settings, &calendar, now)?;
     let base = settings
         .public_url
         .clone()
@@ -242,7 +244,7 @@ pub fn scan(
                 days_overdue: traffic::days_overdue(&timing, today),
                 link: format!("{}/api/v1/tasks/{}", base.trim_end_matches('/'), task.id),
             };
-            if write_notice(conn, task, &w, &facts, lang, &domain, now)? {
+            if write_notice(conn, task, &w, &facts, lang, &domain, (now, send_at))? {
                 counts.created += 1;
             } else {
                 counts.existing += 1;
@@ -260,7 +262,7 @@ fn write_notice(
     facts: &TaskFacts,
     lang: Lang,
     domain: &str,
-    now: NaiveDateTime,
+    (now, send_at): (NaiveDateTime, NaiveDateTime),
 ) -> anyhow::Result<bool> {
     let (subject, text, html) = task_notice(facts, lang);
     let (status, error) = if w.recipients.is_empty() {
@@ -287,7 +289,7 @@ fn write_notice(
                 notices::body_html.eq(&html),
                 notices::status.eq(status),
                 notices::last_error.eq(&error),
-                notices::next_attempt_at.eq(now),
+                notices::next_attempt_at.eq(send_at),
                 notices::created_at.eq(now),
             ))
             .returning(notices::id)

@@ -154,6 +154,8 @@ pub fn test_settings(data_dir: &std::path::Path, database_url: &str) -> Settings
         database_url: Some(database_url.to_string()),
         admin_password: Some(SecretString::from(ADMIN_PASSWORD)),
         db_pool_size: 4,
+        // Tests deliver at any hour; the send window has its own test.
+        send_window: String::new(),
         ..Settings::default()
     }
 }

@@ -24,6 +24,7 @@ api_tests![
     the_command_line_scans_and_delivers,
     a_fresh_install_writes_eml_files,
     one_scheduler_holds_the_lease_and_a_days_scan_runs_once,
+    notices_written_outside_the_send_window_wait,
     a_killed_instance_loses_no_notice,
 ];
 
@@ -435,6 +436,7 @@ async fn the_command_line_scans_and_delivers(app: TestApp) {
             .env("DUBAN_MAIL_TRANSPORT", "smtp")
             .env("DUBAN_SMTP_URL", smtp.url())
             .env("DUBAN_MAIL_FROM", "duban@example.gov.cn")
+            .env("DUBAN_SEND_WINDOW", "")
             .env("RUST_LOG", "warn")
             .output()
             .unwrap();
@@ -543,6 +545,7 @@ async fn a_killed_instance_loses_no_notice(app: TestApp) {
             .env("DUBAN_SCAN_TIME", "00:00")
             .env("DUBAN_DELIVERY_INTERVAL_SECS", "1")
             .env("DUBAN_SCHEDULER_LEASE_SECS", "2")
+            .env("DUBAN_SEND_WINDOW", "")
             .env("RUST_LOG", "warn")
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
@@ -607,4 +610,36 @@ async fn a_killed_instance_loses_no_notice(app: TestApp) {
         total - TASKS <= 1,
         "at most the one message in flight at the kill is sent again, with the same Message-ID"
     );
+}
+
+async fn notices_written_outside_the_send_window_wait(app: TestApp) {
+    let smtp = SmtpServer::start();
+    let c = addressed_city(&app).await;
+    c.in_progress(&app, "1", -1).await;
+    // A one-hour window starting an hour from now (local time): now is outside it.
+    let tz: chrono_tz::Tz = "Asia/Shanghai".parse().unwrap();
+    let local = chrono::Utc::now().with_timezone(&tz);
+    let start = (chrono::Timelike::hour(&local) + 1) % 22 + 1;
+    let window = format!("{start:02}:00-{:02}:00", start + 1);
+    let mut out = Outbox::new(&app, &smtp.url());
+    out.settings.send_window = window;
+    out.settings.send_on_non_working_days = true;
+    out.scan(today());
+    assert_eq!(out.deliver().sent, 0, "it waits for the window");
+    let list = expect_json(app.get("/api/v1/notices", &c.office).await, 200).await;
+    let next: chrono::DateTime<chrono::Utc> = list["items"][0]["next_attempt_at"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(next > chrono::Utc::now());
+    let next_local = next.with_timezone(&tz);
+    assert_eq!(
+        (
+            chrono::Timelike::hour(&next_local),
+            chrono::Timelike::minute(&next_local)
+        ),
+        (start, 0)
+    );
+    assert_eq!(out.deliver_in(25).sent, 1, "and goes out once it opens");
 }
