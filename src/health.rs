@@ -1,4 +1,5 @@
-//! `/healthz` (the process answers) and `/readyz` (the database answers too).
+//! `/healthz` (the process answers), `/readyz` (the database answers too)
+//! and `/metrics` (Prometheus).
 
 use actix_web::{web, HttpResponse};
 use serde_json::json;
@@ -9,7 +10,8 @@ use crate::startup::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(healthz))
-        .route("/readyz", web::get().to(readyz));
+        .route("/readyz", web::get().to(readyz))
+        .route("/metrics", web::get().to(metrics));
 }
 
 /// The process is up.
@@ -25,4 +27,55 @@ pub async fn readyz(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
         .db(|conn| db::ping(conn).map_err(|e| ApiError::unavailable(e.into())))
         .await?;
     Ok(HttpResponse::Ok().json(json!({ "status": "ready", "database": state.backend.name() })))
+}
+
+/// Prometheus text metrics, read from the database so that every instance
+/// reports the same figures for the shared outbox.
+#[utoipa::path(get, path = "/metrics", tag = "health", responses((status = 200, description = "Prometheus text format")))]
+pub async fn metrics(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    use crate::db::schema::notices;
+    use diesel::prelude::*;
+    let (by_status, failures) = state
+        .db(|conn| {
+            let by_status: Vec<(String, i64)> = notices::table
+                .group_by(notices::status)
+                .select((notices::status, diesel::dsl::count_star()))
+                .load(conn)?;
+            let attempts: Vec<(String, i32)> = notices::table
+                .select((notices::status, notices::attempts))
+                .load(conn)?;
+            // Every attempt that did not end in a sent message failed.
+            let failures: i64 = attempts
+                .iter()
+                .map(|(status, n)| i64::from(if status == "sent" { n - 1 } else { *n }).max(0))
+                .sum();
+            Ok((by_status, failures))
+        })
+        .await?;
+    let count = |s: &str| {
+        by_status
+            .iter()
+            .find(|(k, _)| k == s)
+            .map_or(0, |(_, n)| *n)
+    };
+    let created: i64 = by_status.iter().map(|(_, n)| n).sum();
+    let mut out = String::new();
+    out.push_str("# HELP duban_notices_created_total Notices written by the scan.\n# TYPE duban_notices_created_total counter\n");
+    out.push_str(&format!("duban_notices_created_total {created}\n"));
+    out.push_str("# HELP duban_notices_sent_total Notices delivered.\n# TYPE duban_notices_sent_total counter\n");
+    out.push_str(&format!("duban_notices_sent_total {}\n", count("sent")));
+    out.push_str("# HELP duban_notice_failures_total Delivery attempts that failed.\n# TYPE duban_notice_failures_total counter\n");
+    out.push_str(&format!("duban_notice_failures_total {failures}\n"));
+    out.push_str("# HELP duban_notices_dead_total Notices given up on.\n# TYPE duban_notices_dead_total counter\n");
+    out.push_str(&format!("duban_notices_dead_total {}\n", count("dead")));
+    out.push_str(
+        "# HELP duban_outbox_depth Notices waiting to be sent.\n# TYPE duban_outbox_depth gauge\n",
+    );
+    out.push_str(&format!(
+        "duban_outbox_depth {}\n",
+        count("pending") + count("sending")
+    ));
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(out))
 }

@@ -15,6 +15,7 @@ use crate::{audit, auth, error, health, holidays, notices, plans, stats, tasks, 
     paths(
         health::healthz,
         health::readyz,
+        health::metrics,
         auth::routes::login,
         auth::routes::me,
         auth::routes::change_password,

@@ -114,9 +114,9 @@ pub async fn retry_notice(
                     .with_extra("current_status", serde_json::Value::String(row.status)));
                 }
                 Ok(diesel::update(notices::table.find(id))
+                    // The attempt count stays: it is the notice's history.
                     .set((
                         notices::status.eq("pending"),
-                        notices::attempts.eq(0),
                         notices::next_attempt_at.eq(now),
                     ))
                     .returning(notices::all_columns)

@@ -421,6 +421,23 @@ async fn a_permanent_refusal_goes_dead_and_can_be_retried(app: TestApp) {
     );
     let status = expect_json(app.get("/api/v1/scheduler", &c.office).await, 200).await;
     assert_eq!(status["queue"]["sent"], 1);
+    let metrics = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for line in [
+        "duban_notices_created_total 1",
+        "duban_notices_sent_total 1",
+        "duban_notice_failures_total 1",
+        "duban_outbox_depth 0",
+    ] {
+        assert!(metrics.lines().any(|l| l == line), "{line} in {metrics}");
+    }
 }
 
 async fn the_command_line_scans_and_delivers(app: TestApp) {
