@@ -117,6 +117,16 @@ impl ApiError {
         ApiError::new(StatusCode::CONFLICT, code, message)
     }
 
+    /// `conflict()` when `err` is a unique-constraint violation (the record is
+    /// already there), an opaque 500 otherwise.
+    pub fn unique_or(err: diesel::result::Error, conflict: impl FnOnce() -> ApiError) -> ApiError {
+        if crate::db::is_unique_violation(&err) {
+            conflict()
+        } else {
+            err.into()
+        }
+    }
+
     /// A `version` that is no longer the current one: someone else changed the record.
     pub fn stale_version(current: i64) -> Self {
         ApiError::conflict(

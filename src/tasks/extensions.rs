@@ -14,7 +14,7 @@ use super::visibility::{self, Scope};
 use crate::audit;
 use crate::auth::{AuthUser, Permission};
 use crate::db::schema::{extensions, tasks};
-use crate::db::{self, DbConnection};
+use crate::db::DbConnection;
 use crate::domain::values::{parse_date, BoundedText};
 use crate::domain::{Message, TaskId};
 use crate::error::{ApiError, ApiResult, Validator};
@@ -149,14 +149,12 @@ pub fn request(
             .returning(extensions::all_columns)
             .get_result(conn)
             .map_err(|e| {
-                if db::is_unique_violation(&e) {
+                ApiError::unique_or(e, || {
                     ApiError::conflict(
                         "extension_pending",
                         Message::new("该任务已有待审批的延期申请", "the task already has a pending extension request"),
                     )
-                } else {
-                    e.into()
-                }
+                })
             })?;
         events::record(
             conn,

@@ -16,7 +16,7 @@ use crate::config::Settings;
 use crate::db::schema::{
     extensions, plans, progress_reports, task_cooperators, tasks, units, users,
 };
-use crate::db::{self, DbBackend, DbConnection};
+use crate::db::{DbBackend, DbConnection};
 use crate::domain::calendar::local_date;
 use crate::domain::task_state::TaskStatus;
 use crate::domain::traffic::{self, TaskTiming, TrafficLight};
@@ -731,13 +731,7 @@ pub fn create(
             ))
             .returning(tasks::all_columns)
             .get_result(conn)
-            .map_err(|e| {
-                if db::is_unique_violation(&e) {
-                    code_taken()
-                } else {
-                    e.into()
-                }
-            })?;
+            .map_err(|e| ApiError::unique_or(e, code_taken))?;
         replace_cooperators(conn, row.id, &req.cooperating_unit_ids)?;
         events::record(
             conn,
@@ -921,13 +915,7 @@ pub fn update(
             .set(&changes)
             .returning(tasks::all_columns)
             .get_result(conn)
-            .map_err(|e| {
-                if db::is_unique_violation(&e) {
-                    code_taken()
-                } else {
-                    e.into()
-                }
-            })?;
+            .map_err(|e| ApiError::unique_or(e, code_taken))?;
         if req.cooperating_unit_ids.is_some() {
             replace_cooperators(conn, current.id, &coops)?;
         }

@@ -138,11 +138,7 @@ fn code_taken() -> ApiError {
 }
 
 fn map_unique(e: diesel::result::Error) -> ApiError {
-    if db::is_unique_violation(&e) {
-        code_taken()
-    } else {
-        e.into()
-    }
+    ApiError::unique_or(e, code_taken)
 }
 
 fn no_such_parent() -> ApiError {

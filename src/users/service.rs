@@ -8,7 +8,7 @@ use super::model::{CreateUser, NewUserRow, UpdateUser, UserFilter, UserRow, User
 use crate::audit;
 use crate::auth::AuthUser;
 use crate::db::schema::users;
-use crate::db::{self, DbConnection};
+use crate::db::DbConnection;
 use crate::domain::message::Message;
 use crate::domain::values::{BoundedText, Email, Password, Username};
 use crate::domain::{Role, UnitId, UserId};
@@ -228,13 +228,7 @@ pub fn insert(
             .values(&row)
             .returning(users::all_columns)
             .get_result(conn)
-            .map_err(|e| {
-                if db::is_unique_violation(&e) {
-                    username_taken()
-                } else {
-                    ApiError::from(e)
-                }
-            })?;
+            .map_err(|e| ApiError::unique_or(e, username_taken))?;
         let after = UserView::from_row(row.clone())?;
         audit::record_change(
             conn,
