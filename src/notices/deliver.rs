@@ -13,9 +13,9 @@ use diesel::prelude::*;
 use rand::Rng;
 use serde::Serialize;
 
-use super::NoticeRow;
+use super::{robots, NoticeRow};
 use crate::config::Settings;
-use crate::db::schema::{notices, tasks};
+use crate::db::schema::{notices, tasks, units};
 use crate::db::{DbConnection, DbPool};
 use crate::domain::ladder::Step;
 use crate::domain::task_state::TaskStatus;
@@ -140,6 +140,32 @@ fn finish(
     Ok(())
 }
 
+/// The unit's robot, if it has one and is active.
+fn unit_robot(conn: &mut DbConnection, unit: Option<i64>) -> QueryResult<Option<robots::Robot>> {
+    let Some(unit) = unit else { return Ok(None) };
+    type RobotColumns = (bool, Option<String>, Option<String>, Option<String>);
+    let row: Option<RobotColumns> = units::table
+        .find(unit)
+        .select((
+            units::active,
+            units::webhook_kind,
+            units::webhook_url,
+            units::webhook_secret,
+        ))
+        .first(conn)
+        .optional()?;
+    Ok(match row {
+        Some((true, Some(kind), Some(url), secret)) => Some(robots::Robot { kind, url, secret }),
+        _ => None,
+    })
+}
+
+fn webhook_client(settings: &Settings) -> anyhow::Result<reqwest::blocking::Client> {
+    Ok(reqwest::blocking::Client::builder()
+        .timeout(std::time::Duration::from_secs(settings.smtp_timeout_secs))
+        .build()?)
+}
+
 /// One delivery round over the notices due at `now`. A failure on one notice
 /// is recorded on it and does not stop the others.
 pub fn deliver(
@@ -172,16 +198,45 @@ pub fn deliver(
             counts.cancelled += 1;
             continue;
         }
-        // The connection goes back to the pool while the mail server talks.
-        drop(conn);
-        let mail = Outgoing {
-            message_id: notice.message_id.clone(),
-            to: serde_json::from_str(&notice.recipients).unwrap_or_default(),
-            subject: notice.subject.clone(),
-            text: notice.body_text.clone(),
-            html: notice.body_html.clone(),
+        let robot = if notice.channel == "webhook" {
+            match unit_robot(&mut conn, notice.unit_id)? {
+                Some(robot) => Some(robot),
+                None => {
+                    finish(
+                        &mut conn,
+                        id,
+                        "cancelled",
+                        Some("the unit has no active robot any more".into()),
+                        None,
+                    )?;
+                    counts.cancelled += 1;
+                    continue;
+                }
+            }
+        } else {
+            None
         };
-        let outcome = mailer.send(&mail);
+        // The connection goes back to the pool while the other side talks.
+        drop(conn);
+        let outcome = match &robot {
+            Some(robot) => {
+                let client = webhook_client(settings)?;
+                robots::post(
+                    &client,
+                    robot,
+                    &notice,
+                    chrono::Utc::now().timestamp_millis(),
+                )
+                .map(|()| Vec::new())
+            }
+            None => mailer.send(&Outgoing {
+                message_id: notice.message_id.clone(),
+                to: serde_json::from_str(&notice.recipients).unwrap_or_default(),
+                subject: notice.subject.clone(),
+                text: notice.body_text.clone(),
+                html: notice.body_html.clone(),
+            }),
+        };
         let mut conn = pool.get()?;
         let attempts = notice.attempts + 1;
         match outcome {

@@ -4,6 +4,7 @@
 //! A unique dedupe key (task, step, due date) makes every notice exist once.
 
 pub mod deliver;
+pub mod robots;
 pub mod routes;
 pub mod scan;
 
@@ -35,6 +36,8 @@ pub struct NoticeRow {
     pub last_error: Option<String>,
     pub sent_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
+    /// email, or webhook (the unit's group robot).
+    pub channel: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -44,6 +47,8 @@ pub struct NoticeView {
     pub unit_id: Option<i64>,
     /// reminder_7, chase_1, supervise_7, accountability_15, accept_overdue, report_missing
     pub step: String,
+    /// email, or webhook: the group robot of `unit_id`.
+    pub channel: String,
     pub due_date: Option<NaiveDate>,
     pub recipients: Vec<String>,
     pub subject: String,
@@ -66,6 +71,7 @@ impl NoticeView {
             task_id: row.task_id,
             unit_id: row.unit_id,
             step: row.step,
+            channel: row.channel,
             due_date: row.due_date,
             subject: row.subject,
             status: row.status,

@@ -34,6 +34,7 @@ struct UnitInfo {
     active: bool,
     contacts: Vec<String>,
     head_email: Option<String>,
+    robot: bool,
 }
 
 /// One notice the scan wants to exist.
@@ -42,6 +43,8 @@ struct Wanted {
     dedupe_key: String,
     event_kind: &'static str,
     recipients: Vec<String>,
+    /// Units whose group robot also gets the notice.
+    robots: Vec<i64>,
 }
 
 fn push_unique(list: &mut Vec<String>, items: impl IntoIterator<Item = String>) {
@@ -80,7 +83,16 @@ pub fn scan(
         .select(TaskRow::as_select())
         .order(tasks::id.asc())
         .load(conn)?;
-    let unit_rows: Vec<(i64, String, String, bool, String, Option<String>)> = units::table
+    type UnitTuple = (
+        i64,
+        String,
+        String,
+        bool,
+        String,
+        Option<String>,
+        Option<String>,
+    );
+    let unit_rows: Vec<UnitTuple> = units::table
         .select((
             units::id,
             units::name,
@@ -88,24 +100,34 @@ pub fn scan(
             units::active,
             units::contact_emails,
             units::head_email,
+            units::webhook_kind,
         ))
         .load(conn)?;
     let units: HashMap<i64, UnitInfo> = unit_rows
         .into_iter()
-        .map(|(id, name, kind, active, contacts, head)| {
+        .map(|(id, name, kind, active, contacts, head, robot)| {
             let contacts = serde_json::from_str(&contacts).unwrap_or_default();
-            (
-                id,
-                UnitInfo {
-                    name,
-                    kind,
-                    active,
-                    contacts,
-                    head_email: head,
-                },
-            )
+            let info = UnitInfo {
+                name,
+                kind,
+                active,
+                contacts,
+                head_email: head,
+                robot: robot.is_some(),
+            };
+            (id, info)
         })
         .collect();
+    let office_units: Vec<i64> = units
+        .iter()
+        .filter(|(_, u)| u.kind == "office")
+        .map(|(id, _)| *id)
+        .collect();
+    let with_robot = |ids: Vec<i64>| -> Vec<i64> {
+        ids.into_iter()
+            .filter(|id| units.get(id).is_some_and(|u| u.active && u.robot))
+            .collect()
+    };
     let office: Vec<String> = units
         .values()
         .filter(|u| u.active && u.kind == "office")
@@ -159,6 +181,13 @@ pub fn scan(
         for step in ladder.owed(status, task.due_date, today) {
             let due = task.due_date.map(|d| d.to_string()).unwrap_or_default();
             let mut recipients = Vec::new();
+            let robot_units = match step {
+                Step::Reminder(_) => vec![task.lead_unit_id],
+                Step::Chase(_) => std::iter::once(task.lead_unit_id)
+                    .chain(task_coops.iter().copied())
+                    .collect(),
+                Step::Supervise(_) | Step::Accountability(_) => office_units.clone(),
+            };
             let event_kind = match step {
                 Step::Reminder(_) => {
                     push_unique(&mut recipients, contacts(task.lead_unit_id));
@@ -191,6 +220,7 @@ pub fn scan(
                 dedupe_key: format!("task:{}:{}:{due}", task.id, step.key()),
                 event_kind,
                 recipients,
+                robots: with_robot(robot_units),
             });
         }
         if status == TaskStatus::Assigned {
@@ -201,6 +231,7 @@ pub fn scan(
                         dedupe_key: format!("task:{}:accept_overdue:{assigned}", task.id),
                         event_kind: "accept_reminder",
                         recipients: contacts(task.lead_unit_id),
+                        robots: with_robot(vec![task.lead_unit_id]),
                     });
                 }
             }
@@ -222,6 +253,7 @@ pub fn scan(
                     dedupe_key: format!("task:{}:report_missing:{due}", task.id),
                     event_kind: "report_reminder",
                     recipients: contacts(task.lead_unit_id),
+                    robots: with_robot(vec![task.lead_unit_id]),
                 });
             }
         }
@@ -297,6 +329,30 @@ fn write_notice(
         diesel::update(notices::table.find(id))
             .set(notices::message_id.eq(super::message_id(id, domain)))
             .execute(conn)?;
+        // The same notice for each unit robot, written with it: all or none.
+        for unit in &w.robots {
+            let robot_id: i64 = diesel::insert_into(notices::table)
+                .values((
+                    notices::task_id.eq(task.id),
+                    notices::unit_id.eq(unit),
+                    notices::step.eq(&w.step),
+                    notices::due_date.eq(task.due_date),
+                    notices::dedupe_key.eq(format!("{}:robot:{unit}", w.dedupe_key)),
+                    notices::recipients.eq("[]"),
+                    notices::subject.eq(&subject),
+                    notices::body_text.eq(&text),
+                    notices::body_html.eq(&html),
+                    notices::status.eq("pending"),
+                    notices::next_attempt_at.eq(send_at),
+                    notices::created_at.eq(now),
+                    notices::channel.eq("webhook"),
+                ))
+                .returning(notices::id)
+                .get_result(conn)?;
+            diesel::update(notices::table.find(robot_id))
+                .set(notices::message_id.eq(super::message_id(robot_id, domain)))
+                .execute(conn)?;
+        }
         events::record(
             conn,
             NewEvent {

@@ -25,6 +25,9 @@ pub struct UnitRow {
     pub version: i64,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub webhook_kind: Option<String>,
+    pub webhook_url: Option<String>,
+    pub webhook_secret: Option<String>,
 }
 
 #[derive(Debug, Insertable)]
@@ -37,6 +40,9 @@ pub struct NewUnitRow {
     pub contact_emails: String,
     pub head_name: Option<String>,
     pub head_email: Option<String>,
+    pub webhook_kind: Option<String>,
+    pub webhook_url: Option<String>,
+    pub webhook_secret: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
@@ -54,6 +60,11 @@ pub struct UnitView {
     /// The unit head (主要负责人), copied on supervision orders.
     pub head_name: Option<String>,
     pub head_email: Option<String>,
+    /// Group robot for notices: wecom, dingtalk or generic (null: none).
+    pub webhook_kind: Option<String>,
+    pub webhook_url: Option<String>,
+    /// Whether a signing secret is set (the secret itself is never shown).
+    pub webhook_secret_set: bool,
     pub active: bool,
     /// Send back with a PATCH; a stale one gets 409.
     pub version: i64,
@@ -73,6 +84,9 @@ impl UnitView {
             parent_id: row.parent_id.map(UnitId),
             head_name: row.head_name,
             head_email: row.head_email,
+            webhook_kind: row.webhook_kind,
+            webhook_url: row.webhook_url,
+            webhook_secret_set: row.webhook_secret.is_some(),
             active: row.active,
             version: row.version,
             created_at: row.created_at.and_utc(),
@@ -94,6 +108,12 @@ pub struct CreateUnit {
     pub contact_emails: Vec<String>,
     pub head_name: Option<String>,
     pub head_email: Option<String>,
+    /// wecom, dingtalk or generic: post notices to this group robot too.
+    pub webhook_kind: Option<String>,
+    /// http(s) URL of the robot.
+    pub webhook_url: Option<String>,
+    /// DingTalk signing secret, or the HMAC key of a generic webhook.
+    pub webhook_secret: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -114,6 +134,16 @@ pub struct UpdateUnit {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub head_email: Option<Option<String>>,
+    /// Set all three together; null removes the robot.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub webhook_kind: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub webhook_url: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub webhook_secret: Option<Option<String>>,
     /// false deactivates the unit (it stays in history and reports).
     pub active: Option<bool>,
 }

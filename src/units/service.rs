@@ -130,6 +130,68 @@ fn parse_optional_email(
     }
 }
 
+/// A robot: kind and URL together (or neither), and an optional secret.
+struct Robot {
+    kind: Option<String>,
+    url: Option<String>,
+    secret: Option<String>,
+}
+
+fn parse_robot(
+    v: &mut Validator,
+    kind: Option<&str>,
+    url: Option<&str>,
+    secret: Option<&str>,
+) -> Option<Robot> {
+    let blank = |t: Option<&str>| {
+        t.map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_string)
+    };
+    let (kind, url, secret) = (blank(kind), blank(url), blank(secret));
+    let mut ok = true;
+    if let Some(k) = &kind {
+        if !["wecom", "dingtalk", "generic"].contains(&k.as_str()) {
+            v.add(
+                "webhook_kind",
+                Message::new(
+                    "机器人类型必须是 wecom、dingtalk 或 generic",
+                    "must be wecom, dingtalk or generic",
+                ),
+            );
+            ok = false;
+        }
+    }
+    if let Some(u) = &url {
+        let scheme_ok = u.starts_with("https://") || u.starts_with("http://");
+        if !scheme_ok || u.len() > 500 || u.chars().any(char::is_whitespace) {
+            v.add(
+                "webhook_url",
+                Message::new("机器人地址必须是 http(s) 网址", "must be an http(s) URL"),
+            );
+            ok = false;
+        }
+    }
+    if kind.is_some() != url.is_some() {
+        v.add(
+            "webhook_url",
+            Message::new(
+                "机器人类型和地址须同时填写",
+                "give webhook_kind and webhook_url together",
+            ),
+        );
+        ok = false;
+    }
+    if secret.as_ref().is_some_and(|s| s.len() > 200) {
+        v.add(
+            "webhook_secret",
+            Message::new("密钥过长", "at most 200 characters"),
+        );
+        ok = false;
+    }
+    ok.then_some(Robot { kind, url, secret })
+}
+
 fn code_taken() -> ApiError {
     ApiError::conflict(
         "unit_code_taken",
@@ -161,8 +223,21 @@ pub fn create(
     let emails = parse_emails(&mut v, "contact_emails", &req.contact_emails);
     let head_name = parse_optional_text(&mut v, "head_name", req.head_name.as_deref());
     let head_email = parse_optional_email(&mut v, "head_email", req.head_email.as_deref());
-    let (Some(code), Some(name), Some(kind), Some(emails), Some(head_name), Some(head_email)) =
-        (code, name, kind, emails, head_name, head_email)
+    let robot = parse_robot(
+        &mut v,
+        req.webhook_kind.as_deref(),
+        req.webhook_url.as_deref(),
+        req.webhook_secret.as_deref(),
+    );
+    let (
+        Some(code),
+        Some(name),
+        Some(kind),
+        Some(emails),
+        Some(head_name),
+        Some(head_email),
+        Some(robot),
+    ) = (code, name, kind, emails, head_name, head_email, robot)
     else {
         return Err(v.into_error());
     };
@@ -178,6 +253,9 @@ pub fn create(
             contact_emails: serde_json::to_string(&emails).map_err(anyhow::Error::new)?,
             head_name,
             head_email,
+            webhook_kind: robot.kind,
+            webhook_url: robot.url,
+            webhook_secret: robot.secret,
             created_at: now,
             updated_at: now,
         };
@@ -210,6 +288,9 @@ struct UnitChangeset {
     contact_emails: Option<String>,
     head_name: Option<Option<String>>,
     head_email: Option<Option<String>>,
+    webhook_kind: Option<Option<String>>,
+    webhook_url: Option<Option<String>>,
+    webhook_secret: Option<Option<String>>,
     active: Option<bool>,
     version: Option<i64>,
     updated_at: Option<NaiveDateTime>,
@@ -255,11 +336,37 @@ pub fn update(
             Some(t) => parse_optional_email(&mut v, "head_email", t.as_deref()),
             None => None,
         },
+        webhook_kind: None,
+        webhook_url: None,
+        webhook_secret: None,
         active: req.active,
         version: None,
         updated_at: Some(now),
     };
+    // The robot's three fields are replaced together.
+    let robot_given =
+        req.webhook_kind.is_some() || req.webhook_url.is_some() || req.webhook_secret.is_some();
+    let flat = |f: &Option<Option<String>>| f.clone().flatten();
+    let robot = robot_given
+        .then(|| {
+            parse_robot(
+                &mut v,
+                flat(&req.webhook_kind).as_deref(),
+                flat(&req.webhook_url).as_deref(),
+                flat(&req.webhook_secret).as_deref(),
+            )
+        })
+        .flatten();
     v.finish()?;
+    let changes = match robot {
+        Some(r) => UnitChangeset {
+            webhook_kind: Some(r.kind),
+            webhook_url: Some(r.url),
+            webhook_secret: Some(r.secret),
+            ..changes
+        },
+        None => changes,
+    };
     conn.write(|conn| {
         let current = find(conn, id)?.ok_or_else(ApiError::not_found)?;
         if current.version != req.version {

@@ -18,6 +18,7 @@ mod smtp;
 mod tasks;
 mod units;
 mod users;
+mod webhook;
 
 use helpers::{postgres_admin_url, Backend};
 use libtest_mimic::{Arguments, Trial};

@@ -13,6 +13,7 @@ use crate::api_tests;
 use crate::city::{self, City};
 use crate::helpers::{expect_json, expect_problem, TestApp};
 use crate::smtp::{closed_port_url, Mode, SmtpServer};
+use crate::webhook::Receiver;
 
 api_tests![
     the_ladder_climbs_day_by_day_to_the_right_people,
@@ -25,6 +26,7 @@ api_tests![
     a_fresh_install_writes_eml_files,
     one_scheduler_holds_the_lease_and_a_days_scan_runs_once,
     notices_written_outside_the_send_window_wait,
+    group_robots_get_the_notices_too,
     a_killed_instance_loses_no_notice,
 ];
 
@@ -71,15 +73,18 @@ impl Outbox {
         .unwrap()
     }
 
-    /// A delivery round `hours` from now (to get past retry delays).
+    /// A delivery round `hours` from now (to get past retry delays), on a
+    /// plain thread as in the scheduler (the webhook client blocks).
     fn deliver_in(&self, hours: i64) -> deliver::DeliveryCounts {
-        deliver::deliver(
-            &self.pool,
-            &self.mailer,
-            &self.settings,
-            chrono::Utc::now().naive_utc() + Duration::hours(hours),
-        )
-        .unwrap()
+        let (pool, mailer, settings) = (
+            self.pool.clone(),
+            self.mailer.clone(),
+            self.settings.clone(),
+        );
+        let at = chrono::Utc::now().naive_utc() + Duration::hours(hours);
+        std::thread::spawn(move || deliver::deliver(&pool, &mailer, &settings, at).unwrap())
+            .join()
+            .unwrap()
     }
 
     fn deliver(&self) -> deliver::DeliveryCounts {
@@ -659,4 +664,103 @@ async fn notices_written_outside_the_send_window_wait(app: TestApp) {
         (start, 0)
     );
     assert_eq!(out.deliver_in(25).sent, 1, "and goes out once it opens");
+}
+
+async fn group_robots_get_the_notices_too(app: TestApp) {
+    let smtp = SmtpServer::start();
+    let hooks = Receiver::start();
+    let c = addressed_city(&app).await;
+    // Unit A has a WeCom robot; the office a signed generic webhook.
+    let res = app
+        .patch(&format!("/api/v1/units/{}", c.unit_a), &c.admin, json!({ "version": 2, "webhook_kind": "wecom", "webhook_url": hooks.url("/wecom?key=k1") }))
+        .await;
+    let unit = expect_json(res, 200).await;
+    assert_eq!(
+        (
+            unit["webhook_kind"].as_str(),
+            unit["webhook_secret_set"].as_bool()
+        ),
+        (Some("wecom"), Some(false))
+    );
+    let office = expect_json(app.get("/api/v1/units?kind=office", &c.admin).await, 200).await;
+    let office_id = office["items"][0]["id"].as_i64().unwrap();
+    let res = app
+        .patch(
+            &format!("/api/v1/units/{office_id}"),
+            &c.admin,
+            json!({ "version": 1, "webhook_kind": "generic", "webhook_url": hooks.url("/hook"), "webhook_secret": "s3cret" }),
+        )
+        .await;
+    let office_unit = expect_json(res, 200).await;
+    assert_eq!(office_unit["webhook_secret_set"], true);
+    assert!(
+        office_unit.get("webhook_secret").is_none(),
+        "the secret is never shown"
+    );
+    let bad = app
+        .patch(
+            &format!("/api/v1/units/{office_id}"),
+            &c.admin,
+            json!({ "version": 2, "webhook_kind": "icq", "webhook_url": "ftp://x" }),
+        )
+        .await;
+    let p = expect_problem(bad, 422, "validation_failed").await;
+    assert!(crate::helpers::problem_fields(&p).contains(&"webhook_kind".to_string()));
+
+    let task = c.in_progress(&app, "1", 10).await;
+    let due: NaiveDate = task["due_date"].as_str().unwrap().parse().unwrap();
+    let out = Outbox::new(&app, &smtp.url());
+    assert_eq!(
+        out.scan(due + Duration::days(1)).created,
+        1,
+        "one chase notice, with its robot copy"
+    );
+    let counts = out.deliver();
+    assert_eq!(counts.sent, 2, "the email and the robot message");
+    let hits = hooks.hits();
+    assert_eq!(hits.len(), 1);
+    assert_eq!(hits[0].target, "/wecom?key=k1");
+    let body: serde_json::Value = serde_json::from_str(&hits[0].body).unwrap();
+    assert_eq!(body["msgtype"], "text");
+    assert!(body["text"]["content"]
+        .as_str()
+        .unwrap()
+        .contains("催办通知"));
+
+    // The supervision order goes to the office's signed webhook.
+    out.scan(due + Duration::days(7));
+    out.deliver();
+    let hit = hooks
+        .hits()
+        .into_iter()
+        .find(|h| h.target == "/hook")
+        .unwrap();
+    let ts = &hit.headers["x-duban-timestamp"];
+    let expected = {
+        use hmac::{KeyInit, Mac};
+        let mut mac = <hmac::Hmac<sha2::Sha256> as KeyInit>::new_from_slice(b"s3cret").unwrap();
+        mac.update(format!("{ts}.{}", hit.body).as_bytes());
+        format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+    };
+    assert_eq!(hit.headers["x-duban-signature"], expected);
+    let payload: serde_json::Value = serde_json::from_str(&hit.body).unwrap();
+    assert_eq!(payload["step"], "supervise_7");
+
+    // A robot that fails with 500 is retried; one that refuses with 400 is dead.
+    hooks.reply_with(500, "oops");
+    out.scan(due + Duration::days(15));
+    let counts = out.deliver();
+    assert_eq!(
+        (counts.sent, counts.retried),
+        (1, 1),
+        "the email goes, the robot waits"
+    );
+    hooks.reply_with(400, "bad");
+    assert_eq!(out.deliver_in(2).dead, 1);
+    let dead = expect_json(app.get("/api/v1/notices?status=dead", &c.office).await, 200).await;
+    assert_eq!(dead["items"][0]["channel"], "webhook");
+    assert!(dead["items"][0]["last_error"]
+        .as_str()
+        .unwrap()
+        .contains("400"));
 }
