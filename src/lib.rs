@@ -1,6 +1,7 @@
 //! duban (督办): a responsibility-chain task and accountability tracker for
 //! local government. See `docs/architecture.md` for the layout.
 
+pub mod accountability;
 pub mod audit;
 pub mod auth;
 pub mod cli;

@@ -4,7 +4,10 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{audit, auth, error, health, holidays, notices, plans, stats, tasks, units, users};
+use crate::{
+    accountability, audit, auth, error, health, holidays, notices, plans, stats, tasks, units,
+    users,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -62,6 +65,10 @@ use crate::{audit, auth, error, health, holidays, notices, plans, stats, tasks, 
         notices::routes::list_notices,
         notices::routes::retry_notice,
         notices::routes::scheduler_status,
+        accountability::routes::list_records,
+        accountability::routes::create_record,
+        accountability::routes::confirm_record,
+        accountability::routes::dismiss_record,
         tasks::import::import_table,
         tasks::import::export_table,
     ),
@@ -78,6 +85,7 @@ use crate::{audit, auth, error, health, holidays, notices, plans, stats, tasks, 
         (name = "calendar", description = "Holiday calendar for working-day deadlines"),
         (name = "audit", description = "The hash-chained audit trail"),
         (name = "notices", description = "Reminders, chase notices, supervision orders; the outbox and the scheduler"),
+        (name = "accountability", description = "Accountability records (问责): proposed, confirmed, dismissed"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]

@@ -21,7 +21,7 @@ use crate::http::middleware::{problem_json, request_id_header};
 use crate::openapi::ApiDoc;
 use crate::storage::Storage;
 use crate::users::bootstrap::{self, FirstAdmin};
-use crate::{audit, health, holidays, notices, plans, stats, tasks, units, users};
+use crate::{accountability, audit, health, holidays, notices, plans, stats, tasks, units, users};
 
 /// What every handler can reach.
 pub struct AppState {
@@ -121,7 +121,8 @@ impl Application {
                         .configure(holidays::routes::configure)
                         .configure(audit::routes::configure)
                         .configure(stats::configure)
-                        .configure(notices::routes::configure),
+                        .configure(notices::routes::configure)
+                        .configure(accountability::routes::configure),
                 )
                 .route(
                     "/docs",

@@ -232,6 +232,25 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    accountability_records (id) {
+        id -> BigInt,
+        unit_id -> BigInt,
+        user_id -> Nullable<BigInt>,
+        level -> Text,
+        reason -> Text,
+        task_ids -> Text,
+        source -> Text,
+        status -> Text,
+        dedupe_key -> Nullable<Text>,
+        created_by -> Nullable<BigInt>,
+        decided_by -> Nullable<BigInt>,
+        decision_note -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(notices -> tasks (task_id));
 diesel::joinable!(tasks -> plans (plan_id));
 diesel::joinable!(tasks -> units (lead_unit_id));
@@ -258,4 +277,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     notices,
     job_runs,
     scheduler_lease,
+    accountability_records,
 );

@@ -45,6 +45,8 @@ struct Wanted {
     recipients: Vec<String>,
     /// Units whose group robot also gets the notice.
     robots: Vec<i64>,
+    /// Also propose accountability for the lead unit (the last rung).
+    propose: bool,
 }
 
 fn push_unique(list: &mut Vec<String>, items: impl IntoIterator<Item = String>) {
@@ -221,6 +223,7 @@ pub fn scan(
                 event_kind,
                 recipients,
                 robots: with_robot(robot_units),
+                propose: matches!(step, Step::Accountability(_)),
             });
         }
         if status == TaskStatus::Assigned {
@@ -232,6 +235,7 @@ pub fn scan(
                         event_kind: "accept_reminder",
                         recipients: contacts(task.lead_unit_id),
                         robots: with_robot(vec![task.lead_unit_id]),
+                        propose: false,
                     });
                 }
             }
@@ -254,6 +258,7 @@ pub fn scan(
                     event_kind: "report_reminder",
                     recipients: contacts(task.lead_unit_id),
                     robots: with_robot(vec![task.lead_unit_id]),
+                    propose: false,
                 });
             }
         }
@@ -329,6 +334,10 @@ fn write_notice(
         diesel::update(notices::table.find(id))
             .set(notices::message_id.eq(super::message_id(id, domain)))
             .execute(conn)?;
+        if w.propose {
+            let reason = format!("任务 {} “{}” 逾期 {} 天未完成", task.code, task.title, facts.days_overdue);
+            crate::accountability::propose(conn, task.lead_unit_id, task.id, &reason, &w.dedupe_key, now)?;
+        }
         // The same notice for each unit robot, written with it: all or none.
         for unit in &w.robots {
             let robot_id: i64 = diesel::insert_into(notices::table)

@@ -28,6 +28,7 @@ api_tests![
     notices_written_outside_the_send_window_wait,
     group_robots_get_the_notices_too,
     a_killed_instance_loses_no_notice,
+    the_last_rung_proposes_accountability_for_the_office_to_decide,
 ];
 
 fn today() -> NaiveDate {
@@ -763,4 +764,78 @@ async fn group_robots_get_the_notices_too(app: TestApp) {
         .as_str()
         .unwrap()
         .contains("400"));
+}
+
+async fn the_last_rung_proposes_accountability_for_the_office_to_decide(app: TestApp) {
+    let c = addressed_city(&app).await;
+    let late = c.in_progress(&app, "1", -15).await;
+    c.in_progress(&app, "2", -15).await;
+    let out = Outbox::new(&app, &closed_port_url());
+    out.scan(today());
+    out.scan(today());
+    let proposed = expect_json(
+        app.get("/api/v1/accountability?status=proposed", &c.office)
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(
+        proposed["total"], 2,
+        "one proposal per task, however often the scan runs"
+    );
+    let first = &proposed["items"][1];
+    assert_eq!(first["unit_id"], c.unit_a);
+    assert_eq!(first["source"], "ladder");
+    assert_eq!(first["task_ids"], json!([late["id"]]));
+    assert!(first["reason"].as_str().unwrap().contains("逾期 15 天"));
+    let id = first["id"].as_i64().unwrap();
+    let path = |action: &str| format!("/api/v1/accountability/{id}/{action}");
+    expect_problem(
+        app.post(&path("confirm"), &c.clerk_a, json!({})).await,
+        403,
+        "forbidden",
+    )
+    .await;
+    expect_problem(
+        app.post(&path("dismiss"), &c.office, json!({})).await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    let confirmed = expect_json(
+        app.post(
+            &path("confirm"),
+            &c.office,
+            json!({ "note": "约谈主要负责人" }),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(confirmed["status"], "confirmed");
+    expect_problem(
+        app.post(&path("dismiss"), &c.office, json!({ "note": "x" }))
+            .await,
+        409,
+        "record_decided",
+    )
+    .await;
+    // The office records an admonitory talk directly; the unit sees its own record.
+    let talk = app
+        .post("/api/v1/accountability", &c.office, json!({ "unit_id": c.unit_a, "level": "admonitory_talk", "reason": "连续两月排名末位" }))
+        .await;
+    assert_eq!(expect_json(talk, 201).await["status"], "confirmed");
+    let bad = app
+        .post(
+            "/api/v1/accountability",
+            &c.office,
+            json!({ "unit_id": 9999, "level": "jail", "reason": "x" }),
+        )
+        .await;
+    let p = expect_problem(bad, 422, "validation_failed").await;
+    assert_eq!(crate::helpers::problem_fields(&p), ["level", "unit_id"]);
+    let mine = expect_json(app.get("/api/v1/accountability", &c.clerk_a).await, 200).await;
+    assert_eq!(mine["total"], 3);
+    let foreign = expect_json(app.get("/api/v1/accountability", &c.clerk_c).await, 200).await;
+    assert_eq!(foreign["total"], 0);
 }

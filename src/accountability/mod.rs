@@ -1,0 +1,243 @@
+//! Accountability records (问责): proposals from the escalation ladder (and,
+//! later, from bulletins) or entries by the office, which the office confirms
+//! or dismisses with a note.
+
+pub mod routes;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::audit;
+use crate::db::schema::accountability_records as records;
+use crate::db::DbConnection;
+use crate::domain::values::BoundedText;
+use crate::domain::{Message, UserId};
+use crate::error::{ApiError, ApiResult, Validator};
+
+pub const LEVELS: [&str; 6] = [
+    "reminder",
+    "chase",
+    "supervision_order",
+    "public_criticism",
+    "admonitory_talk",
+    "accountability",
+];
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = records)]
+pub struct RecordRow {
+    pub id: i64,
+    pub unit_id: i64,
+    pub user_id: Option<i64>,
+    pub level: String,
+    pub reason: String,
+    pub task_ids: String,
+    pub source: String,
+    pub status: String,
+    pub dedupe_key: Option<String>,
+    pub created_by: Option<i64>,
+    pub decided_by: Option<i64>,
+    pub decision_note: Option<String>,
+    pub decided_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RecordView {
+    pub id: i64,
+    pub unit_id: i64,
+    /// The person concerned, if any.
+    pub user_id: Option<i64>,
+    /// reminder, chase, supervision_order, public_criticism, admonitory_talk (约谈), accountability (问责)
+    pub level: String,
+    pub reason: String,
+    pub task_ids: Vec<i64>,
+    /// ladder, bulletin or office
+    pub source: String,
+    /// proposed, confirmed or dismissed
+    pub status: String,
+    pub decided_by: Option<i64>,
+    pub decision_note: Option<String>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<RecordRow> for RecordView {
+    fn from(r: RecordRow) -> Self {
+        RecordView {
+            id: r.id,
+            unit_id: r.unit_id,
+            user_id: r.user_id,
+            level: r.level,
+            reason: r.reason,
+            task_ids: serde_json::from_str(&r.task_ids).unwrap_or_default(),
+            source: r.source,
+            status: r.status,
+            decided_by: r.decided_by,
+            decision_note: r.decision_note,
+            decided_at: r.decided_at.map(|d| d.and_utc()),
+            created_at: r.created_at.and_utc(),
+        }
+    }
+}
+
+/// A proposal from the ladder, written in the scan's transaction. Its dedupe
+/// key is the notice's, so it exists once.
+pub fn propose(
+    conn: &mut DbConnection,
+    unit_id: i64,
+    task_id: i64,
+    reason: &str,
+    dedupe_key: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::insert_into(records::table)
+        .values((
+            records::unit_id.eq(unit_id),
+            records::level.eq("accountability"),
+            records::reason.eq(reason),
+            records::task_ids.eq(serde_json::json!([task_id]).to_string()),
+            records::source.eq("ladder"),
+            records::status.eq("proposed"),
+            records::dedupe_key.eq(dedupe_key),
+            records::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateRecord {
+    pub unit_id: i64,
+    pub user_id: Option<i64>,
+    pub level: String,
+    pub reason: String,
+    #[serde(default)]
+    pub task_ids: Vec<i64>,
+}
+
+/// A record entered by the office: confirmed at once.
+pub fn create(
+    conn: &mut DbConnection,
+    actor: UserId,
+    req: CreateRecord,
+    now: NaiveDateTime,
+) -> ApiResult<RecordRow> {
+    let mut v = Validator::default();
+    if !LEVELS.contains(&req.level.as_str()) {
+        v.add(
+            "level",
+            Message::owned(
+                format!("级别必须是 {}", LEVELS.join("、")),
+                format!("level must be one of {}", LEVELS.join(", ")),
+            ),
+        );
+    }
+    let reason = v.check("reason", BoundedText::parse(&req.reason, 2000));
+    let Some(reason) = reason else {
+        return Err(v.into_error());
+    };
+    conn.write(|conn| {
+        if crate::units::service::find(conn, crate::domain::UnitId(req.unit_id))?.is_none() {
+            v.add("unit_id", Message::new("单位不存在", "no such unit"));
+        }
+        if let Some(user) = req.user_id {
+            if crate::users::service::find(conn, UserId(user))?.is_none() {
+                v.add("user_id", Message::new("用户不存在", "no such user"));
+            }
+        }
+        std::mem::take(&mut v).finish()?;
+        let row: RecordRow = diesel::insert_into(records::table)
+            .values((
+                records::unit_id.eq(req.unit_id),
+                records::user_id.eq(req.user_id),
+                records::level.eq(&req.level),
+                records::reason.eq(reason.as_str()),
+                records::task_ids.eq(serde_json::json!(req.task_ids).to_string()),
+                records::source.eq("office"),
+                records::status.eq("confirmed"),
+                records::created_by.eq(actor.0),
+                records::decided_by.eq(actor.0),
+                records::decided_at.eq(now),
+                records::created_at.eq(now),
+            ))
+            .returning(records::all_columns)
+            .get_result(conn)?;
+        audit::record_change(
+            conn,
+            Some(actor),
+            "create",
+            ("accountability", row.id),
+            None,
+            Some(&row),
+            now,
+        )?;
+        Ok(row)
+    })
+}
+
+/// Confirms or dismisses a proposal (office); a dismissal needs a note.
+pub fn decide(
+    conn: &mut DbConnection,
+    actor: UserId,
+    id: i64,
+    confirm: bool,
+    note: Option<String>,
+    now: NaiveDateTime,
+) -> ApiResult<RecordRow> {
+    let note = match note.as_deref().filter(|n| !n.trim().is_empty()) {
+        Some(n) => Some(
+            BoundedText::parse(n, 2000)
+                .map_err(|m| ApiError::invalid_field("note", m))?
+                .into_inner(),
+        ),
+        None if !confirm => {
+            return Err(ApiError::invalid_field(
+                "note",
+                Message::new("不予问责须说明理由", "dismissing needs a reason"),
+            ))
+        }
+        None => None,
+    };
+    conn.write(|conn| {
+        let current: RecordRow = records::table
+            .find(id)
+            .select(RecordRow::as_select())
+            .first(conn)
+            .optional()?
+            .ok_or_else(ApiError::not_found)?;
+        if current.status != "proposed" {
+            return Err(ApiError::conflict(
+                "record_decided",
+                Message::new("该问责建议已处理", "the proposal has already been decided"),
+            )
+            .with_extra(
+                "current_status",
+                serde_json::Value::String(current.status.clone()),
+            ));
+        }
+        let status = if confirm { "confirmed" } else { "dismissed" };
+        let row: RecordRow = diesel::update(records::table.find(id))
+            .set((
+                records::status.eq(status),
+                records::decided_by.eq(actor.0),
+                records::decision_note.eq(&note),
+                records::decided_at.eq(now),
+            ))
+            .returning(records::all_columns)
+            .get_result(conn)?;
+        audit::record_change(
+            conn,
+            Some(actor),
+            status,
+            ("accountability", id),
+            Some(&current),
+            Some(&row),
+            now,
+        )?;
+        Ok(row)
+    })
+}
