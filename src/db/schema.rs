@@ -17,6 +17,7 @@ diesel::table! {
         webhook_kind -> Nullable<Text>,
         webhook_url -> Nullable<Text>,
         webhook_secret -> Nullable<Text>,
+        notice_mode -> Text,
     }
 }
 

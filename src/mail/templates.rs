@@ -91,6 +91,67 @@ pub fn task_notice(f: &TaskFacts, lang: Lang) -> (String, String, String) {
     (subject, text, html)
 }
 
+/// One line of a daily digest.
+#[derive(Debug, Clone)]
+pub struct DigestLine {
+    pub code: String,
+    pub title: String,
+    pub due_date: NaiveDate,
+    pub days_overdue: i64,
+}
+
+/// Subject, plain text and HTML of a unit's daily digest of due and overdue tasks.
+pub fn digest(
+    unit: &str,
+    day: NaiveDate,
+    lines: &[DigestLine],
+    link: &str,
+    lang: Lang,
+) -> (String, String, String) {
+    let overdue = lines.iter().filter(|l| l.days_overdue > 0).count();
+    let (subject, intro, head) = match lang {
+        Lang::Zh => (
+            format!(
+                "【督办日报】{unit} {day}：{} 项任务到期或逾期（逾期 {overdue} 项）",
+                lines.len()
+            ),
+            format!("{unit}：以下任务即将到期或已逾期，请抓紧办理。"),
+            ["任务编号", "任务", "完成时限", "逾期天数"],
+        ),
+        Lang::En => (
+            format!(
+                "[Daily digest] {unit} {day}: {} tasks due or overdue ({overdue} overdue)",
+                lines.len()
+            ),
+            format!("{unit}: these tasks are due soon or overdue."),
+            ["Task", "Title", "Due", "Days overdue"],
+        ),
+    };
+    let mut text = format!("{intro}\n\n");
+    let mut html = format!("<p>{}</p>\n<table>\n<tr>", encode_text(&intro));
+    for h in head {
+        html.push_str(&format!("<th align=\"left\">{}</th>", encode_text(h)));
+    }
+    html.push_str("</tr>\n");
+    for l in lines {
+        text.push_str(&format!(
+            "{}  {}  {}  {}\n",
+            l.code, l.title, l.due_date, l.days_overdue
+        ));
+        html.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+            encode_text(&l.code),
+            encode_text(&l.title),
+            l.due_date,
+            l.days_overdue
+        ));
+    }
+    html.push_str("</table>\n");
+    text.push_str(&format!("\n{link}\n"));
+    html.push_str(&format!("<p>{}</p>\n", encode_text(link)));
+    (subject, text, html)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,6 +182,32 @@ mod tests {
         }
         let (subject, _, _) = task_notice(&facts("x"), Lang::En);
         assert!(subject.starts_with("[Chase notice: overdue]"));
+    }
+
+    #[test]
+    fn a_digest_lists_every_task() {
+        let day = NaiveDate::from_ymd_opt(2026, 7, 1).unwrap();
+        let lines = [
+            DigestLine {
+                code: "1".into(),
+                title: "<b>甲</b>".into(),
+                due_date: day,
+                days_overdue: 0,
+            },
+            DigestLine {
+                code: "2".into(),
+                title: "乙".into(),
+                due_date: day,
+                days_overdue: 3,
+            },
+        ];
+        let (subject, text, html) = digest("城关镇", day, &lines, "http://x", Lang::Zh);
+        assert_eq!(
+            subject,
+            "【督办日报】城关镇 2026-07-01：2 项任务到期或逾期（逾期 1 项）"
+        );
+        assert!(text.contains("2  乙  2026-07-01  3"));
+        assert!(html.contains("&lt;b&gt;甲"));
     }
 
     #[test]

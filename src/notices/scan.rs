@@ -15,7 +15,7 @@ use crate::domain::ladder::Step;
 use crate::domain::message::Lang;
 use crate::domain::task_state::TaskStatus;
 use crate::domain::traffic::{self, TaskTiming};
-use crate::mail::templates::{task_notice, TaskFacts};
+use crate::mail::templates::{digest, task_notice, DigestLine, TaskFacts};
 use crate::tasks::events::{self, NewEvent};
 use crate::tasks::model::TaskRow;
 use crate::tasks::visibility;
@@ -35,6 +35,8 @@ struct UnitInfo {
     contacts: Vec<String>,
     head_email: Option<String>,
     robot: bool,
+    /// Takes one daily digest instead of one email per task.
+    digest: bool,
 }
 
 /// One notice the scan wants to exist.
@@ -47,6 +49,8 @@ struct Wanted {
     robots: Vec<i64>,
     /// Also propose accountability for the lead unit (the last rung).
     propose: bool,
+    /// A unit concerned takes the daily digest instead of this email.
+    digested: bool,
 }
 
 fn push_unique(list: &mut Vec<String>, items: impl IntoIterator<Item = String>) {
@@ -93,6 +97,7 @@ pub fn scan(
         String,
         Option<String>,
         Option<String>,
+        String,
     );
     let unit_rows: Vec<UnitTuple> = units::table
         .select((
@@ -103,11 +108,12 @@ pub fn scan(
             units::contact_emails,
             units::head_email,
             units::webhook_kind,
+            units::notice_mode,
         ))
         .load(conn)?;
     let units: HashMap<i64, UnitInfo> = unit_rows
         .into_iter()
-        .map(|(id, name, kind, active, contacts, head, robot)| {
+        .map(|(id, name, kind, active, contacts, head, robot, mode)| {
             let contacts = serde_json::from_str(&contacts).unwrap_or_default();
             let info = UnitInfo {
                 name,
@@ -116,6 +122,7 @@ pub fn scan(
                 contacts,
                 head_email: head,
                 robot: robot.is_some(),
+                digest: mode == "digest",
             };
             (id, info)
         })
@@ -164,12 +171,17 @@ pub fn scan(
             })
     };
     let local = |at: NaiveDateTime| crate::domain::calendar::local_date(at.and_utc(), tz);
+    // Digest units' addresses get the daily digest instead of per-task emails.
     let contacts = |unit: i64| -> Vec<String> {
         units
             .get(&unit)
-            .filter(|u| u.active)
+            .filter(|u| u.active && !u.digest)
             .map(|u| u.contacts.clone())
             .unwrap_or_default()
+    };
+    let digests = |ids: &[i64]| {
+        ids.iter()
+            .any(|id| units.get(id).is_some_and(|u| u.active && u.digest))
     };
 
     let mut counts = ScanCounts {
@@ -222,6 +234,8 @@ pub fn scan(
                 dedupe_key: format!("task:{}:{}:{due}", task.id, step.key()),
                 event_kind,
                 recipients,
+                digested: matches!(step, Step::Reminder(_) | Step::Chase(_))
+                    && digests(&robot_units),
                 robots: with_robot(robot_units),
                 propose: matches!(step, Step::Accountability(_)),
             });
@@ -236,6 +250,7 @@ pub fn scan(
                         recipients: contacts(task.lead_unit_id),
                         robots: with_robot(vec![task.lead_unit_id]),
                         propose: false,
+                        digested: digests(&[task.lead_unit_id]),
                     });
                 }
             }
@@ -259,6 +274,7 @@ pub fn scan(
                     recipients: contacts(task.lead_unit_id),
                     robots: with_robot(vec![task.lead_unit_id]),
                     propose: false,
+                    digested: digests(&[task.lead_unit_id]),
                 });
             }
         }
@@ -288,6 +304,73 @@ pub fn scan(
             }
         }
     }
+    for (unit_id, unit) in units
+        .iter()
+        .filter(|(_, u)| u.active && u.digest && !u.contacts.is_empty())
+    {
+        let horizon = today
+            + chrono::Duration::days(i64::from(
+                ladder.reminder_days.iter().copied().max().unwrap_or(0),
+            ));
+        let mut lines: Vec<DigestLine> = open
+            .iter()
+            .filter(|t| {
+                t.lead_unit_id == *unit_id || coops.get(&t.id).is_some_and(|c| c.contains(unit_id))
+            })
+            .filter_map(|t| {
+                let due = t.due_date.filter(|d| *d <= horizon)?;
+                let timing = TaskTiming {
+                    status: t.status().ok()?,
+                    due: Some(due),
+                    submitted_on: t.submitted_on,
+                    returned: t.returned,
+                };
+                Some(DigestLine {
+                    code: t.code.clone(),
+                    title: t.title.clone(),
+                    due_date: due,
+                    days_overdue: traffic::days_overdue(&timing, today),
+                })
+            })
+            .collect();
+        if lines.is_empty() {
+            continue;
+        }
+        lines.sort_by_key(|l| (std::cmp::Reverse(l.days_overdue), l.due_date));
+        let link = format!(
+            "{}/api/v1/tasks?unit_id={unit_id}",
+            base.trim_end_matches('/')
+        );
+        let (subject, text, html) = digest(&unit.name, today, &lines, &link, lang);
+        let key = format!("digest:{unit_id}:{today}");
+        let written = conn.write(|conn| -> Result<(), diesel::result::Error> {
+            let id: i64 = diesel::insert_into(notices::table)
+                .values((
+                    notices::unit_id.eq(unit_id),
+                    notices::step.eq("digest"),
+                    notices::dedupe_key.eq(&key),
+                    notices::recipients
+                        .eq(serde_json::to_string(&unit.contacts).unwrap_or_else(|_| "[]".into())),
+                    notices::subject.eq(&subject),
+                    notices::body_text.eq(&text),
+                    notices::body_html.eq(&html),
+                    notices::status.eq("pending"),
+                    notices::next_attempt_at.eq(send_at),
+                    notices::created_at.eq(now),
+                ))
+                .returning(notices::id)
+                .get_result(conn)?;
+            diesel::update(notices::table.find(id))
+                .set(notices::message_id.eq(super::message_id(id, &domain)))
+                .execute(conn)?;
+            Ok(())
+        });
+        match written {
+            Ok(()) => counts.created += 1,
+            Err(e) if db::is_unique_violation(&e) => counts.existing += 1,
+            Err(e) => return Err(e.into()),
+        }
+    }
     Ok(counts)
 }
 
@@ -302,7 +385,12 @@ fn write_notice(
     (now, send_at): (NaiveDateTime, NaiveDateTime),
 ) -> anyhow::Result<bool> {
     let (subject, text, html) = task_notice(facts, lang);
-    let (status, error) = if w.recipients.is_empty() {
+    let (status, error) = if w.recipients.is_empty() && w.digested {
+        (
+            "cancelled",
+            Some("included in the unit's daily digest".to_string()),
+        )
+    } else if w.recipients.is_empty() {
         (
             "dead",
             Some(

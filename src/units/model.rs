@@ -28,6 +28,7 @@ pub struct UnitRow {
     pub webhook_kind: Option<String>,
     pub webhook_url: Option<String>,
     pub webhook_secret: Option<String>,
+    pub notice_mode: String,
 }
 
 #[derive(Debug, Insertable)]
@@ -43,6 +44,7 @@ pub struct NewUnitRow {
     pub webhook_kind: Option<String>,
     pub webhook_url: Option<String>,
     pub webhook_secret: Option<String>,
+    pub notice_mode: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
@@ -65,6 +67,9 @@ pub struct UnitView {
     pub webhook_url: Option<String>,
     /// Whether a signing secret is set (the secret itself is never shown).
     pub webhook_secret_set: bool,
+    /// per_task (one email per notice) or digest (one daily email listing all
+    /// the unit's due and overdue tasks).
+    pub notice_mode: String,
     pub active: bool,
     /// Send back with a PATCH; a stale one gets 409.
     pub version: i64,
@@ -87,6 +92,7 @@ impl UnitView {
             webhook_kind: row.webhook_kind,
             webhook_url: row.webhook_url,
             webhook_secret_set: row.webhook_secret.is_some(),
+            notice_mode: row.notice_mode,
             active: row.active,
             version: row.version,
             created_at: row.created_at.and_utc(),
@@ -114,6 +120,8 @@ pub struct CreateUnit {
     pub webhook_url: Option<String>,
     /// DingTalk signing secret, or the HMAC key of a generic webhook.
     pub webhook_secret: Option<String>,
+    /// per_task (default) or digest.
+    pub notice_mode: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -144,6 +152,8 @@ pub struct UpdateUnit {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub webhook_secret: Option<Option<String>>,
+    /// per_task or digest.
+    pub notice_mode: Option<String>,
     /// false deactivates the unit (it stays in history and reports).
     pub active: Option<bool>,
 }

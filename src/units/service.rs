@@ -192,6 +192,16 @@ fn parse_robot(
     ok.then_some(Robot { kind, url, secret })
 }
 
+fn parse_notice_mode(mode: &str) -> Result<String, Message> {
+    match mode {
+        "per_task" | "digest" => Ok(mode.to_string()),
+        _ => Err(Message::new(
+            "通知方式必须是 per_task 或 digest",
+            "notice_mode must be per_task or digest",
+        )),
+    }
+}
+
 fn code_taken() -> ApiError {
     ApiError::conflict(
         "unit_code_taken",
@@ -229,6 +239,10 @@ pub fn create(
         req.webhook_url.as_deref(),
         req.webhook_secret.as_deref(),
     );
+    let notice_mode = v.check(
+        "notice_mode",
+        parse_notice_mode(req.notice_mode.as_deref().unwrap_or("per_task")),
+    );
     let (
         Some(code),
         Some(name),
@@ -237,7 +251,17 @@ pub fn create(
         Some(head_name),
         Some(head_email),
         Some(robot),
-    ) = (code, name, kind, emails, head_name, head_email, robot)
+        Some(notice_mode),
+    ) = (
+        code,
+        name,
+        kind,
+        emails,
+        head_name,
+        head_email,
+        robot,
+        notice_mode,
+    )
     else {
         return Err(v.into_error());
     };
@@ -256,6 +280,7 @@ pub fn create(
             webhook_kind: robot.kind,
             webhook_url: robot.url,
             webhook_secret: robot.secret,
+            notice_mode,
             created_at: now,
             updated_at: now,
         };
@@ -291,6 +316,7 @@ struct UnitChangeset {
     webhook_kind: Option<Option<String>>,
     webhook_url: Option<Option<String>>,
     webhook_secret: Option<Option<String>>,
+    notice_mode: Option<String>,
     active: Option<bool>,
     version: Option<i64>,
     updated_at: Option<NaiveDateTime>,
@@ -339,6 +365,10 @@ pub fn update(
         webhook_kind: None,
         webhook_url: None,
         webhook_secret: None,
+        notice_mode: req
+            .notice_mode
+            .as_deref()
+            .and_then(|m| v.check("notice_mode", parse_notice_mode(m))),
         active: req.active,
         version: None,
         updated_at: Some(now),

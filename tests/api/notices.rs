@@ -29,6 +29,7 @@ api_tests![
     group_robots_get_the_notices_too,
     a_killed_instance_loses_no_notice,
     the_last_rung_proposes_accountability_for_the_office_to_decide,
+    a_digest_unit_gets_one_daily_email_listing_its_tasks,
 ];
 
 fn today() -> NaiveDate {
@@ -838,4 +839,63 @@ async fn the_last_rung_proposes_accountability_for_the_office_to_decide(app: Tes
     assert_eq!(mine["total"], 3);
     let foreign = expect_json(app.get("/api/v1/accountability", &c.clerk_c).await, 200).await;
     assert_eq!(foreign["total"], 0);
+}
+
+async fn a_digest_unit_gets_one_daily_email_listing_its_tasks(app: TestApp) {
+    let smtp = SmtpServer::start();
+    let c = addressed_city(&app).await;
+    let res = app
+        .patch(
+            &format!("/api/v1/units/{}", c.unit_a),
+            &c.admin,
+            json!({ "version": 2, "notice_mode": "digest" }),
+        )
+        .await;
+    assert_eq!(expect_json(res, 200).await["notice_mode"], "digest");
+    let bad = app
+        .patch(
+            &format!("/api/v1/units/{}", c.unit_a),
+            &c.admin,
+            json!({ "version": 3, "notice_mode": "weekly" }),
+        )
+        .await;
+    expect_problem(bad, 422, "validation_failed").await;
+    c.in_progress(&app, "1", -2).await; // overdue: chase to A (digest) and B
+    c.in_progress(&app, "2", 3).await; // reminder_3 to A (digest)
+    c.in_progress(&app, "3", 60).await; // not due soon: not in the digest
+    let out = Outbox::new(&app, &smtp.url());
+    let counts = out.scan(today());
+    assert_eq!(counts.created, 3, "chase, reminder and the digest");
+    assert_eq!(out.scan(today()).created, 0, "one digest a day");
+    assert_eq!(out.deliver().sent, 2);
+    let got = smtp.received();
+    let digest = got
+        .iter()
+        .find(|m| m.to == ["t01@example.gov.cn"])
+        .expect("the digest to unit A");
+    assert!(
+        digest.subject().contains("督办日报"),
+        "{}",
+        digest.subject()
+    );
+    let text = digest.text();
+    assert!(
+        text.contains("任务 1") && text.contains("任务 2") && !text.contains("任务 3"),
+        "{text}"
+    );
+    let chase = got
+        .iter()
+        .find(|m| m.to == ["d01@example.gov.cn"])
+        .expect("the cooperating unit still gets its chase");
+    assert!(chase.subject().contains("催办通知"));
+    let reminder = expect_json(
+        app.get("/api/v1/notices?step=reminder_3", &c.office).await,
+        200,
+    )
+    .await;
+    assert_eq!(reminder["items"][0]["status"], "cancelled");
+    assert!(reminder["items"][0]["last_error"]
+        .as_str()
+        .unwrap()
+        .contains("digest"));
 }

@@ -93,24 +93,34 @@ fn decode_qp(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// Decodes RFC 2047 `=?utf-8?b?…?=` words anywhere in a header value;
+/// white space between two encoded words is dropped, as the RFC says.
 fn decode_words(s: &str) -> String {
     use base64::Engine;
     let mut out = String::new();
-    for word in s.split_whitespace() {
-        if let Some(inner) = word
-            .strip_prefix("=?utf-8?b?")
-            .or_else(|| word.strip_prefix("=?UTF-8?B?"))
-        {
-            let b64 = inner.trim_end_matches("?=");
-            let bytes = base64::engine::general_purpose::STANDARD
-                .decode(b64)
-                .unwrap_or_default();
-            out.push_str(&String::from_utf8_lossy(&bytes));
-        } else {
-            if !out.is_empty() {
-                out.push(' ');
+    let mut rest = s;
+    let mut last_was_word = false;
+    while !rest.is_empty() {
+        let lower = rest.to_ascii_lowercase();
+        match lower.find("=?utf-8?b?") {
+            Some(start) => {
+                let before = &rest[..start];
+                if !(last_was_word && before.trim().is_empty()) {
+                    out.push_str(before);
+                }
+                let after = &rest[start + 10..];
+                let end = after.find("?=").unwrap_or(after.len());
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(&after[..end])
+                    .unwrap_or_default();
+                out.push_str(&String::from_utf8_lossy(&bytes));
+                rest = after.get(end + 2..).unwrap_or("");
+                last_was_word = true;
             }
-            out.push_str(word);
+            None => {
+                out.push_str(rest);
+                break;
+            }
         }
     }
     out
