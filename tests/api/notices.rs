@@ -30,6 +30,8 @@ api_tests![
     a_killed_instance_loses_no_notice,
     the_last_rung_proposes_accountability_for_the_office_to_decide,
     a_digest_unit_gets_one_daily_email_listing_its_tasks,
+    unsigned_tasks_and_missing_reports_get_their_own_reminders,
+    titles_and_names_cannot_smuggle_mail_headers,
 ];
 
 fn today() -> NaiveDate {
@@ -898,4 +900,75 @@ async fn a_digest_unit_gets_one_daily_email_listing_its_tasks(app: TestApp) {
         .as_str()
         .unwrap()
         .contains("digest"));
+}
+
+async fn unsigned_tasks_and_missing_reports_get_their_own_reminders(app: TestApp) {
+    let smtp = SmtpServer::start();
+    let c = addressed_city(&app).await;
+    let unsigned = c.task(&app, "1", 60, json!({})).await;
+    c.ok(&app, &c.office, &unsigned, "assign", None).await;
+    let reporting = c.task(&app, "2", 90, json!({ "report_day": 1 })).await;
+    c.ok(&app, &c.office, &reporting, "assign", None).await;
+    c.ok(&app, &c.clerk_a, &reporting, "accept", None).await;
+    let out = Outbox::new(&app, &smtp.url());
+    assert_eq!(out.scan(today()).created, 0, "nothing owed yet");
+    // Time passes: both started two months ago.
+    {
+        use diesel::prelude::*;
+        use duban::db::schema::tasks;
+        let mut conn = out.pool.get().unwrap();
+        let long_ago = chrono::Utc::now().naive_utc() - Duration::days(62);
+        diesel::update(tasks::table)
+            .set((
+                tasks::assigned_at.eq(long_ago),
+                tasks::accepted_at.eq(long_ago),
+            ))
+            .execute(&mut conn)
+            .unwrap();
+    }
+    assert_eq!(out.scan(today()).created, 2);
+    assert_eq!(out.scan(today()).created, 0);
+    assert_eq!(out.deliver().sent, 2);
+    let subjects: Vec<String> = smtp.received().iter().map(|m| m.subject()).collect();
+    assert!(
+        subjects.iter().any(|s| s.contains("签收提醒")),
+        "{subjects:?}"
+    );
+    assert!(
+        subjects.iter().any(|s| s.contains("进展报送提醒")),
+        "{subjects:?}"
+    );
+    // Signing for the task makes a pending signing reminder moot.
+    let again = c.task(&app, "3", 60, json!({})).await;
+    c.ok(&app, &c.office, &again, "assign", None).await;
+    {
+        use diesel::prelude::*;
+        use duban::db::schema::tasks;
+        let mut conn = out.pool.get().unwrap();
+        diesel::update(tasks::table.find(again["id"].as_i64().unwrap()))
+            .set(tasks::assigned_at.eq(chrono::Utc::now().naive_utc() - Duration::days(10)))
+            .execute(&mut conn)
+            .unwrap();
+    }
+    assert_eq!(out.scan(today()).created, 1);
+    c.ok(&app, &c.clerk_a, &again, "accept", None).await;
+    assert_eq!(out.deliver().cancelled, 1);
+}
+
+async fn titles_and_names_cannot_smuggle_mail_headers(app: TestApp) {
+    let c = city::build(&app).await;
+    let res = app
+        .post(
+            "/api/v1/units",
+            &c.admin,
+            json!({ "code": "X", "name": "镇\r\nBcc: spy@example.com", "kind": "other" }),
+        )
+        .await;
+    let p = expect_problem(res, 422, "validation_failed").await;
+    assert_eq!(crate::helpers::problem_fields(&p), ["name"]);
+    let res = app
+        .post("/api/v1/tasks", &c.office, json!({ "plan_id": c.plan_id, "code": "1", "title": "任务\nBcc: spy@example.com", "lead_unit_id": c.unit_a }))
+        .await;
+    let p = expect_problem(res, 422, "validation_failed").await;
+    assert_eq!(crate::helpers::problem_fields(&p), ["title"]);
 }
