@@ -8,6 +8,7 @@ pub mod ids;
 pub mod ladder;
 pub mod message;
 pub mod role;
+pub mod scoring;
 pub mod task_state;
 pub mod traffic;
 pub mod unit_kind;
