@@ -2,10 +2,14 @@
 //! figures in, a score, a rank with a stated tie rule, and a traffic light out.
 //!
 //! Score (0–100 before penalties and bonus, never below 0):
-//!   on_time_weight × on-time rate + completion_weight × completion rate
+//!
+//! ```text
+//! on_time × on-time rate + completion × completion rate
 //!   − overdue_penalty × tasks still overdue − supervision_penalty × supervision orders
-//!   + early_bonus × tasks completed early (bonus capped at `early_bonus_cap`)
-//! where the rates are over the tasks due in or before the period. A unit with
+//!   + early_bonus × tasks completed early (at most early_bonus_cap)
+//! ```
+//!
+//! The rates are over the tasks due in or before the period. A unit with
 //! nothing due has no score and is listed apart, unranked.
 
 /// What a unit did in the period.
