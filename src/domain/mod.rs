@@ -7,6 +7,7 @@ pub mod deadline;
 pub mod ids;
 pub mod ladder;
 pub mod message;
+pub mod period;
 pub mod role;
 pub mod scoring;
 pub mod task_state;
