@@ -7,8 +7,7 @@ use serde::Deserialize;
 use super::{CreateRecord, RecordRow, RecordView};
 use crate::auth::{AuthUser, Permission};
 use crate::db::schema::accountability_records as records;
-use crate::domain::Role;
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiResult, Problem};
 use crate::http::{JsonBody, Page, Paging, QueryParams};
 use crate::startup::AppState;
 
@@ -50,11 +49,7 @@ pub async fn list_records(
     auth.require(Permission::ReadTasks)?;
     let filter = query.0;
     let paging = Paging::parse(filter.page, filter.per_page)?;
-    let own = match auth.role {
-        Role::Unit => Some(auth.unit_id.map_or(-1, |u| u.0)),
-        Role::Leader => return Err(ApiError::forbidden()),
-        _ => None,
-    };
+    let own = auth.unit_records_scope()?;
     let page = state
         .db(move |conn| {
             let query = || {

@@ -26,6 +26,18 @@ pub struct AuthUser {
 }
 
 impl AuthUser {
+    /// For records that belong to a unit (notices, accountability records):
+    /// a unit clerk reads the own unit's (`Some(unit)`; `Some(-1)`, nothing,
+    /// when the account has no unit), office, admin and viewers read all
+    /// (`None`), leaders none of them (403).
+    pub fn unit_records_scope(&self) -> ApiResult<Option<i64>> {
+        match self.role {
+            Role::Unit => Ok(Some(self.unit_id.map_or(-1, |u| u.0))),
+            Role::Leader => Err(ApiError::forbidden()),
+            Role::Admin | Role::Office | Role::Viewer => Ok(None),
+        }
+    }
+
     /// 403 unless the caller's role has `permission` in the permission table.
     pub fn require(&self, permission: Permission) -> ApiResult<()> {
         if permissions::allows(self.role, permission) {

@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use super::{NoticeRow, NoticeView};
 use crate::auth::{AuthUser, Permission};
 use crate::db::schema::notices;
-use crate::domain::{Message, Role};
+use crate::domain::Message;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::{Page, Paging, QueryParams};
 use crate::jobs::{self, JobRunView};
@@ -43,11 +43,7 @@ pub async fn list_notices(
     auth.require(Permission::ReadTasks)?;
     let filter = query.0;
     let paging = Paging::parse(filter.page, filter.per_page)?;
-    let own_unit = match auth.role {
-        Role::Unit => Some(auth.unit_id.map_or(-1, |u| u.0)),
-        Role::Leader => return Err(ApiError::forbidden()),
-        _ => None,
-    };
+    let own_unit = auth.unit_records_scope()?;
     let page = state
         .db(move |conn| {
             let query = || {
