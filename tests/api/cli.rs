@@ -36,7 +36,12 @@ struct Served {
 
 impl Served {
     fn start(data_dir: &std::path::Path, database_url: &str) -> Served {
+        Served::start_with(data_dir, database_url, &[])
+    }
+
+    fn start_with(data_dir: &std::path::Path, database_url: &str, args: &[&str]) -> Served {
         let mut child = duban()
+            .args(args)
             .env("DUBAN_LISTEN", "127.0.0.1:0")
             .env("DUBAN_DATA_DIR", data_dir)
             .env("DATABASE_URL", database_url)
@@ -52,8 +57,11 @@ impl Served {
             }
         });
         let mut lines = Vec::new();
-        // The banner ends with the sign-in command's second line.
-        while !lines.iter().any(|l: &String| l.contains("\"username\"")) {
+        // The banner ends with the notices line.
+        while !lines
+            .iter()
+            .any(|l: &String| l.trim_start().starts_with("notices:"))
+        {
             let line = rx
                 .recv_timeout(Duration::from_secs(60))
                 .expect("banner printed");
@@ -92,6 +100,7 @@ async fn first_start_prints_the_admin_password_once_and_restarts_keep_data(app: 
 
     let first = Served::start(data_dir.path(), &database.url);
     let text = first.text();
+    let first_text = text.clone();
     assert!(text.contains("listening on http://127.0.0.1:"), "{text}");
     let password = text
         .split("first admin account created: username admin, password ")
@@ -122,13 +131,15 @@ async fn first_start_prints_the_admin_password_once_and_restarts_keep_data(app: 
     assert_eq!(res.status(), 201);
     first.stop();
 
-    let second = Served::start(data_dir.path(), &database.url);
+    let second = Served::start_with(data_dir.path(), &database.url, &["serve", "--no-scheduler"]);
     let text = second.text();
     assert!(
         !text.contains(&password),
         "the password is never printed again: {text}"
     );
     assert!(!text.contains("first admin account created"), "{text}");
+    assert!(text.contains("scheduler off (--no-scheduler)"), "{text}");
+    assert!(first_text.contains("daily scan at 08:00"), "{first_text}");
     let base = second.base_url();
     let res = reqwest::Client::new()
         .get(format!("{base}/api/v1/units"))
