@@ -150,26 +150,8 @@ pub fn scan(
         .collect();
     let ids: Vec<i64> = open.iter().map(|t| t.id).collect();
     let coops = visibility::cooperators_of(conn, &ids)?;
-    let last_reports: HashMap<i64, NaiveDateTime> = {
-        use crate::db::schema::progress_reports;
-        progress_reports::table
-            .filter(progress_reports::task_id.eq_any(&ids))
-            .select((
-                progress_reports::task_id,
-                progress_reports::unit_id,
-                progress_reports::created_at,
-            ))
-            .load::<(i64, i64, NaiveDateTime)>(conn)?
-            .into_iter()
-            .filter(|(t, u, _)| open.iter().any(|o| o.id == *t && o.lead_unit_id == *u))
-            .fold(HashMap::new(), |mut m, (t, _, at)| {
-                let e = m.entry(t).or_insert(at);
-                if at > *e {
-                    *e = at;
-                }
-                m
-            })
-    };
+    // Latest report per (task, unit); the lead unit's is the one that counts.
+    let last_reports = crate::tasks::service::last_reports(conn, &ids)?;
     let local = |at: NaiveDateTime| crate::domain::calendar::local_date(at.and_utc(), tz);
     // Digest units' addresses get the daily digest instead of per-task emails.
     let contacts = |unit: i64| -> Vec<String> {
@@ -260,7 +242,10 @@ pub fn scan(
             task.report_day,
             status,
             started,
-            last_reports.get(&task.id).copied().map(local),
+            last_reports
+                .get(&(task.id, task.lead_unit_id))
+                .copied()
+                .map(local),
             today,
         ) {
             if let Some((due, _)) = task

@@ -123,7 +123,7 @@ pub fn to_view(
 }
 
 /// Latest report instant per (task, unit) for the given tasks.
-fn last_reports(
+pub fn last_reports(
     conn: &mut DbConnection,
     ids: &[i64],
 ) -> QueryResult<HashMap<(i64, i64), NaiveDateTime>> {
