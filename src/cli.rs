@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 
 use crate::auth::Passwords;
 use crate::config::Settings;
+use crate::domain::message::Lang;
 use crate::domain::values::Password;
 use crate::error::ApiError;
 use crate::startup::{self, Application};
@@ -79,6 +80,32 @@ pub enum Command {
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
+    },
+    /// Supervision bulletins.
+    Bulletin {
+        #[command(subcommand)]
+        command: BulletinCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BulletinCommand {
+    /// Draft (or regenerate the draft of) a period's bulletin, optionally
+    /// publish it, and write its renderings. A published bulletin is only
+    /// written out, never changed.
+    Generate {
+        /// 2026-11, 2026-Q4, 2026 or 2026-01-01..2026-03-31.
+        #[arg(long)]
+        period: String,
+        /// Publish it: number, rectification tasks, emails to every unit.
+        #[arg(long)]
+        publish: bool,
+        /// Write 督查通报-….html, .md, .csv, .xlsx and .json into this directory.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Judge as of this local date, YYYY-MM-DD (default: today).
+        #[arg(long)]
+        today: Option<String>,
     },
 }
 
@@ -198,6 +225,28 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Openapi => Ok(()),
+        Command::Bulletin {
+            command:
+                BulletinCommand::Generate {
+                    period,
+                    publish,
+                    out,
+                    today,
+                },
+        } => {
+            let summary = tokio::task::spawn_blocking(move || {
+                generate_bulletin(
+                    &settings,
+                    &period,
+                    publish,
+                    out.as_deref(),
+                    today.as_deref(),
+                )
+            })
+            .await??;
+            println!("{summary}");
+            Ok(())
+        }
     }
 }
 
@@ -344,4 +393,78 @@ async fn import_file(
         Ok(())
     })
     .await?
+}
+
+/// `duban bulletin generate`: returns what to print.
+fn generate_bulletin(
+    settings: &Settings,
+    period: &str,
+    publish: bool,
+    out: Option<&std::path::Path>,
+    today: Option<&str>,
+) -> anyhow::Result<String> {
+    use crate::bulletins;
+    use crate::http::download::Format;
+    let fail = |e: crate::error::ApiError| anyhow::anyhow!("{}", e.problem(Lang::En)["detail"]);
+    let period = crate::domain::period::Period::parse(period)
+        .map_err(|m| anyhow::anyhow!("--period: {}", m.en))?;
+    let mut clock = crate::tasks::service::TaskClock::new(settings, chrono::Utc::now())?;
+    if let Some(t) = today {
+        clock.today = crate::domain::values::parse_date(t)
+            .map_err(|m| anyhow::anyhow!("--today: {}", m.en))?;
+    }
+    let pool = startup::open_database(settings)?;
+    let mut conn = pool.get()?;
+    let existing = bulletins::find_for_period(&mut conn, period)?;
+    let mut row = match existing {
+        Some(row) if row.is_published() => row,
+        Some(row) => {
+            bulletins::regenerate(&mut conn, settings, &clock, None, row.id, None).map_err(fail)?
+        }
+        None => bulletins::create(&mut conn, settings, &clock, None, period).map_err(fail)?,
+    };
+    if publish {
+        row = bulletins::publish::publish(&mut conn, settings, &clock, None, row.id)
+            .map_err(fail)?
+            .0;
+    }
+    let snapshot = row.snapshot().map_err(fail)?;
+    let mut lines = vec![format!(
+        "bulletin {} for {}: {}{}, {} units ranked, criticised: {}, commended: {}",
+        row.id,
+        row.period,
+        row.status,
+        row.number_label()
+            .map(|l| format!(" {l}"))
+            .unwrap_or_default(),
+        snapshot.ranking.ranked.len(),
+        names(snapshot.ranking.criticised()),
+        names(snapshot.ranking.commended()),
+    )];
+    if let Some(dir) = out {
+        std::fs::create_dir_all(dir)?;
+        let name = crate::render::bulletin::file_name(&row);
+        for format in [
+            Format::Html,
+            Format::Markdown,
+            Format::Csv,
+            Format::Xlsx,
+            Format::Json,
+        ] {
+            let path = dir.join(format!("{name}.{}", format.extension()));
+            let bytes = crate::render::bulletin::file_bytes(&row, &snapshot, format, Lang::Zh)?;
+            std::fs::write(&path, bytes)?;
+            lines.push(format!("wrote {}", path.display()));
+        }
+    }
+    Ok(lines.join("\n"))
+}
+
+fn names<'a>(rows: impl Iterator<Item = &'a crate::rankings::RankingRow>) -> String {
+    let names: Vec<&str> = rows.map(|r| r.unit.name.as_str()).collect();
+    if names.is_empty() {
+        "none".into()
+    } else {
+        names.join("、")
+    }
 }

@@ -95,6 +95,37 @@ pub struct Settings {
     pub send_window: String,
     /// Whether notices also go out on weekends and holidays.
     pub send_on_non_working_days: bool,
+    /// Score weights (see `docs/scoring.md`): points for the on-time rate and
+    /// the completion rate (each rate 0–1), points off per overdue task and per
+    /// supervision order, points per task finished a week early, at most the cap.
+    pub score_on_time: f64,
+    pub score_completion: f64,
+    pub score_overdue_penalty: f64,
+    pub score_supervision_penalty: f64,
+    pub score_early_bonus: f64,
+    pub score_early_bonus_cap: f64,
+    /// A unit's light in a ranking: green from this score, yellow from `bulletin_yellow_from`.
+    pub bulletin_green_from: f64,
+    pub bulletin_yellow_from: f64,
+    /// Units criticised in a bulletin: all below this score, and the last
+    /// `bulletin_criticise_bottom` ranked units that have late or overdue tasks.
+    pub bulletin_criticise_below: f64,
+    pub bulletin_criticise_bottom: u32,
+    /// Units commended: up to this many from the top, scoring at least
+    /// `bulletin_commend_from` with nothing late or overdue.
+    pub bulletin_commend_top: u32,
+    pub bulletin_commend_from: f64,
+    /// Working days a criticised unit has to rectify, from publication.
+    pub bulletin_rectify_working_days: u32,
+    /// Day of the month the scheduler drafts the previous month's bulletin (0: never).
+    pub bulletin_day: u32,
+    /// Publish the scheduled draft at once instead of waiting for the office.
+    pub bulletin_auto_publish: bool,
+    /// Annual assessment grades: lowest scores of 优秀, 良好 and 合格, comma-separated.
+    pub assessment_grades: String,
+    /// Points off the annual score per confirmed public criticism, admonitory
+    /// talk or accountability record of the year.
+    pub assessment_accountability_penalty: f64,
 }
 
 // Secrets are never written out (for example by `duban config`), only read.
@@ -149,6 +180,23 @@ application/msword,application/vnd.ms-excel"
             scheduler_lease_secs: 60,
             send_window: "08:00-20:00".into(),
             send_on_non_working_days: false,
+            score_on_time: 60.0,
+            score_completion: 40.0,
+            score_overdue_penalty: 2.0,
+            score_supervision_penalty: 3.0,
+            score_early_bonus: 1.0,
+            score_early_bonus_cap: 5.0,
+            bulletin_green_from: 85.0,
+            bulletin_yellow_from: 60.0,
+            bulletin_criticise_below: 60.0,
+            bulletin_criticise_bottom: 2,
+            bulletin_commend_top: 3,
+            bulletin_commend_from: 95.0,
+            bulletin_rectify_working_days: 10,
+            bulletin_day: 1,
+            bulletin_auto_publish: false,
+            assessment_grades: "90,75,60".into(),
+            assessment_accountability_penalty: 5.0,
         }
     }
 }
@@ -211,6 +259,15 @@ impl Settings {
             "mail_transport = smtp needs smtp_url (DUBAN_SMTP_URL)"
         );
         self.ladder()?;
+        self.grades()?;
+        anyhow::ensure!(
+            self.bulletin_yellow_from <= self.bulletin_green_from,
+            "bulletin_yellow_from must not exceed bulletin_green_from"
+        );
+        anyhow::ensure!(
+            self.bulletin_day <= 28,
+            "bulletin_day must be 0 (never) or 1–28"
+        );
         self.scan_at()?;
         self.window()?;
         anyhow::ensure!(
@@ -244,6 +301,43 @@ impl Settings {
             supervise_day: self.ladder_supervise_day,
             accountability_day: self.ladder_accountability_day,
         })
+    }
+
+    /// How scores become ranks, lights, criticism and commendation.
+    pub fn policy(&self) -> crate::domain::scoring::Policy {
+        crate::domain::scoring::Policy {
+            weights: crate::domain::scoring::Weights {
+                on_time: self.score_on_time,
+                completion: self.score_completion,
+                overdue_penalty: self.score_overdue_penalty,
+                supervision_penalty: self.score_supervision_penalty,
+                early_bonus: self.score_early_bonus,
+                early_bonus_cap: self.score_early_bonus_cap,
+            },
+            green_from: self.bulletin_green_from,
+            yellow_from: self.bulletin_yellow_from,
+            criticise_below: self.bulletin_criticise_below,
+            criticise_bottom: self.bulletin_criticise_bottom,
+            commend_top: self.bulletin_commend_top,
+            commend_from: self.bulletin_commend_from,
+        }
+    }
+
+    /// The lowest scores of 优秀, 良好 and 合格, highest first.
+    pub fn grades(&self) -> anyhow::Result<[f64; 3]> {
+        let v: Vec<f64> = self
+            .assessment_grades
+            .split(',')
+            .map(|g| g.trim().parse::<f64>())
+            .collect::<Result<_, _>>()
+            .with_context(|| format!("assessment_grades: {:?}", self.assessment_grades))?;
+        match v[..] {
+            [a, b, c] if a >= b && b >= c => Ok([a, b, c]),
+            _ => anyhow::bail!(
+                "assessment_grades must be three descending scores like 90,75,60, not {:?}",
+                self.assessment_grades
+            ),
+        }
     }
 
     /// The window notices may go out in.

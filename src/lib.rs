@@ -2,8 +2,10 @@
 //! local government. See `docs/architecture.md` for the layout.
 
 pub mod accountability;
+pub mod assessments;
 pub mod audit;
 pub mod auth;
+pub mod bulletins;
 pub mod cli;
 pub mod config;
 pub mod db;
@@ -18,6 +20,8 @@ pub mod mail;
 pub mod notices;
 pub mod openapi;
 pub mod plans;
+pub mod rankings;
+pub mod render;
 pub mod startup;
 pub mod stats;
 pub mod storage;

@@ -5,8 +5,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::{
-    accountability, audit, auth, error, health, holidays, notices, plans, stats, tasks, units,
-    users,
+    accountability, assessments, audit, auth, bulletins, error, health, holidays, notices, plans,
+    rankings, stats, tasks, units, users,
 };
 
 #[derive(OpenApi)]
@@ -69,6 +69,16 @@ use crate::{
         accountability::routes::create_record,
         accountability::routes::confirm_record,
         accountability::routes::dismiss_record,
+        units::routes::unit_record,
+        rankings::routes::get_ranking,
+        bulletins::routes::list_bulletins,
+        bulletins::routes::create_bulletin,
+        bulletins::routes::get_bulletin,
+        bulletins::routes::update_bulletin,
+        bulletins::routes::delete_bulletin,
+        bulletins::routes::regenerate_bulletin,
+        bulletins::routes::publish_bulletin,
+        assessments::routes::get_assessment,
         tasks::import::import_table,
         tasks::import::export_table,
     ),
@@ -86,6 +96,7 @@ use crate::{
         (name = "audit", description = "The hash-chained audit trail"),
         (name = "notices", description = "Reminders, chase notices, supervision orders; the outbox and the scheduler"),
         (name = "accountability", description = "Accountability records (问责): proposed, confirmed, dismissed"),
+        (name = "bulletins", description = "Rankings, supervision bulletins (督查通报) and the annual assessment"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]

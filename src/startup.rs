@@ -21,7 +21,10 @@ use crate::http::middleware::{problem_json, request_id_header};
 use crate::openapi::ApiDoc;
 use crate::storage::Storage;
 use crate::users::bootstrap::{self, FirstAdmin};
-use crate::{accountability, audit, health, holidays, notices, plans, stats, tasks, units, users};
+use crate::{
+    accountability, assessments, audit, bulletins, health, holidays, notices, plans, rankings,
+    stats, tasks, units, users,
+};
 
 /// What every handler can reach.
 pub struct AppState {
@@ -122,7 +125,10 @@ impl Application {
                         .configure(audit::routes::configure)
                         .configure(stats::configure)
                         .configure(notices::routes::configure)
-                        .configure(accountability::routes::configure),
+                        .configure(accountability::routes::configure)
+                        .configure(rankings::routes::configure)
+                        .configure(bulletins::routes::configure)
+                        .configure(assessments::routes::configure),
                 )
                 .route(
                     "/docs",

@@ -1,5 +1,5 @@
-//! Accountability records (问责): proposals from the escalation ladder (and,
-//! later, from bulletins) or entries by the office, which the office confirms
+//! Accountability records (问责): proposals from the escalation ladder and
+//! from published bulletins, or entries by the office, which the office confirms
 //! or dismisses with a note.
 
 pub mod routes;
@@ -42,6 +42,7 @@ pub struct RecordRow {
     pub decision_note: Option<String>,
     pub decided_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
+    pub bulletin_id: Option<i64>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -62,6 +63,8 @@ pub struct RecordView {
     pub decision_note: Option<String>,
     pub decided_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    /// The bulletin that named the unit, for records from a bulletin.
+    pub bulletin_id: Option<i64>,
 }
 
 impl From<RecordRow> for RecordView {
@@ -79,6 +82,7 @@ impl From<RecordRow> for RecordView {
             decision_note: r.decision_note,
             decided_at: r.decided_at.map(|d| d.and_utc()),
             created_at: r.created_at.and_utc(),
+            bulletin_id: r.bulletin_id,
         }
     }
 }
@@ -117,6 +121,8 @@ pub struct CreateRecord {
     pub reason: String,
     #[serde(default)]
     pub task_ids: Vec<i64>,
+    /// The bulletin the measure follows from, if any.
+    pub bulletin_id: Option<i64>,
 }
 
 /// A record entered by the office: confirmed at once.
@@ -149,6 +155,14 @@ pub fn create(
                 v.add("user_id", Message::new("用户不存在", "no such user"));
             }
         }
+        if let Some(b) = req.bulletin_id {
+            if crate::bulletins::find(conn, b)?.is_none() {
+                v.add(
+                    "bulletin_id",
+                    Message::new("督查通报不存在", "no such bulletin"),
+                );
+            }
+        }
         std::mem::take(&mut v).finish()?;
         let row: RecordRow = diesel::insert_into(records::table)
             .values((
@@ -158,6 +172,7 @@ pub fn create(
                 records::reason.eq(reason.as_str()),
                 records::task_ids.eq(serde_json::json!(req.task_ids).to_string()),
                 records::source.eq("office"),
+                records::bulletin_id.eq(req.bulletin_id),
                 records::status.eq("confirmed"),
                 records::created_by.eq(actor.0),
                 records::decided_by.eq(actor.0),

@@ -34,6 +34,7 @@ pub struct RecordFilter {
     pub unit_id: Option<i64>,
     pub status: Option<String>,
     pub level: Option<String>,
+    pub bulletin_id: Option<i64>,
     pub page: Option<i64>,
     pub per_page: Option<i64>,
 }
@@ -62,6 +63,9 @@ pub async fn list_records(
                 }
                 if let Some(s) = &filter.status {
                     q = q.filter(records::status.eq(s.clone()));
+                }
+                if let Some(b) = filter.bulletin_id {
+                    q = q.filter(records::bulletin_id.eq(b));
                 }
                 if let Some(l) = &filter.level {
                     q = q.filter(records::level.eq(l.clone()));

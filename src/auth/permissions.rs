@@ -27,6 +27,10 @@ pub enum Permission {
     ManageCalendar,
     /// Read the audit trail.
     ReadAudit,
+    /// Read live rankings, bulletin drafts, assessments and any unit's record.
+    ReadRankings,
+    /// Draft, edit and publish bulletins.
+    ManageBulletins,
 }
 
 use Permission::*;
@@ -43,6 +47,8 @@ const TABLE: &[(Permission, &[Role])] = &[
     (ActForUnit, &[Unit]),
     (ManageCalendar, &[Admin]),
     (ReadAudit, &[Admin, Office, Viewer]),
+    (ReadRankings, &[Admin, Office, Leader, Viewer]),
+    (ManageBulletins, &[Admin, Office]),
 ];
 
 pub fn allows(role: Role, permission: Permission) -> bool {
@@ -72,6 +78,7 @@ mod tests {
             ManageTasks,
             ActForUnit,
             ManageCalendar,
+            ManageBulletins,
         ] {
             assert!(!allows(Viewer, p), "{p:?}");
         }

@@ -209,6 +209,7 @@ diesel::table! {
         sent_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         channel -> Text,
+        bulletin_id -> Nullable<BigInt>,
     }
 }
 
@@ -249,6 +250,26 @@ diesel::table! {
         decision_note -> Nullable<Text>,
         decided_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
+        bulletin_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    bulletins (id) {
+        id -> BigInt,
+        period -> Text,
+        period_start -> Date,
+        period_end -> Date,
+        status -> Text,
+        year -> Nullable<Integer>,
+        number -> Nullable<Integer>,
+        snapshot -> Text,
+        version -> BigInt,
+        created_by -> Nullable<BigInt>,
+        published_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        published_at -> Nullable<Timestamp>,
     }
 }
 
@@ -279,4 +300,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     job_runs,
     scheduler_lease,
     accountability_records,
+    bulletins,
 );

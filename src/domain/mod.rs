@@ -4,6 +4,7 @@
 
 pub mod calendar;
 pub mod deadline;
+pub mod figures;
 pub mod ids;
 pub mod ladder;
 pub mod message;

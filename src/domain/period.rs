@@ -7,6 +7,18 @@ use chrono::{Datelike, NaiveDate};
 use super::values::parse_date;
 use super::Message;
 
+enum Shape {
+    Month,
+    Quarter(u32),
+    Year,
+    Range,
+}
+
+/// 2026年3月31日
+pub fn zh_date(d: NaiveDate) -> String {
+    format!("{}年{}月{}日", d.year(), d.month(), d.day())
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Period {
     pub start: NaiveDate,
@@ -94,6 +106,48 @@ impl Period {
         }
     }
 
+    /// The canonical short form: `2026-11`, `2026-Q4`, `2026` or `start..end`.
+    pub fn label(&self) -> String {
+        match self.shape() {
+            Shape::Month => format!("{}-{:02}", self.start.year(), self.start.month()),
+            Shape::Quarter(q) => format!("{}-Q{q}", self.start.year()),
+            Shape::Year => self.start.year().to_string(),
+            Shape::Range => format!("{}..{}", self.start, self.end),
+        }
+    }
+
+    /// The Chinese name: 2026年11月, 2026年第四季度, 2026年度, or
+    /// 2026年1月1日至2026年3月31日.
+    pub fn label_zh(&self) -> String {
+        let (y, m) = (self.start.year(), self.start.month());
+        match self.shape() {
+            Shape::Month => format!("{y}年{m}月"),
+            Shape::Quarter(q) => {
+                format!("{y}年第{}季度", ["一", "二", "三", "四"][(q - 1) as usize])
+            }
+            Shape::Year => format!("{y}年度"),
+            Shape::Range => format!("{}至{}", zh_date(self.start), zh_date(self.end)),
+        }
+    }
+
+    fn shape(&self) -> Shape {
+        let (y, m) = (self.start.year(), self.start.month());
+        let starts_month = self.start.day() == 1;
+        if starts_month && last_day(y, m) == Some(self.end) {
+            Shape::Month
+        } else if starts_month
+            && m == 1
+            && self.end == NaiveDate::from_ymd_opt(y, 12, 31).unwrap_or(self.end)
+            && self.end.year() == y
+        {
+            Shape::Year
+        } else if starts_month && m % 3 == 1 && last_day(y, m + 2) == Some(self.end) {
+            Shape::Quarter(m.div_ceil(3))
+        } else {
+            Shape::Range
+        }
+    }
+
     pub fn contains(&self, day: NaiveDate) -> bool {
         self.start <= day && day <= self.end
     }
@@ -106,6 +160,28 @@ mod tests {
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn labels_round_trip() {
+        for (text, zh) in [
+            ("2026-11", "2026年11月"),
+            ("2026-02", "2026年2月"),
+            ("2026-Q4", "2026年第四季度"),
+            ("2026-Q1", "2026年第一季度"),
+            ("2026", "2026年度"),
+            ("2026-01-05..2026-03-31", "2026年1月5日至2026年3月31日"),
+        ] {
+            let p = Period::parse(text).unwrap();
+            assert_eq!(p.label(), text);
+            assert_eq!(p.label_zh(), zh);
+            assert_eq!(Period::parse(&p.label()).unwrap(), p);
+        }
+        // a range that is exactly a month is named as the month
+        assert_eq!(
+            Period::parse("2026-11-01..2026-11-30").unwrap().label(),
+            "2026-11"
+        );
     }
 
     #[test]

@@ -12,21 +12,93 @@
 //! The rates are over the tasks due in or before the period. A unit with
 //! nothing due has no score and is listed apart, unranked.
 
-/// What a unit did in the period.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::figures::Outcome;
+use super::traffic::TrafficLight;
+
+/// What a unit did in the period (see `figures` for which tasks count).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct UnitFigures {
     pub unit_id: i64,
-    /// Tasks due in or before the period.
+    /// Lead-unit tasks whose deadline has passed in or before the period
+    /// (on time + late + overdue): the denominator of the rates.
     pub due: u32,
     pub completed_on_time: u32,
     pub completed_late: u32,
-    /// Due and not completed.
+    /// Deadline passed, not completed.
     pub overdue: u32,
     /// Days overdue summed over the overdue tasks.
     pub overdue_days: i64,
+    /// Days late summed over the tasks completed late.
+    pub late_days: i64,
     /// Completed on time and at least a week early.
     pub completed_early: u32,
+    /// Due later in a running period and not done yet (not in the rates).
+    pub not_yet_due: u32,
+    /// Extensions granted in the period.
+    pub extensions: u32,
+    /// Notices received in the period, by ladder step.
+    pub reminders: u32,
+    pub chases: u32,
     pub supervision_orders: u32,
+    pub accountability_notices: u32,
+    /// Tasks the unit cooperates on that count in the period, and how many
+    /// of those are overdue (shown, not scored).
+    pub cooperating: u32,
+    pub cooperating_overdue: u32,
+}
+
+impl UnitFigures {
+    /// Counts one lead-unit task.
+    pub fn add(&mut self, outcome: Outcome) {
+        match outcome {
+            Outcome::OnTime { early } => {
+                self.due += 1;
+                self.completed_on_time += 1;
+                self.completed_early += u32::from(early);
+            }
+            Outcome::Late { days } => {
+                self.due += 1;
+                self.completed_late += 1;
+                self.late_days += days;
+            }
+            Outcome::Overdue { days } => {
+                self.due += 1;
+                self.overdue += 1;
+                self.overdue_days += days;
+            }
+            Outcome::NotYetDue => self.not_yet_due += 1,
+        }
+    }
+
+    /// Counts one task the unit cooperates on.
+    pub fn add_cooperating(&mut self, outcome: Outcome) {
+        self.cooperating += 1;
+        self.cooperating_overdue += u32::from(matches!(outcome, Outcome::Overdue { .. }));
+    }
+
+    pub fn completion_rate(&self) -> Option<f64> {
+        rate(self.completed_on_time + self.completed_late, self.due)
+    }
+
+    pub fn on_time_rate(&self) -> Option<f64> {
+        rate(self.completed_on_time, self.due)
+    }
+
+    /// Average days late over the tasks completed late.
+    pub fn average_days_late(&self) -> Option<f64> {
+        (self.completed_late > 0)
+            .then(|| round2(self.late_days as f64 / f64::from(self.completed_late)))
+    }
+}
+
+/// A share as a percentage with two decimals; None over nothing.
+fn rate(part: u32, whole: u32) -> Option<f64> {
+    (whole > 0).then(|| round2(100.0 * f64::from(part) / f64::from(whole)))
 }
 
 /// The formula's weights (configurable; documented defaults).
@@ -114,6 +186,209 @@ pub fn rank<K: Ord>(units: &[(UnitFigures, K)], w: &Weights) -> Vec<Ranked> {
     out
 }
 
+/// What the bulletin does with the scores: lights, who is criticised and
+/// who commended (all configurable; defaults in `docs/scoring.md`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Policy {
+    pub weights: Weights,
+    /// Green at or above this score, yellow at or above `yellow_from`, else red.
+    pub green_from: f64,
+    pub yellow_from: f64,
+    /// Criticised: every unit scoring below this…
+    pub criticise_below: f64,
+    /// …and the last this many ranked units, when they have overdue or late tasks.
+    pub criticise_bottom: u32,
+    /// Commended: the first this many ranked units scoring at least
+    /// `commend_from` with nothing late or overdue.
+    pub commend_top: u32,
+    pub commend_from: f64,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            weights: Weights::default(),
+            green_from: 85.0,
+            yellow_from: 60.0,
+            criticise_below: 60.0,
+            criticise_bottom: 2,
+            commend_top: 3,
+            commend_from: 95.0,
+        }
+    }
+}
+
+impl Policy {
+    pub fn light(&self, score: f64) -> TrafficLight {
+        if score >= self.green_from {
+            TrafficLight::Green
+        } else if score >= self.yellow_from {
+            TrafficLight::Yellow
+        } else {
+            TrafficLight::Red
+        }
+    }
+}
+
+/// One unit's place in a period.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Standing<K> {
+    pub figures: UnitFigures,
+    pub key: K,
+    pub score: Option<f64>,
+    pub rank: Option<u32>,
+    /// Rank in the previous published bulletin, if the unit was ranked there.
+    pub previous_rank: Option<u32>,
+    pub light: Option<TrafficLight>,
+    pub criticised: bool,
+    pub commended: bool,
+}
+
+impl<K> Standing<K> {
+    /// Places gained since the previous bulletin (negative: places lost).
+    pub fn rank_change(&self) -> Option<i64> {
+        Some(i64::from(self.previous_rank?) - i64::from(self.rank?))
+    }
+}
+
+/// Every unit's standing: the ranked units in rank order, then the units
+/// with nothing due, by `key`. `previous` maps unit ids to their rank in the
+/// previous published bulletin.
+pub fn standings<K: Ord + Clone>(
+    units: &[(UnitFigures, K)],
+    policy: &Policy,
+    previous: &HashMap<i64, u32>,
+) -> Vec<Standing<K>> {
+    let ranked = rank(units, &policy.weights);
+    let by_id: HashMap<i64, &(UnitFigures, K)> = units.iter().map(|u| (u.0.unit_id, u)).collect();
+    let count = u32::try_from(ranked.len()).unwrap_or(u32::MAX);
+    let mut out: Vec<Standing<K>> = Vec::with_capacity(units.len());
+    let mut commended = 0;
+    for (i, r) in ranked.iter().enumerate() {
+        let Some((f, key)) = by_id.get(&r.unit_id).copied() else {
+            continue;
+        };
+        let position = u32::try_from(i).unwrap_or(u32::MAX);
+        let faulty = f.overdue > 0 || f.completed_late > 0;
+        let criticised = r.score < policy.criticise_below
+            || (faulty && position + policy.criticise_bottom >= count);
+        let commend = !faulty
+            && !criticised
+            && r.score >= policy.commend_from
+            && commended < policy.commend_top;
+        commended += u32::from(commend);
+        out.push(Standing {
+            figures: *f,
+            key: key.clone(),
+            score: Some(r.score),
+            rank: Some(r.rank),
+            previous_rank: previous.get(&f.unit_id).copied(),
+            light: Some(policy.light(r.score)),
+            criticised,
+            commended: commend,
+        });
+    }
+    let mut unranked: Vec<&(UnitFigures, K)> = units.iter().filter(|(f, _)| f.due == 0).collect();
+    unranked.sort_by(|a, b| a.1.cmp(&b.1));
+    out.extend(unranked.into_iter().map(|(f, key)| Standing {
+        figures: *f,
+        key: key.clone(),
+        score: None,
+        rank: None,
+        previous_rank: previous.get(&f.unit_id).copied(),
+        light: None,
+        criticised: false,
+        commended: false,
+    }));
+    out
+}
+
+/// The figures summed over all units (the bulletin's 总体情况).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Totals {
+    pub units: u32,
+    pub units_ranked: u32,
+    pub due: u32,
+    pub completed_on_time: u32,
+    pub completed_late: u32,
+    pub overdue: u32,
+    pub overdue_days: i64,
+    pub not_yet_due: u32,
+    pub extensions: u32,
+    pub supervision_orders: u32,
+    /// Percentages over `due`, two decimals; null when nothing was due.
+    pub completion_rate: Option<f64>,
+    pub on_time_rate: Option<f64>,
+}
+
+impl Totals {
+    pub fn of<'a>(figures: impl IntoIterator<Item = &'a UnitFigures>) -> Totals {
+        let mut t = Totals::default();
+        for f in figures {
+            t.units += 1;
+            t.units_ranked += u32::from(f.due > 0);
+            t.due += f.due;
+            t.completed_on_time += f.completed_on_time;
+            t.completed_late += f.completed_late;
+            t.overdue += f.overdue;
+            t.overdue_days += f.overdue_days;
+            t.not_yet_due += f.not_yet_due;
+            t.extensions += f.extensions;
+            t.supervision_orders += f.supervision_orders;
+        }
+        t.completion_rate = rate(t.completed_on_time + t.completed_late, t.due);
+        t.on_time_rate = rate(t.completed_on_time, t.due);
+        t
+    }
+}
+
+/// Annual assessment grades (年度目标责任考核等次).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Grade {
+    /// 不合格
+    Fail,
+    /// 合格
+    Pass,
+    /// 良好
+    Good,
+    /// 优秀
+    Excellent,
+}
+
+impl Grade {
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            Grade::Excellent => "优秀",
+            Grade::Good => "良好",
+            Grade::Pass => "合格",
+            Grade::Fail => "不合格",
+        }
+    }
+
+    pub fn name_en(self) -> &'static str {
+        match self {
+            Grade::Excellent => "excellent",
+            Grade::Good => "good",
+            Grade::Pass => "pass",
+            Grade::Fail => "fail",
+        }
+    }
+}
+
+/// The grade of a score, given the lowest scores of 优秀, 良好 and 合格.
+pub fn grade(score: f64, [excellent, good, pass]: [f64; 3]) -> Grade {
+    if score >= excellent {
+        Grade::Excellent
+    } else if score >= good {
+        Grade::Good
+    } else if score >= pass {
+        Grade::Pass
+    } else {
+        Grade::Fail
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -155,6 +430,17 @@ mod tests {
     }
 
     #[test]
+    fn grades_at_their_thresholds() {
+        let t = [90.0, 75.0, 60.0];
+        assert_eq!(grade(90.0, t), Grade::Excellent);
+        assert_eq!(grade(89.99, t), Grade::Good);
+        assert_eq!(grade(75.0, t), Grade::Good);
+        assert_eq!(grade(60.0, t), Grade::Pass);
+        assert_eq!(grade(59.99, t), Grade::Fail);
+        assert_eq!(Grade::Excellent.name_zh(), "优秀");
+    }
+
+    #[test]
     fn ties_share_a_rank_and_tie_breaks_are_applied_in_order() {
         let w = Weights::default();
         let units = [
@@ -183,6 +469,7 @@ mod tests {
                 overdue_days: i64::from(overdue) * 3,
                 completed_early: early.min(on_time),
                 supervision_orders: orders,
+                ..Default::default()
             },
         )
     }
@@ -206,6 +493,49 @@ mod tests {
                 }
             }
             if let Some(first) = ranked.first() { prop_assert_eq!(first.rank, 1); }
+        }
+
+        #[test]
+        fn standings_list_every_unit_once_ranked_first(units in proptest::collection::vec(any_figures(), 0..20)) {
+            let units: Vec<(UnitFigures, usize)> = units.into_iter().enumerate().map(|(i, mut f)| { f.unit_id = i as i64; (f, i) }).collect();
+            let rows = standings(&units, &Policy::default(), &HashMap::new());
+            let mut ids: Vec<i64> = rows.iter().map(|r| r.figures.unit_id).collect();
+            ids.sort();
+            prop_assert_eq!(ids, (0..units.len() as i64).collect::<Vec<_>>(), "a permutation of the units");
+            let ranked = rows.iter().take_while(|r| r.rank.is_some()).count();
+            prop_assert!(rows[ranked..].iter().all(|r| r.rank.is_none() && r.figures.due == 0));
+            for r in &rows[..ranked] {
+                // rank = 1 + the number of units strictly ahead
+                let ahead = rows[..ranked].iter().filter(|o| o.rank < r.rank).count();
+                prop_assert_eq!(r.rank, Some(ahead as u32 + 1));
+                prop_assert!(!(r.criticised && r.commended));
+            }
+        }
+
+        #[test]
+        fn a_higher_score_never_gets_a_lower_grade(a in 0.0f64..110.0, b in 0.0f64..110.0) {
+            let t = [90.0, 75.0, 60.0];
+            let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+            prop_assert!(grade(lo, t) <= grade(hi, t));
+        }
+
+        #[test]
+        fn totals_are_the_sum_of_the_rows(units in proptest::collection::vec(any_figures(), 0..20)) {
+            let t = Totals::of(units.iter());
+            prop_assert_eq!(t.units as usize, units.len());
+            prop_assert_eq!(t.due, units.iter().map(|f| f.due).sum::<u32>());
+            prop_assert_eq!(t.completed_on_time, units.iter().map(|f| f.completed_on_time).sum::<u32>());
+            prop_assert_eq!(t.completed_late, units.iter().map(|f| f.completed_late).sum::<u32>());
+            prop_assert_eq!(t.overdue, units.iter().map(|f| f.overdue).sum::<u32>());
+            prop_assert_eq!(t.due, t.completed_on_time + t.completed_late + t.overdue);
+        }
+
+        #[test]
+        fn more_on_time_completions_never_lower_the_score(f in any_figures(), extra in 1u32..5) {
+            // the same tasks plus `extra` more, all finished on time
+            let better = UnitFigures { due: f.due + extra, completed_on_time: f.completed_on_time + extra, ..f };
+            let w = Weights::default();
+            prop_assert!(score(&better, &w) >= score(&f, &w));
         }
 
         #[test]

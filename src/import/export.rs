@@ -1,7 +1,7 @@
 //! Writing a task table back out as CSV or xlsx, in the same columns the
 //! importer reads, with every cell guarded against formula injection.
 
-use rust_xlsxwriter::{Format, FormatAlign, Workbook};
+use crate::render::table::{self, Sheet};
 
 /// One task as a row of the exported table.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -47,126 +47,38 @@ pub const HEADERS: [&str; 8] = [
 /// long, codes and statuses short.
 const WIDTHS: [f64; 8] = [8.0, 50.0, 20.0, 30.0, 12.0, 16.0, 10.0, 30.0];
 
-/// Characters that make a spreadsheet treat a cell as a formula (or, tab and
-/// carriage return, that shift it into one), after OWASP's CSV injection
-/// advice.
-const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
-
-/// Defuses formula injection: text starting with `=` `+` `-` `@`, a tab or a
-/// carriage return gets a leading `'`, so `=HYPERLINK(…)` from a task title
-/// shows as text instead of running when the file is opened. Text already
-/// starting with `'` gets one more, so that reading the file back (which
-/// drops one quote, see `unguard_cell`) returns exactly the original.
-pub fn guard_cell(text: &str) -> String {
-    if text.starts_with(FORMULA_STARTS) || text.starts_with('\'') {
-        format!("'{text}")
-    } else {
-        text.to_string()
+/// The rows as the table the importer reads.
+fn sheet(rows: &[ExportRow], sheet_title: &str) -> Sheet {
+    Sheet {
+        name: if sheet_title.trim().is_empty() {
+            "任务".into()
+        } else {
+            sheet_title.into()
+        },
+        headers: HEADERS.iter().map(|h| h.to_string()).collect(),
+        widths: WIDTHS.to_vec(),
+        rows: rows
+            .iter()
+            .map(|r| r.cells().iter().map(|c| c.to_string()).collect())
+            .collect(),
     }
 }
 
-/// Undoes `guard_cell`: drops a leading `'` that precedes a formula
-/// character or another `'`. Imported text is stored, never evaluated, and
-/// is guarded again on export.
-pub fn unguard_cell(text: &str) -> &str {
-    match text.strip_prefix('\'') {
-        Some(rest) if rest.starts_with(FORMULA_STARTS) || rest.starts_with('\'') => rest,
-        _ => text,
-    }
-}
-
-/// The table as CSV for Excel: UTF-8 with a byte-order mark (without it,
-/// Chinese Excel reads UTF-8 as GBK and shows garbage), CRLF line ends.
+/// The table as CSV for Excel (see `render::table::to_csv`).
 pub fn to_csv(rows: &[ExportRow]) -> Vec<u8> {
-    let mut out = String::from("\u{FEFF}");
-    push_csv_record(&mut out, HEADERS);
-    for row in rows {
-        push_csv_record(&mut out, row.cells());
-    }
-    out.into_bytes()
+    table::to_csv(&sheet(rows, ""))
 }
 
-fn push_csv_record(out: &mut String, cells: [&str; 8]) {
-    for (i, cell) in cells.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        push_csv_field(out, &guard_cell(cell));
-    }
-    out.push_str("\r\n");
-}
-
-/// RFC 4180 quoting, written here rather than with the csv crate's writer
-/// because writing into a `String` cannot fail and needs no error path.
-fn push_csv_field(out: &mut String, field: &str) {
-    let needs_quotes = field.contains([',', '"', '\n', '\r'])
-        || field.starts_with(char::is_whitespace)
-        || field.ends_with(char::is_whitespace);
-    if needs_quotes {
-        out.push('"');
-        out.push_str(&field.replace('"', "\"\""));
-        out.push('"');
-    } else {
-        out.push_str(field);
-    }
-}
-
-/// The table as an xlsx workbook with one worksheet named `sheet_title`
-/// (made a valid sheet name, see `sheet_name`): bold header row frozen at the
-/// top, widths to fit the columns, long text wrapped. Every cell is written
-/// as a string, never as a formula or number.
+/// The table as an xlsx workbook with one worksheet named `sheet_title`.
 pub fn to_xlsx(rows: &[ExportRow], sheet_title: &str) -> Result<Vec<u8>, anyhow::Error> {
-    let mut book = Workbook::new();
-    let sheet = book.add_worksheet();
-    sheet.set_name(sheet_name(sheet_title))?;
-    let header = Format::new()
-        .set_bold()
-        .set_text_wrap()
-        .set_align(FormatAlign::Center)
-        .set_align(FormatAlign::VerticalCenter);
-    let body = Format::new().set_text_wrap().set_align(FormatAlign::Top);
-    for (col, (name, width)) in (0u16..).zip(HEADERS.iter().zip(WIDTHS)) {
-        sheet.set_column_width(col, width)?;
-        sheet.write_string_with_format(0, col, guard_cell(name), &header)?;
-    }
-    for (row, task) in (1u32..).zip(rows) {
-        for (col, cell) in (0u16..).zip(task.cells()) {
-            sheet.write_string_with_format(row, col, guard_cell(cell), &body)?;
-        }
-    }
-    sheet.set_freeze_panes(1, 0)?;
-    Ok(book.save_to_buffer()?)
-}
-
-/// A valid worksheet name from a title: Excel refuses `[ ] : * ? / \`,
-/// a leading or trailing `'`, an empty name and more than 31 UTF-16 units.
-fn sheet_name(title: &str) -> String {
-    let mut name = String::new();
-    let mut units = 0;
-    let cleaned =
-        title
-            .chars()
-            .filter(|c| !c.is_control())
-            .map(|c| if "[]:*?/\\".contains(c) { '_' } else { c });
-    for c in cleaned {
-        units += c.len_utf16();
-        if units > 31 {
-            break;
-        }
-        name.push(c);
-    }
-    let name = name.trim_matches(|c: char| c == '\'' || c.is_whitespace());
-    if name.is_empty() {
-        "任务".to_string()
-    } else {
-        name.to_string()
-    }
+    table::to_xlsx(&[sheet(rows, sheet_title)])
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::import::table::{read_table, task_rows, FileKind, ImportRow};
+    use crate::render::table::{guard_cell, unguard_cell, FORMULA_STARTS};
     use proptest::prelude::*;
 
     fn sample() -> Vec<ExportRow> {
@@ -226,29 +138,6 @@ mod tests {
     fn read_back(bytes: &[u8], kind: FileKind) -> Vec<ExportRow> {
         let sheet = read_table(bytes, kind).unwrap();
         task_rows(&sheet).unwrap().iter().map(as_export).collect()
-    }
-
-    #[test]
-    fn guard_prefixes_formula_starts() {
-        assert_eq!(guard_cell("=1+1"), "'=1+1");
-        assert_eq!(guard_cell("+86 123"), "'+86 123");
-        assert_eq!(guard_cell("-5"), "'-5");
-        assert_eq!(guard_cell("@cmd"), "'@cmd");
-        assert_eq!(guard_cell("\tx"), "'\tx");
-        assert_eq!(guard_cell("\rx"), "'\rx");
-        assert_eq!(guard_cell("'x"), "''x");
-        assert_eq!(guard_cell("治理扬尘"), "治理扬尘");
-        assert_eq!(guard_cell("a=b"), "a=b");
-        assert_eq!(guard_cell(""), "");
-    }
-
-    #[test]
-    fn unguard_drops_exactly_the_guard() {
-        assert_eq!(unguard_cell("'=1+1"), "=1+1");
-        assert_eq!(unguard_cell("''x"), "'x");
-        assert_eq!(unguard_cell("'x"), "'x");
-        assert_eq!(unguard_cell("'"), "'");
-        assert_eq!(unguard_cell("x"), "x");
     }
 
     #[test]
@@ -316,29 +205,6 @@ mod tests {
     fn empty_table_round_trips() {
         assert!(read_back(&to_csv(&[]), FileKind::Csv).is_empty());
         assert!(read_back(&to_xlsx(&[], "x").unwrap(), FileKind::Xlsx).is_empty());
-    }
-
-    #[test]
-    fn sheet_names_are_made_valid() {
-        assert_eq!(sheet_name("2026年重点任务"), "2026年重点任务");
-        assert_eq!(sheet_name("a/b:c[d]*?\\"), "a_b_c_d____");
-        assert_eq!(sheet_name(""), "任务");
-        assert_eq!(sheet_name("'''"), "任务");
-        assert_eq!(sheet_name("'x'"), "x");
-        assert_eq!(sheet_name("x' '"), "x");
-        assert_eq!(sheet_name(&"任".repeat(40)).chars().count(), 31);
-        assert_eq!(sheet_name(&"😀".repeat(20)).chars().count(), 15);
-        // Every one of them is accepted by the writer.
-        for title in [
-            "",
-            "'''",
-            "a/b",
-            &"任".repeat(40),
-            &"😀".repeat(20),
-            "\u{1}x",
-        ] {
-            assert!(to_xlsx(&[], title).is_ok(), "{title:?}");
-        }
     }
 
     /// Cell text as the importer keeps it: trimmed, no control characters

@@ -5,5 +5,5 @@
 pub mod export;
 pub mod table;
 
-pub use export::{guard_cell, to_csv, to_xlsx, ExportRow};
+pub use export::{to_csv, to_xlsx, ExportRow};
 pub use table::{cell_ref, read_table, task_rows, Cell, ColumnRefs, FileKind, ImportRow, Sheet};

@@ -6,8 +6,8 @@ use std::io::Cursor;
 use calamine::{DataRef, Dimensions, Reader, SheetType, SheetVisible, Xlsx, XlsxError};
 use chrono::NaiveDate;
 
-use super::export::unguard_cell;
 use crate::domain::Message;
+use crate::render::table::unguard_cell;
 
 /// Most rows read from one table. Task tables have tens to hundreds of rows;
 /// the cap keeps a hostile file (a few bytes of XML can name cell XFD1048576)
@@ -642,7 +642,7 @@ fn read_row(
     }
 }
 
-/// Trimmed, and without the quote `export::guard_cell` adds, so a table
+/// Trimmed, and without the quote `render::table::guard_cell` adds, so a table
 /// duban wrote reads back as it was.
 fn clean(text: &str) -> String {
     unguard_cell(text.trim()).to_string()

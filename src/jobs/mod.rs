@@ -1,4 +1,5 @@
-//! Scheduled jobs: the daily scan and the delivery rounds. Each run is
+//! Scheduled jobs: the daily scan, the monthly bulletin draft
+//! (`bulletins::job`) and the delivery rounds. Each run is
 //! recorded under a unique (job, period) key, so a day's scan runs once however
 //! many restarts or instances; with several instances a lease lets one of them
 //! run the jobs, and another takes over within a lease period if it dies.
@@ -180,7 +181,8 @@ pub fn lease_holder(conn: &mut DbConnection) -> QueryResult<Option<(String, Naiv
         .optional()
 }
 
-/// One tick of the scheduler: take the lease, scan if due, deliver.
+/// One tick of the scheduler: take the lease, scan and draft the bulletin if
+/// due, deliver.
 pub fn tick(
     pool: &DbPool,
     settings: &Settings,
@@ -202,6 +204,10 @@ pub fn tick(
     }
     if let Some(counts) = scan_if_due(pool, settings, holder, now)? {
         tracing::info!(?counts, "daily scan");
+    }
+    // After the scan, so the month's last notices are in the figures.
+    if let Some(run) = crate::bulletins::job::bulletin_if_due(pool, settings, holder, now)? {
+        tracing::info!(?run, "monthly bulletin");
     }
     let counts = deliver::deliver(pool, mailer, settings, Utc::now().naive_utc())?;
     if counts != deliver::DeliveryCounts::default() {

@@ -23,6 +23,15 @@ pub struct Outgoing {
     pub subject: String,
     pub text: String,
     pub html: String,
+    pub attachments: Vec<Attachment>,
+}
+
+/// A file sent with a message.
+#[derive(Debug, Clone)]
+pub struct Attachment {
+    pub filename: String,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
 }
 
 /// Why a send failed, and whether trying again can help.
@@ -125,6 +134,20 @@ impl Mailer {
                     .header(ContentType::TEXT_HTML)
                     .body(mail.html.clone()),
             );
+        let body = if mail.attachments.is_empty() {
+            body
+        } else {
+            let mut mixed = MultiPart::mixed().multipart(body);
+            for a in &mail.attachments {
+                let content_type = ContentType::parse(&a.content_type)
+                    .map_err(|e| SendError::Permanent(format!("attachment {}: {e}", a.filename)))?;
+                mixed = mixed.singlepart(
+                    lettre::message::Attachment::new(a.filename.clone())
+                        .body(a.bytes.clone(), content_type),
+                );
+            }
+            mixed
+        };
         let message = builder
             .multipart(body)
             .map_err(|e| SendError::Permanent(format!("message could not be built: {e}")))?;

@@ -160,6 +160,32 @@ fn unit_robot(conn: &mut DbConnection, unit: Option<i64>) -> QueryResult<Option<
     })
 }
 
+/// The bulletin a notice carries, as a printable HTML page and a workbook.
+/// A published bulletin never changes, so a resend attaches the same files.
+fn bulletin_attachments(
+    conn: &mut DbConnection,
+    settings: &Settings,
+    id: i64,
+) -> anyhow::Result<Vec<crate::mail::Attachment>> {
+    use crate::http::download::Format;
+    use crate::render::bulletin;
+    let row = crate::bulletins::find(conn, id)?
+        .ok_or_else(|| anyhow::anyhow!("bulletin {id} is gone"))?;
+    let snapshot = row.snapshot().map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let lang = crate::domain::message::Lang::from_accept_language(&settings.notice_language);
+    let name = bulletin::file_name(&row);
+    [Format::Html, Format::Xlsx]
+        .into_iter()
+        .map(|format| {
+            Ok(crate::mail::Attachment {
+                filename: format!("{name}.{}", format.extension()),
+                content_type: format.content_type().to_string(),
+                bytes: bulletin::file_bytes(&row, &snapshot, format, lang)?,
+            })
+        })
+        .collect()
+}
+
 fn webhook_client(settings: &Settings) -> anyhow::Result<reqwest::blocking::Client> {
     Ok(reqwest::blocking::Client::builder()
         .timeout(std::time::Duration::from_secs(settings.smtp_timeout_secs))
@@ -216,6 +242,10 @@ pub fn deliver(
         } else {
             None
         };
+        let attachments = match notice.bulletin_id {
+            Some(b) => bulletin_attachments(&mut conn, settings, b)?,
+            None => Vec::new(),
+        };
         // The connection goes back to the pool while the other side talks.
         drop(conn);
         let outcome = match &robot {
@@ -235,6 +265,7 @@ pub fn deliver(
                 subject: notice.subject.clone(),
                 text: notice.body_text.clone(),
                 html: notice.body_html.clone(),
+                attachments,
             }),
         };
         let mut conn = pool.get()?;

@@ -38,6 +38,8 @@ pub struct NoticeRow {
     pub created_at: NaiveDateTime,
     /// email, or webhook (the unit's group robot).
     pub channel: String,
+    /// A bulletin notice carries the bulletin's renderings as attachments.
+    pub bulletin_id: Option<i64>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -155,6 +155,7 @@ mod tests {
             sent_at: None,
             created_at: at,
             channel: "webhook".into(),
+            bulletin_id: None,
         }
     }
 

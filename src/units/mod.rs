@@ -2,5 +2,6 @@
 //! tasks are assigned to. Model, rules and HTTP routes.
 
 pub mod model;
+pub mod record;
 pub mod routes;
 pub mod service;

@@ -1,0 +1,3 @@
+ALTER TABLE accountability_records DROP COLUMN bulletin_id;
+ALTER TABLE notices DROP COLUMN bulletin_id;
+DROP TABLE bulletins;

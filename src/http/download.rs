@@ -1,0 +1,84 @@
+//! Documents served as files: the content type, a `Content-Disposition` with
+//! the UTF-8 file name (RFC 6266/5987, so Chinese names survive) and
+//! `nosniff`, so a browser never guesses a different type.
+
+use actix_web::http::header::{
+    self, Charset, ContentDisposition, DispositionParam, DispositionType, ExtendedValue,
+};
+use actix_web::HttpResponse;
+
+use crate::domain::Message;
+use crate::error::ApiError;
+
+pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// The renderings a document can be asked for with `?format=`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Html,
+    Markdown,
+    Csv,
+    Xlsx,
+}
+
+impl Format {
+    pub fn parse(text: Option<&str>) -> Result<Format, ApiError> {
+        match text.unwrap_or("json") {
+            "json" => Ok(Format::Json),
+            "html" => Ok(Format::Html),
+            "md" | "markdown" => Ok(Format::Markdown),
+            "csv" => Ok(Format::Csv),
+            "xlsx" => Ok(Format::Xlsx),
+            _ => Err(ApiError::invalid_field(
+                "format",
+                Message::new(
+                    "格式必须是 json、html、md、csv 或 xlsx",
+                    "format must be json, html, md, csv or xlsx",
+                ),
+            )),
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Json => "application/json",
+            Format::Html => "text/html; charset=utf-8",
+            Format::Markdown => "text/markdown; charset=utf-8",
+            Format::Csv => "text/csv; charset=utf-8",
+            Format::Xlsx => XLSX,
+        }
+    }
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::Html => "html",
+            Format::Markdown => "md",
+            Format::Csv => "csv",
+            Format::Xlsx => "xlsx",
+        }
+    }
+}
+
+/// `bytes` as a file named `name`: shown in the browser when `inline`
+/// (a printable HTML page), otherwise downloaded.
+pub fn file(bytes: Vec<u8>, format: Format, name: &str, inline: bool) -> HttpResponse {
+    let disposition = ContentDisposition {
+        disposition: if inline {
+            DispositionType::Inline
+        } else {
+            DispositionType::Attachment
+        },
+        parameters: vec![DispositionParam::FilenameExt(ExtendedValue {
+            charset: Charset::Ext("UTF-8".into()),
+            language_tag: None,
+            value: format!("{name}.{}", format.extension()).into_bytes(),
+        })],
+    };
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, format.content_type()))
+        .insert_header(disposition)
+        .insert_header(("X-Content-Type-Options", "nosniff"))
+        .body(bytes)
+}

@@ -1,0 +1,363 @@
+//! Rankings (排名): each unit's figures for a period read from the database,
+//! scored and ranked by the rules in `domain::figures` and `domain::scoring`.
+//! The live `GET /rankings` and every bulletin snapshot are built here, so
+//! both always agree.
+
+pub mod routes;
+
+use std::collections::HashMap;
+
+use chrono::{Duration, NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::db::schema::{extensions, notices, task_cooperators, tasks, units, users};
+use crate::db::DbConnection;
+use crate::domain::figures::{classify, Judgement, Outcome, TaskFacts};
+use crate::domain::period::Period;
+use crate::domain::scoring::{standings, Policy, Totals, UnitFigures};
+use crate::domain::task_state::TaskStatus;
+use crate::domain::traffic::TrafficLight;
+use crate::tasks::service::TaskClock;
+
+/// A unit as named in a ranking.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+pub struct UnitRef {
+    pub code: String,
+    pub id: i64,
+    pub name: String,
+    /// township, park or department
+    pub kind: String,
+}
+
+/// One unit's line in a ranking.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RankingRow {
+    pub unit: UnitRef,
+    pub figures: UnitFigures,
+    /// Percentages over `figures.due`, two decimals.
+    pub completion_rate: Option<f64>,
+    pub on_time_rate: Option<f64>,
+    pub average_days_late: Option<f64>,
+    /// Null for a unit with nothing due (listed apart, unranked).
+    pub score: Option<f64>,
+    pub rank: Option<u32>,
+    /// Rank in the previous published bulletin.
+    pub previous_rank: Option<u32>,
+    /// Places gained since then (negative: lost).
+    pub rank_change: Option<i64>,
+    pub light: Option<TrafficLight>,
+    /// Named for criticism (通报批评) / commendation (通报表扬).
+    pub criticised: bool,
+    pub commended: bool,
+}
+
+/// A task still overdue at the end of the period.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct OverdueTask {
+    pub task_id: i64,
+    pub code: String,
+    pub title: String,
+    pub unit_id: i64,
+    pub unit_name: String,
+    pub due_date: NaiveDate,
+    pub days_overdue: i64,
+    pub leader: Option<String>,
+}
+
+/// The published bulletin a ranking compares with.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PreviousBulletin {
+    pub id: i64,
+    pub period: String,
+    /// 2026年第N期
+    pub number: String,
+}
+
+/// A period's ranking: totals, ranked units, units with nothing due, and
+/// the overdue tasks.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Ranking {
+    /// 2026-11, 2026-Q4, 2026 or start..end
+    pub period: String,
+    /// 2026年11月
+    pub period_name: String,
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+    /// Deadlines before this day have passed: the day after the period, or
+    /// today while it runs.
+    pub judged_on: NaiveDate,
+    /// The period has not ended yet: figures can still change.
+    pub running: bool,
+    pub totals: Totals,
+    /// Ranked units, best first.
+    pub ranked: Vec<RankingRow>,
+    /// Units with nothing due: not ranked.
+    pub unranked: Vec<RankingRow>,
+    /// Most days overdue first.
+    pub overdue_tasks: Vec<OverdueTask>,
+    pub previous_bulletin: Option<PreviousBulletin>,
+}
+
+impl Ranking {
+    pub fn criticised(&self) -> impl Iterator<Item = &RankingRow> {
+        self.ranked.iter().filter(|r| r.criticised)
+    }
+
+    pub fn commended(&self) -> impl Iterator<Item = &RankingRow> {
+        self.ranked.iter().filter(|r| r.commended)
+    }
+}
+
+type TaskLine = (
+    i64,
+    String,
+    String,
+    i64,
+    Option<NaiveDate>,
+    String,
+    Option<NaiveDate>,
+    Option<String>,
+);
+
+/// The task's facts for the rules: done on its submission day when submitted
+/// or completed.
+fn facts(due: NaiveDate, status: &str, submitted_on: Option<NaiveDate>) -> TaskFacts {
+    let done = status == TaskStatus::Submitted.as_str() || status == TaskStatus::Completed.as_str();
+    TaskFacts {
+        due,
+        done_on: if done { submitted_on } else { None },
+    }
+}
+
+/// Statuses whose tasks count: assigned to a unit and not cancelled.
+const COUNTED: [TaskStatus; 4] = [
+    TaskStatus::Assigned,
+    TaskStatus::InProgress,
+    TaskStatus::Submitted,
+    TaskStatus::Completed,
+];
+
+/// Every unit's figures for the judged period, keyed by unit id: active
+/// units, and any other unit that has tasks counting.
+pub fn unit_figures(
+    conn: &mut DbConnection,
+    j: &Judgement,
+    clock: &TaskClock,
+) -> QueryResult<(HashMap<i64, UnitFigures>, Vec<OverdueTask>)> {
+    let counted: Vec<&str> = COUNTED.iter().map(|s| s.as_str()).collect();
+    let lines: Vec<TaskLine> = tasks::table
+        .left_join(users::table.on(users::id.nullable().eq(tasks::responsible_leader_id)))
+        .filter(tasks::status.eq_any(&counted))
+        .filter(tasks::due_date.le(j.period.end))
+        .select((
+            tasks::id,
+            tasks::code,
+            tasks::title,
+            tasks::lead_unit_id,
+            tasks::due_date,
+            tasks::status,
+            tasks::submitted_on,
+            users::display_name.nullable(),
+        ))
+        .load(conn)?;
+    let coops: Vec<(i64, Option<NaiveDate>, String, Option<NaiveDate>)> = task_cooperators::table
+        .inner_join(tasks::table)
+        .filter(tasks::status.eq_any(&counted))
+        .filter(tasks::due_date.le(j.period.end))
+        .select((
+            task_cooperators::unit_id,
+            tasks::due_date,
+            tasks::status,
+            tasks::submitted_on,
+        ))
+        .load(conn)?;
+    // The office (a unit of kind office) runs the ranking and is not in it,
+    // unless it leads counted tasks itself.
+    let active: Vec<i64> = units::table
+        .filter(units::active.eq(true))
+        .filter(units::kind.ne("office"))
+        .select(units::id)
+        .load(conn)?;
+    let mut out: HashMap<i64, UnitFigures> = active
+        .into_iter()
+        .map(|id| {
+            (
+                id,
+                UnitFigures {
+                    unit_id: id,
+                    ..Default::default()
+                },
+            )
+        })
+        .collect();
+    let mut overdue = Vec::new();
+    for (id, code, title, unit, due, status, submitted_on, leader) in lines {
+        let Some(due) = due else { continue };
+        let Some(outcome) = classify(&facts(due, &status, submitted_on), j) else {
+            continue;
+        };
+        out.entry(unit)
+            .or_insert(UnitFigures {
+                unit_id: unit,
+                ..Default::default()
+            })
+            .add(outcome);
+        if let Outcome::Overdue { days } = outcome {
+            overdue.push(OverdueTask {
+                task_id: id,
+                code,
+                title,
+                unit_id: unit,
+                unit_name: String::new(),
+                due_date: due,
+                days_overdue: days,
+                leader,
+            });
+        }
+    }
+    for (unit, due, status, submitted_on) in coops {
+        let Some(due) = due else { continue };
+        if let Some(outcome) = classify(&facts(due, &status, submitted_on), j) {
+            out.entry(unit)
+                .or_insert(UnitFigures {
+                    unit_id: unit,
+                    ..Default::default()
+                })
+                .add_cooperating(outcome);
+        }
+    }
+    // Extensions granted and notices received in the period, by local day.
+    // The UTC bounds are widened by a day each side and the local day decides.
+    let from = (j.period.start - Duration::days(1))
+        .and_hms_opt(0, 0, 0)
+        .unwrap_or_default();
+    let to = (j.last_counted + Duration::days(2))
+        .and_hms_opt(0, 0, 0)
+        .unwrap_or_default();
+    let in_period = |at: NaiveDateTime| {
+        let day = clock.local(at);
+        j.period.start <= day && day <= j.last_counted
+    };
+    let granted: Vec<(i64, Option<NaiveDateTime>)> = extensions::table
+        .inner_join(tasks::table)
+        .filter(extensions::status.eq("approved"))
+        .filter(extensions::decided_at.between(from, to))
+        .select((tasks::lead_unit_id, extensions::decided_at))
+        .load(conn)?;
+    for (unit, at) in granted {
+        if at.is_some_and(in_period) {
+            if let Some(f) = out.get_mut(&unit) {
+                f.extensions += 1;
+            }
+        }
+    }
+    let sent: Vec<(Option<i64>, String, NaiveDateTime)> = notices::table
+        .filter(notices::channel.eq("email"))
+        .filter(notices::status.ne("cancelled"))
+        .filter(notices::task_id.is_not_null())
+        .filter(notices::created_at.between(from, to))
+        .select((notices::unit_id, notices::step, notices::created_at))
+        .load(conn)?;
+    for (unit, step, at) in sent {
+        let Some(f) = unit.and_then(|u| out.get_mut(&u)) else {
+            continue;
+        };
+        if !in_period(at) {
+            continue;
+        }
+        match step.split('_').next() {
+            Some("reminder") => f.reminders += 1,
+            Some("chase") => f.chases += 1,
+            Some("supervise") => f.supervision_orders += 1,
+            Some("accountability") => f.accountability_notices += 1,
+            _ => {}
+        }
+    }
+    overdue.sort_by(|a, b| {
+        b.days_overdue
+            .cmp(&a.days_overdue)
+            .then_with(|| a.code.cmp(&b.code))
+            .then_with(|| a.task_id.cmp(&b.task_id))
+    });
+    Ok((out, overdue))
+}
+
+/// The units named in a ranking, by id.
+fn unit_refs(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<HashMap<i64, UnitRef>> {
+    let rows: Vec<(i64, String, String, String)> = units::table
+        .select((units::id, units::code, units::name, units::kind))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter(|r| ids.contains(&r.0))
+        .map(|(id, code, name, kind)| {
+            (
+                id,
+                UnitRef {
+                    code,
+                    id,
+                    name,
+                    kind,
+                },
+            )
+        })
+        .collect())
+}
+
+/// The ranking of `period` judged for `clock.today`, compared with the last
+/// bulletin published for an earlier period.
+pub fn ranking(
+    conn: &mut DbConnection,
+    period: Period,
+    policy: &Policy,
+    clock: &TaskClock,
+) -> QueryResult<Ranking> {
+    let j = Judgement::new(period, clock.today);
+    let (figures, mut overdue) = unit_figures(conn, &j, clock)?;
+    let ids: Vec<i64> = figures.keys().copied().collect();
+    let refs = unit_refs(conn, &ids)?;
+    let (previous_bulletin, previous) = crate::bulletins::previous_ranks(conn, period.start)?;
+    let keyed: Vec<(UnitFigures, UnitRef)> = figures
+        .values()
+        .filter_map(|f| refs.get(&f.unit_id).map(|u| (*f, u.clone())))
+        .collect();
+    let rows: Vec<RankingRow> = standings(&keyed, policy, &previous)
+        .into_iter()
+        .map(|s| RankingRow {
+            completion_rate: s.figures.completion_rate(),
+            on_time_rate: s.figures.on_time_rate(),
+            average_days_late: s.figures.average_days_late(),
+            score: s.score,
+            rank: s.rank,
+            previous_rank: s.previous_rank,
+            rank_change: s.rank_change(),
+            light: s.light,
+            criticised: s.criticised,
+            commended: s.commended,
+            figures: s.figures,
+            unit: s.key,
+        })
+        .collect();
+    for t in &mut overdue {
+        if let Some(u) = refs.get(&t.unit_id) {
+            t.unit_name = u.name.clone();
+        }
+    }
+    let (ranked, unranked): (Vec<RankingRow>, Vec<RankingRow>) =
+        rows.into_iter().partition(|r| r.rank.is_some());
+    Ok(Ranking {
+        period: period.label(),
+        period_name: period.label_zh(),
+        start: period.start,
+        end: period.end,
+        judged_on: j.judged_on,
+        running: j.is_open(),
+        totals: Totals::of(ranked.iter().chain(&unranked).map(|r| &r.figures)),
+        ranked,
+        unranked,
+        overdue_tasks: overdue,
+        previous_bulletin,
+    })
+}

@@ -1,0 +1,42 @@
+//! `GET /api/v1/rankings`: the live ranking of any period.
+
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+
+use super::Ranking;
+use crate::auth::{AuthUser, Permission};
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::http::QueryParams;
+use crate::startup::AppState;
+use crate::tasks::service::TaskClock;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/rankings", web::get().to(get_ranking));
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct RankingQuery {
+    /// 2026-11, 2026-Q4, 2026 or 2026-01-01..2026-03-31
+    pub period: String,
+}
+
+/// The ranking of a period computed now from the tasks, with rank changes
+/// against the last bulletin published before it.
+#[utoipa::path(get, path = "/api/v1/rankings", tag = "bulletins", params(RankingQuery),
+    responses((status = 200, body = Ranking), (status = 422, body = Problem)), security(("bearer" = [])))]
+pub async fn get_ranking(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    query: QueryParams<RankingQuery>,
+) -> ApiResult<HttpResponse> {
+    auth.require(Permission::ReadRankings)?;
+    let period = crate::bulletins::parse_period("period", &query.0.period)?;
+    let clock = TaskClock::new(&state.settings, chrono::Utc::now()).map_err(ApiError::internal)?;
+    let policy = state.settings.policy();
+    let ranking = state
+        .db(move |conn| super::ranking(conn, period, &policy, &clock).map_err(ApiError::from))
+        .await?;
+    Ok(HttpResponse::Ok().json(ranking))
+}

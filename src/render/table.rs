@@ -1,0 +1,189 @@
+//! Tables for spreadsheets: CSV for Excel (UTF-8 with a byte-order mark, CRLF)
+//! and xlsx workbooks with one sheet per table. Every cell is guarded against
+//! formula injection and written as text, never as a formula. Task exports,
+//! bulletins and assessments all go through here.
+
+use rust_xlsxwriter::{Format, FormatAlign, Workbook};
+
+/// One table: a sheet of a workbook, or the whole of a CSV file.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Sheet {
+    pub name: String,
+    pub headers: Vec<String>,
+    /// Column widths in Excel's character units; missing ones get 14.
+    pub widths: Vec<f64>,
+    pub rows: Vec<Vec<String>>,
+}
+
+/// Characters that make a spreadsheet treat a cell as a formula (or, tab and
+/// carriage return, that shift it into one), after OWASP's CSV injection
+/// advice.
+pub const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// Defuses formula injection: text starting with `=` `+` `-` `@`, a tab or a
+/// carriage return gets a leading `'`, so `=HYPERLINK(…)` from a task title
+/// shows as text instead of running when the file is opened. Text already
+/// starting with `'` gets one more, so that reading the file back (which
+/// drops one quote, see `unguard_cell`) returns exactly the original.
+pub fn guard_cell(text: &str) -> String {
+    if text.starts_with(FORMULA_STARTS) || text.starts_with('\'') {
+        format!("'{text}")
+    } else {
+        text.to_string()
+    }
+}
+
+/// Undoes `guard_cell`: drops a leading `'` that precedes a formula
+/// character or another `'`. Imported text is stored, never evaluated, and
+/// is guarded again on export.
+pub fn unguard_cell(text: &str) -> &str {
+    match text.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(FORMULA_STARTS) || rest.starts_with('\'') => rest,
+        _ => text,
+    }
+}
+
+/// The table as CSV for Excel: UTF-8 with a byte-order mark (without it,
+/// Chinese Excel reads UTF-8 as GBK and shows garbage), CRLF line ends.
+pub fn to_csv(sheet: &Sheet) -> Vec<u8> {
+    let mut out = String::from("\u{FEFF}");
+    push_csv_record(&mut out, &sheet.headers);
+    for row in &sheet.rows {
+        push_csv_record(&mut out, row);
+    }
+    out.into_bytes()
+}
+
+fn push_csv_record(out: &mut String, cells: &[String]) {
+    for (i, cell) in cells.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_csv_field(out, &guard_cell(cell));
+    }
+    out.push_str("\r\n");
+}
+
+/// RFC 4180 quoting, written here rather than with the csv crate's writer
+/// because writing into a `String` cannot fail and needs no error path.
+fn push_csv_field(out: &mut String, field: &str) {
+    let needs_quotes = field.contains([',', '"', '\n', '\r'])
+        || field.starts_with(char::is_whitespace)
+        || field.ends_with(char::is_whitespace);
+    if needs_quotes {
+        out.push('"');
+        out.push_str(&field.replace('"', "\"\""));
+        out.push('"');
+    } else {
+        out.push_str(field);
+    }
+}
+
+/// The tables as an xlsx workbook, one worksheet each (names made valid, see
+/// `sheet_name`): bold header row frozen at the top, the given widths, long
+/// text wrapped. Every cell is written as a string.
+pub fn to_xlsx(sheets: &[Sheet]) -> Result<Vec<u8>, anyhow::Error> {
+    let mut book = Workbook::new();
+    let header = Format::new()
+        .set_bold()
+        .set_text_wrap()
+        .set_align(FormatAlign::Center)
+        .set_align(FormatAlign::VerticalCenter);
+    let body = Format::new().set_text_wrap().set_align(FormatAlign::Top);
+    for table in sheets {
+        let sheet = book.add_worksheet();
+        sheet.set_name(sheet_name(&table.name))?;
+        for (col, name) in (0u16..).zip(&table.headers) {
+            let width = table.widths.get(usize::from(col)).copied().unwrap_or(14.0);
+            sheet.set_column_width(col, width)?;
+            sheet.write_string_with_format(0, col, guard_cell(name), &header)?;
+        }
+        for (row, cells) in (1u32..).zip(&table.rows) {
+            for (col, cell) in (0u16..).zip(cells) {
+                sheet.write_string_with_format(row, col, guard_cell(cell), &body)?;
+            }
+        }
+        sheet.set_freeze_panes(1, 0)?;
+    }
+    Ok(book.save_to_buffer()?)
+}
+
+/// A valid worksheet name from a title: Excel refuses `[ ] : * ? / \`,
+/// a leading or trailing `'`, an empty name and more than 31 UTF-16 units.
+fn sheet_name(title: &str) -> String {
+    let mut name = String::new();
+    let mut units = 0;
+    let cleaned =
+        title
+            .chars()
+            .filter(|c| !c.is_control())
+            .map(|c| if "[]:*?/\\".contains(c) { '_' } else { c });
+    for c in cleaned {
+        units += c.len_utf16();
+        if units > 31 {
+            break;
+        }
+        name.push(c);
+    }
+    let name = name.trim_matches(|c: char| c == '\'' || c.is_whitespace());
+    if name.is_empty() {
+        "Sheet1".to_string()
+    } else {
+        name.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guard_prefixes_formula_starts() {
+        assert_eq!(guard_cell("=1+1"), "'=1+1");
+        assert_eq!(guard_cell("+86 123"), "'+86 123");
+        assert_eq!(guard_cell("-5"), "'-5");
+        assert_eq!(guard_cell("@cmd"), "'@cmd");
+        assert_eq!(guard_cell("\tx"), "'\tx");
+        assert_eq!(guard_cell("\rx"), "'\rx");
+        assert_eq!(guard_cell("'x"), "''x");
+        assert_eq!(guard_cell("治理扬尘"), "治理扬尘");
+        assert_eq!(guard_cell("a=b"), "a=b");
+        assert_eq!(guard_cell(""), "");
+    }
+
+    #[test]
+    fn unguard_drops_exactly_the_guard() {
+        assert_eq!(unguard_cell("'=1+1"), "=1+1");
+        assert_eq!(unguard_cell("''x"), "'x");
+        assert_eq!(unguard_cell("'x"), "'x");
+        assert_eq!(unguard_cell("'"), "'");
+        assert_eq!(unguard_cell("x"), "x");
+    }
+
+    #[test]
+    fn sheet_names_are_made_valid() {
+        assert_eq!(sheet_name("2026年重点任务"), "2026年重点任务");
+        assert_eq!(sheet_name("a/b:c[d]*?\\"), "a_b_c_d____");
+        assert_eq!(sheet_name(""), "Sheet1");
+        assert_eq!(sheet_name("'''"), "Sheet1");
+        assert_eq!(sheet_name("'x'"), "x");
+        assert_eq!(sheet_name("x' '"), "x");
+        assert_eq!(sheet_name(&"任".repeat(40)).chars().count(), 31);
+        assert_eq!(sheet_name(&"😀".repeat(20)).chars().count(), 15);
+        // Every one of them is accepted by the writer.
+        for title in [
+            "",
+            "'''",
+            "a/b",
+            &"任".repeat(40),
+            &"😀".repeat(20),
+            "\u{1}x",
+        ] {
+            let sheet = Sheet {
+                name: title.to_string(),
+                ..Sheet::default()
+            };
+            assert!(to_xlsx(&[sheet]).is_ok(), "{title:?}");
+        }
+    }
+}
