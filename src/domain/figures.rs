@@ -5,7 +5,7 @@
 //!
 //! A period is judged on one day: the day after it ends, or today while it is
 //! still running. A task counts when it has a due date on or before the
-//! period's last day and was not already done before the period began; a task
+//! period's last day and was not both due and done before the period began; a task
 //! is done on the day it was submitted (and then verified or awaiting
 //! verification), as for the traffic lights.
 
@@ -71,7 +71,9 @@ pub fn classify(task: &TaskFacts, j: &Judgement) -> Option<Outcome> {
     if task.due > j.period.end {
         return None;
     }
-    if matches!(task.done_on, Some(d) if d < j.period.start) {
+    // Due and done before the period: it counted in an earlier one. (Done
+    // early but due in the period, it counts here, on time.)
+    if task.due < j.period.start && matches!(task.done_on, Some(d) if d < j.period.start) {
         return None;
     }
     match task.done_on.filter(|d| *d <= j.last_counted) {
@@ -137,9 +139,14 @@ mod tests {
             (task(d(10, 1), None), Some(Overdue { days: 61 })),
             // finished in December: as of November's close it was overdue
             (task(d(11, 25), Some(d(12, 3))), Some(Overdue { days: 6 })),
-            // done before the month: already counted earlier
+            // due and done before the month: counted in October
             (task(d(10, 31), Some(d(10, 30))), None),
             (task(d(10, 1), Some(d(10, 20))), None),
+            // done in October but due in November: counts in November, early
+            (
+                task(d(11, 20), Some(d(10, 20))),
+                Some(OnTime { early: true }),
+            ),
             // due later
             (task(d(12, 1), None), None),
         ];

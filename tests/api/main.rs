@@ -6,6 +6,7 @@
 mod helpers;
 
 mod auth;
+mod bulletins;
 mod city;
 mod cli;
 mod docs;
@@ -27,6 +28,7 @@ fn main() -> std::process::ExitCode {
     let args = Arguments::from_args();
     let tests: Vec<helpers::ApiTest> = [
         auth::tests(),
+        bulletins::tests(),
         cli::tests(),
         docs::tests(),
         errors::tests(),

@@ -50,14 +50,15 @@ fn smtp_settings(app: &TestApp, url: &str) -> Settings {
     }
 }
 
-struct Outbox {
-    pool: DbPool,
-    settings: Settings,
+/// The scan and delivery, run as the scheduler would, against an SMTP URL.
+pub struct Outbox {
+    pub pool: DbPool,
+    pub settings: Settings,
     mailer: Mailer,
 }
 
 impl Outbox {
-    fn new(app: &TestApp, url: &str) -> Outbox {
+    pub fn new(app: &TestApp, url: &str) -> Outbox {
         let settings = smtp_settings(app, url);
         Outbox {
             pool: duban::db::connect(&app.database.url, 4).unwrap(),
@@ -79,7 +80,7 @@ impl Outbox {
 
     /// A delivery round `hours` from now (to get past retry delays), on a
     /// plain thread as in the scheduler (the webhook client blocks).
-    fn deliver_in(&self, hours: i64) -> deliver::DeliveryCounts {
+    pub fn deliver_in(&self, hours: i64) -> deliver::DeliveryCounts {
         let (pool, mailer, settings) = (
             self.pool.clone(),
             self.mailer.clone(),
@@ -91,7 +92,7 @@ impl Outbox {
             .unwrap()
     }
 
-    fn deliver(&self) -> deliver::DeliveryCounts {
+    pub fn deliver(&self) -> deliver::DeliveryCounts {
         self.deliver_in(0)
     }
 }
