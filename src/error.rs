@@ -409,6 +409,12 @@ impl Validator {
     pub fn into_error(self) -> ApiError {
         ApiError::validation(self.errors)
     }
+
+    /// The field errors, for a caller that names fields its own way (an
+    /// import naming cells).
+    pub fn into_fields(self) -> Vec<FieldError> {
+        self.errors
+    }
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;

@@ -22,8 +22,8 @@ use crate::openapi::ApiDoc;
 use crate::storage::Storage;
 use crate::users::bootstrap::{self, FirstAdmin};
 use crate::{
-    accountability, assessments, audit, bulletins, health, holidays, notices, plans, rankings,
-    stats, tasks, units, users,
+    accountability, assessments, audit, bulletins, calendar, health, holidays, indicators, notices,
+    plans, rankings, stats, tasks, units, users,
 };
 
 /// What every handler can reach.
@@ -128,7 +128,9 @@ impl Application {
                         .configure(accountability::routes::configure)
                         .configure(rankings::routes::configure)
                         .configure(bulletins::routes::configure)
-                        .configure(assessments::routes::configure),
+                        .configure(assessments::routes::configure)
+                        .configure(indicators::routes::configure)
+                        .configure(calendar::routes::configure),
                 )
                 .route(
                     "/docs",

@@ -92,7 +92,7 @@ impl From<RecordRow> for RecordView {
 pub fn propose(
     conn: &mut DbConnection,
     unit_id: i64,
-    task_id: i64,
+    task_ids: &[i64],
     reason: &str,
     dedupe_key: &str,
     now: NaiveDateTime,
@@ -102,7 +102,7 @@ pub fn propose(
             records::unit_id.eq(unit_id),
             records::level.eq("accountability"),
             records::reason.eq(reason),
-            records::task_ids.eq(serde_json::json!([task_id]).to_string()),
+            records::task_ids.eq(serde_json::json!(task_ids).to_string()),
             records::source.eq("ladder"),
             records::status.eq("proposed"),
             records::dedupe_key.eq(dedupe_key),

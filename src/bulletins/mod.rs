@@ -326,7 +326,7 @@ pub fn build(
                     .overdue_tasks
                     .iter()
                     .filter(|t| t.unit_id == row.unit.id)
-                    .map(|t| t.task_id)
+                    .filter_map(|t| t.task_id)
                     .collect(),
                 task_id: None,
             }

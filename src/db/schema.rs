@@ -92,6 +92,7 @@ diesel::table! {
         version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        indicator_id -> Nullable<BigInt>,
     }
 }
 
@@ -210,6 +211,8 @@ diesel::table! {
         created_at -> Timestamp,
         channel -> Text,
         bulletin_id -> Nullable<BigInt>,
+        indicator_id -> Nullable<BigInt>,
+        period -> Nullable<Text>,
     }
 }
 
@@ -273,6 +276,85 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    indicators (id) {
+        id -> BigInt,
+        domain -> Text,
+        group_name -> Nullable<Text>,
+        number -> Text,
+        name -> Text,
+        measure_unit -> Nullable<Text>,
+        target_text -> Nullable<Text>,
+        comparison -> Text,
+        target_value -> Nullable<Double>,
+        kind -> Text,
+        applies_to -> Text,
+        lead_unit_id -> Nullable<BigInt>,
+        frequency -> Text,
+        report_day -> Integer,
+        reporting_from -> Date,
+        checked -> Nullable<Text>,
+        active -> Bool,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    indicator_cooperators (indicator_id, unit_id) {
+        indicator_id -> BigInt,
+        unit_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    indicator_values (id) {
+        id -> BigInt,
+        indicator_id -> BigInt,
+        period -> Text,
+        period_start -> Date,
+        period_end -> Date,
+        due_date -> Date,
+        value -> Nullable<Double>,
+        qualitative -> Nullable<Text>,
+        note -> Nullable<Text>,
+        status -> Text,
+        submitted_by -> BigInt,
+        submitted_on -> Date,
+        submitted_at -> Timestamp,
+        decided_by -> Nullable<BigInt>,
+        decided_at -> Nullable<Timestamp>,
+        decision_note -> Nullable<Text>,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    indicator_attachments (id) {
+        id -> BigInt,
+        value_id -> BigInt,
+        uploaded_by -> BigInt,
+        filename -> Text,
+        content_type -> Text,
+        size -> BigInt,
+        sha256 -> Text,
+        storage -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    calendar_feeds (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        name -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(notices -> tasks (task_id));
 diesel::joinable!(tasks -> plans (plan_id));
 diesel::joinable!(tasks -> units (lead_unit_id));
@@ -281,6 +363,9 @@ diesel::joinable!(task_events -> tasks (task_id));
 diesel::joinable!(progress_reports -> tasks (task_id));
 diesel::joinable!(attachments -> tasks (task_id));
 diesel::joinable!(extensions -> tasks (task_id));
+diesel::joinable!(indicator_cooperators -> indicators (indicator_id));
+diesel::joinable!(indicator_values -> indicators (indicator_id));
+diesel::joinable!(indicator_attachments -> indicator_values (value_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     units,
@@ -301,4 +386,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     scheduler_lease,
     accountability_records,
     bulletins,
+    indicators,
+    indicator_cooperators,
+    indicator_values,
+    indicator_attachments,
+    calendar_feeds,
 );

@@ -6,6 +6,7 @@ pub mod calendar;
 pub mod deadline;
 pub mod figures;
 pub mod ids;
+pub mod indicator;
 pub mod ladder;
 pub mod message;
 pub mod period;

@@ -64,6 +64,16 @@ impl Format {
 /// `bytes` as a file named `name`: shown in the browser when `inline`
 /// (a printable HTML page), otherwise downloaded.
 pub fn file(bytes: Vec<u8>, format: Format, name: &str, inline: bool) -> HttpResponse {
+    named(
+        bytes,
+        format.content_type(),
+        &format!("{name}.{}", format.extension()),
+        inline,
+    )
+}
+
+/// `bytes` of `content_type` as the file `filename`.
+pub fn named(bytes: Vec<u8>, content_type: &str, filename: &str, inline: bool) -> HttpResponse {
     let disposition = ContentDisposition {
         disposition: if inline {
             DispositionType::Inline
@@ -73,11 +83,11 @@ pub fn file(bytes: Vec<u8>, format: Format, name: &str, inline: bool) -> HttpRes
         parameters: vec![DispositionParam::FilenameExt(ExtendedValue {
             charset: Charset::Ext("UTF-8".into()),
             language_tag: None,
-            value: format!("{name}.{}", format.extension()).into_bytes(),
+            value: filename.as_bytes().to_vec(),
         })],
     };
     HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, format.content_type()))
+        .insert_header((header::CONTENT_TYPE, content_type.to_string()))
         .insert_header(disposition)
         .insert_header(("X-Content-Type-Options", "nosniff"))
         .body(bytes)

@@ -1,5 +1,5 @@
-//! Task tables in files: reading the Excel and CSV breakdown tables offices
-//! keep (`table`), and writing tasks back out in the same shape (`export`).
+//! Tables in files: reading the Excel and CSV breakdown tables offices keep
+//! (`table`), and writing tasks back out in the same shape (`export`).
 //! Pure code: bytes in, rows out; no database and no HTTP.
 
 pub mod export;
@@ -7,3 +7,27 @@ pub mod table;
 
 pub use export::{to_csv, to_xlsx, ExportRow};
 pub use table::{cell_ref, read_table, task_rows, Cell, ColumnRefs, FileKind, ImportRow, Sheet};
+
+use crate::domain::Message;
+use crate::error::{ApiError, ApiResult};
+
+/// The first sheet of an uploaded .xlsx or .csv file (by name, else by
+/// content type); anything else is refused naming the `file` field.
+pub fn read_upload(filename: &str, content_type: &str, bytes: &[u8]) -> ApiResult<Sheet> {
+    let kind = FileKind::from_file_name(filename)
+        .or(match content_type {
+            "text/csv" | "application/csv" => Some(FileKind::Csv),
+            crate::http::download::XLSX => Some(FileKind::Xlsx),
+            _ => None,
+        })
+        .ok_or_else(|| {
+            ApiError::invalid_field(
+                "file",
+                Message::new(
+                    "只接受 .xlsx 或 .csv 文件",
+                    "only .xlsx and .csv files are accepted",
+                ),
+            )
+        })?;
+    read_table(bytes, kind).map_err(|m| ApiError::invalid_field("file", m))
+}

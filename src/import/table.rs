@@ -644,7 +644,7 @@ fn read_row(
 
 /// Trimmed, and without the quote `render::table::guard_cell` adds, so a table
 /// duban wrote reads back as it was.
-fn clean(text: &str) -> String {
+pub fn clean(text: &str) -> String {
     unguard_cell(text.trim()).to_string()
 }
 

@@ -100,8 +100,18 @@ fn claim(
 
 /// Whether the reason for the notice still holds: the task is still open,
 /// still due on the date the notice was about, and (for a signing reminder)
-/// still not signed for.
+/// still not signed for; or the indicator's report is still not in.
 fn still_owed(conn: &mut DbConnection, notice: &NoticeRow) -> QueryResult<bool> {
+    if let (Some(indicator), Some(period)) = (notice.indicator_id, &notice.period) {
+        // An indicator report: owed while no value for the period is in.
+        let reported: i64 = crate::db::schema::indicator_values::table
+            .filter(crate::db::schema::indicator_values::indicator_id.eq(indicator))
+            .filter(crate::db::schema::indicator_values::period.eq(period))
+            .filter(crate::db::schema::indicator_values::status.ne("returned"))
+            .count()
+            .get_result(conn)?;
+        return Ok(reported == 0);
+    }
     let Some(task_id) = notice.task_id else {
         return Ok(true);
     };
@@ -218,7 +228,7 @@ pub fn deliver(
                 &mut conn,
                 id,
                 "cancelled",
-                Some("the task was completed, cancelled or extended".into()),
+                Some("the task was completed, cancelled or extended, or the report came in".into()),
                 None,
             )?;
             counts.cancelled += 1;

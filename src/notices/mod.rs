@@ -40,6 +40,9 @@ pub struct NoticeRow {
     pub channel: String,
     /// A bulletin notice carries the bulletin's renderings as attachments.
     pub bulletin_id: Option<i64>,
+    /// A notice about an indicator's report for `period`.
+    pub indicator_id: Option<i64>,
+    pub period: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

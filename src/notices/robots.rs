@@ -156,6 +156,8 @@ mod tests {
             created_at: at,
             channel: "webhook".into(),
             bulletin_id: None,
+            indicator_id: None,
+            period: None,
         }
     }
 

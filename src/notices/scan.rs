@@ -1,6 +1,7 @@
-//! The daily scan: for every open task, the notices the ladder says it is owed
-//! today, each written once (its dedupe key is unique) together with the
-//! timeline event that records it.
+//! The daily scan: for every open task and every indicator report not yet
+//! in, the notices the ladder says it is owed today, each written once (its
+//! dedupe key is unique) together with the timeline event that records it
+//! (for tasks).
 
 use std::collections::HashMap;
 
@@ -176,41 +177,16 @@ pub fn scan(
         let mut wanted = Vec::new();
         for step in ladder.owed(status, task.due_date, today) {
             let due = task.due_date.map(|d| d.to_string()).unwrap_or_default();
-            let mut recipients = Vec::new();
-            let robot_units = match step {
-                Step::Reminder(_) => vec![task.lead_unit_id],
-                Step::Chase(_) => std::iter::once(task.lead_unit_id)
-                    .chain(task_coops.iter().copied())
-                    .collect(),
-                Step::Supervise(_) | Step::Accountability(_) => office_units.clone(),
-            };
-            let event_kind = match step {
-                Step::Reminder(_) => {
-                    push_unique(&mut recipients, contacts(task.lead_unit_id));
-                    "reminder"
-                }
-                Step::Chase(_) => {
-                    push_unique(&mut recipients, contacts(task.lead_unit_id));
-                    for c in &task_coops {
-                        push_unique(&mut recipients, contacts(*c));
-                    }
-                    "chase_notice"
-                }
-                Step::Supervise(_) => {
-                    if let Some(u) = units.get(&task.lead_unit_id).filter(|u| u.active) {
-                        push_unique(&mut recipients, u.head_email.clone());
-                    }
-                    if let Some(l) = task.responsible_leader_id {
-                        push_unique(&mut recipients, leaders.get(&l).cloned().flatten());
-                    }
-                    push_unique(&mut recipients, office.clone());
-                    "supervision_order"
-                }
-                Step::Accountability(_) => {
-                    push_unique(&mut recipients, office.clone());
-                    "accountability_proposed"
-                }
-            };
+            let (recipients, robot_units, event_kind) = route(
+                step,
+                task.lead_unit_id,
+                &task_coops,
+                task.responsible_leader_id,
+                &units,
+                &office_units,
+                &office,
+                &leaders,
+            );
             wanted.push(Wanted {
                 step: step.key(),
                 dedupe_key: format!("task:{}:{}:{due}", task.id, step.key()),
@@ -282,7 +258,18 @@ pub fn scan(
                 days_overdue: traffic::days_overdue(&timing, today),
                 link: format!("{}/api/v1/tasks/{}", base.trim_end_matches('/'), task.id),
             };
-            if write_notice(conn, task, &w, &facts, lang, &domain, (now, send_at))? {
+            let about = About {
+                task_id: Some(task.id),
+                indicator: None,
+                lead_unit: task.lead_unit_id,
+                due: task.due_date,
+                task_ids: vec![task.id],
+                reason: format!(
+                    "任务 {} “{}” 逾期 {} 天未完成",
+                    task.code, task.title, facts.days_overdue
+                ),
+            };
+            if write_notice(conn, &about, &w, &facts, lang, &domain, (now, send_at))? {
                 counts.created += 1;
             } else {
                 counts.existing += 1;
@@ -356,13 +343,149 @@ pub fn scan(
             Err(e) => return Err(e.into()),
         }
     }
+    // Indicator reports owed and not in climb the same ladder.
+    let horizon = today
+        + chrono::Duration::days(i64::from(
+            ladder.reminder_days.iter().copied().max().unwrap_or(0),
+        ));
+    for report in crate::indicators::values::owed_reports(conn, horizon)? {
+        if report.reported_on.is_some() {
+            continue;
+        }
+        for step in ladder.owed(TaskStatus::InProgress, Some(report.due), today) {
+            let (recipients, robot_units, event_kind) = route(
+                step,
+                report.lead_unit_id,
+                &report.cooperating,
+                None,
+                &units,
+                &office_units,
+                &office,
+                &leaders,
+            );
+            let period = report.period.label();
+            let w = Wanted {
+                step: step.key(),
+                dedupe_key: format!(
+                    "indicator:{}:{period}:{}:{}",
+                    report.indicator_id,
+                    step.key(),
+                    report.due
+                ),
+                event_kind,
+                recipients,
+                digested: matches!(step, Step::Reminder(_) | Step::Chase(_))
+                    && digests(&robot_units),
+                robots: with_robot(robot_units),
+                propose: matches!(step, Step::Accountability(_)),
+            };
+            let days_overdue = (today - report.due).num_days().max(0);
+            let facts = TaskFacts {
+                step: w.step.clone(),
+                code: report.code(),
+                title: report.title(),
+                lead_unit: units
+                    .get(&report.lead_unit_id)
+                    .map(|u| u.name.clone())
+                    .unwrap_or_default(),
+                due_date: Some(report.due),
+                days_overdue,
+                link: format!(
+                    "{}/api/v1/indicators/{}",
+                    base.trim_end_matches('/'),
+                    report.indicator_id
+                ),
+            };
+            let about = About {
+                task_id: None,
+                indicator: Some((report.indicator_id, period)),
+                lead_unit: report.lead_unit_id,
+                due: Some(report.due),
+                task_ids: Vec::new(),
+                reason: format!(
+                    "{} {} 逾期 {days_overdue} 天未报送",
+                    report.code(),
+                    report.title()
+                ),
+            };
+            if write_notice(conn, &about, &w, &facts, lang, &domain, (now, send_at))? {
+                counts.created += 1;
+            } else {
+                counts.existing += 1;
+            }
+        }
+    }
     Ok(counts)
+}
+
+/// Who a ladder step goes to for a piece of work led by `lead`: the
+/// recipients, the units whose robots get a copy, and the timeline event.
+#[allow(clippy::too_many_arguments)]
+fn route(
+    step: Step,
+    lead: i64,
+    coops: &[i64],
+    leader: Option<i64>,
+    units: &HashMap<i64, UnitInfo>,
+    office_units: &[i64],
+    office: &[String],
+    leaders: &HashMap<i64, Option<String>>,
+) -> (Vec<String>, Vec<i64>, &'static str) {
+    // Digest units' addresses get the daily digest instead of per-task emails.
+    let contacts = |unit: i64| -> Vec<String> {
+        units
+            .get(&unit)
+            .filter(|u| u.active && !u.digest)
+            .map(|u| u.contacts.clone())
+            .unwrap_or_default()
+    };
+    let mut recipients = Vec::new();
+    match step {
+        Step::Reminder(_) => {
+            push_unique(&mut recipients, contacts(lead));
+            (recipients, vec![lead], "reminder")
+        }
+        Step::Chase(_) => {
+            push_unique(&mut recipients, contacts(lead));
+            for c in coops {
+                push_unique(&mut recipients, contacts(*c));
+            }
+            let robots = std::iter::once(lead).chain(coops.iter().copied()).collect();
+            (recipients, robots, "chase_notice")
+        }
+        Step::Supervise(_) => {
+            if let Some(u) = units.get(&lead).filter(|u| u.active) {
+                push_unique(&mut recipients, u.head_email.clone());
+            }
+            if let Some(l) = leader {
+                push_unique(&mut recipients, leaders.get(&l).cloned().flatten());
+            }
+            push_unique(&mut recipients, office.to_vec());
+            (recipients, office_units.to_vec(), "supervision_order")
+        }
+        Step::Accountability(_) => {
+            push_unique(&mut recipients, office.to_vec());
+            (recipients, office_units.to_vec(), "accountability_proposed")
+        }
+    }
+}
+
+/// What a notice is about: a task, or an indicator's report for a period.
+struct About {
+    task_id: Option<i64>,
+    /// (indicator id, period label)
+    indicator: Option<(i64, String)>,
+    lead_unit: i64,
+    due: Option<NaiveDate>,
+    /// For an accountability proposal: the tasks concerned and why.
+    task_ids: Vec<i64>,
+    reason: String,
 }
 
 /// Writes one notice and its event; false when it already existed.
 fn write_notice(
     conn: &mut DbConnection,
-    task: &TaskRow,
+    about: &About,
     w: &Wanted,
     facts: &TaskFacts,
     lang: Lang,
@@ -388,10 +511,12 @@ fn write_notice(
     let result = conn.write(|conn| -> Result<(), diesel::result::Error> {
         let id: i64 = diesel::insert_into(notices::table)
             .values((
-                notices::task_id.eq(task.id),
-                notices::unit_id.eq(task.lead_unit_id),
+                notices::task_id.eq(about.task_id),
+                notices::indicator_id.eq(about.indicator.as_ref().map(|i| i.0)),
+                notices::period.eq(about.indicator.as_ref().map(|i| i.1.clone())),
+                notices::unit_id.eq(about.lead_unit),
                 notices::step.eq(&w.step),
-                notices::due_date.eq(task.due_date),
+                notices::due_date.eq(about.due),
                 notices::dedupe_key.eq(&w.dedupe_key),
                 notices::recipients.eq(serde_json::to_string(&w.recipients).unwrap_or_else(|_| "[]".into())),
                 notices::subject.eq(&subject),
@@ -408,17 +533,18 @@ fn write_notice(
             .set(notices::message_id.eq(super::message_id(id, domain)))
             .execute(conn)?;
         if w.propose {
-            let reason = format!("任务 {} “{}” 逾期 {} 天未完成", task.code, task.title, facts.days_overdue);
-            crate::accountability::propose(conn, task.lead_unit_id, task.id, &reason, &w.dedupe_key, now)?;
+            crate::accountability::propose(conn, about.lead_unit, &about.task_ids, &about.reason, &w.dedupe_key, now)?;
         }
         // The same notice for each unit robot, written with it: all or none.
         for unit in &w.robots {
             let robot_id: i64 = diesel::insert_into(notices::table)
                 .values((
-                    notices::task_id.eq(task.id),
+                    notices::task_id.eq(about.task_id),
+                    notices::indicator_id.eq(about.indicator.as_ref().map(|i| i.0)),
+                    notices::period.eq(about.indicator.as_ref().map(|i| i.1.clone())),
                     notices::unit_id.eq(unit),
                     notices::step.eq(&w.step),
-                    notices::due_date.eq(task.due_date),
+                    notices::due_date.eq(about.due),
                     notices::dedupe_key.eq(format!("{}:robot:{unit}", w.dedupe_key)),
                     notices::recipients.eq("[]"),
                     notices::subject.eq(&subject),
@@ -435,18 +561,20 @@ fn write_notice(
                 .set(notices::message_id.eq(super::message_id(robot_id, domain)))
                 .execute(conn)?;
         }
-        events::record(
-            conn,
-            NewEvent {
-                task_id: task.id,
-                kind: w.event_kind,
-                actor: None,
-                unit_id: Some(task.lead_unit_id),
-                note: Some(subject.clone()),
-                data: Some(serde_json::json!({ "notice_id": id, "step": w.step, "recipients": w.recipients })),
-            },
-            now,
-        )?;
+        if let Some(task_id) = about.task_id {
+            events::record(
+                conn,
+                NewEvent {
+                    task_id,
+                    kind: w.event_kind,
+                    actor: None,
+                    unit_id: Some(about.lead_unit),
+                    note: Some(subject.clone()),
+                    data: Some(serde_json::json!({ "notice_id": id, "step": w.step, "recipients": w.recipients })),
+                },
+                now,
+            )?;
+        }
         Ok(())
     });
     match result {

@@ -53,10 +53,13 @@ pub struct RankingRow {
     pub commended: bool,
 }
 
-/// A task still overdue at the end of the period.
+/// A task, or an indicator report, still overdue at the end of the period.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct OverdueTask {
-    pub task_id: i64,
+    /// The task; null for an indicator report.
+    pub task_id: Option<i64>,
+    /// The indicator, for an overdue indicator report.
+    pub indicator_id: Option<i64>,
     pub code: String,
     pub title: String,
     pub unit_id: i64,
@@ -206,7 +209,8 @@ pub fn unit_figures(
             .add(outcome);
         if let Outcome::Overdue { days } = outcome {
             overdue.push(OverdueTask {
-                task_id: id,
+                task_id: Some(id),
+                indicator_id: None,
                 code,
                 title,
                 unit_id: unit,
@@ -214,6 +218,44 @@ pub fn unit_figures(
                 due_date: due,
                 days_overdue: days,
                 leader,
+            });
+        }
+    }
+    // An indicator report counts as a task of the lead unit, due on the
+    // report day, done on the day the value was submitted.
+    for report in crate::indicators::values::owed_reports(conn, j.period.end)? {
+        let fact = TaskFacts {
+            due: report.due,
+            done_on: report.reported_on,
+        };
+        let Some(outcome) = classify(&fact, j) else {
+            continue;
+        };
+        out.entry(report.lead_unit_id)
+            .or_insert(UnitFigures {
+                unit_id: report.lead_unit_id,
+                ..Default::default()
+            })
+            .add(outcome);
+        for c in &report.cooperating {
+            out.entry(*c)
+                .or_insert(UnitFigures {
+                    unit_id: *c,
+                    ..Default::default()
+                })
+                .add_cooperating(outcome);
+        }
+        if let Outcome::Overdue { days } = outcome {
+            overdue.push(OverdueTask {
+                task_id: None,
+                indicator_id: Some(report.indicator_id),
+                code: report.code(),
+                title: report.title(),
+                unit_id: report.lead_unit_id,
+                unit_name: String::new(),
+                due_date: report.due,
+                days_overdue: days,
+                leader: None,
             });
         }
     }
@@ -256,7 +298,11 @@ pub fn unit_figures(
     let sent: Vec<(Option<i64>, String, NaiveDateTime)> = notices::table
         .filter(notices::channel.eq("email"))
         .filter(notices::status.ne("cancelled"))
-        .filter(notices::task_id.is_not_null())
+        .filter(
+            notices::task_id
+                .is_not_null()
+                .or(notices::indicator_id.is_not_null()),
+        )
         .filter(notices::created_at.between(from, to))
         .select((notices::unit_id, notices::step, notices::created_at))
         .load(conn)?;

@@ -4,6 +4,7 @@
 
 pub mod assessment;
 pub mod bulletin;
+pub mod ics;
 pub mod table;
 
 use crate::domain::message::Lang;

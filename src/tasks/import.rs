@@ -420,12 +420,11 @@ use crate::auth::{AuthUser, Permission};
 use crate::error::Problem;
 use crate::http::multipart::read_file;
 use crate::http::QueryParams;
-use crate::import::{read_table, task_rows, FileKind};
+use crate::import::task_rows;
 use crate::startup::AppState;
 
 /// The largest table accepted.
 const MAX_TABLE_BYTES: usize = 10 * 1024 * 1024;
-const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/plans/{id}/import", web::post().to(import_table))
@@ -434,22 +433,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// Reads an uploaded table into rows; the kind comes from the file name, else the content type.
 pub fn parse_file(filename: &str, content_type: &str, bytes: &[u8]) -> ApiResult<Vec<ImportRow>> {
-    let kind = FileKind::from_file_name(filename)
-        .or(match content_type {
-            "text/csv" | "application/csv" => Some(FileKind::Csv),
-            XLSX => Some(FileKind::Xlsx),
-            _ => None,
-        })
-        .ok_or_else(|| {
-            ApiError::invalid_field(
-                "file",
-                Message::new(
-                    "只接受 .xlsx 或 .csv 文件",
-                    "only .xlsx and .csv files are accepted",
-                ),
-            )
-        })?;
-    let sheet = read_table(bytes, kind).map_err(|m| ApiError::invalid_field("file", m))?;
+    let sheet = crate::import::read_upload(filename, content_type, bytes)?;
     task_rows(&sheet).map_err(|m| ApiError::invalid_field("file", m))
 }
 
@@ -526,7 +510,7 @@ pub async fn export_table(
     } else {
         (
             web::block(move || crate::import::to_xlsx(&rows, "任务台账")).await??,
-            XLSX,
+            crate::http::download::XLSX,
         )
     };
     Ok(HttpResponse::Ok()

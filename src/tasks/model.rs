@@ -42,6 +42,8 @@ pub struct TaskRow {
     pub version: i64,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The indicator the task was made from, if any.
+    pub indicator_id: Option<i64>,
 }
 
 impl TaskRow {

@@ -1,7 +1,7 @@
 //! `/api/v1/tasks` and `/api/v1/extensions`: thin handlers over the task services.
 
 use actix_multipart::Multipart;
-use actix_web::http::header::{self, ContentDisposition, DispositionParam, DispositionType};
+use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 
 use super::actions;
@@ -379,20 +379,13 @@ pub async fn download_attachment(
             attachments::fetch(conn, scope, TaskId(id), attachment, &storage, &data_dir)
         })
         .await?;
-    let disposition = ContentDisposition {
-        disposition: DispositionType::Attachment,
-        parameters: vec![DispositionParam::FilenameExt(header::ExtendedValue {
-            charset: header::Charset::Ext("UTF-8".into()),
-            language_tag: None,
-            value: row.filename.into_bytes(),
-        })],
-    };
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, row.content_type))
-        .insert_header(disposition)
-        .insert_header(("X-Content-Type-Options", "nosniff"))
-        .insert_header(("X-Checksum-Sha256", row.sha256))
-        .body(bytes))
+    let mut response = crate::http::download::named(bytes, &row.content_type, &row.filename, false);
+    response.headers_mut().insert(
+        header::HeaderName::from_static("x-checksum-sha256"),
+        header::HeaderValue::from_str(&row.sha256)
+            .map_err(|e| crate::error::ApiError::internal(e.into()))?,
+    );
+    Ok(response)
 }
 
 /// Extension requests of the task.

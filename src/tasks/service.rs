@@ -520,7 +520,7 @@ fn optional_date(v: &mut Validator, field: &str, text: Option<&str>) -> Option<O
 }
 
 /// Checks that units exist and are active; names the failing field.
-fn check_units(
+pub(crate) fn check_units(
     conn: &mut DbConnection,
     v: &mut Validator,
     lead: Option<UnitId>,
