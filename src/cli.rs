@@ -81,6 +81,19 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Fill an empty database with a demo city (units, accounts, tasks,
+    /// indicators, notices, two published bulletins) and print the accounts.
+    Demo {
+        /// Make the city this many times larger (for load and benchmark work).
+        #[arg(long, default_value_t = 1)]
+        scale: u32,
+        /// The random seed: the same seed and --today give the same city.
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+        /// Build the history up to this local date, YYYY-MM-DD (default: today).
+        #[arg(long)]
+        today: Option<String>,
+    },
     /// Supervision bulletins.
     Bulletin {
         #[command(subcommand)]
@@ -225,6 +238,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Openapi => Ok(()),
+        Command::Demo { scale, seed, today } => {
+            anyhow::ensure!(
+                (1..=100).contains(&scale),
+                "--scale must be between 1 and 100"
+            );
+            let today = match today {
+                Some(t) => crate::domain::values::parse_date(&t)
+                    .map_err(|m| anyhow::anyhow!("--today: {}", m.en))?,
+                None => crate::domain::calendar::local_date(chrono::Utc::now(), settings.tz()?),
+            };
+            tokio::task::spawn_blocking(move || demo(&settings, scale, seed, today)).await?
+        }
         Command::Bulletin {
             command:
                 BulletinCommand::Generate {
@@ -467,4 +492,55 @@ fn names<'a>(rows: impl Iterator<Item = &'a crate::rankings::RankingRow>) -> Str
     } else {
         names.join("、")
     }
+}
+
+/// `duban demo`: builds the city and prints how to sign in.
+fn demo(
+    settings: &Settings,
+    scale: u32,
+    seed: u64,
+    today: chrono::NaiveDate,
+) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&settings.data_dir)?;
+    let pool = startup::open_database(settings)?;
+    let passwords = Passwords::new(settings)?;
+    let mut conn = pool.get()?;
+    let admin = crate::users::bootstrap::ensure_first_admin(&mut conn, settings, &passwords)?;
+    let started = std::time::Instant::now();
+    let summary = crate::demo::load(
+        &mut conn,
+        settings,
+        crate::demo::DemoOptions { scale, seed, today },
+        &|p| passwords.hash_blocking(p),
+    )?;
+    println!(
+        "demo city loaded in {:.1} s: {} units, {} tasks, {} indicators, {} notices, bulletins {}",
+        started.elapsed().as_secs_f64(),
+        summary.units,
+        summary.tasks,
+        summary.indicators,
+        summary.notices,
+        summary.bulletins.join("、")
+    );
+    let mut list = String::from("username\trole\tunit\tpassword\n");
+    if let FirstAdmin::CreatedWithGeneratedPassword { username, password } = &admin {
+        list.push_str(&format!("{username}\tadmin\t\t{password}\n"));
+    }
+    for a in &summary.accounts {
+        list.push_str(&format!(
+            "{}\t{}\t{}\t{}\n",
+            a.username, a.role, a.unit, a.password
+        ));
+    }
+    if let Some(p) = &summary.shared_password {
+        list.push_str(&format!("(every other clerk-*)\tunit\t\t{p}\n"));
+    }
+    print!("{list}");
+    let file = settings.data_dir.join("demo-accounts.txt");
+    crate::storage::write_private(&file, &list, true)?;
+    println!(
+        "(the list is also in {}, readable only by you; start duban and sign in as office)",
+        file.display()
+    );
+    Ok(())
 }

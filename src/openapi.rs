@@ -5,8 +5,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::{
-    accountability, assessments, audit, auth, bulletins, error, health, holidays, notices, plans,
-    rankings, stats, tasks, units, users,
+    accountability, assessments, audit, auth, bulletins, calendar, error, health, holidays,
+    indicators, notices, plans, rankings, stats, tasks, units, users,
 };
 
 #[derive(OpenApi)]
@@ -79,6 +79,26 @@ use crate::{
         bulletins::routes::regenerate_bulletin,
         bulletins::routes::publish_bulletin,
         assessments::routes::get_assessment,
+        indicators::routes::list_indicators,
+        indicators::routes::create_indicator,
+        indicators::routes::get_indicator,
+        indicators::routes::update_indicator,
+        indicators::routes::export_catalogue,
+        indicators::routes::import_catalogue,
+        indicators::routes::get_dashboard,
+        indicators::routes::create_indicator_task,
+        indicators::routes::list_values,
+        indicators::routes::submit_value,
+        indicators::routes::verify_value,
+        indicators::routes::return_value,
+        indicators::routes::list_value_attachments,
+        indicators::routes::upload_value_attachment,
+        indicators::routes::download_value_attachment,
+        calendar::routes::get_calendar,
+        calendar::routes::list_feeds,
+        calendar::routes::create_feed,
+        calendar::routes::revoke_feed,
+        calendar::routes::get_feed,
         tasks::import::import_table,
         tasks::import::export_table,
     ),
@@ -92,7 +112,8 @@ use crate::{
         (name = "tasks", description = "Tasks, progress reports, evidence and the timeline"),
         (name = "task life cycle", description = "assign → accept → submit → verify; return, cancel, reopen"),
         (name = "extensions", description = "Extension requests (延期申请)"),
-        (name = "calendar", description = "Holiday calendar for working-day deadlines"),
+        (name = "calendar", description = "Holiday calendar for working-day deadlines; the work calendar (工作行事历) and its iCalendar feeds"),
+        (name = "indicators", description = "Assessment indicators (考核指标): the catalogue, reported values, the dashboard"),
         (name = "audit", description = "The hash-chained audit trail"),
         (name = "notices", description = "Reminders, chase notices, supervision orders; the outbox and the scheduler"),
         (name = "accountability", description = "Accountability records (问责): proposed, confirmed, dismissed"),

@@ -1,7 +1,7 @@
 //! Scoring and ranking units for a period (the bulletin's 排名): per-unit
 //! figures in, a score, a rank with a stated tie rule, and a traffic light out.
 //!
-//! Score (0–100 before penalties and bonus, never below 0):
+//! Score (kept between 0 and 100):
 //!
 //! ```text
 //! on_time × on-time rate + completion × completion rate
@@ -143,7 +143,8 @@ pub fn score(f: &UnitFigures, w: &Weights) -> Option<f64> {
         - w.overdue_penalty * f64::from(f.overdue)
         - w.supervision_penalty * f64::from(f.supervision_orders)
         + bonus;
-    Some(round2(raw.max(0.0)))
+    // Kept within 0–100 so a score reads as marks out of a hundred.
+    Some(round2(raw.clamp(0.0, 100.0)))
 }
 
 /// A ranked unit.

@@ -49,8 +49,14 @@ pub struct NoticeRow {
 pub struct NoticeView {
     pub id: i64,
     pub task_id: Option<i64>,
+    /// For a notice about an indicator's report: the indicator and the period.
+    pub indicator_id: Option<i64>,
+    pub period: Option<String>,
+    /// For a bulletin sent to a unit.
+    pub bulletin_id: Option<i64>,
     pub unit_id: Option<i64>,
-    /// reminder_7, chase_1, supervise_7, accountability_15, accept_overdue, report_missing
+    /// reminder_7, chase_1, supervise_7, accountability_15, accept_overdue,
+    /// report_missing, digest or bulletin
     pub step: String,
     /// email, or webhook: the group robot of `unit_id`.
     pub channel: String,
@@ -74,6 +80,9 @@ impl NoticeView {
             recipients: serde_json::from_str(&row.recipients).unwrap_or_default(),
             id: row.id,
             task_id: row.task_id,
+            indicator_id: row.indicator_id,
+            period: row.period,
+            bulletin_id: row.bulletin_id,
             unit_id: row.unit_id,
             step: row.step,
             channel: row.channel,

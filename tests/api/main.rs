@@ -13,6 +13,7 @@ mod docs;
 mod errors;
 mod evidence;
 mod import;
+mod indicators;
 mod migrations;
 mod notices;
 mod smtp;
@@ -34,6 +35,7 @@ fn main() -> std::process::ExitCode {
         errors::tests(),
         evidence::tests(),
         import::tests(),
+        indicators::tests(),
         migrations::tests(),
         notices::tests(),
         tasks::tests(),

@@ -67,7 +67,7 @@ impl Outbox {
         }
     }
 
-    fn scan(&self, day: NaiveDate) -> scan::ScanCounts {
+    pub fn scan(&self, day: NaiveDate) -> scan::ScanCounts {
         let mut conn = self.pool.get().unwrap();
         scan::scan(
             &mut conn,
