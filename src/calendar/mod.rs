@@ -79,7 +79,7 @@ pub fn events(
         let done = row.status == TaskStatus::Submitted.as_str()
             || row.status == TaskStatus::Completed.as_str();
         out.push(CalendarEvent {
-            uid: format!("task-{}-{due}@duban", row.id),
+            uid: format!("task-{}@duban", row.id),
             date: due,
             kind: "task_due".into(),
             title: format!("【任务截止】{} {}", row.code, row.title),

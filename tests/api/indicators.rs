@@ -624,13 +624,13 @@ async fn the_calendar_feed_shows_only_what_its_owner_may_see(app: TestApp) {
         .map(|e| e["uid"].as_str().unwrap())
         .collect();
     assert!(
-        uids.contains(&format!("task-{}-{}@duban", id(&mine), local_day(5)).as_str()),
+        uids.contains(&format!("task-{}@duban", id(&mine)).as_str()),
         "{uids:?}"
     );
     assert!(
         !uids
             .iter()
-            .any(|u| u.starts_with(&format!("task-{}-", id(&theirs)))),
+            .any(|u| u.starts_with(&format!("task-{}@", id(&theirs)))),
         "another unit's task"
     );
     let office = expect_json(
@@ -708,7 +708,7 @@ async fn the_calendar_feed_shows_only_what_its_owner_may_see(app: TestApp) {
         .collect();
     let task_event = got
         .iter()
-        .find(|(uid, _, _)| uid.starts_with(&format!("task-{}-", id(&mine))))
+        .find(|(uid, _, _)| uid.starts_with(&format!("task-{}@", id(&mine))))
         .expect("the own task");
     assert!(
         task_event.1.contains("A-1") && task_event.1.contains("任务 A-1"),
@@ -726,7 +726,7 @@ async fn the_calendar_feed_shows_only_what_its_owner_may_see(app: TestApp) {
     );
     assert!(
         !got.iter()
-            .any(|(uid, _, _)| uid.starts_with(&format!("task-{}-", id(&theirs)))),
+            .any(|(uid, _, _)| uid.starts_with(&format!("task-{}@", id(&theirs)))),
         "nothing of another unit"
     );
     assert!(text.contains("X-WR-CALNAME:城关镇督办"));
