@@ -276,14 +276,20 @@ pub fn scan(
             }
         }
     }
+    // Indicator reports not yet in, up to the longest reminder period ahead:
+    // they go into digests and climb the ladder below.
+    let horizon = today
+        + chrono::Duration::days(i64::from(
+            ladder.reminder_days.iter().copied().max().unwrap_or(0),
+        ));
+    let reports: Vec<_> = crate::indicators::values::owed_reports(conn, horizon)?
+        .into_iter()
+        .filter(|r| r.reported_on.is_none())
+        .collect();
     for (unit_id, unit) in units
         .iter()
         .filter(|(_, u)| u.active && u.digest && !u.contacts.is_empty())
     {
-        let horizon = today
-            + chrono::Duration::days(i64::from(
-                ladder.reminder_days.iter().copied().max().unwrap_or(0),
-            ));
         let mut lines: Vec<DigestLine> = open
             .iter()
             .filter(|t| {
@@ -305,6 +311,17 @@ pub fn scan(
                 })
             })
             .collect();
+        lines.extend(
+            reports
+                .iter()
+                .filter(|r| r.lead_unit_id == *unit_id || r.cooperating.contains(unit_id))
+                .map(|r| DigestLine {
+                    code: r.code(),
+                    title: r.title(),
+                    due_date: r.due,
+                    days_overdue: (today - r.due).num_days().max(0),
+                }),
+        );
         if lines.is_empty() {
             continue;
         }

@@ -18,6 +18,7 @@ api_tests![
     the_catalogue_template_imports_and_round_trips_through_csv_and_xlsx,
     values_are_judged_against_their_targets_and_verified_by_the_office,
     an_unreported_value_climbs_the_ladder_and_lowers_the_rank,
+    a_digest_unit_finds_its_overdue_reports_in_its_digest,
     the_calendar_feed_shows_only_what_its_owner_may_see,
     the_demo_city_is_consistent_and_loaded_only_once,
 ];
@@ -602,6 +603,45 @@ async fn an_unreported_value_climbs_the_ladder_and_lowers_the_rank(app: TestApp)
     assert_eq!(
         a["figures"]["completed_late"].as_u64(),
         Some(overdue.len() as u64)
+    );
+}
+
+async fn a_digest_unit_finds_its_overdue_reports_in_its_digest(app: TestApp) {
+    let c = city::build(&app).await;
+    let res = app
+        .patch(
+            &format!("/api/v1/units/{}", c.unit_a),
+            &c.admin,
+            json!({ "version": 1, "notice_mode": "digest" }),
+        )
+        .await;
+    expect_json(res, 200).await;
+    let from = today() - Duration::days(45);
+    indicator(&app, &c, "31", "≥15", "monthly", &from.to_string()).await;
+    let smtp = SmtpServer::start();
+    let outbox = Outbox::new(&app, &smtp.url());
+    outbox.scan(today());
+    outbox.deliver();
+    let mail = smtp.received();
+    let to_a = |m: &&crate::smtp::Received| m.to.contains(&"t01@example.gov.cn".to_string());
+    let digest = mail
+        .iter()
+        .filter(to_a)
+        .find(|m| m.subject().contains("督办日报"))
+        .unwrap_or_else(|| panic!("{:?}", mail.iter().map(|m| m.subject()).collect::<Vec<_>>()));
+    assert!(digest.text().contains("指标31"), "{}", digest.text());
+    assert!(
+        !mail
+            .iter()
+            .filter(to_a)
+            .any(|m| m.subject().contains("催办")),
+        "no separate chase for a digest unit"
+    );
+    assert!(
+        mail.iter()
+            .any(|m| m.subject().contains("催办")
+                && m.to.contains(&"d01@example.gov.cn".to_string())),
+        "the cooperating unit, not on the digest, is chased by itself"
     );
 }
 
