@@ -73,6 +73,14 @@ fn main() -> anyhow::Result<()> {
         let ranking = median(11, || {
             let _ = duban::rankings::ranking(&mut conn, year, &policy, &clock);
         });
+        // Where the time goes: the figures alone (the database reads).
+        let judgement = duban::domain::figures::Judgement::new(year, clock.today);
+        let figures = median(11, || {
+            let _ = duban::rankings::unit_figures(&mut conn, &judgement, &clock);
+        });
+        let reports = median(11, || {
+            let _ = duban::indicators::values::owed_reports(&mut conn, clock.today);
+        });
         let draft = median(5, || {
             let _ = duban::bulletins::build(&mut conn, &settings, &clock, year, None);
         });
@@ -83,6 +91,11 @@ fn main() -> anyhow::Result<()> {
             ranking.as_secs_f64() * 1e3,
             draft.as_secs_f64() * 1e3,
             draft.as_secs_f64() / baseline.as_secs_f64(),
+        );
+        println!(
+            "       of which figures {:.2} ms (indicator reports {:.2} ms)",
+            figures.as_secs_f64() * 1e3,
+            reports.as_secs_f64() * 1e3
         );
         match first {
             None => first = Some(ratio),

@@ -215,7 +215,6 @@ fn queue_emails(
     let send_at = crate::notices::next_open(settings, calendar, clock.now)?;
     let domain = crate::notices::mail_domain(&settings.mail_from);
     let label = row.number_label().unwrap_or_default();
-    let html = crate::render::bulletin::html(row, snapshot, lang);
     let all: Vec<(i64, String, String, Option<String>)> = units::table
         .filter(units::active.eq(true))
         .select((
@@ -236,7 +235,7 @@ fn queue_emails(
             .iter()
             .chain(&snapshot.ranking.unranked)
             .find(|r| r.unit.id == unit_id);
-        let (subject, text) = bulletin_notice(&label, snapshot, &name, line, lang);
+        let (subject, text, html) = bulletin_notice(&label, snapshot, &name, line, lang);
         let (status, error) = if to.is_empty() {
             (
                 "dead",

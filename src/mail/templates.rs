@@ -152,9 +152,27 @@ pub fn digest(
     (subject, text, html)
 }
 
-/// Subject and plain text of the email that carries a published bulletin to
-/// a unit (the HTML part is the bulletin itself; the files are attached).
+/// Subject, plain text and HTML of the letter that carries a published
+/// bulletin to a unit; the bulletin itself is attached (printable HTML and
+/// the workbook), so each notice row stays small.
 pub fn bulletin_notice(
+    number_label: &str,
+    bulletin: &crate::bulletins::Snapshot,
+    unit_name: &str,
+    line: Option<&crate::rankings::RankingRow>,
+    lang: Lang,
+) -> (String, String, String) {
+    let (subject, text) = bulletin_letter(number_label, bulletin, unit_name, line, lang);
+    let html = format!(
+        "<html><body><p>{}</p></body></html>",
+        encode_text(&text)
+            .replace("\n\n", "</p><p>")
+            .replace('\n', "<br>")
+    );
+    (subject, text, html)
+}
+
+fn bulletin_letter(
     number_label: &str,
     bulletin: &crate::bulletins::Snapshot,
     unit_name: &str,

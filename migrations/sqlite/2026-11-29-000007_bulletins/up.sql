@@ -26,3 +26,5 @@ CREATE TABLE bulletins (
 -- and the bulletin an accountability record comes from.
 ALTER TABLE notices ADD COLUMN bulletin_id BIGINT;
 ALTER TABLE accountability_records ADD COLUMN bulletin_id BIGINT;
+-- Rankings count a period's notices by the day they were written.
+CREATE INDEX notices_created_at ON notices (created_at);
