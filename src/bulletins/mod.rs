@@ -100,6 +100,11 @@ pub struct Snapshot {
     pub ranking: Ranking,
     pub rectifications: Vec<Rectification>,
     pub generated_at: DateTime<Utc>,
+    /// The local day the figures were taken, and (once published) the local
+    /// day of publication: the date printed on the bulletin.
+    pub generated_on: NaiveDate,
+    #[serde(default)]
+    pub published_on: Option<NaiveDate>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -351,6 +356,8 @@ pub fn build(
         ranking,
         rectifications,
         generated_at: clock.now.and_utc(),
+        generated_on: clock.today,
+        published_on: None,
     })
 }
 

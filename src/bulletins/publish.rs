@@ -38,6 +38,7 @@ pub fn publish(
             return Ok((row, false));
         }
         let mut snapshot = row.snapshot()?;
+        snapshot.published_on = Some(clock.today);
         let year = clock.today.year();
         let last: Option<i32> = bulletins::table
             .filter(bulletins::year.eq(year))

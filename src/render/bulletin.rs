@@ -144,12 +144,8 @@ fn number_line(row: &BulletinRow, lang: Lang) -> String {
         .unwrap_or_else(|| t(lang, "（草稿，未印发）", "(draft, not published)").to_string())
 }
 
-fn issued_on(row: &BulletinRow, s: &Snapshot) -> String {
-    zh_date(
-        row.published_at
-            .unwrap_or(s.generated_at.naive_utc())
-            .date(),
-    )
+fn issued_on(s: &Snapshot) -> String {
+    zh_date(s.published_on.unwrap_or(s.generated_on))
 }
 
 /// The bulletin as a complete, printable HTML page.
@@ -169,7 +165,7 @@ pub fn html(row: &BulletinRow, s: &Snapshot, lang: Lang) -> String {
         t(lang, "督查通报", "Supervision Bulletin"),
         e(&number_line(row, lang)),
         e(&s.issuer),
-        e(&issued_on(row, s)),
+        e(&issued_on(s)),
         e(&s.title)
     );
     let _ = writeln!(
@@ -281,7 +277,7 @@ pub fn html(row: &BulletinRow, s: &Snapshot, lang: Lang) -> String {
         t(lang, "六、工作要求", "6. Requirements"),
         e(&s.closing),
         e(&s.issuer),
-        e(&issued_on(row, s))
+        e(&issued_on(s))
     );
     h
 }
@@ -296,7 +292,7 @@ pub fn markdown(row: &BulletinRow, s: &Snapshot, lang: Lang) -> String {
         "{} · {} · {}\n",
         md(&number_line(row, lang)),
         md(&s.issuer),
-        md(&issued_on(row, s))
+        md(&issued_on(s))
     );
     let _ = writeln!(
         m,
