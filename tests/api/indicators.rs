@@ -21,6 +21,7 @@ api_tests![
     a_digest_unit_finds_its_overdue_reports_in_its_digest,
     the_calendar_feed_shows_only_what_its_owner_may_see,
     the_demo_city_is_consistent_and_loaded_only_once,
+    the_demo_city_is_the_same_for_the_same_seed,
 ];
 
 fn id(v: &Value) -> i64 {
@@ -894,4 +895,57 @@ async fn the_demo_city_is_consistent_and_loaded_only_once(app: TestApp) {
     assert!(String::from_utf8_lossy(&again.stderr).contains("already holds data"));
     let units = expect_json(app.get("/api/v1/units?per_page=200", &office).await, 200).await;
     assert_eq!(units["total"], 30, "nothing added");
+}
+
+async fn the_demo_city_is_the_same_for_the_same_seed(app: TestApp) {
+    use diesel::prelude::*;
+    use duban::db::schema::{notices, tasks};
+    type Line = (String, Option<NaiveDate>, String, Option<NaiveDate>, i64);
+    let build = |url: String, seed: u64| {
+        let settings = duban::config::Settings {
+            database_url: Some(url.clone()),
+            ..app.settings.clone()
+        };
+        std::thread::spawn(move || -> (Vec<Line>, i64) {
+            let pool = duban::startup::open_database(&settings).unwrap();
+            let mut conn = pool.get().unwrap();
+            let options = duban::demo::DemoOptions {
+                scale: 2,
+                seed,
+                today: "2026-11-20".parse().unwrap(),
+            };
+            // Passwords are not what this test is about: a stand-in hash.
+            duban::demo::load(&mut conn, &settings, options, &|_| Ok("x".into())).unwrap();
+            let lines: Vec<Line> = tasks::table
+                .select((
+                    tasks::code,
+                    tasks::due_date,
+                    tasks::status,
+                    tasks::submitted_on,
+                    tasks::lead_unit_id,
+                ))
+                .order(tasks::code)
+                .load(&mut conn)
+                .unwrap();
+            let n: i64 = notices::table.count().get_result(&mut conn).unwrap();
+            (lines, n)
+        })
+        .join()
+        .unwrap()
+    };
+    let other = crate::helpers::FreshDatabase::new(app.backend);
+    let third = crate::helpers::FreshDatabase::new(app.backend);
+    let (a, na) = build(app.database.url.clone(), 11);
+    let (b, nb) = build(other.url.clone(), 11);
+    assert_eq!(
+        a.len(),
+        2 * 20 + 2 * 12 * 4 + 2 * 2 + a.iter().filter(|l| l.0.starts_with("ZG-")).count()
+    );
+    assert_eq!(
+        (a.clone(), na),
+        (b, nb),
+        "the same seed and day give the same city"
+    );
+    let (c, _) = build(third.url.clone(), 12);
+    assert_ne!(a, c, "another seed gives another city");
 }
