@@ -70,6 +70,21 @@ impl UnitMatch {
             UnitMatch::NotFound | UnitMatch::Ambiguous(_) => None,
         }
     }
+
+    /// The unit id, or what to tell the person who wrote `name`.
+    pub fn into_result(self, name: &str) -> Result<i64, super::Message> {
+        match self {
+            UnitMatch::Found(id) => Ok(id),
+            UnitMatch::NotFound => Err(super::Message::owned(
+                format!("找不到单位“{name}”"),
+                format!("no unit named {name:?}"),
+            )),
+            UnitMatch::Ambiguous(_) => Err(super::Message::owned(
+                format!("单位“{name}”可能指多个单位，请写全称或代码"),
+                format!("{name:?} could be several units; use the full name or the code"),
+            )),
+        }
+    }
 }
 
 /// Finds the unit a written name means. Tried in order, the first step that

@@ -13,7 +13,7 @@ use super::{check_input, insert_checked, IndicatorInput, IndicatorView};
 use crate::db::schema::{indicators, units};
 use crate::db::DbConnection;
 use crate::domain::indicator::Frequency;
-use crate::domain::unit_names::{match_unit, split_units, UnitMatch, UnitRef};
+use crate::domain::unit_names::{match_unit, split_units, UnitRef};
 use crate::domain::{Message, UnitId, UserId};
 use crate::error::{ApiError, ApiResult, FieldError, Validator};
 use crate::import::{cell_ref, Sheet};
@@ -164,27 +164,12 @@ pub fn import(
         }
         let cell = |i: usize| cell_ref(r, cols[i].unwrap_or(0));
         let unit = |i: usize, name: &str, errors: &mut Vec<FieldError>| -> Option<UnitId> {
-            match match_unit(name, &refs) {
-                UnitMatch::Found(id) => Some(UnitId(id)),
-                UnitMatch::NotFound => {
+            match match_unit(name, &refs).into_result(name) {
+                Ok(id) => Some(UnitId(id)),
+                Err(message) => {
                     errors.push(FieldError {
                         field: cell(i),
-                        message: Message::owned(
-                            format!("找不到单位“{name}”"),
-                            format!("no unit named {name:?}"),
-                        ),
-                    });
-                    None
-                }
-                UnitMatch::Ambiguous(_) => {
-                    errors.push(FieldError {
-                        field: cell(i),
-                        message: Message::owned(
-                            format!("单位“{name}”可能指多个单位，请写全称或代码"),
-                            format!(
-                                "{name:?} could be several units; use the full name or the code"
-                            ),
-                        ),
+                        message,
                     });
                     None
                 }

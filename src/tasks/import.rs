@@ -15,7 +15,7 @@ use super::visibility::{self, Scope};
 use crate::db::schema::{tasks, units, users};
 use crate::db::DbConnection;
 use crate::domain::deadline::{deadline_from_excel_serial, parse_deadline, Deadline};
-use crate::domain::unit_names::{match_unit, split_units, UnitMatch, UnitRef};
+use crate::domain::unit_names::{match_unit, split_units, UnitRef};
 use crate::domain::{Message, PlanId, Role, TaskId, UnitId, UserId};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::import::{ExportRow, ImportRow};
@@ -162,28 +162,13 @@ fn check_rows(
             .chain(coop_names.iter().map(|n| (n, &coop_cell)))
             .collect();
         for (name, cell) in names {
-            match match_unit(name, &refs) {
-                UnitMatch::Found(id) => {
+            match match_unit(name, &refs).into_result(name) {
+                Ok(id) => {
                     if !unit_ids.contains(&id) {
                         unit_ids.push(id);
                     }
                 }
-                UnitMatch::NotFound => cell_error(
-                    &mut errors,
-                    cell.clone(),
-                    Message::owned(
-                        format!("找不到单位“{name}”"),
-                        format!("no unit named {name:?}"),
-                    ),
-                ),
-                UnitMatch::Ambiguous(_) => cell_error(
-                    &mut errors,
-                    cell.clone(),
-                    Message::owned(
-                        format!("单位“{name}”可能指多个单位，请写全称或代码"),
-                        format!("{name:?} could be several units; use the full name or the code"),
-                    ),
-                ),
+                Err(message) => cell_error(&mut errors, cell.clone(), message),
             }
         }
         let leader = match row.leader.trim() {
