@@ -72,7 +72,12 @@ pub fn dashboard(
             indicators: Vec::new(),
         })
         .collect();
-    let rows_of = |id: i64| crate::db::schema::indicators::table.find(id);
+    let mut rows: HashMap<i64, super::IndicatorRow> = crate::db::schema::indicators::table
+        .select(super::IndicatorRow::as_select())
+        .load::<super::IndicatorRow>(conn)?
+        .into_iter()
+        .map(|r| (r.id, r))
+        .collect();
     for view in catalogue {
         let id = view.id;
         let mine = values.remove(&id).unwrap_or_default();
@@ -91,9 +96,9 @@ pub fn dashboard(
         let next = reports
             .iter()
             .find(|r| r.reported_on.is_none() && r.due >= today);
-        let row: super::IndicatorRow = rows_of(id)
-            .select(super::IndicatorRow::as_select())
-            .first(conn)?;
+        let Some(row) = rows.remove(&id) else {
+            continue;
+        };
         let latest = mine.into_iter().next().map(|v| ValueView::of(v, &row));
         let Some(group) = groups.iter_mut().find(|g| g.domain == view.domain) else {
             continue;

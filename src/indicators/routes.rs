@@ -279,18 +279,11 @@ async fn decide(
     verify: bool,
 ) -> ApiResult<HttpResponse> {
     auth.require(Permission::ManageTasks)?;
-    let (id, value) = path.into_inner();
+    let ids = path.into_inner();
     let note = body.and_then(|b| b.into_inner().note);
     let now = chrono::Utc::now().naive_utc();
     let view = state
-        .db(move |conn| {
-            values::list(conn, Sight::All, id)?
-                .iter()
-                .any(|v| v.id == value)
-                .then_some(())
-                .ok_or_else(ApiError::not_found)?;
-            values::decide(conn, auth.id, value, verify, note, now)
-        })
+        .db(move |conn| values::decide(conn, auth.id, ids, verify, note, now))
         .await?;
     Ok(HttpResponse::Ok().json(view))
 }

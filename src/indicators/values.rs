@@ -278,7 +278,7 @@ pub fn submit(
 pub fn decide(
     conn: &mut DbConnection,
     actor: UserId,
-    value_id: i64,
+    (id, value_id): (i64, i64),
     verify: bool,
     note: Option<String>,
     now: NaiveDateTime,
@@ -298,12 +298,7 @@ pub fn decide(
         None => None,
     };
     conn.write(|conn| {
-        let current: ValueRow = indicator_values::table
-            .find(value_id)
-            .select(ValueRow::as_select())
-            .first(conn)
-            .optional()?
-            .ok_or_else(ApiError::not_found)?;
+        let (indicator, current) = load_value(conn, Sight::All, id, value_id)?;
         if current.status != "submitted" {
             return Err(ApiError::conflict(
                 "value_not_submitted",
@@ -333,7 +328,6 @@ pub fn decide(
             Some(&row),
             now,
         )?;
-        let (indicator, _) = load_visible(conn, Sight::All, row.indicator_id)?;
         Ok(ValueView::of(row, &indicator))
     })
 }

@@ -332,6 +332,7 @@ pub fn unit_figures(
 
 /// The units named in a ranking, by id.
 fn unit_refs(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<HashMap<i64, UnitRef>> {
+    let ids: std::collections::HashSet<i64> = ids.iter().copied().collect();
     let rows: Vec<(i64, String, String, String)> = units::table
         .select((units::id, units::code, units::name, units::kind))
         .load(conn)?;

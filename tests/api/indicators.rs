@@ -319,6 +319,18 @@ async fn values_are_judged_against_their_targets_and_verified_by_the_office(app:
     assert_eq!(got.bytes().await.unwrap().as_ref(), b"%PDF-1.4 data");
     expect_problem(app.get(&path, &c.clerk_c).await, 404, "not_found").await;
     // Returning needs a reason; the unit corrects and resubmits; verified is final.
+    // A value is decided through its own indicator only.
+    let elsewhere = format!(
+        "/api/v1/indicators/{}/values/{}/verify",
+        id(&cases[1].0),
+        id(&v)
+    );
+    expect_problem(
+        app.post(&elsewhere, &c.office, json!({})).await,
+        404,
+        "not_found",
+    )
+    .await;
     let decide = |what: &str| format!("{values}/{}/{what}", id(&v));
     let p = expect_problem(
         app.post(&decide("return"), &c.office, json!({})).await,
