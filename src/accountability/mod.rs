@@ -218,6 +218,7 @@ pub fn decide(
         None => None,
     };
     conn.write(|conn| {
+        crate::db::lock_row(conn, crate::db::Locked::AccountabilityRecords, id)?;
         let current: RecordRow = records::table
             .find(id)
             .select(RecordRow::as_select())

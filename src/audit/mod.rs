@@ -76,7 +76,7 @@ pub struct Change<'a> {
 /// Appends `change` to the chain. Call inside the write transaction of the
 /// change itself, so the entry and the change commit or roll back together.
 pub fn record(conn: &mut DbConnection, change: Change<'_>, now: NaiveDateTime) -> QueryResult<()> {
-    crate::db::lock_audit_chain(conn)?;
+    crate::db::lock_rule(conn, crate::db::Rule::AuditChain)?;
     // Stored timestamps keep microseconds on every backend; hash what is stored.
     let at = now.trunc_subsecs(6);
     let prev: Option<String> = audit_log::table

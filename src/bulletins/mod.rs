@@ -408,6 +408,9 @@ pub fn create(
     period: Period,
 ) -> ApiResult<BulletinRow> {
     conn.write(|conn| {
+        // Drafting takes the bulletins' lock, so a second drafter of the same
+        // period waits and then finds the first one's draft.
+        crate::db::lock_rule(conn, crate::db::Rule::Bulletins)?;
         if let Some(row) = find_for_period(conn, period)? {
             return Err(bulletin_exists(&row));
         }
@@ -424,18 +427,7 @@ pub fn create(
                 bulletins::updated_at.eq(clock.now),
             ))
             .returning(bulletins::all_columns)
-            .get_result(conn)
-            .map_err(|e| {
-                ApiError::unique_or(e, || {
-                    ApiError::conflict(
-                        "bulletin_exists",
-                        Message::new(
-                            "该期间已有督查通报",
-                            "there is already a bulletin for this period",
-                        ),
-                    )
-                })
-            })?;
+            .get_result(conn)?;
         audit_bulletin(conn, actor, "create", &row, clock.now)?;
         Ok(row)
     })
@@ -469,6 +461,7 @@ fn draft_for_change(
     id: i64,
     version: Option<i64>,
 ) -> ApiResult<BulletinRow> {
+    crate::db::lock_row(conn, crate::db::Locked::Bulletins, id)?;
     let row = find(conn, id)?.ok_or_else(ApiError::not_found)?;
     if row.is_published() {
         return Err(published_already());

@@ -32,7 +32,8 @@ pub fn publish(
 ) -> ApiResult<(BulletinRow, bool)> {
     conn.write(|conn| {
         // One publisher at a time: numbers are max + 1 within the year.
-        db::lock_audit_chain(conn)?;
+        db::lock_rule(conn, db::Rule::Bulletins)?;
+        db::lock_row(conn, db::Locked::Bulletins, id)?;
         let row = find(conn, id)?.ok_or_else(ApiError::not_found)?;
         if row.is_published() {
             return Ok((row, false));

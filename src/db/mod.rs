@@ -193,14 +193,92 @@ pub fn ping(conn: &mut DbConnection) -> QueryResult<()> {
     diesel::sql_query("SELECT 1").execute(conn).map(|_| ())
 }
 
-/// Serialises appends to the audit chain. SQLite's `BEGIN IMMEDIATE` already
-/// lets one writer in at a time; PostgreSQL takes a transaction-scoped
-/// advisory lock. Call inside a write transaction.
-pub fn lock_audit_chain(conn: &mut DbConnection) -> QueryResult<()> {
+/// Tables whose rows a write transaction locks before it reads, checks and
+/// changes them (see `lock_row`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Locked {
+    Tasks,
+    Plans,
+    Units,
+    Users,
+    Extensions,
+    Bulletins,
+    Indicators,
+    IndicatorValues,
+    AccountabilityRecords,
+    Attachments,
+}
+
+impl Locked {
+    fn table(self) -> &'static str {
+        match self {
+            Locked::Tasks => "tasks",
+            Locked::Plans => "plans",
+            Locked::Units => "units",
+            Locked::Users => "users",
+            Locked::Extensions => "extensions",
+            Locked::Bulletins => "bulletins",
+            Locked::Indicators => "indicators",
+            Locked::IndicatorValues => "indicator_values",
+            Locked::AccountabilityRecords => "accountability_records",
+            Locked::Attachments => "attachments",
+        }
+    }
+}
+
+/// Locks row `id` of `table` until the transaction ends; false when there is
+/// no such row. Every read-check-write of a record (its `version`, its
+/// status) takes this lock first, so the database decides a race: on
+/// PostgreSQL a second writer waits here and then reads what the first one
+/// committed (`SELECT … FOR UPDATE`); on SQLite the write transaction's
+/// `BEGIN IMMEDIATE` already admits one writer at a time. Call inside `write`.
+pub fn lock_row(conn: &mut DbConnection, table: Locked, id: i64) -> QueryResult<bool> {
+    #[derive(QueryableByName)]
+    struct Found {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        #[allow(dead_code)]
+        id: i64,
+    }
+    let lock = match conn {
+        DbConnection::Sqlite(_) => "",
+        DbConnection::Postgres(_) => " FOR UPDATE",
+    };
+    let sql = format!("SELECT id FROM {} WHERE id = $1{lock}", table.table());
+    let sql = match conn {
+        // SQLite numbers its parameters with ? as well; $1 is not one of them.
+        DbConnection::Sqlite(_) => sql.replace("$1", "?"),
+        DbConnection::Postgres(_) => sql,
+    };
+    let found: Vec<Found> = diesel::sql_query(sql)
+        .bind::<diesel::sql_types::BigInt, _>(id)
+        .load(conn)?;
+    Ok(!found.is_empty())
+}
+
+/// Serialises changes that a rule over several rows must see whole (the last
+/// active admin): a transaction-scoped advisory lock on PostgreSQL; SQLite's
+/// `BEGIN IMMEDIATE` already admits one writer at a time. Call inside `write`.
+pub fn lock_rule(conn: &mut DbConnection, rule: Rule) -> QueryResult<()> {
     match conn {
         DbConnection::Sqlite(_) => Ok(()),
-        DbConnection::Postgres(c) => diesel::sql_query("SELECT pg_advisory_xact_lock(7243001)")
-            .execute(c)
-            .map(|_| ()),
+        DbConnection::Postgres(c) => {
+            diesel::sql_query(format!("SELECT pg_advisory_xact_lock({})", rule as i64))
+                .execute(c)
+                .map(|_| ())
+        }
     }
+}
+
+/// The rules `lock_rule` serialises; each value is its advisory lock key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(i64)]
+pub enum Rule {
+    /// The audit chain: one append at a time.
+    AuditChain = 7_243_001,
+    /// At least one active admin remains.
+    LastAdmin = 7_243_002,
+    /// Bulletins: one draft per period, numbers in one sequence per year.
+    Bulletins = 7_243_003,
+    /// The holiday calendar: one writer of a date at a time.
+    HolidayCalendar = 7_243_004,
 }

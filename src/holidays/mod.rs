@@ -75,8 +75,11 @@ pub fn parse_csv(text: &str) -> Result<Vec<Entry>, ApiError> {
     }
 }
 
-/// Writes entries, replacing any existing entry for the same date.
+/// Writes entries, replacing any existing entry for the same date. Call inside
+/// a write transaction: it takes the calendar's lock, so two writers of one
+/// date queue instead of colliding on its key.
 pub fn upsert(conn: &mut DbConnection, entries: &[Entry]) -> QueryResult<()> {
+    crate::db::lock_rule(conn, crate::db::Rule::HolidayCalendar)?;
     for e in entries {
         diesel::delete(holidays::table.find(e.day)).execute(conn)?;
         diesel::insert_into(holidays::table)

@@ -487,6 +487,7 @@ pub fn update(
     now: NaiveDateTime,
 ) -> ApiResult<IndicatorView> {
     conn.write(|conn| {
+        crate::db::lock_row(conn, crate::db::Locked::Indicators, id)?;
         let (current, coops) = load_visible(conn, Sight::All, id)?;
         if current.version != req.version {
             return Err(ApiError::stale_version(current.version));

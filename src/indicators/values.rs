@@ -146,6 +146,8 @@ pub fn submit(
     now: NaiveDateTime,
 ) -> ApiResult<ValueView> {
     conn.write(|conn| {
+        // The indicator's row serialises its reporters: one value per period.
+        crate::db::lock_row(conn, crate::db::Locked::Indicators, id)?;
         let (indicator, _) = load_visible(conn, Sight::of(auth), id)?;
         check_reporter(auth, &indicator)?;
         let mut v = Validator::default();
@@ -298,7 +300,7 @@ pub fn decide(
         None => None,
     };
     conn.write(|conn| {
-        let (indicator, current) = load_value(conn, Sight::All, id, value_id)?;
+        let (indicator, current) = lock_value(conn, Sight::All, id, value_id)?;
         if current.status != "submitted" {
             return Err(ApiError::conflict(
                 "value_not_submitted",
@@ -380,6 +382,19 @@ fn load_value(
     Ok((indicator, value))
 }
 
+/// `load_value` for a write: locks the indicator's row, then the value's,
+/// in the order every writer of an indicator's values takes them.
+fn lock_value(
+    conn: &mut DbConnection,
+    sight: Sight,
+    id: i64,
+    value_id: i64,
+) -> ApiResult<(IndicatorRow, ValueRow)> {
+    crate::db::lock_row(conn, crate::db::Locked::Indicators, id)?;
+    crate::db::lock_row(conn, crate::db::Locked::IndicatorValues, value_id)?;
+    load_value(conn, sight, id, value_id)
+}
+
 /// Attaches evidence to a value (the lead unit, until it is verified).
 pub fn attach(
     conn: &mut DbConnection,
@@ -390,7 +405,7 @@ pub fn attach(
     now: NaiveDateTime,
 ) -> ApiResult<ValueAttachment> {
     conn.write(|conn| {
-        let (indicator, value) = load_value(conn, Sight::of(auth), id, value_id)?;
+        let (indicator, value) = lock_value(conn, Sight::of(auth), id, value_id)?;
         check_reporter(auth, &indicator)?;
         if value.status == "verified" {
             return Err(value_verified());

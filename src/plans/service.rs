@@ -166,6 +166,7 @@ pub fn update(
         .and_then(|s| v.check("status", parse_status(s)));
     v.finish()?;
     conn.write(|conn| {
+        crate::db::lock_row(conn, crate::db::Locked::Plans, id.0)?;
         let current = get(conn, id)?;
         if current.version != req.version {
             return Err(ApiError::stale_version(current.version));

@@ -104,7 +104,7 @@ pub fn act(
         None => None,
     };
     conn.write(|conn| {
-        let (task, _) = visibility::load_visible(conn, scope, id)?;
+        let (task, _) = visibility::lock_visible(conn, scope, id)?;
         check_actor(auth, action, &task)?;
         let current = task.status()?;
         if task.version != version {

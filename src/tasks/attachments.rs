@@ -124,7 +124,7 @@ pub fn store(
 ) -> ApiResult<AttachmentRow> {
     check_uploader(auth)?;
     conn.write(|conn| {
-        let (task, _) = visibility::load_visible(conn, scope, id)?;
+        let (task, _) = visibility::lock_visible(conn, scope, id)?;
         if task.status()? == crate::domain::task_state::TaskStatus::Cancelled {
             return Err(ApiError::conflict(
                 "task_not_open",

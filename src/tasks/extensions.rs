@@ -100,7 +100,7 @@ pub fn request(
         return Err(v.into_error());
     };
     conn.write(|conn| {
-        let (task, _) = visibility::load_visible(conn, scope, id)?;
+        let (task, _) = visibility::lock_visible(conn, scope, id)?;
         if auth.unit_id.map(|u| u.0) != Some(task.lead_unit_id) {
             return Err(ApiError::forbidden());
         }
@@ -207,6 +207,12 @@ pub fn decide(
         None => None,
     };
     conn.write(|conn| {
+        // The task first, then the request: every writer of a task's
+        // extensions locks in this order, so two deciders queue instead of
+        // deadlocking, and the second sees the first one's decision.
+        let task_id = find(conn, id)?.task_id;
+        service::find_locked(conn, TaskId(task_id))?;
+        crate::db::lock_row(conn, crate::db::Locked::Extensions, id)?;
         let ext = find(conn, id)?;
         if ext.status != "pending" {
             return Err(ApiError::conflict(
@@ -216,8 +222,12 @@ pub fn decide(
             .with_extra("current_status", serde_json::Value::String(ext.status.clone())));
         }
         let status = if approve { "approved" } else { "rejected" };
-        let decided: ExtensionRow = diesel::update(extensions::table.find(id))
-            .set((
+        let decided: ExtensionRow = diesel::update(
+            extensions::table
+                .find(id)
+                .filter(extensions::status.eq("pending")),
+        )
+        .set((
                 extensions::status.eq(status),
                 extensions::decided_by.eq(auth.id.0),
                 extensions::decision_note.eq(&note),
@@ -231,7 +241,7 @@ pub fn decide(
                 .set((
                     tasks::original_due_date.eq(task.original_due_date.or(task.due_date)),
                     tasks::due_date.eq(ext.new_due_date),
-                    tasks::version.eq(task.version + 1),
+                    tasks::version.eq(tasks::version + 1),
                     tasks::updated_at.eq(now),
                 ))
                 .returning(tasks::all_columns)

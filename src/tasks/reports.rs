@@ -61,7 +61,7 @@ pub fn create(
     v.finish()?;
     let unit = auth.unit_id.ok_or_else(ApiError::forbidden)?.0;
     conn.write(|conn| {
-        let (task, _) = visibility::load_visible(conn, scope, id)?;
+        let (task, _) = visibility::lock_visible(conn, scope, id)?;
         let status = task.status()?;
         if !matches!(
             status,

@@ -619,6 +619,14 @@ pub fn codes_in_plan(conn: &mut DbConnection, plan: i64) -> QueryResult<HashMap<
         .collect())
 }
 
+/// The task, its row locked for this write transaction (`db::lock_row`).
+pub fn find_locked(conn: &mut DbConnection, id: TaskId) -> ApiResult<TaskRow> {
+    if !crate::db::lock_row(conn, crate::db::Locked::Tasks, id.0)? {
+        return Err(ApiError::not_found());
+    }
+    find(conn, id.0)?.ok_or_else(ApiError::not_found)
+}
+
 pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<TaskRow>> {
     tasks::table
         .find(id)
@@ -873,7 +881,7 @@ pub fn update(
     )
     .flatten();
     conn.write(|conn| {
-        let current = find(conn, id.0)?.ok_or_else(ApiError::not_found)?;
+        let current = find_locked(conn, id)?;
         if current.version != req.version {
             return Err(ApiError::stale_version(current.version));
         }

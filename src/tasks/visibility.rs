@@ -84,3 +84,17 @@ pub fn load_visible(
     }
     Ok((row, coops))
 }
+
+/// `load_visible` for a write: locks the task's row first (`db::lock_row`), so
+/// that the checks that follow see what the last writer committed and no
+/// other writer changes the task until this transaction ends.
+pub fn lock_visible(
+    conn: &mut DbConnection,
+    scope: Scope,
+    id: TaskId,
+) -> ApiResult<(TaskRow, Vec<i64>)> {
+    if !crate::db::lock_row(conn, crate::db::Locked::Tasks, id.0)? {
+        return Err(ApiError::not_found());
+    }
+    load_visible(conn, scope, id)
+}

@@ -398,6 +398,7 @@ pub fn update(
         None => changes,
     };
     conn.write(|conn| {
+        crate::db::lock_row(conn, crate::db::Locked::Units, id.0)?;
         let current = find(conn, id)?.ok_or_else(ApiError::not_found)?;
         if current.version != req.version {
             return Err(ApiError::stale_version(current.version));
@@ -471,6 +472,7 @@ pub fn delete(
     now: NaiveDateTime,
 ) -> ApiResult<()> {
     conn.write(|conn| {
+        crate::db::lock_row(conn, crate::db::Locked::Units, id.0)?;
         let current = find(conn, id)?.ok_or_else(ApiError::not_found)?;
         diesel::delete(units::table.find(id.0))
             .execute(conn)

@@ -312,6 +312,9 @@ pub fn update(
     now: NaiveDateTime,
 ) -> ApiResult<UserRow> {
     conn.write(|conn| {
+        // Demoting or deactivating two admins at once must not leave none.
+        crate::db::lock_rule(conn, crate::db::Rule::LastAdmin)?;
+        crate::db::lock_row(conn, crate::db::Locked::Users, id.0)?;
         let current = find(conn, id)?.ok_or_else(ApiError::not_found)?;
         if current.version != changes.version {
             return Err(ApiError::stale_version(current.version));

@@ -33,21 +33,27 @@ pub type TestFuture = Pin<Box<dyn Future<Output = ()>>>;
 pub struct ApiTest {
     pub name: &'static str,
     pub run: fn(TestApp) -> TestFuture,
+    /// Changes the test's settings before its app starts.
+    pub settings: fn(&mut Settings),
 }
 
-/// Lists a module's tests: `api_tests![a, b]` defines `tests()` returning them.
-/// A test not listed here is dead code, which clippy refuses.
+/// Lists a module's tests: `api_tests![a, b with adjust]` defines `tests()`
+/// returning them; `with adjust` names a `fn(&mut Settings)` applied to that
+/// test's settings. A test not listed here is dead code, which clippy refuses.
 #[macro_export]
 macro_rules! api_tests {
-    ($($name:ident),* $(,)?) => {
+    ($($name:ident $(with $adjust:path)?),* $(,)?) => {
         pub fn tests() -> Vec<$crate::helpers::ApiTest> {
             vec![$($crate::helpers::ApiTest {
                 name: concat!(module_path!(), "::", stringify!($name))
                     .trim_start_matches("api::"),
                 run: |app| Box::pin($name(app)),
+                settings: $crate::api_tests!(@settings $($adjust)?),
             }),*]
         }
     };
+    (@settings) => { |_| {} };
+    (@settings $adjust:path) => { $adjust };
 }
 
 pub fn postgres_admin_url() -> String {
@@ -185,14 +191,14 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
     }
 }
 
-pub fn run_test(backend: Backend, test: fn(TestApp) -> TestFuture) {
+pub fn run_test(backend: Backend, test: fn(TestApp) -> TestFuture, settings: fn(&mut Settings)) {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .expect("runtime");
     runtime.block_on(async move {
-        let app = spawn_app_with(backend, |_| {}).await;
+        let app = spawn_app_with(backend, settings).await;
         test(app).await;
     });
 }

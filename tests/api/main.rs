@@ -16,6 +16,7 @@ mod import;
 mod indicators;
 mod migrations;
 mod notices;
+mod races;
 mod smtp;
 mod tasks;
 mod units;
@@ -38,6 +39,7 @@ fn main() -> std::process::ExitCode {
         indicators::tests(),
         migrations::tests(),
         notices::tests(),
+        races::tests(),
         tasks::tests(),
         units::tests(),
         users::tests(),
@@ -64,10 +66,10 @@ fn main() -> std::process::ExitCode {
     let mut trials = Vec::new();
     for backend in [Backend::Sqlite, Backend::Postgres] {
         for test in &tests {
-            let run = test.run;
+            let (run, settings) = (test.run, test.settings);
             let skip = backend == Backend::Postgres && pg_error.is_some();
             let trial = Trial::test(format!("{}::{}", backend.name(), test.name), move || {
-                helpers::run_test(backend, run);
+                helpers::run_test(backend, run, settings);
                 Ok(())
             })
             .with_ignored_flag(skip);
