@@ -3,6 +3,7 @@
 
 pub mod migrations;
 pub mod schema;
+pub mod sql_types;
 
 use std::time::Duration;
 

@@ -1,4 +1,5 @@
 //! Newtype identifiers, so a unit id can never be passed where a user id belongs.
+//! They are stored as BIGINT (`db::sql_types`) and sent as plain integers.
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -6,7 +7,11 @@ use utoipa::ToSchema;
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+            ToSchema, diesel::AsExpression, diesel::FromSqlRow,
+        )]
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
         #[serde(transparent)]
         #[schema(value_type = i64)]
         pub struct $name(pub i64);

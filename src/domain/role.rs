@@ -1,62 +1,19 @@
 //! The roles a user account can have.
 
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
-
-use super::Message;
-
-/// What an account is for; the permission table in `auth::permissions` says
-/// what each may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// Accounts, units and settings.
-    Admin,
-    /// The leading-group office (创建办): assigns, verifies, publishes bulletins.
-    Office,
-    /// A responsible leader (责任领导).
-    Leader,
-    /// A unit clerk: acts on the own unit's tasks only.
-    Unit,
-    /// Reads everything, changes nothing (e.g. discipline inspection).
-    Viewer,
-}
-
-impl Role {
-    pub const ALL: [Role; 5] = [
-        Role::Admin,
-        Role::Office,
-        Role::Leader,
-        Role::Unit,
-        Role::Viewer,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Office => "office",
-            Role::Leader => "leader",
-            Role::Unit => "unit",
-            Role::Viewer => "viewer",
-        }
-    }
-
-    pub fn parse(s: &str) -> Result<Role, Message> {
-        Role::ALL
-            .into_iter()
-            .find(|r| r.as_str() == s)
-            .ok_or_else(|| {
-                Message::new(
-                    "角色必须是 admin、office、leader、unit 或 viewer",
-                    "role must be one of admin, office, leader, unit, viewer",
-                )
-            })
-    }
-}
-
-impl std::fmt::Display for Role {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+crate::closed_set! {
+    /// What an account is for; the permission table in `auth::permissions` says
+    /// what each may do.
+    pub enum Role ("角色", "role") {
+        /// Accounts, units and settings.
+        Admin = "admin",
+        /// The leading-group office (创建办): assigns, verifies, publishes bulletins.
+        Office = "office",
+        /// A responsible leader (责任领导).
+        Leader = "leader",
+        /// A unit clerk: acts on the own unit's tasks only.
+        Unit = "unit",
+        /// Reads everything, changes nothing (e.g. discipline inspection).
+        Viewer = "viewer",
     }
 }
 

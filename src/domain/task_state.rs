@@ -7,55 +7,19 @@
 //! any open status --cancel--> cancelled;  completed --reopen--> in_progress
 //! ```
 
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
-
-use super::Message;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum TaskStatus {
-    Draft,
-    Assigned,
-    InProgress,
-    Submitted,
-    Completed,
-    Cancelled,
+crate::closed_set! {
+    /// Where a task is in its life cycle.
+    pub enum TaskStatus ("状态", "status") {
+        Draft = "draft",
+        Assigned = "assigned",
+        InProgress = "in_progress",
+        Submitted = "submitted",
+        Completed = "completed",
+        Cancelled = "cancelled",
+    }
 }
 
 impl TaskStatus {
-    pub const ALL: [TaskStatus; 6] = [
-        TaskStatus::Draft,
-        TaskStatus::Assigned,
-        TaskStatus::InProgress,
-        TaskStatus::Submitted,
-        TaskStatus::Completed,
-        TaskStatus::Cancelled,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TaskStatus::Draft => "draft",
-            TaskStatus::Assigned => "assigned",
-            TaskStatus::InProgress => "in_progress",
-            TaskStatus::Submitted => "submitted",
-            TaskStatus::Completed => "completed",
-            TaskStatus::Cancelled => "cancelled",
-        }
-    }
-
-    pub fn parse(s: &str) -> Result<TaskStatus, Message> {
-        TaskStatus::ALL
-            .into_iter()
-            .find(|t| t.as_str() == s)
-            .ok_or_else(|| {
-                Message::new(
-                    "状态必须是 draft、assigned、in_progress、submitted、completed 或 cancelled",
-                    "status must be one of draft, assigned, in_progress, submitted, completed, cancelled",
-                )
-            })
-    }
-
     /// zh-CN name as used in tables and bulletins.
     pub fn zh(self) -> &'static str {
         match self {
