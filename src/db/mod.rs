@@ -193,6 +193,30 @@ pub fn ping(conn: &mut DbConnection) -> QueryResult<()> {
     diesel::sql_query("SELECT 1").execute(conn).map(|_| ())
 }
 
+/// Serialises the sign-in bookkeeping of one account and of one client
+/// address, so that counting the attempts already made and adding this one
+/// is a single step even when many arrive at once. SQLite's `BEGIN IMMEDIATE`
+/// already lets one writer in at a time; PostgreSQL takes two
+/// transaction-scoped advisory locks, always the account's first, so two
+/// sign-ins never wait for each other in a cycle. Call inside a write
+/// transaction.
+pub fn lock_sign_in(conn: &mut DbConnection, username: &str, client: &str) -> QueryResult<()> {
+    use diesel::sql_types::Text;
+    match conn {
+        DbConnection::Sqlite(_) => Ok(()),
+        DbConnection::Postgres(c) => {
+            // Two-key locks (class, hash) live apart from the one-key audit lock.
+            diesel::sql_query("SELECT pg_advisory_xact_lock(7243002, hashtext($1))")
+                .bind::<Text, _>(username)
+                .execute(c)?;
+            diesel::sql_query("SELECT pg_advisory_xact_lock(7243003, hashtext($1))")
+                .bind::<Text, _>(client)
+                .execute(c)?;
+            Ok(())
+        }
+    }
+}
+
 /// Serialises appends to the audit chain. SQLite's `BEGIN IMMEDIATE` already
 /// lets one writer in at a time; PostgreSQL takes a transaction-scoped
 /// advisory lock. Call inside a write transaction.

@@ -16,6 +16,7 @@ mod import;
 mod indicators;
 mod migrations;
 mod notices;
+mod security;
 mod smtp;
 mod tasks;
 mod units;
@@ -38,6 +39,7 @@ fn main() -> std::process::ExitCode {
         indicators::tests(),
         migrations::tests(),
         notices::tests(),
+        security::tests(),
         tasks::tests(),
         units::tests(),
         users::tests(),

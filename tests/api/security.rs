@@ -1,0 +1,202 @@
+//! What must hold under concurrency and hostile input: sign-in throttling under parallel guesses, per address and per
+//! account, and client addresses behind trusted proxies only.
+
+use futures_util::future::join_all;
+use reqwest::Response;
+use serde_json::json;
+
+use crate::api_tests;
+use crate::helpers::{expect_json, expect_problem, spawn_app_with, TestApp, ADMIN_PASSWORD};
+
+api_tests![
+    parallel_wrong_passwords_get_at_most_the_limit_of_401s,
+    one_address_is_throttled_across_usernames,
+    one_account_is_throttled_across_addresses_except_where_it_signed_in,
+    forwarded_headers_count_only_from_a_trusted_proxy,
+];
+
+/// Signs in, as a client behind the proxy when `client` is given.
+async fn login_as(app: &TestApp, client: Option<&str>, username: &str, password: &str) -> Response {
+    let mut req = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .json(&json!({ "username": username, "password": password }));
+    if let Some(client) = client {
+        req = req.header("X-Forwarded-For", client);
+    }
+    req.send().await.expect("request sent")
+}
+
+fn statuses(responses: &[Response]) -> (usize, usize, usize) {
+    let count = |s: u16| responses.iter().filter(|r| r.status() == s).count();
+    (
+        count(401),
+        count(429),
+        responses.len() - count(401) - count(429),
+    )
+}
+
+fn retry_after(res: &Response) -> u64 {
+    res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+/// An app behind a reverse proxy on this machine.
+async fn behind_proxy(app: &TestApp, adjust: impl FnOnce(&mut duban::config::Settings)) -> TestApp {
+    spawn_app_with(app.backend, |s| {
+        s.trusted_proxies = vec!["127.0.0.1".into()];
+        adjust(s);
+    })
+    .await
+}
+
+const OFFICE: &str = "203.0.113.5";
+const ATTACKER: &str = "198.51.100.7";
+
+async fn parallel_wrong_passwords_get_at_most_the_limit_of_401s(app: TestApp) {
+    let app = behind_proxy(&app, |_| {}).await;
+    let guesses = (0..60).map(|i| {
+        let password = format!("wrong-guess-{i:03}");
+        let app = &app;
+        async move { login_as(app, Some(ATTACKER), "admin", &password).await }
+    });
+    let responses = join_all(guesses).await;
+    let (unauthorized, throttled, other) = statuses(&responses);
+    // Every attempt is counted before its password is checked: exactly the
+    // limit reach the check, whatever the timing.
+    assert_eq!(
+        (unauthorized, throttled, other),
+        (10, 50, 0),
+        "401s, 429s and anything else"
+    );
+    for res in responses.iter().filter(|r| r.status() == 429) {
+        assert!((1..=15 * 60 + 1).contains(&retry_after(res)));
+    }
+    let last = responses.into_iter().find(|r| r.status() == 429).unwrap();
+    expect_problem(last, 429, "too_many_attempts").await;
+
+    // The right password from the attacker's address waits too…
+    expect_problem(
+        login_as(&app, Some(ATTACKER), "admin", ADMIN_PASSWORD).await,
+        429,
+        "too_many_attempts",
+    )
+    .await;
+    // …while the real user in the office signs in.
+    expect_json(
+        login_as(&app, Some(OFFICE), "admin", ADMIN_PASSWORD).await,
+        200,
+    )
+    .await;
+}
+
+async fn one_address_is_throttled_across_usernames(app: TestApp) {
+    let app = behind_proxy(&app, |s| s.login_max_failures_per_address = 5).await;
+    let guesses = (0..20).map(|i| {
+        let username = format!("guess-{i:02}");
+        let app = &app;
+        async move { login_as(app, Some(ATTACKER), &username, "password-spray-1").await }
+    });
+    let responses = join_all(guesses).await;
+    assert_eq!(
+        statuses(&responses),
+        (5, 15, 0),
+        "401s, 429s and anything else"
+    );
+    // The address is spent for every account, the admin's included…
+    let res = login_as(&app, Some(ATTACKER), "admin", ADMIN_PASSWORD).await;
+    expect_problem(res, 429, "too_many_attempts").await;
+    // …names no account could have count against it too…
+    let res = login_as(&app, Some(ATTACKER), "张三", "password-spray-1").await;
+    expect_problem(res, 429, "too_many_attempts").await;
+    // …but another address is not affected.
+    expect_json(
+        login_as(&app, Some(OFFICE), "admin", ADMIN_PASSWORD).await,
+        200,
+    )
+    .await;
+}
+
+async fn one_account_is_throttled_across_addresses_except_where_it_signed_in(app: TestApp) {
+    let app = behind_proxy(&app, |s| {
+        s.login_max_failures = 3;
+        s.login_max_failures_per_account = 6;
+    })
+    .await;
+    // The admin works from the office.
+    let signed_in = expect_json(
+        login_as(&app, Some(OFFICE), "admin", ADMIN_PASSWORD).await,
+        200,
+    )
+    .await;
+    let admin = signed_in["access_token"].as_str().unwrap().to_string();
+    // Guessers at two addresses use up the account's limit: three each.
+    for attacker in ["198.51.100.1", "198.51.100.2"] {
+        for i in 0..3 {
+            let res = login_as(&app, Some(attacker), "admin", &format!("guess-{i}-guess")).await;
+            expect_problem(res, 401, "invalid_credentials").await;
+        }
+        let res = login_as(&app, Some(attacker), "admin", "one-more-guess").await;
+        expect_problem(res, 429, "too_many_attempts").await;
+    }
+    // A third address is refused before it guesses, even with the password…
+    for password in ["guess-at-three", ADMIN_PASSWORD] {
+        let res = login_as(&app, Some("198.51.100.3"), "admin", password).await;
+        expect_problem(res, 429, "too_many_attempts").await;
+    }
+    // …but the office, where the admin signed in lately, is not locked out.
+    expect_json(
+        login_as(&app, Some(OFFICE), "admin", ADMIN_PASSWORD).await,
+        200,
+    )
+    .await;
+    // Another account is not affected at all, from any address.
+    app.create_user(&admin, "clerk", "viewer", None).await;
+}
+
+async fn forwarded_headers_count_only_from_a_trusted_proxy(app: TestApp) {
+    // No trusted proxy: the headers are ignored, every request is 127.0.0.1.
+    for i in 0..10 {
+        let res = login_as(
+            &app,
+            Some(&format!("198.51.100.{i}")),
+            "admin",
+            "guess-guess-1",
+        )
+        .await;
+        expect_problem(res, 401, "invalid_credentials").await;
+    }
+    let res = login_as(&app, Some(OFFICE), "admin", ADMIN_PASSWORD).await;
+    expect_problem(res, 429, "too_many_attempts").await;
+
+    // Behind a trusted proxy the client is the hop the proxy appended.
+    let app = behind_proxy(&app, |_| {}).await;
+    for _ in 0..10 {
+        let res = login_as(&app, Some(ATTACKER), "admin", "guess-guess-1").await;
+        expect_problem(res, 401, "invalid_credentials").await;
+    }
+    let res = login_as(&app, Some(ATTACKER), "admin", ADMIN_PASSWORD).await;
+    expect_problem(res, 429, "too_many_attempts").await;
+    // A forged first entry does not help: the rightmost untrusted hop counts.
+    let forged = format!("{OFFICE}, {ATTACKER}");
+    let res = login_as(&app, Some(&forged), "admin", ADMIN_PASSWORD).await;
+    expect_problem(res, 429, "too_many_attempts").await;
+    // `Forwarded: for=` is read when there is no X-Forwarded-For.
+    let forwarded = |client: &str| {
+        app.client
+            .post(app.url("/api/v1/auth/login"))
+            .header("Forwarded", format!("for={client};proto=https"))
+            .json(&json!({ "username": "admin", "password": ADMIN_PASSWORD }))
+            .send()
+    };
+    expect_problem(forwarded(ATTACKER).await.unwrap(), 429, "too_many_attempts").await;
+    expect_json(forwarded(OFFICE).await.unwrap(), 200).await;
+    expect_json(
+        login_as(&app, Some(OFFICE), "admin", ADMIN_PASSWORD).await,
+        200,
+    )
+    .await;
+}
