@@ -340,7 +340,7 @@ async fn admin(settings: Settings, command: AdminCommand) -> anyhow::Result<()> 
     } else {
         generate_password()
     };
-    Password::parse(&password).map_err(|m| anyhow::anyhow!("password: {}", m.en))?;
+    Password::parse_for(&password, &username).map_err(|m| anyhow::anyhow!("password: {}", m.en))?;
     tokio::task::spawn_blocking(move || {
         let pool = startup::open_database(&settings)?;
         let mut conn = pool.get()?;

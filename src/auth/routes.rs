@@ -120,7 +120,8 @@ pub async fn me(state: web::Data<AppState>, auth: AuthUser) -> ApiResult<HttpRes
 #[serde(deny_unknown_fields)]
 pub struct ChangePassword {
     pub current_password: String,
-    /// 10–128 characters.
+    /// 10–128 characters, not the username, not one character repeated,
+    /// not a common password.
     pub new_password: String,
 }
 
@@ -141,6 +142,9 @@ pub async fn change_password(
     let row = state
         .db(move |conn| users::find(conn, id)?.ok_or_else(ApiError::not_found))
         .await?;
+    new_password
+        .check_not_username(&row.username)
+        .map_err(|m| ApiError::invalid_field("new_password", m))?;
     if !state
         .passwords
         .verify(req.current_password, Some(row.password_hash.clone()))

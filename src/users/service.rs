@@ -144,7 +144,9 @@ pub fn parse_create(req: CreateUser) -> ApiResult<(NewUser, Option<Password>)> {
     };
     let role = v.check("role", Role::parse(&req.role));
     let password = match req.password.as_deref() {
-        Some(p) => v.check("password", Password::parse(p)).map(Some),
+        Some(p) => v
+            .check("password", Password::parse_for(p, &req.username))
+            .map(Some),
         None => Some(None),
     };
     if role == Some(Role::Unit) && req.unit_id.is_none() {

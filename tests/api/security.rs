@@ -1,18 +1,22 @@
 //! What must hold under concurrency and hostile input: sign-in throttling under parallel guesses, per address and per
-//! account, and client addresses behind trusted proxies only.
+//! account, client addresses behind trusted proxies only, and the password
+//! policy.
 
 use futures_util::future::join_all;
-use reqwest::Response;
-use serde_json::json;
+use reqwest::{Method, Response};
+use serde_json::{json, Value};
 
 use crate::api_tests;
-use crate::helpers::{expect_json, expect_problem, spawn_app_with, TestApp, ADMIN_PASSWORD};
+use crate::helpers::{
+    expect_json, expect_problem, problem_fields, spawn_app_with, TestApp, ADMIN_PASSWORD,
+};
 
 api_tests![
     parallel_wrong_passwords_get_at_most_the_limit_of_401s,
     one_address_is_throttled_across_usernames,
     one_account_is_throttled_across_addresses_except_where_it_signed_in,
     forwarded_headers_count_only_from_a_trusted_proxy,
+    weak_passwords_are_refused_on_create_reset_and_change,
 ];
 
 /// Signs in, as a client behind the proxy when `client` is given.
@@ -199,4 +203,105 @@ async fn forwarded_headers_count_only_from_a_trusted_proxy(app: TestApp) {
         200,
     )
     .await;
+}
+
+async fn weak_passwords_are_refused_on_create_reset_and_change(app: TestApp) {
+    let admin = app.admin_token().await;
+    let english = |method: Method, path: &str, token: &str, body: Value| {
+        app.client
+            .request(method, app.url(path))
+            .bearer_auth(token)
+            .header("Accept-Language", "en")
+            .json(&body)
+            .send()
+    };
+    let refused = [
+        ("Wang.Wei.2026", "password must not be the username"),
+        (
+            "aaaaaaaaaaaa",
+            "password must not be one character repeated",
+        ),
+        (
+            "Password123",
+            "password is a commonly used one and easily guessed; choose another",
+        ),
+        ("short-1", "password must be at least 10 characters"),
+    ];
+    for (password, message) in refused {
+        let res = english(
+            Method::POST,
+            "/api/v1/users",
+            &admin,
+            json!({ "username": "wang.wei.2026", "display_name": "王伟", "role": "viewer",
+                    "password": password }),
+        )
+        .await
+        .unwrap();
+        let p = expect_problem(res, 422, "validation_failed").await;
+        assert_eq!(problem_fields(&p), ["password"], "{password}");
+        assert_eq!(p["errors"][0]["message"], message, "{password}");
+    }
+    // zh-CN by default.
+    let res = app
+        .post(
+            "/api/v1/users",
+            &admin,
+            json!({ "username": "wang.wei.2026", "display_name": "王伟", "role": "viewer",
+                    "password": "1qaz2wsx3edc" }),
+        )
+        .await;
+    let p = expect_problem(res, 422, "validation_failed").await;
+    assert_eq!(
+        p["errors"][0]["message"],
+        "该密码是常见密码，很容易被猜中，请换一个"
+    );
+    // Nothing was created; a good password is accepted.
+    let (user, token) = app
+        .create_user(&admin, "wang.wei.2026", "viewer", None)
+        .await;
+    let id = user["id"].as_i64().unwrap();
+
+    // An admin's reset (PATCH) follows the same rules.
+    let res = english(
+        Method::PATCH,
+        &format!("/api/v1/users/{id}"),
+        &admin,
+        json!({ "version": 1, "password": "WANG.WEI.2026" }),
+    )
+    .await
+    .unwrap();
+    let p = expect_problem(res, 422, "validation_failed").await;
+    assert_eq!(problem_fields(&p), ["password"]);
+    assert_eq!(
+        p["errors"][0]["message"],
+        "password must not be the username"
+    );
+    let res = english(
+        Method::PATCH,
+        &format!("/api/v1/users/{id}"),
+        &admin,
+        json!({ "version": 1, "password": "0000000000" }),
+    )
+    .await
+    .unwrap();
+    expect_problem(res, 422, "validation_failed").await;
+
+    // So does changing the own password.
+    let current = "wang.wei.2026-password-1";
+    for weak in ["wang.wei.2026", "qwertyuiop", "zzzzzzzzzzzzzz"] {
+        let res = english(
+            Method::POST,
+            "/api/v1/me/password",
+            &token,
+            json!({ "current_password": current, "new_password": weak }),
+        )
+        .await
+        .unwrap();
+        let p = expect_problem(res, 422, "validation_failed").await;
+        assert_eq!(problem_fields(&p), ["new_password"], "{weak}");
+    }
+    // The account is untouched: the old password still signs in.
+    let user = expect_json(app.get(&format!("/api/v1/users/{id}"), &admin).await, 200).await;
+    assert_eq!(user["version"], 1);
+    app.login("wang.wei.2026", current).await;
 }
