@@ -362,6 +362,9 @@ pub fn update(
         .optional()?;
         let updated: UserRow =
             updated.ok_or_else(|| ApiError::stale_version(current.version + 1))?;
+        if current.active && !active {
+            crate::calendar::revoke_all_feeds(conn, actor, id, now)?;
+        }
         let before = UserView::from_row(current)?;
         let after = UserView::from_row(updated.clone())?;
         let action = if revoke && password_changed {

@@ -1,6 +1,6 @@
 //! What must hold under concurrency and hostile input: sign-in throttling under parallel guesses, per address and per
-//! account, client addresses behind trusted proxies only, and the password
-//! policy.
+//! account, client addresses behind trusted proxies only, the password
+//! policy, and calendar feeds of deactivated accounts.
 
 use futures_util::future::join_all;
 use reqwest::{Method, Response};
@@ -17,6 +17,7 @@ api_tests![
     one_account_is_throttled_across_addresses_except_where_it_signed_in,
     forwarded_headers_count_only_from_a_trusted_proxy,
     weak_passwords_are_refused_on_create_reset_and_change,
+    a_reactivated_accounts_old_feeds_stay_revoked,
 ];
 
 /// Signs in, as a client behind the proxy when `client` is given.
@@ -304,4 +305,56 @@ async fn weak_passwords_are_refused_on_create_reset_and_change(app: TestApp) {
     let user = expect_json(app.get(&format!("/api/v1/users/{id}"), &admin).await, 200).await;
     assert_eq!(user["version"], 1);
     app.login("wang.wei.2026", current).await;
+}
+
+async fn a_reactivated_accounts_old_feeds_stay_revoked(app: TestApp) {
+    let admin = app.admin_token().await;
+    let (user, token) = app.create_user(&admin, "leaving", "viewer", None).await;
+    let id = user["id"].as_i64().unwrap();
+    let feed = expect_json(
+        app.post("/api/v1/calendar/feeds", &token, json!({})).await,
+        201,
+    )
+    .await;
+    let url = feed["url"].as_str().unwrap();
+    let path = format!("/api/v1/{}", url.split_once("/api/v1/").unwrap().1);
+    let fetch = || app.client.get(app.url(&path)).send();
+    assert_eq!(fetch().await.unwrap().status(), 200);
+
+    let user_path = format!("/api/v1/users/{id}");
+    let set_active = |version: i64, active: bool| {
+        app.patch(
+            &user_path,
+            &admin,
+            json!({ "version": version, "active": active }),
+        )
+    };
+    expect_json(set_active(1, false).await, 200).await;
+    assert_eq!(fetch().await.unwrap().status(), 404);
+    expect_json(set_active(2, true).await, 200).await;
+    assert_eq!(
+        fetch().await.unwrap().status(),
+        404,
+        "the old address stays dead after reactivation"
+    );
+    // The owner sees it revoked and can make a new one, which works.
+    let token = app.login("leaving", "leaving-password-1").await;
+    let list = expect_json(app.get("/api/v1/calendar/feeds", &token).await, 200).await;
+    assert!(list[0]["revoked_at"].is_string(), "{list}");
+    let fresh = expect_json(
+        app.post("/api/v1/calendar/feeds", &token, json!({})).await,
+        201,
+    )
+    .await;
+    let url = fresh["url"].as_str().unwrap();
+    let path = format!("/api/v1/{}", url.split_once("/api/v1/").unwrap().1);
+    assert_eq!(
+        app.client
+            .get(app.url(&path))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
 }

@@ -15,3 +15,9 @@ CREATE INDEX sign_in_attempts_time ON sign_in_attempts (attempted_at);
 INSERT INTO sign_in_attempts (username, client_ip, attempted_at, succeeded)
     SELECT username, client_ip, failed_at, FALSE FROM login_failures;
 DROP TABLE login_failures;
+
+-- Deactivating an account now revokes its calendar feeds for good; feeds of
+-- accounts that are inactive already are revoked here, so reactivating such
+-- an account does not bring them back.
+UPDATE calendar_feeds SET revoked_at = (CURRENT_TIMESTAMP AT TIME ZONE 'UTC')
+    WHERE revoked_at IS NULL AND user_id IN (SELECT id FROM users WHERE active = FALSE);
