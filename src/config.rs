@@ -64,6 +64,10 @@ pub struct Settings {
     pub accept_within_days: i64,
     /// Leaders read every task, not only those they are responsible for.
     pub leaders_see_all: bool,
+    /// Most bytes an uploaded xlsx table may unpack to, all its parts together.
+    pub import_max_unpacked_bytes: u64,
+    /// Most characters in one cell of an uploaded table (Excel's own limit: 32767).
+    pub import_max_cell_chars: usize,
     /// Largest evidence file, in bytes.
     pub attachment_max_bytes: usize,
     /// Content types accepted as evidence, comma-separated.
@@ -193,6 +197,8 @@ impl Default for Settings {
             yellow_warning_days: 3,
             accept_within_days: 3,
             leaders_see_all: false,
+            import_max_unpacked_bytes: 64 * 1024 * 1024,
+            import_max_cell_chars: 32_767,
             attachment_max_bytes: 20 * 1024 * 1024,
             attachment_types: "application/pdf,image/jpeg,image/png,text/plain,application/zip,\
 application/vnd.openxmlformats-officedocument.wordprocessingml.document,\
@@ -290,6 +296,10 @@ impl Settings {
             "login_known_address_days must not be negative"
         );
         self.trusted_proxy_list()?;
+        anyhow::ensure!(
+            self.import_max_unpacked_bytes > 0 && self.import_max_cell_chars > 0,
+            "import_max_unpacked_bytes and import_max_cell_chars must be positive"
+        );
         anyhow::ensure!(self.db_pool_size > 0, "db_pool_size must be positive");
         anyhow::ensure!(
             matches!(self.attachment_storage.as_str(), "fs" | "db"),
@@ -413,6 +423,14 @@ impl Settings {
             per_address: self.login_max_failures_per_address,
             window: chrono::Duration::minutes(self.login_window_minutes),
             known_address_for: chrono::Duration::days(self.login_known_address_days),
+        }
+    }
+
+    /// The limits on an uploaded table.
+    pub fn import_limits(&self) -> crate::import::Limits {
+        crate::import::Limits {
+            max_unpacked_bytes: self.import_max_unpacked_bytes,
+            max_cell_chars: self.import_max_cell_chars,
         }
     }
 

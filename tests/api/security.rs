@@ -1,6 +1,9 @@
-//! What must hold under concurrency and hostile input: sign-in throttling under parallel guesses, per address and per
+//! The promises of docs/security.md that hold under concurrency and hostile
+//! input: sign-in throttling under parallel guesses, per address and per
 //! account, client addresses behind trusted proxies only, the password
-//! policy, and calendar feeds of deactivated accounts.
+//! policy, calendar feeds of deactivated accounts, and bounded imports.
+
+use std::io::{Cursor, Write};
 
 use futures_util::future::join_all;
 use reqwest::{Method, Response};
@@ -18,6 +21,8 @@ api_tests![
     forwarded_headers_count_only_from_a_trusted_proxy,
     weak_passwords_are_refused_on_create_reset_and_change,
     a_reactivated_accounts_old_feeds_stay_revoked,
+    an_xlsx_bomb_is_refused_naming_what_is_too_large,
+    an_overlong_csv_cell_is_refused_by_reference,
 ];
 
 /// Signs in, as a client behind the proxy when `client` is given.
@@ -356,5 +361,144 @@ async fn a_reactivated_accounts_old_feeds_stay_revoked(app: TestApp) {
             .unwrap()
             .status(),
         200
+    );
+}
+
+/// A workbook whose only cell is shared string 0: `len` times `a`, written in
+/// pieces (never held whole). Deflate packs it about a thousand to one.
+fn workbook_with_huge_shared_string(len: usize) -> Vec<u8> {
+    let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    let parts = [
+        (
+            "[Content_Types].xml",
+            r#"<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/></Types>"#,
+        ),
+        (
+            "_rels/.rels",
+            r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#,
+        ),
+        (
+            "xl/workbook.xml",
+            r#"<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="任务表" sheetId="1" r:id="rId1"/></sheets></workbook>"#,
+        ),
+        (
+            "xl/_rels/workbook.xml.rels",
+            r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>"#,
+        ),
+        (
+            "xl/worksheets/sheet1.xml",
+            r#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c></row></sheetData></worksheet>"#,
+        ),
+    ];
+    for (name, text) in parts {
+        zip.start_file(name, options).unwrap();
+        zip.write_all(text.as_bytes()).unwrap();
+    }
+    zip.start_file("xl/sharedStrings.xml", options).unwrap();
+    zip.write_all(br#"<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" uniqueCount="1"><si><t>"#).unwrap();
+    let chunk = vec![b'a'; 1 << 20];
+    for _ in 0..len / chunk.len() {
+        zip.write_all(&chunk).unwrap();
+    }
+    zip.write_all(&chunk[..len % chunk.len()]).unwrap();
+    zip.write_all(b"</t></si></sst>").unwrap();
+    zip.finish().unwrap().into_inner()
+}
+
+async fn upload(app: &TestApp, token: &str, path: &str, name: &str, bytes: Vec<u8>) -> Response {
+    let part = reqwest::multipart::Part::bytes(bytes).file_name(name.to_string());
+    app.client
+        .post(app.url(path))
+        .bearer_auth(token)
+        .header("Accept-Language", "en")
+        .multipart(reqwest::multipart::Form::new().part("file", part))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn an_xlsx_bomb_is_refused_naming_what_is_too_large(app: TestApp) {
+    // A small limit keeps the test quick; the default (64 MB) works the same.
+    let app = spawn_app_with(app.backend, |s| s.import_max_unpacked_bytes = 2 << 20).await;
+    let admin = app.admin_token().await;
+    let plan = expect_json(
+        app.post(
+            "/api/v1/plans",
+            &admin,
+            json!({ "title": "方案", "year": 2026 }),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let bomb = workbook_with_huge_shared_string(16 << 20);
+    assert!(
+        bomb.len() < 200 * 1024,
+        "a small upload: {} bytes",
+        bomb.len()
+    );
+    for path in [
+        format!("/api/v1/plans/{}/import", plan["id"]),
+        "/api/v1/indicators/import".to_string(),
+    ] {
+        let res = upload(&app, &admin, &path, "任务表.xlsx", bomb.clone()).await;
+        let p = expect_problem(res, 422, "validation_failed").await;
+        assert_eq!(problem_fields(&p), ["file"], "{path}");
+        let message = p["errors"][0]["message"].as_str().unwrap();
+        assert_eq!(
+            message,
+            "the shared strings (xl/sharedStrings.xml) in the Excel file unpacks to more than 2 MB; it cannot be imported",
+            "{path}"
+        );
+    }
+    // The server is fine afterwards, and a small workbook of the same shape
+    // gets past the limit (to the header check).
+    let res = upload(
+        &app,
+        &admin,
+        &format!("/api/v1/plans/{}/import", plan["id"]),
+        "任务表.xlsx",
+        workbook_with_huge_shared_string(100),
+    )
+    .await;
+    let p = expect_problem(res, 422, "validation_failed").await;
+    assert!(
+        p["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no header row"),
+        "{p}"
+    );
+}
+
+async fn an_overlong_csv_cell_is_refused_by_reference(app: TestApp) {
+    let app = spawn_app_with(app.backend, |s| s.import_max_cell_chars = 100).await;
+    let admin = app.admin_token().await;
+    let plan = expect_json(
+        app.post(
+            "/api/v1/plans",
+            &admin,
+            json!({ "title": "方案", "year": 2026 }),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let csv = format!("序号,任务,牵头单位\n1,{},城关镇\n", "治".repeat(101));
+    let res = upload(
+        &app,
+        &admin,
+        &format!("/api/v1/plans/{}/import", plan["id"]),
+        "任务表.csv",
+        csv.into_bytes(),
+    )
+    .await;
+    let p = expect_problem(res, 422, "validation_failed").await;
+    assert_eq!(problem_fields(&p), ["file"]);
+    assert_eq!(
+        p["errors"][0]["message"],
+        "cell B2 is too long (101 characters; at most 100)"
     );
 }
