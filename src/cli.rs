@@ -340,7 +340,7 @@ async fn admin(settings: Settings, command: AdminCommand) -> anyhow::Result<()> 
     } else {
         generate_password()
     };
-    Password::parse(&password).map_err(|m| anyhow::anyhow!("password: {}", m.en))?;
+    Password::parse_for(&password, &username).map_err(|m| anyhow::anyhow!("password: {}", m.en))?;
     tokio::task::spawn_blocking(move || {
         let pool = startup::open_database(&settings)?;
         let mut conn = pool.get()?;
@@ -395,7 +395,8 @@ async fn import_file(
     let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
     let name = file.to_string_lossy().into_owned();
     tokio::task::spawn_blocking(move || {
-        let rows = crate::tasks::import::parse_file(&name, "", &bytes).map_err(describe)?;
+        let rows = crate::tasks::import::parse_file(&name, "", &bytes, &settings.import_limits())
+            .map_err(describe)?;
         let pool = startup::open_database(&settings)?;
         let mut conn = pool.get()?;
         let username = as_user.unwrap_or_else(|| settings.admin_username.clone());

@@ -43,7 +43,17 @@ pub struct Settings {
     pub argon2_parallelism: u32,
     /// Failed sign-ins for one account from one address allowed within the window.
     pub login_max_failures: i64,
+    /// Failed sign-ins for one account from all addresses together; an address
+    /// the account signed in from within `login_known_address_days` is exempt.
+    pub login_max_failures_per_account: i64,
+    /// Failed sign-ins from one address for all accounts together.
+    pub login_max_failures_per_address: i64,
     pub login_window_minutes: i64,
+    pub login_known_address_days: i64,
+    /// Reverse proxies (addresses or CIDR networks) whose `X-Forwarded-For` /
+    /// `Forwarded` headers name the client. Empty: the peer address is the client.
+    #[serde(deserialize_with = "list_or_comma_separated")]
+    pub trusted_proxies: Vec<String>,
     /// Largest connection pool.
     pub db_pool_size: u32,
     /// Largest JSON request body, in bytes.
@@ -54,6 +64,10 @@ pub struct Settings {
     pub accept_within_days: i64,
     /// Leaders read every task, not only those they are responsible for.
     pub leaders_see_all: bool,
+    /// Most bytes an uploaded xlsx table may unpack to, all its parts together.
+    pub import_max_unpacked_bytes: u64,
+    /// Most characters in one cell of an uploaded table (Excel's own limit: 32767).
+    pub import_max_cell_chars: usize,
     /// Largest evidence file, in bytes.
     pub attachment_max_bytes: usize,
     /// Content types accepted as evidence, comma-separated.
@@ -128,6 +142,28 @@ pub struct Settings {
     pub assessment_accountability_penalty: f64,
 }
 
+/// A list written as a TOML array or, as environment variables are, as one
+/// comma-separated string (`DUBAN_TRUSTED_PROXIES=10.0.0.1,10.1.0.0/16`).
+fn list_or_comma_separated<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum ListOrText {
+        List(Vec<String>),
+        Text(String),
+    }
+    Ok(match ListOrText::deserialize(d)? {
+        ListOrText::List(list) => list,
+        ListOrText::Text(text) => text
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect(),
+    })
+}
+
 // Secrets are never written out (for example by `duban config`), only read.
 fn no_secret<S: serde::Serializer>(_: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_none()
@@ -151,12 +187,18 @@ impl Default for Settings {
             argon2_iterations: 2,
             argon2_parallelism: 1,
             login_max_failures: 10,
+            login_max_failures_per_account: 50,
+            login_max_failures_per_address: 100,
             login_window_minutes: 15,
+            login_known_address_days: 30,
+            trusted_proxies: Vec::new(),
             db_pool_size: 10,
             json_limit_bytes: 256 * 1024,
             yellow_warning_days: 3,
             accept_within_days: 3,
             leaders_see_all: false,
+            import_max_unpacked_bytes: 64 * 1024 * 1024,
+            import_max_cell_chars: 32_767,
             attachment_max_bytes: 20 * 1024 * 1024,
             attachment_types: "application/pdf,image/jpeg,image/png,text/plain,application/zip,\
 application/vnd.openxmlformats-officedocument.wordprocessingml.document,\
@@ -244,6 +286,19 @@ impl Settings {
         anyhow::ensure!(
             self.login_window_minutes > 0,
             "login_window_minutes must be positive"
+        );
+        anyhow::ensure!(
+            self.login_max_failures_per_account > 0 && self.login_max_failures_per_address > 0,
+            "login_max_failures_per_account and login_max_failures_per_address must be positive"
+        );
+        anyhow::ensure!(
+            self.login_known_address_days >= 0,
+            "login_known_address_days must not be negative"
+        );
+        self.trusted_proxy_list()?;
+        anyhow::ensure!(
+            self.import_max_unpacked_bytes > 0 && self.import_max_cell_chars > 0,
+            "import_max_unpacked_bytes and import_max_cell_chars must be positive"
         );
         anyhow::ensure!(self.db_pool_size > 0, "db_pool_size must be positive");
         anyhow::ensure!(
@@ -352,6 +407,33 @@ impl Settings {
             .with_context(|| format!("scan_time must be HH:MM, not {:?}", self.scan_time))
     }
 
+    /// The parsed `trusted_proxies`.
+    pub fn trusted_proxy_list(
+        &self,
+    ) -> anyhow::Result<crate::http::client_address::TrustedProxies> {
+        crate::http::client_address::TrustedProxies::parse(&self.trusted_proxies)
+            .map_err(|e| anyhow::anyhow!("trusted_proxies: {e}"))
+    }
+
+    /// The sign-in throttle's limits.
+    pub fn sign_in_limits(&self) -> crate::auth::throttle::Limits {
+        crate::auth::throttle::Limits {
+            per_account_and_address: self.login_max_failures,
+            per_account: self.login_max_failures_per_account,
+            per_address: self.login_max_failures_per_address,
+            window: chrono::Duration::minutes(self.login_window_minutes),
+            known_address_for: chrono::Duration::days(self.login_known_address_days),
+        }
+    }
+
+    /// The limits on an uploaded table.
+    pub fn import_limits(&self) -> crate::import::Limits {
+        crate::import::Limits {
+            max_unpacked_bytes: self.import_max_unpacked_bytes,
+            max_cell_chars: self.import_max_cell_chars,
+        }
+    }
+
     /// The accepted evidence content types.
     pub fn attachment_type_list(&self) -> Vec<String> {
         self.attachment_types
@@ -408,6 +490,24 @@ mod tests {
             redact_url_password("postgres://postgres@127.0.0.1/x"),
             "postgres://postgres@127.0.0.1/x"
         );
+    }
+
+    #[test]
+    fn trusted_proxies_are_a_list_or_comma_separated_text() {
+        let read = |toml: &str| -> Settings {
+            Figment::from(Serialized::defaults(Settings::default()))
+                .merge(Toml::string(toml))
+                .extract()
+                .unwrap()
+        };
+        let listed = read(r#"trusted_proxies = ["10.0.0.1", "fd00::/8"]"#);
+        let written = read(r#"trusted_proxies = "10.0.0.1, fd00::/8""#);
+        assert_eq!(listed.trusted_proxies, ["10.0.0.1", "fd00::/8"]);
+        assert_eq!(written.trusted_proxies, listed.trusted_proxies);
+        assert!(Settings::default().trusted_proxies.is_empty());
+        let bad = read(r#"trusted_proxies = "proxy.example""#);
+        let err = bad.check().unwrap_err().to_string();
+        assert!(err.contains("trusted_proxies"), "{err}");
     }
 
     #[test]

@@ -16,6 +16,7 @@ use crate::auth::{self, Passwords, Tokens};
 use crate::config::Settings;
 use crate::db::{self, Backend, DbConnection, DbPool};
 use crate::error::{ApiError, ApiResult};
+use crate::http::client_address::TrustedProxies;
 use crate::http::json::JsonLimit;
 use crate::http::middleware::{problem_json, request_id_header};
 use crate::openapi::ApiDoc;
@@ -34,6 +35,8 @@ pub struct AppState {
     pub tokens: Tokens,
     pub passwords: Passwords,
     pub storage: Storage,
+    /// Parsed `trusted_proxies`, for `http::client_address`.
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl AppState {
@@ -95,6 +98,7 @@ impl Application {
             tokens,
             passwords,
             storage: Storage::from_settings(&settings),
+            trusted_proxies: settings.trusted_proxy_list()?,
         });
         let json_limit = web::Data::new(JsonLimit(settings.json_limit_bytes));
         let openapi = ApiDoc::openapi();

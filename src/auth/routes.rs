@@ -9,6 +9,7 @@ use crate::domain::message::Message;
 use crate::domain::values::{Password, Username};
 use crate::domain::{UnitId, UserId};
 use crate::error::{ApiError, ApiResult, Problem};
+use crate::http::client_address::client_address;
 use crate::http::JsonBody;
 use crate::startup::AppState;
 use crate::users::model::UserView;
@@ -62,8 +63,10 @@ fn token_response(
     })
 }
 
-/// Sign in. Wrong password and unknown user answer alike; too many failures
-/// for one account from one address get 429 with `Retry-After`.
+/// Sign in. Wrong password and unknown user answer alike. Too many failures
+/// for one account from one address, from one address for any accounts, or
+/// for one account from addresses it has not signed in from lately get 429
+/// with `Retry-After` (see docs/security.md).
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = TokenResponse), (status = 401, body = Problem), (status = 429, body = Problem)))]
 pub async fn login(
@@ -72,53 +75,32 @@ pub async fn login(
     body: JsonBody<LoginRequest>,
 ) -> ApiResult<HttpResponse> {
     let LoginRequest { username, password } = body.into_inner();
-    // A name that could never have been created is not looked up or
-    // remembered, but still costs one hash check, like any unknown user.
-    let Ok(username) = Username::parse(&username) else {
-        state.passwords.verify(password, None).await?;
-        return Err(invalid_credentials());
-    };
-    let username = username.into_inner();
-    let client_ip = req
-        .peer_addr()
-        .map_or_else(|| "unknown".to_string(), |a| a.ip().to_string());
+    // A name that could never have been created is not looked up, and all
+    // such names share one throttle key (no account has the empty name);
+    // each still costs one hash check, like any unknown user.
+    let username = Username::parse(&username).ok().map(Username::into_inner);
+    let client = client_address(&req, &state.trusted_proxies);
     let now = chrono::Utc::now().naive_utc();
-    let max = state.settings.login_max_failures;
-    let window = chrono::Duration::minutes(state.settings.login_window_minutes);
-
-    let (name, ip) = (username.clone(), client_ip.clone());
-    let (wait, user) = state
-        .db(move |conn| {
-            let wait = throttle::retry_after(conn, &name, &ip, now, max, window)?;
-            let user = users::find_by_username(conn, &name)?;
-            Ok((wait, user))
-        })
-        .await?;
-    if let Some(secs) = wait {
-        return Err(ApiError::too_many_requests(secs));
-    }
+    let attempt = throttle::begin(&state, username.as_deref().unwrap_or(""), &client, now).await?;
+    let user = match username {
+        Some(name) => {
+            state
+                .db(move |conn| Ok(users::find_by_username(conn, &name)?))
+                .await?
+        }
+        None => None,
+    };
     let hash = user.as_ref().map(|u| u.password_hash.clone());
     let ok = state.passwords.verify(password, hash).await?;
     match user {
         Some(row) if ok && row.active => {
-            let (name, ip) = (username, client_ip);
-            state
-                .db(move |conn| Ok(throttle::clear(conn, &name, &ip)?))
-                .await?;
+            attempt.succeeded(&state, now).await?;
             let body = token_response(&state, UserId(row.id), &row)?;
             tracing::info!(user = row.id, "signed in");
             Ok(HttpResponse::Ok().json(body))
         }
-        _ => {
-            state
-                .db(move |conn| {
-                    Ok(throttle::record_failure(
-                        conn, &username, &client_ip, now, window,
-                    )?)
-                })
-                .await?;
-            Err(invalid_credentials())
-        }
+        // The attempt stays recorded as a failure.
+        _ => Err(invalid_credentials()),
     }
 }
 
@@ -138,7 +120,8 @@ pub async fn me(state: web::Data<AppState>, auth: AuthUser) -> ApiResult<HttpRes
 #[serde(deny_unknown_fields)]
 pub struct ChangePassword {
     pub current_password: String,
-    /// 10–128 characters.
+    /// 10–128 characters, not the username, not one character repeated,
+    /// not a common password.
     pub new_password: String,
 }
 
@@ -159,6 +142,9 @@ pub async fn change_password(
     let row = state
         .db(move |conn| users::find(conn, id)?.ok_or_else(ApiError::not_found))
         .await?;
+    new_password
+        .check_not_username(&row.username)
+        .map_err(|m| ApiError::invalid_field("new_password", m))?;
     if !state
         .passwords
         .verify(req.current_password, Some(row.password_hash.clone()))

@@ -1,41 +1,213 @@
-//! Sign-in throttling. Failures are counted per account *and* client address
-//! within a sliding window: past the limit that pair gets 429 until the oldest
-//! counted failure leaves the window. Because the key includes the address, an
-//! attacker elsewhere cannot lock the real user out, and because the window
-//! slides, no lock lasts longer than the window.
+//! Sign-in throttling, decided by the database.
+//!
+//! Every attempt is written *before* its password is checked, in the write
+//! transaction that counts the attempts already made and decides whether this
+//! one may go on; a refused attempt is rolled back and leaves nothing behind.
+//! An attempt counts as a failure until it is marked as succeeded, so sixty
+//! guesses sent at once find each other's rows and at most the limit of them
+//! reach the password check.
+//!
+//! Three sliding-window limits, each with its own reason:
+//!
+//! - per account *and* client address (`login_max_failures`, 10): the guesser
+//!   at one address is stopped, and the real user elsewhere (the office) is
+//!   not affected by it;
+//! - per client address across accounts (`login_max_failures_per_address`,
+//!   100): one address spraying many usernames is stopped. It is high because
+//!   a whole office may sit behind one NAT or proxy, and it only counts that
+//!   address's own failures, so nobody elsewhere can exhaust it;
+//! - per account across addresses (`login_max_failures_per_account`, 50): many
+//!   addresses guessing one account are stopped. An address the account
+//!   signed in from within `login_known_address_days` is exempt, so such an
+//!   attack cannot lock the real user out of the office; a new address may
+//!   have to wait while the attack lasts.
+//!
+//! A sliding window means no refusal outlives the window: the wait ends when
+//! enough counted failures have aged out. The console will call the same
+//! `begin` and `Attempt::succeeded` as the API's sign-in.
 
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
-use crate::db::schema::login_failures;
-use crate::db::DbConnection;
+use crate::db::schema::sign_in_attempts as attempts;
+use crate::db::{self, DbBackend, DbConnection};
+use crate::error::{ApiError, ApiResult};
+use crate::startup::AppState;
 
-/// Seconds the pair must wait, or None when it may try now.
-pub fn retry_after(
-    conn: &mut DbConnection,
+/// The throttle's limits (settings `login_*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub per_account_and_address: i64,
+    pub per_account: i64,
+    pub per_address: i64,
+    pub window: Duration,
+    /// How long a successful sign-in exempts its address from the per-account
+    /// limit; zero for never.
+    pub known_address_for: Duration,
+}
+
+/// An attempt let through to the password check. It counts as a failure
+/// unless `succeeded` is called.
+#[derive(Debug)]
+#[must_use = "an attempt not marked as succeeded counts as a failure"]
+pub struct Attempt {
+    id: i64,
+    username: String,
+    client: String,
+}
+
+/// Records a sign-in attempt for `username` from `client` at `now`, or
+/// refuses it with 429 and `Retry-After` when a limit is reached. Usable
+/// from any handler: the client is `http::client_address::client_address`.
+pub async fn begin(
+    state: &AppState,
     username: &str,
-    client_ip: &str,
+    client: &str,
     now: NaiveDateTime,
-    max_failures: i64,
-    window: Duration,
-) -> QueryResult<Option<u64>> {
-    let since = now - window;
-    let recent = login_failures::table
-        .filter(login_failures::username.eq(username))
-        .filter(login_failures::client_ip.eq(client_ip))
-        .filter(login_failures::failed_at.gt(since));
-    let count: i64 = recent.count().get_result(conn)?;
-    if count < max_failures {
-        return Ok(None);
+) -> ApiResult<Attempt> {
+    let limits = state.settings.sign_in_limits();
+    let (username, client) = (username.to_string(), client.to_string());
+    state
+        .db(move |conn| admit(conn, &limits, &username, &client, now))
+        .await
+}
+
+impl Attempt {
+    /// The password was right: this attempt and the account's earlier
+    /// failures from this address stop counting, and the address is
+    /// remembered. Old rows are swept on the way.
+    pub async fn succeeded(self, state: &AppState, now: NaiveDateTime) -> ApiResult<()> {
+        let limits = state.settings.sign_in_limits();
+        state
+            .db(move |conn| Ok(mark_succeeded(conn, &self, &limits, now)?))
+            .await?;
+        let swept = state.db(move |conn| Ok(sweep(conn, &limits, now)?)).await;
+        if let Err(e) = swept {
+            // Only housekeeping: stale rows never count, so the sign-in stands.
+            tracing::warn!(error = ?e, "sweeping old sign-in attempts failed");
+        }
+        Ok(())
     }
-    // The pair may try again once enough failures have aged out to leave
-    // fewer than `max_failures` in the window.
-    let pivot: NaiveDateTime = recent
-        .select(login_failures::failed_at)
-        .order(login_failures::failed_at.asc())
-        .offset(count - max_failures)
-        .first(conn)?;
-    Ok(Some(seconds_until_free(pivot, window, now)))
+}
+
+/// The synchronous core of `begin`: one write transaction that takes the
+/// account's and the address's lock, inserts the attempt, then checks the
+/// three limits. A refusal rolls the insert back.
+pub fn admit(
+    conn: &mut DbConnection,
+    limits: &Limits,
+    username: &str,
+    client: &str,
+    now: NaiveDateTime,
+) -> ApiResult<Attempt> {
+    conn.write(|conn| {
+        db::lock_sign_in(conn, username, client)?;
+        let id: i64 = diesel::insert_into(attempts::table)
+            .values((
+                attempts::username.eq(username),
+                attempts::client_ip.eq(client),
+                attempts::attempted_at.eq(now),
+                attempts::succeeded.eq(false),
+            ))
+            .returning(attempts::id)
+            .get_result(conn)?;
+        let known = limits.known_address_for > Duration::zero()
+            && attempts::table
+                .filter(attempts::username.eq(username))
+                .filter(attempts::client_ip.eq(client))
+                .filter(attempts::succeeded.eq(true))
+                .filter(attempts::attempted_at.gt(now - limits.known_address_for))
+                .count()
+                .get_result::<i64>(conn)?
+                > 0;
+        let mut scopes = vec![
+            (
+                Scope {
+                    username: Some(username),
+                    client: Some(client),
+                },
+                limits.per_account_and_address,
+            ),
+            (
+                Scope {
+                    username: None,
+                    client: Some(client),
+                },
+                limits.per_address,
+            ),
+        ];
+        if !known {
+            let scope = Scope {
+                username: Some(username),
+                client: None,
+            };
+            scopes.push((scope, limits.per_account));
+        }
+        let mut wait: Option<u64> = None;
+        for (scope, limit) in scopes {
+            if let Some(secs) = scope.wait(conn, id, limit, limits.window, now)? {
+                wait = Some(wait.map_or(secs, |w| w.max(secs)));
+            }
+        }
+        match wait {
+            Some(secs) => Err(ApiError::too_many_requests(secs)),
+            None => Ok(Attempt {
+                id,
+                username: username.to_string(),
+                client: client.to_string(),
+            }),
+        }
+    })
+}
+
+/// Which attempts a limit counts: one account, one address, or both.
+struct Scope<'a> {
+    username: Option<&'a str>,
+    client: Option<&'a str>,
+}
+
+impl Scope<'_> {
+    /// The failures in the window, other than attempt `except`.
+    fn failures(&self, since: NaiveDateTime, except: i64) -> attempts::BoxedQuery<'_, DbBackend> {
+        let mut query = attempts::table
+            .filter(attempts::succeeded.eq(false))
+            .filter(attempts::attempted_at.gt(since))
+            .filter(attempts::id.ne(except))
+            .into_boxed();
+        if let Some(username) = self.username {
+            query = query.filter(attempts::username.eq(username));
+        }
+        if let Some(client) = self.client {
+            query = query.filter(attempts::client_ip.eq(client));
+        }
+        query
+    }
+
+    /// Seconds until fewer than `limit` earlier failures remain in the
+    /// window, or None when there are fewer already.
+    fn wait(
+        &self,
+        conn: &mut DbConnection,
+        except: i64,
+        limit: i64,
+        window: Duration,
+        now: NaiveDateTime,
+    ) -> QueryResult<Option<u64>> {
+        let since = now - window;
+        let count: i64 = self.failures(since, except).count().get_result(conn)?;
+        if count < limit {
+            return Ok(None);
+        }
+        // Enough failures must age out to leave `limit - 1`: the wait ends
+        // when the one at this position (oldest first) leaves the window.
+        let pivot: NaiveDateTime = self
+            .failures(since, except)
+            .select(attempts::attempted_at)
+            .order((attempts::attempted_at.asc(), attempts::id.asc()))
+            .offset(count - limit)
+            .first(conn)?;
+        Ok(Some(seconds_until_free(pivot, window, now)))
+    }
 }
 
 fn seconds_until_free(pivot: NaiveDateTime, window: Duration, now: NaiveDateTime) -> u64 {
@@ -43,35 +215,54 @@ fn seconds_until_free(pivot: NaiveDateTime, window: Duration, now: NaiveDateTime
     u64::try_from(wait.max(1)).unwrap_or(1)
 }
 
-/// Records one failure and forgets failures older than the window.
-pub fn record_failure(
+/// Marks `attempt` as succeeded and forgets the pair's failures and older
+/// successes. Only rows young enough that `sweep` leaves them alone are
+/// touched, so the two never contend for a row.
+pub fn mark_succeeded(
     conn: &mut DbConnection,
-    username: &str,
-    client_ip: &str,
+    attempt: &Attempt,
+    limits: &Limits,
     now: NaiveDateTime,
-    window: Duration,
 ) -> QueryResult<()> {
-    diesel::delete(login_failures::table.filter(login_failures::failed_at.le(now - window)))
+    conn.write(|conn| {
+        diesel::delete(
+            attempts::table
+                .filter(attempts::username.eq(&attempt.username))
+                .filter(attempts::client_ip.eq(&attempt.client))
+                .filter(attempts::id.ne(attempt.id))
+                .filter(
+                    (attempts::succeeded
+                        .eq(false)
+                        .and(attempts::attempted_at.gt(now - limits.window)))
+                    .or(attempts::succeeded
+                        .eq(true)
+                        .and(attempts::attempted_at.gt(now - limits.known_address_for))),
+                ),
+        )
         .execute(conn)?;
-    diesel::insert_into(login_failures::table)
-        .values((
-            login_failures::username.eq(username),
-            login_failures::client_ip.eq(client_ip),
-            login_failures::failed_at.eq(now),
-        ))
-        .execute(conn)?;
-    Ok(())
+        diesel::update(attempts::table.find(attempt.id))
+            .set(attempts::succeeded.eq(true))
+            .execute(conn)?;
+        Ok(())
+    })
 }
 
-/// A successful sign-in forgets the pair's failures.
-pub fn clear(conn: &mut DbConnection, username: &str, client_ip: &str) -> QueryResult<()> {
+/// Deletes attempts that no longer count: failures older than the window and
+/// successes older than the remembered period, each with an hour's margin
+/// so that instances with slightly different clocks do not race for a row.
+pub fn sweep(conn: &mut DbConnection, limits: &Limits, now: NaiveDateTime) -> QueryResult<usize> {
+    let margin = Duration::hours(1);
     diesel::delete(
-        login_failures::table
-            .filter(login_failures::username.eq(username))
-            .filter(login_failures::client_ip.eq(client_ip)),
+        attempts::table.filter(
+            (attempts::succeeded
+                .eq(false)
+                .and(attempts::attempted_at.le(now - limits.window - margin)))
+            .or(attempts::succeeded
+                .eq(true)
+                .and(attempts::attempted_at.le(now - limits.known_address_for - margin))),
+        ),
     )
-    .execute(conn)?;
-    Ok(())
+    .execute(conn)
 }
 
 #[cfg(test)]

@@ -320,8 +320,41 @@ pub fn revoke_feed(
     Ok(())
 }
 
+/// Revokes every live feed of `user`, when the account is deactivated: the
+/// feeds stay revoked if it is reactivated later (the person may have left,
+/// and an address that leaked with them must not come back to life).
+/// Call inside the write transaction that deactivates the account.
+pub fn revoke_all_feeds(
+    conn: &mut DbConnection,
+    actor: Option<UserId>,
+    user: UserId,
+    now: NaiveDateTime,
+) -> ApiResult<()> {
+    let revoked: Vec<i64> = diesel::update(
+        calendar_feeds::table
+            .filter(calendar_feeds::user_id.eq(user.0))
+            .filter(calendar_feeds::revoked_at.is_null()),
+    )
+    .set(calendar_feeds::revoked_at.eq(now))
+    .returning(calendar_feeds::id)
+    .get_results(conn)?;
+    for id in revoked {
+        crate::audit::record_change(
+            conn,
+            actor,
+            "revoke",
+            ("calendar_feed", id),
+            None::<&serde_json::Value>,
+            None,
+            now,
+        )?;
+    }
+    Ok(())
+}
+
 /// The owner of a live feed token, as the caller the feed is built for; an
-/// unknown or revoked token, or an inactive account, is 404.
+/// unknown or revoked token, or an inactive account, is 404. (Deactivation
+/// revokes the feeds too; the check stays for safety.)
 pub fn feed_owner(conn: &mut DbConnection, token: &str) -> ApiResult<(AuthUser, String)> {
     let found: Option<(i64, String)> = calendar_feeds::table
         .filter(calendar_feeds::token_hash.eq(token_hash(token)))

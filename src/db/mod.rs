@@ -283,3 +283,27 @@ pub enum Rule {
     /// The holiday calendar: one writer of a date at a time.
     HolidayCalendar = 7_243_004,
 }
+
+/// Serialises the sign-in bookkeeping of one account and of one client
+/// address, so that counting the attempts already made and adding this one
+/// is a single step even when many arrive at once. SQLite's `BEGIN IMMEDIATE`
+/// already lets one writer in at a time; PostgreSQL takes two
+/// transaction-scoped advisory locks, always the account's first, so two
+/// sign-ins never wait for each other in a cycle. Call inside a write
+/// transaction.
+pub fn lock_sign_in(conn: &mut DbConnection, username: &str, client: &str) -> QueryResult<()> {
+    use diesel::sql_types::Text;
+    match conn {
+        DbConnection::Sqlite(_) => Ok(()),
+        DbConnection::Postgres(c) => {
+            // Two-key locks (class, hash) live apart from `lock_rule`'s one-key locks.
+            diesel::sql_query("SELECT pg_advisory_xact_lock(7243002, hashtext($1))")
+                .bind::<Text, _>(username)
+                .execute(c)?;
+            diesel::sql_query("SELECT pg_advisory_xact_lock(7243003, hashtext($1))")
+                .bind::<Text, _>(client)
+                .execute(c)?;
+            Ok(())
+        }
+    }
+}

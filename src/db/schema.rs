@@ -39,11 +39,12 @@ diesel::table! {
 }
 
 diesel::table! {
-    login_failures (id) {
+    sign_in_attempts (id) {
         id -> BigInt,
         username -> Text,
         client_ip -> Text,
-        failed_at -> Timestamp,
+        attempted_at -> Timestamp,
+        succeeded -> Bool,
     }
 }
 
@@ -370,7 +371,7 @@ diesel::joinable!(indicator_attachments -> indicator_values (value_id));
 diesel::allow_tables_to_appear_in_same_query!(
     units,
     users,
-    login_failures,
+    sign_in_attempts,
     plans,
     tasks,
     task_cooperators,

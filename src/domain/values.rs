@@ -161,10 +161,28 @@ impl Email {
     }
 }
 
-/// A new password: 10–128 characters. Length is what makes a password strong;
-/// no composition rules (NIST SP 800-63B).
+/// A new password: 10–128 characters, not one character repeated, not on the
+/// list of common passwords. Length is what makes a password strong, so there
+/// are no composition rules; what is refused is what guessers try first
+/// (NIST SP 800-63B, 5.1.1.2). `parse_for` also refuses the account's own name.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Password(String);
+
+/// The common passwords of at least 10 characters, lower case, one a line;
+/// `#` lines say where the list comes from.
+const COMMON_PASSWORDS: &str = include_str!("common_passwords.txt");
+
+fn is_common(password: &str) -> bool {
+    static LIST: std::sync::OnceLock<std::collections::HashSet<&'static str>> =
+        std::sync::OnceLock::new();
+    let list = LIST.get_or_init(|| {
+        COMMON_PASSWORDS
+            .lines()
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .collect()
+    });
+    list.contains(password.to_lowercase().as_str())
+}
 
 impl Password {
     pub const MIN_CHARS: usize = 10;
@@ -184,7 +202,41 @@ impl Password {
                 "password must be at most 128 characters",
             ));
         }
+        let mut chars = s.chars();
+        if let Some(first) = chars.next() {
+            if chars.all(|c| c == first) {
+                return Err(Message::new(
+                    "密码不能由同一个字符重复组成",
+                    "password must not be one character repeated",
+                ));
+            }
+        }
+        if is_common(s) {
+            return Err(Message::new(
+                "该密码是常见密码，很容易被猜中，请换一个",
+                "password is a commonly used one and easily guessed; choose another",
+            ));
+        }
         Ok(Password(s.to_string()))
+    }
+
+    /// `parse`, and not the username of the account it is for (letter case
+    /// ignored).
+    pub fn parse_for(s: &str, username: &str) -> Result<Password, Message> {
+        let password = Password::parse(s)?;
+        password.check_not_username(username)?;
+        Ok(password)
+    }
+
+    /// Refuses the password when it is `username`, letter case ignored.
+    pub fn check_not_username(&self, username: &str) -> Result<(), Message> {
+        if self.0.to_lowercase() == username.trim().to_lowercase() {
+            return Err(Message::new(
+                "密码不能与用户名相同",
+                "password must not be the username",
+            ));
+        }
+        Ok(())
     }
 
     pub fn expose(&self) -> &str {
@@ -248,6 +300,68 @@ mod tests {
         assert!(BoundedText::parse(&format!("{name}局"), 100).is_err());
         assert!(BoundedText::parse("   ", 10).is_err());
         assert!(BoundedText::parse("a\u{0}b", 10).is_err());
+    }
+
+    #[test]
+    fn passwords_keep_the_length_rule() {
+        assert!(Password::parse("Lk3-vz9q").is_err());
+        assert!(Password::parse("Lk3-vz9q!m").is_ok());
+        assert!(Password::parse(&"ab".repeat(64)).is_ok());
+        assert!(Password::parse(&"ab".repeat(65)).is_err());
+        // Characters, not bytes: ten Chinese characters are enough.
+        assert!(Password::parse("春眠不觉晓处处闻啼鸟").is_ok());
+    }
+
+    #[test]
+    fn one_repeated_character_is_refused() {
+        let e = Password::parse("aaaaaaaaaaaa").unwrap_err();
+        assert_eq!(e.en, "password must not be one character repeated");
+        assert!(e.zh.contains("同一个字符"));
+        assert!(Password::parse("好好好好好好好好好好").is_err());
+        assert!(Password::parse("aaaaaaaaab").is_ok());
+    }
+
+    #[test]
+    fn common_passwords_are_refused_in_any_letter_case() {
+        for common in [
+            "1234567890",
+            "qwertyuiop",
+            "Password123",
+            "1QAZ2WSX3EDC",
+            "woaini1314",
+        ] {
+            let e = Password::parse(common).unwrap_err();
+            assert!(e.en.contains("commonly used"), "{common}: {}", e.en);
+            assert!(e.zh.contains("常见密码"), "{common}");
+        }
+        assert!(Password::parse("tiger-lily-harbour").is_ok());
+    }
+
+    #[test]
+    fn the_common_list_holds_only_what_the_length_rule_lets_through() {
+        let entries: Vec<&str> = COMMON_PASSWORDS
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .collect();
+        assert!(entries.len() > 1500, "{}", entries.len());
+        for entry in entries {
+            let n = entry.chars().count();
+            assert!(
+                (Password::MIN_CHARS..=Password::MAX_CHARS).contains(&n),
+                "{entry:?}"
+            );
+            assert_eq!(entry, entry.to_lowercase(), "lower case");
+        }
+    }
+
+    #[test]
+    fn the_username_is_refused_as_password() {
+        let e = Password::parse_for("Wang.Xiaoming", "wang.xiaoming").unwrap_err();
+        assert_eq!(e.en, "password must not be the username");
+        assert!(e.zh.contains("用户名"));
+        assert!(Password::parse_for("wang.xiaoming-2026", "wang.xiaoming").is_ok());
+        let p = Password::parse("zhang.sanfeng").unwrap();
+        assert!(p.check_not_username(" ZHANG.SANFENG ").is_err());
     }
 
     #[test]
@@ -321,6 +435,24 @@ mod tests {
         fn generated_emails_are_accepted(local in "[a-z0-9_+-]{1,20}", host in "[a-z0-9]{1,20}", tld in "[a-z]{2,6}") {
             let addr = format!("{local}@{host}.{tld}");
             prop_assert_eq!(Email::parse(&addr).unwrap().into_inner(), addr);
+        }
+
+        #[test]
+        fn accepted_passwords_obey_every_rule(s in "\\PC{0,140}", name in "[a-z0-9._-]{3,20}") {
+            if let Ok(p) = Password::parse_for(&s, &name) {
+                let n = s.chars().count();
+                prop_assert!((Password::MIN_CHARS..=Password::MAX_CHARS).contains(&n));
+                prop_assert!(s.chars().any(|c| !s.starts_with(c)));
+                prop_assert!(!is_common(&s));
+                prop_assert_ne!(s.to_lowercase(), name);
+                prop_assert_eq!(p.expose(), s.as_str());
+            }
+        }
+
+        #[test]
+        fn a_username_never_passes_as_its_own_password(name in "[a-z0-9._-]{10,30}", upper: bool) {
+            let typed = if upper { name.to_uppercase() } else { name.clone() };
+            prop_assert!(Password::parse_for(&typed, &name).is_err());
         }
 
         #[test]

@@ -2,6 +2,7 @@
 //! answer bad input with problem+json naming the field, pagination, and the
 //! middleware that makes every error a localised problem document.
 
+pub mod client_address;
 pub mod download;
 pub mod json;
 pub mod middleware;

@@ -77,7 +77,7 @@ pub fn to_xlsx(rows: &[ExportRow], sheet_title: &str) -> Result<Vec<u8>, anyhow:
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::import::table::{read_table, task_rows, FileKind, ImportRow};
+    use crate::import::table::{read_table, task_rows, FileKind, ImportRow, Limits};
     use crate::render::table::{guard_cell, unguard_cell, FORMULA_STARTS};
     use proptest::prelude::*;
 
@@ -136,7 +136,7 @@ mod tests {
     }
 
     fn read_back(bytes: &[u8], kind: FileKind) -> Vec<ExportRow> {
-        let sheet = read_table(bytes, kind).unwrap();
+        let sheet = read_table(bytes, kind, &Limits::default()).unwrap();
         task_rows(&sheet).unwrap().iter().map(as_export).collect()
     }
 
@@ -167,7 +167,7 @@ mod tests {
     #[test]
     fn xlsx_neutralises_hyperlink_formulas() {
         let xlsx = to_xlsx(&sample(), "任务").unwrap();
-        let sheet = read_table(&xlsx, FileKind::Xlsx).unwrap();
+        let sheet = read_table(&xlsx, FileKind::Xlsx, &Limits::default()).unwrap();
         assert_eq!(
             sheet.text(2, 1),
             "'=HYPERLINK(\"http://evil.example\",\"点击\")"

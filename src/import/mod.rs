@@ -1,19 +1,29 @@
 //! Tables in files: reading the Excel and CSV breakdown tables offices keep
-//! (`table`), and writing tasks back out in the same shape (`export`).
-//! Pure code: bytes in, rows out; no database and no HTTP.
+//! (`table`, within the limits `unpack` checks first), and writing tasks back
+//! out in the same shape (`export`). Pure code: bytes in, rows out; no
+//! database and no HTTP.
 
 pub mod export;
 pub mod table;
+pub mod unpack;
 
 pub use export::{to_csv, to_xlsx, ExportRow};
-pub use table::{cell_ref, read_table, task_rows, Cell, ColumnRefs, FileKind, ImportRow, Sheet};
+pub use table::{
+    cell_ref, read_table, task_rows, Cell, ColumnRefs, FileKind, ImportRow, Limits, Sheet,
+};
 
 use crate::domain::Message;
 use crate::error::{ApiError, ApiResult};
 
 /// The first sheet of an uploaded .xlsx or .csv file (by name, else by
-/// content type); anything else is refused naming the `file` field.
-pub fn read_upload(filename: &str, content_type: &str, bytes: &[u8]) -> ApiResult<Sheet> {
+/// content type), within `limits`; anything else is refused naming the
+/// `file` field.
+pub fn read_upload(
+    filename: &str,
+    content_type: &str,
+    bytes: &[u8],
+    limits: &Limits,
+) -> ApiResult<Sheet> {
     let kind = FileKind::from_file_name(filename)
         .or(match content_type {
             "text/csv" | "application/csv" => Some(FileKind::Csv),
@@ -29,5 +39,5 @@ pub fn read_upload(filename: &str, content_type: &str, bytes: &[u8]) -> ApiResul
                 ),
             )
         })?;
-    read_table(bytes, kind).map_err(|m| ApiError::invalid_field("file", m))
+    read_table(bytes, kind, limits).map_err(|m| ApiError::invalid_field("file", m))
 }

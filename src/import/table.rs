@@ -16,6 +16,26 @@ pub const MAX_ROWS: usize = 10_000;
 /// Most columns read from one table, for the same reason.
 pub const MAX_COLS: usize = 64;
 
+/// Limits on what an uploaded table may cost (settings `import_max_*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Bytes an xlsx may unpack to, all parts together; also the most text
+    /// the read table may hold once merged cells are filled.
+    pub max_unpacked_bytes: u64,
+    /// Characters in one cell.
+    pub max_cell_chars: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_unpacked_bytes: 64 * 1024 * 1024,
+            // Excel's own limit: a cell holds at most 32,767 characters.
+            max_cell_chars: 32_767,
+        }
+    }
+}
+
 /// The formats `read_table` understands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FileKind {
@@ -85,10 +105,13 @@ impl Sheet {
 /// merge the lead-unit column over the rows of one unit, and each of those
 /// rows is a task of that unit. Only cells inside the sheet's used area are
 /// filled, so a merge reaching past the last row does not invent rows.
-pub fn read_table(bytes: &[u8], kind: FileKind) -> Result<Sheet, Message> {
+///
+/// Within `limits`: an xlsx that unpacks to more is refused before it is
+/// read, and a cell longer than the limit is refused by its reference.
+pub fn read_table(bytes: &[u8], kind: FileKind, limits: &Limits) -> Result<Sheet, Message> {
     match kind {
-        FileKind::Xlsx => read_xlsx(bytes),
-        FileKind::Csv => read_csv(bytes),
+        FileKind::Xlsx => read_xlsx(bytes, limits),
+        FileKind::Csv => read_csv(bytes, limits),
     }
 }
 
@@ -119,12 +142,24 @@ pub fn column_letters(col_index: usize) -> String {
 // ---------------------------------------------------------------------------
 // Building a sheet within the limits
 
-#[derive(Default)]
 struct SheetBuilder {
     rows: Vec<Vec<Cell>>,
+    /// Bytes of text held, and the most allowed: filling merged regions
+    /// copies a cell many times, and a long cell copied over the whole sheet
+    /// would otherwise cost gigabytes.
+    text_bytes: u64,
+    max_text_bytes: u64,
 }
 
 impl SheetBuilder {
+    fn new(limits: &Limits) -> SheetBuilder {
+        SheetBuilder {
+            rows: Vec::new(),
+            text_bytes: 0,
+            max_text_bytes: limits.max_unpacked_bytes,
+        }
+    }
+
     fn put(&mut self, row: usize, col: usize, cell: Cell) -> Result<(), Message> {
         if row >= MAX_ROWS || col >= MAX_COLS {
             return Err(too_large(row, col));
@@ -136,6 +171,11 @@ impl SheetBuilder {
         if cells.len() <= col {
             cells.resize_with(col + 1, Cell::default);
         }
+        let held = self.text_bytes - cells[col].text.len() as u64 + cell.text.len() as u64;
+        if held > self.max_text_bytes {
+            return Err(too_much_text(row, col, self.max_text_bytes));
+        }
+        self.text_bytes = held;
         cells[col] = cell;
         Ok(())
     }
@@ -189,6 +229,50 @@ fn too_large(row: usize, col: usize) -> Message {
     )
 }
 
+fn too_much_text(row: usize, col: usize, limit: u64) -> Message {
+    let limit = super::unpack::human_size(limit);
+    Message::owned(
+        format!(
+            "表格内容过多：填充合并单元格后文字超过 {limit}（在单元格 {} 处超出）",
+            cell_ref(row, col)
+        ),
+        format!(
+            "the table holds too much text: more than {limit} once merged cells are filled (passed at cell {})",
+            cell_ref(row, col)
+        ),
+    )
+}
+
+/// Refuses a cell longer than the limit, naming it (and its worksheet).
+fn check_cell_length(
+    text: &str,
+    row: usize,
+    col: usize,
+    sheet: Option<&str>,
+    limits: &Limits,
+) -> Result<(), Message> {
+    // Bytes bound characters from above: most cells need no counting.
+    if text.len() <= limits.max_cell_chars {
+        return Ok(());
+    }
+    let chars = text.chars().count();
+    if chars <= limits.max_cell_chars {
+        return Ok(());
+    }
+    let (max, at) = (limits.max_cell_chars, cell_ref(row, col));
+    let (zh_where, en_where) = match sheet {
+        Some(name) => (
+            format!("工作表“{name}”的单元格 {at}"),
+            format!("cell {at} of worksheet “{name}”"),
+        ),
+        None => (format!("单元格 {at}"), format!("cell {at}")),
+    };
+    Err(Message::owned(
+        format!("{zh_where} 内容过长（{chars} 个字符，最多 {max} 个）"),
+        format!("{en_where} is too long ({chars} characters; at most {max})"),
+    ))
+}
+
 fn too_many_merges() -> Message {
     Message::new(
         "表格中的合并单元格过多，无法导入",
@@ -199,18 +283,21 @@ fn too_many_merges() -> Message {
 // ---------------------------------------------------------------------------
 // xlsx
 
-fn read_xlsx(bytes: &[u8]) -> Result<Sheet, Message> {
+fn read_xlsx(bytes: &[u8], limits: &Limits) -> Result<Sheet, Message> {
+    super::unpack::check_unpacked_size(bytes, limits.max_unpacked_bytes)?;
     let mut book = Xlsx::new(Cursor::new(bytes)).map_err(xlsx_error)?;
     let name = first_worksheet(&book)
         .ok_or_else(|| Message::new("Excel 文件中没有工作表", "the Excel file has no worksheet"))?;
-    let mut sheet = SheetBuilder::default();
+    let mut sheet = SheetBuilder::new(limits);
     {
         let mut cells = book.worksheet_cells_reader(&name).map_err(xlsx_error)?;
         while let Some(cell) = cells.next_cell().map_err(xlsx_error)? {
             let value = xlsx_cell(cell.get_value());
             if !value.is_empty() {
                 let (row, col) = cell.get_position();
-                sheet.put(row as usize, col as usize, value)?;
+                let (row, col) = (row as usize, col as usize);
+                check_cell_length(&value.text, row, col, Some(&name), limits)?;
+                sheet.put(row, col, value)?;
             }
         }
     }
@@ -294,19 +381,20 @@ impl Cell {
 // ---------------------------------------------------------------------------
 // CSV
 
-fn read_csv(bytes: &[u8]) -> Result<Sheet, Message> {
+fn read_csv(bytes: &[u8], limits: &Limits) -> Result<Sheet, Message> {
     let text = decode_text(bytes)?;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .from_reader(text.as_bytes());
-    let mut sheet = SheetBuilder::default();
+    let mut sheet = SheetBuilder::new(limits);
     let mut rows = CsvRowCounter::default();
     for record in reader.records() {
         let record = record.map_err(csv_error)?;
         let row = rows.row_of(text.as_bytes(), &record);
         for (col, field) in record.iter().enumerate() {
             if !field.is_empty() {
+                check_cell_length(field, row, col, None, limits)?;
                 sheet.put(row, col, Cell::from_text(field))?;
             }
         }
@@ -671,7 +759,7 @@ mod tests {
     use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
 
     fn csv_sheet(text: &str) -> Sheet {
-        read_table(text.as_bytes(), FileKind::Csv).unwrap()
+        read_table(text.as_bytes(), FileKind::Csv, &Limits::default()).unwrap()
     }
 
     fn texts(sheet: &Sheet) -> Vec<Vec<&str>> {
@@ -708,7 +796,12 @@ mod tests {
     #[test]
     fn csv_with_and_without_bom() {
         let plain = csv_sheet("序号,任务\n1,治理扬尘\n");
-        let bom = read_table("\u{FEFF}序号,任务\n1,治理扬尘\n".as_bytes(), FileKind::Csv).unwrap();
+        let bom = read_table(
+            "\u{FEFF}序号,任务\n1,治理扬尘\n".as_bytes(),
+            FileKind::Csv,
+            &Limits::default(),
+        )
+        .unwrap();
         assert_eq!(plain, bom);
         assert_eq!(texts(&plain), [vec!["序号", "任务"], vec!["1", "治理扬尘"]]);
     }
@@ -722,7 +815,7 @@ mod tests {
             std::str::from_utf8(&bytes).is_err(),
             "the test needs non-UTF-8 bytes"
         );
-        let sheet = read_table(&bytes, FileKind::Csv).unwrap();
+        let sheet = read_table(&bytes, FileKind::Csv, &Limits::default()).unwrap();
         assert_eq!(
             texts(&sheet),
             [
@@ -758,20 +851,20 @@ mod tests {
 
     #[test]
     fn undecodable_csv_is_refused() {
-        let e = read_table(b"\xFF\xFF\x80", FileKind::Csv).unwrap_err();
+        let e = read_table(b"\xFF\xFF\x80", FileKind::Csv, &Limits::default()).unwrap_err();
         assert!(e.en.contains("encoding"), "{}", e.en);
     }
 
     #[test]
     fn oversized_tables_are_refused() {
         let wide = format!("{}x\n", ",".repeat(MAX_COLS));
-        let e = read_table(wide.as_bytes(), FileKind::Csv).unwrap_err();
+        let e = read_table(wide.as_bytes(), FileKind::Csv, &Limits::default()).unwrap_err();
         assert!(e.en.contains("too large"), "{}", e.en);
         let tall = "x\n".repeat(MAX_ROWS + 1);
-        assert!(read_table(tall.as_bytes(), FileKind::Csv).is_err());
+        assert!(read_table(tall.as_bytes(), FileKind::Csv, &Limits::default()).is_err());
         let fits = "x\n".repeat(MAX_ROWS);
         assert_eq!(
-            read_table(fits.as_bytes(), FileKind::Csv)
+            read_table(fits.as_bytes(), FileKind::Csv, &Limits::default())
                 .unwrap()
                 .rows
                 .len(),
@@ -781,9 +874,9 @@ mod tests {
 
     #[test]
     fn damaged_xlsx_is_refused() {
-        let e = read_table(b"not a zip file", FileKind::Xlsx).unwrap_err();
+        let e = read_table(b"not a zip file", FileKind::Xlsx, &Limits::default()).unwrap_err();
         assert!(e.zh.contains("无法读取 Excel 文件"), "{}", e.zh);
-        let e = read_table(b"", FileKind::Xlsx).unwrap_err();
+        let e = read_table(b"", FileKind::Xlsx, &Limits::default()).unwrap_err();
         assert!(e.en.contains("cannot read"), "{}", e.en);
     }
 
@@ -829,7 +922,7 @@ mod tests {
 
     #[test]
     fn xlsx_merged_cells_fill_every_row() {
-        let sheet = read_table(&office_xlsx(), FileKind::Xlsx).unwrap();
+        let sheet = read_table(&office_xlsx(), FileKind::Xlsx, &Limits::default()).unwrap();
         assert_eq!(sheet.text(0, 6), "2026年重点工作任务分解表");
         for r in 2..=4 {
             assert_eq!(sheet.text(r, 2), "市生态环境局", "row {}", r + 1);
@@ -839,7 +932,7 @@ mod tests {
 
     #[test]
     fn xlsx_task_rows_below_a_title_row() {
-        let sheet = read_table(&office_xlsx(), FileKind::Xlsx).unwrap();
+        let sheet = read_table(&office_xlsx(), FileKind::Xlsx, &Limits::default()).unwrap();
         let rows = task_rows(&sheet).unwrap();
         assert_eq!(rows.len(), 3);
         assert!(rows.iter().all(|r| r.lead == "市生态环境局"));
@@ -865,7 +958,12 @@ mod tests {
         let mut book = Workbook::new();
         book.add_worksheet().write_string(0, 0, "first").unwrap();
         book.add_worksheet().write_string(0, 0, "second").unwrap();
-        let sheet = read_table(&book.save_to_buffer().unwrap(), FileKind::Xlsx).unwrap();
+        let sheet = read_table(
+            &book.save_to_buffer().unwrap(),
+            FileKind::Xlsx,
+            &Limits::default(),
+        )
+        .unwrap();
         assert_eq!(texts(&sheet), [vec!["first"]]);
     }
 
@@ -875,8 +973,77 @@ mod tests {
         let ws = book.add_worksheet();
         ws.write_string(0, 0, "a").unwrap();
         ws.write_string(1_000_000, 16_000, "far").unwrap();
-        let e = read_table(&book.save_to_buffer().unwrap(), FileKind::Xlsx).unwrap_err();
+        let e = read_table(
+            &book.save_to_buffer().unwrap(),
+            FileKind::Xlsx,
+            &Limits::default(),
+        )
+        .unwrap_err();
         assert!(e.en.contains("too large"), "{}", e.en);
+    }
+
+    #[test]
+    fn csv_cells_longer_than_the_limit_are_refused_by_reference() {
+        let limits = Limits {
+            max_cell_chars: 5,
+            ..Limits::default()
+        };
+        let fits = read_table("甲乙丙丁戊,ab\n".as_bytes(), FileKind::Csv, &limits);
+        assert!(fits.is_ok(), "five characters, fifteen bytes");
+        let e = read_table("a,b\nc,甲乙丙丁戊己\n".as_bytes(), FileKind::Csv, &limits).unwrap_err();
+        assert_eq!(e.zh, "单元格 B2 内容过长（6 个字符，最多 5 个）");
+        assert_eq!(e.en, "cell B2 is too long (6 characters; at most 5)");
+    }
+
+    #[test]
+    fn xlsx_cells_longer_than_the_limit_are_refused_by_sheet_and_reference() {
+        let cell = format!(
+            r#"<c r="C1" t="inlineStr"><is><t>{}</t></is></c>"#,
+            "长".repeat(40_000)
+        );
+        let bytes = crate::import::unpack::tests::workbook_with_cells(&cell);
+        let e = read_table(&bytes, FileKind::Xlsx, &Limits::default()).unwrap_err();
+        assert_eq!(
+            e.en,
+            "cell C1 of worksheet “任务表” is too long (40000 characters; at most 32767)"
+        );
+        assert!(e.zh.contains("工作表“任务表”的单元格 C1"), "{}", e.zh);
+    }
+
+    #[test]
+    fn xlsx_bombs_are_refused_before_they_are_read() {
+        let limits = Limits {
+            max_unpacked_bytes: 1 << 20,
+            ..Limits::default()
+        };
+        let bytes = crate::import::unpack::tests::workbook_with_shared_string(16 << 20);
+        let e = read_table(&bytes, FileKind::Xlsx, &limits).unwrap_err();
+        assert!(
+            e.en.contains("the shared strings (xl/sharedStrings.xml)"),
+            "{}",
+            e.en
+        );
+        // The same workbook, small: calamine reads it.
+        let bytes = crate::import::unpack::tests::workbook_with_shared_string(10);
+        let sheet = read_table(&bytes, FileKind::Xlsx, &limits).unwrap();
+        assert_eq!(sheet.text(0, 0), "aaaaaaaaaa");
+    }
+
+    #[test]
+    fn merged_cells_cannot_multiply_text_past_the_limit() {
+        let mut book = Workbook::new();
+        let ws = book.add_worksheet();
+        ws.merge_range(0, 0, 99, 9, &"x".repeat(1000), &Format::new())
+            .unwrap();
+        ws.write_string(99, 9, "end").unwrap();
+        let bytes = book.save_to_buffer().unwrap();
+        let limits = Limits {
+            max_unpacked_bytes: 100_000,
+            ..Limits::default()
+        };
+        let e = read_table(&bytes, FileKind::Xlsx, &limits).unwrap_err();
+        assert!(e.en.contains("too much text"), "{}", e.en);
+        assert!(read_table(&bytes, FileKind::Xlsx, &Limits::default()).is_ok());
     }
 
     #[test]
@@ -983,20 +1150,20 @@ mod tests {
 
         #[test]
         fn reading_any_csv_bytes_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..300)) {
-            if let Ok(sheet) = read_table(&bytes, FileKind::Csv) {
+            if let Ok(sheet) = read_table(&bytes, FileKind::Csv, &Limits::default()) {
                 let _ = task_rows(&sheet);
             }
         }
 
         #[test]
         fn reading_any_xlsx_bytes_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..300)) {
-            let _ = read_table(&bytes, FileKind::Xlsx);
+            let _ = read_table(&bytes, FileKind::Xlsx, &Limits::default());
         }
 
         #[test]
         fn csv_cells_read_back(rows in prop::collection::vec(prop::collection::vec("[^,\"\r\n\u{FEFF}]{0,8}", 1..6), 1..10)) {
             let text: String = rows.iter().map(|r| r.join(",") + "\n").collect();
-            let sheet = read_table(text.as_bytes(), FileKind::Csv).unwrap();
+            let sheet = read_table(text.as_bytes(), FileKind::Csv, &Limits::default()).unwrap();
             for (r, row) in rows.iter().enumerate() {
                 for (c, cell) in row.iter().enumerate() {
                     prop_assert_eq!(sheet.text(r, c), cell.as_str());

@@ -417,8 +417,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// Reads an uploaded table into rows; the kind comes from the file name, else the content type.
-pub fn parse_file(filename: &str, content_type: &str, bytes: &[u8]) -> ApiResult<Vec<ImportRow>> {
-    let sheet = crate::import::read_upload(filename, content_type, bytes)?;
+pub fn parse_file(
+    filename: &str,
+    content_type: &str,
+    bytes: &[u8],
+    limits: &crate::import::Limits,
+) -> ApiResult<Vec<ImportRow>> {
+    let sheet = crate::import::read_upload(filename, content_type, bytes, limits)?;
     task_rows(&sheet).map_err(|m| ApiError::invalid_field("file", m))
 }
 
@@ -448,8 +453,10 @@ pub async fn import_table(
     let plan = PlanId(id.into_inner());
     let dry_run = query.0.dry_run.unwrap_or(false);
     let file = read_file(multipart, MAX_TABLE_BYTES).await?;
+    let limits = state.settings.import_limits();
     let rows =
-        web::block(move || parse_file(&file.filename, &file.content_type, &file.bytes)).await??;
+        web::block(move || parse_file(&file.filename, &file.content_type, &file.bytes, &limits))
+            .await??;
     let now = chrono::Utc::now().naive_utc();
     let report = state
         .db(move |conn| import(conn, auth.id, plan, rows, dry_run, now))

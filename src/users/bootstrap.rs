@@ -30,7 +30,8 @@ pub fn ensure_first_admin(
         .as_ref()
         .map(|p| p.expose_secret().to_string());
     if let Some(p) = &configured {
-        Password::parse(p).map_err(|m| anyhow::anyhow!("DUBAN_ADMIN_PASSWORD: {}", m.en))?;
+        Password::parse_for(p, username.as_str())
+            .map_err(|m| anyhow::anyhow!("DUBAN_ADMIN_PASSWORD: {}", m.en))?;
     }
     let password = configured.clone().unwrap_or_else(generate_password);
     let created = super::service::ensure_first_admin(

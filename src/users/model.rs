@@ -89,7 +89,8 @@ pub struct CreateUser {
     pub role: String,
     /// Required for role `unit`.
     pub unit_id: Option<UnitId>,
-    /// 10–128 characters. Omit to have one generated and returned once.
+    /// 10–128 characters, not the username, not one character repeated, not
+    /// a common password. Omit to have one generated and returned once.
     pub password: Option<String>,
 }
 
@@ -116,7 +117,9 @@ pub struct UpdateUser {
     #[schema(value_type = Option<i64>)]
     pub unit_id: Option<Option<UnitId>>,
     pub active: Option<bool>,
-    /// Resets the password and signs the account out everywhere.
+    /// Resets the password and signs the account out everywhere. 10–128
+    /// characters, not the username, not one character repeated, not a
+    /// common password.
     pub password: Option<String>,
 }
 

@@ -6,7 +6,7 @@ use super::model::{CreateUser, CreatedUser, UpdateUser, UserFilter, UserView};
 use super::service;
 use crate::auth::{AuthUser, Permission};
 use crate::domain::UserId;
-use crate::error::{ApiResult, Problem};
+use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::{JsonBody, Page, Paging, QueryParams};
 use crate::startup::AppState;
 
@@ -101,7 +101,15 @@ pub async fn update_user(
     let id = UserId(id.into_inner());
     let changes = service::parse_update(body.into_inner())?;
     let hash = match &changes.password {
-        Some(p) => Some(state.passwords.hash(p).await?),
+        Some(p) => {
+            // The password policy needs the account's name.
+            let account = state
+                .db(move |conn| service::find(conn, id)?.ok_or_else(ApiError::not_found))
+                .await?;
+            p.check_not_username(&account.username)
+                .map_err(|m| ApiError::invalid_field("password", m))?;
+            Some(state.passwords.hash(p).await?)
+        }
         None => None,
     };
     let now = chrono::Utc::now().naive_utc();

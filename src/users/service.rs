@@ -144,7 +144,9 @@ pub fn parse_create(req: CreateUser) -> ApiResult<(NewUser, Option<Password>)> {
     };
     let role = v.check("role", Role::parse(&req.role));
     let password = match req.password.as_deref() {
-        Some(p) => v.check("password", Password::parse(p)).map(Some),
+        Some(p) => v
+            .check("password", Password::parse_for(p, &req.username))
+            .map(Some),
         None => Some(None),
     };
     if role == Some(Role::Unit) && req.unit_id.is_none() {
@@ -363,6 +365,9 @@ pub fn update(
         .optional()?;
         let updated: UserRow =
             updated.ok_or_else(|| ApiError::stale_version(current.version + 1))?;
+        if current.active && !active {
+            crate::calendar::revoke_all_feeds(conn, actor, id, now)?;
+        }
         let before = UserView::from_row(current)?;
         let after = UserView::from_row(updated.clone())?;
         let action = if revoke && password_changed {

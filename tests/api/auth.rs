@@ -195,10 +195,10 @@ async fn repeated_failures_are_throttled_until_the_window_passes(app: TestApp) {
     let pool = duban::db::connect(&app.database.url, 1).unwrap();
     let mut conn = pool.get().unwrap();
     use diesel::prelude::*;
-    use duban::db::schema::login_failures;
+    use duban::db::schema::sign_in_attempts;
     let long_ago = chrono::Utc::now().naive_utc() - chrono::Duration::minutes(16);
-    diesel::update(login_failures::table)
-        .set(login_failures::failed_at.eq(long_ago))
+    diesel::update(sign_in_attempts::table)
+        .set(sign_in_attempts::attempted_at.eq(long_ago))
         .execute(&mut conn)
         .unwrap();
     app.login("admin", ADMIN_PASSWORD).await;
@@ -210,16 +210,15 @@ async fn throttling_one_address_does_not_lock_out_another(app: TestApp) {
     let pool = duban::db::connect(&app.database.url, 1).unwrap();
     let mut conn = pool.get().unwrap();
     let now = chrono::Utc::now().naive_utc();
+    let limits = app.settings.sign_in_limits();
+    let mut refused = 0;
     for _ in 0..20 {
-        duban::auth::throttle::record_failure(
-            &mut conn,
-            "admin",
-            "203.0.113.9",
-            now,
-            chrono::Duration::minutes(15),
-        )
-        .unwrap();
+        // Each admitted attempt that is never marked as succeeded is a failure.
+        if duban::auth::throttle::admit(&mut conn, &limits, "admin", "203.0.113.9", now).is_err() {
+            refused += 1;
+        }
     }
+    assert_eq!(refused, 10, "the other address is throttled");
     app.login("admin", ADMIN_PASSWORD).await;
 }
 

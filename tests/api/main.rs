@@ -17,6 +17,7 @@ mod indicators;
 mod migrations;
 mod notices;
 mod races;
+mod security;
 mod smtp;
 mod tasks;
 mod units;
@@ -40,6 +41,7 @@ fn main() -> std::process::ExitCode {
         migrations::tests(),
         notices::tests(),
         races::tests(),
+        security::tests(),
         tasks::tests(),
         units::tests(),
         users::tests(),
