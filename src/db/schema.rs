@@ -213,6 +213,8 @@ diesel::table! {
         bulletin_id -> Nullable<BigInt>,
         indicator_id -> Nullable<BigInt>,
         period -> Nullable<Text>,
+        claim_token -> Nullable<Text>,
+        revivals -> Integer,
     }
 }
 
@@ -226,6 +228,8 @@ diesel::table! {
         finished_at -> Nullable<Timestamp>,
         outcome -> Nullable<Text>,
         counts -> Nullable<Text>,
+        lease_until -> Nullable<Timestamp>,
+        attempts -> Integer,
     }
 }
 
