@@ -437,10 +437,10 @@ async fn admin(settings: Settings, command: AdminCommand) -> anyhow::Result<()> 
     .await?
 }
 
-/// An API error as one line of English for the terminal.
+/// An API error as one line of English for the terminal: the message and
+/// the fields at fault.
 fn describe(err: ApiError) -> anyhow::Error {
-    let problem = err.problem(crate::domain::message::Lang::En);
-    anyhow::anyhow!("{problem}")
+    anyhow::anyhow!("{}", err.sentence(Lang::En))
 }
 
 async fn import_file(
@@ -488,7 +488,7 @@ fn generate_bulletin(
 ) -> anyhow::Result<String> {
     use crate::bulletins;
     use crate::http::download::Format;
-    let fail = |e: crate::error::ApiError| anyhow::anyhow!("{}", e.problem(Lang::En)["detail"]);
+    let fail = describe;
     let period = crate::domain::period::Period::parse(period)
         .map_err(|m| anyhow::anyhow!("--period: {}", m.en))?;
     let mut clock = crate::tasks::service::TaskClock::new(settings, chrono::Utc::now())?;
