@@ -253,27 +253,44 @@ enum WriteLock {
 }
 
 impl WriteLock {
-    fn take(url: &str) -> WriteLock {
+    /// Takes the lock at a moment when some notices are written: the check
+    /// is made holding the lock, so no writer can finish in between. Each
+    /// try holds it for an instant, then lets the writers on.
+    fn once_notices_exist(url: &str, secs: u64) -> WriteLock {
         use diesel::connection::SimpleConnection;
-        if url.starts_with("postgres") {
-            let mut c = diesel::PgConnection::establish(url).unwrap();
-            c.batch_execute("BEGIN; LOCK TABLE notices IN EXCLUSIVE MODE;")
-                .unwrap();
-            WriteLock::Postgres(c)
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        let mut lock = if url.starts_with("postgres") {
+            WriteLock::Postgres(diesel::PgConnection::establish(url).unwrap())
         } else {
             let mut c = diesel::SqliteConnection::establish(url).unwrap();
-            c.batch_execute("PRAGMA busy_timeout = 10000; BEGIN IMMEDIATE;")
-                .unwrap();
+            c.batch_execute("PRAGMA busy_timeout = 10000").unwrap();
             WriteLock::Sqlite(c)
+        };
+        loop {
+            // Before the server has migrated, there is no table to count.
+            let written = match &mut lock {
+                WriteLock::Postgres(c) => c
+                    .batch_execute("BEGIN; LOCK TABLE notices IN EXCLUSIVE MODE;")
+                    .and_then(|()| notices::table.count().get_result::<i64>(c)),
+                WriteLock::Sqlite(c) => c
+                    .batch_execute("BEGIN IMMEDIATE")
+                    .and_then(|()| notices::table.count().get_result::<i64>(c)),
+            };
+            if written.is_ok_and(|n| n > 0) {
+                return lock;
+            }
+            assert!(Instant::now() < deadline, "no notice written in {secs} s");
+            lock.rollback();
+            std::thread::sleep(Duration::from_millis(1));
         }
     }
 
-    fn release(self) {
+    fn rollback(&mut self) {
         use diesel::connection::SimpleConnection;
-        match self {
-            WriteLock::Sqlite(mut c) => c.batch_execute("ROLLBACK").unwrap(),
-            WriteLock::Postgres(mut c) => c.batch_execute("ROLLBACK").unwrap(),
-        }
+        let _ = match self {
+            WriteLock::Sqlite(c) => c.batch_execute("ROLLBACK"),
+            WriteLock::Postgres(c) => c.batch_execute("ROLLBACK"),
+        };
     }
 }
 
@@ -317,14 +334,11 @@ async fn a_server_killed_mid_scan_leaves_the_days_notices_to_its_restart(app: Te
     let serve = || Running::start(duban_on(&app.database.url, data_dir.path(), &env).arg("serve"));
 
     let mut first = serve();
-    assert!(
-        wait_until(60, || count_notices(&pool, None) > 0),
-        "the scan starts writing"
-    );
-    // Stop every writer, so that the scan cannot finish before the kill.
-    let lock = WriteLock::take(&app.database.url);
+    // Once the scan has written some notices, every writer is held off, so
+    // that the scan cannot finish before the kill.
+    let mut lock = WriteLock::once_notices_exist(&app.database.url, 60);
     first.kill();
-    lock.release();
+    lock.rollback();
     let written = count_notices(&pool, None);
     assert!(
         written > 0 && written < expected,
