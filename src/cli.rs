@@ -314,14 +314,72 @@ async fn serve(settings: Settings, scheduler: bool) -> anyhow::Result<()> {
             "  notices:  {mail_shown}; daily scan at {}",
             app.settings().scan_time
         );
-        tokio::spawn(crate::jobs::run(app.pool(), app.settings(), mailer));
     } else {
         println!("  notices:  scheduler off (--no-scheduler)");
     }
     tracing::info!(address = %app.address(), "serving");
-    app.run_until_stopped().await?;
-    tracing::info!("stopped");
-    Ok(())
+    if !scheduler {
+        app.run_until_stopped().await?;
+        tracing::info!("stopped");
+        return Ok(());
+    }
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    let jobs = tokio::spawn(crate::jobs::run(
+        app.pool(),
+        app.settings(),
+        mailer,
+        stopping,
+    ));
+    let handle = app.handle();
+    supervise(app.run_until_stopped(), jobs, stop, || async move {
+        handle.stop(true).await
+    })
+    .await
+}
+
+/// Runs the server and the scheduler side by side. When the server stops
+/// (SIGTERM, SIGINT), the scheduler is told to stop and given a moment to
+/// record the notice it is sending. When the scheduler stops on its own, it
+/// has failed: the server is stopped too and the error returned, so that the
+/// process exits non-zero and whatever supervises it starts it again,
+/// instead of serving on without reminders.
+async fn supervise<S, F>(
+    server: S,
+    mut jobs: tokio::task::JoinHandle<anyhow::Result<()>>,
+    stop: tokio::sync::watch::Sender<bool>,
+    stop_server: impl FnOnce() -> F,
+) -> anyhow::Result<()>
+where
+    S: std::future::Future<Output = std::io::Result<()>>,
+    F: std::future::Future<Output = ()>,
+{
+    tokio::select! {
+        served = server => {
+            let _ = stop.send(true);
+            // A send in flight ends within the SMTP timeout; do not wait for ever.
+            match tokio::time::timeout(std::time::Duration::from_secs(30), &mut jobs).await {
+                Ok(Ok(Err(e))) => tracing::error!(error = ?e, "the scheduler failed while stopping"),
+                Err(_) => tracing::warn!("the scheduler did not stop within 30 s"),
+                _ => {}
+            }
+            served?;
+            tracing::info!("stopped");
+            Ok(())
+        }
+        ended = &mut jobs => {
+            let why = match ended {
+                Ok(Ok(())) => anyhow::anyhow!("it ended unexpectedly"),
+                Ok(Err(e)) => e,
+                Err(e) => anyhow::Error::new(e),
+            };
+            tracing::error!(error = ?why, "the scheduler stopped; stopping the server");
+            stop_server().await;
+            Err(why.context(
+                "the scheduler stopped, so duban stopped serving too (restart it; \
+                 the jobs pick up where they left off)",
+            ))
+        }
+    }
 }
 
 async fn admin(settings: Settings, command: AdminCommand) -> anyhow::Result<()> {
@@ -379,10 +437,10 @@ async fn admin(settings: Settings, command: AdminCommand) -> anyhow::Result<()> 
     .await?
 }
 
-/// An API error as one line of English for the terminal.
+/// An API error as one line of English for the terminal: the message and
+/// the fields at fault.
 fn describe(err: ApiError) -> anyhow::Error {
-    let problem = err.problem(crate::domain::message::Lang::En);
-    anyhow::anyhow!("{problem}")
+    anyhow::anyhow!("{}", err.sentence(Lang::En))
 }
 
 async fn import_file(
@@ -431,7 +489,7 @@ fn generate_bulletin(
 ) -> anyhow::Result<String> {
     use crate::bulletins;
     use crate::http::download::Format;
-    let fail = |e: crate::error::ApiError| anyhow::anyhow!("{}", e.problem(Lang::En)["detail"]);
+    let fail = describe;
     let period = crate::domain::period::Period::parse(period)
         .map_err(|m| anyhow::anyhow!("--period: {}", m.en))?;
     let mut clock = crate::tasks::service::TaskClock::new(settings, chrono::Utc::now())?;
@@ -544,4 +602,65 @@ fn demo(
         file.display()
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+
+    #[tokio::test]
+    async fn a_scheduler_that_dies_stops_the_server_with_an_error() {
+        let (stop, _stopping) = tokio::sync::watch::channel(false);
+        let jobs = tokio::spawn(async { anyhow::bail!("a scheduled job panicked: boom") });
+        let server_stopped = Arc::new(AtomicBool::new(false));
+        let flag = server_stopped.clone();
+        let result = supervise(
+            std::future::pending::<std::io::Result<()>>(),
+            jobs,
+            stop,
+            || async move { flag.store(true, Ordering::SeqCst) },
+        )
+        .await;
+        let err = result.expect_err("the process must fail");
+        let text = format!("{err:#}");
+        assert!(text.starts_with("the scheduler stopped"), "{text}");
+        assert!(text.contains("boom"), "{text}");
+        assert!(server_stopped.load(Ordering::SeqCst));
+    }
+
+    #[tokio::test]
+    async fn a_panicking_scheduler_task_also_counts_as_dying() {
+        let (stop, _stopping) = tokio::sync::watch::channel(false);
+        let jobs = tokio::spawn(async {
+            if true {
+                panic!("the loop itself");
+            }
+            Ok(())
+        });
+        let result = supervise(
+            std::future::pending::<std::io::Result<()>>(),
+            jobs,
+            stop,
+            || async {},
+        )
+        .await;
+        assert!(result.is_err());
+    }
+
+    #[tokio::test]
+    async fn a_stopped_server_stops_the_scheduler_and_exits_cleanly() {
+        let (stop, mut stopping) = tokio::sync::watch::channel(false);
+        let jobs = tokio::spawn(async move {
+            let _ = stopping.changed().await;
+            anyhow::ensure!(*stopping.borrow(), "told to stop");
+            Ok(())
+        });
+        let result = supervise(async { Ok(()) }, jobs, stop, || async {
+            panic!("the server stopped by itself")
+        })
+        .await;
+        assert!(result.is_ok(), "{result:?}");
+    }
 }

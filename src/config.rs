@@ -104,6 +104,13 @@ pub struct Settings {
     pub delivery_backoff_secs: i64,
     /// How long the scheduler lease lasts; another instance takes over after it.
     pub scheduler_lease_secs: i64,
+    /// How long a notice claimed for sending stays reserved; renewed while
+    /// the send runs, so it only bounds how soon a notice whose sender died
+    /// is sent again.
+    pub delivery_lease_secs: i64,
+    /// How long a started job run (the day's scan, the monthly bulletin) stays
+    /// with its instance; renewed while it runs, taken over once it lapses.
+    pub job_lease_secs: i64,
     /// Local hours notices may go out, `HH:MM-HH:MM`; empty for any time.
     /// Notices written outside wait for the next opening.
     pub send_window: String,
@@ -220,6 +227,8 @@ application/msword,application/vnd.ms-excel"
             delivery_max_attempts: 8,
             delivery_backoff_secs: 60,
             scheduler_lease_secs: 60,
+            delivery_lease_secs: 30,
+            job_lease_secs: 60,
             send_window: "08:00-20:00".into(),
             send_on_non_working_days: false,
             score_on_time: 60.0,
@@ -329,6 +338,13 @@ impl Settings {
             self.delivery_max_attempts > 0,
             "delivery_max_attempts must be positive"
         );
+        for (name, secs) in [
+            ("scheduler_lease_secs", self.scheduler_lease_secs),
+            ("delivery_lease_secs", self.delivery_lease_secs),
+            ("job_lease_secs", self.job_lease_secs),
+        ] {
+            anyhow::ensure!(secs > 0, "{name} must be positive");
+        }
         Ok(())
     }
 

@@ -378,6 +378,11 @@ impl Builder<'_> {
     }
 }
 
+/// An error of a service the demo calls, as a sentence for the terminal.
+fn failed(doing: &str, e: crate::error::ApiError) -> anyhow::Error {
+    anyhow::anyhow!("{doing}: {}", e.sentence(crate::domain::message::Lang::En))
+}
+
 /// Refuses a database that holds anything but the first admin.
 fn check_empty(conn: &mut DbConnection) -> anyhow::Result<()> {
     let units: i64 = units::table.count().get_result(conn)?;
@@ -731,7 +736,7 @@ fn build(
         today,
         b.at(created, 9),
     )
-    .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    .map_err(|e| failed("importing the indicator catalogue", e))?;
     summary.indicators = imported.created;
     for (number, lead, coops, frequency) in REPORTED {
         let coop_ids: Vec<i64> = coops.iter().map(|c| depts[c].0).collect();
@@ -804,14 +809,27 @@ fn build(
                 accept_days: settings.accept_within_days,
                 tz,
             };
-            let draft = crate::bulletins::create(
-                b.conn,
-                settings,
-                &clock,
-                Some(UserId(office_user)),
-                period,
-            )
-            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            // A draft the scheduler made before the demo was loaded (an
+            // older duban drafted one for the month before installation) is
+            // regenerated from the demo's data instead of refused.
+            let draft = match crate::bulletins::find_for_period(b.conn, period)? {
+                Some(row) if !row.is_published() => crate::bulletins::regenerate(
+                    b.conn,
+                    settings,
+                    &clock,
+                    Some(UserId(office_user)),
+                    row.id,
+                    None,
+                ),
+                _ => crate::bulletins::create(
+                    b.conn,
+                    settings,
+                    &clock,
+                    Some(UserId(office_user)),
+                    period,
+                ),
+            }
+            .map_err(|e| failed(&format!("drafting the bulletin for {}", period.label()), e))?;
             let (published, _) = crate::bulletins::publish::publish(
                 b.conn,
                 settings,
@@ -819,7 +837,12 @@ fn build(
                 Some(UserId(office_user)),
                 draft.id,
             )
-            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            .map_err(|e| {
+                failed(
+                    &format!("publishing the bulletin for {}", period.label()),
+                    e,
+                )
+            })?;
             summary.bulletins.push(format!(
                 "{}（{}）",
                 published.number_label().unwrap_or_default(),

@@ -238,6 +238,16 @@ impl ApiError {
         self.code
     }
 
+    /// The error as one line for a person at a terminal: the message, then
+    /// each field at fault.
+    pub fn sentence(&self, lang: Lang) -> String {
+        let mut line = self.message.get(lang).to_string();
+        for f in &self.fields {
+            line.push_str(&format!("; {}: {}", f.field, f.message.get(lang)));
+        }
+        line
+    }
+
     fn title(&self, lang: Lang) -> &'static str {
         let (zh, en) = match self.status.as_u16() {
             400 => ("请求无效", "Bad request"),
@@ -321,7 +331,7 @@ impl std::ops::DerefMut for ApiError {
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} ({})", self.code, self.message.en)?;
+        write!(f, "{} ({})", self.code, self.sentence(Lang::En))?;
         if let Some(source) = &self.source {
             write!(f, ": {source:#}")?;
         }

@@ -30,35 +30,42 @@ pub async fn readyz(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
 }
 
 /// Prometheus text metrics, read from the database so that every instance
-/// reports the same figures for the shared outbox.
+/// reports the same figures for the shared outbox. One aggregate query, by
+/// status; the counters only ever go up: a notice is never deleted, `sent`
+/// is final, attempts only grow, and a dead notice sent again is counted in
+/// its `revivals`.
 #[utoipa::path(get, path = "/metrics", tag = "health", responses((status = 200, description = "Prometheus text format")))]
 pub async fn metrics(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     use crate::db::schema::notices;
+    use diesel::dsl::{count_star, sum};
     use diesel::prelude::*;
-    let (by_status, failures) = state
+    type ByStatus = (String, i64, Option<i64>, Option<i64>);
+    let by_status: Vec<ByStatus> = state
         .db(|conn| {
-            let by_status: Vec<(String, i64)> = notices::table
+            Ok(notices::table
                 .group_by(notices::status)
-                .select((notices::status, diesel::dsl::count_star()))
-                .load(conn)?;
-            let attempts: Vec<(String, i32)> = notices::table
-                .select((notices::status, notices::attempts))
-                .load(conn)?;
-            // Every attempt that did not end in a sent message failed.
-            let failures: i64 = attempts
-                .iter()
-                .map(|(status, n)| i64::from(if status == "sent" { n - 1 } else { *n }).max(0))
-                .sum();
-            Ok((by_status, failures))
+                .select((
+                    notices::status,
+                    count_star(),
+                    sum(notices::attempts),
+                    sum(notices::revivals),
+                ))
+                .load(conn)?)
         })
         .await?;
     let count = |s: &str| {
         by_status
             .iter()
-            .find(|(k, _)| k == s)
-            .map_or(0, |(_, n)| *n)
+            .find(|(k, ..)| k == s)
+            .map_or(0, |(_, n, ..)| *n)
     };
-    let created: i64 = by_status.iter().map(|(_, n)| n).sum();
+    let created: i64 = by_status.iter().map(|(_, n, ..)| n).sum();
+    let attempts: i64 = by_status.iter().filter_map(|(_, _, a, _)| *a).sum();
+    let revivals: i64 = by_status.iter().filter_map(|(.., r)| *r).sum();
+    // Every attempt failed except the last one of each sent notice.
+    let failures = (attempts - count("sent")).max(0);
+    // Each time a notice went dead: the dead ones, and those sent again.
+    let dead = count("dead") + revivals;
     let mut out = String::new();
     out.push_str("# HELP duban_notices_created_total Notices written by the scan.\n# TYPE duban_notices_created_total counter\n");
     out.push_str(&format!("duban_notices_created_total {created}\n"));
@@ -66,8 +73,8 @@ pub async fn metrics(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     out.push_str(&format!("duban_notices_sent_total {}\n", count("sent")));
     out.push_str("# HELP duban_notice_failures_total Delivery attempts that failed.\n# TYPE duban_notice_failures_total counter\n");
     out.push_str(&format!("duban_notice_failures_total {failures}\n"));
-    out.push_str("# HELP duban_notices_dead_total Notices given up on.\n# TYPE duban_notices_dead_total counter\n");
-    out.push_str(&format!("duban_notices_dead_total {}\n", count("dead")));
+    out.push_str("# HELP duban_notices_dead_total Times a notice was given up on (again after a retry).\n# TYPE duban_notices_dead_total counter\n");
+    out.push_str(&format!("duban_notices_dead_total {dead}\n"));
     out.push_str(
         "# HELP duban_outbox_depth Notices waiting to be sent.\n# TYPE duban_outbox_depth gauge\n",
     );

@@ -1,7 +1,8 @@
 //! The monthly bulletin job: on `bulletin_day` (after the scan time) the
 //! scheduler drafts the previous month's bulletin once, and publishes it only
 //! when `bulletin_auto_publish` says so; otherwise publishing stays with the
-//! office.
+//! office. The run is recorded like the scan's (`jobs::run_once`): once per
+//! period, taken over after a crash.
 
 use chrono::{DateTime, Datelike, Utc};
 use serde::Serialize;
@@ -21,6 +22,11 @@ pub struct BulletinRun {
 }
 
 /// Drafts last month's bulletin if today is the day and it has not been done.
+/// A period in which no task counts (none assigned and due by its end) is
+/// left alone: a fresh installation does not draft an empty bulletin for the
+/// month before it was set up (which would also stand in the way of `duban
+/// demo`); the run is not recorded, so tasks entered later with past due
+/// dates still get their bulletin.
 pub fn bulletin_if_due(
     pool: &DbPool,
     settings: &Settings,
@@ -36,27 +42,43 @@ pub fn bulletin_if_due(
         return Ok(None);
     }
     let period = Period::previous_month(clock.today);
-    run_once(pool, "bulletin", &period.label(), holder, || {
-        let mut conn = pool.get()?;
-        let created = match super::create(&mut conn, settings, &clock, None, period) {
-            Ok(row) => row,
-            Err(e) if e.code() == "bulletin_exists" => {
-                return Ok(BulletinRun {
+    if !crate::rankings::anything_counts(&mut *pool.get()?, period.end)? {
+        return Ok(None);
+    }
+    run_once(
+        pool,
+        "bulletin",
+        &period.label(),
+        holder,
+        settings.job_lease_secs,
+        || {
+            let mut conn = pool.get()?;
+            // Drafting and publishing in one transaction: a crash leaves
+            // neither or both, so the run taken over after a crash finds
+            // the bulletin complete (or nothing) and never a draft that
+            // should have been published.
+            conn.write(|conn| -> anyhow::Result<BulletinRun> {
+                let created = match super::create(conn, settings, &clock, None, period) {
+                    Ok(row) => row,
+                    Err(e) if e.code() == "bulletin_exists" => {
+                        return Ok(BulletinRun {
+                            period: period.label(),
+                            bulletin_id: None,
+                            published: false,
+                        })
+                    }
+                    Err(e) => return Err(anyhow::Error::new(e).context("drafting the bulletin")),
+                };
+                let published = settings.bulletin_auto_publish
+                    && super::publish::publish(conn, settings, &clock, None, created.id)
+                        .map_err(|e| anyhow::Error::new(e).context("publishing the bulletin"))?
+                        .1;
+                Ok(BulletinRun {
                     period: period.label(),
-                    bulletin_id: None,
-                    published: false,
+                    bulletin_id: Some(created.id),
+                    published,
                 })
-            }
-            Err(e) => return Err(anyhow::anyhow!("drafting the bulletin: {e:?}")),
-        };
-        let published = settings.bulletin_auto_publish
-            && super::publish::publish(&mut conn, settings, &clock, None, created.id)
-                .map_err(|e| anyhow::anyhow!("publishing the bulletin: {e:?}"))?
-                .1;
-        Ok(BulletinRun {
-            period: period.label(),
-            bulletin_id: Some(created.id),
-            published,
-        })
-    })
+            })
+        },
+    )
 }

@@ -214,6 +214,8 @@ diesel::table! {
         bulletin_id -> Nullable<BigInt>,
         indicator_id -> Nullable<BigInt>,
         period -> Nullable<Text>,
+        claim_token -> Nullable<Text>,
+        revivals -> Integer,
     }
 }
 
@@ -227,6 +229,8 @@ diesel::table! {
         finished_at -> Nullable<Timestamp>,
         outcome -> Nullable<Text>,
         counts -> Nullable<Text>,
+        lease_until -> Nullable<Timestamp>,
+        attempts -> Integer,
     }
 }
 

@@ -3,12 +3,21 @@
 //! retried with exponential backoff and jitter; a permanent failure, or too
 //! many attempts, makes a notice `dead` with its last error kept.
 //!
+//! Each claim reads the clock afresh, carries a token of its own and is
+//! renewed while the send runs, so a live deliverer never loses a notice to
+//! another one (another instance, or `duban deliver`) in the middle of a
+//! send; renewing and recording the outcome succeed only for the claim that
+//! still holds the notice.
+//!
 //! Guarantee: a notice is never lost (it stays in the table until sent, dead
 //! or cancelled). It can be sent twice only if the process dies between the
-//! SMTP server's acceptance and the database commit; both copies then carry
-//! the same Message-ID.
+//! SMTP server's acceptance and the database commit (or the database stays
+//! out of reach for longer than the lease at that moment); both copies then
+//! carry the same Message-ID.
 
-use chrono::{Duration, NaiveDateTime};
+use std::time::Instant;
+
+use chrono::{Duration, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use rand::Rng;
 use serde::Serialize;
@@ -17,8 +26,10 @@ use super::{robots, NoticeRow};
 use crate::config::Settings;
 use crate::db::schema::{notices, tasks, units};
 use crate::db::{DbConnection, DbPool};
+use crate::domain::calendar::WorkCalendar;
 use crate::domain::ladder::Step;
 use crate::domain::task_state::TaskStatus;
+use crate::jobs::heartbeat;
 use crate::mail::{Mailer, Outgoing, SendError};
 
 #[derive(Debug, Default, Serialize, PartialEq, Eq)]
@@ -31,14 +42,29 @@ pub struct DeliveryCounts {
 
 const BATCH: i64 = 50;
 
-/// How long a claimed notice stays reserved for its claimer: longer than one
-/// SMTP exchange can take, so a live claimer never loses it, short enough that
-/// a notice claimed by a process that died goes out soon after.
-fn claim_secs(settings: &Settings) -> i64 {
-    i64::try_from(settings.smtp_timeout_secs)
-        .unwrap_or(60)
-        .saturating_mul(2)
-        + 5
+/// The clock of a round: real time, shifted by how far the `now` the round
+/// was asked for lies from the moment it started (tests run rounds hours
+/// ahead). Every claim reads it afresh, so a lease counts from its claim.
+struct RoundClock {
+    offset: Duration,
+}
+
+impl RoundClock {
+    fn new(now: NaiveDateTime) -> RoundClock {
+        RoundClock {
+            offset: now - Utc::now().naive_utc(),
+        }
+    }
+
+    fn now(&self) -> NaiveDateTime {
+        Utc::now().naive_utc() + self.offset
+    }
+}
+
+/// A notice this deliverer holds: its id and the token of the claim.
+struct Claim {
+    id: i64,
+    token: String,
 }
 
 /// Delay before attempt `attempts + 1`: base·2^(attempts−1), at most 6 hours,
@@ -66,13 +92,16 @@ fn due_ids(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<Vec<i64>>
         .load(conn)
 }
 
-/// Reserves the notice for this worker; None when someone else has it.
+/// Reserves the notice for this deliverer for `lease_secs` from `now`;
+/// None when someone else has it. Of two deliverers claiming at once, the
+/// condition lets one through.
 fn claim(
     conn: &mut DbConnection,
     id: i64,
     now: NaiveDateTime,
-    secs: i64,
-) -> QueryResult<Option<NoticeRow>> {
+    lease_secs: i64,
+) -> QueryResult<Option<(NoticeRow, Claim)>> {
+    let token = crate::auth::token::random_hex(8);
     let claimed = diesel::update(
         notices::table.find(id).filter(
             notices::status
@@ -85,17 +114,43 @@ fn claim(
     )
     .set((
         notices::status.eq("sending"),
-        notices::lease_until.eq(now + Duration::seconds(secs)),
+        notices::lease_until.eq(now + Duration::seconds(lease_secs)),
+        notices::claim_token.eq(&token),
     ))
     .execute(conn)?;
     if claimed == 0 {
         return Ok(None);
     }
-    notices::table
+    let row = notices::table
         .find(id)
+        .filter(notices::claim_token.eq(&token))
         .select(NoticeRow::as_select())
         .first(conn)
-        .optional()
+        .optional()?;
+    Ok(row.map(|row| (row, Claim { id, token })))
+}
+
+/// The notice `claim` names, while that claim still holds it.
+#[diesel::dsl::auto_type(no_type_alias)]
+fn claimed(id: i64, token: String) -> _ {
+    notices::table
+        .find(id)
+        .filter(notices::status.eq("sending"))
+        .filter(notices::claim_token.eq(token))
+}
+
+/// Extends the claim to `lease_secs` from `now`; false when another
+/// deliverer has claimed the notice since (this one's lease had lapsed).
+fn renew(
+    conn: &mut DbConnection,
+    claim: &Claim,
+    now: NaiveDateTime,
+    lease_secs: i64,
+) -> QueryResult<bool> {
+    let renewed = diesel::update(claimed(claim.id, claim.token.clone()))
+        .set(notices::lease_until.eq(now + Duration::seconds(lease_secs)))
+        .execute(conn)?;
+    Ok(renewed == 1)
 }
 
 /// Whether the reason for the notice still holds: the task is still open,
@@ -132,22 +187,39 @@ fn still_owed(conn: &mut DbConnection, notice: &NoticeRow) -> QueryResult<bool> 
     })
 }
 
-fn finish(
-    conn: &mut DbConnection,
-    id: i64,
-    status: &str,
-    error: Option<String>,
-    sent_at: Option<NaiveDateTime>,
-) -> QueryResult<()> {
-    diesel::update(notices::table.find(id))
-        .set((
-            notices::status.eq(status),
-            notices::last_error.eq(error),
-            notices::sent_at.eq(sent_at),
-            notices::lease_until.eq(None::<NaiveDateTime>),
-        ))
+/// How a claimed notice ends this attempt.
+#[derive(AsChangeset)]
+#[diesel(table_name = notices)]
+struct Outcome {
+    status: &'static str,
+    attempts: i32,
+    next_attempt_at: Option<NaiveDateTime>,
+    last_error: Option<Option<String>>,
+    sent_at: Option<Option<NaiveDateTime>>,
+    lease_until: Option<Option<NaiveDateTime>>,
+    claim_token: Option<Option<String>>,
+}
+
+impl Outcome {
+    fn new(status: &'static str, attempts: i32, error: Option<String>) -> Outcome {
+        Outcome {
+            status,
+            attempts,
+            next_attempt_at: None,
+            last_error: Some(error),
+            sent_at: None,
+            lease_until: Some(None),
+            claim_token: Some(None),
+        }
+    }
+}
+
+/// Records the outcome if the claim still holds the notice; false otherwise.
+fn finish(conn: &mut DbConnection, claim: &Claim, outcome: &Outcome) -> QueryResult<bool> {
+    let finished = diesel::update(claimed(claim.id, claim.token.clone()))
+        .set(outcome)
         .execute(conn)?;
-    Ok(())
+    Ok(finished == 1)
 }
 
 /// The unit's robot, if it has one and is active.
@@ -181,7 +253,7 @@ fn bulletin_attachments(
     use crate::render::bulletin;
     let row = crate::bulletins::find(conn, id)?
         .ok_or_else(|| anyhow::anyhow!("bulletin {id} is gone"))?;
-    let snapshot = row.snapshot().map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let snapshot = row.snapshot().map_err(anyhow::Error::new)?;
     let lang = crate::domain::message::Lang::from_accept_language(&settings.notice_language);
     let name = bulletin::file_name(&row);
     [Format::Html, Format::Xlsx]
@@ -210,6 +282,20 @@ pub fn deliver(
     settings: &Settings,
     now: NaiveDateTime,
 ) -> anyhow::Result<DeliveryCounts> {
+    deliver_while(pool, mailer, settings, now, &mut || Ok(true))
+}
+
+/// A delivery round that asks `keep_going` before each claim and stops when
+/// it answers false (the scheduler renews its lease there, and stops when the
+/// lease went to another instance or the process is stopping).
+pub fn deliver_while(
+    pool: &DbPool,
+    mailer: &Mailer,
+    settings: &Settings,
+    now: NaiveDateTime,
+    keep_going: &mut dyn FnMut() -> anyhow::Result<bool>,
+) -> anyhow::Result<DeliveryCounts> {
+    let clock = RoundClock::new(now);
     let mut counts = DeliveryCounts::default();
     let (ids, calendar) = {
         let mut conn = pool.get()?;
@@ -218,35 +304,80 @@ pub fn deliver(
             crate::holidays::calendar(&mut conn)?,
         )
     };
+    let round = Round {
+        pool,
+        mailer,
+        settings,
+        calendar: &calendar,
+        clock: &clock,
+    };
     for id in ids {
-        let mut conn = pool.get()?;
-        let Some(notice) = conn.write(|c| claim(c, id, now, claim_secs(settings)))? else {
-            continue;
+        if !keep_going()? {
+            tracing::info!("delivery round stopped before its end");
+            break;
+        }
+        round.deliver_one(id, &mut counts)?;
+    }
+    Ok(counts)
+}
+
+/// What a round needs for each notice.
+struct Round<'a> {
+    pool: &'a DbPool,
+    mailer: &'a Mailer,
+    settings: &'a Settings,
+    calendar: &'a WorkCalendar,
+    clock: &'a RoundClock,
+}
+
+impl Round<'_> {
+    fn lease_secs(&self) -> i64 {
+        self.settings.delivery_lease_secs
+    }
+
+    fn renew(&self, claim: &Claim) -> anyhow::Result<bool> {
+        let mut conn = self.pool.get()?;
+        Ok(renew(
+            &mut conn,
+            claim,
+            self.clock.now(),
+            self.lease_secs(),
+        )?)
+    }
+
+    /// Claims, checks, sends and records one notice.
+    fn deliver_one(&self, id: i64, counts: &mut DeliveryCounts) -> anyhow::Result<()> {
+        let settings = self.settings;
+        let mut conn = self.pool.get()?;
+        let Some((notice, claim)) =
+            conn.write(|c| claim(c, id, self.clock.now(), self.lease_secs()))?
+        else {
+            return Ok(());
         };
         if !still_owed(&mut conn, &notice)? {
-            finish(
-                &mut conn,
-                id,
+            let outcome = Outcome::new(
                 "cancelled",
+                notice.attempts,
                 Some("the task was completed, cancelled or extended, or the report came in".into()),
-                None,
-            )?;
-            counts.cancelled += 1;
-            continue;
+            );
+            if finish(&mut conn, &claim, &outcome)? {
+                counts.cancelled += 1;
+            }
+            return Ok(());
         }
         let robot = if notice.channel == "webhook" {
             match unit_robot(&mut conn, notice.unit_id)? {
                 Some(robot) => Some(robot),
                 None => {
-                    finish(
-                        &mut conn,
-                        id,
+                    let outcome = Outcome::new(
                         "cancelled",
+                        notice.attempts,
                         Some("the unit has no active robot any more".into()),
-                        None,
-                    )?;
-                    counts.cancelled += 1;
-                    continue;
+                    );
+                    if finish(&mut conn, &claim, &outcome)? {
+                        counts.cancelled += 1;
+                    }
+                    return Ok(());
                 }
             }
         } else {
@@ -256,20 +387,27 @@ pub fn deliver(
             Some(b) => bulletin_attachments(&mut conn, settings, b)?,
             None => Vec::new(),
         };
+        let client = match robot {
+            Some(_) => Some(webhook_client(settings)?),
+            None => None,
+        };
         // The connection goes back to the pool while the other side talks.
         drop(conn);
-        let outcome = match &robot {
-            Some(robot) => {
-                let client = webhook_client(settings)?;
-                robots::post(
-                    &client,
-                    robot,
-                    &notice,
-                    chrono::Utc::now().timestamp_millis(),
-                )
-                .map(|()| Vec::new())
+        // Right before sending: the claim is still this one's (the checks
+        // above took time), and its lease runs in full from now.
+        if !self.renew(&claim)? {
+            tracing::warn!(
+                notice = id,
+                "another deliverer claimed the notice before it was sent"
+            );
+            return Ok(());
+        }
+        let send = || match (&robot, &client) {
+            (Some(robot), Some(client)) => {
+                robots::post(client, robot, &notice, Utc::now().timestamp_millis())
+                    .map(|()| Vec::new())
             }
-            None => mailer.send(&Outgoing {
+            _ => self.mailer.send(&Outgoing {
                 message_id: notice.message_id.clone(),
                 to: serde_json::from_str(&notice.recipients).unwrap_or_default(),
                 subject: notice.subject.clone(),
@@ -278,59 +416,76 @@ pub fn deliver(
                 attachments,
             }),
         };
-        let mut conn = pool.get()?;
+        let renewal = heartbeat::interval(self.lease_secs());
+        let (sent, lost) = heartbeat::with_heartbeat(renewal, || self.renew(&claim), send);
+        if lost {
+            tracing::warn!(
+                notice = id,
+                "the claim on the notice lapsed while it was sent; it may be sent again"
+            );
+        }
         let attempts = notice.attempts + 1;
-        match outcome {
+        let (outcome, count): (Outcome, &mut usize) = match sent {
             Ok(invalid) => {
                 let note = (!invalid.is_empty())
                     .then(|| format!("invalid addresses left out: {}", invalid.join(", ")));
-                diesel::update(notices::table.find(id))
-                    .set(notices::attempts.eq(attempts))
-                    .execute(&mut conn)?;
-                finish(&mut conn, id, "sent", note, Some(now))?;
-                counts.sent += 1;
+                let mut outcome = Outcome::new("sent", attempts, note);
+                outcome.sent_at = Some(Some(self.clock.now()));
+                (outcome, &mut counts.sent)
             }
             Err(SendError::Permanent(e)) => {
-                diesel::update(notices::table.find(id))
-                    .set(notices::attempts.eq(attempts))
-                    .execute(&mut conn)?;
-                finish(&mut conn, id, "dead", Some(e), None)?;
-                counts.dead += 1;
+                (Outcome::new("dead", attempts, Some(e)), &mut counts.dead)
             }
-            Err(SendError::Retry(e)) if attempts >= settings.delivery_max_attempts => {
-                diesel::update(notices::table.find(id))
-                    .set(notices::attempts.eq(attempts))
-                    .execute(&mut conn)?;
-                finish(
-                    &mut conn,
-                    id,
+            Err(SendError::Retry(e)) if attempts >= settings.delivery_max_attempts => (
+                Outcome::new(
                     "dead",
+                    attempts,
                     Some(format!("gave up after {attempts} attempts: {e}")),
-                    None,
-                )?;
-                counts.dead += 1;
-            }
+                ),
+                &mut counts.dead,
+            ),
             Err(SendError::Retry(e)) => {
                 let jitter = rand::thread_rng().gen_range(-0.2..=0.2);
                 let next = super::next_open(
                     settings,
-                    &calendar,
-                    now + backoff(settings.delivery_backoff_secs, attempts, jitter),
+                    self.calendar,
+                    self.clock.now() + backoff(settings.delivery_backoff_secs, attempts, jitter),
                 )?;
-                diesel::update(notices::table.find(id))
-                    .set((
-                        notices::status.eq("pending"),
-                        notices::attempts.eq(attempts),
-                        notices::next_attempt_at.eq(next),
-                        notices::lease_until.eq(None::<NaiveDateTime>),
-                        notices::last_error.eq(e),
-                    ))
-                    .execute(&mut conn)?;
-                counts.retried += 1;
+                let mut outcome = Outcome::new("pending", attempts, Some(e));
+                outcome.next_attempt_at = Some(next);
+                (outcome, &mut counts.retried)
+            }
+        };
+        // The lease was renewed at most one renewal period ago, so for that
+        // long the notice is still this claim's: a database that is briefly
+        // out of reach does not make the message go out twice.
+        let deadline = Instant::now() + renewal;
+        loop {
+            let recorded = self
+                .pool
+                .get()
+                .map_err(anyhow::Error::from)
+                .and_then(|mut conn| Ok(finish(&mut conn, &claim, &outcome)?));
+            match recorded {
+                Ok(true) => {
+                    *count += 1;
+                    return Ok(());
+                }
+                Ok(false) => {
+                    tracing::warn!(
+                        notice = id,
+                        "another deliverer claimed the notice before its outcome was recorded"
+                    );
+                    return Ok(());
+                }
+                Err(e) if Instant::now() < deadline => {
+                    tracing::warn!(notice = id, error = %format!("{e:#}"), "recording a delivery failed; trying again");
+                    std::thread::sleep(std::time::Duration::from_millis(500));
+                }
+                Err(e) => return Err(e.context(format!("recording the delivery of notice {id}"))),
             }
         }
     }
-    Ok(counts)
 }
 
 #[cfg(test)]

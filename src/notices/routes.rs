@@ -96,27 +96,34 @@ pub async fn retry_notice(
     let row = state
         .db(move |conn| {
             conn.write(|conn| {
-                let row: NoticeRow = notices::table
+                // The state is part of the condition: of two offices retrying
+                // at once, one does it and the other is told it is not dead.
+                let revived =
+                    diesel::update(notices::table.find(id).filter(notices::status.eq("dead")))
+                        // The attempt count stays: it is the notice's history.
+                        .set((
+                            notices::status.eq("pending"),
+                            notices::next_attempt_at.eq(now),
+                            notices::revivals.eq(notices::revivals + 1),
+                        ))
+                        .execute(conn)?;
+                if revived == 1 {
+                    return Ok(notices::table
+                        .find(id)
+                        .select(NoticeRow::as_select())
+                        .first(conn)?);
+                }
+                let status: String = notices::table
                     .find(id)
-                    .select(NoticeRow::as_select())
+                    .select(notices::status)
                     .first(conn)
                     .optional()?
                     .ok_or_else(ApiError::not_found)?;
-                if row.status != "dead" {
-                    return Err(ApiError::conflict(
-                        "notice_not_dead",
-                        Message::new("只能重发已失败的通知", "only a dead notice can be retried"),
-                    )
-                    .with_extra("current_status", serde_json::Value::String(row.status)));
-                }
-                Ok(diesel::update(notices::table.find(id))
-                    // The attempt count stays: it is the notice's history.
-                    .set((
-                        notices::status.eq("pending"),
-                        notices::next_attempt_at.eq(now),
-                    ))
-                    .returning(notices::all_columns)
-                    .get_result::<NoticeRow>(conn)?)
+                Err(ApiError::conflict(
+                    "notice_not_dead",
+                    Message::new("只能重发已失败的通知", "only a dead notice can be retried"),
+                )
+                .with_extra("current_status", serde_json::Value::String(status)))
             })
         })
         .await?;

@@ -332,7 +332,10 @@ pub fn scan(
         );
         let (subject, text, html) = digest(&unit.name, today, &lines, &link, lang);
         let key = format!("digest:{unit_id}:{today}");
-        let written = conn.write(|conn| -> Result<(), diesel::result::Error> {
+        let written = conn.write(|conn| -> Result<bool, diesel::result::Error> {
+            if exists(conn, &key)? {
+                return Ok(false);
+            }
             let id: i64 = diesel::insert_into(notices::table)
                 .values((
                     notices::unit_id.eq(unit_id),
@@ -352,10 +355,11 @@ pub fn scan(
             diesel::update(notices::table.find(id))
                 .set(notices::message_id.eq(super::message_id(id, &domain)))
                 .execute(conn)?;
-            Ok(())
+            Ok(true)
         });
         match written {
-            Ok(()) => counts.created += 1,
+            Ok(true) => counts.created += 1,
+            Ok(false) => counts.existing += 1,
             Err(e) if db::is_unique_violation(&e) => counts.existing += 1,
             Err(e) => return Err(e.into()),
         }
@@ -525,7 +529,10 @@ fn write_notice(
     } else {
         ("pending", None)
     };
-    let result = conn.write(|conn| -> Result<(), diesel::result::Error> {
+    let result = conn.write(|conn| -> Result<bool, diesel::result::Error> {
+        if exists(conn, &w.dedupe_key)? {
+            return Ok(false);
+        }
         let id: i64 = diesel::insert_into(notices::table)
             .values((
                 notices::task_id.eq(about.task_id),
@@ -592,11 +599,24 @@ fn write_notice(
                 now,
             )?;
         }
-        Ok(())
+        Ok(true)
     });
     match result {
-        Ok(()) => Ok(true),
+        Ok(created) => Ok(created),
         Err(e) if db::is_unique_violation(&e) => Ok(false),
         Err(e) => Err(e.into()),
     }
+}
+
+/// Whether the notice with this key is already written. Looked up before
+/// inserting, so that a scan run again (after a crash, or by hand) does not
+/// put a refused insert into the database log for every notice; two scans
+/// at the same instant are still told apart by the unique key.
+fn exists(conn: &mut DbConnection, dedupe_key: &str) -> QueryResult<bool> {
+    let found: Option<i64> = notices::table
+        .filter(notices::dedupe_key.eq(dedupe_key))
+        .select(notices::id)
+        .first(conn)
+        .optional()?;
+    Ok(found.is_some())
 }

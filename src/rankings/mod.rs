@@ -142,6 +142,20 @@ const COUNTED: [TaskStatus; 4] = [
     TaskStatus::Completed,
 ];
 
+/// Whether any task counts in a period ending on `end`: one assigned to a
+/// unit, not cancelled, due by then. A period where none does has nothing
+/// to rank (a fresh installation's past months, say).
+pub fn anything_counts(conn: &mut DbConnection, end: NaiveDate) -> QueryResult<bool> {
+    let counted: Vec<&str> = COUNTED.iter().map(|s| s.as_str()).collect();
+    let first: Option<i64> = tasks::table
+        .filter(tasks::status.eq_any(&counted))
+        .filter(tasks::due_date.le(end))
+        .select(tasks::id)
+        .first(conn)
+        .optional()?;
+    Ok(first.is_some())
+}
+
 /// Every unit's figures for the judged period, keyed by unit id: active
 /// units, and any other unit that has tasks counting.
 pub fn unit_figures(

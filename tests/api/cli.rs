@@ -17,7 +17,8 @@ api_tests![
     help_explains_each_command,
 ];
 
-fn duban() -> Command {
+/// The binary under test, inheriting no DUBAN_* setting from the test run.
+pub fn duban() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_duban"));
     for (key, _) in std::env::vars() {
         if key.starts_with("DUBAN_") || key == "DATABASE_URL" {

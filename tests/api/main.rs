@@ -12,6 +12,7 @@ mod cli;
 mod docs;
 mod errors;
 mod evidence;
+mod faults;
 mod import;
 mod indicators;
 mod migrations;
@@ -36,6 +37,7 @@ fn main() -> std::process::ExitCode {
         docs::tests(),
         errors::tests(),
         evidence::tests(),
+        faults::tests(),
         import::tests(),
         indicators::tests(),
         migrations::tests(),

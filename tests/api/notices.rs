@@ -572,6 +572,8 @@ async fn a_killed_instance_loses_no_notice(app: TestApp) {
             .env("DUBAN_SCAN_TIME", "00:00")
             .env("DUBAN_DELIVERY_INTERVAL_SECS", "1")
             .env("DUBAN_SCHEDULER_LEASE_SECS", "2")
+            // The notice in flight at the kill goes out again once its lease lapses.
+            .env("DUBAN_DELIVERY_LEASE_SECS", "2")
             .env("DUBAN_SEND_WINDOW", "")
             .env("RUST_LOG", "warn")
             .stdout(std::process::Stdio::null())

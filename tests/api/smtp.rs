@@ -220,6 +220,10 @@ impl SmtpServer {
                             .unwrap_or(&l),
                     );
                 }
+                // Think before accepting: the message counts as received
+                // when the server says so, as with a real one.
+                let delay = *self.delay.lock().unwrap();
+                std::thread::sleep(delay);
                 self.received.lock().unwrap().push(Received {
                     to: to.clone(),
                     data,
