@@ -460,9 +460,10 @@ fn parenthesised(tokens: &[Token], open: usize) -> (&[Token], usize) {
         if token.is_punct("(") {
             depth += 1;
         } else if token.is_punct(")") {
-            depth -= 1;
+            // Saturating: a stray `)` (text that does not open here) ends it.
+            depth = depth.saturating_sub(1);
             if depth == 0 {
-                return (&tokens[open + 1..i], i + 1);
+                return (&tokens[(open + 1).min(i)..i], i + 1);
             }
         }
     }
