@@ -31,27 +31,43 @@ pub fn revert_all(conn: &mut DbConnection) -> anyhow::Result<Vec<String>> {
     Ok(reverted.iter().map(|v| v.to_string()).collect())
 }
 
-/// Names of the tables in the database, sorted, without diesel's bookkeeping table.
-pub fn table_names(conn: &mut DbConnection) -> diesel::QueryResult<Vec<String>> {
-    use diesel::prelude::*;
-    use diesel::sql_types::Text;
-
-    #[derive(QueryableByName)]
-    struct Name {
-        #[diesel(sql_type = Text)]
-        name: String,
-    }
-    let sql = match conn {
-        DbConnection::Sqlite(_) => {
-            "SELECT name FROM sqlite_master WHERE type = 'table' \
-             AND name NOT LIKE 'sqlite_%' AND name <> '__diesel_schema_migrations' ORDER BY name"
-        }
-        DbConnection::Postgres(_) => {
-            "SELECT table_name AS name FROM information_schema.tables \
-             WHERE table_schema = current_schema() AND table_name <> '__diesel_schema_migrations' \
-             ORDER BY table_name"
-        }
+/// Applies the oldest pending migration; returns its name, or None when
+/// nothing is pending. The migration tests step through the history with it.
+pub fn run_next(conn: &mut DbConnection) -> anyhow::Result<Option<String>> {
+    let Some(next) = pending(conn)?.into_iter().next() else {
+        return Ok(None);
     };
-    let names: Vec<Name> = diesel::sql_query(sql).load(conn)?;
-    Ok(names.into_iter().map(|n| n.name).collect())
+    match conn {
+        DbConnection::Sqlite(c) => c.run_next_migration(SQLITE).map_err(to_anyhow)?,
+        DbConnection::Postgres(c) => c.run_next_migration(POSTGRES).map_err(to_anyhow)?,
+    };
+    Ok(Some(next))
+}
+
+/// Reverts the newest applied migration; returns its version.
+pub fn revert_last(conn: &mut DbConnection) -> anyhow::Result<String> {
+    let reverted = match conn {
+        DbConnection::Sqlite(c) => c.revert_last_migration(SQLITE).map_err(to_anyhow)?,
+        DbConnection::Postgres(c) => c.revert_last_migration(POSTGRES).map_err(to_anyhow)?,
+    };
+    Ok(reverted.to_string())
+}
+
+/// The names of the migrations not yet applied, oldest first.
+pub fn pending(conn: &mut DbConnection) -> anyhow::Result<Vec<String>> {
+    let names = match conn {
+        DbConnection::Sqlite(c) => c
+            .pending_migrations(SQLITE)
+            .map_err(to_anyhow)?
+            .iter()
+            .map(|m| m.name().to_string())
+            .collect(),
+        DbConnection::Postgres(c) => c
+            .pending_migrations(POSTGRES)
+            .map_err(to_anyhow)?
+            .iter()
+            .map(|m| m.name().to_string())
+            .collect(),
+    };
+    Ok(names)
 }

@@ -56,6 +56,29 @@ macro_rules! api_tests {
     (@settings $adjust:path) => { $adjust };
 }
 
+/// A test that runs once, not once per backend, and starts no app: it makes
+/// the databases it needs itself (`FreshDatabase`), on both backends. It is
+/// skipped with the PostgreSQL tests when no server is reachable.
+pub struct OnceTest {
+    pub name: &'static str,
+    pub run: fn() -> TestFuture,
+}
+
+/// Lists a module's tests that need both backends at once: `once_tests![a, b]`
+/// defines `once_tests()` returning them.
+#[macro_export]
+macro_rules! once_tests {
+    ($($name:ident),* $(,)?) => {
+        pub fn once_tests() -> Vec<$crate::helpers::OnceTest> {
+            vec![$($crate::helpers::OnceTest {
+                name: concat!(module_path!(), "::", stringify!($name))
+                    .trim_start_matches("api::"),
+                run: || Box::pin($name()),
+            }),*]
+        }
+    };
+}
+
 pub fn postgres_admin_url() -> String {
     std::env::var("DUBAN_TEST_POSTGRES_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
@@ -201,6 +224,15 @@ pub fn run_test(backend: Backend, test: fn(TestApp) -> TestFuture, settings: fn(
         let app = spawn_app_with(backend, settings).await;
         test(app).await;
     });
+}
+
+pub fn run_once(test: fn() -> TestFuture) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(test());
 }
 
 impl TestApp {

@@ -2,6 +2,8 @@
 //! fresh database and talks HTTP to it. Every test runs on SQLite and on
 //! PostgreSQL; the PostgreSQL runs are skipped (and say so) when no server is
 //! reachable, unless DUBAN_TEST_REQUIRE_POSTGRES=1, which makes that a failure.
+//! The few tests that compare the backends (`once_tests!`) run once, named
+//! `both::…`, and are skipped with the PostgreSQL runs.
 
 mod helpers;
 
@@ -52,6 +54,9 @@ fn main() -> std::process::ExitCode {
     .flatten()
     .collect();
 
+    let once_tests: Vec<helpers::OnceTest> =
+        [migrations::once_tests()].into_iter().flatten().collect();
+
     let pg_url = postgres_admin_url();
     let pg_error = helpers::check_postgres(&pg_url).err();
     let require_pg = std::env::var("DUBAN_TEST_REQUIRE_POSTGRES").is_ok_and(|v| v == "1");
@@ -61,9 +66,11 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
         eprintln!(
-            "note: PostgreSQL not reachable at {pg_url} ({err}); the {} PostgreSQL tests are skipped. \
+            "note: PostgreSQL not reachable at {pg_url} ({err}); the {} PostgreSQL tests \
+             and the {} tests that compare both backends are skipped. \
              Set DUBAN_TEST_POSTGRES_URL to point at a server.",
-            tests.len()
+            tests.len(),
+            once_tests.len()
         );
     }
 
@@ -79,6 +86,15 @@ fn main() -> std::process::ExitCode {
             .with_ignored_flag(skip);
             trials.push(trial);
         }
+    }
+    for test in &once_tests {
+        let run = test.run;
+        let trial = Trial::test(format!("both::{}", test.name), move || {
+            helpers::run_once(run);
+            Ok(())
+        })
+        .with_ignored_flag(pg_error.is_some());
+        trials.push(trial);
     }
     libtest_mimic::run(&args, trials).exit_code()
 }
