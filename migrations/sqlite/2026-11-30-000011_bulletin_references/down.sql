@@ -1,4 +1,4 @@
--- Rebuilds tasks, notices and accountability_records as 000008 left them:
+-- Rebuilds tasks, notices and accountability_records as 000010 left them:
 -- tasks.indicator_id, notices.bulletin_id, notices.indicator_id and
 -- accountability_records.bulletin_id without references. The rebuild works
 -- as in up.sql (see there for why references are checked at COMMIT and what
@@ -100,7 +100,10 @@ CREATE TABLE notices (
     bulletin_id BIGINT,
     -- 000008
     indicator_id BIGINT,
-    period TEXT
+    period TEXT,
+    -- 000009
+    claim_token TEXT,
+    revivals INTEGER NOT NULL DEFAULT 0
 );
 INSERT INTO notices (
     id, task_id, unit_id, step, due_date, dedupe_key, message_id, recipients, subject,
@@ -108,7 +111,8 @@ INSERT INTO notices (
     sent_at, created_at,
     channel,
     bulletin_id,
-    indicator_id, period
+    indicator_id, period,
+    claim_token, revivals
 )
 SELECT
     id, task_id, unit_id, step, due_date, dedupe_key, message_id, recipients, subject,
@@ -116,7 +120,8 @@ SELECT
     sent_at, created_at,
     channel,
     bulletin_id,
-    indicator_id, period
+    indicator_id, period,
+    claim_token, revivals
 FROM notices_copy;
 DROP TABLE notices_copy;
 CREATE INDEX notices_due ON notices (status, next_attempt_at);

@@ -117,7 +117,10 @@ CREATE TABLE notices (
     bulletin_id BIGINT REFERENCES bulletins (id),
     -- 000008
     indicator_id BIGINT REFERENCES indicators (id),
-    period TEXT
+    period TEXT,
+    -- 000009
+    claim_token TEXT,
+    revivals INTEGER NOT NULL DEFAULT 0
 );
 INSERT INTO notices (
     id, task_id, unit_id, step, due_date, dedupe_key, message_id, recipients, subject,
@@ -125,7 +128,8 @@ INSERT INTO notices (
     sent_at, created_at,
     channel,
     bulletin_id,
-    indicator_id, period
+    indicator_id, period,
+    claim_token, revivals
 )
 SELECT
     id, task_id, unit_id, step, due_date, dedupe_key, message_id, recipients, subject,
@@ -133,7 +137,8 @@ SELECT
     sent_at, created_at,
     channel,
     CASE WHEN bulletin_id IN (SELECT id FROM bulletins) THEN bulletin_id END,
-    CASE WHEN indicator_id IN (SELECT id FROM indicators) THEN indicator_id END, period
+    CASE WHEN indicator_id IN (SELECT id FROM indicators) THEN indicator_id END, period,
+    claim_token, revivals
 FROM notices_copy;
 DROP TABLE notices_copy;
 CREATE INDEX notices_due ON notices (status, next_attempt_at);
