@@ -166,7 +166,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let today = match today {
                 Some(t) => crate::domain::values::parse_date(&t)
                     .map_err(|m| anyhow::anyhow!("--today: {}", m.en))?,
-                None => crate::domain::calendar::local_date(chrono::Utc::now(), settings.tz()?),
+                None => crate::domain::calendar::local_date(chrono::Utc::now(), settings.timezone),
             };
             let counts = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
                 let pool = startup::open_database(&settings)?;
@@ -246,7 +246,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let today = match today {
                 Some(t) => crate::domain::values::parse_date(&t)
                     .map_err(|m| anyhow::anyhow!("--today: {}", m.en))?,
-                None => crate::domain::calendar::local_date(chrono::Utc::now(), settings.tz()?),
+                None => crate::domain::calendar::local_date(chrono::Utc::now(), settings.timezone),
             };
             tokio::task::spawn_blocking(move || demo(&settings, scale, seed, today)).await?
         }

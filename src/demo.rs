@@ -417,7 +417,7 @@ fn build(
     hash: &dyn Fn(&str) -> anyhow::Result<String>,
 ) -> anyhow::Result<DemoSummary> {
     check_empty(conn)?;
-    let tz = settings.tz()?;
+    let tz = settings.timezone;
     let today = options.today;
     let start = month_start(today, -2);
     let mut rng = StdRng::seed_from_u64(options.seed);

@@ -12,6 +12,7 @@ use diesel::prelude::*;
 use crate::config::Settings;
 use crate::db::schema::attachment_blobs;
 use crate::db::{self, DbConnection};
+use crate::domain::kinds::StorageKind;
 
 #[derive(Debug, Clone)]
 pub enum Storage {
@@ -21,9 +22,9 @@ pub enum Storage {
 
 impl Storage {
     pub fn from_settings(settings: &Settings) -> Storage {
-        match settings.attachment_storage.as_str() {
-            "db" => Storage::Database,
-            _ => Storage::Files(settings.data_dir.join("attachments")),
+        match settings.attachment_storage {
+            StorageKind::Db => Storage::Database,
+            StorageKind::Fs => Storage::Files(settings.data_dir.join("attachments")),
         }
     }
 

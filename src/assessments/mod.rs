@@ -79,7 +79,7 @@ pub fn assess(
     let period = Period::parse(&year.to_string()).map_err(|m| anyhow::anyhow!(m.en))?;
     let policy = settings.policy();
     let w = policy.weights;
-    let thresholds = settings.grades()?;
+    let thresholds = settings.assessment_grades.0;
     let ranking = rankings::ranking(conn, period, &policy, clock)?;
     // Confirmed records of the year, by local day of their creation.
     let from = NaiveDate::from_ymd_opt(year, 1, 1)

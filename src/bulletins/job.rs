@@ -37,7 +37,7 @@ pub fn bulletin_if_due(
     let local = now.with_timezone(&clock.tz);
     if settings.bulletin_day == 0
         || clock.today.day() < settings.bulletin_day
-        || local.time() < settings.scan_at()?
+        || local.time() < settings.scan_time.0
     {
         return Ok(None);
     }

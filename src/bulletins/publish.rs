@@ -13,7 +13,6 @@ use crate::db::schema::{
     accountability_records as records, bulletins, notices, plans, tasks, units,
 };
 use crate::db::{self, DbConnection};
-use crate::domain::message::Lang;
 use crate::domain::task_state::TaskStatus;
 use crate::domain::UserId;
 use crate::error::{ApiError, ApiResult};
@@ -213,7 +212,7 @@ fn queue_emails(
     snapshot: &Snapshot,
     calendar: &crate::domain::calendar::WorkCalendar,
 ) -> ApiResult<()> {
-    let lang = Lang::from_accept_language(&settings.notice_language);
+    let lang = settings.notice_language;
     let send_at = crate::notices::next_open(settings, calendar, clock.now)?;
     let domain = crate::notices::mail_domain(&settings.mail_from);
     let label = row.number_label().unwrap_or_default();

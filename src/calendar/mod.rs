@@ -136,7 +136,7 @@ pub fn events(
             bulletins::published_at,
         ))
         .load(conn)?;
-    let tz = settings.tz()?;
+    let tz = settings.timezone;
     for (id, period, year, number, at) in published {
         let Some(day) = at.map(|t| crate::domain::calendar::local_date(t.and_utc(), tz)) else {
             continue;

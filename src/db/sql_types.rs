@@ -99,8 +99,9 @@ macro_rules! stored_as_bigint {
 }
 
 use crate::domain::ids::{PlanId, TaskId, UnitId, UserId};
+use crate::domain::kinds::StorageKind;
 use crate::domain::task_state::TaskStatus;
 use crate::domain::{Role, UnitKind};
 
 stored_as_bigint!(UnitId, UserId, PlanId, TaskId);
-stored_as_text!(Role, UnitKind, TaskStatus);
+stored_as_text!(Role, UnitKind, TaskStatus, StorageKind);

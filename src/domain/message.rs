@@ -61,6 +61,32 @@ impl Lang {
     }
 }
 
+/// A setting names a language `zh-CN` or `en` (or any tag starting so).
+impl std::str::FromStr for Lang {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Lang, String> {
+        let tag = s.trim().to_ascii_lowercase();
+        if tag == "en" || tag.starts_with("en-") {
+            Ok(Lang::En)
+        } else if tag == "zh" || tag.starts_with("zh-") {
+            Ok(Lang::Zh)
+        } else {
+            Err(format!(
+                "{s:?} is not a language duban speaks (zh-CN or en)"
+            ))
+        }
+    }
+}
+
+impl std::fmt::Display for Lang {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Lang::Zh => "zh-CN",
+            Lang::En => "en",
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

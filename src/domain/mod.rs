@@ -8,6 +8,7 @@ pub mod deadline;
 pub mod figures;
 pub mod ids;
 pub mod indicator;
+pub mod kinds;
 pub mod ladder;
 pub mod message;
 pub mod period;

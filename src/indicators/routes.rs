@@ -340,7 +340,7 @@ pub async fn upload_value_attachment(
     multipart: Multipart,
 ) -> ApiResult<HttpResponse> {
     auth.require(Permission::ReadTasks)?;
-    let allowed = state.settings.attachment_type_list();
+    let allowed = state.settings.attachment_types.clone();
     let upload = crate::tasks::attachments::read_upload(
         multipart,
         state.settings.attachment_max_bytes,

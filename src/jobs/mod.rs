@@ -299,9 +299,9 @@ pub fn scan_if_due(
     holder: &str,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Option<scan::ScanCounts>> {
-    let tz = settings.tz()?;
+    let tz = settings.timezone;
     let local = now.with_timezone(&tz);
-    if local.time() < settings.scan_at()? {
+    if local.time() < settings.scan_time.0 {
         return Ok(None);
     }
     let today = local_date(now, tz);

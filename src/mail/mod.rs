@@ -13,7 +13,7 @@ use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::{FileTransport, Message, SmtpTransport, Transport};
 use secrecy::ExposeSecret;
 
-use crate::config::Settings;
+use crate::config::{MailTransport, Settings};
 
 /// One message to send.
 #[derive(Debug, Clone)]
@@ -70,8 +70,8 @@ impl Mailer {
             .mail_from
             .parse()
             .with_context(|| format!("mail_from {:?} is not an address", settings.mail_from))?;
-        match settings.mail_transport.as_str() {
-            "smtp" => {
+        match settings.mail_transport {
+            MailTransport::Smtp => {
                 let url = settings.smtp_url.as_ref().context("smtp_url is not set")?;
                 let transport = SmtpTransport::from_url(url.expose_secret())
                     .map_err(|e| anyhow::anyhow!("smtp_url is invalid: {e}"))?
@@ -79,7 +79,7 @@ impl Mailer {
                     .build();
                 Ok(Mailer::Smtp { transport, from })
             }
-            _ => {
+            MailTransport::File => {
                 let dir = settings.data_dir.join("outbox");
                 std::fs::create_dir_all(&dir)
                     .with_context(|| format!("creating {}", dir.display()))?;

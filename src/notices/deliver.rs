@@ -254,7 +254,7 @@ fn bulletin_attachments(
     let row = crate::bulletins::find(conn, id)?
         .ok_or_else(|| anyhow::anyhow!("bulletin {id} is gone"))?;
     let snapshot = row.snapshot().map_err(anyhow::Error::new)?;
-    let lang = crate::domain::message::Lang::from_accept_language(&settings.notice_language);
+    let lang = settings.notice_language;
     let name = bulletin::file_name(&row);
     [Format::Html, Format::Xlsx]
         .into_iter()

@@ -107,10 +107,10 @@ pub fn next_open(
     at: NaiveDateTime,
 ) -> anyhow::Result<NaiveDateTime> {
     use chrono::TimeZone;
-    let Some(window) = settings.window()? else {
+    let Some(window) = settings.window() else {
         return Ok(at);
     };
-    let tz = settings.tz()?;
+    let tz = settings.timezone;
     let local = at.and_utc().with_timezone(&tz).naive_local();
     let open = window.next_open(local, calendar);
     Ok(tz

@@ -68,13 +68,9 @@ pub fn scan(
     today: NaiveDate,
     now: NaiveDateTime,
 ) -> anyhow::Result<ScanCounts> {
-    let ladder = settings.ladder()?;
-    let tz = settings.tz()?;
-    let lang = if settings.notice_language.starts_with("en") {
-        Lang::En
-    } else {
-        Lang::Zh
-    };
+    let ladder = settings.ladder();
+    let tz = settings.timezone;
+    let lang = settings.notice_language;
     let domain = super::mail_domain(&settings.mail_from);
     let calendar = crate::holidays::calendar(conn)?;
     let send_at = super::next_open(settings, &calendar, now)?;

@@ -350,7 +350,7 @@ pub async fn upload_attachment(
     auth.require(Permission::ReadTasks)?;
     let scope = visibility::scope(&auth, &state.settings);
     let id = TaskId(id.into_inner());
-    let allowed = state.settings.attachment_type_list();
+    let allowed = state.settings.attachment_types.clone();
     let upload =
         attachments::read_upload(multipart, state.settings.attachment_max_bytes, &allowed).await?;
     let storage = state.storage.clone();

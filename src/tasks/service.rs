@@ -38,7 +38,7 @@ pub struct TaskClock {
 
 impl TaskClock {
     pub fn new(settings: &Settings, now: DateTime<Utc>) -> anyhow::Result<TaskClock> {
-        let tz = settings.tz()?;
+        let tz = settings.timezone;
         Ok(TaskClock {
             now: now.naive_utc(),
             today: local_date(now, tz),

@@ -4,6 +4,8 @@ use serde_json::json;
 
 use crate::api_tests;
 use crate::city::{self, upload};
+use duban::domain::kinds::StorageKind;
+
 use crate::helpers::{expect_json, expect_problem, problem_fields, spawn_app_with, TestApp};
 
 api_tests![
@@ -13,8 +15,8 @@ api_tests![
 ];
 
 async fn evidence_round_trips_in_files_and_in_the_database(app: TestApp) {
-    for storage in ["fs", "db"] {
-        let app = spawn_app_with(app.backend, |s| s.attachment_storage = storage.into()).await;
+    for storage in [StorageKind::Fs, StorageKind::Db] {
+        let app = spawn_app_with(app.backend, |s| s.attachment_storage = storage).await;
         let c = city::build(&app).await;
         let task = c.in_progress(&app, "1", 10).await;
         let t = task["id"].as_i64().unwrap();
@@ -53,7 +55,11 @@ async fn evidence_round_trips_in_files_and_in_the_database(app: TestApp) {
             .join(&sha[..2])
             .join(&sha)
             .exists();
-        assert_eq!(on_disk, storage == "fs", "{storage}: kept where configured");
+        assert_eq!(
+            on_disk,
+            storage == StorageKind::Fs,
+            "{storage}: kept where configured"
+        );
     }
 }
 

@@ -471,7 +471,7 @@ async fn an_unfinished_job_run_is_taken_over_once_its_lease_lapses(app: TestApp)
         .unwrap();
     drop(conn);
     let settings = Settings {
-        scan_time: "00:00".into(),
+        scan_time: "00:00".parse().unwrap(),
         ..app.settings.clone()
     };
     let ran = duban::jobs::scan_if_due(&pool, &settings, "b", chrono::Utc::now()).unwrap();

@@ -184,7 +184,7 @@ pub fn test_settings(data_dir: &std::path::Path, database_url: &str) -> Settings
         admin_password: Some(SecretString::from(ADMIN_PASSWORD)),
         db_pool_size: 4,
         // Tests deliver at any hour; the send window has its own test.
-        send_window: String::new(),
+        send_window: duban::config::Hours(None),
         ..Settings::default()
     }
 }

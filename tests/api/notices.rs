@@ -42,7 +42,7 @@ fn today() -> NaiveDate {
 /// The app's settings with SMTP pointing at `url`.
 fn smtp_settings(app: &TestApp, url: &str) -> Settings {
     Settings {
-        mail_transport: "smtp".into(),
+        mail_transport: duban::config::MailTransport::Smtp,
         smtp_url: Some(SecretString::from(url.to_string())),
         mail_from: "督办系统 <duban@example.gov.cn>".into(),
         smtp_timeout_secs: 5,
@@ -486,7 +486,11 @@ async fn a_fresh_install_writes_eml_files(app: TestApp) {
     let c = addressed_city(&app).await;
     c.in_progress(&app, "1", -1).await;
     let settings = app.settings.clone();
-    assert_eq!(settings.mail_transport, "file", "the embedded default");
+    assert_eq!(
+        settings.mail_transport,
+        duban::config::MailTransport::File,
+        "the embedded default"
+    );
     let pool = duban::db::connect(&app.database.url, 2).unwrap();
     let mailer = Mailer::from_settings(&settings).unwrap();
     scan::scan(
@@ -538,7 +542,7 @@ async fn one_scheduler_holds_the_lease_and_a_days_scan_runs_once(app: TestApp) {
     drop(conn);
 
     let settings = Settings {
-        scan_time: "00:00".into(),
+        scan_time: "00:00".parse().unwrap(),
         ..out.settings.clone()
     };
     let first = jobs::scan_if_due(&out.pool, &settings, "a", chrono::Utc::now()).unwrap();
@@ -651,7 +655,7 @@ async fn notices_written_outside_the_send_window_wait(app: TestApp) {
     let start = (chrono::Timelike::hour(&local) + 1) % 22 + 1;
     let window = format!("{start:02}:00-{:02}:00", start + 1);
     let mut out = Outbox::new(&app, &smtp.url());
-    out.settings.send_window = window;
+    out.settings.send_window = window.parse().unwrap();
     out.settings.send_on_non_working_days = true;
     out.scan(today());
     assert_eq!(out.deliver().sent, 0, "it waits for the window");

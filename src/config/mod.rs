@@ -9,6 +9,14 @@ use figment::Figment;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
+use crate::domain::kinds::StorageKind;
+use crate::domain::message::Lang;
+
+mod text;
+pub mod values;
+
+pub use values::{GradeCuts, Hours, MailTransport, TimeOfDay};
+
 /// All settings, flat so that each maps one-to-one onto `DUBAN_<NAME>`.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -21,7 +29,8 @@ pub struct Settings {
     /// Where the SQLite file, the generated JWT key and other files live.
     pub data_dir: PathBuf,
     /// IANA time zone of deadlines and local dates.
-    pub timezone: String,
+    #[serde(with = "text")]
+    pub timezone: chrono_tz::Tz,
     /// Address users reach duban at, for links in messages. Unset: `http://<listen>`.
     pub public_url: Option<String>,
     /// Username of the first admin account, created when no admin exists.
@@ -52,7 +61,7 @@ pub struct Settings {
     pub login_known_address_days: i64,
     /// Reverse proxies (addresses or CIDR networks) whose `X-Forwarded-For` /
     /// `Forwarded` headers name the client. Empty: the peer address is the client.
-    #[serde(deserialize_with = "list_or_comma_separated")]
+    #[serde(with = "text::list")]
     pub trusted_proxies: Vec<String>,
     /// Largest connection pool.
     pub db_pool_size: u32,
@@ -70,14 +79,15 @@ pub struct Settings {
     pub import_max_cell_chars: usize,
     /// Largest evidence file, in bytes.
     pub attachment_max_bytes: usize,
-    /// Content types accepted as evidence, comma-separated.
-    pub attachment_types: String,
+    /// Content types accepted as evidence (a list, or comma-separated).
+    #[serde(with = "text::list")]
+    pub attachment_types: Vec<String>,
     /// Where evidence is kept: `fs` (by hash under `<data_dir>/attachments`)
     /// or `db` (in the database, for instances sharing one PostgreSQL).
-    pub attachment_storage: String,
+    pub attachment_storage: StorageKind,
     /// How notices are mailed: `file` (each message an .eml under
     /// `<data_dir>/outbox`, the embedded default) or `smtp`.
-    pub mail_transport: String,
+    pub mail_transport: MailTransport,
     /// lettre's URL form, e.g. `smtp://user:pass@mail.example.gov.cn:587?tls=required`.
     #[serde(serialize_with = "no_secret")]
     pub smtp_url: Option<SecretString>,
@@ -85,9 +95,11 @@ pub struct Settings {
     /// The From of every notice.
     pub mail_from: String,
     /// Language of notices: `zh-CN` (default) or `en`.
-    pub notice_language: String,
+    #[serde(with = "text")]
+    pub notice_language: Lang,
     /// Reminders this many days before the due date, comma-separated.
-    pub ladder_reminder_days: String,
+    #[serde(with = "text::list")]
+    pub ladder_reminder_days: Vec<u32>,
     /// Overdue day of the chase notice (催办).
     pub ladder_chase_day: u32,
     /// Overdue day of the supervision order (督办).
@@ -95,7 +107,8 @@ pub struct Settings {
     /// Overdue day of the accountability proposal.
     pub ladder_accountability_day: u32,
     /// Local time of the daily scan, HH:MM.
-    pub scan_time: String,
+    #[serde(with = "text")]
+    pub scan_time: TimeOfDay,
     /// Seconds between delivery rounds.
     pub delivery_interval_secs: u64,
     /// Attempts before a notice is dead.
@@ -113,7 +126,8 @@ pub struct Settings {
     pub job_lease_secs: i64,
     /// Local hours notices may go out, `HH:MM-HH:MM`; empty for any time.
     /// Notices written outside wait for the next opening.
-    pub send_window: String,
+    #[serde(with = "text")]
+    pub send_window: Hours,
     /// Whether notices also go out on weekends and holidays.
     pub send_on_non_working_days: bool,
     /// Score weights (see `docs/scoring.md`): points for the on-time rate and
@@ -143,37 +157,21 @@ pub struct Settings {
     /// Publish the scheduled draft at once instead of waiting for the office.
     pub bulletin_auto_publish: bool,
     /// Annual assessment grades: lowest scores of 优秀, 良好 and 合格, comma-separated.
-    pub assessment_grades: String,
+    #[serde(with = "text")]
+    pub assessment_grades: GradeCuts,
     /// Points off the annual score per confirmed public criticism, admonitory
     /// talk or accountability record of the year.
     pub assessment_accountability_penalty: f64,
 }
 
-/// A list written as a TOML array or, as environment variables are, as one
-/// comma-separated string (`DUBAN_TRUSTED_PROXIES=10.0.0.1,10.1.0.0/16`).
-fn list_or_comma_separated<'de, D: serde::Deserializer<'de>>(
-    d: D,
-) -> Result<Vec<String>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum ListOrText {
-        List(Vec<String>),
-        Text(String),
-    }
-    Ok(match ListOrText::deserialize(d)? {
-        ListOrText::List(list) => list,
-        ListOrText::Text(text) => text
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-            .collect(),
-    })
-}
-
 // Secrets are never written out (for example by `duban config`), only read.
 fn no_secret<S: serde::Serializer>(_: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_none()
+}
+
+/// A time of day, for the defaults.
+fn hm(h: u32, m: u32) -> chrono::NaiveTime {
+    chrono::NaiveTime::from_hms_opt(h, m, 0).unwrap_or_default()
 }
 
 impl Default for Settings {
@@ -182,7 +180,7 @@ impl Default for Settings {
             database_url: None,
             listen: "127.0.0.1:8080".into(),
             data_dir: PathBuf::from("./data"),
-            timezone: "Asia/Shanghai".into(),
+            timezone: chrono_tz::Asia::Shanghai,
             public_url: None,
             admin_username: "admin".into(),
             admin_password: None,
@@ -207,29 +205,37 @@ impl Default for Settings {
             import_max_unpacked_bytes: 64 * 1024 * 1024,
             import_max_cell_chars: 32_767,
             attachment_max_bytes: 20 * 1024 * 1024,
-            attachment_types: "application/pdf,image/jpeg,image/png,text/plain,application/zip,\
-application/vnd.openxmlformats-officedocument.wordprocessingml.document,\
-application/vnd.openxmlformats-officedocument.spreadsheetml.sheet,\
-application/msword,application/vnd.ms-excel"
-                .into(),
-            attachment_storage: "fs".into(),
-            mail_transport: "file".into(),
+            attachment_types: [
+                "application/pdf",
+                "image/jpeg",
+                "image/png",
+                "text/plain",
+                "application/zip",
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                "application/msword",
+                "application/vnd.ms-excel",
+            ]
+            .map(String::from)
+            .to_vec(),
+            attachment_storage: StorageKind::Fs,
+            mail_transport: MailTransport::File,
             smtp_url: None,
             smtp_timeout_secs: 10,
             mail_from: "督办系统 <duban@localhost>".into(),
-            notice_language: "zh-CN".into(),
-            ladder_reminder_days: "7,3,1".into(),
+            notice_language: Lang::Zh,
+            ladder_reminder_days: vec![7, 3, 1],
             ladder_chase_day: 1,
             ladder_supervise_day: 7,
             ladder_accountability_day: 15,
-            scan_time: "08:00".into(),
+            scan_time: TimeOfDay(hm(8, 0)),
             delivery_interval_secs: 5,
             delivery_max_attempts: 8,
             delivery_backoff_secs: 60,
             scheduler_lease_secs: 60,
             delivery_lease_secs: 30,
             job_lease_secs: 60,
-            send_window: "08:00-20:00".into(),
+            send_window: Hours(Some((hm(8, 0), hm(20, 0)))),
             send_on_non_working_days: false,
             score_on_time: 60.0,
             score_completion: 40.0,
@@ -246,7 +252,7 @@ application/msword,application/vnd.ms-excel"
             bulletin_rectify_working_days: 10,
             bulletin_day: 1,
             bulletin_auto_publish: false,
-            assessment_grades: "90,75,60".into(),
+            assessment_grades: GradeCuts([90.0, 75.0, 60.0]),
             assessment_accountability_penalty: 5.0,
         }
     }
@@ -286,7 +292,6 @@ impl Settings {
     }
 
     fn check(&self) -> anyhow::Result<()> {
-        self.tz()?;
         anyhow::ensure!(self.jwt_ttl_minutes > 0, "jwt_ttl_minutes must be positive");
         anyhow::ensure!(
             self.login_max_failures > 0,
@@ -311,19 +316,9 @@ impl Settings {
         );
         anyhow::ensure!(self.db_pool_size > 0, "db_pool_size must be positive");
         anyhow::ensure!(
-            matches!(self.attachment_storage.as_str(), "fs" | "db"),
-            "attachment_storage must be fs or db"
-        );
-        anyhow::ensure!(
-            matches!(self.mail_transport.as_str(), "file" | "smtp"),
-            "mail_transport must be file or smtp"
-        );
-        anyhow::ensure!(
-            self.mail_transport != "smtp" || self.smtp_url.is_some(),
+            self.mail_transport != MailTransport::Smtp || self.smtp_url.is_some(),
             "mail_transport = smtp needs smtp_url (DUBAN_SMTP_URL)"
         );
-        self.ladder()?;
-        self.grades()?;
         anyhow::ensure!(
             self.bulletin_yellow_from <= self.bulletin_green_from,
             "bulletin_yellow_from must not exceed bulletin_green_from"
@@ -332,8 +327,6 @@ impl Settings {
             self.bulletin_day <= 28,
             "bulletin_day must be 0 (never) or 1–28"
         );
-        self.scan_at()?;
-        self.window()?;
         anyhow::ensure!(
             self.delivery_max_attempts > 0,
             "delivery_max_attempts must be positive"
@@ -348,30 +341,14 @@ impl Settings {
         Ok(())
     }
 
-    pub fn tz(&self) -> anyhow::Result<chrono_tz::Tz> {
-        self.timezone
-            .parse()
-            .map_err(|_| anyhow::anyhow!("unknown time zone {:?}", self.timezone))
-    }
-
     /// The escalation ladder as configured.
-    pub fn ladder(&self) -> anyhow::Result<crate::domain::ladder::Ladder> {
-        let reminder_days = self
-            .ladder_reminder_days
-            .split(',')
-            .map(str::trim)
-            .filter(|d| !d.is_empty())
-            .map(|d| {
-                d.parse::<u32>()
-                    .with_context(|| format!("ladder_reminder_days: {d:?}"))
-            })
-            .collect::<anyhow::Result<Vec<u32>>>()?;
-        Ok(crate::domain::ladder::Ladder {
-            reminder_days,
+    pub fn ladder(&self) -> crate::domain::ladder::Ladder {
+        crate::domain::ladder::Ladder {
+            reminder_days: self.ladder_reminder_days.clone(),
             chase_day: self.ladder_chase_day,
             supervise_day: self.ladder_supervise_day,
             accountability_day: self.ladder_accountability_day,
-        })
+        }
     }
 
     /// How scores become ranks, lights, criticism and commendation.
@@ -394,33 +371,15 @@ impl Settings {
         }
     }
 
-    /// The lowest scores of 优秀, 良好 and 合格, highest first.
-    pub fn grades(&self) -> anyhow::Result<[f64; 3]> {
-        let v: Vec<f64> = self
-            .assessment_grades
-            .split(',')
-            .map(|g| g.trim().parse::<f64>())
-            .collect::<Result<_, _>>()
-            .with_context(|| format!("assessment_grades: {:?}", self.assessment_grades))?;
-        match v[..] {
-            [a, b, c] if a >= b && b >= c => Ok([a, b, c]),
-            _ => anyhow::bail!(
-                "assessment_grades must be three descending scores like 90,75,60, not {:?}",
-                self.assessment_grades
-            ),
-        }
-    }
-
     /// The window notices may go out in.
-    pub fn window(&self) -> anyhow::Result<Option<crate::domain::calendar::SendWindow>> {
-        crate::domain::calendar::SendWindow::parse(&self.send_window, self.send_on_non_working_days)
-            .map_err(|e| anyhow::anyhow!("send_window: {e}"))
-    }
-
-    /// The local time of the daily scan.
-    pub fn scan_at(&self) -> anyhow::Result<chrono::NaiveTime> {
-        chrono::NaiveTime::parse_from_str(&self.scan_time, "%H:%M")
-            .with_context(|| format!("scan_time must be HH:MM, not {:?}", self.scan_time))
+    pub fn window(&self) -> Option<crate::domain::calendar::SendWindow> {
+        self.send_window
+            .0
+            .map(|(start, end)| crate::domain::calendar::SendWindow {
+                start,
+                end,
+                non_working_days: self.send_on_non_working_days,
+            })
     }
 
     /// The parsed `trusted_proxies`.
@@ -448,15 +407,6 @@ impl Settings {
             max_unpacked_bytes: self.import_max_unpacked_bytes,
             max_cell_chars: self.import_max_cell_chars,
         }
-    }
-
-    /// The accepted evidence content types.
-    pub fn attachment_type_list(&self) -> Vec<String> {
-        self.attachment_types
-            .split(',')
-            .map(|t| t.trim().to_ascii_lowercase())
-            .filter(|t| !t.is_empty())
-            .collect()
     }
 
     /// The database URL in force: the configured one or the SQLite file in the data directory.
@@ -506,6 +456,69 @@ mod tests {
             redact_url_password("postgres://postgres@127.0.0.1/x"),
             "postgres://postgres@127.0.0.1/x"
         );
+    }
+
+    fn read(toml: &str) -> Result<Settings, Box<figment::Error>> {
+        Figment::from(Serialized::defaults(Settings::default()))
+            .merge(Toml::string(toml))
+            .extract()
+            .map_err(Box::new)
+    }
+
+    #[test]
+    fn settings_written_as_text_are_read_once_into_values() {
+        let s = read(
+            r#"timezone = "Asia/Urumqi"
+               ladder_reminder_days = "5, 2"
+               scan_time = "07:30"
+               send_window = ""
+               notice_language = "en"
+               mail_transport = "smtp"
+               attachment_storage = "db"
+               assessment_grades = "95,80,60""#,
+        )
+        .unwrap();
+        assert_eq!(s.timezone, chrono_tz::Asia::Urumqi);
+        assert_eq!(s.ladder_reminder_days, vec![5, 2]);
+        assert_eq!(s.scan_time.to_string(), "07:30");
+        assert_eq!(s.window(), None);
+        assert_eq!(s.notice_language, Lang::En);
+        assert_eq!(s.mail_transport, MailTransport::Smtp);
+        assert_eq!(s.attachment_storage, StorageKind::Db);
+        assert_eq!(s.assessment_grades.0, [95.0, 80.0, 60.0]);
+        // A list in TOML reads the same as the text an environment variable gives.
+        assert_eq!(
+            read("ladder_reminder_days = [5, 2]")
+                .unwrap()
+                .ladder_reminder_days,
+            vec![5, 2]
+        );
+        assert_eq!(
+            read("ladder_reminder_days = 3")
+                .unwrap()
+                .ladder_reminder_days,
+            vec![3]
+        );
+    }
+
+    #[test]
+    fn a_bad_setting_is_refused_naming_it() {
+        for (toml, name) in [
+            (r#"timezone = "Mars/Olympus""#, "timezone"),
+            (r#"scan_time = "8 o'clock""#, "scan_time"),
+            (r#"send_window = "20:00-08:00""#, "send_window"),
+            (
+                r#"ladder_reminder_days = "7,three""#,
+                "ladder_reminder_days",
+            ),
+            (r#"assessment_grades = "60,75,90""#, "assessment_grades"),
+            (r#"mail_transport = "pigeon""#, "mail_transport"),
+            (r#"attachment_storage = "cloud""#, "attachment_storage"),
+            (r#"notice_language = "fr""#, "notice_language"),
+        ] {
+            let err = read(toml).unwrap_err().to_string();
+            assert!(err.contains(name), "{toml}: {err}");
+        }
     }
 
     #[test]
