@@ -45,7 +45,7 @@ fn main() -> anyhow::Result<()> {
         let pool = duban::startup::open_database(&settings)?;
         let passwords = duban::auth::Passwords::new(&settings)?;
         let mut conn = pool.get()?;
-        let clock = duban::tasks::service::TaskClock::new(&settings, chrono::Utc::now())?;
+        let clock = settings.clock(chrono::Utc::now());
         duban::demo::load(
             &mut conn,
             &settings,

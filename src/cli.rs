@@ -492,7 +492,7 @@ fn generate_bulletin(
     let fail = describe;
     let period = crate::domain::period::Period::parse(period)
         .map_err(|m| anyhow::anyhow!("--period: {}", m.en))?;
-    let mut clock = crate::tasks::service::TaskClock::new(settings, chrono::Utc::now())?;
+    let mut clock = settings.clock(chrono::Utc::now());
     if let Some(t) = today {
         clock.today = crate::domain::values::parse_date(t)
             .map_err(|m| anyhow::anyhow!("--today: {}", m.en))?;

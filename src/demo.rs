@@ -20,9 +20,9 @@ use crate::db::schema::{
     task_events, tasks, units, users,
 };
 use crate::db::DbConnection;
+use crate::domain::clock::Clock;
 use crate::domain::period::Period;
 use crate::domain::{Role, UserId};
-use crate::tasks::service::TaskClock;
 
 /// What to build.
 #[derive(Debug, Clone, Copy)]
@@ -802,7 +802,7 @@ fn build(
         crate::notices::scan::scan(b.conn, settings, day, b.at(day, 8))?;
         if day.day() == 1 && day > start {
             let period = Period::previous_month(day);
-            let clock = TaskClock {
+            let clock = Clock {
                 now: b.at(day, 10),
                 today: day,
                 warn_days: settings.yellow_warning_days,

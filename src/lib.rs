@@ -26,6 +26,7 @@ pub mod plans;
 pub mod rankings;
 pub mod render;
 pub mod startup;
+pub mod state;
 pub mod stats;
 pub mod storage;
 pub mod tasks;

@@ -14,47 +14,18 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::{self, Passwords, Tokens};
 use crate::config::Settings;
-use crate::db::{self, Backend, DbConnection, DbPool};
-use crate::error::{ApiError, ApiResult};
-use crate::http::client_address::TrustedProxies;
+use crate::db::{self, Backend, DbPool};
+use crate::error::ApiError;
 use crate::http::json::JsonLimit;
 use crate::http::middleware::{problem_json, request_id_header};
 use crate::openapi::ApiDoc;
+use crate::state::AppState;
 use crate::storage::Storage;
 use crate::users::bootstrap::{self, FirstAdmin};
 use crate::{
     accountability, assessments, audit, bulletins, calendar, health, holidays, indicators, notices,
     plans, rankings, stats, tasks, units, users,
 };
-
-/// What every handler can reach.
-pub struct AppState {
-    pub pool: DbPool,
-    pub backend: Backend,
-    pub settings: Arc<Settings>,
-    pub tokens: Tokens,
-    pub passwords: Passwords,
-    pub storage: Storage,
-    /// Parsed `trusted_proxies`, for `http::client_address`.
-    pub trusted_proxies: TrustedProxies,
-}
-
-impl AppState {
-    /// Runs blocking database work on the blocking pool with a pooled
-    /// connection; no connection is ever held across an `.await`.
-    pub async fn db<T, F>(&self, f: F) -> ApiResult<T>
-    where
-        F: FnOnce(&mut DbConnection) -> ApiResult<T> + Send + 'static,
-        T: Send + 'static,
-    {
-        let pool = self.pool.clone();
-        web::block(move || {
-            let mut conn = pool.get()?;
-            f(&mut conn)
-        })
-        .await?
-    }
-}
 
 /// Opens the pool and applies pending migrations.
 pub fn open_database(settings: &Settings) -> anyhow::Result<DbPool> {

@@ -12,9 +12,9 @@ use crate::auth::{AuthUser, Permission};
 use crate::db::schema::units;
 use crate::error::{ApiResult, Problem};
 use crate::http::QueryParams;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::tasks::model::{TaskFilter, TaskView};
-use crate::tasks::service::{self, TaskClock};
+use crate::tasks::service;
 use crate::tasks::visibility;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -80,7 +80,7 @@ pub async fn overview(
 ) -> ApiResult<HttpResponse> {
     auth.require(Permission::ReadTasks)?;
     let scope = visibility::scope(&auth, &state.settings);
-    let clock = TaskClock::new(&state.settings, chrono::Utc::now())?;
+    let clock = state.clock();
     let plan = query.0.plan_id;
     let overview = state
         .db(move |conn| {

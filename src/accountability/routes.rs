@@ -9,7 +9,7 @@ use crate::auth::{AuthUser, Permission};
 use crate::db::schema::accountability_records as records;
 use crate::error::{ApiResult, Problem};
 use crate::http::{JsonBody, Page, Paging, QueryParams};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(

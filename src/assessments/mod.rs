@@ -13,10 +13,10 @@ use utoipa::ToSchema;
 use crate::config::Settings;
 use crate::db::schema::accountability_records as records;
 use crate::db::DbConnection;
+use crate::domain::clock::Clock;
 use crate::domain::period::Period;
 use crate::domain::scoring::{grade, Grade};
 use crate::rankings::{self, OverdueTask, UnitRef};
-use crate::tasks::service::TaskClock;
 
 /// Levels of accountability that count against the annual score.
 pub const PENALISED_LEVELS: [&str; 3] = ["public_criticism", "admonitory_talk", "accountability"];
@@ -73,7 +73,7 @@ fn round2(x: f64) -> f64 {
 pub fn assess(
     conn: &mut DbConnection,
     settings: &Settings,
-    clock: &TaskClock,
+    clock: &Clock,
     year: i32,
 ) -> anyhow::Result<Assessment> {
     let period = Period::parse(&year.to_string()).map_err(|m| anyhow::anyhow!(m.en))?;

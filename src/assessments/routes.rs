@@ -9,8 +9,7 @@ use crate::domain::Message;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::download::{self, Format};
 use crate::http::{request_lang, QueryParams};
-use crate::startup::AppState;
-use crate::tasks::service::TaskClock;
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/assessments/{year}", web::get().to(get_assessment));
@@ -49,7 +48,7 @@ pub async fn get_assessment(
                 ),
             )
         })?;
-    let clock = TaskClock::new(&state.settings, chrono::Utc::now()).map_err(ApiError::internal)?;
+    let clock = state.clock();
     let settings = state.settings.clone();
     let assessment: Assessment = state
         .db(move |conn| super::assess(conn, &settings, &clock, year).map_err(ApiError::internal))

@@ -9,7 +9,7 @@ use crate::auth::{AuthUser, Permission};
 use crate::db::schema::audit_log;
 use crate::error::{ApiResult, Problem};
 use crate::http::{Page, Paging, QueryParams};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/audit", web::get().to(list_audit));

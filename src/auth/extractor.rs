@@ -15,7 +15,7 @@ use super::token::TokenError;
 use crate::domain::message::Message;
 use crate::domain::{Role, UnitId, UserId};
 use crate::error::{ApiError, ApiResult};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::users;
 
 #[derive(Debug, Clone)]

@@ -11,7 +11,7 @@ use crate::domain::{UnitId, UserId};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::client_address::client_address;
 use crate::http::JsonBody;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::users::model::UserView;
 use crate::users::service as users;
 

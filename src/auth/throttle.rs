@@ -32,7 +32,7 @@ use diesel::prelude::*;
 use crate::db::schema::sign_in_attempts as attempts;
 use crate::db::{self, DbBackend, DbConnection};
 use crate::error::{ApiError, ApiResult};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The throttle's limits (settings `login_*`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -11,7 +11,6 @@ use crate::config::Settings;
 use crate::db::DbPool;
 use crate::domain::period::Period;
 use crate::jobs::run_once;
-use crate::tasks::service::TaskClock;
 
 #[derive(Debug, Serialize)]
 pub struct BulletinRun {
@@ -33,7 +32,7 @@ pub fn bulletin_if_due(
     holder: &str,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Option<BulletinRun>> {
-    let clock = TaskClock::new(settings, now)?;
+    let clock = settings.clock(now);
     let local = now.with_timezone(&clock.tz);
     if settings.bulletin_day == 0
         || clock.today.day() < settings.bulletin_day

@@ -19,12 +19,12 @@ use crate::audit;
 use crate::config::Settings;
 use crate::db::schema::bulletins;
 use crate::db::DbConnection;
+use crate::domain::clock::Clock;
 use crate::domain::period::Period;
 use crate::domain::values::BoundedText;
 use crate::domain::{Message, UserId};
 use crate::error::{ApiError, ApiResult, Validator};
 use crate::rankings::{self, PreviousBulletin, Ranking, RankingRow};
-use crate::tasks::service::TaskClock;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = bulletins)]
@@ -304,7 +304,7 @@ fn requirement(row: &RankingRow) -> String {
 pub fn build(
     conn: &mut DbConnection,
     settings: &Settings,
-    clock: &TaskClock,
+    clock: &Clock,
     period: Period,
     keep: Option<&Snapshot>,
 ) -> ApiResult<Snapshot> {
@@ -403,7 +403,7 @@ pub fn parse_period(field: &str, text: &str) -> ApiResult<Period> {
 pub fn create(
     conn: &mut DbConnection,
     settings: &Settings,
-    clock: &TaskClock,
+    clock: &Clock,
     actor: Option<UserId>,
     period: Period,
 ) -> ApiResult<BulletinRow> {
@@ -503,7 +503,7 @@ fn save_draft(
 pub fn regenerate(
     conn: &mut DbConnection,
     settings: &Settings,
-    clock: &TaskClock,
+    clock: &Clock,
     actor: Option<UserId>,
     id: i64,
     version: Option<i64>,
@@ -543,7 +543,7 @@ pub struct EditBulletin {
 
 pub fn edit(
     conn: &mut DbConnection,
-    clock: &TaskClock,
+    clock: &Clock,
     actor: UserId,
     id: i64,
     req: EditBulletin,

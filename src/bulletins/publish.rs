@@ -13,19 +13,19 @@ use crate::db::schema::{
     accountability_records as records, bulletins, notices, plans, tasks, units,
 };
 use crate::db::{self, DbConnection};
+use crate::domain::clock::Clock;
 use crate::domain::task_state::TaskStatus;
 use crate::domain::UserId;
 use crate::error::{ApiError, ApiResult};
 use crate::mail::templates::bulletin_notice;
 use crate::tasks::events::{self, NewEvent};
-use crate::tasks::service::TaskClock;
 
 /// Publishes the draft `id`. Returns the bulletin and whether this call
 /// published it (false: it already was).
 pub fn publish(
     conn: &mut DbConnection,
     settings: &Settings,
-    clock: &TaskClock,
+    clock: &Clock,
     actor: Option<UserId>,
     id: i64,
 ) -> ApiResult<(BulletinRow, bool)> {
@@ -103,7 +103,7 @@ pub fn publish(
 }
 
 /// The year's plan that holds rectification tasks, made on first need.
-fn rectification_plan(conn: &mut DbConnection, year: i32, clock: &TaskClock) -> QueryResult<i64> {
+fn rectification_plan(conn: &mut DbConnection, year: i32, clock: &Clock) -> QueryResult<i64> {
     let title = format!("{year}年督查通报整改");
     let found: Option<i64> = plans::table
         .filter(plans::year.eq(year))
@@ -136,7 +136,7 @@ fn rectification_task(
     label: &str,
     title: &str,
     actor: Option<UserId>,
-    clock: &TaskClock,
+    clock: &Clock,
 ) -> ApiResult<i64> {
     let overdue: Vec<(String, String)> = tasks::table
         .filter(tasks::id.eq_any(&r.overdue_task_ids))
@@ -207,7 +207,7 @@ fn rectification_task(
 fn queue_emails(
     conn: &mut DbConnection,
     settings: &Settings,
-    clock: &TaskClock,
+    clock: &Clock,
     row: &BulletinRow,
     snapshot: &Snapshot,
     calendar: &crate::domain::calendar::WorkCalendar,

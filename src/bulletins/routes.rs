@@ -10,8 +10,7 @@ use crate::db::schema::bulletins;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::download::{self, Format};
 use crate::http::{request_lang, JsonBody, Page, Paging, QueryParams};
-use crate::startup::AppState;
-use crate::tasks::service::TaskClock;
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -30,10 +29,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::post().to(regenerate_bulletin),
     )
     .route("/bulletins/{id}/publish", web::post().to(publish_bulletin));
-}
-
-fn clock(state: &AppState) -> ApiResult<TaskClock> {
-    TaskClock::new(&state.settings, chrono::Utc::now()).map_err(ApiError::internal)
 }
 
 /// Whether the caller may read this bulletin: published ones are sent to
@@ -110,7 +105,7 @@ pub async fn create_bulletin(
 ) -> ApiResult<HttpResponse> {
     auth.require(Permission::ManageBulletins)?;
     let period = super::parse_period("period", &body.into_inner().period)?;
-    let clock = clock(&state)?;
+    let clock = state.clock();
     let settings = state.settings.clone();
     let row = state
         .db(move |conn| super::create(conn, &settings, &clock, Some(auth.id), period))
@@ -171,7 +166,7 @@ pub async fn update_bulletin(
 ) -> ApiResult<HttpResponse> {
     auth.require(Permission::ManageBulletins)?;
     let (id, req) = (id.into_inner(), body.into_inner());
-    let clock = clock(&state)?;
+    let clock = state.clock();
     let row = state
         .db(move |conn| super::edit(conn, &clock, auth.id, id, req))
         .await?;
@@ -214,7 +209,7 @@ pub async fn regenerate_bulletin(
     auth.require(Permission::ManageBulletins)?;
     let id = id.into_inner();
     let version = body.and_then(|b| b.into_inner().version);
-    let clock = clock(&state)?;
+    let clock = state.clock();
     let settings = state.settings.clone();
     let row = state
         .db(move |conn| super::regenerate(conn, &settings, &clock, Some(auth.id), id, version))
@@ -234,7 +229,7 @@ pub async fn publish_bulletin(
 ) -> ApiResult<HttpResponse> {
     auth.require(Permission::ManageBulletins)?;
     let id = id.into_inner();
-    let clock = clock(&state)?;
+    let clock = state.clock();
     let settings = state.settings.clone();
     let (row, _) = state
         .db(move |conn| super::publish::publish(conn, &settings, &clock, Some(auth.id), id))

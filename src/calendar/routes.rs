@@ -11,8 +11,7 @@ use crate::domain::values::parse_date;
 use crate::domain::Message;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::{JsonBody, QueryParams};
-use crate::startup::AppState;
-use crate::tasks::service::TaskClock;
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/calendar", web::get().to(get_calendar))
@@ -61,10 +60,6 @@ fn window(q: &CalendarQuery, today: NaiveDate) -> ApiResult<(NaiveDate, NaiveDat
     Ok((from, to))
 }
 
-fn clock(state: &AppState) -> ApiResult<TaskClock> {
-    TaskClock::new(&state.settings, chrono::Utc::now()).map_err(ApiError::internal)
-}
-
 /// Deadlines, reporting days and bulletin dates the caller may see.
 #[utoipa::path(get, path = "/api/v1/calendar", tag = "calendar", params(CalendarQuery),
     responses((status = 200, body = Vec<CalendarEvent>), (status = 422, body = Problem)), security(("bearer" = [])))]
@@ -74,7 +69,7 @@ pub async fn get_calendar(
     query: QueryParams<CalendarQuery>,
 ) -> ApiResult<HttpResponse> {
     auth.require(Permission::ReadTasks)?;
-    let clock = clock(&state)?;
+    let clock = state.clock();
     let range = window(&query.0, clock.today)?;
     let unit = query.0.unit_id;
     let settings = state.settings.clone();
@@ -146,7 +141,7 @@ pub async fn get_feed(
     token: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let token = token.into_inner();
-    let clock = clock(&state)?;
+    let clock = state.clock();
     let settings = state.settings.clone();
     let range = (
         clock.today - Duration::days(30),

@@ -341,6 +341,16 @@ impl Settings {
         Ok(())
     }
 
+    /// "Now" for the rules, at `now`.
+    pub fn clock(&self, now: chrono::DateTime<chrono::Utc>) -> crate::domain::clock::Clock {
+        crate::domain::clock::Clock::at(
+            now,
+            self.timezone,
+            self.yellow_warning_days,
+            self.accept_within_days,
+        )
+    }
+
     /// The escalation ladder as configured.
     pub fn ladder(&self) -> crate::domain::ladder::Ladder {
         crate::domain::ladder::Ladder {

@@ -3,6 +3,7 @@
 //! messages. Time, when a rule needs it, comes in as an argument.
 
 pub mod calendar;
+pub mod clock;
 pub mod closed;
 pub mod deadline;
 pub mod figures;

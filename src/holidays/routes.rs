@@ -15,7 +15,7 @@ use crate::domain::values::{parse_date, BoundedText};
 use crate::domain::Message;
 use crate::error::{ApiError, ApiResult, Problem, Validator};
 use crate::http::{JsonBody, QueryParams};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/holidays", web::get().to(list_holidays))

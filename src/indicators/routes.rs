@@ -14,9 +14,8 @@ use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::download::{self, Format};
 use crate::http::multipart::read_file;
 use crate::http::{JsonBody, QueryParams};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::tasks::model::TaskView;
-use crate::tasks::service::TaskClock;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     // The fixed paths first: `/indicators/{id}` would take them otherwise.
@@ -61,10 +60,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         );
 }
 
-fn clock(state: &AppState) -> ApiResult<TaskClock> {
-    TaskClock::new(&state.settings, chrono::Utc::now()).map_err(ApiError::internal)
-}
-
 /// The catalogue (unit clerks: the indicators their unit leads or cooperates on).
 #[utoipa::path(get, path = "/api/v1/indicators", tag = "indicators",
     responses((status = 200, body = Vec<IndicatorView>)), security(("bearer" = [])))]
@@ -89,7 +84,7 @@ pub async fn create_indicator(
 ) -> ApiResult<HttpResponse> {
     auth.require(Permission::ManageTasks)?;
     let req = body.into_inner();
-    let clock = clock(&state)?;
+    let clock = state.clock();
     let view = state
         .db(move |conn| super::create(conn, auth.id, req, clock.today, clock.now))
         .await?;
@@ -126,7 +121,7 @@ pub async fn update_indicator(
 ) -> ApiResult<HttpResponse> {
     auth.require(Permission::ManageTasks)?;
     let (id, req) = (id.into_inner(), body.into_inner());
-    let clock = clock(&state)?;
+    let clock = state.clock();
     let view = state
         .db(move |conn| super::update(conn, auth.id, id, req, clock.today, clock.now))
         .await?;
@@ -191,7 +186,7 @@ pub async fn import_catalogue(
         crate::import::read_upload(&file.filename, &file.content_type, &file.bytes, &limits)
     })
     .await??;
-    let clock = clock(&state)?;
+    let clock = state.clock();
     let report = state
         .db(move |conn| catalogue::import(conn, auth.id, &sheet, clock.today, clock.now))
         .await?;
@@ -204,7 +199,7 @@ pub async fn import_catalogue(
 pub async fn get_dashboard(state: web::Data<AppState>, auth: AuthUser) -> ApiResult<HttpResponse> {
     auth.require(Permission::ReadTasks)?;
     let sight = Sight::of(&auth);
-    let today = clock(&state)?.today;
+    let today = state.clock().today;
     let groups = state
         .db(move |conn| dashboard::dashboard(conn, sight, today))
         .await?;
@@ -222,7 +217,7 @@ pub async fn create_indicator_task(
 ) -> ApiResult<HttpResponse> {
     auth.require(Permission::ManageTasks)?;
     let (id, req) = (id.into_inner(), body.into_inner());
-    let clock = clock(&state)?;
+    let clock = state.clock();
     let view = state
         .db(move |conn| {
             let row = super::create_task(conn, auth.id, id, req, clock.now)?;
@@ -258,7 +253,7 @@ pub async fn submit_value(
 ) -> ApiResult<HttpResponse> {
     auth.require(Permission::ReadTasks)?;
     let (id, req) = (id.into_inner(), body.into_inner());
-    let clock = clock(&state)?;
+    let clock = state.clock();
     let view = state
         .db(move |conn| values::submit(conn, &auth, id, req, clock.today, clock.now))
         .await?;

@@ -12,7 +12,7 @@ use crate::domain::Message;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::{Page, Paging, QueryParams};
 use crate::jobs::{self, JobRunView};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/notices", web::get().to(list_notices))

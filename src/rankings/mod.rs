@@ -14,12 +14,12 @@ use utoipa::ToSchema;
 
 use crate::db::schema::{extensions, notices, task_cooperators, tasks, units, users};
 use crate::db::DbConnection;
+use crate::domain::clock::Clock;
 use crate::domain::figures::{classify, Judgement, Outcome, TaskFacts};
 use crate::domain::period::Period;
 use crate::domain::scoring::{standings, Policy, Totals, UnitFigures};
 use crate::domain::task_state::TaskStatus;
 use crate::domain::traffic::TrafficLight;
-use crate::tasks::service::TaskClock;
 
 /// A unit as named in a ranking.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
@@ -161,7 +161,7 @@ pub fn anything_counts(conn: &mut DbConnection, end: NaiveDate) -> QueryResult<b
 pub fn unit_figures(
     conn: &mut DbConnection,
     j: &Judgement,
-    clock: &TaskClock,
+    clock: &Clock,
 ) -> QueryResult<(HashMap<i64, UnitFigures>, Vec<OverdueTask>)> {
     let counted: Vec<&str> = COUNTED.iter().map(|s| s.as_str()).collect();
     let lines: Vec<TaskLine> = tasks::table
@@ -373,7 +373,7 @@ pub fn ranking(
     conn: &mut DbConnection,
     period: Period,
     policy: &Policy,
-    clock: &TaskClock,
+    clock: &Clock,
 ) -> QueryResult<Ranking> {
     let j = Judgement::new(period, clock.today);
     let (figures, mut overdue) = unit_figures(conn, &j, clock)?;

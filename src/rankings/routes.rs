@@ -7,8 +7,7 @@ use super::Ranking;
 use crate::auth::{AuthUser, Permission};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::QueryParams;
-use crate::startup::AppState;
-use crate::tasks::service::TaskClock;
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/rankings", web::get().to(get_ranking));
@@ -33,7 +32,7 @@ pub async fn get_ranking(
 ) -> ApiResult<HttpResponse> {
     auth.require(Permission::ReadRankings)?;
     let period = crate::bulletins::parse_period("period", &query.0.period)?;
-    let clock = TaskClock::new(&state.settings, chrono::Utc::now()).map_err(ApiError::internal)?;
+    let clock = state.clock();
     let policy = state.settings.policy();
     let ranking = state
         .db(move |conn| super::ranking(conn, period, &policy, &clock).map_err(ApiError::from))

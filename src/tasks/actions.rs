@@ -7,11 +7,12 @@ use diesel::prelude::*;
 
 use super::events::{self, NewEvent};
 use super::model::TaskRow;
-use super::service::{self, TaskClock};
+use super::service;
 use super::visibility::{self, Scope};
 use crate::auth::{AuthUser, Permission};
 use crate::db::schema::{attachments, tasks};
 use crate::db::DbConnection;
+use crate::domain::clock::Clock;
 use crate::domain::task_state::{next_status, TaskAction, TaskStatus};
 use crate::domain::values::BoundedText;
 use crate::domain::{Message, TaskId};
@@ -88,7 +89,7 @@ pub fn act(
     scope: Scope,
     id: TaskId,
     step: Step,
-    clock: &TaskClock,
+    clock: &Clock,
 ) -> ApiResult<TaskRow> {
     let Step {
         action,

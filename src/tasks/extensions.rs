@@ -9,12 +9,13 @@ use utoipa::ToSchema;
 
 use super::events::{self, NewEvent};
 use super::model::TaskRow;
-use super::service::{self, TaskClock};
+use super::service;
 use super::visibility::{self, Scope};
 use crate::audit;
 use crate::auth::{AuthUser, Permission};
 use crate::db::schema::{extensions, tasks};
 use crate::db::DbConnection;
+use crate::domain::clock::Clock;
 use crate::domain::values::{parse_date, BoundedText};
 use crate::domain::{Message, TaskId};
 use crate::error::{ApiError, ApiResult, Validator};
@@ -90,7 +91,7 @@ pub fn request(
     scope: Scope,
     id: TaskId,
     req: CreateExtension,
-    clock: &TaskClock,
+    clock: &Clock,
 ) -> ApiResult<ExtensionRow> {
     auth.require(Permission::ActForUnit)?;
     let mut v = Validator::default();

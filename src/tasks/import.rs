@@ -406,7 +406,7 @@ use crate::error::Problem;
 use crate::http::multipart::read_file;
 use crate::http::QueryParams;
 use crate::import::task_rows;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The largest table accepted.
 const MAX_TABLE_BYTES: usize = 10 * 1024 * 1024;

@@ -10,14 +10,14 @@ use super::events::{self, EventView};
 use super::extensions::{self, CreateExtension, DecideExtension, ExtensionView};
 use super::model::{ActionRequest, CreateTask, TaskDetail, TaskFilter, TaskView, UpdateTask};
 use super::reports::{self, CreateReport, ReportView};
-use super::service::{self, TaskClock};
+use super::service;
 use super::visibility;
 use crate::auth::{AuthUser, Permission};
 use crate::domain::task_state::TaskAction;
 use crate::domain::TaskId;
 use crate::error::{ApiResult, Problem};
 use crate::http::{JsonBody, Page, Paging, QueryParams};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     super::import::configure(cfg);
@@ -65,10 +65,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route("/extensions/{id}/reject", web::post().to(reject_extension));
 }
 
-fn clock(state: &AppState) -> ApiResult<TaskClock> {
-    Ok(TaskClock::new(&state.settings, chrono::Utc::now())?)
-}
-
 /// List tasks visible to the caller, with filters, sorting and pages.
 #[utoipa::path(get, path = "/api/v1/tasks", tag = "tasks", params(TaskFilter),
     responses((status = 200, body = Page<TaskView>), (status = 422, body = Problem)), security(("bearer" = [])))]
@@ -81,7 +77,7 @@ pub async fn list_tasks(
     let filter = query.0;
     let paging = Paging::parse(filter.page, filter.per_page)?;
     let scope = visibility::scope(&auth, &state.settings);
-    let clock = clock(&state)?;
+    let clock = state.clock();
     let page = state
         .db(move |conn| service::list(conn, scope, &filter, paging, &clock))
         .await?;
@@ -99,7 +95,7 @@ pub async fn get_task(
     auth.require(Permission::ReadTasks)?;
     let scope = visibility::scope(&auth, &state.settings);
     let id = TaskId(id.into_inner());
-    let clock = clock(&state)?;
+    let clock = state.clock();
     let detail = state
         .db(move |conn| service::detail(conn, scope, id, &clock))
         .await?;
@@ -116,7 +112,7 @@ pub async fn create_task(
 ) -> ApiResult<HttpResponse> {
     auth.require(Permission::ManageTasks)?;
     let req = body.into_inner();
-    let clock = clock(&state)?;
+    let clock = state.clock();
     let view = state
         .db(move |conn| {
             let row = service::create(conn, auth.id, req, clock.now)?;
@@ -139,7 +135,7 @@ pub async fn update_task(
     auth.require(Permission::ManageTasks)?;
     let id = TaskId(id.into_inner());
     let req = body.into_inner();
-    let clock = clock(&state)?;
+    let clock = state.clock();
     let view = state
         .db(move |conn| {
             let row = service::update(conn, auth.id, id, req, clock.now)?;
@@ -160,7 +156,7 @@ async fn run_action(
     let id = TaskId(id.into_inner());
     let req = body.into_inner();
     let scope = visibility::scope(&auth, &state.settings);
-    let clock = clock(&state)?;
+    let clock = state.clock();
     let view = state
         .db(move |conn| {
             let row = actions::act(
@@ -418,7 +414,7 @@ pub async fn request_extension(
     let scope = visibility::scope(&auth, &state.settings);
     let id = TaskId(id.into_inner());
     let req = body.into_inner();
-    let clock = clock(&state)?;
+    let clock = state.clock();
     let row = state
         .db(move |conn| extensions::request(conn, &auth, scope, id, req, &clock))
         .await?;

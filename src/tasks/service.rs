@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
+use chrono::{Duration, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::events::{self, NewEvent};
@@ -12,12 +12,11 @@ use super::model::{
 };
 use super::visibility::{self, Scope};
 use crate::audit;
-use crate::config::Settings;
 use crate::db::schema::{
     extensions, plans, progress_reports, task_cooperators, tasks, units, users,
 };
 use crate::db::{DbBackend, DbConnection};
-use crate::domain::calendar::local_date;
+use crate::domain::clock::Clock;
 use crate::domain::task_state::TaskStatus;
 use crate::domain::traffic::{self, TaskTiming, TrafficLight};
 use crate::domain::values::{parse_date, BoundedText};
@@ -25,34 +24,6 @@ use crate::domain::{Message, PlanId, Role, TaskId, UnitId, UserId};
 use crate::error::{ApiError, ApiResult, Validator};
 use crate::http::{Page, Paging};
 use crate::users::service::{like_pattern, search_text};
-
-/// "Now" for task rules: the instant, the local date, and the configured periods.
-#[derive(Debug, Clone, Copy)]
-pub struct TaskClock {
-    pub now: NaiveDateTime,
-    pub today: NaiveDate,
-    pub warn_days: i64,
-    pub accept_days: i64,
-    pub tz: chrono_tz::Tz,
-}
-
-impl TaskClock {
-    pub fn new(settings: &Settings, now: DateTime<Utc>) -> anyhow::Result<TaskClock> {
-        let tz = settings.timezone;
-        Ok(TaskClock {
-            now: now.naive_utc(),
-            today: local_date(now, tz),
-            warn_days: settings.yellow_warning_days,
-            accept_days: settings.accept_within_days,
-            tz,
-        })
-    }
-
-    /// The local date of a stored UTC instant.
-    pub fn local(&self, at: NaiveDateTime) -> NaiveDate {
-        local_date(at.and_utc(), self.tz)
-    }
-}
 
 pub fn timing(row: &TaskRow) -> anyhow::Result<TaskTiming> {
     Ok(TaskTiming {
@@ -68,7 +39,7 @@ pub fn to_view(
     row: TaskRow,
     coops: Vec<i64>,
     last_lead_report: Option<NaiveDateTime>,
-    clock: &TaskClock,
+    clock: &Clock,
 ) -> anyhow::Result<TaskView> {
     let t = timing(&row)?;
     let started = row
@@ -146,7 +117,7 @@ pub fn last_reports(
 pub fn views(
     conn: &mut DbConnection,
     rows: Vec<TaskRow>,
-    clock: &TaskClock,
+    clock: &Clock,
 ) -> ApiResult<Vec<TaskView>> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let mut coops = visibility::cooperators_of(conn, &ids)?;
@@ -160,7 +131,7 @@ pub fn views(
         .collect()
 }
 
-pub fn view_one(conn: &mut DbConnection, row: TaskRow, clock: &TaskClock) -> ApiResult<TaskView> {
+pub fn view_one(conn: &mut DbConnection, row: TaskRow, clock: &Clock) -> ApiResult<TaskView> {
     let mut list = views(conn, vec![row], clock)?;
     list.pop()
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("view of one task is empty")))
@@ -172,7 +143,7 @@ pub fn detail(
     conn: &mut DbConnection,
     scope: Scope,
     id: TaskId,
-    clock: &TaskClock,
+    clock: &Clock,
 ) -> ApiResult<TaskDetail> {
     let (row, coops) = visibility::load_visible(conn, scope, id)?;
     let plan_tasks: Vec<(i64, Option<i64>, String, i32)> = tasks::table
@@ -306,7 +277,7 @@ fn red_filter(q: TaskQuery, today: NaiveDate, red: bool) -> TaskQuery {
     }
 }
 
-fn light_filter(q: TaskQuery, light: TrafficLight, clock: &TaskClock) -> TaskQuery {
+fn light_filter(q: TaskQuery, light: TrafficLight, clock: &Clock) -> TaskQuery {
     let soon = clock.today + Duration::days(clock.warn_days);
     let yellow = tasks::status
         .eq_any(OPEN)
@@ -334,7 +305,7 @@ pub fn list(
     scope: Scope,
     filter: &TaskFilter,
     paging: Paging,
-    clock: &TaskClock,
+    clock: &Clock,
 ) -> ApiResult<Page<TaskView>> {
     let mut v = Validator::default();
     let status = filter

@@ -15,12 +15,12 @@ use crate::db::schema::{
     accountability_records as records, bulletins, notices, task_cooperators, tasks,
 };
 use crate::db::DbConnection;
+use crate::domain::clock::Clock;
 use crate::domain::traffic::TrafficLight;
 use crate::domain::UnitId;
 use crate::error::{ApiError, ApiResult};
 use crate::notices::{NoticeRow, NoticeView};
 use crate::rankings::UnitRef;
-use crate::tasks::service::TaskClock;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RecordTask {
@@ -74,7 +74,7 @@ type TaskLine = (
     Option<NaiveDate>,
 );
 
-pub fn record(conn: &mut DbConnection, id: UnitId, clock: &TaskClock) -> ApiResult<UnitRecord> {
+pub fn record(conn: &mut DbConnection, id: UnitId, clock: &Clock) -> ApiResult<UnitRecord> {
     let unit = super::service::find(conn, id)?.ok_or_else(ApiError::not_found)?;
     let lines: Vec<TaskLine> = tasks::table
         .filter(tasks::lead_unit_id.eq(id.0))

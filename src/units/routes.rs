@@ -8,8 +8,7 @@ use crate::auth::{AuthUser, Permission};
 use crate::domain::{Role, UnitId};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::{JsonBody, Page, Paging, QueryParams};
-use crate::startup::AppState;
-use crate::tasks::service::TaskClock;
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -43,7 +42,7 @@ pub async fn unit_record(
         Role::Unit => {}
         _ => auth.require(Permission::ReadRankings)?,
     }
-    let clock = TaskClock::new(&state.settings, chrono::Utc::now()).map_err(ApiError::internal)?;
+    let clock = state.clock();
     let record = state
         .db(move |conn| super::record::record(conn, id, &clock))
         .await?;

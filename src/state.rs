@@ -1,0 +1,49 @@
+//! What every handler can reach: the pool, the settings, the token and
+//! password services, evidence storage. It imports no routes, so any handler
+//! module can use it without a cycle through `startup`.
+
+use std::sync::Arc;
+
+use actix_web::web;
+
+use crate::auth::{Passwords, Tokens};
+use crate::config::Settings;
+use crate::db::{Backend, DbConnection, DbPool};
+use crate::domain::clock::Clock;
+use crate::error::ApiResult;
+use crate::http::client_address::TrustedProxies;
+use crate::storage::Storage;
+
+/// What every handler can reach.
+pub struct AppState {
+    pub pool: DbPool,
+    pub backend: Backend,
+    pub settings: Arc<Settings>,
+    pub tokens: Tokens,
+    pub passwords: Passwords,
+    pub storage: Storage,
+    /// Parsed `trusted_proxies`, for `http::client_address`.
+    pub trusted_proxies: TrustedProxies,
+}
+
+impl AppState {
+    /// Runs blocking database work on the blocking pool with a pooled
+    /// connection; no connection is ever held across an `.await`.
+    pub async fn db<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        F: FnOnce(&mut DbConnection) -> ApiResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        web::block(move || {
+            let mut conn = pool.get()?;
+            f(&mut conn)
+        })
+        .await?
+    }
+
+    /// "Now" for the rules, read from the system clock once per call.
+    pub fn clock(&self) -> Clock {
+        self.settings.clock(chrono::Utc::now())
+    }
+}
