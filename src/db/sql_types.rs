@@ -98,10 +98,52 @@ macro_rules! stored_as_bigint {
     )+};
 }
 
-use crate::domain::ids::{PlanId, TaskId, UnitId, UserId};
-use crate::domain::kinds::StorageKind;
+use crate::domain::calendar::DayKind;
+use crate::domain::ids::*;
+use crate::domain::indicator::{Comparison, Frequency};
+use crate::domain::kinds::*;
 use crate::domain::task_state::TaskStatus;
 use crate::domain::{Role, UnitKind};
 
-stored_as_bigint!(UnitId, UserId, PlanId, TaskId);
-stored_as_text!(Role, UnitKind, TaskStatus, StorageKind);
+stored_as_bigint!(
+    UnitId,
+    UserId,
+    PlanId,
+    TaskId,
+    ExtensionId,
+    ReportId,
+    AttachmentId,
+    EventId,
+    NoticeId,
+    RecordId,
+    BulletinId,
+    IndicatorId,
+    ValueId,
+    ValueAttachmentId,
+    FeedId
+);
+stored_as_text!(
+    Role,
+    UnitKind,
+    TaskStatus,
+    StorageKind,
+    PlanStatus,
+    Priority,
+    Category,
+    ExtensionStatus,
+    NoticeStatus,
+    Channel,
+    WebhookKind,
+    NoticeMode,
+    AccountabilityLevel,
+    RecordSource,
+    RecordStatus,
+    BulletinStatus,
+    IndicatorDomain,
+    IndicatorKind,
+    Qualitative,
+    ValueStatus,
+    Comparison,
+    Frequency,
+    DayKind
+);

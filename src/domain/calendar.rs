@@ -16,7 +16,8 @@ pub struct WorkCalendar {
 }
 
 /// What a calendar entry says about its date.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, diesel::AsExpression, diesel::FromSqlRow)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum DayKind {
     Holiday,
     Workday,
@@ -134,6 +135,20 @@ impl SendWindow {
 /// The local calendar date of `now` in `tz`.
 pub fn local_date(now: DateTime<Utc>, tz: Tz) -> NaiveDate {
     now.with_timezone(&tz).date_naive()
+}
+
+/// Stored by the English names; `parse` also reads the Chinese ones people write.
+impl super::closed::ClosedSet for DayKind {
+    const ALL: &'static [DayKind] = &[DayKind::Holiday, DayKind::Workday];
+    fn as_str(self) -> &'static str {
+        DayKind::as_str(self)
+    }
+    fn from_name(name: &str) -> Option<DayKind> {
+        <DayKind as super::closed::ClosedSet>::ALL
+            .iter()
+            .copied()
+            .find(|d| d.as_str() == name)
+    }
 }
 
 #[cfg(test)]

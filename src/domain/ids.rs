@@ -40,3 +40,47 @@ id_type!(
     /// A task.
     TaskId
 );
+id_type!(
+    /// A task's extension request (延期申请).
+    ExtensionId
+);
+id_type!(
+    /// A progress report (进展反馈).
+    ReportId
+);
+id_type!(
+    /// An evidence file of a task (佐证材料).
+    AttachmentId
+);
+id_type!(
+    /// An entry of a task's timeline.
+    EventId
+);
+id_type!(
+    /// A notice in the outbox.
+    NoticeId
+);
+id_type!(
+    /// An accountability record (问责).
+    RecordId
+);
+id_type!(
+    /// A supervision bulletin (督查通报).
+    BulletinId
+);
+id_type!(
+    /// An assessment indicator (考核指标).
+    IndicatorId
+);
+id_type!(
+    /// A reported value of an indicator for a period.
+    ValueId
+);
+id_type!(
+    /// An evidence file of an indicator value.
+    ValueAttachmentId
+);
+id_type!(
+    /// A personal calendar feed.
+    FeedId
+);

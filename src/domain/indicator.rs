@@ -20,7 +20,19 @@ pub const DOMAINS: [&str; 6] = [
 ];
 
 /// How a value is compared with the target.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(rename_all = "snake_case")]
 pub enum Comparison {
     /// At least the target value.
@@ -131,7 +143,19 @@ pub fn attainment(target: &Target, value: Option<f64>, stated_met: Option<bool>)
 }
 
 /// How often an indicator is reported.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(rename_all = "snake_case")]
 pub enum Frequency {
     Monthly,
@@ -211,6 +235,37 @@ pub fn owed_periods(
         }
         out.push((period, due));
         period = frequency.period_of(period.end + Duration::days(1));
+    }
+}
+
+impl super::closed::ClosedSet for Comparison {
+    const ALL: &'static [Comparison] = &[
+        Comparison::Ge,
+        Comparison::Le,
+        Comparison::Eq,
+        Comparison::Qualitative,
+        Comparison::None,
+    ];
+    fn as_str(self) -> &'static str {
+        Comparison::as_str(self)
+    }
+    fn from_name(name: &str) -> Option<Comparison> {
+        Comparison::parse(name)
+    }
+}
+
+/// Stored by their English names; the Chinese ones are for tables people write.
+impl super::closed::ClosedSet for Frequency {
+    const ALL: &'static [Frequency] =
+        &[Frequency::Monthly, Frequency::Quarterly, Frequency::Yearly];
+    fn as_str(self) -> &'static str {
+        Frequency::as_str(self)
+    }
+    fn from_name(name: &str) -> Option<Frequency> {
+        <Frequency as super::closed::ClosedSet>::ALL
+            .iter()
+            .copied()
+            .find(|f| f.as_str() == name)
     }
 }
 

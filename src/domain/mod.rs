@@ -22,7 +22,10 @@ pub mod unit_names;
 pub mod values;
 
 pub use deadline::Deadline;
-pub use ids::{PlanId, TaskId, UnitId, UserId};
+pub use ids::{
+    AttachmentId, BulletinId, EventId, ExtensionId, FeedId, IndicatorId, NoticeId, PlanId,
+    RecordId, ReportId, TaskId, UnitId, UserId, ValueAttachmentId, ValueId,
+};
 pub use message::Message;
 pub use role::Role;
 pub use unit_kind::UnitKind;

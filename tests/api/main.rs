@@ -22,6 +22,7 @@ mod notices;
 mod races;
 mod security;
 mod smtp;
+mod sql_types;
 mod tasks;
 mod units;
 mod users;
@@ -46,6 +47,7 @@ fn main() -> std::process::ExitCode {
         notices::tests(),
         races::tests(),
         security::tests(),
+        sql_types::tests(),
         tasks::tests(),
         units::tests(),
         users::tests(),
