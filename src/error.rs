@@ -127,6 +127,27 @@ impl ApiError {
         }
     }
 
+    /// The client sent `version` `sent` but the record is at `current`: a
+    /// version behind means someone else changed the record
+    /// (`stale_version`); one ahead was never the record's version, so the
+    /// message says that instead of blaming another editor. Both are 409
+    /// `version_conflict` with `current_version`.
+    pub fn stale_version_sent(sent: i64, current: i64) -> Self {
+        if sent <= current {
+            return ApiError::stale_version(current);
+        }
+        ApiError::conflict(
+            "version_conflict",
+            Message::owned(
+                format!("版本号 {sent} 不是当前版本（当前为 {current}），请刷新后重试"),
+                format!(
+                    "version {sent} is not the current version (it is {current}); reload the record and try again"
+                ),
+            ),
+        )
+        .with_extra("current_version", current.into())
+    }
+
     /// A `version` that is no longer the current one: someone else changed the record.
     pub fn stale_version(current: i64) -> Self {
         ApiError::conflict(
@@ -164,16 +185,23 @@ impl ApiError {
     }
 
     pub fn unsupported_media_type() -> Self {
+        ApiError::unsupported_media_type_of(Message::new(
+            "请求体必须是 JSON（Content-Type: application/json）",
+            "the request body must be JSON (Content-Type: application/json)",
+        ))
+    }
+
+    /// The body is not of the media type the route reads; `message` says which it is.
+    pub fn unsupported_media_type_of(message: Message) -> Self {
         ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
-            Message::new(
-                "请求体必须是 JSON（Content-Type: application/json）",
-                "the request body must be JSON (Content-Type: application/json)",
-            ),
+            message,
         )
     }
 
+    /// The database cannot be reached (no connection in time, or the one in
+    /// use was lost): retryable, so 503 with `Retry-After`, not a 500.
     pub fn unavailable(source: anyhow::Error) -> Self {
         let mut err = ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -183,12 +211,20 @@ impl ApiError {
                 "the service is unavailable; try again later",
             ),
         );
+        err.retry_after_secs = Some(UNAVAILABLE_RETRY_AFTER_SECS);
         err.source = Some(source);
         err
     }
 
-    /// An unexpected failure: logged with its cause chain, shown as an opaque 500.
+    /// An unexpected failure: logged with its cause chain, shown as an opaque
+    /// 500. A lost database connection anywhere in the chain is no bug of the
+    /// request but a passing outage: it becomes `unavailable` (503) instead,
+    /// whichever way the error travelled (`?` on a diesel error, or wrapped
+    /// in anyhow by a service).
     pub fn internal(source: anyhow::Error) -> Self {
+        if connection_lost(&source) {
+            return ApiError::unavailable(source);
+        }
         let mut err = ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal_error",
@@ -224,6 +260,16 @@ impl ApiError {
             _ => ("bad_request", Message::new("请求无效", "bad request")),
         };
         ApiError::new(status, code, message)
+    }
+
+    /// Names a field at fault in a problem that is not a validation failure
+    /// (a query parameter that cannot be decoded).
+    pub fn with_field(mut self, field: &str, message: Message) -> Self {
+        self.fields.push(FieldError {
+            field: field.to_string(),
+            message,
+        });
+        self
     }
 
     /// Adds a member to the problem document (e.g. the task's current state).
@@ -342,6 +388,20 @@ impl ResponseError for ApiError {
         }
         self.render(Lang::Zh)
     }
+}
+
+/// Seconds a client is told to wait after a 503.
+const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 5;
+
+/// Whether `err`'s chain holds a database error that says the connection is
+/// gone (or none could be had), rather than that the query was wrong.
+fn connection_lost(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<diesel::result::Error>()
+            .is_some_and(crate::db::is_connection_lost)
+            || cause.is::<diesel::r2d2::PoolError>()
+    })
 }
 
 impl From<diesel::result::Error> for ApiError {

@@ -8,7 +8,7 @@ use super::{BulletinRow, BulletinSummary, BulletinView, CreateBulletin, EditBull
 use crate::auth::{AuthUser, Permission};
 use crate::db::schema::bulletins;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::http::download::{self, Format};
+use crate::http::download::{self, FileBytes, Format};
 use crate::http::{request_lang, JsonBody, Page, Paging, QueryParams};
 use crate::startup::AppState;
 use crate::tasks::service::TaskClock;
@@ -129,7 +129,10 @@ pub struct RenderQuery {
 
 /// One bulletin, as JSON or rendered for print and spreadsheets.
 #[utoipa::path(get, path = "/api/v1/bulletins/{id}", tag = "bulletins", params(RenderQuery),
-    responses((status = 200, body = BulletinView), (status = 404, body = Problem)), security(("bearer" = [])))]
+    responses((status = 200, description = "the bulletin in the `format` asked for", content(
+        (BulletinView = "application/json"), (String = "text/html"), (String = "text/markdown"),
+        (String = "text/csv"), (FileBytes = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        (status = 404, body = Problem)), security(("bearer" = [])))]
 pub async fn get_bulletin(
     state: web::Data<AppState>,
     auth: AuthUser,

@@ -200,9 +200,11 @@ pub fn events(
 pub struct FeedView {
     pub id: i64,
     pub name: String,
-    #[schema(value_type = String)]
+    #[serde(serialize_with = "crate::http::instant::utc")]
+    #[schema(value_type = chrono::DateTime<chrono::Utc>)]
     pub created_at: NaiveDateTime,
-    #[schema(value_type = Option<String>)]
+    #[serde(serialize_with = "crate::http::instant::utc_opt")]
+    #[schema(value_type = Option<chrono::DateTime<chrono::Utc>>)]
     pub revoked_at: Option<NaiveDateTime>,
     /// Only in the answer to the creation: the feed's address.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -140,7 +140,8 @@ pub async fn revoke_feed(
 
 /// The iCalendar feed of a personal token: 30 days back, a year ahead.
 #[utoipa::path(get, path = "/api/v1/calendar/feeds/{token}.ics", tag = "calendar",
-    responses((status = 200, description = "text/calendar"), (status = 404, body = Problem)))]
+    responses((status = 200, description = "the iCalendar feed (RFC 5545)", body = String, content_type = "text/calendar"),
+        (status = 404, body = Problem)))]
 pub async fn get_feed(
     state: web::Data<AppState>,
     token: web::Path<String>,

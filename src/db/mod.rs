@@ -32,11 +32,22 @@ pub enum Backend {
 }
 
 impl Backend {
-    pub fn from_url(url: &str) -> Backend {
-        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Backend::Postgres
-        } else {
-            Backend::Sqlite
+    /// `postgres://` or `postgresql://`: PostgreSQL; `sqlite://` or a plain
+    /// file path: SQLite. Any other scheme (`postgress://`, `mysql://`) is
+    /// refused rather than taken for a SQLite file of that odd name.
+    pub fn from_url(url: &str) -> anyhow::Result<Backend> {
+        let scheme = url.split_once("://").map(|(scheme, _)| scheme).filter(|s| {
+            s.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        });
+        match scheme.map(str::to_ascii_lowercase).as_deref() {
+            Some("postgres" | "postgresql") => Ok(Backend::Postgres),
+            Some("sqlite") | None => Ok(Backend::Sqlite),
+            Some(other) => anyhow::bail!(
+                "DATABASE_URL: unknown scheme `{other}://`; use postgres:// (or postgresql://) \
+                 for PostgreSQL, or a file path (optionally sqlite://) for SQLite"
+            ),
         }
     }
 
@@ -57,13 +68,13 @@ pub struct ConnectionManager {
 }
 
 impl ConnectionManager {
-    pub fn new(url: &str) -> Self {
-        let backend = Backend::from_url(url);
+    pub fn new(url: &str) -> anyhow::Result<Self> {
+        let backend = Backend::from_url(url)?;
         let url = match backend {
             Backend::Sqlite => url.strip_prefix("sqlite://").unwrap_or(url).to_string(),
             Backend::Postgres => url.to_string(),
         };
-        ConnectionManager { backend, url }
+        Ok(ConnectionManager { backend, url })
     }
 }
 
@@ -102,7 +113,7 @@ impl ManageConnection for ConnectionManager {
 
 /// Opens a pool for `url`. For SQLite the parent directory of the file is created.
 pub fn connect(url: &str, max_size: u32) -> anyhow::Result<DbPool> {
-    let manager = ConnectionManager::new(url);
+    let manager = ConnectionManager::new(url)?;
     if manager.backend == Backend::Sqlite {
         if let Some(parent) = std::path::Path::new(&manager.url).parent() {
             if !parent.as_os_str().is_empty() {
@@ -175,6 +186,33 @@ pub fn is_unique_violation(err: &diesel::result::Error) -> bool {
         err,
         diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
     )
+}
+
+/// True when `err` says the connection to the database is gone (the server
+/// closed it, restarted, or an administrator ended the session), so the
+/// request may succeed on a fresh connection. libpq reports some of these
+/// without a SQLSTATE, so the message is read too.
+pub fn is_connection_lost(err: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    const LOST: [&str; 7] = [
+        "server closed the connection",
+        "terminating connection",
+        "connection to server",
+        "no connection to the server",
+        "could not receive data from server",
+        "could not send data to server",
+        "ssl connection has been closed",
+    ];
+    match err {
+        Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => true,
+        Error::DatabaseError(_, info) => {
+            let message = info.message().to_ascii_lowercase();
+            LOST.iter().any(|m| message.contains(m))
+        }
+        // A transaction whose connection broke cannot be rolled back either.
+        Error::BrokenTransactionManager => true,
+        _ => false,
+    }
 }
 
 /// True when `err` is a foreign-key violation: something still refers to the row.

@@ -81,12 +81,18 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         let path = err.path().to_string();
         let inner = err.into_inner();
         if inner.is_syntax() || inner.is_eof() {
+            let zh = if inner.is_eof() {
+                "请求体不是有效的 JSON：内容不完整".to_string()
+            } else {
+                format!(
+                    "请求体不是有效的 JSON（第 {} 行第 {} 列）",
+                    inner.line(),
+                    inner.column()
+                )
+            };
             return ApiError::bad_request(
                 "malformed_json",
-                Message::owned(
-                    format!("请求体不是有效的 JSON：{inner}"),
-                    format!("the request body is not valid JSON: {inner}"),
-                ),
+                Message::owned(zh, format!("the request body is not valid JSON: {inner}")),
             );
         }
         let (field, message) = super::describe_serde_error(&path, &inner.to_string());

@@ -11,7 +11,7 @@ use super::values::{self, SubmitValue, ValueAttachment, ValueView};
 use super::{IndicatorInput, IndicatorTask, IndicatorView, Sight, UpdateIndicator};
 use crate::auth::{AuthUser, Permission};
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::http::download::{self, Format};
+use crate::http::download::{self, FileBytes, Format};
 use crate::http::multipart::read_file;
 use crate::http::{JsonBody, QueryParams};
 use crate::startup::AppState;
@@ -143,7 +143,9 @@ pub struct CatalogueFormat {
 
 /// The catalogue as a table (.xlsx or .csv), in the columns the import reads.
 #[utoipa::path(get, path = "/api/v1/indicators/export", tag = "indicators", params(CatalogueFormat),
-    responses((status = 200, description = "the table")), security(("bearer" = [])))]
+    responses((status = 200, description = "the table in the `format` asked for", content(
+        (String = "text/csv"), (FileBytes = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))),
+    security(("bearer" = [])))]
 pub async fn export_catalogue(
     state: web::Data<AppState>,
     auth: AuthUser,
@@ -177,6 +179,7 @@ pub async fn export_catalogue(
 /// Import a catalogue table (office): all rows or none; rows whose number
 /// exists update that indicator.
 #[utoipa::path(post, path = "/api/v1/indicators/import", tag = "indicators",
+    request_body(content = crate::http::multipart::FileUpload, content_type = "multipart/form-data"),
     responses((status = 201, body = CatalogueImport), (status = 422, body = Problem, description = "one error per bad cell")),
     security(("bearer" = [])))]
 pub async fn import_catalogue(
@@ -330,6 +333,7 @@ pub async fn list_value_attachments(
 
 /// Attach evidence to a value (multipart field `file`; the lead unit).
 #[utoipa::path(post, path = "/api/v1/indicators/{id}/values/{value}/attachments", tag = "indicators",
+    request_body(content = crate::http::multipart::FileUpload, content_type = "multipart/form-data"),
     responses((status = 201, body = ValueAttachment), (status = 413, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn upload_value_attachment(
@@ -356,7 +360,8 @@ pub async fn upload_value_attachment(
 }
 
 #[utoipa::path(get, path = "/api/v1/indicators/{id}/values/{value}/attachments/{attachment}", tag = "indicators",
-    responses((status = 200, description = "the file"), (status = 404, body = Problem)), security(("bearer" = [])))]
+    responses((status = 200, description = "the file, with the content type it was uploaded with", content((FileBytes = "*/*"))),
+        (status = 404, body = Problem)), security(("bearer" = [])))]
 pub async fn download_value_attachment(
     state: web::Data<AppState>,
     auth: AuthUser,

@@ -875,7 +875,7 @@ pub fn update(
     conn.write(|conn| {
         let current = find(conn, id.0)?.ok_or_else(ApiError::not_found)?;
         if current.version != req.version {
-            return Err(ApiError::stale_version(current.version));
+            return Err(ApiError::stale_version_sent(req.version, current.version));
         }
         let lead = req.lead_unit_id.or(Some(UnitId(current.lead_unit_id)));
         let coops: Vec<UnitId> = match &req.cooperating_unit_ids {

@@ -400,7 +400,7 @@ pub fn update(
     conn.write(|conn| {
         let current = find(conn, id)?.ok_or_else(ApiError::not_found)?;
         if current.version != req.version {
-            return Err(ApiError::stale_version(current.version));
+            return Err(ApiError::stale_version_sent(req.version, current.version));
         }
         if let Some(Some(parent)) = req.parent_id {
             check_parent(conn, id, parent)?;

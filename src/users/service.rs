@@ -314,7 +314,10 @@ pub fn update(
     conn.write(|conn| {
         let current = find(conn, id)?.ok_or_else(ApiError::not_found)?;
         if current.version != changes.version {
-            return Err(ApiError::stale_version(current.version));
+            return Err(ApiError::stale_version_sent(
+                changes.version,
+                current.version,
+            ));
         }
         let role = changes.role.unwrap_or(current.role()?);
         let unit_id = changes.unit_id.unwrap_or(current.unit_id.map(UnitId));
