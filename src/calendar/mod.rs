@@ -83,7 +83,11 @@ pub fn events(
             date: due,
             kind: "task_due".into(),
             title: format!("【任务截止】{} {}", row.code, row.title),
-            description: format!("牵头单位：{}；状态：{}", name(row.lead_unit_id), row.status),
+            description: format!(
+                "牵头单位：{}；状态：{}",
+                name(row.lead_unit_id),
+                TaskStatus::parse(&row.status).map_or(row.status.as_str(), |s| s.zh())
+            ),
             unit_id: Some(row.lead_unit_id),
             task_id: Some(row.id),
             indicator_id: None,
