@@ -226,6 +226,14 @@ pub fn is_foreign_key_violation(err: &diesel::result::Error) -> bool {
     )
 }
 
+diesel::define_sql_function! {
+    /// SQL `lower(text)`, for case-insensitive search: `LIKE` ignores ASCII
+    /// case on SQLite but not on PostgreSQL, so a search compares
+    /// `lower(column)` with a lower-case pattern on both. (SQLite's `lower`
+    /// folds ASCII letters only, PostgreSQL's every letter.)
+    fn lower(text: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
 /// `SELECT 1`: is the database there?
 pub fn ping(conn: &mut DbConnection) -> QueryResult<()> {
     diesel::sql_query("SELECT 1").execute(conn).map(|_| ())
@@ -240,5 +248,32 @@ pub fn lock_audit_chain(conn: &mut DbConnection) -> QueryResult<()> {
         DbConnection::Postgres(c) => diesel::sql_query("SELECT pg_advisory_xact_lock(7243001)")
             .execute(c)
             .map(|_| ()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Backend;
+
+    #[test]
+    fn the_backend_comes_from_the_scheme_and_unknown_schemes_are_refused() {
+        for (url, backend) in [
+            ("postgres://u@h/db", Backend::Postgres),
+            ("postgresql://u@h/db", Backend::Postgres),
+            ("sqlite://data/duban.db", Backend::Sqlite),
+            ("data/duban.db", Backend::Sqlite),
+            ("/var/lib/duban/duban.db", Backend::Sqlite),
+            ("C:\\duban\\duban.db", Backend::Sqlite),
+        ] {
+            assert_eq!(Backend::from_url(url).ok(), Some(backend), "{url}");
+        }
+        for url in ["postgress://u@h/db", "mysql://root@h/db", "mariadb://h/db"] {
+            let err = Backend::from_url(url).expect_err(url).to_string();
+            assert!(err.contains("unknown scheme"), "{url}: {err}");
+            assert!(
+                !err.contains("u@h"),
+                "the URL itself is not repeated: {err}"
+            );
+        }
     }
 }

@@ -415,10 +415,10 @@ pub fn list(
         if let Some(text) = &text {
             let pattern = like_pattern(text);
             q = q.filter(
-                tasks::title
+                crate::db::lower(tasks::title)
                     .like(pattern.clone())
                     .escape('\\')
-                    .or(tasks::code.like(pattern).escape('\\')),
+                    .or(crate::db::lower(tasks::code).like(pattern).escape('\\')),
             );
         }
         q

@@ -62,10 +62,10 @@ pub fn list(
         if let Some(text) = &text {
             let pattern = like_pattern(text);
             q = q.filter(
-                units::code
+                crate::db::lower(units::code)
                     .like(pattern.clone())
                     .escape('\\')
-                    .or(units::name.like(pattern).escape('\\')),
+                    .or(crate::db::lower(units::name).like(pattern).escape('\\')),
             );
         }
         q

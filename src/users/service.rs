@@ -84,10 +84,12 @@ pub fn list(
         if let Some(text) = &text {
             let pattern = like_pattern(text);
             q = q.filter(
-                users::username
+                crate::db::lower(users::username)
                     .like(pattern.clone())
                     .escape('\\')
-                    .or(users::display_name.like(pattern).escape('\\')),
+                    .or(crate::db::lower(users::display_name)
+                        .like(pattern)
+                        .escape('\\')),
             );
         }
         q
@@ -113,10 +115,12 @@ pub fn search_text(v: &mut Validator, q: Option<&str>) -> Option<String> {
         .map(BoundedText::into_inner)
 }
 
-/// `%text%` for LIKE, with LIKE's own wildcards escaped.
+/// `%text%` in lower case for `db::lower(column).like(…)`, with LIKE's own
+/// wildcards escaped.
 pub fn like_pattern(text: &str) -> String {
     let escaped = text
         .trim()
+        .to_lowercase()
         .replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_");
