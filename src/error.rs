@@ -478,3 +478,67 @@ impl Validator {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+    #[test]
+    fn a_lost_connection_is_unavailable_and_retryable() {
+        let closed = DieselError::DatabaseError(
+            DatabaseErrorKind::ClosedConnection,
+            Box::new("server closed the connection unexpectedly".to_string()),
+        );
+        let terminated = DieselError::DatabaseError(
+            DatabaseErrorKind::Unknown,
+            Box::new("terminating connection due to administrator command".to_string()),
+        );
+        for err in [closed, terminated, DieselError::BrokenTransactionManager] {
+            let api = ApiError::from(err);
+            assert_eq!(api.status, StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(api.code(), "unavailable");
+            let res = api.render(Lang::Zh);
+            assert_eq!(
+                res.headers().get(header::RETRY_AFTER).map(|v| v.as_bytes()),
+                Some(&b"5"[..])
+            );
+        }
+        // Also when a service wrapped the database error in anyhow.
+        let wrapped = anyhow::Error::new(DieselError::DatabaseError(
+            DatabaseErrorKind::ClosedConnection,
+            Box::new("connection lost".to_string()),
+        ))
+        .context("assessing the year");
+        assert_eq!(ApiError::internal(wrapped).code(), "unavailable");
+    }
+
+    #[test]
+    fn other_database_errors_stay_opaque_500s() {
+        let api = ApiError::from(DieselError::NotFound);
+        assert_eq!(api.status, StatusCode::INTERNAL_SERVER_ERROR);
+        let syntax = DieselError::DatabaseError(
+            DatabaseErrorKind::Unknown,
+            Box::new("syntax error at or near \"SELEC\"".to_string()),
+        );
+        assert_eq!(ApiError::from(syntax).code(), "internal_error");
+    }
+
+    #[test]
+    fn a_version_ahead_is_told_apart_from_a_stale_one() {
+        let ahead = ApiError::stale_version_sent(9, 3).problem(Lang::Zh);
+        assert_eq!(ahead["status"], 409);
+        assert_eq!(ahead["code"], "version_conflict");
+        assert_eq!(ahead["current_version"], 3);
+        assert_eq!(
+            ahead["detail"],
+            "版本号 9 不是当前版本（当前为 3），请刷新后重试"
+        );
+        let behind = ApiError::stale_version_sent(2, 3).problem(Lang::En);
+        assert_eq!(behind["current_version"], 3);
+        assert_eq!(
+            behind["detail"],
+            ApiError::stale_version(3).problem(Lang::En)["detail"]
+        );
+    }
+}

@@ -247,17 +247,29 @@ fn error_statuses(path: &str, op: &Operation, versioned: &BTreeSet<String>) -> B
         {
             statuses.insert(415);
         }
-        let schema_name = |content: &utoipa::openapi::Content| match &content.schema {
-            Some(RefOr::Ref(r)) => r
-                .ref_location
-                .strip_prefix("#/components/schemas/")
-                .map(str::to_string),
-            _ => None,
+        // The body's schema, or for an optional body (`Option<T>`) the
+        // schema beside `null`.
+        let schema_names = |content: &utoipa::openapi::Content| match &content.schema {
+            Some(RefOr::Ref(r)) => vec![r.ref_location.clone()],
+            Some(RefOr::T(Schema::OneOf(one_of))) => one_of
+                .items
+                .iter()
+                .filter_map(|item| match item {
+                    RefOr::Ref(r) => Some(r.ref_location.clone()),
+                    RefOr::T(_) => None,
+                })
+                .collect(),
+            _ => Vec::new(),
         };
         if body
             .content
             .values()
-            .filter_map(schema_name)
+            .flat_map(schema_names)
+            .filter_map(|location| {
+                location
+                    .strip_prefix("#/components/schemas/")
+                    .map(str::to_string)
+            })
             .any(|name| versioned.contains(&name))
         {
             statuses.insert(409);

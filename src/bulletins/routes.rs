@@ -9,7 +9,7 @@ use crate::auth::{AuthUser, Permission};
 use crate::db::schema::bulletins;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::download::{self, FileBytes, Format};
-use crate::http::{request_lang, JsonBody, Page, Paging, QueryParams};
+use crate::http::{request_lang, JsonBody, OptionalJsonBody, Page, Paging, QueryParams};
 use crate::startup::AppState;
 use crate::tasks::service::TaskClock;
 
@@ -206,17 +206,17 @@ pub struct VersionBody {
 }
 
 /// Rebuild a draft from today's data, keeping the office's edits.
-#[utoipa::path(post, path = "/api/v1/bulletins/{id}/regenerate", tag = "bulletins", request_body = VersionBody,
+#[utoipa::path(post, path = "/api/v1/bulletins/{id}/regenerate", tag = "bulletins", request_body = Option<VersionBody>,
     responses((status = 200, body = BulletinView), (status = 409, body = Problem)), security(("bearer" = [])))]
 pub async fn regenerate_bulletin(
     state: web::Data<AppState>,
     auth: AuthUser,
     id: web::Path<i64>,
-    body: Option<JsonBody<VersionBody>>,
+    body: OptionalJsonBody<VersionBody>,
 ) -> ApiResult<HttpResponse> {
     auth.require(Permission::ManageBulletins)?;
     let id = id.into_inner();
-    let version = body.and_then(|b| b.into_inner().version);
+    let version = body.into_inner().and_then(|b| b.version);
     let clock = clock(&state)?;
     let settings = state.settings.clone();
     let row = state

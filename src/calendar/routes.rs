@@ -10,7 +10,7 @@ use crate::auth::{AuthUser, Permission};
 use crate::domain::values::parse_date;
 use crate::domain::Message;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::http::{JsonBody, QueryParams};
+use crate::http::{OptionalJsonBody, QueryParams};
 use crate::startup::AppState;
 use crate::tasks::service::TaskClock;
 
@@ -102,14 +102,14 @@ pub struct NewFeed {
 
 /// Create a personal feed address for a calendar app. The address is shown
 /// only in this answer; it shows what the caller may see; revoke it when lost.
-#[utoipa::path(post, path = "/api/v1/calendar/feeds", tag = "calendar", request_body = NewFeed,
+#[utoipa::path(post, path = "/api/v1/calendar/feeds", tag = "calendar", request_body = Option<NewFeed>,
     responses((status = 201, body = FeedView)), security(("bearer" = [])))]
 pub async fn create_feed(
     state: web::Data<AppState>,
     auth: AuthUser,
-    body: Option<JsonBody<NewFeed>>,
+    body: OptionalJsonBody<NewFeed>,
 ) -> ApiResult<HttpResponse> {
-    let name = body.and_then(|b| b.into_inner().name);
+    let name = body.into_inner().and_then(|b| b.name);
     let base = state
         .settings
         .public_url

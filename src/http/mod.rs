@@ -11,7 +11,7 @@ pub mod page;
 pub mod query;
 pub mod request_line;
 
-pub use json::JsonBody;
+pub use json::{JsonBody, OptionalJsonBody};
 pub use page::{Page, Paging};
 pub use query::QueryParams;
 
@@ -104,7 +104,15 @@ fn describe_value_error(message: &str) -> Option<Message> {
             "the field appears more than once",
         ));
     }
-    if message.starts_with("invalid length ") {
+    if let Some(rest) = message.strip_prefix("invalid length ") {
+        // serde reads a struct from an array too, and then complains of
+        // the array's length: what was wrong is that it is an array.
+        if rest.contains(", expected struct ") {
+            return Some(Message::new(
+                "类型不正确：应为对象，收到数组",
+                "wrong type: expected an object, got an array",
+            ));
+        }
         return Some(Message::new("元素个数不正确", "wrong number of elements"));
     }
     // Query parameters are parsed with `FromStr`, whose errors say what
@@ -251,6 +259,10 @@ mod tests {
         assert_eq!(
             zh("unknown variant `x`, expected one of `a`, `b`"),
             "取值 “x” 无效，应为 a、b 之一"
+        );
+        assert_eq!(
+            zh("invalid length 2, expected struct CreateTask with 13 elements"),
+            "类型不正确：应为对象，收到数组"
         );
         assert_eq!(zh("invalid digit found in string"), "格式不正确：应为整数");
         assert_eq!(

@@ -13,7 +13,7 @@ use crate::auth::{AuthUser, Permission};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::download::{self, FileBytes, Format};
 use crate::http::multipart::read_file;
-use crate::http::{JsonBody, QueryParams};
+use crate::http::{JsonBody, OptionalJsonBody, QueryParams};
 use crate::startup::AppState;
 use crate::tasks::model::TaskView;
 use crate::tasks::service::TaskClock;
@@ -278,12 +278,12 @@ async fn decide(
     state: web::Data<AppState>,
     auth: AuthUser,
     path: web::Path<(i64, i64)>,
-    body: Option<JsonBody<ValueDecision>>,
+    body: OptionalJsonBody<ValueDecision>,
     verify: bool,
 ) -> ApiResult<HttpResponse> {
     auth.require(Permission::ManageTasks)?;
     let ids = path.into_inner();
-    let note = body.and_then(|b| b.into_inner().note);
+    let note = body.into_inner().and_then(|b| b.note);
     let now = chrono::Utc::now().naive_utc();
     let view = state
         .db(move |conn| values::decide(conn, auth.id, ids, verify, note, now))
@@ -292,26 +292,26 @@ async fn decide(
 }
 
 /// Verify a reported value (office).
-#[utoipa::path(post, path = "/api/v1/indicators/{id}/values/{value}/verify", tag = "indicators", request_body = ValueDecision,
+#[utoipa::path(post, path = "/api/v1/indicators/{id}/values/{value}/verify", tag = "indicators", request_body = Option<ValueDecision>,
     responses((status = 200, body = ValueView), (status = 409, body = Problem)), security(("bearer" = [])))]
 pub async fn verify_value(
     state: web::Data<AppState>,
     auth: AuthUser,
     path: web::Path<(i64, i64)>,
-    body: Option<JsonBody<ValueDecision>>,
+    body: OptionalJsonBody<ValueDecision>,
 ) -> ApiResult<HttpResponse> {
     decide(state, auth, path, body, true).await
 }
 
 /// Return a reported value to the unit (office), with a note.
-#[utoipa::path(post, path = "/api/v1/indicators/{id}/values/{value}/return", tag = "indicators", request_body = ValueDecision,
+#[utoipa::path(post, path = "/api/v1/indicators/{id}/values/{value}/return", tag = "indicators", request_body = Option<ValueDecision>,
     responses((status = 200, body = ValueView), (status = 409, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn return_value(
     state: web::Data<AppState>,
     auth: AuthUser,
     path: web::Path<(i64, i64)>,
-    body: Option<JsonBody<ValueDecision>>,
+    body: OptionalJsonBody<ValueDecision>,
 ) -> ApiResult<HttpResponse> {
     decide(state, auth, path, body, false).await
 }
