@@ -215,7 +215,9 @@ pub async fn get_dashboard(state: web::Data<AppState>, auth: AuthUser) -> ApiRes
 
 /// Make a task from an indicator: its lead and cooperating units in one step (office).
 #[utoipa::path(post, path = "/api/v1/indicators/{id}/tasks", tag = "indicators", request_body = IndicatorTask,
-    responses((status = 201, body = TaskView), (status = 422, body = Problem)), security(("bearer" = [])))]
+    responses((status = 201, body = TaskView),
+        (status = 409, body = Problem, description = "`task_code_taken`: the plan has a task with this code"),
+        (status = 422, body = Problem)), security(("bearer" = [])))]
 pub async fn create_indicator_task(
     state: web::Data<AppState>,
     auth: AuthUser,
@@ -334,7 +336,9 @@ pub async fn list_value_attachments(
 /// Attach evidence to a value (multipart field `file`; the lead unit).
 #[utoipa::path(post, path = "/api/v1/indicators/{id}/values/{value}/attachments", tag = "indicators",
     request_body(content = crate::http::multipart::FileUpload, content_type = "multipart/form-data"),
-    responses((status = 201, body = ValueAttachment), (status = 413, body = Problem), (status = 422, body = Problem)),
+    responses((status = 201, body = ValueAttachment),
+        (status = 409, body = Problem, description = "`value_verified`: the value is verified and cannot change"),
+        (status = 413, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn upload_value_attachment(
     state: web::Data<AppState>,
