@@ -13,8 +13,8 @@
 #
 # Budget: SCHEMATHESIS_MAX_TIME seconds and SCHEMATHESIS_MAX_EXAMPLES cases
 # per operation for each of the two runs (defaults keep the step within a
-# few minutes on 2 cores). A fixed seed makes a run repeatable; set
-# SCHEMATHESIS_SEED to explore other cases.
+# few minutes on 2 cores). A fixed seed keeps runs alike (the time budget
+# decides how far each gets); set SCHEMATHESIS_SEED to explore other cases.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
