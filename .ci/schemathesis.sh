@@ -11,6 +11,9 @@
 # target/ (ignored by git; DUBAN_ST_VENV to put it elsewhere); nothing else
 # is fetched. Runs on its own: `bash .ci/schemathesis.sh`.
 #
+# DUBAN_ST_DATABASE_URL runs it against another (empty) database instead,
+# e.g. a fresh PostgreSQL one.
+#
 # Budget: SCHEMATHESIS_MAX_TIME seconds and SCHEMATHESIS_MAX_EXAMPLES cases
 # per operation for each of the two runs (defaults keep the step within a
 # few minutes on 2 cores). A fixed seed keeps runs alike (the time budget
@@ -52,10 +55,12 @@ admin_password='Schemathesis-admin-1'
 clerk_password='Schemathesis-clerk-1'
 
 # Started from the temporary folder, so no duban.toml of the checkout is
-# read, and with no DATABASE_URL, so the database is a new SQLite file there.
+# read, and with no DATABASE_URL of the environment, so the database is a new
+# SQLite file there (or DUBAN_ST_DATABASE_URL).
 (
   cd "$work"
   exec env -u DATABASE_URL \
+    ${DUBAN_ST_DATABASE_URL:+DATABASE_URL="$DUBAN_ST_DATABASE_URL"} \
     DUBAN_DATA_DIR="$work/data" \
     DUBAN_LISTEN="127.0.0.1:$port" \
     DUBAN_ADMIN_PASSWORD="$admin_password" \

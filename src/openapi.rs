@@ -149,7 +149,7 @@ impl Modify for BearerAuth {
 }
 
 /// The problem document's media type: every error answer carries it.
-pub const PROBLEM_JSON: &str = "application/problem+json";
+const PROBLEM_JSON: &str = "application/problem+json";
 
 /// Operations that take a bearer token but check no role: any signed-in
 /// account may call them, so they never answer 403.
@@ -354,4 +354,56 @@ pub fn document() -> anyhow::Result<String> {
     let mut doc = ApiDoc::openapi();
     doc.info.version = env!("CARGO_PKG_VERSION").to_string();
     Ok(format!("{}\n", doc.to_pretty_json()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_error_answer_is_a_documented_problem() {
+        let doc = serde_json::to_value(ApiDoc::openapi()).expect("serialises");
+        let paths = doc["paths"].as_object().expect("paths");
+        assert!(paths.len() > 50);
+        for (path, operations) in paths {
+            for (method, op) in operations.as_object().expect("operations") {
+                let at = format!("{method} {path}");
+                let responses = op["responses"].as_object().expect("responses");
+                let has = |status: &str| responses.contains_key(status);
+                for (status, response) in responses {
+                    if status.starts_with(['4', '5']) {
+                        assert_eq!(
+                            response["content"][PROBLEM_JSON]["schema"]["$ref"],
+                            "#/components/schemas/Problem",
+                            "{at} {status}"
+                        );
+                        assert_eq!(response["content"].as_object().map(|c| c.len()), Some(1));
+                    }
+                }
+                if path.starts_with("/api/") {
+                    assert!(has("503"), "{at}: 503");
+                }
+                if op["requestBody"]["content"].get("application/json").is_some() {
+                    for status in ["400", "413", "415", "422"] {
+                        assert!(has(status), "{at}: {status}");
+                    }
+                }
+                if op["parameters"]
+                    .as_array()
+                    .is_some_and(|p| p.iter().any(|p| p["in"] == "query"))
+                {
+                    assert!(has("400") && has("422"), "{at}: query");
+                }
+                if op.get("security").is_some() {
+                    assert!(has("401"), "{at}: 401");
+                }
+            }
+        }
+        let patch_task = &doc["paths"]["/api/v1/tasks/{id}"]["patch"]["responses"];
+        for status in ["401", "403", "404", "409"] {
+            assert!(patch_task.get(status).is_some(), "PATCH /tasks/{{id}}: {status}");
+        }
+        let me = &doc["paths"]["/api/v1/me"]["get"]["responses"];
+        assert!(me.get("403").is_none(), "any signed-in account may read itself");
+    }
 }
