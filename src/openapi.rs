@@ -383,7 +383,10 @@ mod tests {
                 if path.starts_with("/api/") {
                     assert!(has("503"), "{at}: 503");
                 }
-                if op["requestBody"]["content"].get("application/json").is_some() {
+                if op["requestBody"]["content"]
+                    .get("application/json")
+                    .is_some()
+                {
                     for status in ["400", "413", "415", "422"] {
                         assert!(has(status), "{at}: {status}");
                     }
@@ -401,9 +404,15 @@ mod tests {
         }
         let patch_task = &doc["paths"]["/api/v1/tasks/{id}"]["patch"]["responses"];
         for status in ["401", "403", "404", "409"] {
-            assert!(patch_task.get(status).is_some(), "PATCH /tasks/{{id}}: {status}");
+            assert!(
+                patch_task.get(status).is_some(),
+                "PATCH /tasks/{{id}}: {status}"
+            );
         }
         let me = &doc["paths"]["/api/v1/me"]["get"]["responses"];
-        assert!(me.get("403").is_none(), "any signed-in account may read itself");
+        assert!(
+            me.get("403").is_none(),
+            "any signed-in account may read itself"
+        );
     }
 }

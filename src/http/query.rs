@@ -23,9 +23,11 @@ impl<T: DeserializeOwned> FromRequest for QueryParams<T> {
 
 /// Parses a query string into `T`: 400 `bad_query` naming a parameter whose
 /// name or value is not UTF-8 once percent-decoded (rather than reading it
-/// with replacement characters), 422 naming a parameter of the wrong form.
+/// with replacement characters), 422 naming a parameter of the wrong form or
+/// holding a NUL character (no text has one, and PostgreSQL refuses it in a
+/// query: a filter compared with it would fail as a 500).
 pub fn parse<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
-    check_utf8(query)?;
+    check_text(query)?;
     let parsed = form_urlencoded::parse(query.as_bytes());
     let de = serde_urlencoded::Deserializer::new(parsed);
     serde_path_to_error::deserialize(de).map_err(|err| {
@@ -35,7 +37,7 @@ pub fn parse<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
     })
 }
 
-fn check_utf8(query: &str) -> Result<(), ApiError> {
+fn check_text(query: &str) -> Result<(), ApiError> {
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
         let decoded = |text: &str| {
@@ -47,8 +49,15 @@ fn check_utf8(query: &str) -> Result<(), ApiError> {
             Ok(name) => name,
             Err(lossy) => return Err(not_utf8(&lossy)),
         };
-        if decoded(value).is_err() {
-            return Err(not_utf8(&name));
+        match decoded(value) {
+            Err(_) => return Err(not_utf8(&name)),
+            Ok(value) if value.contains('\0') => {
+                return Err(ApiError::invalid_field(
+                    name,
+                    Message::new("不能包含空字符（NUL）", "must not contain a NUL character"),
+                ))
+            }
+            Ok(_) => {}
         }
     }
     Ok(())
@@ -93,6 +102,14 @@ mod tests {
         assert_eq!(problem["status"], 400);
         assert_eq!(problem["errors"][0]["field"], "q");
         assert!(problem["detail"].as_str().unwrap_or_default().contains('q'));
+    }
+
+    #[test]
+    fn a_nul_character_is_refused_by_name() {
+        let err = parse::<Filter>("q=a%00b").expect_err("NUL");
+        let problem = err.problem(crate::domain::message::Lang::Zh);
+        assert_eq!(problem["status"], 422);
+        assert_eq!(problem["errors"][0]["field"], "q");
     }
 
     #[test]
