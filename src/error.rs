@@ -127,6 +127,27 @@ impl ApiError {
         }
     }
 
+    /// The client sent `version` `sent` but the record is at `current`: a
+    /// version behind means someone else changed the record
+    /// (`stale_version`); one ahead was never the record's version, so the
+    /// message says that instead of blaming another editor. Both are 409
+    /// `version_conflict` with `current_version`.
+    pub fn stale_version_sent(sent: i64, current: i64) -> Self {
+        if sent <= current {
+            return ApiError::stale_version(current);
+        }
+        ApiError::conflict(
+            "version_conflict",
+            Message::owned(
+                format!("版本号 {sent} 不是当前版本（当前为 {current}），请刷新后重试"),
+                format!(
+                    "version {sent} is not the current version (it is {current}); reload the record and try again"
+                ),
+            ),
+        )
+        .with_extra("current_version", current.into())
+    }
+
     /// A `version` that is no longer the current one: someone else changed the record.
     pub fn stale_version(current: i64) -> Self {
         ApiError::conflict(
@@ -164,16 +185,23 @@ impl ApiError {
     }
 
     pub fn unsupported_media_type() -> Self {
+        ApiError::unsupported_media_type_of(Message::new(
+            "请求体必须是 JSON（Content-Type: application/json）",
+            "the request body must be JSON (Content-Type: application/json)",
+        ))
+    }
+
+    /// The body is not of the media type the route reads; `message` says which it is.
+    pub fn unsupported_media_type_of(message: Message) -> Self {
         ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
-            Message::new(
-                "请求体必须是 JSON（Content-Type: application/json）",
-                "the request body must be JSON (Content-Type: application/json)",
-            ),
+            message,
         )
     }
 
+    /// The database cannot be reached (no connection in time, or the one in
+    /// use was lost): retryable, so 503 with `Retry-After`, not a 500.
     pub fn unavailable(source: anyhow::Error) -> Self {
         let mut err = ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -183,12 +211,20 @@ impl ApiError {
                 "the service is unavailable; try again later",
             ),
         );
+        err.retry_after_secs = Some(UNAVAILABLE_RETRY_AFTER_SECS);
         err.source = Some(source);
         err
     }
 
-    /// An unexpected failure: logged with its cause chain, shown as an opaque 500.
+    /// An unexpected failure: logged with its cause chain, shown as an opaque
+    /// 500. A lost database connection anywhere in the chain is no bug of the
+    /// request but a passing outage: it becomes `unavailable` (503) instead,
+    /// whichever way the error travelled (`?` on a diesel error, or wrapped
+    /// in anyhow by a service).
     pub fn internal(source: anyhow::Error) -> Self {
+        if connection_lost(&source) {
+            return ApiError::unavailable(source);
+        }
         let mut err = ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal_error",
@@ -224,6 +260,16 @@ impl ApiError {
             _ => ("bad_request", Message::new("请求无效", "bad request")),
         };
         ApiError::new(status, code, message)
+    }
+
+    /// Names a field at fault in a problem that is not a validation failure
+    /// (a query parameter that cannot be decoded).
+    pub fn with_field(mut self, field: &str, message: Message) -> Self {
+        self.fields.push(FieldError {
+            field: field.to_string(),
+            message,
+        });
+        self
     }
 
     /// Adds a member to the problem document (e.g. the task's current state).
@@ -354,6 +400,20 @@ impl ResponseError for ApiError {
     }
 }
 
+/// Seconds a client is told to wait after a 503.
+const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 5;
+
+/// Whether `err`'s chain holds a database error that says the connection is
+/// gone (or none could be had), rather than that the query was wrong.
+fn connection_lost(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<diesel::result::Error>()
+            .is_some_and(crate::db::is_connection_lost)
+            || cause.is::<diesel::r2d2::PoolError>()
+    })
+}
+
 impl From<diesel::result::Error> for ApiError {
     fn from(err: diesel::result::Error) -> Self {
         ApiError::internal(anyhow::Error::new(err).context("database query failed"))
@@ -428,3 +488,67 @@ impl Validator {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+    #[test]
+    fn a_lost_connection_is_unavailable_and_retryable() {
+        let closed = DieselError::DatabaseError(
+            DatabaseErrorKind::ClosedConnection,
+            Box::new("server closed the connection unexpectedly".to_string()),
+        );
+        let terminated = DieselError::DatabaseError(
+            DatabaseErrorKind::Unknown,
+            Box::new("terminating connection due to administrator command".to_string()),
+        );
+        for err in [closed, terminated, DieselError::BrokenTransactionManager] {
+            let api = ApiError::from(err);
+            assert_eq!(api.status, StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(api.code(), "unavailable");
+            let res = api.render(Lang::Zh);
+            assert_eq!(
+                res.headers().get(header::RETRY_AFTER).map(|v| v.as_bytes()),
+                Some(&b"5"[..])
+            );
+        }
+        // Also when a service wrapped the database error in anyhow.
+        let wrapped = anyhow::Error::new(DieselError::DatabaseError(
+            DatabaseErrorKind::ClosedConnection,
+            Box::new("connection lost".to_string()),
+        ))
+        .context("assessing the year");
+        assert_eq!(ApiError::internal(wrapped).code(), "unavailable");
+    }
+
+    #[test]
+    fn other_database_errors_stay_opaque_500s() {
+        let api = ApiError::from(DieselError::NotFound);
+        assert_eq!(api.status, StatusCode::INTERNAL_SERVER_ERROR);
+        let syntax = DieselError::DatabaseError(
+            DatabaseErrorKind::Unknown,
+            Box::new("syntax error at or near \"SELEC\"".to_string()),
+        );
+        assert_eq!(ApiError::from(syntax).code(), "internal_error");
+    }
+
+    #[test]
+    fn a_version_ahead_is_told_apart_from_a_stale_one() {
+        let ahead = ApiError::stale_version_sent(9, 3).problem(Lang::Zh);
+        assert_eq!(ahead["status"], 409);
+        assert_eq!(ahead["code"], "version_conflict");
+        assert_eq!(ahead["current_version"], 3);
+        assert_eq!(
+            ahead["detail"],
+            "版本号 9 不是当前版本（当前为 3），请刷新后重试"
+        );
+        let behind = ApiError::stale_version_sent(2, 3).problem(Lang::En);
+        assert_eq!(behind["current_version"], 3);
+        assert_eq!(
+            behind["detail"],
+            ApiError::stale_version(3).problem(Lang::En)["detail"]
+        );
+    }
+}

@@ -2,7 +2,8 @@
 //! and `/metrics` (Prometheus).
 
 use actix_web::{web, HttpResponse};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::db;
 use crate::error::{ApiError, ApiResult};
@@ -14,19 +15,36 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/metrics", web::get().to(metrics));
 }
 
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    /// `ok`
+    status: &'static str,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Readiness {
+    /// `ready`
+    status: &'static str,
+    /// `SQLite` or `PostgreSQL`
+    database: &'static str,
+}
+
 /// The process is up.
-#[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200)))]
+#[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200, body = Health)))]
 pub async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(json!({ "status": "ok" }))
+    HttpResponse::Ok().json(Health { status: "ok" })
 }
 
 /// The database is reachable; 503 otherwise.
-#[utoipa::path(get, path = "/readyz", tag = "health", responses((status = 200), (status = 503)))]
+#[utoipa::path(get, path = "/readyz", tag = "health", responses((status = 200, body = Readiness), (status = 503)))]
 pub async fn readyz(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     state
         .db(|conn| db::ping(conn).map_err(|e| ApiError::unavailable(e.into())))
         .await?;
-    Ok(HttpResponse::Ok().json(json!({ "status": "ready", "database": state.backend.name() })))
+    Ok(HttpResponse::Ok().json(Readiness {
+        status: "ready",
+        database: state.backend.name(),
+    }))
 }
 
 /// Prometheus text metrics, read from the database so that every instance
@@ -34,7 +52,8 @@ pub async fn readyz(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
 /// status; the counters only ever go up: a notice is never deleted, `sent`
 /// is final, attempts only grow, and a dead notice sent again is counted in
 /// its `revivals`.
-#[utoipa::path(get, path = "/metrics", tag = "health", responses((status = 200, description = "Prometheus text format")))]
+#[utoipa::path(get, path = "/metrics", tag = "health",
+    responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain")))]
 pub async fn metrics(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     use crate::db::schema::notices;
     use diesel::dsl::{count_star, sum};

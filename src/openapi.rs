@@ -1,7 +1,15 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations, served
 //! at `/api/v1/openapi.json` and committed as `docs/openapi.json`.
 
+use std::collections::BTreeSet;
+
+use utoipa::openapi::content::ContentBuilder;
+use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::path::{Operation, ParameterIn, PathItem};
+use utoipa::openapi::response::{Response, ResponseBuilder};
+use utoipa::openapi::schema::{Schema, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{Components, ObjectBuilder, Ref, RefOr};
 use utoipa::{Modify, OpenApi};
 
 use crate::{
@@ -103,7 +111,7 @@ use crate::{
         tasks::import::export_table,
     ),
     components(schemas(error::Problem, error::ProblemField)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &ProblemResponses),
     tags(
         (name = "auth", description = "Sign-in and the own account"),
         (name = "units", description = "Units (单位)"),
@@ -140,9 +148,271 @@ impl Modify for BearerAuth {
     }
 }
 
+/// The problem document's media type: every error answer carries it.
+const PROBLEM_JSON: &str = "application/problem+json";
+
+/// Operations that take a bearer token but check no role: any signed-in
+/// account may call them, so they never answer 403.
+const NO_ROLE_CHECK: &[&str] = &[
+    "me",
+    "change_password",
+    "list_feeds",
+    "create_feed",
+    "revoke_feed",
+];
+
+/// Operations with a path parameter that never answer 404: it names no
+/// record (a year, a date being set), and a bad one is 422.
+const NEVER_NOT_FOUND: &[&str] = &["get_assessment", "put_holiday"];
+
+/// Adds to every operation the error answers that the shared plumbing can
+/// give, from what the operation takes, so that no annotation has to repeat
+/// them (and none can forget one):
+///
+/// | the operation takes | it can answer |
+/// | --- | --- |
+/// | a JSON body (`JsonBody`) | 400 malformed JSON, 413, 415, 422 |
+/// | another body (multipart, CSV) | 400 unreadable, 413, 415 (multipart), 422 |
+/// | query parameters (`QueryParams`) | 400 undecodable query, 422 |
+/// | a bearer token (`AuthUser`) | 401; 403 unless in `NO_ROLE_CHECK` |
+/// | a path id | 404 (absent, out of sight, or not an id) |
+/// | a body with `version` | 409 `version_conflict` |
+/// | the database (every `/api/v1` operation, `/readyz`, `/metrics`) | 503 `unavailable` |
+///
+/// Statuses a handler gives for its own reasons (409 for a state conflict,
+/// 429 at sign-in) stay in its annotation. Every 4xx/5xx answer, whether
+/// listed here or there, is documented as `application/problem+json` with
+/// the `Problem` schema, as `ApiError` sends it.
+struct ProblemResponses;
+
+impl Modify for ProblemResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let versioned = versioned_schemas(openapi.components.as_ref());
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            for op in operations(item) {
+                for status in error_statuses(path, op, &versioned) {
+                    op.responses
+                        .responses
+                        .entry(status.to_string())
+                        .or_insert_with(|| RefOr::T(problem_response(status)));
+                }
+                for (status, response) in op.responses.responses.iter_mut() {
+                    if let (true, RefOr::T(response)) = (status.starts_with(['4', '5']), response) {
+                        as_problem(status, response);
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
+    [
+        item.get.as_mut(),
+        item.put.as_mut(),
+        item.post.as_mut(),
+        item.delete.as_mut(),
+        item.patch.as_mut(),
+    ]
+    .into_iter()
+    .flatten()
+}
+
+/// Names of the component schemas with a `version` property: a body of one
+/// of them is a versioned write.
+fn versioned_schemas(components: Option<&Components>) -> BTreeSet<String> {
+    components
+        .map(|c| {
+            c.schemas
+                .iter()
+                .filter(|(_, schema)| match schema {
+                    RefOr::T(Schema::Object(object)) => object.properties.contains_key("version"),
+                    _ => false,
+                })
+                .map(|(name, _)| name.clone())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn error_statuses(path: &str, op: &Operation, versioned: &BTreeSet<String>) -> BTreeSet<u16> {
+    let mut statuses = BTreeSet::new();
+    let params = op.parameters.as_deref().unwrap_or_default();
+    if let Some(body) = &op.request_body {
+        statuses.extend([400, 413, 422]);
+        if body
+            .content
+            .keys()
+            .any(|t| t == "application/json" || t == "multipart/form-data")
+        {
+            statuses.insert(415);
+        }
+        // The body's schema, or for an optional body (`Option<T>`) the
+        // schema beside `null`.
+        let schema_names = |content: &utoipa::openapi::Content| match &content.schema {
+            Some(RefOr::Ref(r)) => vec![r.ref_location.clone()],
+            Some(RefOr::T(Schema::OneOf(one_of))) => one_of
+                .items
+                .iter()
+                .filter_map(|item| match item {
+                    RefOr::Ref(r) => Some(r.ref_location.clone()),
+                    RefOr::T(_) => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        if body
+            .content
+            .values()
+            .flat_map(schema_names)
+            .filter_map(|location| {
+                location
+                    .strip_prefix("#/components/schemas/")
+                    .map(str::to_string)
+            })
+            .any(|name| versioned.contains(&name))
+        {
+            statuses.insert(409);
+        }
+    }
+    if params
+        .iter()
+        .any(|p| matches!(p.parameter_in, ParameterIn::Query))
+    {
+        statuses.extend([400, 422]);
+    }
+    let id = op.operation_id.as_deref().unwrap_or_default();
+    if params
+        .iter()
+        .any(|p| matches!(p.parameter_in, ParameterIn::Path))
+        && !NEVER_NOT_FOUND.contains(&id)
+    {
+        statuses.insert(404);
+    }
+    if op.security.as_ref().is_some_and(|s| !s.is_empty()) {
+        statuses.insert(401);
+        if !NO_ROLE_CHECK.contains(&id) {
+            statuses.insert(403);
+        }
+    }
+    if path.starts_with("/api/") || path == "/readyz" || path == "/metrics" {
+        statuses.insert(503);
+    }
+    statuses
+}
+
+fn problem_description(status: u16) -> &'static str {
+    match status {
+        400 => "`malformed_json`, `malformed_multipart`, `bad_query`, …: the body or the query string cannot be read",
+        401 => "`missing_token`, `token_invalid`, `token_expired`, …: sign in (again)",
+        403 => "`forbidden`: the caller's role may not do this",
+        404 => "`not_found`: no such record, or not one the caller may see",
+        409 => "a conflict: `version_conflict` (the record changed since it was read; `current_version` tells the current one) or a state that does not allow this",
+        413 => "`payload_too_large`",
+        415 => "`unsupported_media_type`: the body has another content type",
+        422 => "`validation_failed`: `errors` names each field at fault",
+        429 => "`too_many_attempts`: wait for `Retry-After` seconds",
+        503 => "`unavailable`: the database cannot be reached; retry after `Retry-After` seconds",
+        _ => "a problem document",
+    }
+}
+
+fn problem_response(status: u16) -> Response {
+    let mut response = ResponseBuilder::new()
+        .description(problem_description(status))
+        .build();
+    as_problem(&status.to_string(), &mut response);
+    response
+}
+
+/// Documents `response` as a problem document, keeping its description.
+fn as_problem(status: &str, response: &mut Response) {
+    let code: u16 = status.parse().unwrap_or_default();
+    if response.description.is_empty() {
+        response.description = problem_description(code).to_string();
+    }
+    response.content.clear();
+    response.content.insert(
+        PROBLEM_JSON.to_string(),
+        ContentBuilder::new()
+            .schema(Some(Ref::from_schema_name("Problem")))
+            .build(),
+    );
+    if matches!(code, 429 | 503) {
+        response.headers.insert(
+            "Retry-After".to_string(),
+            HeaderBuilder::new()
+                .schema(ObjectBuilder::new().schema_type(Type::Integer))
+                .description(Some("seconds to wait before trying again"))
+                .build(),
+        );
+    }
+}
+
 /// The document as pretty JSON with a trailing newline, as committed.
 pub fn document() -> anyhow::Result<String> {
     let mut doc = ApiDoc::openapi();
     doc.info.version = env!("CARGO_PKG_VERSION").to_string();
     Ok(format!("{}\n", doc.to_pretty_json()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_error_answer_is_a_documented_problem() {
+        let doc = serde_json::to_value(ApiDoc::openapi()).expect("serialises");
+        let paths = doc["paths"].as_object().expect("paths");
+        assert!(paths.len() > 50);
+        for (path, operations) in paths {
+            for (method, op) in operations.as_object().expect("operations") {
+                let at = format!("{method} {path}");
+                let responses = op["responses"].as_object().expect("responses");
+                let has = |status: &str| responses.contains_key(status);
+                for (status, response) in responses {
+                    if status.starts_with(['4', '5']) {
+                        assert_eq!(
+                            response["content"][PROBLEM_JSON]["schema"]["$ref"],
+                            "#/components/schemas/Problem",
+                            "{at} {status}"
+                        );
+                        assert_eq!(response["content"].as_object().map(|c| c.len()), Some(1));
+                    }
+                }
+                if path.starts_with("/api/") {
+                    assert!(has("503"), "{at}: 503");
+                }
+                if op["requestBody"]["content"]
+                    .get("application/json")
+                    .is_some()
+                {
+                    for status in ["400", "413", "415", "422"] {
+                        assert!(has(status), "{at}: {status}");
+                    }
+                }
+                if op["parameters"]
+                    .as_array()
+                    .is_some_and(|p| p.iter().any(|p| p["in"] == "query"))
+                {
+                    assert!(has("400") && has("422"), "{at}: query");
+                }
+                if op.get("security").is_some() {
+                    assert!(has("401"), "{at}: 401");
+                }
+            }
+        }
+        let patch_task = &doc["paths"]["/api/v1/tasks/{id}"]["patch"]["responses"];
+        for status in ["401", "403", "404", "409"] {
+            assert!(
+                patch_task.get(status).is_some(),
+                "PATCH /tasks/{{id}}: {status}"
+            );
+        }
+        let me = &doc["paths"]["/api/v1/me"]["get"]["responses"];
+        assert!(
+            me.get("403").is_none(),
+            "any signed-in account may read itself"
+        );
+    }
 }

@@ -4,9 +4,13 @@
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 
-use actix_web::dev::Server;
+use std::time::Duration;
+
+use actix_http::{HttpService, Protocol};
+use actix_service::{fn_service, map_config, IntoServiceFactory, ServiceFactoryExt};
+use actix_web::dev::{AppConfig, Server};
 use actix_web::middleware::from_fn;
-use actix_web::{web, App, HttpResponse, HttpServer};
+use actix_web::{web, App, HttpResponse};
 use anyhow::Context;
 use tracing_actix_web::TracingLogger;
 use utoipa::OpenApi;
@@ -18,6 +22,7 @@ use crate::db::{self, Backend, DbPool};
 use crate::error::ApiError;
 use crate::http::json::JsonLimit;
 use crate::http::middleware::{problem_json, request_id_header};
+use crate::http::request_line::EncodeRequestLine;
 use crate::openapi::ApiDoc;
 use crate::state::AppState;
 use crate::storage::Storage;
@@ -58,7 +63,7 @@ impl Application {
             tokio::task::spawn_blocking(move || prepare(&settings)).await??
         };
         let (pool, tokens, passwords, first_admin) = prepared;
-        let backend = db::Backend::from_url(&settings.database_url());
+        let backend = db::Backend::from_url(&settings.database_url())?;
         let listener = TcpListener::bind(&settings.listen)
             .with_context(|| format!("binding {}", settings.listen))?;
         let address = listener.local_addr()?;
@@ -73,7 +78,7 @@ impl Application {
         });
         let json_limit = web::Data::new(JsonLimit(settings.json_limit_bytes));
         let openapi = ApiDoc::openapi();
-        let server = HttpServer::new(move || {
+        let app = move || {
             App::new()
                 .wrap(from_fn(problem_json))
                 .wrap(from_fn(request_id_header))
@@ -118,10 +123,40 @@ impl Application {
                 .default_service(web::to(|| async {
                     Err::<HttpResponse, _>(ApiError::not_found())
                 }))
-        })
-        .listen(listener)?
-        .shutdown_timeout(30)
-        .run();
+        };
+        // What `HttpServer::listen` builds, with one step more: each
+        // connection is read through `EncodeRequestLine`, so that a request
+        // line with raw UTF-8 (curl's `?q=厕所`) reaches the routes instead
+        // of getting actix-http's bare 400 (see `http::request_line`).
+        let builder = actix_server::Server::build().shutdown_timeout(30);
+        let shutdown = builder.graceful_shutdown_signal();
+        let server = builder
+            .listen("duban", listener, move || {
+                let shutdown = shutdown.clone();
+                let service = HttpService::build()
+                    .graceful_shutdown_signal(move || {
+                        let shutdown = shutdown.clone();
+                        async move { shutdown.notified().await }
+                    })
+                    .client_request_timeout(Duration::from_secs(5))
+                    .client_disconnect_timeout(Duration::from_secs(1))
+                    .local_addr(address)
+                    .finish(map_config(
+                        app()
+                            .into_factory()
+                            .map_err(|err: actix_web::Error| err.error_response()),
+                        // The host and address here only stand in for a
+                        // request without a Host header (HTTP/1.0) in
+                        // `ConnectionInfo`; duban builds no URL from them.
+                        |_| AppConfig::default(),
+                    ));
+                fn_service(|io: tokio::net::TcpStream| async move {
+                    let peer = io.peer_addr().ok();
+                    Ok((EncodeRequestLine::new(io), Protocol::Http1, peer))
+                })
+                .and_then(service)
+            })?
+            .run();
         Ok(Application {
             pool,
             settings,

@@ -60,12 +60,27 @@ impl Storage {
                 Ok(())
             }
             Storage::Database => {
-                let inserted = diesel::insert_into(attachment_blobs::table)
-                    .values((
-                        attachment_blobs::sha256.eq(sha256),
-                        attachment_blobs::data.eq(bytes),
-                    ))
-                    .execute(conn);
+                let stored: Option<String> = attachment_blobs::table
+                    .find(sha256)
+                    .select(attachment_blobs::sha256)
+                    .first(conn)
+                    .optional()?;
+                if stored.is_some() {
+                    return Ok(());
+                }
+                // A concurrent upload of the same content may still insert
+                // first. The insert runs in a savepoint (a nested `write`):
+                // PostgreSQL aborts the whole transaction at a failed
+                // statement, so without one the unique violation taken as
+                // "already stored" would fail the caller's next statement.
+                let inserted = conn.write(|conn| {
+                    diesel::insert_into(attachment_blobs::table)
+                        .values((
+                            attachment_blobs::sha256.eq(sha256),
+                            attachment_blobs::data.eq(bytes),
+                        ))
+                        .execute(conn)
+                });
                 match inserted {
                     Ok(_) => Ok(()),
                     Err(e) if db::is_unique_violation(&e) => Ok(()),

@@ -1,5 +1,8 @@
 //! Logging: one line per request (with its request id) and per event, filtered
-//! by `RUST_LOG` (default `info`). Secrets are never logged.
+//! by `RUST_LOG` (default `info`), on standard output. Secrets are never
+//! logged. Colours only on a terminal: a log file or journal gets plain text.
+
+use std::io::IsTerminal;
 
 use tracing_subscriber::fmt::format::FmtSpan;
 use tracing_subscriber::EnvFilter;
@@ -11,5 +14,6 @@ pub fn init() {
         .with_env_filter(filter)
         .with_span_events(FmtSpan::CLOSE)
         .with_target(false)
+        .with_ansi(std::io::stdout().is_terminal())
         .try_init();
 }

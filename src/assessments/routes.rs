@@ -7,7 +7,7 @@ use super::Assessment;
 use crate::auth::{AuthUser, Permission};
 use crate::domain::Message;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::http::download::{self, Format};
+use crate::http::download::{self, FileBytes, Format};
 use crate::http::{request_lang, QueryParams};
 use crate::state::AppState;
 
@@ -24,8 +24,12 @@ pub struct AssessmentQuery {
 }
 
 /// The annual assessment of a year: scores, grades and what lowered them.
-#[utoipa::path(get, path = "/api/v1/assessments/{year}", tag = "bulletins", params(AssessmentQuery),
-    responses((status = 200, body = Assessment), (status = 422, body = Problem)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/assessments/{year}", tag = "bulletins",
+    params(("year" = i32, Path, description = "2000–2100", minimum = 2000, maximum = 2100), AssessmentQuery),
+    responses((status = 200, description = "the assessment in the `format` asked for", content(
+        (Assessment = "application/json"), (String = "text/html"), (String = "text/markdown"),
+        (String = "text/csv"), (FileBytes = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        (status = 422, body = Problem)), security(("bearer" = [])))]
 pub async fn get_assessment(
     state: web::Data<AppState>,
     auth: AuthUser,

@@ -25,6 +25,8 @@ pub struct AuditRow {
     pub entity_id: Option<i64>,
     pub before_json: Option<String>,
     pub after_json: Option<String>,
+    #[serde(serialize_with = "crate::http::instant::utc")]
+    #[schema(value_type = chrono::DateTime<chrono::Utc>)]
     pub created_at: NaiveDateTime,
     pub prev_hash: String,
     pub hash: String,

@@ -466,8 +466,8 @@ fn draft_for_change(
     if row.is_published() {
         return Err(published_already());
     }
-    if version.is_some_and(|v| v != row.version) {
-        return Err(ApiError::stale_version(row.version));
+    if let Some(sent) = version.filter(|v| *v != row.version) {
+        return Err(ApiError::stale_version_sent(sent, row.version));
     }
     Ok(row)
 }

@@ -8,8 +8,8 @@ use super::{BulletinRow, BulletinSummary, BulletinView, CreateBulletin, EditBull
 use crate::auth::{AuthUser, Permission};
 use crate::db::schema::bulletins;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::http::download::{self, Format};
-use crate::http::{request_lang, JsonBody, Page, Paging, QueryParams};
+use crate::http::download::{self, FileBytes, Format};
+use crate::http::{request_lang, JsonBody, OptionalJsonBody, Page, Paging, QueryParams};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -124,7 +124,10 @@ pub struct RenderQuery {
 
 /// One bulletin, as JSON or rendered for print and spreadsheets.
 #[utoipa::path(get, path = "/api/v1/bulletins/{id}", tag = "bulletins", params(RenderQuery),
-    responses((status = 200, body = BulletinView), (status = 404, body = Problem)), security(("bearer" = [])))]
+    responses((status = 200, description = "the bulletin in the `format` asked for", content(
+        (BulletinView = "application/json"), (String = "text/html"), (String = "text/markdown"),
+        (String = "text/csv"), (FileBytes = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        (status = 404, body = Problem)), security(("bearer" = [])))]
 pub async fn get_bulletin(
     state: web::Data<AppState>,
     auth: AuthUser,
@@ -198,17 +201,17 @@ pub struct VersionBody {
 }
 
 /// Rebuild a draft from today's data, keeping the office's edits.
-#[utoipa::path(post, path = "/api/v1/bulletins/{id}/regenerate", tag = "bulletins", request_body = VersionBody,
+#[utoipa::path(post, path = "/api/v1/bulletins/{id}/regenerate", tag = "bulletins", request_body = Option<VersionBody>,
     responses((status = 200, body = BulletinView), (status = 409, body = Problem)), security(("bearer" = [])))]
 pub async fn regenerate_bulletin(
     state: web::Data<AppState>,
     auth: AuthUser,
     id: web::Path<i64>,
-    body: Option<JsonBody<VersionBody>>,
+    body: OptionalJsonBody<VersionBody>,
 ) -> ApiResult<HttpResponse> {
     auth.require(Permission::ManageBulletins)?;
     let id = id.into_inner();
-    let version = body.and_then(|b| b.into_inner().version);
+    let version = body.into_inner().and_then(|b| b.version);
     let clock = state.clock();
     let settings = state.settings.clone();
     let row = state

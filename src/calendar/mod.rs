@@ -83,7 +83,11 @@ pub fn events(
             date: due,
             kind: "task_due".into(),
             title: format!("【任务截止】{} {}", row.code, row.title),
-            description: format!("牵头单位：{}；状态：{}", name(row.lead_unit_id), row.status),
+            description: format!(
+                "牵头单位：{}；状态：{}",
+                name(row.lead_unit_id),
+                TaskStatus::parse(&row.status).map_or(row.status.as_str(), |s| s.zh())
+            ),
             unit_id: Some(row.lead_unit_id),
             task_id: Some(row.id),
             indicator_id: None,
@@ -200,9 +204,11 @@ pub fn events(
 pub struct FeedView {
     pub id: i64,
     pub name: String,
-    #[schema(value_type = String)]
+    #[serde(serialize_with = "crate::http::instant::utc")]
+    #[schema(value_type = chrono::DateTime<chrono::Utc>)]
     pub created_at: NaiveDateTime,
-    #[schema(value_type = Option<String>)]
+    #[serde(serialize_with = "crate::http::instant::utc_opt")]
+    #[schema(value_type = Option<chrono::DateTime<chrono::Utc>>)]
     pub revoked_at: Option<NaiveDateTime>,
     /// Only in the answer to the creation: the feed's address.
     #[serde(skip_serializing_if = "Option::is_none")]

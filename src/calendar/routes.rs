@@ -10,7 +10,7 @@ use crate::auth::{AuthUser, Permission};
 use crate::domain::values::parse_date;
 use crate::domain::Message;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::http::{JsonBody, QueryParams};
+use crate::http::{OptionalJsonBody, QueryParams};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -97,14 +97,14 @@ pub struct NewFeed {
 
 /// Create a personal feed address for a calendar app. The address is shown
 /// only in this answer; it shows what the caller may see; revoke it when lost.
-#[utoipa::path(post, path = "/api/v1/calendar/feeds", tag = "calendar", request_body = NewFeed,
+#[utoipa::path(post, path = "/api/v1/calendar/feeds", tag = "calendar", request_body = Option<NewFeed>,
     responses((status = 201, body = FeedView)), security(("bearer" = [])))]
 pub async fn create_feed(
     state: web::Data<AppState>,
     auth: AuthUser,
-    body: Option<JsonBody<NewFeed>>,
+    body: OptionalJsonBody<NewFeed>,
 ) -> ApiResult<HttpResponse> {
-    let name = body.and_then(|b| b.into_inner().name);
+    let name = body.into_inner().and_then(|b| b.name);
     let base = state
         .settings
         .public_url
@@ -135,7 +135,8 @@ pub async fn revoke_feed(
 
 /// The iCalendar feed of a personal token: 30 days back, a year ahead.
 #[utoipa::path(get, path = "/api/v1/calendar/feeds/{token}.ics", tag = "calendar",
-    responses((status = 200, description = "text/calendar"), (status = 404, body = Problem)))]
+    responses((status = 200, description = "the iCalendar feed (RFC 5545)", body = String, content_type = "text/calendar"),
+        (status = 404, body = Problem)))]
 pub async fn get_feed(
     state: web::Data<AppState>,
     token: web::Path<String>,

@@ -292,6 +292,7 @@ impl Settings {
     }
 
     fn check(&self) -> anyhow::Result<()> {
+        crate::db::Backend::from_url(&self.database_url())?;
         anyhow::ensure!(self.jwt_ttl_minutes > 0, "jwt_ttl_minutes must be positive");
         anyhow::ensure!(
             self.login_max_failures > 0,

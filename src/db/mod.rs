@@ -34,11 +34,22 @@ pub enum Backend {
 }
 
 impl Backend {
-    pub fn from_url(url: &str) -> Backend {
-        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Backend::Postgres
-        } else {
-            Backend::Sqlite
+    /// `postgres://` or `postgresql://`: PostgreSQL; `sqlite://` or a plain
+    /// file path: SQLite. Any other scheme (`postgress://`, `mysql://`) is
+    /// refused rather than taken for a SQLite file of that odd name.
+    pub fn from_url(url: &str) -> anyhow::Result<Backend> {
+        let scheme = url.split_once("://").map(|(scheme, _)| scheme).filter(|s| {
+            s.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        });
+        match scheme.map(str::to_ascii_lowercase).as_deref() {
+            Some("postgres" | "postgresql") => Ok(Backend::Postgres),
+            Some("sqlite") | None => Ok(Backend::Sqlite),
+            Some(other) => anyhow::bail!(
+                "DATABASE_URL: unknown scheme `{other}://`; use postgres:// (or postgresql://) \
+                 for PostgreSQL, or a file path (optionally sqlite://) for SQLite"
+            ),
         }
     }
 
@@ -59,13 +70,13 @@ pub struct ConnectionManager {
 }
 
 impl ConnectionManager {
-    pub fn new(url: &str) -> Self {
-        let backend = Backend::from_url(url);
+    pub fn new(url: &str) -> anyhow::Result<Self> {
+        let backend = Backend::from_url(url)?;
         let url = match backend {
             Backend::Sqlite => url.strip_prefix("sqlite://").unwrap_or(url).to_string(),
             Backend::Postgres => url.to_string(),
         };
-        ConnectionManager { backend, url }
+        Ok(ConnectionManager { backend, url })
     }
 }
 
@@ -104,7 +115,7 @@ impl ManageConnection for ConnectionManager {
 
 /// Opens a pool for `url`. For SQLite the parent directory of the file is created.
 pub fn connect(url: &str, max_size: u32) -> anyhow::Result<DbPool> {
-    let manager = ConnectionManager::new(url);
+    let manager = ConnectionManager::new(url)?;
     if manager.backend == Backend::Sqlite {
         if let Some(parent) = std::path::Path::new(&manager.url).parent() {
             if !parent.as_os_str().is_empty() {
@@ -179,6 +190,33 @@ pub fn is_unique_violation(err: &diesel::result::Error) -> bool {
     )
 }
 
+/// True when `err` says the connection to the database is gone (the server
+/// closed it, restarted, or an administrator ended the session), so the
+/// request may succeed on a fresh connection. libpq reports some of these
+/// without a SQLSTATE, so the message is read too.
+pub fn is_connection_lost(err: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    const LOST: [&str; 7] = [
+        "server closed the connection",
+        "terminating connection",
+        "connection to server",
+        "no connection to the server",
+        "could not receive data from server",
+        "could not send data to server",
+        "ssl connection has been closed",
+    ];
+    match err {
+        Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => true,
+        Error::DatabaseError(_, info) => {
+            let message = info.message().to_ascii_lowercase();
+            LOST.iter().any(|m| message.contains(m))
+        }
+        // A transaction whose connection broke cannot be rolled back either.
+        Error::BrokenTransactionManager => true,
+        _ => false,
+    }
+}
+
 /// True when `err` is a foreign-key violation: something still refers to the row.
 pub fn is_foreign_key_violation(err: &diesel::result::Error) -> bool {
     matches!(
@@ -188,6 +226,14 @@ pub fn is_foreign_key_violation(err: &diesel::result::Error) -> bool {
             _
         )
     )
+}
+
+diesel::define_sql_function! {
+    /// SQL `lower(text)`, for case-insensitive search: `LIKE` ignores ASCII
+    /// case on SQLite but not on PostgreSQL, so a search compares
+    /// `lower(column)` with a lower-case pattern on both. (SQLite's `lower`
+    /// folds ASCII letters only, PostgreSQL's every letter.)
+    fn lower(text: diesel::sql_types::Text) -> diesel::sql_types::Text;
 }
 
 /// `SELECT 1`: is the database there?
@@ -305,6 +351,33 @@ pub fn lock_sign_in(conn: &mut DbConnection, username: &str, client: &str) -> Qu
                 .bind::<Text, _>(client)
                 .execute(c)?;
             Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Backend;
+
+    #[test]
+    fn the_backend_comes_from_the_scheme_and_unknown_schemes_are_refused() {
+        for (url, backend) in [
+            ("postgres://u@h/db", Backend::Postgres),
+            ("postgresql://u@h/db", Backend::Postgres),
+            ("sqlite://data/duban.db", Backend::Sqlite),
+            ("data/duban.db", Backend::Sqlite),
+            ("/var/lib/duban/duban.db", Backend::Sqlite),
+            ("C:\\duban\\duban.db", Backend::Sqlite),
+        ] {
+            assert_eq!(Backend::from_url(url).ok(), Some(backend), "{url}");
+        }
+        for url in ["postgress://u@h/db", "mysql://root@h/db", "mariadb://h/db"] {
+            let err = Backend::from_url(url).expect_err(url).to_string();
+            assert!(err.contains("unknown scheme"), "{url}: {err}");
+            assert!(
+                !err.contains("u@h"),
+                "the URL itself is not repeated: {err}"
+            );
         }
     }
 }

@@ -68,7 +68,7 @@ pub async fn list_holidays(
 /// Import a calendar CSV (`date,kind,name` lines) as the request body (admin).
 /// All lines or none: any bad line rejects the import.
 #[utoipa::path(post, path = "/api/v1/holidays/import", tag = "calendar", request_body(content = String, content_type = "text/csv"),
-    responses((status = 200), (status = 422, body = Problem)), security(("bearer" = [])))]
+    responses((status = 200, body = HolidayImport), (status = 422, body = Problem)), security(("bearer" = [])))]
 pub async fn import_holidays(
     state: web::Data<AppState>,
     auth: AuthUser,
@@ -105,7 +105,13 @@ pub async fn import_holidays(
             })
         })
         .await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "imported": count })))
+    Ok(HttpResponse::Ok().json(HolidayImport { imported: count }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HolidayImport {
+    /// Dates set by the import.
+    pub imported: usize,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -118,6 +124,7 @@ pub struct PutHoliday {
 
 /// Set one date (admin).
 #[utoipa::path(put, path = "/api/v1/holidays/{date}", tag = "calendar", request_body = PutHoliday,
+    params(("date" = NaiveDate, Path, description = "YYYY-MM-DD")),
     responses((status = 200, body = HolidayView), (status = 422, body = Problem)), security(("bearer" = [])))]
 pub async fn put_holiday(
     state: web::Data<AppState>,
@@ -170,7 +177,10 @@ pub async fn put_holiday(
 
 /// Remove one date (admin).
 #[utoipa::path(delete, path = "/api/v1/holidays/{date}", tag = "calendar",
-    responses((status = 204), (status = 404, body = Problem)), security(("bearer" = [])))]
+    params(("date" = NaiveDate, Path, description = "YYYY-MM-DD")),
+    responses((status = 204), (status = 404, body = Problem),
+        (status = 422, body = Problem, description = "`validation_failed`: the date is not YYYY-MM-DD")),
+    security(("bearer" = [])))]
 pub async fn delete_holiday(
     state: web::Data<AppState>,
     auth: AuthUser,

@@ -25,51 +25,112 @@ impl<T> JsonBody<T> {
     }
 }
 
-impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
-    type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+/// A JSON body that may be left out (`POST /calendar/feeds` with nothing):
+/// no body at all is `None`; a body that is sent is read exactly as strictly
+/// as `JsonBody` reads it (415, 413, 400, 422), never silently dropped.
+pub struct OptionalJsonBody<T>(pub Option<T>);
 
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+impl<T> OptionalJsonBody<T> {
+    pub fn into_inner(self) -> Option<T> {
+        self.0
+    }
+}
+
+/// What the headers say about a request body.
+struct BodyHead {
+    limit: usize,
+    /// None without a Content-Type header.
+    is_json: Option<bool>,
+    declared_len: Option<usize>,
+}
+
+impl BodyHead {
+    fn of(req: &HttpRequest) -> BodyHead {
         let limit = req
             .app_data::<web::Data<JsonLimit>>()
             .map_or(256 * 1024, |l| l.0);
         let is_json = req
             .headers()
             .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
+            .map(|v| v.to_str().ok().and_then(|v| v.split(';').next()))
             .map(|v| {
-                let v = v.trim().to_ascii_lowercase();
-                v == "application/json" || (v.starts_with("application/") && v.ends_with("+json"))
-            })
-            .unwrap_or(false);
+                v.is_some_and(|v| {
+                    let v = v.trim().to_ascii_lowercase();
+                    v == "application/json"
+                        || (v.starts_with("application/") && v.ends_with("+json"))
+                })
+            });
         let declared_len = req
             .headers()
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<usize>().ok());
-        let mut payload = payload.take();
+        BodyHead {
+            limit,
+            is_json,
+            declared_len,
+        }
+    }
+
+    /// Reads the whole body, refusing more than the limit.
+    async fn read(&self, mut payload: Payload) -> Result<web::BytesMut, ApiError> {
+        if self.declared_len.is_some_and(|n| n > self.limit) {
+            return Err(ApiError::payload_too_large(self.limit));
+        }
+        let mut body = web::BytesMut::new();
+        while let Some(chunk) = payload.next().await {
+            let chunk = chunk.map_err(|_| {
+                ApiError::bad_request(
+                    "unreadable_body",
+                    Message::new("无法读取请求体", "the request body could not be read"),
+                )
+            })?;
+            if body.len() + chunk.len() > self.limit {
+                return Err(ApiError::payload_too_large(self.limit));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let head = BodyHead::of(req);
+        let payload = payload.take();
         Box::pin(async move {
-            if !is_json {
+            if head.is_json != Some(true) {
                 return Err(ApiError::unsupported_media_type());
             }
-            if declared_len.is_some_and(|n| n > limit) {
-                return Err(ApiError::payload_too_large(limit));
-            }
-            let mut body = web::BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|_| {
-                    ApiError::bad_request(
-                        "unreadable_body",
-                        Message::new("无法读取请求体", "the request body could not be read"),
-                    )
-                })?;
-                if body.len() + chunk.len() > limit {
-                    return Err(ApiError::payload_too_large(limit));
-                }
-                body.extend_from_slice(&chunk);
-            }
+            let body = head.read(payload).await?;
             parse(&body).map(JsonBody)
+        })
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for OptionalJsonBody<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let head = BodyHead::of(req);
+        let payload = payload.take();
+        Box::pin(async move {
+            if head.is_json == Some(false) {
+                return Err(ApiError::unsupported_media_type());
+            }
+            let body = head.read(payload).await?;
+            if body.is_empty() {
+                return Ok(OptionalJsonBody(None));
+            }
+            if head.is_json.is_none() {
+                return Err(ApiError::unsupported_media_type());
+            }
+            // `null` is as good as no body.
+            parse::<Option<T>>(&body).map(OptionalJsonBody)
         })
     }
 }
@@ -81,12 +142,18 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         let path = err.path().to_string();
         let inner = err.into_inner();
         if inner.is_syntax() || inner.is_eof() {
+            let zh = if inner.is_eof() {
+                "请求体不是有效的 JSON：内容不完整".to_string()
+            } else {
+                format!(
+                    "请求体不是有效的 JSON（第 {} 行第 {} 列）",
+                    inner.line(),
+                    inner.column()
+                )
+            };
             return ApiError::bad_request(
                 "malformed_json",
-                Message::owned(
-                    format!("请求体不是有效的 JSON：{inner}"),
-                    format!("the request body is not valid JSON: {inner}"),
-                ),
+                Message::owned(zh, format!("the request body is not valid JSON: {inner}")),
             );
         }
         let (field, message) = super::describe_serde_error(&path, &inner.to_string());

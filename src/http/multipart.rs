@@ -1,6 +1,6 @@
 //! Reading the `file` part of a multipart upload within a size limit.
 
-use actix_multipart::Multipart;
+use actix_multipart::{Multipart, MultipartError};
 use futures_util::StreamExt;
 
 use crate::domain::Message;
@@ -15,6 +15,14 @@ pub struct FilePart {
     pub bytes: Vec<u8>,
 }
 
+/// The request body of an upload, as documented: a `multipart/form-data`
+/// form with the file in the field `file`.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct FileUpload {
+    file: super::download::FileBytes,
+}
+
 /// Keeps the last path segment, without control characters, at most 200 characters.
 pub fn clean_filename(name: &str) -> String {
     let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
@@ -26,8 +34,9 @@ pub fn clean_filename(name: &str) -> String {
     }
 }
 
-/// Reads the form field `file`, refusing more than `limit` bytes (413) and an
-/// empty or missing file (422 naming `file`).
+/// Reads the form field `file`, refusing a body that is no multipart form
+/// (415), more than `limit` bytes (413) and an empty or missing file (422
+/// naming `file`).
 pub async fn read_file(mut multipart: Multipart, limit: usize) -> Result<FilePart, ApiError> {
     let unreadable = || {
         ApiError::bad_request(
@@ -36,7 +45,19 @@ pub async fn read_file(mut multipart: Multipart, limit: usize) -> Result<FilePar
         )
     };
     while let Some(field) = multipart.next().await {
-        let mut field = field.map_err(|_| unreadable())?;
+        let mut field = field.map_err(|err| match err {
+            // The body is not a multipart form at all: the wrong media type,
+            // as a JSON route answers a body that is not JSON.
+            MultipartError::ContentTypeMissing
+            | MultipartError::ContentTypeParse
+            | MultipartError::ContentTypeIncompatible => ApiError::unsupported_media_type_of(
+                Message::new(
+                    "请求体必须是 multipart/form-data 表单，文件放在 file 字段",
+                    "the request body must be a multipart/form-data form with the file in the field `file`",
+                ),
+            ),
+            _ => unreadable(),
+        })?;
         if field.name() != Some("file") {
             continue;
         }

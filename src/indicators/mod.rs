@@ -490,7 +490,7 @@ pub fn update(
         crate::db::lock_row(conn, crate::db::Locked::Indicators, id)?;
         let (current, coops) = load_visible(conn, Sight::All, id)?;
         if current.version != req.version {
-            return Err(ApiError::stale_version(current.version));
+            return Err(ApiError::stale_version_sent(req.version, current.version));
         }
         let merged = IndicatorInput {
             domain: req.domain.clone().unwrap_or_else(|| current.domain.clone()),

@@ -11,9 +11,9 @@ use super::values::{self, SubmitValue, ValueAttachment, ValueView};
 use super::{IndicatorInput, IndicatorTask, IndicatorView, Sight, UpdateIndicator};
 use crate::auth::{AuthUser, Permission};
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::http::download::{self, Format};
+use crate::http::download::{self, FileBytes, Format};
 use crate::http::multipart::read_file;
-use crate::http::{JsonBody, QueryParams};
+use crate::http::{JsonBody, OptionalJsonBody, QueryParams};
 use crate::state::AppState;
 use crate::tasks::model::TaskView;
 
@@ -138,7 +138,9 @@ pub struct CatalogueFormat {
 
 /// The catalogue as a table (.xlsx or .csv), in the columns the import reads.
 #[utoipa::path(get, path = "/api/v1/indicators/export", tag = "indicators", params(CatalogueFormat),
-    responses((status = 200, description = "the table")), security(("bearer" = [])))]
+    responses((status = 200, description = "the table in the `format` asked for", content(
+        (String = "text/csv"), (FileBytes = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))),
+    security(("bearer" = [])))]
 pub async fn export_catalogue(
     state: web::Data<AppState>,
     auth: AuthUser,
@@ -172,6 +174,7 @@ pub async fn export_catalogue(
 /// Import a catalogue table (office): all rows or none; rows whose number
 /// exists update that indicator.
 #[utoipa::path(post, path = "/api/v1/indicators/import", tag = "indicators",
+    request_body(content = crate::http::multipart::FileUpload, content_type = "multipart/form-data"),
     responses((status = 201, body = CatalogueImport), (status = 422, body = Problem, description = "one error per bad cell")),
     security(("bearer" = [])))]
 pub async fn import_catalogue(
@@ -208,7 +211,9 @@ pub async fn get_dashboard(state: web::Data<AppState>, auth: AuthUser) -> ApiRes
 
 /// Make a task from an indicator: its lead and cooperating units in one step (office).
 #[utoipa::path(post, path = "/api/v1/indicators/{id}/tasks", tag = "indicators", request_body = IndicatorTask,
-    responses((status = 201, body = TaskView), (status = 422, body = Problem)), security(("bearer" = [])))]
+    responses((status = 201, body = TaskView),
+        (status = 409, body = Problem, description = "`task_code_taken`: the plan has a task with this code"),
+        (status = 422, body = Problem)), security(("bearer" = [])))]
 pub async fn create_indicator_task(
     state: web::Data<AppState>,
     auth: AuthUser,
@@ -271,12 +276,12 @@ async fn decide(
     state: web::Data<AppState>,
     auth: AuthUser,
     path: web::Path<(i64, i64)>,
-    body: Option<JsonBody<ValueDecision>>,
+    body: OptionalJsonBody<ValueDecision>,
     verify: bool,
 ) -> ApiResult<HttpResponse> {
     auth.require(Permission::ManageTasks)?;
     let ids = path.into_inner();
-    let note = body.and_then(|b| b.into_inner().note);
+    let note = body.into_inner().and_then(|b| b.note);
     let now = chrono::Utc::now().naive_utc();
     let view = state
         .db(move |conn| values::decide(conn, auth.id, ids, verify, note, now))
@@ -285,26 +290,26 @@ async fn decide(
 }
 
 /// Verify a reported value (office).
-#[utoipa::path(post, path = "/api/v1/indicators/{id}/values/{value}/verify", tag = "indicators", request_body = ValueDecision,
+#[utoipa::path(post, path = "/api/v1/indicators/{id}/values/{value}/verify", tag = "indicators", request_body = Option<ValueDecision>,
     responses((status = 200, body = ValueView), (status = 409, body = Problem)), security(("bearer" = [])))]
 pub async fn verify_value(
     state: web::Data<AppState>,
     auth: AuthUser,
     path: web::Path<(i64, i64)>,
-    body: Option<JsonBody<ValueDecision>>,
+    body: OptionalJsonBody<ValueDecision>,
 ) -> ApiResult<HttpResponse> {
     decide(state, auth, path, body, true).await
 }
 
 /// Return a reported value to the unit (office), with a note.
-#[utoipa::path(post, path = "/api/v1/indicators/{id}/values/{value}/return", tag = "indicators", request_body = ValueDecision,
+#[utoipa::path(post, path = "/api/v1/indicators/{id}/values/{value}/return", tag = "indicators", request_body = Option<ValueDecision>,
     responses((status = 200, body = ValueView), (status = 409, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn return_value(
     state: web::Data<AppState>,
     auth: AuthUser,
     path: web::Path<(i64, i64)>,
-    body: Option<JsonBody<ValueDecision>>,
+    body: OptionalJsonBody<ValueDecision>,
 ) -> ApiResult<HttpResponse> {
     decide(state, auth, path, body, false).await
 }
@@ -326,7 +331,10 @@ pub async fn list_value_attachments(
 
 /// Attach evidence to a value (multipart field `file`; the lead unit).
 #[utoipa::path(post, path = "/api/v1/indicators/{id}/values/{value}/attachments", tag = "indicators",
-    responses((status = 201, body = ValueAttachment), (status = 413, body = Problem), (status = 422, body = Problem)),
+    request_body(content = crate::http::multipart::FileUpload, content_type = "multipart/form-data"),
+    responses((status = 201, body = ValueAttachment),
+        (status = 409, body = Problem, description = "`value_verified`: the value is verified and cannot change"),
+        (status = 413, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn upload_value_attachment(
     state: web::Data<AppState>,
@@ -352,7 +360,8 @@ pub async fn upload_value_attachment(
 }
 
 #[utoipa::path(get, path = "/api/v1/indicators/{id}/values/{value}/attachments/{attachment}", tag = "indicators",
-    responses((status = 200, description = "the file"), (status = 404, body = Problem)), security(("bearer" = [])))]
+    responses((status = 200, description = "the file, with the content type it was uploaded with", content((FileBytes = "*/*"))),
+        (status = 404, body = Problem)), security(("bearer" = [])))]
 pub async fn download_value_attachment(
     state: web::Data<AppState>,
     auth: AuthUser,

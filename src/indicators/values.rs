@@ -360,7 +360,8 @@ pub struct ValueAttachment {
     pub sha256: String,
     #[serde(skip)]
     pub storage: String,
-    #[schema(value_type = String)]
+    #[serde(serialize_with = "crate::http::instant::utc")]
+    #[schema(value_type = chrono::DateTime<chrono::Utc>)]
     pub created_at: NaiveDateTime,
 }
 

@@ -169,7 +169,7 @@ pub fn update(
         crate::db::lock_row(conn, crate::db::Locked::Plans, id.0)?;
         let current = get(conn, id)?;
         if current.version != req.version {
-            return Err(ApiError::stale_version(current.version));
+            return Err(ApiError::stale_version_sent(req.version, current.version));
         }
         let updated: PlanRow = diesel::update(plans::table.find(id.0))
             .set(&PlanChangeset {

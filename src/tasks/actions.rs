@@ -109,7 +109,7 @@ pub fn act(
         check_actor(auth, action, &task)?;
         let current = task.status()?;
         if task.version != version {
-            return Err(ApiError::stale_version(task.version));
+            return Err(ApiError::stale_version_sent(version, task.version));
         }
         let next =
             next_status(current, action).ok_or_else(|| invalid_transition(action, current))?;

@@ -439,7 +439,7 @@ pub struct ImportQuery {
 /// UTF-8 or GBK) as tasks (office). Any bad cell rejects the whole file with an
 /// error per cell (`field` is the cell, e.g. `C5`); nothing is written.
 #[utoipa::path(post, path = "/api/v1/plans/{id}/import", tag = "plans", params(ImportQuery),
-    request_body(content = String, content_type = "multipart/form-data"),
+    request_body(content = crate::http::multipart::FileUpload, content_type = "multipart/form-data"),
     responses((status = 201, body = ImportReport), (status = 200, body = ImportReport, description = "dry run"),
         (status = 422, body = Problem)), security(("bearer" = [])))]
 pub async fn import_table(
@@ -479,7 +479,9 @@ pub struct ExportQuery {
 
 /// Export the plan's tasks as a table (.xlsx or .csv, formula-injection safe).
 #[utoipa::path(get, path = "/api/v1/plans/{id}/export", tag = "plans", params(ExportQuery),
-    responses((status = 200, description = "the table"), (status = 404, body = Problem)), security(("bearer" = [])))]
+    responses((status = 200, description = "the table in the `format` asked for", content(
+        (String = "text/csv"), (crate::http::download::FileBytes = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        (status = 404, body = Problem)), security(("bearer" = [])))]
 pub async fn export_table(
     state: web::Data<AppState>,
     auth: AuthUser,

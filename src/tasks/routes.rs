@@ -298,7 +298,9 @@ pub async fn list_reports(
 
 /// Report progress (lead or cooperating unit).
 #[utoipa::path(post, path = "/api/v1/tasks/{id}/reports", tag = "tasks", request_body = CreateReport,
-    responses((status = 201, body = ReportView), (status = 404, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
+    responses((status = 201, body = ReportView), (status = 404, body = Problem),
+        (status = 409, body = Problem, description = "`task_not_open`: the task is completed or cancelled"),
+        (status = 422, body = Problem)), security(("bearer" = [])))]
 pub async fn create_report(
     state: web::Data<AppState>,
     auth: AuthUser,
@@ -335,8 +337,10 @@ pub async fn list_attachments(
 
 /// Attach evidence: a multipart form with the file in field `file`.
 #[utoipa::path(post, path = "/api/v1/tasks/{id}/attachments", tag = "tasks",
-    request_body(content = String, content_type = "multipart/form-data"),
-    responses((status = 201, body = AttachmentView), (status = 413, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
+    request_body(content = crate::http::multipart::FileUpload, content_type = "multipart/form-data"),
+    responses((status = 201, body = AttachmentView),
+        (status = 409, body = Problem, description = "`task_not_open`: the task is completed or cancelled"),
+        (status = 413, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
 pub async fn upload_attachment(
     state: web::Data<AppState>,
     auth: AuthUser,
@@ -359,7 +363,8 @@ pub async fn upload_attachment(
 
 /// Download one piece of evidence.
 #[utoipa::path(get, path = "/api/v1/tasks/{id}/attachments/{attachment}", tag = "tasks",
-    responses((status = 200, description = "the file"), (status = 404, body = Problem)), security(("bearer" = [])))]
+    responses((status = 200, description = "the file, with the content type it was uploaded with", content((crate::http::download::FileBytes = "*/*"))),
+        (status = 404, body = Problem)), security(("bearer" = [])))]
 pub async fn download_attachment(
     state: web::Data<AppState>,
     auth: AuthUser,

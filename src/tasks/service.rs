@@ -386,10 +386,10 @@ pub fn list(
         if let Some(text) = &text {
             let pattern = like_pattern(text);
             q = q.filter(
-                tasks::title
+                crate::db::lower(tasks::title)
                     .like(pattern.clone())
                     .escape('\\')
-                    .or(tasks::code.like(pattern).escape('\\')),
+                    .or(crate::db::lower(tasks::code).like(pattern).escape('\\')),
             );
         }
         q
@@ -854,7 +854,7 @@ pub fn update(
     conn.write(|conn| {
         let current = find_locked(conn, id)?;
         if current.version != req.version {
-            return Err(ApiError::stale_version(current.version));
+            return Err(ApiError::stale_version_sent(req.version, current.version));
         }
         let lead = req.lead_unit_id.or(Some(UnitId(current.lead_unit_id)));
         let coops: Vec<UnitId> = match &req.cooperating_unit_ids {

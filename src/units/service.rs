@@ -62,10 +62,10 @@ pub fn list(
         if let Some(text) = &text {
             let pattern = like_pattern(text);
             q = q.filter(
-                units::code
+                crate::db::lower(units::code)
                     .like(pattern.clone())
                     .escape('\\')
-                    .or(units::name.like(pattern).escape('\\')),
+                    .or(crate::db::lower(units::name).like(pattern).escape('\\')),
             );
         }
         q
@@ -401,7 +401,7 @@ pub fn update(
         crate::db::lock_row(conn, crate::db::Locked::Units, id.0)?;
         let current = find(conn, id)?.ok_or_else(ApiError::not_found)?;
         if current.version != req.version {
-            return Err(ApiError::stale_version(current.version));
+            return Err(ApiError::stale_version_sent(req.version, current.version));
         }
         if let Some(Some(parent)) = req.parent_id {
             check_parent(conn, id, parent)?;

@@ -84,10 +84,12 @@ pub fn list(
         if let Some(text) = &text {
             let pattern = like_pattern(text);
             q = q.filter(
-                users::username
+                crate::db::lower(users::username)
                     .like(pattern.clone())
                     .escape('\\')
-                    .or(users::display_name.like(pattern).escape('\\')),
+                    .or(crate::db::lower(users::display_name)
+                        .like(pattern)
+                        .escape('\\')),
             );
         }
         q
@@ -113,10 +115,12 @@ pub fn search_text(v: &mut Validator, q: Option<&str>) -> Option<String> {
         .map(BoundedText::into_inner)
 }
 
-/// `%text%` for LIKE, with LIKE's own wildcards escaped.
+/// `%text%` in lower case for `db::lower(column).like(…)`, with LIKE's own
+/// wildcards escaped.
 pub fn like_pattern(text: &str) -> String {
     let escaped = text
         .trim()
+        .to_lowercase()
         .replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_");
@@ -319,7 +323,10 @@ pub fn update(
         crate::db::lock_row(conn, crate::db::Locked::Users, id.0)?;
         let current = find(conn, id)?.ok_or_else(ApiError::not_found)?;
         if current.version != changes.version {
-            return Err(ApiError::stale_version(current.version));
+            return Err(ApiError::stale_version_sent(
+                changes.version,
+                current.version,
+            ));
         }
         let role = changes.role.unwrap_or(current.role()?);
         let unit_id = changes.unit_id.unwrap_or(current.unit_id.map(UnitId));

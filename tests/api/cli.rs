@@ -15,6 +15,8 @@ api_tests![
     admin_create_makes_an_account_that_can_sign_in,
     admin_create_refuses_a_unit_account_without_a_unit,
     help_explains_each_command,
+    an_unknown_database_url_scheme_is_refused_at_start,
+    log_lines_written_to_a_file_carry_no_colour_codes,
 ];
 
 /// The binary under test, inheriting no DUBAN_* setting from the test run.
@@ -41,8 +43,20 @@ impl Served {
     }
 
     fn start_with(data_dir: &std::path::Path, database_url: &str, args: &[&str]) -> Served {
+        Served::start_logging(data_dir, database_url, args, "warn").0
+    }
+
+    /// Starts `duban` logging at `level`; also returns the lines printed
+    /// after the banner, as they come.
+    fn start_logging(
+        data_dir: &std::path::Path,
+        database_url: &str,
+        args: &[&str],
+        level: &str,
+    ) -> (Served, mpsc::Receiver<String>) {
         let mut child = duban()
             .args(args)
+            .env("RUST_LOG", level)
             .env("DUBAN_LISTEN", "127.0.0.1:0")
             .env("DUBAN_DATA_DIR", data_dir)
             .env("DATABASE_URL", database_url)
@@ -68,7 +82,7 @@ impl Served {
                 .expect("banner printed");
             lines.push(line);
         }
-        Served { child, lines }
+        (Served { child, lines }, rx)
     }
 
     fn text(&self) -> String {
@@ -76,8 +90,12 @@ impl Served {
     }
 
     fn base_url(&self) -> String {
-        let first = &self.lines[0];
-        first[first.find("http://").expect("address printed")..]
+        let line = self
+            .lines
+            .iter()
+            .find(|l| l.contains("listening on http://"))
+            .expect("address printed");
+        line[line.find("http://").expect("address printed")..]
             .trim()
             .to_string()
     }
@@ -225,4 +243,64 @@ async fn help_explains_each_command(_app: TestApp) {
     for flag in ["--username", "--role", "--unit", "--password-stdin"] {
         assert!(help.contains(flag), "{flag} in admin create --help");
     }
+}
+
+async fn an_unknown_database_url_scheme_is_refused_at_start(_app: TestApp) {
+    for url in [
+        "postgress://postgres@127.0.0.1:5432/duban",
+        "mysql://root@127.0.0.1:3306/duban",
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = duban()
+            .args(["serve", "--no-scheduler"])
+            .current_dir(dir.path())
+            .env("DUBAN_LISTEN", "127.0.0.1:0")
+            .env("DUBAN_DATA_DIR", dir.path().join("data"))
+            .env("DATABASE_URL", url)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{url} refused");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let scheme = url.split("://").next().unwrap();
+        assert!(
+            stderr.contains(&format!("unknown scheme `{scheme}://`")),
+            "{url}: {stderr}"
+        );
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name())
+            .collect();
+        assert!(
+            left.iter()
+                .all(|name| name != "postgress:" && name != "mysql:"),
+            "no SQLite file is made of {url}: {left:?}"
+        );
+    }
+}
+
+async fn log_lines_written_to_a_file_carry_no_colour_codes(app: TestApp) {
+    let database = FreshDatabase::new(app.backend);
+    let data_dir = tempfile::tempdir().unwrap();
+    let (served, rx) = Served::start_logging(
+        data_dir.path(),
+        &database.url,
+        &["serve", "--no-scheduler"],
+        "info",
+    );
+    let res = reqwest::get(format!("{}/healthz", served.base_url()))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let mut logged = served.lines.clone();
+    // The request's log line, written to a pipe like a log file.
+    while !logged.iter().any(|l| l.contains("/healthz")) {
+        let line = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the request is logged");
+        logged.push(line);
+    }
+    let text = logged.join("\n");
+    assert!(!text.contains('\u{1b}'), "no ANSI escapes: {text:?}");
+    served.stop();
 }

@@ -10,6 +10,7 @@ use crate::helpers::{expect_json, expect_problem, problem_fields, spawn_app_with
 
 api_tests![
     evidence_round_trips_in_files_and_in_the_database,
+    the_same_evidence_twice_is_stored_once_in_the_database,
     evidence_type_and_size_are_limited,
     the_audit_trail_records_changes_and_detects_tampering,
 ];
@@ -60,6 +61,40 @@ async fn evidence_round_trips_in_files_and_in_the_database(app: TestApp) {
             storage == StorageKind::Fs,
             "{storage}: kept where configured"
         );
+    }
+}
+
+async fn the_same_evidence_twice_is_stored_once_in_the_database(app: TestApp) {
+    let app = spawn_app_with(app.backend, |s| s.attachment_storage = StorageKind::Db).await;
+    let c = city::build(&app).await;
+    let bytes = b"%PDF-1.4 the same acceptance report".to_vec();
+    let mut uploaded = Vec::new();
+    for code in ["1", "2"] {
+        let task = c.in_progress(&app, code, 10).await;
+        let t = task["id"].as_i64().unwrap();
+        // The second upload finds the content already stored: on PostgreSQL
+        // that must not abort the upload's transaction.
+        let att = expect_json(
+            upload(
+                &app,
+                &c.clerk_a,
+                t,
+                "验收报告.pdf",
+                "application/pdf",
+                bytes.clone(),
+            )
+            .await,
+            201,
+        )
+        .await;
+        uploaded.push((t, att["id"].as_i64().unwrap()));
+    }
+    for (t, id) in uploaded {
+        let res = app
+            .get(&format!("/api/v1/tasks/{t}/attachments/{id}"), &c.clerk_a)
+            .await;
+        assert_eq!(res.status(), 200);
+        assert_eq!(res.bytes().await.unwrap().to_vec(), bytes);
     }
 }
 

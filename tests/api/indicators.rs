@@ -313,6 +313,10 @@ async fn values_are_judged_against_their_targets_and_verified_by_the_office(app:
         .await
         .unwrap();
     let file = expect_json(res, 201).await;
+    assert!(
+        file["created_at"].as_str().unwrap().ends_with('Z'),
+        "an instant in UTC: {file}"
+    );
     let path = format!("{values}/{}/attachments/{}", id(&v), id(&file));
     let got = app.get(&path, &c.clerk_b).await;
     assert_eq!(got.status(), 200);
@@ -707,6 +711,16 @@ async fn the_calendar_feed_shows_only_what_its_owner_may_see(app: TestApp) {
             && kinds.contains("bulletin_draft"),
         "{kinds:?}"
     );
+    let due = office
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["task_id"] == mine["id"])
+        .expect("the task's deadline");
+    assert_eq!(
+        due["description"], "牵头单位：城关镇；状态：办理中",
+        "the status in Chinese"
+    );
     let p = expect_problem(
         app.get(
             &format!(
@@ -783,10 +797,28 @@ async fn the_calendar_feed_shows_only_what_its_owner_may_see(app: TestApp) {
         "nothing of another unit"
     );
     assert!(text.contains("X-WR-CALNAME:城关镇督办"));
+    // An all-day event ends the next day (DTEND is exclusive, RFC 5545).
+    let due: NaiveDate = local_day(5).parse().unwrap();
+    let task_block = text
+        .split("BEGIN:VEVENT")
+        .find(|block| block.contains(&format!("UID:task-{}@duban", id(&mine))))
+        .expect("the task's event");
+    assert!(
+        task_block.contains(&format!("DTSTART;VALUE=DATE:{}", due.format("%Y%m%d")))
+            && task_block.contains(&format!(
+                "DTEND;VALUE=DATE:{}",
+                (due + Duration::days(1)).format("%Y%m%d")
+            )),
+        "{task_block}"
+    );
 
     // Listing shows no address; another user cannot revoke it; the owner can.
     let list = expect_json(app.get("/api/v1/calendar/feeds", &c.clerk_a).await, 200).await;
     assert_eq!(list[0]["url"], Value::Null);
+    assert!(
+        list[0]["created_at"].as_str().unwrap().ends_with('Z'),
+        "an instant in UTC: {list}"
+    );
     let revoke = format!("/api/v1/calendar/feeds/{}", id(&feed));
     let res = app
         .request(reqwest::Method::DELETE, &revoke, Some(&c.clerk_c), None)

@@ -11,6 +11,7 @@ mod auth;
 mod bulletins;
 mod city;
 mod cli;
+mod contract;
 mod docs;
 mod errors;
 mod evidence;
@@ -37,6 +38,7 @@ fn main() -> std::process::ExitCode {
         auth::tests(),
         bulletins::tests(),
         cli::tests(),
+        contract::tests(),
         docs::tests(),
         errors::tests(),
         evidence::tests(),
