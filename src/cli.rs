@@ -11,7 +11,7 @@ use crate::auth::Passwords;
 use crate::config::Settings;
 use crate::domain::message::Lang;
 use crate::domain::values::Password;
-use crate::error::ApiError;
+use crate::http::problem::ApiError;
 use crate::startup::{self, Application};
 use crate::users::bootstrap::{generate_password, FirstAdmin};
 use crate::users::model::CreateUser;
@@ -596,7 +596,7 @@ fn demo(
     }
     print!("{list}");
     let file = settings.data_dir.join("demo-accounts.txt");
-    crate::storage::write_private(&file, &list, true)?;
+    crate::secrets::write_private(&file, &list, true)?;
     println!(
         "(the list is also in {}, readable only by you; start duban and sign in as office)",
         file.display()

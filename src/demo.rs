@@ -379,7 +379,7 @@ impl Builder<'_> {
 }
 
 /// An error of a service the demo calls, as a sentence for the terminal.
-fn failed(doing: &str, e: crate::error::ApiError) -> anyhow::Error {
+fn failed(doing: &str, e: crate::http::problem::ApiError) -> anyhow::Error {
     anyhow::anyhow!("{doing}: {}", e.sentence(crate::domain::message::Lang::En))
 }
 

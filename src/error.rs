@@ -1,18 +1,21 @@
-//! The API error: every failure a client sees is `application/problem+json`
-//! (RFC 9457) with a stable `code`, a message in zh-CN (default) or English, and
-//! for validation failures the list of fields at fault.
+//! What went wrong, in the domain's words. Services, jobs and the command line
+//! speak `Error`: a record not found or out of sight, a role that may not, the
+//! fields at fault, a stale version, a transition the life cycle refuses, a
+//! named conflict (`Conflict`), a database that cannot be reached, or an
+//! unexpected failure with its cause chain. Callers match on the variants,
+//! never on code strings. The HTTP edge (`http::problem`) turns each variant
+//! into a status, a stable code and a problem document, in one place; the
+//! command line prints `sentence()`.
 //!
-//! Policy: handlers and services return `ApiError`; database and other
-//! unexpected failures become an opaque 500 whose cause chain is logged, never
-//! shown. Expected conditions (not found, conflict, bad input) are built with
-//! the named constructors below.
+//! Policy: expected conditions are variants; anything unexpected is
+//! `Internal` with its cause (`source()`), logged once where it is answered.
 
-use actix_web::http::{header, StatusCode};
-use actix_web::{HttpResponse, ResponseError};
-use serde::Serialize;
-use utoipa::ToSchema;
-
+use crate::domain::kinds::{
+    BulletinStatus, ExtensionStatus, NoticeStatus, RecordStatus, ValueStatus,
+};
 use crate::domain::message::{Lang, Message};
+use crate::domain::task_state::{TaskAction, TaskStatus};
+use crate::domain::BulletinId;
 
 /// A field that failed validation, and why.
 #[derive(Debug, Clone)]
@@ -21,391 +24,300 @@ pub struct FieldError {
     pub message: Message,
 }
 
-/// Boxed so that `Result<T, ApiError>` stays small on the happy path.
-#[derive(Debug)]
-pub struct ApiError(Box<ErrorInner>);
-
-#[derive(Debug)]
-pub struct ErrorInner {
-    status: StatusCode,
-    code: &'static str,
-    message: Message,
-    fields: Vec<FieldError>,
-    extra: Option<serde_json::Map<String, serde_json::Value>>,
-    retry_after_secs: Option<u64>,
-    source: Option<anyhow::Error>,
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// No such record, or one the person may not see (both answer alike).
+    #[error("not found")]
+    NotFound,
+    /// The person's role may not do this.
+    #[error("forbidden for this role")]
+    Forbidden,
+    /// Only the task's lead unit may do this (sign for it, submit it).
+    #[error("only the lead unit may do this")]
+    OnlyLeadUnit,
+    /// Fields at fault, each with its message.
+    #[error("invalid fields")]
+    Invalid(Vec<FieldError>),
+    /// The record is at `current`; the change was made against `sent`.
+    #[error("version {sent:?} is not the current version {current}")]
+    StaleVersion { sent: Option<i64>, current: i64 },
+    /// The life cycle has no such step from the task's status.
+    #[error("a {current} task cannot be {}", action.event_kind())]
+    InvalidTransition {
+        action: TaskAction,
+        current: TaskStatus,
+    },
+    #[error(transparent)]
+    Conflict(#[from] Conflict),
+    /// The sign-in was refused.
+    #[error("sign-in refused")]
+    Unauthorized(AuthFailure),
+    /// Too many failed sign-ins; try again after this many seconds.
+    #[error("too many failed sign-ins")]
+    TooManyAttempts { retry_after_secs: u64 },
+    /// The database cannot be reached: retryable.
+    #[error("the database cannot be reached")]
+    Unavailable(#[source] anyhow::Error),
+    /// Unexpected: a bug or an environment fault, with its cause chain.
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+    /// An error built by an HTTP extractor or an area not yet converted to
+    /// `Error`, carried through unchanged (see `http::problem`).
+    #[error("{0}")]
+    Http(Box<crate::http::problem::ApiError>),
 }
 
-/// The problem document as it is sent (and documented in OpenAPI).
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Problem {
-    /// `urn:duban:problem:<code>`
-    #[serde(rename = "type")]
-    pub type_: String,
-    pub title: String,
-    pub status: u16,
-    pub detail: String,
-    /// Stable machine-readable code, e.g. `validation_failed`, `not_found`.
-    pub code: String,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub errors: Vec<ProblemField>,
+/// Why a sign-in or a token was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthFailure {
+    InvalidCredentials,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ProblemField {
-    /// The field's path in the request, e.g. `contact_emails[1]` or `per_page`.
-    pub field: String,
-    pub message: String,
+/// What a task could not take because it is not open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskUse {
+    Report,
+    Evidence,
+    Extension,
 }
 
-impl ApiError {
-    fn new(status: StatusCode, code: &'static str, message: Message) -> Self {
-        ApiError(Box::new(ErrorInner {
-            status,
-            code,
-            message,
-            fields: Vec::new(),
-            extra: None,
-            retry_after_secs: None,
-            source: None,
-        }))
-    }
+/// A change refused because of what is already there.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Conflict {
+    #[error("the unit code is already taken")]
+    UnitCodeTaken,
+    #[error("the username is already taken")]
+    UsernameTaken,
+    #[error("the plan already has a task with this code")]
+    TaskCodeTaken,
+    #[error("an indicator with this number exists")]
+    IndicatorNumberTaken,
+    #[error("the unit is referred to and cannot be deleted")]
+    UnitInUse,
+    #[error("the last active admin cannot be deactivated or given another role")]
+    LastAdmin,
+    #[error("a {status} task takes no {attempted:?}")]
+    TaskNotOpen {
+        status: TaskStatus,
+        attempted: TaskUse,
+    },
+    #[error("the task has no due date to extend")]
+    NoDueDate,
+    #[error("an extension must be requested by the due date {due}")]
+    ExtensionTooLate { due: chrono::NaiveDate },
+    #[error("the task already has a pending extension request")]
+    ExtensionPending,
+    #[error("the extension request is already {status}")]
+    ExtensionDecided { status: ExtensionStatus },
+    #[error("the proposal is already {status}")]
+    RecordDecided { status: RecordStatus },
+    #[error("the value is {status}, not submitted")]
+    ValueNotSubmitted { status: ValueStatus },
+    #[error("the value is verified and cannot change")]
+    ValueVerified,
+    #[error("there is already a bulletin ({id}) for this period")]
+    BulletinExists {
+        id: BulletinId,
+        status: BulletinStatus,
+    },
+    #[error("the bulletin is published and cannot change")]
+    BulletinPublished,
+    #[error("the notice is {status}, not dead")]
+    NoticeNotDead { status: NoticeStatus },
+}
 
-    pub fn validation(fields: Vec<FieldError>) -> Self {
-        let mut err = ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "validation_failed",
-            Message::new("提交的数据未通过校验", "the request has invalid fields"),
-        );
-        err.fields = fields;
-        err
-    }
+pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-    /// One field is wrong in a way found while reading the request.
-    pub fn invalid_field(field: impl Into<String>, message: Message) -> Self {
-        ApiError::validation(vec![FieldError {
+impl Error {
+    /// One field is wrong.
+    pub fn invalid_field(field: impl Into<String>, message: Message) -> Error {
+        Error::Invalid(vec![FieldError {
             field: field.into(),
             message,
         }])
     }
 
-    pub fn bad_request(code: &'static str, message: Message) -> Self {
-        ApiError::new(StatusCode::BAD_REQUEST, code, message)
+    /// A `version` that is not the record's current one.
+    pub fn stale(sent: i64, current: i64) -> Error {
+        Error::StaleVersion {
+            sent: Some(sent),
+            current,
+        }
     }
 
-    pub fn unauthorized(code: &'static str, message: Message) -> Self {
-        ApiError::new(StatusCode::UNAUTHORIZED, code, message)
-    }
-
-    pub fn forbidden() -> Self {
-        ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            Message::new("您的角色无权执行此操作", "your role may not do this"),
-        )
-    }
-
-    pub fn not_found() -> Self {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            Message::new("未找到该资源", "no such resource"),
-        )
-    }
-
-    pub fn conflict(code: &'static str, message: Message) -> Self {
-        ApiError::new(StatusCode::CONFLICT, code, message)
-    }
-
-    /// `conflict()` when `err` is a unique-constraint violation (the record is
-    /// already there), an opaque 500 otherwise.
-    pub fn unique_or(err: diesel::result::Error, conflict: impl FnOnce() -> ApiError) -> ApiError {
+    /// `Conflict` when `err` is a unique-constraint violation (the record is
+    /// already there), the database error otherwise.
+    pub fn unique_or(err: diesel::result::Error, conflict: Conflict) -> Error {
         if crate::db::is_unique_violation(&err) {
-            conflict()
+            Error::Conflict(conflict)
         } else {
             err.into()
         }
     }
 
-    /// The client sent `version` `sent` but the record is at `current`: a
-    /// version behind means someone else changed the record
-    /// (`stale_version`); one ahead was never the record's version, so the
-    /// message says that instead of blaming another editor. Both are 409
-    /// `version_conflict` with `current_version`.
-    pub fn stale_version_sent(sent: i64, current: i64) -> Self {
-        if sent <= current {
-            return ApiError::stale_version(current);
-        }
-        ApiError::conflict(
-            "version_conflict",
-            Message::owned(
+    /// What went wrong, for a person, in both languages.
+    pub fn message(&self) -> Message {
+        match self {
+            Error::NotFound => Message::new("未找到该资源", "no such resource"),
+            Error::Forbidden => Message::new("您的角色无权执行此操作", "your role may not do this"),
+            Error::OnlyLeadUnit => Message::new(
+                "只有牵头单位可以执行此操作",
+                "only the lead unit may do this",
+            ),
+            Error::Invalid(_) => Message::new("提交的数据未通过校验", "the request has invalid fields"),
+            Error::StaleVersion {
+                sent: Some(sent),
+                current,
+            } if sent > current => Message::owned(
                 format!("版本号 {sent} 不是当前版本（当前为 {current}），请刷新后重试"),
                 format!(
                     "version {sent} is not the current version (it is {current}); reload the record and try again"
                 ),
             ),
-        )
-        .with_extra("current_version", current.into())
-    }
-
-    /// A `version` that is no longer the current one: someone else changed the record.
-    pub fn stale_version(current: i64) -> Self {
-        ApiError::conflict(
-            "version_conflict",
-            Message::new(
+            Error::StaleVersion { .. } => Message::new(
                 "该记录已被他人修改，请刷新后重试",
                 "the record was changed by someone else; reload it and try again",
             ),
-        )
-        .with_extra("current_version", current.into())
-    }
-
-    pub fn too_many_requests(retry_after_secs: u64) -> Self {
-        let mut err = ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_attempts",
-            Message::owned(
+            Error::InvalidTransition { action, current } => Message::owned(
+                format!(
+                    "任务当前状态为“{}”，不能执行该操作（{}）",
+                    current.zh(),
+                    action.as_str()
+                ),
+                format!(
+                    "a task in status {} cannot be {}",
+                    current.as_str(),
+                    action.event_kind()
+                ),
+            ),
+            Error::Conflict(c) => c.message(),
+            Error::Unauthorized(AuthFailure::InvalidCredentials) => {
+                Message::new("用户名或密码错误", "wrong username or password")
+            }
+            Error::TooManyAttempts { retry_after_secs } => Message::owned(
                 format!("登录失败次数过多，请在 {retry_after_secs} 秒后重试"),
                 format!("too many failed sign-ins; try again in {retry_after_secs} seconds"),
             ),
-        );
-        err.retry_after_secs = Some(retry_after_secs);
-        err
-    }
-
-    pub fn payload_too_large(limit: usize) -> Self {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            Message::owned(
-                format!("请求体超过 {limit} 字节的上限"),
-                format!("the request body is larger than the {limit}-byte limit"),
-            ),
-        )
-    }
-
-    pub fn unsupported_media_type() -> Self {
-        ApiError::unsupported_media_type_of(Message::new(
-            "请求体必须是 JSON（Content-Type: application/json）",
-            "the request body must be JSON (Content-Type: application/json)",
-        ))
-    }
-
-    /// The body is not of the media type the route reads; `message` says which it is.
-    pub fn unsupported_media_type_of(message: Message) -> Self {
-        ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            message,
-        )
-    }
-
-    /// The database cannot be reached (no connection in time, or the one in
-    /// use was lost): retryable, so 503 with `Retry-After`, not a 500.
-    pub fn unavailable(source: anyhow::Error) -> Self {
-        let mut err = ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
-            Message::new(
+            Error::Unavailable(_) => Message::new(
                 "服务暂时不可用，请稍后重试",
                 "the service is unavailable; try again later",
             ),
-        );
-        err.retry_after_secs = Some(UNAVAILABLE_RETRY_AFTER_SECS);
-        err.source = Some(source);
-        err
-    }
-
-    /// An unexpected failure: logged with its cause chain, shown as an opaque
-    /// 500. A lost database connection anywhere in the chain is no bug of the
-    /// request but a passing outage: it becomes `unavailable` (503) instead,
-    /// whichever way the error travelled (`?` on a diesel error, or wrapped
-    /// in anyhow by a service).
-    pub fn internal(source: anyhow::Error) -> Self {
-        if connection_lost(&source) {
-            return ApiError::unavailable(source);
-        }
-        let mut err = ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal_error",
-            Message::new(
+            Error::Internal(_) => Message::new(
                 "服务器内部错误，已记录",
                 "internal error; it has been logged",
             ),
-        );
-        err.source = Some(source);
-        err
+            Error::Http(api) => api.message().clone(),
+        }
     }
 
-    /// A generic problem for a status produced outside duban's handlers
-    /// (e.g. 405 from the router).
-    pub fn from_status(status: StatusCode) -> Self {
-        let (code, message) = match status.as_u16() {
-            404 => return ApiError::not_found(),
-            405 => (
-                "method_not_allowed",
-                Message::new("不支持该请求方法", "method not allowed"),
-            ),
-            413 => (
-                "payload_too_large",
-                Message::new("请求体过大", "the request body is too large"),
-            ),
-            s if s >= 500 => (
-                "internal_error",
-                Message::new(
-                    "服务器内部错误，已记录",
-                    "internal error; it has been logged",
-                ),
-            ),
-            _ => ("bad_request", Message::new("请求无效", "bad request")),
-        };
-        ApiError::new(status, code, message)
+    /// The fields at fault, if any.
+    pub fn fields(&self) -> &[FieldError] {
+        match self {
+            Error::Invalid(fields) => fields,
+            Error::Http(api) => api.fields(),
+            _ => &[],
+        }
     }
 
-    /// Names a field at fault in a problem that is not a validation failure
-    /// (a query parameter that cannot be decoded).
-    pub fn with_field(mut self, field: &str, message: Message) -> Self {
-        self.fields.push(FieldError {
-            field: field.to_string(),
-            message,
-        });
-        self
-    }
-
-    /// Adds a member to the problem document (e.g. the task's current state).
-    pub fn with_extra(mut self, key: &str, value: serde_json::Value) -> Self {
-        self.extra
-            .get_or_insert_with(Default::default)
-            .insert(key.to_string(), value);
-        self
-    }
-
-    pub fn code(&self) -> &'static str {
-        self.code
-    }
-
-    /// The error as one line for a person at a terminal: the message, then
-    /// each field at fault.
+    /// The error as one line for a person at a terminal: the message, each
+    /// field at fault, and for an unexpected failure its cause chain.
     pub fn sentence(&self, lang: Lang) -> String {
-        let mut line = self.message.get(lang).to_string();
-        for f in &self.fields {
+        let mut line = self.message().get(lang).to_string();
+        for f in self.fields() {
             line.push_str(&format!("; {}: {}", f.field, f.message.get(lang)));
+        }
+        if let Error::Internal(cause) | Error::Unavailable(cause) = self {
+            line.push_str(&format!(" ({cause:#})"));
         }
         line
     }
+}
 
-    fn title(&self, lang: Lang) -> &'static str {
-        let (zh, en) = match self.status.as_u16() {
-            400 => ("请求无效", "Bad request"),
-            401 => ("未登录或登录已失效", "Unauthorized"),
-            403 => ("无权操作", "Forbidden"),
-            404 => ("未找到", "Not found"),
-            405 => ("请求方法不被允许", "Method not allowed"),
-            409 => ("冲突", "Conflict"),
-            413 => ("请求体过大", "Payload too large"),
-            415 => ("不支持的媒体类型", "Unsupported media type"),
-            422 => ("数据校验失败", "Validation failed"),
-            429 => ("请求过于频繁", "Too many requests"),
-            503 => ("服务不可用", "Service unavailable"),
-            _ => ("服务器错误", "Server error"),
-        };
-        match lang {
-            Lang::Zh => zh,
-            Lang::En => en,
-        }
-    }
-
-    /// The problem document in `lang`.
-    pub fn problem(&self, lang: Lang) -> serde_json::Value {
-        let problem = Problem {
-            type_: format!("urn:duban:problem:{}", self.code),
-            title: self.title(lang).to_string(),
-            status: self.status.as_u16(),
-            detail: self.message.get(lang).to_string(),
-            code: self.code.to_string(),
-            errors: self
-                .fields
-                .iter()
-                .map(|f| ProblemField {
-                    field: f.field.clone(),
-                    message: f.message.get(lang).to_string(),
-                })
-                .collect(),
-        };
-        let mut value = serde_json::to_value(problem).unwrap_or_default();
-        if let (Some(extra), Some(obj)) = (&self.extra, value.as_object_mut()) {
-            for (k, v) in extra {
-                obj.insert(k.clone(), v.clone());
+impl Conflict {
+    pub fn message(&self) -> Message {
+        match self {
+            Conflict::UnitCodeTaken => Message::new("单位代码已被使用", "the unit code is already taken"),
+            Conflict::UsernameTaken => Message::new("用户名已被使用", "the username is already taken"),
+            Conflict::TaskCodeTaken => Message::new(
+                "该方案中已有相同编号的任务",
+                "the plan already has a task with this code",
+            ),
+            Conflict::IndicatorNumberTaken => {
+                Message::new("指标序号已存在", "an indicator with this number exists")
             }
+            Conflict::UnitInUse => Message::new(
+                "该单位已被引用，不能删除；请改为停用（active=false）",
+                "the unit is referred to and cannot be deleted; deactivate it instead (active=false)",
+            ),
+            Conflict::LastAdmin => Message::new(
+                "不能停用或降级最后一个管理员账号",
+                "the last active admin cannot be deactivated or given another role",
+            ),
+            Conflict::TaskNotOpen {
+                status,
+                attempted: TaskUse::Report,
+            } => Message::owned(
+                format!("任务当前状态为“{}”，不能反馈进展", status.zh()),
+                format!("a task in status {status} takes no progress reports"),
+            ),
+            Conflict::TaskNotOpen {
+                status,
+                attempted: TaskUse::Evidence,
+            } => Message::owned(
+                format!("任务当前状态为“{}”，不能上传材料", status.zh()),
+                format!("a task in status {status} takes no evidence"),
+            ),
+            Conflict::TaskNotOpen {
+                status,
+                attempted: TaskUse::Extension,
+            } => Message::owned(
+                format!("任务当前状态为“{}”，不能申请延期", status.zh()),
+                format!("a task in status {status} cannot be extended"),
+            ),
+            Conflict::NoDueDate => Message::new(
+                "该任务没有完成时限，无需延期",
+                "the task has no due date to extend",
+            ),
+            Conflict::ExtensionTooLate { due } => Message::owned(
+                format!("延期申请须在完成时限（{due}）前提出；已逾期的任务请联系创建办调整"),
+                format!("an extension must be requested by the due date ({due}); ask the office to change an overdue task's date"),
+            ),
+            Conflict::ExtensionPending => Message::new(
+                "该任务已有待审批的延期申请",
+                "the task already has a pending extension request",
+            ),
+            Conflict::ExtensionDecided { .. } => {
+                Message::new("该延期申请已处理", "the request has already been decided")
+            }
+            Conflict::RecordDecided { .. } => {
+                Message::new("该问责建议已处理", "the proposal has already been decided")
+            }
+            Conflict::ValueNotSubmitted { .. } => Message::new(
+                "只有已报送待核验的数据才能核验或退回",
+                "only a submitted value can be verified or returned",
+            ),
+            Conflict::ValueVerified => Message::new(
+                "该期数据已核验，不能再修改",
+                "the value is verified and cannot change",
+            ),
+            Conflict::BulletinExists { .. } => Message::new(
+                "该期间已有督查通报",
+                "there is already a bulletin for this period",
+            ),
+            Conflict::BulletinPublished => Message::new(
+                "通报已印发，不能再修改",
+                "the bulletin is published and cannot change",
+            ),
+            Conflict::NoticeNotDead { .. } => Message::new(
+                "只有投递失败的通知才能重新投递",
+                "only a dead notice can be sent again",
+            ),
         }
-        value
-    }
-
-    /// The HTTP response in `lang`.
-    pub fn render(&self, lang: Lang) -> HttpResponse {
-        let mut builder = HttpResponse::build(self.status);
-        builder.insert_header((header::CONTENT_TYPE, "application/problem+json"));
-        builder.insert_header((
-            header::CONTENT_LANGUAGE,
-            match lang {
-                Lang::Zh => "zh-CN",
-                Lang::En => "en",
-            },
-        ));
-        if let Some(secs) = self.retry_after_secs {
-            builder.insert_header((header::RETRY_AFTER, secs.to_string()));
-        }
-        if self.status == StatusCode::UNAUTHORIZED {
-            builder.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
-        }
-        builder.body(self.problem(lang).to_string())
     }
 }
 
-impl std::ops::Deref for ApiError {
-    type Target = ErrorInner;
-    fn deref(&self) -> &ErrorInner {
-        &self.0
-    }
-}
-
-impl std::ops::DerefMut for ApiError {
-    fn deref_mut(&mut self) -> &mut ErrorInner {
-        &mut self.0
-    }
-}
-
-impl std::fmt::Display for ApiError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} ({})", self.code, self.sentence(Lang::En))?;
-        if let Some(source) = &self.source {
-            write!(f, ": {source:#}")?;
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for ApiError {}
-
-impl ResponseError for ApiError {
-    fn status_code(&self) -> StatusCode {
-        self.status
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        if let Some(source) = &self.source {
-            tracing::error!(code = self.code, error = ?source, "request failed");
-        }
-        self.render(Lang::Zh)
-    }
-}
-
-/// Seconds a client is told to wait after a 503.
-const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 5;
-
-/// Whether `err`'s chain holds a database error that says the connection is
-/// gone (or none could be had), rather than that the query was wrong.
-fn connection_lost(err: &anyhow::Error) -> bool {
+/// A lost connection anywhere in a cause chain is a passing outage, not a bug.
+pub fn connection_lost(err: &anyhow::Error) -> bool {
     err.chain().any(|cause| {
         cause
             .downcast_ref::<diesel::result::Error>()
@@ -414,27 +326,33 @@ fn connection_lost(err: &anyhow::Error) -> bool {
     })
 }
 
-impl From<diesel::result::Error> for ApiError {
-    fn from(err: diesel::result::Error) -> Self {
-        ApiError::internal(anyhow::Error::new(err).context("database query failed"))
-    }
-}
-
-impl From<diesel::r2d2::PoolError> for ApiError {
-    fn from(err: diesel::r2d2::PoolError) -> Self {
-        ApiError::unavailable(anyhow::Error::new(err).context("no database connection"))
-    }
-}
-
-impl From<actix_web::error::BlockingError> for ApiError {
-    fn from(err: actix_web::error::BlockingError) -> Self {
-        ApiError::internal(anyhow::Error::new(err).context("blocking task failed"))
-    }
-}
-
-impl From<anyhow::Error> for ApiError {
+impl From<anyhow::Error> for Error {
     fn from(err: anyhow::Error) -> Self {
-        ApiError::internal(err)
+        if connection_lost(&err) {
+            Error::Unavailable(err)
+        } else {
+            Error::Internal(err)
+        }
+    }
+}
+
+impl From<diesel::result::Error> for Error {
+    fn from(err: diesel::result::Error) -> Self {
+        anyhow::Error::new(err)
+            .context("database query failed")
+            .into()
+    }
+}
+
+impl From<diesel::r2d2::PoolError> for Error {
+    fn from(err: diesel::r2d2::PoolError) -> Self {
+        Error::Unavailable(anyhow::Error::new(err).context("no database connection"))
+    }
+}
+
+impl From<crate::http::problem::ApiError> for Error {
+    fn from(err: crate::http::problem::ApiError) -> Self {
+        Error::Http(Box::new(err))
     }
 }
 
@@ -446,7 +364,7 @@ pub struct Validator {
 
 impl Validator {
     /// Keeps the value when `result` is Ok, records the field error otherwise.
-    pub fn check<T>(&mut self, field: &str, result: Result<T, Message>) -> Option<T> {
+    pub fn check<T>(&mut self, field: &str, result: std::result::Result<T, Message>) -> Option<T> {
         match result {
             Ok(value) => Some(value),
             Err(message) => {
@@ -468,7 +386,7 @@ impl Validator {
     }
 
     /// Ok when no field failed.
-    pub fn finish(self) -> Result<(), ApiError> {
+    pub fn finish(self) -> Result<()> {
         if self.errors.is_empty() {
             Ok(())
         } else {
@@ -476,8 +394,8 @@ impl Validator {
         }
     }
 
-    pub fn into_error(self) -> ApiError {
-        ApiError::validation(self.errors)
+    pub fn into_error(self) -> Error {
+        Error::Invalid(self.errors)
     }
 
     /// The field errors, for a caller that names fields its own way (an
@@ -487,68 +405,50 @@ impl Validator {
     }
 }
 
-pub type ApiResult<T> = Result<T, ApiError>;
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use diesel::result::{DatabaseErrorKind, Error as DieselError};
-
-    #[test]
-    fn a_lost_connection_is_unavailable_and_retryable() {
-        let closed = DieselError::DatabaseError(
-            DatabaseErrorKind::ClosedConnection,
-            Box::new("server closed the connection unexpectedly".to_string()),
-        );
-        let terminated = DieselError::DatabaseError(
-            DatabaseErrorKind::Unknown,
-            Box::new("terminating connection due to administrator command".to_string()),
-        );
-        for err in [closed, terminated, DieselError::BrokenTransactionManager] {
-            let api = ApiError::from(err);
-            assert_eq!(api.status, StatusCode::SERVICE_UNAVAILABLE);
-            assert_eq!(api.code(), "unavailable");
-            let res = api.render(Lang::Zh);
-            assert_eq!(
-                res.headers().get(header::RETRY_AFTER).map(|v| v.as_bytes()),
-                Some(&b"5"[..])
-            );
-        }
-        // Also when a service wrapped the database error in anyhow.
-        let wrapped = anyhow::Error::new(DieselError::DatabaseError(
-            DatabaseErrorKind::ClosedConnection,
-            Box::new("connection lost".to_string()),
-        ))
-        .context("assessing the year");
-        assert_eq!(ApiError::internal(wrapped).code(), "unavailable");
-    }
-
-    #[test]
-    fn other_database_errors_stay_opaque_500s() {
-        let api = ApiError::from(DieselError::NotFound);
-        assert_eq!(api.status, StatusCode::INTERNAL_SERVER_ERROR);
-        let syntax = DieselError::DatabaseError(
-            DatabaseErrorKind::Unknown,
-            Box::new("syntax error at or near \"SELEC\"".to_string()),
-        );
-        assert_eq!(ApiError::from(syntax).code(), "internal_error");
-    }
 
     #[test]
     fn a_version_ahead_is_told_apart_from_a_stale_one() {
-        let ahead = ApiError::stale_version_sent(9, 3).problem(Lang::Zh);
-        assert_eq!(ahead["status"], 409);
-        assert_eq!(ahead["code"], "version_conflict");
-        assert_eq!(ahead["current_version"], 3);
+        let ahead = Error::stale(9, 3).message();
+        assert_eq!(ahead.zh, "版本号 9 不是当前版本（当前为 3），请刷新后重试");
+        let behind = Error::stale(2, 3).message();
         assert_eq!(
-            ahead["detail"],
-            "版本号 9 不是当前版本（当前为 3），请刷新后重试"
+            behind.en,
+            "the record was changed by someone else; reload it and try again"
         );
-        let behind = ApiError::stale_version_sent(2, 3).problem(Lang::En);
-        assert_eq!(behind["current_version"], 3);
+    }
+
+    #[test]
+    fn a_lost_connection_is_unavailable_wherever_it_sits_in_the_chain() {
+        use diesel::result::{DatabaseErrorKind, Error as DieselError};
+        let lost = DieselError::DatabaseError(
+            DatabaseErrorKind::ClosedConnection,
+            Box::new("connection lost".to_string()),
+        );
+        assert!(matches!(Error::from(lost), Error::Unavailable(_)));
+        let wrapped =
+            anyhow::Error::new(DieselError::BrokenTransactionManager).context("assessing");
+        assert!(matches!(Error::from(wrapped), Error::Unavailable(_)));
+        assert!(matches!(
+            Error::from(DieselError::NotFound),
+            Error::Internal(_)
+        ));
+    }
+
+    #[test]
+    fn a_sentence_names_the_fields_and_the_cause() {
+        let mut v = Validator::default();
+        v.add("due_date", Message::new("日期无效", "not a date"));
         assert_eq!(
-            behind["detail"],
-            ApiError::stale_version(3).problem(Lang::En)["detail"]
+            v.into_error().sentence(Lang::En),
+            "the request has invalid fields; due_date: not a date"
+        );
+        let internal = Error::from(anyhow::anyhow!("disk full").context("writing the outbox"));
+        assert_eq!(
+            internal.sentence(Lang::En),
+            "internal error; it has been logged (writing the outbox: disk full)"
         );
     }
 }

@@ -6,7 +6,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::db;
-use crate::error::{ApiError, ApiResult};
+use crate::http::problem::{ApiError, ApiResult};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -39,7 +39,7 @@ pub async fn healthz() -> HttpResponse {
 #[utoipa::path(get, path = "/readyz", tag = "health", responses((status = 200, body = Readiness), (status = 503)))]
 pub async fn readyz(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     state
-        .db(|conn| db::ping(conn).map_err(|e| ApiError::unavailable(e.into())))
+        .db_api(|conn| db::ping(conn).map_err(|e| ApiError::unavailable(e.into())))
         .await?;
     Ok(HttpResponse::Ok().json(Readiness {
         status: "ready",
@@ -60,7 +60,7 @@ pub async fn metrics(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     use diesel::prelude::*;
     type ByStatus = (String, i64, Option<i64>, Option<i64>);
     let by_status: Vec<ByStatus> = state
-        .db(|conn| {
+        .db_api(|conn| {
             Ok(notices::table
                 .group_by(notices::status)
                 .select((

@@ -25,6 +25,7 @@ pub mod openapi;
 pub mod plans;
 pub mod rankings;
 pub mod render;
+pub mod secrets;
 pub mod startup;
 pub mod state;
 pub mod stats;

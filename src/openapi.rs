@@ -13,7 +13,7 @@ use utoipa::openapi::{Components, ObjectBuilder, Ref, RefOr};
 use utoipa::{Modify, OpenApi};
 
 use crate::{
-    accountability, assessments, audit, auth, bulletins, calendar, error, health, holidays,
+    accountability, assessments, audit, auth, bulletins, calendar, health, holidays, http,
     indicators, notices, plans, rankings, stats, tasks, units, users,
 };
 
@@ -110,7 +110,7 @@ use crate::{
         tasks::import::import_table,
         tasks::import::export_table,
     ),
-    components(schemas(error::Problem, error::ProblemField)),
+    components(schemas(http::problem::Problem, http::problem::ProblemField)),
     modifiers(&BearerAuth, &ProblemResponses),
     tags(
         (name = "auth", description = "Sign-in and the own account"),

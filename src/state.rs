@@ -10,8 +10,8 @@ use crate::auth::{Passwords, Tokens};
 use crate::config::Settings;
 use crate::db::{Backend, DbConnection, DbPool};
 use crate::domain::clock::Clock;
-use crate::error::ApiResult;
 use crate::http::client_address::TrustedProxies;
+use crate::http::problem::{ApiError, ApiResult};
 use crate::storage::Storage;
 
 /// What every handler can reach.
@@ -28,15 +28,32 @@ pub struct AppState {
 
 impl AppState {
     /// Runs blocking database work on the blocking pool with a pooled
-    /// connection; no connection is ever held across an `.await`.
+    /// connection; no connection is ever held across an `.await`. The work
+    /// returns a service `Error`, which the caller's `?` turns into a problem.
     pub async fn db<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        F: FnOnce(&mut DbConnection) -> crate::error::Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        let done = web::block(move || {
+            let mut conn = pool.get()?;
+            f(&mut conn)
+        })
+        .await?;
+        Ok(done?)
+    }
+
+    /// `db` for work that still returns the HTTP error type (areas not yet
+    /// converted to `crate::error::Error`); goes away when they are.
+    pub async fn db_api<T, F>(&self, f: F) -> ApiResult<T>
     where
         F: FnOnce(&mut DbConnection) -> ApiResult<T> + Send + 'static,
         T: Send + 'static,
     {
         let pool = self.pool.clone();
         web::block(move || {
-            let mut conn = pool.get()?;
+            let mut conn = pool.get().map_err(ApiError::from)?;
             f(&mut conn)
         })
         .await?

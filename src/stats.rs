@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 
 use crate::auth::{AuthUser, Permission};
 use crate::db::schema::units;
-use crate::error::{ApiResult, Problem};
+use crate::http::problem::{ApiResult, Problem};
 use crate::http::QueryParams;
 use crate::state::AppState;
 use crate::tasks::model::{TaskFilter, TaskView};
@@ -83,7 +83,7 @@ pub async fn overview(
     let clock = state.clock();
     let plan = query.0.plan_id;
     let overview = state
-        .db(move |conn| {
+        .db_api(move |conn| {
             // Page through the visible tasks with the list's own rules, so the
             // overview and the list never disagree.
             let filter = TaskFilter {

@@ -52,7 +52,7 @@ impl Storage {
                 }
                 let parent = path.parent().context("attachment path has a parent")?;
                 std::fs::create_dir_all(parent)?;
-                let tmp = parent.join(format!(".{sha256}.{}", crate::auth::token::random_hex(4)));
+                let tmp = parent.join(format!(".{sha256}.{}", crate::secrets::random_hex(4)));
                 let mut file = std::fs::File::create(&tmp)?;
                 file.write_all(bytes)?;
                 file.sync_all()?;
@@ -112,27 +112,4 @@ impl Storage {
         std::fs::read(Self::path(&dir, sha256))
             .with_context(|| format!("reading attachment {sha256}"))
     }
-}
-/// Writes a file only its owner may read (keys, password lists). Without
-/// `replace`, an existing file is an error rather than overwritten.
-pub fn write_private(path: &std::path::Path, contents: &str, replace: bool) -> anyhow::Result<()> {
-    use anyhow::Context;
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true);
-    if replace {
-        options.create(true).truncate(true);
-    } else {
-        options.create_new(true);
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options
-        .open(path)
-        .with_context(|| format!("writing {}", path.display()))?;
-    file.write_all(contents.as_bytes())?;
-    Ok(())
 }

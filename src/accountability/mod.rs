@@ -14,7 +14,8 @@ use crate::db::schema::accountability_records as records;
 use crate::db::DbConnection;
 use crate::domain::values::BoundedText;
 use crate::domain::{Message, UserId};
-use crate::error::{ApiError, ApiResult, Validator};
+use crate::error::Validator;
+use crate::http::problem::{ApiError, ApiResult};
 
 pub const LEVELS: [&str; 6] = [
     "reminder",
@@ -144,7 +145,7 @@ pub fn create(
     }
     let reason = v.check("reason", BoundedText::parse(&req.reason, 2000));
     let Some(reason) = reason else {
-        return Err(v.into_error());
+        return Err(v.into_error().into());
     };
     conn.write(|conn| {
         if crate::units::service::find(conn, crate::domain::UnitId(req.unit_id))?.is_none() {

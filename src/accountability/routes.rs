@@ -7,7 +7,7 @@ use serde::Deserialize;
 use super::{CreateRecord, RecordRow, RecordView};
 use crate::auth::{AuthUser, Permission};
 use crate::db::schema::accountability_records as records;
-use crate::error::{ApiResult, Problem};
+use crate::http::problem::{ApiResult, Problem};
 use crate::http::{JsonBody, Page, Paging, QueryParams};
 use crate::state::AppState;
 
@@ -52,7 +52,7 @@ pub async fn list_records(
     let paging = Paging::parse(filter.page, filter.per_page)?;
     let own = auth.unit_records_scope()?;
     let page = state
-        .db(move |conn| {
+        .db_api(move |conn| {
             let query = || {
                 let mut q = records::table.into_boxed();
                 if let Some(u) = own {
@@ -101,7 +101,7 @@ pub async fn create_record(
     let req = body.into_inner();
     let now = chrono::Utc::now().naive_utc();
     let row = state
-        .db(move |conn| super::create(conn, auth.id, req, now))
+        .db_api(move |conn| super::create(conn, auth.id, req, now))
         .await?;
     Ok(HttpResponse::Created().json(RecordView::from(row)))
 }
@@ -147,7 +147,7 @@ async fn decide(
     auth.require(Permission::ManageTasks)?;
     let now = chrono::Utc::now().naive_utc();
     let row = state
-        .db(move |conn| super::decide(conn, auth.id, id, confirm, body.note, now))
+        .db_api(move |conn| super::decide(conn, auth.id, id, confirm, body.note, now))
         .await?;
     Ok(HttpResponse::Ok().json(RecordView::from(row)))
 }

@@ -6,8 +6,8 @@ use serde::Deserialize;
 use super::Assessment;
 use crate::auth::{AuthUser, Permission};
 use crate::domain::Message;
-use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::download::{self, FileBytes, Format};
+use crate::http::problem::{ApiError, ApiResult, Problem};
 use crate::http::{request_lang, QueryParams};
 use crate::state::AppState;
 
@@ -55,7 +55,9 @@ pub async fn get_assessment(
     let clock = state.clock();
     let settings = state.settings.clone();
     let assessment: Assessment = state
-        .db(move |conn| super::assess(conn, &settings, &clock, year).map_err(ApiError::internal))
+        .db_api(move |conn| {
+            super::assess(conn, &settings, &clock, year).map_err(ApiError::internal)
+        })
         .await?;
     if format == Format::Json {
         return Ok(HttpResponse::Ok().json(assessment));

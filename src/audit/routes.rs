@@ -7,7 +7,7 @@ use serde::Deserialize;
 use super::AuditRow;
 use crate::auth::{AuthUser, Permission};
 use crate::db::schema::audit_log;
-use crate::error::{ApiResult, Problem};
+use crate::http::problem::{ApiResult, Problem};
 use crate::http::{Page, Paging, QueryParams};
 use crate::state::AppState;
 
@@ -40,7 +40,7 @@ pub async fn list_audit(
     let filter = query.0;
     let paging = Paging::parse(filter.page, filter.per_page)?;
     let page = state
-        .db(move |conn| {
+        .db_api(move |conn| {
             let query = || {
                 let mut q = audit_log::table.into_boxed();
                 if let Some(entity) = &filter.entity {

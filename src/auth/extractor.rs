@@ -14,7 +14,7 @@ use super::permissions::{self, Permission};
 use super::token::TokenError;
 use crate::domain::message::Message;
 use crate::domain::{Role, UnitId, UserId};
-use crate::error::{ApiError, ApiResult};
+use crate::http::problem::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::users;
 
@@ -98,7 +98,7 @@ impl FromRequest for AuthUser {
             })?;
             let id = UserId(claims.sub.parse().map_err(|_| unauthorized_invalid())?);
             let user = state
-                .db(move |conn| Ok(users::service::find(conn, id)?))
+                .db_api(move |conn| Ok(users::service::find(conn, id)?))
                 .await?
                 .ok_or_else(unauthorized_invalid)?;
             if !user.active || user.token_version != claims.ver {

@@ -11,7 +11,7 @@ use tokio::sync::Semaphore;
 
 use crate::config::Settings;
 use crate::domain::values::Password;
-use crate::error::{ApiError, ApiResult};
+use crate::http::problem::{ApiError, ApiResult};
 
 #[derive(Clone)]
 pub struct Passwords {
@@ -37,7 +37,7 @@ impl Passwords {
             permits: Arc::new(Semaphore::new(lanes)),
             dummy_hash: Arc::from(""),
         };
-        let random = crate::auth::token::random_hex(16);
+        let random = crate::secrets::random_hex(16);
         passwords.dummy_hash = Arc::from(passwords.hash_blocking(&random)?);
         Ok(passwords)
     }

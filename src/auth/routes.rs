@@ -8,8 +8,8 @@ use super::{throttle, AuthUser};
 use crate::domain::message::Message;
 use crate::domain::values::{Password, Username};
 use crate::domain::{UnitId, UserId};
-use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::client_address::client_address;
+use crate::http::problem::{ApiError, ApiResult, Problem};
 use crate::http::JsonBody;
 use crate::state::AppState;
 use crate::users::model::UserView;
@@ -85,7 +85,7 @@ pub async fn login(
     let user = match username {
         Some(name) => {
             state
-                .db(move |conn| Ok(users::find_by_username(conn, &name)?))
+                .db_api(move |conn| Ok(users::find_by_username(conn, &name)?))
                 .await?
         }
         None => None,
@@ -111,7 +111,7 @@ pub async fn login(
 pub async fn me(state: web::Data<AppState>, auth: AuthUser) -> ApiResult<HttpResponse> {
     let id = auth.id;
     let row = state
-        .db(move |conn| users::find(conn, id)?.ok_or_else(ApiError::not_found))
+        .db_api(move |conn| users::find(conn, id)?.ok_or_else(ApiError::not_found))
         .await?;
     Ok(HttpResponse::Ok().json(UserView::from_row(row)?))
 }
@@ -140,7 +140,7 @@ pub async fn change_password(
         .map_err(|m| ApiError::invalid_field("new_password", m))?;
     let id = auth.id;
     let row = state
-        .db(move |conn| users::find(conn, id)?.ok_or_else(ApiError::not_found))
+        .db_api(move |conn| users::find(conn, id)?.ok_or_else(ApiError::not_found))
         .await?;
     new_password
         .check_not_username(&row.username)
@@ -162,7 +162,7 @@ pub async fn change_password(
         ..Default::default()
     };
     let updated = state
-        .db(move |conn| users::update(conn, Some(id), id, changes, Some(hash), now))
+        .db_api(move |conn| users::update(conn, Some(id), id, changes, Some(hash), now))
         .await?;
     Ok(HttpResponse::Ok().json(token_response(&state, id, &updated)?))
 }

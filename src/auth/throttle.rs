@@ -31,7 +31,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::sign_in_attempts as attempts;
 use crate::db::{self, DbBackend, DbConnection};
-use crate::error::{ApiError, ApiResult};
+use crate::http::problem::{ApiError, ApiResult};
 use crate::state::AppState;
 
 /// The throttle's limits (settings `login_*`).
@@ -68,7 +68,7 @@ pub async fn begin(
     let limits = state.settings.sign_in_limits();
     let (username, client) = (username.to_string(), client.to_string());
     state
-        .db(move |conn| admit(conn, &limits, &username, &client, now))
+        .db_api(move |conn| admit(conn, &limits, &username, &client, now))
         .await
 }
 
@@ -79,9 +79,11 @@ impl Attempt {
     pub async fn succeeded(self, state: &AppState, now: NaiveDateTime) -> ApiResult<()> {
         let limits = state.settings.sign_in_limits();
         state
-            .db(move |conn| Ok(mark_succeeded(conn, &self, &limits, now)?))
+            .db_api(move |conn| Ok(mark_succeeded(conn, &self, &limits, now)?))
             .await?;
-        let swept = state.db(move |conn| Ok(sweep(conn, &limits, now)?)).await;
+        let swept = state
+            .db_api(move |conn| Ok(sweep(conn, &limits, now)?))
+            .await;
         if let Err(e) = swept {
             // Only housekeeping: stale rows never count, so the sign-in stands.
             tracing::warn!(error = ?e, "sweeping old sign-in attempts failed");

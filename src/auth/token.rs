@@ -4,7 +4,6 @@
 
 use anyhow::Context;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use rand::RngCore;
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 
@@ -95,12 +94,6 @@ impl Tokens {
     }
 }
 
-pub fn random_hex(bytes: usize) -> String {
-    let mut buf = vec![0u8; bytes];
-    rand::rngs::OsRng.fill_bytes(&mut buf);
-    buf.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 const SECRET_FILE: &str = "jwt-secret";
 
 /// The signing key: the configured one, else the one kept in the data
@@ -125,8 +118,8 @@ pub fn load_or_create_secret(settings: &Settings) -> anyhow::Result<Vec<u8>> {
     }
     std::fs::create_dir_all(&settings.data_dir)
         .with_context(|| format!("creating {}", settings.data_dir.display()))?;
-    let secret = random_hex(32);
-    crate::storage::write_private(&path, &secret, false)?;
+    let secret = crate::secrets::random_hex(32);
+    crate::secrets::write_private(&path, &secret, false)?;
     Ok(secret.into_bytes())
 }
 

@@ -23,7 +23,8 @@ use crate::domain::clock::Clock;
 use crate::domain::period::Period;
 use crate::domain::values::BoundedText;
 use crate::domain::{Message, UserId};
-use crate::error::{ApiError, ApiResult, Validator};
+use crate::error::Validator;
+use crate::http::problem::{ApiError, ApiResult};
 use crate::rankings::{self, PreviousBulletin, Ranking, RankingRow};
 
 #[derive(Debug, Clone, Queryable, Selectable)]

@@ -16,7 +16,7 @@ use crate::db::{self, DbConnection};
 use crate::domain::clock::Clock;
 use crate::domain::task_state::TaskStatus;
 use crate::domain::UserId;
-use crate::error::{ApiError, ApiResult};
+use crate::http::problem::{ApiError, ApiResult};
 use crate::mail::templates::bulletin_notice;
 use crate::tasks::events::{self, NewEvent};
 

@@ -18,7 +18,7 @@ use crate::db::DbConnection;
 use crate::domain::period::Period;
 use crate::domain::task_state::TaskStatus;
 use crate::domain::{Role, UnitId, UserId};
-use crate::error::{ApiError, ApiResult};
+use crate::http::problem::{ApiError, ApiResult};
 use crate::indicators::Sight;
 use crate::tasks::model::TaskRow;
 use crate::tasks::visibility;
@@ -234,7 +234,7 @@ pub fn create_feed(
     };
     // 32 random bytes: guessing one is out of the question, so the address
     // itself is the credential.
-    let token = crate::auth::token::random_hex(32);
+    let token = crate::secrets::random_hex(32);
     let (id, created_at): (i64, NaiveDateTime) = diesel::insert_into(calendar_feeds::table)
         .values((
             calendar_feeds::user_id.eq(user.0),

@@ -9,7 +9,7 @@ use super::{CalendarEvent, FeedView};
 use crate::auth::{AuthUser, Permission};
 use crate::domain::values::parse_date;
 use crate::domain::Message;
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::http::problem::{ApiError, ApiResult, Problem};
 use crate::http::{OptionalJsonBody, QueryParams};
 use crate::state::AppState;
 
@@ -74,7 +74,7 @@ pub async fn get_calendar(
     let unit = query.0.unit_id;
     let settings = state.settings.clone();
     let events = state
-        .db(move |conn| super::events(conn, &settings, &auth, range, unit, clock.today))
+        .db_api(move |conn| super::events(conn, &settings, &auth, range, unit, clock.today))
         .await?;
     Ok(HttpResponse::Ok().json(events))
 }
@@ -84,7 +84,7 @@ pub async fn get_calendar(
     responses((status = 200, body = Vec<FeedView>)), security(("bearer" = [])))]
 pub async fn list_feeds(state: web::Data<AppState>, auth: AuthUser) -> ApiResult<HttpResponse> {
     let list = state
-        .db(move |conn| super::list_feeds(conn, auth.id))
+        .db_api(move |conn| super::list_feeds(conn, auth.id))
         .await?;
     Ok(HttpResponse::Ok().json(list))
 }
@@ -112,7 +112,7 @@ pub async fn create_feed(
         .unwrap_or_else(|| format!("http://{}", state.settings.listen));
     let now = chrono::Utc::now().naive_utc();
     let feed = state
-        .db(move |conn| super::create_feed(conn, auth.id, name, &base, now))
+        .db_api(move |conn| super::create_feed(conn, auth.id, name, &base, now))
         .await?;
     Ok(HttpResponse::Created().json(feed))
 }
@@ -128,7 +128,7 @@ pub async fn revoke_feed(
     let id: i64 = id.parse().map_err(|_| ApiError::not_found())?;
     let now = chrono::Utc::now().naive_utc();
     state
-        .db(move |conn| super::revoke_feed(conn, auth.id, id, now))
+        .db_api(move |conn| super::revoke_feed(conn, auth.id, id, now))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -149,7 +149,7 @@ pub async fn get_feed(
         clock.today + Duration::days(365),
     );
     let (name, events) = state
-        .db(move |conn| {
+        .db_api(move |conn| {
             let (owner, name) = super::feed_owner(conn, &token)?;
             let events = super::events(conn, &settings, &owner, range, None, clock.today)?;
             Ok((name, events))

@@ -4,6 +4,7 @@
 pub mod introspect;
 pub mod migrations;
 pub mod schema;
+pub mod search;
 pub mod sql_types;
 
 use std::time::Duration;

@@ -126,14 +126,7 @@ fn unreadable(shown: &str) -> Message {
 /// Excel writes dates into CSV).
 fn normalise(text: &str) -> String {
     let text = text.trim();
-    let text = strip_clock_time(text).unwrap_or(text);
-    text.chars()
-        .filter(|c| !c.is_whitespace())
-        .map(|c| match c {
-            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
-            _ => c,
-        })
-        .collect()
+    super::text::compact(strip_clock_time(text).unwrap_or(text))
 }
 
 /// `"2026/6/30 0:00[:00]"` → `Some("2026/6/30")`; `None` when there is no

@@ -16,6 +16,7 @@ pub mod period;
 pub mod role;
 pub mod scoring;
 pub mod task_state;
+pub mod text;
 pub mod traffic;
 pub mod unit_kind;
 pub mod unit_names;

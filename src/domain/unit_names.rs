@@ -123,13 +123,7 @@ pub fn match_unit(wanted: &str, units: &[UnitRef<'_>]) -> UnitMatch {
 
 /// Whitespace removed, full-width ASCII made half-width.
 fn normalise(s: &str) -> String {
-    s.chars()
-        .filter(|c| !c.is_whitespace())
-        .map(|c| match c {
-            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
-            _ => c,
-        })
-        .collect()
+    super::text::compact(s)
 }
 
 fn short_forms_match(a: &str, b: &str) -> bool {

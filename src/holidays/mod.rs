@@ -11,7 +11,8 @@ use crate::db::DbConnection;
 use crate::domain::calendar::{DayKind, WorkCalendar};
 use crate::domain::values::{parse_date, BoundedText};
 use crate::domain::Message;
-use crate::error::{ApiError, FieldError};
+use crate::error::FieldError;
+use crate::http::problem::ApiError;
 
 /// The whole calendar (a few dozen rows a year).
 pub fn calendar(conn: &mut DbConnection) -> QueryResult<WorkCalendar> {

@@ -13,7 +13,8 @@ use crate::db::schema::holidays;
 use crate::domain::calendar::DayKind;
 use crate::domain::values::{parse_date, BoundedText};
 use crate::domain::Message;
-use crate::error::{ApiError, ApiResult, Problem, Validator};
+use crate::error::Validator;
+use crate::http::problem::{ApiError, ApiResult, Problem};
 use crate::http::{JsonBody, QueryParams};
 use crate::state::AppState;
 
@@ -50,7 +51,7 @@ pub async fn list_holidays(
     auth.require(Permission::ReadTasks)?;
     let year = query.0.year;
     let rows: Vec<(NaiveDate, String, String)> = state
-        .db(move |conn| {
+        .db_api(move |conn| {
             Ok(holidays::table
                 .select((holidays::day, holidays::kind, holidays::name))
                 .order(holidays::day.asc())
@@ -85,7 +86,7 @@ pub async fn import_holidays(
     let count = entries.len();
     let now = chrono::Utc::now().naive_utc();
     state
-        .db(move |conn| {
+        .db_api(move |conn| {
             conn.write(|conn| {
                 upsert(conn, &entries)?;
                 let after = serde_json::json!({ "imported": entries.len() });
@@ -145,7 +146,7 @@ pub async fn put_holiday(
     );
     let name = v.check("name", BoundedText::parse(&req.name, 100));
     let (Some(day), Some(kind), Some(name)) = (day, kind, name) else {
-        return Err(v.into_error());
+        return Err(v.into_error().into());
     };
     let entry = Entry {
         day,
@@ -159,7 +160,7 @@ pub async fn put_holiday(
     };
     let now = chrono::Utc::now().naive_utc();
     state
-        .db(move |conn| {
+        .db_api(move |conn| {
             conn.write(|conn| {
                 upsert(conn, std::slice::from_ref(&entry))?;
                 let after = serde_json::json!({ "date": entry.day, "kind": entry.kind.as_str(), "name": entry.name });
@@ -190,7 +191,7 @@ pub async fn delete_holiday(
     let day = parse_date(&date).map_err(|m| ApiError::invalid_field("date", m))?;
     let now = chrono::Utc::now().naive_utc();
     state
-        .db(move |conn| {
+        .db_api(move |conn| {
             conn.write(|conn| {
                 let n = diesel::delete(holidays::table.find(day)).execute(conn)?;
                 if n == 0 {

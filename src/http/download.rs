@@ -8,7 +8,7 @@ use actix_web::http::header::{
 use actix_web::HttpResponse;
 
 use crate::domain::Message;
-use crate::error::ApiError;
+use crate::http::problem::ApiError;
 
 pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 

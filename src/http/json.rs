@@ -11,7 +11,7 @@ use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 
 use crate::domain::message::Message;
-use crate::error::ApiError;
+use crate::http::problem::ApiError;
 
 /// The largest body accepted, set once in `startup`.
 #[derive(Debug, Clone, Copy)]

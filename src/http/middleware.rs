@@ -9,7 +9,7 @@ use actix_web::HttpMessage;
 use tracing_actix_web::RequestId;
 
 use crate::domain::message::Lang;
-use crate::error::ApiError;
+use crate::http::problem::ApiError;
 
 /// Re-renders duban's errors in English when asked, and turns errors produced
 /// outside the handlers (405 from the router, …) into problem documents too.

@@ -9,6 +9,7 @@ pub mod json;
 pub mod middleware;
 pub mod multipart;
 pub mod page;
+pub mod problem;
 pub mod query;
 pub mod request_line;
 

@@ -4,7 +4,7 @@ use actix_multipart::{Multipart, MultipartError};
 use futures_util::StreamExt;
 
 use crate::domain::Message;
-use crate::error::ApiError;
+use crate::http::problem::ApiError;
 
 /// An uploaded file.
 pub struct FilePart {

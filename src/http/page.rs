@@ -5,7 +5,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::domain::message::Message;
-use crate::error::{ApiError, Validator};
+use crate::error::Validator;
+use crate::http::problem::ApiError;
 
 pub const DEFAULT_PER_PAGE: i64 = 50;
 pub const MAX_PER_PAGE: i64 = 200;

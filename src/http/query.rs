@@ -8,7 +8,7 @@ use actix_web::{FromRequest, HttpRequest};
 use serde::de::DeserializeOwned;
 
 use crate::domain::Message;
-use crate::error::ApiError;
+use crate::http::problem::ApiError;
 
 pub struct QueryParams<T>(pub T);
 

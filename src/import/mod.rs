@@ -13,7 +13,7 @@ pub use table::{
 };
 
 use crate::domain::Message;
-use crate::error::{ApiError, ApiResult};
+use crate::http::problem::{ApiError, ApiResult};
 
 /// The first sheet of an uploaded .xlsx or .csv file (by name, else by
 /// content type), within `limits`; anything else is refused naming the

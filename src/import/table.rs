@@ -572,13 +572,8 @@ const HEADERS: &[(Field, &[&str])] = &[
 /// trailing bracketed explanation and required-field marks dropped
 /// ("完成时限（年月日）", "*牵头单位", "Deadline:").
 fn header_key(text: &str) -> String {
-    let mut key: String = text
+    let mut key: String = crate::domain::text::compact(text)
         .chars()
-        .filter(|c| !c.is_whitespace())
-        .map(|c| match c {
-            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
-            _ => c,
-        })
         .flat_map(char::to_lowercase)
         .collect();
     if key.ends_with(')') {

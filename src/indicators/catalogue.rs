@@ -15,7 +15,8 @@ use crate::db::DbConnection;
 use crate::domain::indicator::Frequency;
 use crate::domain::unit_names::{match_unit, split_units, UnitRef};
 use crate::domain::{Message, UnitId, UserId};
-use crate::error::{ApiError, ApiResult, FieldError, Validator};
+use crate::error::{FieldError, Validator};
+use crate::http::problem::{ApiError, ApiResult};
 use crate::import::{cell_ref, Sheet};
 use crate::render::table;
 

@@ -14,7 +14,7 @@ use super::{list, IndicatorView, Sight};
 use crate::db::schema::indicator_values;
 use crate::db::DbConnection;
 use crate::domain::indicator::{Attainment, DOMAINS};
-use crate::error::ApiResult;
+use crate::http::problem::ApiResult;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DashboardEntry {

@@ -22,8 +22,9 @@ use crate::db::DbConnection;
 use crate::domain::indicator::{parse_target, Comparison, Frequency, DOMAINS};
 use crate::domain::values::{parse_date, BoundedText};
 use crate::domain::{Message, Role, UnitId, UserId};
-use crate::error::{ApiError, ApiResult, Validator};
+use crate::error::Validator;
 use crate::http::json::double_option;
+use crate::http::problem::{ApiError, ApiResult};
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
 #[diesel(table_name = indicators)]
@@ -437,7 +438,7 @@ pub fn create(
             )?;
         }
         let Some(checked) = checked else {
-            return Err(std::mem::take(&mut v).into_error());
+            return Err(std::mem::take(&mut v).into_error().into());
         };
         std::mem::take(&mut v).finish()?;
         let row = insert_checked(
@@ -540,7 +541,7 @@ pub fn update(
             )?;
         }
         let Some(c) = checked else {
-            return Err(v.into_error());
+            return Err(v.into_error().into());
         };
         v.finish()?;
         let row: IndicatorRow = diesel::update(

@@ -10,9 +10,9 @@ use super::dashboard::{self, DomainGroup};
 use super::values::{self, SubmitValue, ValueAttachment, ValueView};
 use super::{IndicatorInput, IndicatorTask, IndicatorView, Sight, UpdateIndicator};
 use crate::auth::{AuthUser, Permission};
-use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::download::{self, FileBytes, Format};
 use crate::http::multipart::read_file;
+use crate::http::problem::{ApiError, ApiResult, Problem};
 use crate::http::{JsonBody, OptionalJsonBody, QueryParams};
 use crate::state::AppState;
 use crate::tasks::model::TaskView;
@@ -69,7 +69,7 @@ pub async fn list_indicators(
 ) -> ApiResult<HttpResponse> {
     auth.require(Permission::ReadTasks)?;
     let sight = Sight::of(&auth);
-    let list = state.db(move |conn| super::list(conn, sight)).await?;
+    let list = state.db_api(move |conn| super::list(conn, sight)).await?;
     Ok(HttpResponse::Ok().json(list))
 }
 
@@ -86,7 +86,7 @@ pub async fn create_indicator(
     let req = body.into_inner();
     let clock = state.clock();
     let view = state
-        .db(move |conn| super::create(conn, auth.id, req, clock.today, clock.now))
+        .db_api(move |conn| super::create(conn, auth.id, req, clock.today, clock.now))
         .await?;
     Ok(HttpResponse::Created().json(view))
 }
@@ -101,7 +101,7 @@ pub async fn get_indicator(
     auth.require(Permission::ReadTasks)?;
     let (sight, id) = (Sight::of(&auth), id.into_inner());
     let view = state
-        .db(move |conn| {
+        .db_api(move |conn| {
             let (row, coops) = super::load_visible(conn, sight, id)?;
             Ok(IndicatorView::of(row, coops))
         })
@@ -123,7 +123,7 @@ pub async fn update_indicator(
     let (id, req) = (id.into_inner(), body.into_inner());
     let clock = state.clock();
     let view = state
-        .db(move |conn| super::update(conn, auth.id, id, req, clock.today, clock.now))
+        .db_api(move |conn| super::update(conn, auth.id, id, req, clock.today, clock.now))
         .await?;
     Ok(HttpResponse::Ok().json(view))
 }
@@ -159,7 +159,7 @@ pub async fn export_catalogue(
     };
     let sight = Sight::of(&auth);
     let sheet = state
-        .db(move |conn| {
+        .db_api(move |conn| {
             let list = super::list(conn, sight)?;
             Ok(catalogue::sheet(conn, &list)?)
         })
@@ -191,7 +191,7 @@ pub async fn import_catalogue(
     .await??;
     let clock = state.clock();
     let report = state
-        .db(move |conn| catalogue::import(conn, auth.id, &sheet, clock.today, clock.now))
+        .db_api(move |conn| catalogue::import(conn, auth.id, &sheet, clock.today, clock.now))
         .await?;
     Ok(HttpResponse::Created().json(report))
 }
@@ -204,7 +204,7 @@ pub async fn get_dashboard(state: web::Data<AppState>, auth: AuthUser) -> ApiRes
     let sight = Sight::of(&auth);
     let today = state.clock().today;
     let groups = state
-        .db(move |conn| dashboard::dashboard(conn, sight, today))
+        .db_api(move |conn| dashboard::dashboard(conn, sight, today))
         .await?;
     Ok(HttpResponse::Ok().json(groups))
 }
@@ -224,7 +224,7 @@ pub async fn create_indicator_task(
     let (id, req) = (id.into_inner(), body.into_inner());
     let clock = state.clock();
     let view = state
-        .db(move |conn| {
+        .db_api(move |conn| {
             let row = super::create_task(conn, auth.id, id, req, clock.now)?;
             crate::tasks::service::view_one(conn, row, &clock)
         })
@@ -242,7 +242,9 @@ pub async fn list_values(
 ) -> ApiResult<HttpResponse> {
     auth.require(Permission::ReadTasks)?;
     let (sight, id) = (Sight::of(&auth), id.into_inner());
-    let list = state.db(move |conn| values::list(conn, sight, id)).await?;
+    let list = state
+        .db_api(move |conn| values::list(conn, sight, id))
+        .await?;
     Ok(HttpResponse::Ok().json(list))
 }
 
@@ -260,7 +262,7 @@ pub async fn submit_value(
     let (id, req) = (id.into_inner(), body.into_inner());
     let clock = state.clock();
     let view = state
-        .db(move |conn| values::submit(conn, &auth, id, req, clock.today, clock.now))
+        .db_api(move |conn| values::submit(conn, &auth, id, req, clock.today, clock.now))
         .await?;
     Ok(HttpResponse::Created().json(view))
 }
@@ -284,7 +286,7 @@ async fn decide(
     let note = body.into_inner().and_then(|b| b.note);
     let now = chrono::Utc::now().naive_utc();
     let view = state
-        .db(move |conn| values::decide(conn, auth.id, ids, verify, note, now))
+        .db_api(move |conn| values::decide(conn, auth.id, ids, verify, note, now))
         .await?;
     Ok(HttpResponse::Ok().json(view))
 }
@@ -324,7 +326,7 @@ pub async fn list_value_attachments(
     auth.require(Permission::ReadTasks)?;
     let (sight, (id, value)) = (Sight::of(&auth), path.into_inner());
     let list = state
-        .db(move |conn| values::attachments(conn, sight, id, value))
+        .db_api(move |conn| values::attachments(conn, sight, id, value))
         .await?;
     Ok(HttpResponse::Ok().json(list))
 }
@@ -354,7 +356,7 @@ pub async fn upload_value_attachment(
     let now = chrono::Utc::now().naive_utc();
     let ids = path.into_inner();
     let row = state
-        .db(move |conn| values::attach(conn, &auth, ids, upload, &storage, now))
+        .db_api(move |conn| values::attach(conn, &auth, ids, upload, &storage, now))
         .await?;
     Ok(HttpResponse::Created().json(row))
 }
@@ -373,7 +375,7 @@ pub async fn download_value_attachment(
     let storage = state.storage.clone();
     let data_dir = state.settings.data_dir.clone();
     let (row, bytes) = state
-        .db(move |conn| values::fetch(conn, sight, ids, &storage, &data_dir))
+        .db_api(move |conn| values::fetch(conn, sight, ids, &storage, &data_dir))
         .await?;
     Ok(download::named(
         bytes,

@@ -19,7 +19,8 @@ use crate::domain::indicator::{attainment, owed_periods, Attainment, Comparison}
 use crate::domain::period::Period;
 use crate::domain::values::BoundedText;
 use crate::domain::{Message, Role, UserId};
-use crate::error::{ApiError, ApiResult, Validator};
+use crate::error::Validator;
+use crate::http::problem::{ApiError, ApiResult};
 use crate::storage::Storage;
 use crate::tasks::attachments::Upload;
 
@@ -220,7 +221,7 @@ pub fn submit(
             .and_then(|n| v.check("note", BoundedText::parse(n, 2000)))
             .map(BoundedText::into_inner);
         let Some(period) = period else {
-            return Err(v.into_error());
+            return Err(v.into_error().into());
         };
         v.finish()?;
         let due = crate::domain::indicator::due_date(&period, indicator.report_day());

@@ -444,7 +444,7 @@ pub async fn run(
     mailer: Mailer,
     mut stop: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
-    let holder = format!("{}-{}", hostname(), crate::auth::token::random_hex(4));
+    let holder = format!("{}-{}", hostname(), crate::secrets::random_hex(4));
     tracing::info!(%holder, "scheduler started");
     let mut interval = tokio::time::interval(std::time::Duration::from_secs(
         settings.delivery_interval_secs.max(1),

@@ -101,7 +101,7 @@ fn claim(
     now: NaiveDateTime,
     lease_secs: i64,
 ) -> QueryResult<Option<(NoticeRow, Claim)>> {
-    let token = crate::auth::token::random_hex(8);
+    let token = crate::secrets::random_hex(8);
     let claimed = diesel::update(
         notices::table.find(id).filter(
             notices::status

@@ -9,7 +9,7 @@ use super::{NoticeRow, NoticeView};
 use crate::auth::{AuthUser, Permission};
 use crate::db::schema::notices;
 use crate::domain::Message;
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::http::problem::{ApiError, ApiResult, Problem};
 use crate::http::{Page, Paging, QueryParams};
 use crate::jobs::{self, JobRunView};
 use crate::state::AppState;
@@ -45,7 +45,7 @@ pub async fn list_notices(
     let paging = Paging::parse(filter.page, filter.per_page)?;
     let own_unit = auth.unit_records_scope()?;
     let page = state
-        .db(move |conn| {
+        .db_api(move |conn| {
             let query = || {
                 let mut q = notices::table.into_boxed();
                 if let Some(u) = own_unit {
@@ -94,7 +94,7 @@ pub async fn retry_notice(
     let id = id.into_inner();
     let now = chrono::Utc::now().naive_utc();
     let row = state
-        .db(move |conn| {
+        .db_api(move |conn| {
             conn.write(|conn| {
                 // The state is part of the condition: of two offices retrying
                 // at once, one does it and the other is told it is not dead.
@@ -148,7 +148,7 @@ pub async fn scheduler_status(
 ) -> ApiResult<HttpResponse> {
     auth.require(Permission::ReadAudit)?;
     let status = state
-        .db(|conn| {
+        .db_api(|conn| {
             let lease = jobs::lease_holder(conn)?;
             let queue: Vec<(String, i64)> = notices::table
                 .group_by(notices::status)

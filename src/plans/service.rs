@@ -9,7 +9,8 @@ use crate::db::schema::plans;
 use crate::db::DbConnection;
 use crate::domain::values::BoundedText;
 use crate::domain::{Message, PlanId, UserId};
-use crate::error::{ApiError, ApiResult, Validator};
+use crate::error::Validator;
+use crate::http::problem::{ApiError, ApiResult};
 use crate::http::{Page, Paging};
 
 const STATUSES: [&str; 3] = ["draft", "active", "closed"];
@@ -103,7 +104,7 @@ pub fn create(
     let (Some(title), Some(year), Some(description), Some(status)) =
         (title, year, description, status)
     else {
-        return Err(v.into_error());
+        return Err(v.into_error().into());
     };
     conn.write(|conn| {
         let row: PlanRow = diesel::insert_into(plans::table)

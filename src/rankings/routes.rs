@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use super::Ranking;
 use crate::auth::{AuthUser, Permission};
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::http::problem::{ApiError, ApiResult, Problem};
 use crate::http::QueryParams;
 use crate::state::AppState;
 
@@ -35,7 +35,7 @@ pub async fn get_ranking(
     let clock = state.clock();
     let policy = state.settings.policy();
     let ranking = state
-        .db(move |conn| super::ranking(conn, period, &policy, &clock).map_err(ApiError::from))
+        .db_api(move |conn| super::ranking(conn, period, &policy, &clock).map_err(ApiError::from))
         .await?;
     Ok(HttpResponse::Ok().json(ranking))
 }

@@ -16,8 +16,8 @@ use crate::domain::clock::Clock;
 use crate::domain::task_state::{next_status, TaskAction, TaskStatus};
 use crate::domain::values::BoundedText;
 use crate::domain::{Message, TaskId};
-use crate::error::{ApiError, ApiResult};
 use crate::holidays;
+use crate::http::problem::{ApiError, ApiResult};
 
 #[derive(AsChangeset, Default)]
 #[diesel(table_name = tasks)]

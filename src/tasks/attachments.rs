@@ -16,8 +16,8 @@ use crate::auth::{AuthUser, Permission};
 use crate::db::schema::attachments;
 use crate::db::DbConnection;
 use crate::domain::{Message, Role, TaskId};
-use crate::error::{ApiError, ApiResult};
 use crate::http::multipart::read_file;
+use crate::http::problem::{ApiError, ApiResult};
 use crate::storage::Storage;
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]

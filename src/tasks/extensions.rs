@@ -18,7 +18,8 @@ use crate::db::DbConnection;
 use crate::domain::clock::Clock;
 use crate::domain::values::{parse_date, BoundedText};
 use crate::domain::{Message, TaskId};
-use crate::error::{ApiError, ApiResult, Validator};
+use crate::error::Validator;
+use crate::http::problem::{ApiError, ApiResult};
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
 #[diesel(table_name = extensions)]
@@ -98,7 +99,7 @@ pub fn request(
     let new_due = v.check("new_due_date", parse_date(&req.new_due_date));
     let reason = v.check("reason", BoundedText::parse(&req.reason, 2000));
     let (Some(new_due), Some(reason)) = (new_due, reason) else {
-        return Err(v.into_error());
+        return Err(v.into_error().into());
     };
     conn.write(|conn| {
         let (task, _) = visibility::lock_visible(conn, scope, id)?;

@@ -17,7 +17,8 @@ use crate::db::DbConnection;
 use crate::domain::deadline::{deadline_from_excel_serial, parse_deadline, Deadline};
 use crate::domain::unit_names::{match_unit, split_units, UnitRef};
 use crate::domain::{Message, PlanId, Role, TaskId, UnitId, UserId};
-use crate::error::{ApiError, ApiResult, FieldError};
+use crate::error::FieldError;
+use crate::http::problem::{ApiError, ApiResult};
 use crate::import::{ExportRow, ImportRow};
 use crate::plans;
 
@@ -402,8 +403,8 @@ use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
 use crate::auth::{AuthUser, Permission};
-use crate::error::Problem;
 use crate::http::multipart::read_file;
+use crate::http::problem::Problem;
 use crate::http::QueryParams;
 use crate::import::task_rows;
 use crate::state::AppState;
@@ -459,7 +460,7 @@ pub async fn import_table(
             .await??;
     let now = chrono::Utc::now().naive_utc();
     let report = state
-        .db(move |conn| import(conn, auth.id, plan, rows, dry_run, now))
+        .db_api(move |conn| import(conn, auth.id, plan, rows, dry_run, now))
         .await?;
     Ok(if dry_run {
         HttpResponse::Ok()
@@ -498,7 +499,9 @@ pub async fn export_table(
         ));
     }
     let scope = visibility::scope(&auth, &state.settings);
-    let rows = state.db(move |conn| export_rows(conn, scope, plan)).await?;
+    let rows = state
+        .db_api(move |conn| export_rows(conn, scope, plan))
+        .await?;
     let (body, content_type) = if format == "csv" {
         (crate::import::to_csv(&rows), "text/csv; charset=utf-8")
     } else {

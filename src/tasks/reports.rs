@@ -15,7 +15,8 @@ use crate::db::DbConnection;
 use crate::domain::task_state::TaskStatus;
 use crate::domain::values::BoundedText;
 use crate::domain::{Message, TaskId};
-use crate::error::{ApiError, ApiResult, Validator};
+use crate::error::Validator;
+use crate::http::problem::{ApiError, ApiResult};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -56,7 +57,7 @@ pub fn create(
     }
     let body = v.check("body", BoundedText::parse(&req.body, 5000));
     let Some(body) = body else {
-        return Err(v.into_error());
+        return Err(v.into_error().into());
     };
     v.finish()?;
     let unit = auth.unit_id.ok_or_else(ApiError::forbidden)?.0;

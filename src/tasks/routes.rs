@@ -15,7 +15,7 @@ use super::visibility;
 use crate::auth::{AuthUser, Permission};
 use crate::domain::task_state::TaskAction;
 use crate::domain::TaskId;
-use crate::error::{ApiResult, Problem};
+use crate::http::problem::{ApiResult, Problem};
 use crate::http::{JsonBody, Page, Paging, QueryParams};
 use crate::state::AppState;
 
@@ -79,7 +79,7 @@ pub async fn list_tasks(
     let scope = visibility::scope(&auth, &state.settings);
     let clock = state.clock();
     let page = state
-        .db(move |conn| service::list(conn, scope, &filter, paging, &clock))
+        .db_api(move |conn| service::list(conn, scope, &filter, paging, &clock))
         .await?;
     Ok(HttpResponse::Ok().json(page))
 }
@@ -97,7 +97,7 @@ pub async fn get_task(
     let id = TaskId(id.into_inner());
     let clock = state.clock();
     let detail = state
-        .db(move |conn| service::detail(conn, scope, id, &clock))
+        .db_api(move |conn| service::detail(conn, scope, id, &clock))
         .await?;
     Ok(HttpResponse::Ok().json(detail))
 }
@@ -114,7 +114,7 @@ pub async fn create_task(
     let req = body.into_inner();
     let clock = state.clock();
     let view = state
-        .db(move |conn| {
+        .db_api(move |conn| {
             let row = service::create(conn, auth.id, req, clock.now)?;
             service::view_one(conn, row, &clock)
         })
@@ -137,7 +137,7 @@ pub async fn update_task(
     let req = body.into_inner();
     let clock = state.clock();
     let view = state
-        .db(move |conn| {
+        .db_api(move |conn| {
             let row = service::update(conn, auth.id, id, req, clock.now)?;
             service::view_one(conn, row, &clock)
         })
@@ -158,7 +158,7 @@ async fn run_action(
     let scope = visibility::scope(&auth, &state.settings);
     let clock = state.clock();
     let view = state
-        .db(move |conn| {
+        .db_api(move |conn| {
             let row = actions::act(
                 conn,
                 &auth,
@@ -273,7 +273,7 @@ pub async fn task_events(
     let scope = visibility::scope(&auth, &state.settings);
     let id = TaskId(id.into_inner());
     let list = state
-        .db(move |conn| {
+        .db_api(move |conn| {
             let (task, _) = visibility::load_visible(conn, scope, id)?;
             Ok(events::list(conn, task.id)?)
         })
@@ -292,7 +292,9 @@ pub async fn list_reports(
     auth.require(Permission::ReadTasks)?;
     let scope = visibility::scope(&auth, &state.settings);
     let id = TaskId(id.into_inner());
-    let list = state.db(move |conn| reports::list(conn, scope, id)).await?;
+    let list = state
+        .db_api(move |conn| reports::list(conn, scope, id))
+        .await?;
     Ok(HttpResponse::Ok().json(list))
 }
 
@@ -313,7 +315,7 @@ pub async fn create_report(
     let req = body.into_inner();
     let now = chrono::Utc::now().naive_utc();
     let report = state
-        .db(move |conn| reports::create(conn, &auth, scope, id, req, now))
+        .db_api(move |conn| reports::create(conn, &auth, scope, id, req, now))
         .await?;
     Ok(HttpResponse::Created().json(report))
 }
@@ -330,7 +332,7 @@ pub async fn list_attachments(
     let scope = visibility::scope(&auth, &state.settings);
     let id = TaskId(id.into_inner());
     let list = state
-        .db(move |conn| attachments::list(conn, scope, id))
+        .db_api(move |conn| attachments::list(conn, scope, id))
         .await?;
     Ok(HttpResponse::Ok().json(list))
 }
@@ -356,7 +358,7 @@ pub async fn upload_attachment(
     let storage = state.storage.clone();
     let now = chrono::Utc::now().naive_utc();
     let row = state
-        .db(move |conn| attachments::store(conn, &auth, scope, id, upload, &storage, now))
+        .db_api(move |conn| attachments::store(conn, &auth, scope, id, upload, &storage, now))
         .await?;
     Ok(HttpResponse::Created().json(AttachmentView::from(row)))
 }
@@ -376,7 +378,7 @@ pub async fn download_attachment(
     let storage = state.storage.clone();
     let data_dir = state.settings.data_dir.clone();
     let (row, bytes) = state
-        .db(move |conn| {
+        .db_api(move |conn| {
             attachments::fetch(conn, scope, TaskId(id), attachment, &storage, &data_dir)
         })
         .await?;
@@ -384,7 +386,7 @@ pub async fn download_attachment(
     response.headers_mut().insert(
         header::HeaderName::from_static("x-checksum-sha256"),
         header::HeaderValue::from_str(&row.sha256)
-            .map_err(|e| crate::error::ApiError::internal(e.into()))?,
+            .map_err(|e| crate::http::problem::ApiError::internal(e.into()))?,
     );
     Ok(response)
 }
@@ -401,7 +403,7 @@ pub async fn list_extensions(
     let scope = visibility::scope(&auth, &state.settings);
     let id = TaskId(id.into_inner());
     let list = state
-        .db(move |conn| extensions::list_for_task(conn, scope, id))
+        .db_api(move |conn| extensions::list_for_task(conn, scope, id))
         .await?;
     Ok(HttpResponse::Ok().json(list))
 }
@@ -421,7 +423,7 @@ pub async fn request_extension(
     let req = body.into_inner();
     let clock = state.clock();
     let row = state
-        .db(move |conn| extensions::request(conn, &auth, scope, id, req, &clock))
+        .db_api(move |conn| extensions::request(conn, &auth, scope, id, req, &clock))
         .await?;
     Ok(HttpResponse::Created().json(ExtensionView::from(row)))
 }
@@ -459,7 +461,7 @@ async fn decide(
 ) -> ApiResult<HttpResponse> {
     let now = chrono::Utc::now().naive_utc();
     let row = state
-        .db(move |conn| extensions::decide(conn, &auth, id, approve, req, now))
+        .db_api(move |conn| extensions::decide(conn, &auth, id, approve, req, now))
         .await?;
     Ok(HttpResponse::Ok().json(ExtensionView::from(row)))
 }

@@ -15,15 +15,16 @@ use crate::audit;
 use crate::db::schema::{
     extensions, plans, progress_reports, task_cooperators, tasks, units, users,
 };
+use crate::db::search::{like_pattern, search_text};
 use crate::db::{DbBackend, DbConnection};
 use crate::domain::clock::Clock;
 use crate::domain::task_state::TaskStatus;
 use crate::domain::traffic::{self, TaskTiming, TrafficLight};
 use crate::domain::values::{parse_date, BoundedText};
 use crate::domain::{Message, PlanId, Role, TaskId, UnitId, UserId};
-use crate::error::{ApiError, ApiResult, Validator};
+use crate::error::Validator;
+use crate::http::problem::{ApiError, ApiResult};
 use crate::http::{Page, Paging};
-use crate::users::service::{like_pattern, search_text};
 
 pub fn timing(row: &TaskRow) -> anyhow::Result<TaskTiming> {
     Ok(TaskTiming {
@@ -685,7 +686,7 @@ pub fn create(
             Some(category),
         ) = (code, title, description, start, due, priority, category)
         else {
-            return Err(std::mem::take(&mut v).into_error());
+            return Err(std::mem::take(&mut v).into_error().into());
         };
         std::mem::take(&mut v).finish()?;
         let row: TaskRow = diesel::insert_into(tasks::table)

@@ -12,7 +12,7 @@ use crate::config::Settings;
 use crate::db::schema::{task_cooperators, tasks};
 use crate::db::DbConnection;
 use crate::domain::{Role, TaskId};
-use crate::error::{ApiError, ApiResult};
+use crate::http::problem::{ApiError, ApiResult};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {

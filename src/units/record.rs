@@ -18,7 +18,7 @@ use crate::db::DbConnection;
 use crate::domain::clock::Clock;
 use crate::domain::traffic::TrafficLight;
 use crate::domain::UnitId;
-use crate::error::{ApiError, ApiResult};
+use crate::http::problem::{ApiError, ApiResult};
 use crate::notices::{NoticeRow, NoticeView};
 use crate::rankings::UnitRef;
 

@@ -7,13 +7,14 @@ use diesel::prelude::*;
 use super::model::{CreateUnit, NewUnitRow, UnitFilter, UnitRow, UnitView, UpdateUnit};
 use crate::audit;
 use crate::db::schema::units;
+use crate::db::search::{like_pattern, search_text};
 use crate::db::{self, DbConnection};
 use crate::domain::message::Message;
 use crate::domain::values::{BoundedText, Email, UnitCode};
 use crate::domain::{UnitId, UnitKind, UserId};
-use crate::error::{ApiError, ApiResult, Validator};
+use crate::error::Validator;
+use crate::http::problem::{ApiError, ApiResult};
 use crate::http::{Page, Paging};
-use crate::users::service::{like_pattern, search_text};
 
 pub fn find(conn: &mut DbConnection, id: UnitId) -> QueryResult<Option<UnitRow>> {
     units::table
@@ -263,7 +264,7 @@ pub fn create(
         notice_mode,
     )
     else {
-        return Err(v.into_error());
+        return Err(v.into_error().into());
     };
     conn.write(|conn| {
         if let Some(parent) = req.parent_id {

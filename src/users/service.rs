@@ -8,11 +8,13 @@ use super::model::{CreateUser, NewUserRow, UpdateUser, UserFilter, UserRow, User
 use crate::audit;
 use crate::auth::AuthUser;
 use crate::db::schema::users;
+use crate::db::search::{like_pattern, search_text};
 use crate::db::DbConnection;
 use crate::domain::message::Message;
 use crate::domain::values::{BoundedText, Email, Password, Username};
 use crate::domain::{Role, UnitId, UserId};
-use crate::error::{ApiError, ApiResult, Validator};
+use crate::error::Validator;
+use crate::http::problem::{ApiError, ApiResult};
 use crate::http::{Page, Paging};
 use crate::units;
 
@@ -108,25 +110,6 @@ pub fn list(
     Ok(Page::new(items, total, paging))
 }
 
-/// The `q` search parameter: absent or blank means no search.
-pub fn search_text(v: &mut Validator, q: Option<&str>) -> Option<String> {
-    q.filter(|t| !t.trim().is_empty())
-        .and_then(|t| v.check("q", BoundedText::parse(t, 100)))
-        .map(BoundedText::into_inner)
-}
-
-/// `%text%` in lower case for `db::lower(column).like(…)`, with LIKE's own
-/// wildcards escaped.
-pub fn like_pattern(text: &str) -> String {
-    let escaped = text
-        .trim()
-        .to_lowercase()
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    format!("%{escaped}%")
-}
-
 /// A new account, checked.
 #[derive(Debug)]
 pub struct NewUser {
@@ -159,7 +142,7 @@ pub fn parse_create(req: CreateUser) -> ApiResult<(NewUser, Option<Password>)> {
     let (Some(username), Some(display_name), Some(email), Some(role), Some(password)) =
         (username, display_name, email, role, password)
     else {
-        return Err(v.into_error());
+        return Err(v.into_error().into());
     };
     v.finish()?;
     Ok((

@@ -100,7 +100,7 @@ pub struct PgDatabase {
 impl PgDatabase {
     pub fn create() -> PgDatabase {
         let admin_url = postgres_admin_url();
-        let name = format!("duban_test_{}", duban::auth::token::random_hex(8));
+        let name = format!("duban_test_{}", duban::secrets::random_hex(8));
         let mut conn = PgConnection::establish(&admin_url).expect("PostgreSQL reachable");
         diesel::sql_query(format!("CREATE DATABASE {name}"))
             .execute(&mut conn)
