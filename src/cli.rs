@@ -453,8 +453,13 @@ async fn import_file(
     let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
     let name = file.to_string_lossy().into_owned();
     tokio::task::spawn_blocking(move || {
-        let rows = crate::tasks::import::parse_file(&name, "", &bytes, &settings.import_limits())
-            .map_err(describe)?;
+        let rows = crate::tasks::import::parse_file(
+            &name,
+            "",
+            &bytes,
+            &crate::import::Limits::of(&settings),
+        )
+        .map_err(describe)?;
         let pool = startup::open_database(&settings)?;
         let mut conn = pool.get()?;
         let username = as_user.unwrap_or_else(|| settings.admin_username.clone());

@@ -726,7 +726,7 @@ fn build(
     let template = crate::import::read_table(
         include_bytes!("../docs/indicators-template.csv"),
         crate::import::FileKind::Csv,
-        &settings.import_limits(),
+        &crate::import::Limits::of(settings),
     )
     .map_err(|m| anyhow::anyhow!("{}", m.en))?;
     let imported = crate::indicators::catalogue::import(

@@ -19,6 +19,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::auth::{self, Passwords, Tokens};
 use crate::config::Settings;
 use crate::db::{self, Backend, DbPool};
+use crate::http::client_address::TrustedProxies;
 use crate::http::json::JsonLimit;
 use crate::http::middleware::{problem_json, request_id_header};
 use crate::http::problem::ApiError;
@@ -74,7 +75,7 @@ impl Application {
             tokens,
             passwords,
             storage: Storage::from_settings(&settings),
-            trusted_proxies: settings.trusted_proxy_list()?,
+            trusted_proxies: TrustedProxies::new(&settings.trusted_proxies),
         });
         let json_limit = web::Data::new(JsonLimit(settings.json_limit_bytes));
         let openapi = ApiDoc::openapi();

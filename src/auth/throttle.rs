@@ -46,6 +46,19 @@ pub struct Limits {
     pub known_address_for: Duration,
 }
 
+impl Limits {
+    /// The limits as configured.
+    pub fn of(settings: &crate::config::Settings) -> Limits {
+        Limits {
+            per_account_and_address: settings.login_max_failures,
+            per_account: settings.login_max_failures_per_account,
+            per_address: settings.login_max_failures_per_address,
+            window: Duration::minutes(settings.login_window_minutes),
+            known_address_for: Duration::days(settings.login_known_address_days),
+        }
+    }
+}
+
 /// An attempt let through to the password check. It counts as a failure
 /// unless `succeeded` is called.
 #[derive(Debug)]
@@ -65,7 +78,7 @@ pub async fn begin(
     client: &str,
     now: NaiveDateTime,
 ) -> ApiResult<Attempt> {
-    let limits = state.settings.sign_in_limits();
+    let limits = Limits::of(&state.settings);
     let (username, client) = (username.to_string(), client.to_string());
     state
         .db_api(move |conn| admit(conn, &limits, &username, &client, now))
@@ -77,7 +90,7 @@ impl Attempt {
     /// failures from this address stop counting, and the address is
     /// remembered. Old rows are swept on the way.
     pub async fn succeeded(self, state: &AppState, now: NaiveDateTime) -> ApiResult<()> {
-        let limits = state.settings.sign_in_limits();
+        let limits = Limits::of(&state.settings);
         state
             .db_api(move |conn| Ok(mark_succeeded(conn, &self, &limits, now)?))
             .await?;

@@ -15,7 +15,7 @@ use crate::domain::message::Lang;
 mod text;
 pub mod values;
 
-pub use values::{GradeCuts, Hours, MailTransport, TimeOfDay};
+pub use values::{GradeCuts, Hours, MailTransport, ProxyNet, TimeOfDay};
 
 /// All settings, flat so that each maps one-to-one onto `DUBAN_<NAME>`.
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -62,7 +62,7 @@ pub struct Settings {
     /// Reverse proxies (addresses or CIDR networks) whose `X-Forwarded-For` /
     /// `Forwarded` headers name the client. Empty: the peer address is the client.
     #[serde(with = "text::list")]
-    pub trusted_proxies: Vec<String>,
+    pub trusted_proxies: Vec<ProxyNet>,
     /// Largest connection pool.
     pub db_pool_size: u32,
     /// Largest JSON request body, in bytes.
@@ -310,7 +310,6 @@ impl Settings {
             self.login_known_address_days >= 0,
             "login_known_address_days must not be negative"
         );
-        self.trusted_proxy_list()?;
         anyhow::ensure!(
             self.import_max_unpacked_bytes > 0 && self.import_max_cell_chars > 0,
             "import_max_unpacked_bytes and import_max_cell_chars must be positive"
@@ -391,33 +390,6 @@ impl Settings {
                 end,
                 non_working_days: self.send_on_non_working_days,
             })
-    }
-
-    /// The parsed `trusted_proxies`.
-    pub fn trusted_proxy_list(
-        &self,
-    ) -> anyhow::Result<crate::http::client_address::TrustedProxies> {
-        crate::http::client_address::TrustedProxies::parse(&self.trusted_proxies)
-            .map_err(|e| anyhow::anyhow!("trusted_proxies: {e}"))
-    }
-
-    /// The sign-in throttle's limits.
-    pub fn sign_in_limits(&self) -> crate::auth::throttle::Limits {
-        crate::auth::throttle::Limits {
-            per_account_and_address: self.login_max_failures,
-            per_account: self.login_max_failures_per_account,
-            per_address: self.login_max_failures_per_address,
-            window: chrono::Duration::minutes(self.login_window_minutes),
-            known_address_for: chrono::Duration::days(self.login_known_address_days),
-        }
-    }
-
-    /// The limits on an uploaded table.
-    pub fn import_limits(&self) -> crate::import::Limits {
-        crate::import::Limits {
-            max_unpacked_bytes: self.import_max_unpacked_bytes,
-            max_cell_chars: self.import_max_cell_chars,
-        }
     }
 
     /// The database URL in force: the configured one or the SQLite file in the data directory.
@@ -534,19 +506,19 @@ mod tests {
 
     #[test]
     fn trusted_proxies_are_a_list_or_comma_separated_text() {
-        let read = |toml: &str| -> Settings {
-            Figment::from(Serialized::defaults(Settings::default()))
-                .merge(Toml::string(toml))
-                .extract()
-                .unwrap()
-        };
-        let listed = read(r#"trusted_proxies = ["10.0.0.1", "fd00::/8"]"#);
-        let written = read(r#"trusted_proxies = "10.0.0.1, fd00::/8""#);
-        assert_eq!(listed.trusted_proxies, ["10.0.0.1", "fd00::/8"]);
+        let listed = read(r#"trusted_proxies = ["10.0.0.1", "fd00::/8"]"#).unwrap();
+        let written = read(r#"trusted_proxies = "10.0.0.1, fd00::/8""#).unwrap();
+        let names: Vec<String> = listed
+            .trusted_proxies
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(names, ["10.0.0.1/32", "fd00::/8"]);
         assert_eq!(written.trusted_proxies, listed.trusted_proxies);
         assert!(Settings::default().trusted_proxies.is_empty());
-        let bad = read(r#"trusted_proxies = "proxy.example""#);
-        let err = bad.check().unwrap_err().to_string();
+        let err = read(r#"trusted_proxies = "proxy.example""#)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("trusted_proxies"), "{err}");
     }
 

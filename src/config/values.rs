@@ -85,6 +85,35 @@ impl fmt::Display for GradeCuts {
     }
 }
 
+/// A reverse proxy whose forwarding headers are believed: an address
+/// (`10.0.0.5`, `::1`) or a network (`10.0.0.0/8`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProxyNet(pub ipnet::IpNet);
+
+impl FromStr for ProxyNet {
+    type Err = String;
+    fn from_str(s: &str) -> Result<ProxyNet, String> {
+        let entry = s.trim();
+        let parsed = if entry.contains('/') {
+            entry.parse::<ipnet::IpNet>().ok().map(|net| net.trunc())
+        } else {
+            entry
+                .parse::<std::net::IpAddr>()
+                .ok()
+                .map(ipnet::IpNet::from)
+        };
+        parsed
+            .map(ProxyNet)
+            .ok_or_else(|| format!("{entry:?} is not an IP address or CIDR network"))
+    }
+}
+
+impl fmt::Display for ProxyNet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
 /// How notices are mailed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -3,13 +3,13 @@
 //! backends.
 
 use crate::domain::values::BoundedText;
-use crate::error::Validator;
+use crate::domain::Message;
 
 /// The `q` search parameter: absent or blank means no search.
-pub fn search_text(v: &mut Validator, q: Option<&str>) -> Option<String> {
+pub fn search_text(q: Option<&str>) -> Result<Option<String>, Message> {
     q.filter(|t| !t.trim().is_empty())
-        .and_then(|t| v.check("q", BoundedText::parse(t, 100)))
-        .map(BoundedText::into_inner)
+        .map(|t| BoundedText::parse(t, 100).map(BoundedText::into_inner))
+        .transpose()
 }
 
 /// `%text%` in lower case for `db::lower(column).like(…)`, with LIKE's own

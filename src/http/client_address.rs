@@ -17,21 +17,17 @@ use ipnet::IpNet;
 pub struct TrustedProxies(Vec<IpNet>);
 
 impl TrustedProxies {
+    pub fn new(nets: &[crate::config::ProxyNet]) -> TrustedProxies {
+        TrustedProxies(nets.iter().map(|n| n.0).collect())
+    }
+
     /// Parses addresses (`10.0.0.5`, `::1`) and networks (`10.0.0.0/8`).
     pub fn parse<S: AsRef<str>>(entries: &[S]) -> Result<TrustedProxies, String> {
-        entries
+        let nets = entries
             .iter()
-            .map(|entry| {
-                let entry = entry.as_ref().trim();
-                let parsed = if entry.contains('/') {
-                    IpNet::from_str(entry).ok().map(|net| net.trunc())
-                } else {
-                    IpAddr::from_str(entry).ok().map(IpNet::from)
-                };
-                parsed.ok_or_else(|| format!("{entry:?} is not an IP address or CIDR network"))
-            })
-            .collect::<Result<Vec<_>, _>>()
-            .map(TrustedProxies)
+            .map(|e| e.as_ref().parse::<crate::config::ProxyNet>())
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(TrustedProxies::new(&nets))
     }
 
     pub fn contains(&self, ip: IpAddr) -> bool {

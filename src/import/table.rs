@@ -26,6 +26,16 @@ pub struct Limits {
     pub max_cell_chars: usize,
 }
 
+impl Limits {
+    /// The limits as configured.
+    pub fn of(settings: &crate::config::Settings) -> Limits {
+        Limits {
+            max_unpacked_bytes: settings.import_max_unpacked_bytes,
+            max_cell_chars: settings.import_max_cell_chars,
+        }
+    }
+}
+
 impl Default for Limits {
     fn default() -> Self {
         Limits {

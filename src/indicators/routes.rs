@@ -184,7 +184,7 @@ pub async fn import_catalogue(
 ) -> ApiResult<HttpResponse> {
     auth.require(Permission::ManageTasks)?;
     let file = read_file(multipart, 10 * 1024 * 1024).await?;
-    let limits = state.settings.import_limits();
+    let limits = crate::import::Limits::of(&state.settings);
     let sheet = web::block(move || {
         crate::import::read_upload(&file.filename, &file.content_type, &file.bytes, &limits)
     })

@@ -454,7 +454,7 @@ pub async fn import_table(
     let plan = PlanId(id.into_inner());
     let dry_run = query.0.dry_run.unwrap_or(false);
     let file = read_file(multipart, MAX_TABLE_BYTES).await?;
-    let limits = state.settings.import_limits();
+    let limits = crate::import::Limits::of(&state.settings);
     let rows =
         web::block(move || parse_file(&file.filename, &file.content_type, &file.bytes, &limits))
             .await??;

@@ -325,7 +325,7 @@ pub fn list(
         .due_after
         .as_deref()
         .and_then(|d| v.check("due_after", parse_date(d)));
-    let text = search_text(&mut v, filter.q.as_deref());
+    let text = v.check("q", search_text(filter.q.as_deref())).flatten();
     let sort = filter.sort.clone().unwrap_or_else(|| "due_date".into());
     if ![
         "due_date",

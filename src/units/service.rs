@@ -47,7 +47,7 @@ pub fn list(
         .kind
         .as_deref()
         .and_then(|k| v.check("kind", UnitKind::parse(k)));
-    let text = search_text(&mut v, filter.q.as_deref());
+    let text = v.check("q", search_text(filter.q.as_deref())).flatten();
     v.finish()?;
     let query = || {
         let mut q = units::table.into_boxed();

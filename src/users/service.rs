@@ -63,7 +63,7 @@ pub fn list(
         .role
         .as_deref()
         .and_then(|r| v.check("role", Role::parse(r)));
-    let text = search_text(&mut v, filter.q.as_deref());
+    let text = v.check("q", search_text(filter.q.as_deref())).flatten();
     v.finish()?;
     let scope = unit_scope(auth);
     let query = || {

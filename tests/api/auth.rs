@@ -210,7 +210,7 @@ async fn throttling_one_address_does_not_lock_out_another(app: TestApp) {
     let pool = duban::db::connect(&app.database.url, 1).unwrap();
     let mut conn = pool.get().unwrap();
     let now = chrono::Utc::now().naive_utc();
-    let limits = app.settings.sign_in_limits();
+    let limits = duban::auth::throttle::Limits::of(&app.settings);
     let mut refused = 0;
     for _ in 0..20 {
         // Each admitted attempt that is never marked as succeeded is a failure.

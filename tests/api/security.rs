@@ -57,7 +57,7 @@ fn retry_after(res: &Response) -> u64 {
 /// An app behind a reverse proxy on this machine.
 async fn behind_proxy(app: &TestApp, adjust: impl FnOnce(&mut duban::config::Settings)) -> TestApp {
     spawn_app_with(app.backend, |s| {
-        s.trusted_proxies = vec!["127.0.0.1".into()];
+        s.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
         adjust(s);
     })
     .await
