@@ -184,7 +184,9 @@ async fn the_audit_trail_records_changes_and_detects_tampering(app: TestApp) {
     let out = verify();
     assert!(
         out.status.success(),
-        "{}",
+        "audit verify: {:?}\nstdout: {}\nstderr: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("intact"));
