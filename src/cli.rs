@@ -307,6 +307,7 @@ async fn serve(settings: Settings, scheduler: bool) -> anyhow::Result<()> {
             "<the admin password printed at first start>".to_string(),
         ),
     };
+    println!("  console:  open {base}/ in a browser and sign in as {username}");
     println!("  sign in:  curl -s -X POST {base}/api/v1/auth/login -H 'Content-Type: application/json' \\");
     println!("              -d '{{\"username\":\"{username}\",\"password\":\"{password_hint}\"}}'");
     if scheduler {
@@ -324,12 +325,17 @@ async fn serve(settings: Settings, scheduler: bool) -> anyhow::Result<()> {
         return Ok(());
     }
     let (stop, stopping) = tokio::sync::watch::channel(false);
-    let jobs = tokio::spawn(crate::jobs::run(
-        app.pool(),
-        app.settings(),
-        mailer,
-        stopping,
-    ));
+    // Links in notices lead to the console: at `public_url`, or else at the
+    // address this server actually bound (never a guessed port).
+    let job_settings = match app.settings().public_url {
+        Some(_) => app.settings(),
+        None => {
+            let mut s = (*app.settings()).clone();
+            s.public_url = Some(base.clone());
+            std::sync::Arc::new(s)
+        }
+    };
+    let jobs = tokio::spawn(crate::jobs::run(app.pool(), job_settings, mailer, stopping));
     let handle = app.handle();
     supervise(app.run_until_stopped(), jobs, stop, || async move {
         handle.stop(true).await

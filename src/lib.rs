@@ -34,3 +34,4 @@ pub mod tasks;
 pub mod telemetry;
 pub mod units;
 pub mod users;
+pub mod web;

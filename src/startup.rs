@@ -58,6 +58,8 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        // A broken page template stops the start, never a person's request.
+        crate::web::check_templates()?;
         let settings = Arc::new(settings);
         let prepared = {
             let settings = settings.clone();
@@ -121,9 +123,8 @@ impl Application {
                             .finish()
                     }),
                 )
-                .default_service(web::to(|| async {
-                    Err::<HttpResponse, _>(ApiError::not_found())
-                }))
+                // Last: the console claims every path the API did not.
+                .configure(crate::web::configure)
         };
         // What `HttpServer::listen` builds, with one step more: each
         // connection is read through `EncodeRequestLine`, so that a request

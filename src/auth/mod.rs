@@ -5,6 +5,7 @@ pub mod extractor;
 pub mod password;
 pub mod permissions;
 pub mod routes;
+pub mod sign_in;
 pub mod throttle;
 pub mod token;
 

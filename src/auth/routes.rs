@@ -4,9 +4,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{throttle, AuthUser};
-use crate::domain::message::Message;
-use crate::domain::values::{Password, Username};
+use super::{sign_in, AuthUser};
 use crate::domain::{UnitId, UserId};
 use crate::http::client_address::client_address;
 use crate::http::problem::{ApiError, ApiResult, Problem};
@@ -35,13 +33,6 @@ pub struct TokenResponse {
     pub token_type: &'static str,
     /// Seconds until the token expires.
     pub expires_in: i64,
-}
-
-fn invalid_credentials() -> ApiError {
-    ApiError::unauthorized(
-        "invalid_credentials",
-        Message::new("用户名或密码错误", "wrong username or password"),
-    )
 }
 
 fn token_response(
@@ -75,33 +66,10 @@ pub async fn login(
     body: JsonBody<LoginRequest>,
 ) -> ApiResult<HttpResponse> {
     let LoginRequest { username, password } = body.into_inner();
-    // A name that could never have been created is not looked up, and all
-    // such names share one throttle key (no account has the empty name);
-    // each still costs one hash check, like any unknown user.
-    let username = Username::parse(&username).ok().map(Username::into_inner);
     let client = client_address(&req, &state.trusted_proxies);
-    let now = chrono::Utc::now().naive_utc();
-    let attempt = throttle::begin(&state, username.as_deref().unwrap_or(""), &client, now).await?;
-    let user = match username {
-        Some(name) => {
-            state
-                .db_api(move |conn| Ok(users::find_by_username(conn, &name)?))
-                .await?
-        }
-        None => None,
-    };
-    let hash = user.as_ref().map(|u| u.password_hash.clone());
-    let ok = state.passwords.verify(password, hash).await?;
-    match user {
-        Some(row) if ok && row.active => {
-            attempt.succeeded(&state, now).await?;
-            let body = token_response(&state, UserId(row.id), &row)?;
-            tracing::info!(user = row.id, "signed in");
-            Ok(HttpResponse::Ok().json(body))
-        }
-        // The attempt stays recorded as a failure.
-        _ => Err(invalid_credentials()),
-    }
+    let row = sign_in::authenticate(&state, &username, password, &client).await?;
+    let body = token_response(&state, UserId(row.id), &row)?;
+    Ok(HttpResponse::Ok().json(body))
 }
 
 /// The signed-in account.
@@ -136,33 +104,8 @@ pub async fn change_password(
     body: JsonBody<ChangePassword>,
 ) -> ApiResult<HttpResponse> {
     let req = body.into_inner();
-    let new_password = Password::parse(&req.new_password)
-        .map_err(|m| ApiError::invalid_field("new_password", m))?;
     let id = auth.id;
-    let row = state
-        .db_api(move |conn| users::find(conn, id)?.ok_or_else(ApiError::not_found))
-        .await?;
-    new_password
-        .check_not_username(&row.username)
-        .map_err(|m| ApiError::invalid_field("new_password", m))?;
-    if !state
-        .passwords
-        .verify(req.current_password, Some(row.password_hash.clone()))
-        .await?
-    {
-        return Err(ApiError::invalid_field(
-            "current_password",
-            Message::new("当前密码不正确", "the current password is wrong"),
-        ));
-    }
-    let hash = state.passwords.hash(&new_password).await?;
-    let now = chrono::Utc::now().naive_utc();
-    let changes = users::UserChanges {
-        version: row.version,
-        ..Default::default()
-    };
-    let updated = state
-        .db_api(move |conn| users::update(conn, Some(id), id, changes, Some(hash), now))
-        .await?;
+    let updated =
+        sign_in::change_own_password(&state, id, req.current_password, &req.new_password).await?;
     Ok(HttpResponse::Ok().json(token_response(&state, id, &updated)?))
 }

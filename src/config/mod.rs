@@ -46,6 +46,10 @@ pub struct Settings {
     pub jwt_audience: String,
     /// Lifetime of an access token, in minutes.
     pub jwt_ttl_minutes: i64,
+    /// A console session ends after this many minutes without a request.
+    pub session_idle_minutes: i64,
+    /// … and this many minutes after sign-in, however busy.
+    pub session_max_minutes: i64,
     /// argon2id memory in KiB, iterations and lanes (OWASP: 19456, 2, 1).
     pub argon2_memory_kib: u32,
     pub argon2_iterations: u32,
@@ -188,6 +192,8 @@ impl Default for Settings {
             jwt_issuer: "duban".into(),
             jwt_audience: "duban-api".into(),
             jwt_ttl_minutes: 480,
+            session_idle_minutes: 120,
+            session_max_minutes: 720,
             argon2_memory_kib: 19_456,
             argon2_iterations: 2,
             argon2_parallelism: 1,
@@ -294,6 +300,10 @@ impl Settings {
     fn check(&self) -> anyhow::Result<()> {
         crate::db::Backend::from_url(&self.database_url())?;
         anyhow::ensure!(self.jwt_ttl_minutes > 0, "jwt_ttl_minutes must be positive");
+        anyhow::ensure!(
+            self.session_idle_minutes > 0 && self.session_max_minutes >= self.session_idle_minutes,
+            "session_idle_minutes must be positive and session_max_minutes at least as long"
+        );
         anyhow::ensure!(
             self.login_max_failures > 0,
             "login_max_failures must be positive"

@@ -35,6 +35,19 @@ diesel::table! {
         version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        must_change_password -> Bool,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> BigInt,
+        token_hash -> Text,
+        user_id -> BigInt,
+        csrf_token -> Text,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
     }
 }
 
@@ -49,6 +62,7 @@ diesel::table! {
 }
 
 diesel::joinable!(users -> units (unit_id));
+diesel::joinable!(sessions -> users (user_id));
 
 diesel::table! {
     plans (id) {
@@ -375,6 +389,7 @@ diesel::joinable!(indicator_attachments -> indicator_values (value_id));
 diesel::allow_tables_to_appear_in_same_query!(
     units,
     users,
+    sessions,
     sign_in_attempts,
     plans,
     tasks,

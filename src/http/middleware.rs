@@ -18,7 +18,12 @@ pub async fn problem_json(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
     let lang = super::request_lang(req.request());
+    // The console answers its own errors with pages.
+    let api = crate::web::is_api_path(req.path());
     let res = next.call(req).await?;
+    if !api {
+        return Ok(res.map_into_left_body());
+    }
     let status = res.status();
     if !(status.is_client_error() || status.is_server_error()) {
         return Ok(res.map_into_left_body());

@@ -99,6 +99,71 @@ pub async fn read_file(mut multipart: Multipart, limit: usize) -> Result<FilePar
     ))
 }
 
+/// A whole form: its text fields and every file part named `file`.
+pub struct FormParts {
+    pub fields: std::collections::HashMap<String, String>,
+    pub files: Vec<FilePart>,
+}
+
+impl FormParts {
+    pub fn text(&self, name: &str) -> &str {
+        self.fields.get(name).map_or("", String::as_str)
+    }
+}
+
+/// Reads a console form (`multipart/form-data`) within `limit` bytes in all.
+/// A file input left empty sends a part without content: it is skipped.
+pub async fn read_form(mut multipart: Multipart, limit: usize) -> Result<FormParts, ApiError> {
+    let unreadable = || {
+        ApiError::bad_request(
+            "malformed_multipart",
+            Message::new("无法读取提交的表单", "the form could not be read"),
+        )
+    };
+    let mut parts = FormParts {
+        fields: Default::default(),
+        files: Vec::new(),
+    };
+    let mut total = 0usize;
+    while let Some(field) = multipart.next().await {
+        let mut field = field.map_err(|_| unreadable())?;
+        let name = field.name().unwrap_or_default().to_string();
+        let filename = field
+            .content_disposition()
+            .and_then(|cd| cd.get_filename())
+            .map(str::to_string);
+        let content_type = field
+            .content_type()
+            .map(|m| m.essence_str().to_ascii_lowercase())
+            .unwrap_or_else(|| "application/octet-stream".into());
+        let mut bytes = Vec::new();
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk.map_err(|_| unreadable())?;
+            total += chunk.len();
+            if total > limit {
+                return Err(ApiError::payload_too_large(limit));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        match filename {
+            Some(filename) if name == "file" => {
+                if !bytes.is_empty() {
+                    parts.files.push(FilePart {
+                        filename: clean_filename(&filename),
+                        content_type,
+                        bytes,
+                    });
+                }
+            }
+            _ => {
+                let text = String::from_utf8(bytes).map_err(|_| unreadable())?;
+                parts.fields.insert(name, text);
+            }
+        }
+    }
+    Ok(parts)
+}
+
 #[cfg(test)]
 mod tests {
     use super::clean_filename;

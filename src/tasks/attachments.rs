@@ -78,7 +78,14 @@ pub async fn read_upload(
     limit: usize,
     allowed: &[String],
 ) -> ApiResult<Upload> {
-    let file = read_file(multipart, limit).await?;
+    check_upload(read_file(multipart, limit).await?, allowed)
+}
+
+/// Checks a received file's type against the allow-list.
+pub fn check_upload(
+    file: crate::http::multipart::FilePart,
+    allowed: &[String],
+) -> ApiResult<Upload> {
     if !allowed.contains(&file.content_type) {
         let content_type = &file.content_type;
         return Err(ApiError::invalid_field(

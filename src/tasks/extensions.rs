@@ -175,7 +175,7 @@ pub fn request(
     })
 }
 
-fn find(conn: &mut DbConnection, id: i64) -> ApiResult<ExtensionRow> {
+pub fn find(conn: &mut DbConnection, id: i64) -> ApiResult<ExtensionRow> {
     extensions::table
         .find(id)
         .select(ExtensionRow::as_select())

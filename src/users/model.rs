@@ -24,6 +24,9 @@ pub struct UserRow {
     pub version: i64,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Set when an administrator chose the password (creation or reset); the
+    /// console asks for a new one before anything else.
+    pub must_change_password: bool,
 }
 
 impl UserRow {
@@ -44,6 +47,7 @@ pub struct NewUserRow {
     pub password_hash: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub must_change_password: bool,
 }
 
 /// An account as the API shows it (never the password hash).

@@ -212,6 +212,8 @@ pub fn insert(
             password_hash,
             created_at: now,
             updated_at: now,
+            // A password an administrator chose is known to two people.
+            must_change_password: actor.is_some(),
         };
         let row: UserRow = diesel::insert_into(users::table)
             .values(&row)
@@ -279,6 +281,7 @@ struct UserChangeset {
     token_version: Option<i64>,
     version: Option<i64>,
     updated_at: Option<NaiveDateTime>,
+    must_change_password: Option<bool>,
 }
 
 fn active_admins_other_than(conn: &mut DbConnection, id: UserId) -> QueryResult<i64> {
@@ -343,6 +346,9 @@ pub fn update(
             token_version: revoke.then_some(current.token_version + 1),
             version: Some(current.version + 1),
             updated_at: Some(now),
+            // Reset by someone else: the owner must choose a new one; the
+            // owner's own change clears the flag.
+            must_change_password: password_changed.then_some(actor != Some(id)),
         };
         let updated = diesel::update(
             users::table
@@ -357,6 +363,17 @@ pub fn update(
             updated.ok_or_else(|| ApiError::stale_version(current.version + 1))?;
         if current.active && !active {
             crate::calendar::revoke_all_feeds(conn, actor, id, now)?;
+        }
+        if revoke {
+            // Console sessions end with the tokens; the console opens a
+            // fresh one for a person who changed their own password.
+            diesel::update(
+                crate::db::schema::sessions::table
+                    .filter(crate::db::schema::sessions::user_id.eq(id.0))
+                    .filter(crate::db::schema::sessions::revoked_at.is_null()),
+            )
+            .set(crate::db::schema::sessions::revoked_at.eq(now))
+            .execute(conn)?;
         }
         let before = UserView::from_row(current)?;
         let after = UserView::from_row(updated.clone())?;

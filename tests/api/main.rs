@@ -8,9 +8,11 @@
 mod helpers;
 
 mod auth;
+mod browser;
 mod bulletins;
 mod city;
 mod cli;
+mod console;
 mod contract;
 mod docs;
 mod errors;
@@ -38,6 +40,7 @@ fn main() -> std::process::ExitCode {
         auth::tests(),
         bulletins::tests(),
         cli::tests(),
+        console::tests(),
         contract::tests(),
         docs::tests(),
         errors::tests(),
@@ -78,11 +81,38 @@ fn main() -> std::process::ExitCode {
         );
     }
 
+    let browser_tests = browser::tests();
+    let browser_missing = browser::missing();
+    let require_browser = std::env::var("DUBAN_TEST_REQUIRE_BROWSER").is_ok_and(|v| v == "1");
+    if let Some(why) = &browser_missing {
+        if require_browser {
+            eprintln!("A browser is required (DUBAN_TEST_REQUIRE_BROWSER=1) but {why}");
+            return std::process::ExitCode::FAILURE;
+        }
+        eprintln!(
+            "note: {why}; the {} browser tests are skipped.",
+            browser_tests.len() * 2
+        );
+    }
+
     let mut trials = Vec::new();
     for backend in [Backend::Sqlite, Backend::Postgres] {
         for test in &tests {
             let (run, settings) = (test.run, test.settings);
             let skip = backend == Backend::Postgres && pg_error.is_some();
+            let trial = Trial::test(format!("{}::{}", backend.name(), test.name), move || {
+                helpers::run_test(backend, run, settings);
+                Ok(())
+            })
+            .with_ignored_flag(skip);
+            trials.push(trial);
+        }
+    }
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        for test in &browser_tests {
+            let (run, settings) = (test.run, test.settings);
+            let skip =
+                browser_missing.is_some() || (backend == Backend::Postgres && pg_error.is_some());
             let trial = Trial::test(format!("{}::{}", backend.name(), test.name), move || {
                 helpers::run_test(backend, run, settings);
                 Ok(())

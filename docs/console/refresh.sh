@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Takes the console screenshots docs/console.md shows, from the browser test
+# (needs Debian's chromium, chromium-driver and fonts-noto-cjk).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+DUBAN_SCREENSHOTS=docs/console DUBAN_TEST_REQUIRE_BROWSER=1 \
+  cargo test --test api -- --exact sqlite::browser::a_clerk_and_the_office_close_a_task_in_the_browser

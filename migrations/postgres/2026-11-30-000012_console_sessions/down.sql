@@ -1,0 +1,2 @@
+ALTER TABLE users DROP COLUMN must_change_password;
+DROP TABLE sessions;

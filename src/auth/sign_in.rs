@@ -1,0 +1,91 @@
+//! Signing in and changing the own password, shared by the API (tokens) and
+//! the console (sessions): the same throttle, the same password check, the
+//! same answers for a wrong password and an unknown user.
+
+use super::throttle;
+use crate::domain::message::Message;
+use crate::domain::values::{Password, Username};
+use crate::domain::UserId;
+use crate::http::problem::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::users::model::UserRow;
+use crate::users::service as users;
+
+pub fn invalid_credentials() -> ApiError {
+    ApiError::unauthorized(
+        "invalid_credentials",
+        Message::new("用户名或密码错误", "wrong username or password"),
+    )
+}
+
+/// The active account `username` signs into with `password` from `client`,
+/// or 401 (wrong either way, or inactive) or 429 (throttled).
+pub async fn authenticate(
+    state: &AppState,
+    username: &str,
+    password: String,
+    client: &str,
+) -> ApiResult<UserRow> {
+    // A name that could never have been created is not looked up, and all
+    // such names share one throttle key (no account has the empty name);
+    // each still costs one hash check, like any unknown user.
+    let username = Username::parse(username).ok().map(Username::into_inner);
+    let now = chrono::Utc::now().naive_utc();
+    let attempt = throttle::begin(state, username.as_deref().unwrap_or(""), client, now).await?;
+    let user = match username {
+        Some(name) => {
+            state
+                .db_api(move |conn| Ok(users::find_by_username(conn, &name)?))
+                .await?
+        }
+        None => None,
+    };
+    let hash = user.as_ref().map(|u| u.password_hash.clone());
+    let ok = state.passwords.verify(password, hash).await?;
+    match user {
+        Some(row) if ok && row.active => {
+            attempt.succeeded(state, now).await?;
+            tracing::info!(user = row.id, "signed in");
+            Ok(row)
+        }
+        // The attempt stays recorded as a failure.
+        _ => Err(invalid_credentials()),
+    }
+}
+
+/// Changes the own password after checking the current one; the account's
+/// tokens and console sessions issued before stop working.
+pub async fn change_own_password(
+    state: &AppState,
+    id: UserId,
+    current_password: String,
+    new_password: &str,
+) -> ApiResult<UserRow> {
+    let new_password =
+        Password::parse(new_password).map_err(|m| ApiError::invalid_field("new_password", m))?;
+    let row = state
+        .db_api(move |conn| users::find(conn, id)?.ok_or_else(ApiError::not_found))
+        .await?;
+    new_password
+        .check_not_username(&row.username)
+        .map_err(|m| ApiError::invalid_field("new_password", m))?;
+    if !state
+        .passwords
+        .verify(current_password, Some(row.password_hash.clone()))
+        .await?
+    {
+        return Err(ApiError::invalid_field(
+            "current_password",
+            Message::new("当前密码不正确", "the current password is wrong"),
+        ));
+    }
+    let hash = state.passwords.hash(&new_password).await?;
+    let now = chrono::Utc::now().naive_utc();
+    let changes = users::UserChanges {
+        version: row.version,
+        ..Default::default()
+    };
+    state
+        .db_api(move |conn| users::update(conn, Some(id), id, changes, Some(hash), now))
+        .await
+}

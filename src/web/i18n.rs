@@ -1,0 +1,59 @@
+//! The console's words in zh-CN (default) and English, one catalogue per
+//! language in `i18n/*.toml`. Both catalogues have the same keys (a unit test
+//! checks), so a page never falls back to showing a key.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use crate::domain::message::Lang;
+
+type Catalogue = HashMap<String, String>;
+
+fn parse(source: &str) -> Catalogue {
+    // The catalogues are part of the binary and checked by the tests below,
+    // so a parse failure here is a build defect: an empty map shows keys.
+    toml::from_str(source).unwrap_or_default()
+}
+
+static ZH: LazyLock<Catalogue> = LazyLock::new(|| parse(include_str!("i18n/zh-CN.toml")));
+static EN: LazyLock<Catalogue> = LazyLock::new(|| parse(include_str!("i18n/en.toml")));
+
+/// The text for `key`, or the key itself when it is missing.
+pub fn text(lang: Lang, key: &str) -> &str {
+    let catalogue = match lang {
+        Lang::Zh => &*ZH,
+        Lang::En => &*EN,
+    };
+    catalogue.get(key).map_or(key, String::as_str)
+}
+
+/// Whether some key starts with `prefix` (for keys a template builds).
+#[cfg(test)]
+pub fn has_prefix(prefix: &str) -> bool {
+    ZH.keys().any(|k| k.starts_with(prefix))
+}
+
+/// The language tag a page declares in `<html lang>`.
+pub fn tag(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Zh => "zh-CN",
+        Lang::En => "en",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_catalogues_parse_and_have_the_same_keys() {
+        let zh: Catalogue = toml::from_str(include_str!("i18n/zh-CN.toml")).unwrap();
+        let en: Catalogue = toml::from_str(include_str!("i18n/en.toml")).unwrap();
+        let mut a: Vec<_> = zh.keys().collect();
+        let mut b: Vec<_> = en.keys().collect();
+        a.sort();
+        b.sort();
+        assert_eq!(a, b);
+        assert!(zh.len() > 20);
+    }
+}

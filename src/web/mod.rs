@@ -1,0 +1,64 @@
+//! The web console: server-rendered pages for people in a browser, under `/`
+//! (everything outside `/api/`, `/docs`, the probes and the metrics). Pages
+//! call the same service functions as the API, so the rules, the visibility
+//! check and the audit trail are the API's; forms post and redirect, and work
+//! without JavaScript.
+
+mod assets;
+mod csrf;
+mod headers;
+mod i18n;
+mod page;
+mod pages;
+pub mod session;
+mod templates;
+
+use actix_web::middleware::from_fn;
+use actix_web::web;
+
+pub use templates::check as check_templates;
+
+/// Paths that belong to the API and its tools, never to the console: their
+/// errors are problem documents, not pages.
+pub fn is_api_path(path: &str) -> bool {
+    ["/api/", "/docs", "/healthz", "/readyz", "/metrics"]
+        .iter()
+        .any(|p| path == p.trim_end_matches('/') || path.starts_with(p))
+}
+
+/// Mounts the console. Call last: its default service answers every path the
+/// API did not claim (an HTML 404 page, or a problem for API paths).
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    use pages::{account, home, notices, tasks};
+    cfg.service(
+        web::scope("")
+            .wrap(from_fn(headers::console_headers))
+            .route("/static/{name}", web::get().to(assets::serve))
+            .route("/login", web::get().to(account::login_form))
+            .route("/login", web::post().to(account::login))
+            .route("/logout", web::post().to(account::logout))
+            .route("/password", web::get().to(account::password_form))
+            .route("/password", web::post().to(account::change_password))
+            .route("/lang", web::post().to(account::set_lang))
+            .route("/", web::get().to(home::home))
+            .route("/tasks", web::get().to(tasks::list))
+            .route("/tasks/{id}", web::get().to(tasks::show))
+            .route("/tasks/{id}/act", web::post().to(tasks::act))
+            .route("/tasks/{id}/reports", web::post().to(tasks::report))
+            .route("/tasks/{id}/attachments", web::post().to(tasks::upload))
+            .route(
+                "/tasks/{id}/attachments/{attachment}",
+                web::get().to(tasks::download),
+            )
+            .route(
+                "/tasks/{id}/extensions",
+                web::post().to(tasks::request_extension),
+            )
+            .route(
+                "/extensions/{id}/decide",
+                web::post().to(tasks::decide_extension),
+            )
+            .route("/notices", web::get().to(notices::list))
+            .default_service(web::to(pages::not_found)),
+    );
+}

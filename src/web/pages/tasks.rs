@@ -1,0 +1,735 @@
+//! The task list and the task page with the actions the person may take now.
+//! Every action calls the same service function as its API route; a form
+//! carries the version the page showed, so a change by someone else in
+//! between is told in words with the current state, keeping what was typed.
+
+use std::collections::HashMap;
+
+use actix_multipart::Multipart;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse, ResponseError};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::db::schema::{units, users};
+use crate::db::DbConnection;
+use crate::domain::task_state::TaskStatus;
+use crate::domain::{Role, TaskId};
+use crate::http::multipart::read_form;
+use crate::http::problem::{ApiError, ApiResult};
+use crate::http::Paging;
+use crate::state::AppState;
+use crate::tasks::model::{ActionRequest, TaskDetail, TaskFilter, TaskView};
+use crate::tasks::{actions, attachments, events, extensions, reports, service, visibility};
+use crate::web::csrf;
+use crate::web::page::{render, see_other, OrPage, PageError};
+use crate::web::pages::account::csrf_refused;
+use crate::web::session::Person;
+
+const PER_PAGE: i64 = 30;
+
+/// Names of every unit and person, for showing ids as words.
+fn names(conn: &mut DbConnection) -> QueryResult<(HashMap<i64, String>, HashMap<i64, String>)> {
+    let units: Vec<(i64, String)> = units::table.select((units::id, units::name)).load(conn)?;
+    let people: Vec<(i64, String)> = users::table
+        .select((users::id, users::display_name))
+        .load(conn)?;
+    Ok((units.into_iter().collect(), people.into_iter().collect()))
+}
+
+/// The list's filters as the form sends them: empty fields mean "any".
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct ListQuery {
+    status: String,
+    light: String,
+    overdue: String,
+    q: String,
+    due_before: String,
+    due_after: String,
+    sort: String,
+    page: Option<i64>,
+}
+
+fn some(s: &str) -> Option<String> {
+    let s = s.trim();
+    (!s.is_empty()).then(|| s.to_string())
+}
+
+impl ListQuery {
+    fn filter(&self) -> TaskFilter {
+        TaskFilter {
+            status: some(&self.status),
+            light: some(&self.light),
+            overdue: (self.overdue == "true").then_some(true),
+            q: some(&self.q),
+            due_before: some(&self.due_before),
+            due_after: some(&self.due_after),
+            sort: some(&self.sort),
+            ..Default::default()
+        }
+    }
+
+    /// The query string of page `page` with the same filters.
+    fn page_link(&self, page: i64) -> String {
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in [
+            ("status", &self.status),
+            ("light", &self.light),
+            ("overdue", &self.overdue),
+            ("q", &self.q),
+            ("due_before", &self.due_before),
+            ("due_after", &self.due_after),
+            ("sort", &self.sort),
+        ] {
+            if !v.is_empty() {
+                q.append_pair(k, v);
+            }
+        }
+        q.append_pair("page", &page.to_string());
+        format!("/tasks?{}", q.finish())
+    }
+}
+
+#[derive(Serialize)]
+struct Row {
+    task: TaskView,
+    lead_unit: String,
+}
+
+#[derive(Serialize)]
+struct ListPage {
+    query: ListQuery,
+    rows: Vec<Row>,
+    total: i64,
+    page: i64,
+    pages: i64,
+    prev: Option<String>,
+    next: Option<String>,
+    error: Option<String>,
+}
+
+/// GET /tasks
+pub async fn list(
+    state: web::Data<AppState>,
+    person: Person,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, PageError> {
+    let lang = person.lang;
+    let query = query.into_inner();
+    let scope = visibility::scope(&person.auth, &state.settings);
+    let clock = state.clock();
+    let filter = query.filter();
+    let paging = Paging {
+        page: query.page.unwrap_or(1).max(1),
+        per_page: PER_PAGE,
+    };
+    let result = state
+        .db_api(move |conn| {
+            let page = service::list(conn, scope, &filter, paging, &clock)?;
+            let (units, _) = names(conn)?;
+            Ok((page, units))
+        })
+        .await;
+    let (rows, total, error) = match result {
+        Ok((page, units)) => {
+            let rows = page
+                .items
+                .into_iter()
+                .map(|task| Row {
+                    lead_unit: units.get(&task.lead_unit_id.0).cloned().unwrap_or_default(),
+                    task,
+                })
+                .collect();
+            (rows, page.total, None)
+        }
+        // A bad filter (a date typed wrong) is said on the page, the form kept.
+        Err(e) if e.status_code() == StatusCode::UNPROCESSABLE_ENTITY => {
+            (Vec::new(), 0, Some(e.sentence(lang)))
+        }
+        Err(e) => return Err(PageError::from_api(lang, e)),
+    };
+    let pages = ((total + PER_PAGE - 1) / PER_PAGE).max(1);
+    let page = ListPage {
+        prev: (paging.page > 1).then(|| query.page_link(paging.page - 1)),
+        next: (paging.page < pages).then(|| query.page_link(paging.page + 1)),
+        query,
+        rows,
+        total,
+        page: paging.page,
+        pages,
+        error,
+    };
+    render(StatusCode::OK, "tasks.html", lang, Some(&person), page)
+}
+
+/// One button of the task page.
+#[derive(Serialize)]
+struct Action {
+    /// The `action` value posted to /tasks/{id}/act.
+    name: &'static str,
+    /// A note is required (return, cancel, reopen) or offered (submit).
+    note: &'static str,
+}
+
+#[derive(Serialize)]
+struct Input {
+    unit: String,
+    role: &'static str,
+    percent: Option<i32>,
+    body: Option<String>,
+    reported_at: Option<String>,
+}
+
+#[derive(Serialize, Default)]
+struct Typed {
+    action: String,
+    note: String,
+    percent: String,
+    body: String,
+    new_due_date: String,
+    reason: String,
+}
+
+#[derive(Serialize)]
+struct TaskPage {
+    detail: TaskDetail,
+    lead_unit: String,
+    cooperating_units: Vec<String>,
+    leader: Option<String>,
+    inputs: Vec<Input>,
+    events: Vec<events::EventView>,
+    attachments: Vec<attachments::AttachmentView>,
+    extensions: Vec<extensions::ExtensionView>,
+    actions: Vec<Action>,
+    /// The person's unit takes part (lead or cooperating): reports, evidence.
+    takes_part: bool,
+    is_lead: bool,
+    can_decide_extension: bool,
+    allowed_types: String,
+    max_mb: usize,
+    /// Set when the last form failed: what went wrong, and what was typed.
+    error: Option<String>,
+    conflict: bool,
+    typed: Typed,
+    flash: Option<String>,
+}
+
+fn actions_for(person: &Person, task: &TaskView, is_lead: bool) -> Vec<Action> {
+    let status = task.status;
+    let mut out = Vec::new();
+    let mut add = |name, note| out.push(Action { name, note });
+    match person.auth.role {
+        Role::Unit if is_lead => {
+            if status == TaskStatus::Assigned {
+                add("accept", "");
+            }
+            if status == TaskStatus::InProgress {
+                add("submit", "optional");
+            }
+        }
+        Role::Office | Role::Admin => match status {
+            TaskStatus::Draft => add("assign", ""),
+            TaskStatus::Submitted => {
+                add("verify", "");
+                add("return", "required");
+            }
+            TaskStatus::Completed => add("reopen", "required"),
+            _ => {}
+        },
+        _ => {}
+    }
+    if matches!(person.auth.role, Role::Office | Role::Admin)
+        && !matches!(status, TaskStatus::Completed | TaskStatus::Cancelled)
+    {
+        add("cancel", "required");
+    }
+    out
+}
+
+/// Loads everything the task page shows; 404 exactly where the API says so.
+async fn load(
+    state: &AppState,
+    person: &Person,
+    id: TaskId,
+) -> ApiResult<(
+    TaskDetail,
+    Vec<events::EventView>,
+    Vec<attachments::AttachmentView>,
+    Vec<extensions::ExtensionView>,
+    HashMap<i64, String>,
+    HashMap<i64, String>,
+)> {
+    let scope = visibility::scope(&person.auth, &state.settings);
+    let clock = state.clock();
+    state
+        .db_api(move |conn| {
+            let detail = service::detail(conn, scope, id, &clock)?;
+            let events = events::list(conn, id.0)?;
+            let files = attachments::list(conn, scope, id)?;
+            let exts = extensions::list_for_task(conn, scope, id)?;
+            let (units, people) = names(conn)?;
+            Ok((detail, events, files, exts, units, people))
+        })
+        .await
+}
+
+/// How the task page is shown besides the task: after a form that failed
+/// (status, reason, what was typed) or one that worked (flash).
+struct Shown {
+    status: StatusCode,
+    error: Option<String>,
+    conflict: bool,
+    typed: Typed,
+    flash: Option<String>,
+}
+
+impl Default for Shown {
+    fn default() -> Self {
+        Shown {
+            status: StatusCode::OK,
+            error: None,
+            conflict: false,
+            typed: Typed::default(),
+            flash: None,
+        }
+    }
+}
+
+async fn task_page(
+    state: &AppState,
+    person: &Person,
+    id: TaskId,
+    shown: Shown,
+) -> Result<HttpResponse, PageError> {
+    let lang = person.lang;
+    let (detail, events, attachments, extensions, units, people) =
+        load(state, person, id).await.page(lang)?;
+    let task = &detail.task;
+    let unit = person.auth.unit_id.map(|u| u.0);
+    let is_lead = person.auth.role == Role::Unit && unit == Some(task.lead_unit_id.0);
+    let takes_part = is_lead
+        || (person.auth.role == Role::Unit
+            && task.cooperating_unit_ids.iter().any(|u| Some(u.0) == unit));
+    let unit_name = |id: i64| units.get(&id).cloned().unwrap_or_else(|| id.to_string());
+    let inputs = detail
+        .unit_inputs
+        .iter()
+        .map(|i| Input {
+            unit: unit_name(i.unit_id.0),
+            role: i.role,
+            percent: i.percent,
+            body: i.body.clone(),
+            reported_at: i
+                .reported_at
+                .map(|t| crate::web::page::local_time(state, t)),
+        })
+        .collect();
+    let page = TaskPage {
+        lead_unit: unit_name(task.lead_unit_id.0),
+        cooperating_units: task
+            .cooperating_unit_ids
+            .iter()
+            .map(|u| unit_name(u.0))
+            .collect(),
+        leader: task
+            .responsible_leader_id
+            .and_then(|l| people.get(&l.0).cloned()),
+        inputs,
+        actions: actions_for(person, task, is_lead),
+        takes_part,
+        is_lead,
+        can_decide_extension: matches!(person.auth.role, Role::Office | Role::Admin),
+        allowed_types: state.settings.attachment_types.join(", "),
+        max_mb: state.settings.attachment_max_bytes / (1024 * 1024),
+        events,
+        attachments,
+        extensions,
+        detail,
+        error: shown.error,
+        conflict: shown.conflict,
+        typed: shown.typed,
+        flash: shown.flash,
+    };
+    render(shown.status, "task.html", lang, Some(person), page)
+}
+
+/// GET /tasks/{id}
+pub async fn show(
+    state: web::Data<AppState>,
+    person: Person,
+    id: web::Path<i64>,
+    query: web::Query<HashMap<String, String>>,
+) -> Result<HttpResponse, PageError> {
+    let flash = query
+        .get("done")
+        .map(|key| crate::web::i18n::text(person.lang, &format!("done.{key}")).to_string());
+    let id = TaskId(id.into_inner());
+    task_page(
+        &state,
+        &person,
+        id,
+        Shown {
+            flash,
+            ..Shown::default()
+        },
+    )
+    .await
+}
+
+/// After a failed form: the task page again with the reason and what was typed.
+async fn failed(
+    state: &AppState,
+    person: &Person,
+    id: TaskId,
+    err: ApiError,
+    typed: Typed,
+) -> Result<HttpResponse, PageError> {
+    let lang = person.lang;
+    let status = err.status_code();
+    if status == StatusCode::NOT_FOUND
+        || status == StatusCode::FORBIDDEN
+        || status.is_server_error()
+    {
+        return Err(PageError::from_api(lang, err));
+    }
+    let conflict = err.code() == "version_conflict";
+    let error = if conflict {
+        crate::web::i18n::text(lang, "task.conflict").to_string()
+    } else {
+        err.sentence(lang)
+    };
+    let shown = Shown {
+        status,
+        error: Some(error),
+        conflict,
+        typed,
+        flash: None,
+    };
+    task_page(state, person, id, shown).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ActForm {
+    csrf: String,
+    action: String,
+    version: i64,
+    note: String,
+}
+
+/// POST /tasks/{id}/act: one life-cycle step.
+pub async fn act(
+    state: web::Data<AppState>,
+    person: Person,
+    id: web::Path<i64>,
+    form: web::Form<ActForm>,
+) -> Result<HttpResponse, PageError> {
+    let lang = person.lang;
+    let form = form.into_inner();
+    if !csrf::matches(&form.csrf, &person.csrf) {
+        return Err(csrf_refused(lang));
+    }
+    let id = TaskId(id.into_inner());
+    let Some(action) = crate::domain::task_state::TaskAction::ALL
+        .into_iter()
+        .find(|a| a.as_str() == form.action)
+    else {
+        return Err(PageError::not_found(lang));
+    };
+    let scope = visibility::scope(&person.auth, &state.settings);
+    let clock = state.clock();
+    let auth = person.auth.clone();
+    let req = ActionRequest {
+        version: form.version,
+        note: some(&form.note),
+    };
+    let result = state
+        .db_api(move |conn| {
+            actions::act(
+                conn,
+                &auth,
+                scope,
+                id,
+                actions::Step {
+                    action,
+                    version: req.version,
+                    note: req.note,
+                },
+                &clock,
+            )
+        })
+        .await;
+    match result {
+        Ok(_) => Ok(see_other(&format!("/tasks/{}?done={}", id.0, form.action))),
+        Err(e) => {
+            let typed = Typed {
+                action: form.action,
+                note: form.note,
+                ..Default::default()
+            };
+            failed(&state, &person, id, e, typed).await
+        }
+    }
+}
+
+/// POST /tasks/{id}/reports: percent, text and optional files, one form.
+pub async fn report(
+    state: web::Data<AppState>,
+    person: Person,
+    id: web::Path<i64>,
+    multipart: Multipart,
+) -> Result<HttpResponse, PageError> {
+    let lang = person.lang;
+    let id = TaskId(id.into_inner());
+    let form = read_form(
+        multipart,
+        state.settings.attachment_max_bytes.saturating_mul(10),
+    )
+    .await
+    .page(lang)?;
+    if !csrf::matches(form.text("csrf"), &person.csrf) {
+        return Err(csrf_refused(lang));
+    }
+    let typed = Typed {
+        percent: form.text("percent").to_string(),
+        body: form.text("body").to_string(),
+        ..Default::default()
+    };
+    let percent = match form.text("percent").trim().parse::<i32>() {
+        Ok(p) => p,
+        Err(_) => {
+            let err = ApiError::invalid_field(
+                "percent",
+                crate::domain::message::Message::new(
+                    "进度须为 0 到 100 的整数",
+                    "must be a whole number from 0 to 100",
+                ),
+            );
+            return failed(&state, &person, id, err, typed).await;
+        }
+    };
+    let req = reports::CreateReport {
+        percent,
+        body: form.text("body").to_string(),
+    };
+    let uploads = match checked_files(&state, form.files) {
+        Ok(u) => u,
+        Err(e) => return failed(&state, &person, id, e, typed).await,
+    };
+    let scope = visibility::scope(&person.auth, &state.settings);
+    let auth = person.auth.clone();
+    let storage = state.storage.clone();
+    let now = chrono::Utc::now().naive_utc();
+    let result = state
+        .db_api(move |conn| {
+            // The report and its files stand or fall together.
+            conn.write(|conn| {
+                reports::create(conn, &auth, scope, id, req, now)?;
+                for upload in uploads {
+                    attachments::store(conn, &auth, scope, id, upload, &storage, now)?;
+                }
+                Ok(())
+            })
+        })
+        .await;
+    match result {
+        Ok(()) => Ok(see_other(&format!("/tasks/{}?done=report", id.0))),
+        Err(e) => failed(&state, &person, id, e, typed).await,
+    }
+}
+
+fn checked_files(
+    state: &AppState,
+    files: Vec<crate::http::multipart::FilePart>,
+) -> ApiResult<Vec<attachments::Upload>> {
+    files
+        .into_iter()
+        .map(|f| {
+            if f.bytes.len() > state.settings.attachment_max_bytes {
+                return Err(ApiError::payload_too_large(
+                    state.settings.attachment_max_bytes,
+                ));
+            }
+            attachments::check_upload(f, &state.settings.attachment_types)
+        })
+        .collect()
+}
+
+/// POST /tasks/{id}/attachments: one or more evidence files.
+pub async fn upload(
+    state: web::Data<AppState>,
+    person: Person,
+    id: web::Path<i64>,
+    multipart: Multipart,
+) -> Result<HttpResponse, PageError> {
+    let lang = person.lang;
+    let id = TaskId(id.into_inner());
+    let form = read_form(
+        multipart,
+        state.settings.attachment_max_bytes.saturating_mul(10),
+    )
+    .await
+    .page(lang)?;
+    if !csrf::matches(form.text("csrf"), &person.csrf) {
+        return Err(csrf_refused(lang));
+    }
+    let uploads = match checked_files(&state, form.files) {
+        Ok(u) if u.is_empty() => Err(ApiError::invalid_field(
+            "file",
+            crate::domain::message::Message::new(
+                "请选择要上传的文件",
+                "choose the files to upload",
+            ),
+        )),
+        other => other,
+    };
+    let uploads = match uploads {
+        Ok(u) => u,
+        Err(e) => return failed(&state, &person, id, e, Typed::default()).await,
+    };
+    let scope = visibility::scope(&person.auth, &state.settings);
+    let auth = person.auth.clone();
+    let storage = state.storage.clone();
+    let now = chrono::Utc::now().naive_utc();
+    let result = state
+        .db_api(move |conn| {
+            conn.write(|conn| {
+                for upload in uploads {
+                    attachments::store(conn, &auth, scope, id, upload, &storage, now)?;
+                }
+                Ok(())
+            })
+        })
+        .await;
+    match result {
+        Ok(()) => Ok(see_other(&format!("/tasks/{}?done=upload", id.0))),
+        Err(e) => failed(&state, &person, id, e, Typed::default()).await,
+    }
+}
+
+/// GET /tasks/{id}/attachments/{attachment}: the file, for whoever sees the task.
+pub async fn download(
+    state: web::Data<AppState>,
+    person: Person,
+    path: web::Path<(i64, i64)>,
+) -> Result<HttpResponse, PageError> {
+    let lang = person.lang;
+    let (id, attachment) = path.into_inner();
+    let scope = visibility::scope(&person.auth, &state.settings);
+    let storage = state.storage.clone();
+    let data_dir = state.settings.data_dir.clone();
+    let (row, bytes) = state
+        .db_api(move |conn| {
+            attachments::fetch(conn, scope, TaskId(id), attachment, &storage, &data_dir)
+        })
+        .await
+        .page(lang)?;
+    Ok(crate::http::download::named(
+        bytes,
+        &row.content_type,
+        &row.filename,
+        false,
+    ))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ExtensionForm {
+    csrf: String,
+    new_due_date: String,
+    reason: String,
+}
+
+/// POST /tasks/{id}/extensions: the lead unit asks for a later deadline.
+pub async fn request_extension(
+    state: web::Data<AppState>,
+    person: Person,
+    id: web::Path<i64>,
+    form: web::Form<ExtensionForm>,
+) -> Result<HttpResponse, PageError> {
+    let lang = person.lang;
+    let form = form.into_inner();
+    if !csrf::matches(&form.csrf, &person.csrf) {
+        return Err(csrf_refused(lang));
+    }
+    let id = TaskId(id.into_inner());
+    let scope = visibility::scope(&person.auth, &state.settings);
+    let clock = state.clock();
+    let auth = person.auth.clone();
+    let req = extensions::CreateExtension {
+        new_due_date: form.new_due_date.clone(),
+        reason: form.reason.clone(),
+    };
+    let result = state
+        .db_api(move |conn| extensions::request(conn, &auth, scope, id, req, &clock))
+        .await;
+    match result {
+        Ok(_) => Ok(see_other(&format!("/tasks/{}?done=extension", id.0))),
+        Err(e) => {
+            let typed = Typed {
+                new_due_date: form.new_due_date,
+                reason: form.reason,
+                ..Default::default()
+            };
+            failed(&state, &person, id, e, typed).await
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct DecideForm {
+    csrf: String,
+    task_id: i64,
+    decision: String,
+    note: String,
+}
+
+/// POST /extensions/{id}/decide: the office approves or rejects (with a note).
+pub async fn decide_extension(
+    state: web::Data<AppState>,
+    person: Person,
+    id: web::Path<i64>,
+    form: web::Form<DecideForm>,
+) -> Result<HttpResponse, PageError> {
+    let lang = person.lang;
+    let form = form.into_inner();
+    if !csrf::matches(&form.csrf, &person.csrf) {
+        return Err(csrf_refused(lang));
+    }
+    let extension = id.into_inner();
+    let task = TaskId(form.task_id);
+    let approve = form.decision == "approve";
+    let auth = person.auth.clone();
+    let scope = visibility::scope(&person.auth, &state.settings);
+    let now = chrono::Utc::now().naive_utc();
+    let req = extensions::DecideExtension {
+        note: some(&form.note),
+    };
+    let result = state
+        .db_api(move |conn| {
+            // The extension must belong to a task the person sees.
+            visibility::load_visible(conn, scope, task)?;
+            let row = extensions::find(conn, extension)?;
+            if row.task_id != task.0 {
+                return Err(ApiError::not_found());
+            }
+            extensions::decide(conn, &auth, extension, approve, req, now)
+        })
+        .await;
+    match result {
+        Ok(_) => Ok(see_other(&format!(
+            "/tasks/{}?done={}",
+            task.0, form.decision
+        ))),
+        Err(e) => {
+            let typed = Typed {
+                note: form.note,
+                action: form.decision,
+                ..Default::default()
+            };
+            failed(&state, &person, task, e, typed).await
+        }
+    }
+}

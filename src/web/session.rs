@@ -1,0 +1,204 @@
+//! Console sessions: a random token in an HttpOnly, SameSite=Lax cookie (and
+//! `Secure` when `public_url` is https); the database keeps only its SHA-256.
+//! A session ends when signed out, after `session_idle_minutes` without a
+//! request (each request slides it) or `session_max_minutes` after sign-in.
+//! `Person` is the signed-in account of a console request.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::dev::Payload;
+use actix_web::{web, FromRequest, HttpRequest};
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+use sha2::{Digest, Sha256};
+
+use super::page::{Lang, PageError};
+use crate::auth::AuthUser;
+use crate::config::Settings;
+use crate::db::schema::{sessions, users};
+use crate::db::DbConnection;
+use crate::domain::{UnitId, UserId};
+use crate::state::AppState;
+
+pub const COOKIE: &str = "duban_session";
+
+fn hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Whether cookies must be `Secure`: the person reaches duban over https.
+pub fn secure(settings: &Settings) -> bool {
+    settings
+        .public_url
+        .as_deref()
+        .is_some_and(|u| u.starts_with("https://"))
+}
+
+/// The session cookie for `token` (an empty token with max-age 0 removes it).
+pub fn cookie(settings: &Settings, token: &str) -> Cookie<'static> {
+    let mut c = Cookie::build(COOKIE, token.to_string())
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(secure(settings))
+        .finish();
+    if token.is_empty() {
+        c.make_removal();
+    }
+    c
+}
+
+/// Opens a session for `user`; returns the token for the cookie.
+pub fn open(conn: &mut DbConnection, user: UserId, now: NaiveDateTime) -> QueryResult<String> {
+    let token = crate::secrets::random_hex(32);
+    diesel::insert_into(sessions::table)
+        .values((
+            sessions::token_hash.eq(hash(&token)),
+            sessions::user_id.eq(user.0),
+            sessions::csrf_token.eq(crate::secrets::random_hex(24)),
+            sessions::created_at.eq(now),
+            sessions::last_seen_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(token)
+}
+
+/// Ends the session behind `token` for good.
+pub fn revoke(conn: &mut DbConnection, token: &str, now: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(
+        sessions::table
+            .filter(sessions::token_hash.eq(hash(token)))
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set(sessions::revoked_at.eq(now))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// The signed-in person of a console request.
+#[derive(Debug, Clone)]
+pub struct Person {
+    pub auth: AuthUser,
+    pub username: String,
+    pub display_name: String,
+    pub csrf: String,
+    pub must_change_password: bool,
+    pub lang: Lang,
+    session_id: i64,
+}
+
+impl Person {
+    pub fn session_id(&self) -> i64 {
+        self.session_id
+    }
+}
+
+type Found = (
+    i64,
+    String,
+    NaiveDateTime,
+    NaiveDateTime,
+    i64,
+    String,
+    String,
+    String,
+    Option<i64>,
+    bool,
+    bool,
+);
+
+/// Looks the session up and slides its idle limit; `None` when it is not
+/// (or no longer) valid.
+fn find(
+    conn: &mut DbConnection,
+    token: &str,
+    settings: &Settings,
+    now: NaiveDateTime,
+) -> crate::error::Result<Option<Found>> {
+    let found: Option<Found> = sessions::table
+        .inner_join(users::table)
+        .filter(sessions::token_hash.eq(hash(token)))
+        .filter(sessions::revoked_at.is_null())
+        .select((
+            sessions::id,
+            sessions::csrf_token,
+            sessions::created_at,
+            sessions::last_seen_at,
+            users::id,
+            users::username,
+            users::display_name,
+            users::role,
+            users::unit_id,
+            users::active,
+            users::must_change_password,
+        ))
+        .first(conn)
+        .optional()?;
+    let Some(found) = found else { return Ok(None) };
+    let (id, _, created, seen, ..) = &found;
+    let idle = Duration::minutes(settings.session_idle_minutes);
+    let max = Duration::minutes(settings.session_max_minutes);
+    if *seen + idle < now || *created + max < now || !found.9 {
+        return Ok(None);
+    }
+    // Written at most once a minute: a page with many requests costs one write.
+    if now - *seen > Duration::minutes(1) {
+        diesel::update(sessions::table.find(*id))
+            .set(sessions::last_seen_at.eq(now))
+            .execute(conn)?;
+    }
+    Ok(Some(found))
+}
+
+impl FromRequest for Person {
+    type Error = PageError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, PageError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = req.cookie(COOKIE).map(|c| c.value().to_string());
+        let lang = super::page::lang_of(req);
+        let path = req.path().to_string();
+        let next = req
+            .uri()
+            .path_and_query()
+            .map_or_else(|| path.clone(), |p| p.as_str().to_string());
+        Box::pin(async move {
+            let state = state.ok_or_else(|| PageError::internal(lang, "no app state"))?;
+            let sign_in = || PageError::SignIn { next: next.clone() };
+            let token = token.filter(|t| !t.is_empty()).ok_or_else(sign_in)?;
+            let settings = state.settings.clone();
+            let now = chrono::Utc::now().naive_utc();
+            let found = state
+                .db(move |conn| find(conn, &token, &settings, now))
+                .await
+                .map_err(|e| PageError::from_api(lang, e))?
+                .ok_or_else(sign_in)?;
+            let (session_id, csrf, _, _, user_id, username, display_name, role, unit_id, _, must) =
+                found;
+            let role = crate::domain::Role::parse(&role)
+                .map_err(|_| PageError::internal(lang, "stored role is unknown"))?;
+            let person = Person {
+                auth: AuthUser {
+                    id: UserId(user_id),
+                    role,
+                    unit_id: unit_id.map(UnitId),
+                },
+                username,
+                display_name,
+                csrf,
+                must_change_password: must,
+                lang,
+                session_id,
+            };
+            // An administrator chose this password: nothing else until the
+            // person has chosen their own.
+            if person.must_change_password && path != "/password" && path != "/logout" {
+                return Err(PageError::Redirect("/password".into()));
+            }
+            Ok(person)
+        })
+    }
+}

@@ -1,0 +1,122 @@
+//! The page templates (minijinja), embedded in the binary and checked once at
+//! start-up, so a template error stops `serve` with its name and line instead
+//! of failing a person's request. `t(key, …)` inside a template looks the key
+//! up in the page's language (see `i18n`).
+
+use std::sync::LazyLock;
+
+use minijinja::{Environment, State, Value};
+use serde::Serialize;
+
+use super::i18n;
+use crate::domain::message::Lang;
+
+/// Every template, by name. A new page adds its file here.
+const TEMPLATES: &[(&str, &str)] = &[
+    ("base.html", include_str!("templates/base.html")),
+    ("macros.html", include_str!("templates/macros.html")),
+    ("error.html", include_str!("templates/error.html")),
+    ("login.html", include_str!("templates/login.html")),
+    ("password.html", include_str!("templates/password.html")),
+    ("home.html", include_str!("templates/home.html")),
+    ("tasks.html", include_str!("templates/tasks.html")),
+    ("task.html", include_str!("templates/task.html")),
+    ("notices.html", include_str!("templates/notices.html")),
+];
+
+static ENV: LazyLock<Result<Environment<'static>, minijinja::Error>> = LazyLock::new(build);
+
+fn build() -> Result<Environment<'static>, minijinja::Error> {
+    let mut env = Environment::new();
+    // A name the page does not provide is an error in tests, not a blank.
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::SemiStrict);
+    for (name, source) in TEMPLATES {
+        env.add_template(name, source)?;
+    }
+    env.add_function("t", translate);
+    // duban's own URLs: nothing in them needs escaping.
+    env.add_function("asset", |name: &str| {
+        Value::from_safe_string(super::assets::url(name))
+    });
+    Ok(env)
+}
+
+/// `t("key")` or `t("key", n=3)`: the text for `key` in the page's `lang`,
+/// with `{n}` placeholders filled from the keyword arguments.
+fn translate(
+    state: &State,
+    key: &str,
+    args: minijinja::value::Kwargs,
+) -> Result<String, minijinja::Error> {
+    let lang = match state.lookup("lang").as_ref().and_then(Value::as_str) {
+        Some("en") => Lang::En,
+        _ => Lang::Zh,
+    };
+    let mut text = i18n::text(lang, key).to_string();
+    for name in args.args() {
+        let value: Value = args.get(name)?;
+        text = text.replace(&format!("{{{name}}}"), &value.to_string());
+    }
+    Ok(text)
+}
+
+/// Every template's name and source (for tests that check them).
+#[cfg(test)]
+pub fn sources() -> &'static [(&'static str, &'static str)] {
+    TEMPLATES
+}
+
+/// Compiles every template; `serve` calls this before it listens.
+pub fn check() -> anyhow::Result<()> {
+    match &*ENV {
+        Ok(_) => Ok(()),
+        Err(e) => Err(anyhow::anyhow!("console template error: {e:#}")),
+    }
+}
+
+/// Renders `name` with `ctx`.
+pub fn render<S: Serialize>(name: &str, ctx: S) -> anyhow::Result<String> {
+    let env = ENV
+        .as_ref()
+        .map_err(|e| anyhow::anyhow!("console template error: {e:#}"))?;
+    Ok(env.get_template(name)?.render(ctx)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_template_compiles() {
+        check().unwrap();
+    }
+
+    #[test]
+    fn every_key_a_template_uses_is_in_the_catalogue() {
+        for (name, source) in TEMPLATES {
+            for (at, _) in source.match_indices("t(") {
+                // `t(` as a call of its own, not the end of `asset(`.
+                let before = source[..at].chars().last().unwrap_or(' ');
+                if before.is_alphanumeric() || before == '_' {
+                    continue;
+                }
+                let rest = &source[at + 2..];
+                let Some(quote) = rest.chars().next().filter(|c| *c == '"' || *c == '\'') else {
+                    continue;
+                };
+                let key = rest[1..].split(quote).next().unwrap();
+                if key.ends_with('.') || key.ends_with('_') {
+                    // A key built in the template ("status." ~ s): some
+                    // entry must start with it.
+                    assert!(i18n::has_prefix(key), "{name} builds keys from {key}");
+                    continue;
+                }
+                assert_ne!(
+                    i18n::text(Lang::Zh, key),
+                    key,
+                    "{name} uses {key}, which the catalogue lacks"
+                );
+            }
+        }
+    }
+}

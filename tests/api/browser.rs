@@ -1,0 +1,395 @@
+//! The console in a real browser: Debian's chromium, headless, driven through
+//! chromedriver with fantoccini. Skipped (and said so) when chromium or
+//! chromedriver is missing, unless DUBAN_TEST_REQUIRE_BROWSER=1 (CI), which
+//! makes that a failure. With DUBAN_SCREENSHOTS=<dir> the tests also save the
+//! screenshots that docs/console.md shows (`bash docs/console/refresh.sh`).
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{json, Value};
+
+use crate::city;
+use crate::helpers::{expect_json, TestApp};
+
+crate::api_tests![a_clerk_and_the_office_close_a_task_in_the_browser];
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// Why browser tests cannot run here, if they cannot.
+pub fn missing() -> Option<String> {
+    [CHROMIUM, CHROMEDRIVER]
+        .iter()
+        .find(|p| !Path::new(p).exists())
+        .map(|p| format!("{p} is not installed (apt-get install chromium chromium-driver)"))
+}
+
+/// chromedriver on a free port, stopped (killed and reaped) when dropped.
+struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Driver {
+    fn start() -> Driver {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        Driver { child, port }
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A headless chromium that may only reach 127.0.0.1.
+pub struct Browser {
+    client: Client,
+    driver: Driver,
+    base: String,
+    shots: Option<PathBuf>,
+}
+
+impl Browser {
+    pub async fn open(app: &TestApp) -> Browser {
+        let driver = Driver::start();
+        let caps = json!({
+            "goog:chromeOptions": {
+                "binary": CHROMIUM,
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--window-size=1280,900", "--lang=zh-CN",
+                    // Every host but the test server resolves to nothing.
+                    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+                    "--no-first-run", "--disable-background-networking", "--disable-sync",
+                    "--disable-component-update", "--disable-default-apps",
+                ],
+                "prefs": { "intl.accept_languages": "zh-CN,zh" },
+            },
+            "goog:loggingPrefs": { "browser": "ALL" },
+        });
+        let caps = match caps {
+            Value::Object(map) => map,
+            _ => unreachable!(),
+        };
+        let url = format!("http://127.0.0.1:{}", driver.port);
+        let started = Instant::now();
+        let client = loop {
+            match ClientBuilder::native()
+                .capabilities(caps.clone())
+                .connect(&url)
+                .await
+            {
+                Ok(client) => break client,
+                Err(e) if started.elapsed() < Duration::from_secs(30) => {
+                    let _ = e;
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                Err(e) => panic!("chromium session: {e}"),
+            }
+        };
+        Browser {
+            client,
+            driver,
+            base: app.address.clone(),
+            shots: std::env::var_os("DUBAN_SCREENSHOTS").map(PathBuf::from),
+        }
+    }
+
+    pub async fn goto(&self, path: &str) {
+        self.client
+            .goto(&format!("{}{path}", self.base))
+            .await
+            .unwrap();
+    }
+
+    pub async fn path(&self) -> String {
+        let url = self.client.current_url().await.unwrap();
+        match url.query() {
+            Some(q) => format!("{}?{q}", url.path()),
+            None => url.path().to_string(),
+        }
+    }
+
+    pub async fn text(&self) -> String {
+        self.client
+            .find(Locator::Css("body"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
+    pub async fn fill(&self, css: &str, value: &str) {
+        let field = self.client.find(Locator::Css(css)).await.unwrap();
+        field.clear().await.unwrap();
+        field.send_keys(value).await.unwrap();
+    }
+
+    /// Clicks the button labelled `label` (the first such button) and waits
+    /// for the next page.
+    pub async fn press(&self, label: &str) {
+        let before = self.path().await;
+        let xpath = format!("//button[normalize-space()='{label}']");
+        let button = self
+            .client
+            .find(Locator::XPath(&xpath))
+            .await
+            .unwrap_or_else(|e| panic!("no button {label} on {before}: {e}"));
+        button.click().await.unwrap();
+        self.settle(&before).await;
+    }
+
+    /// Waits until the page has changed from `before` (a redirect after a
+    /// form) and finished loading.
+    async fn settle(&self, before: &str) {
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(20) {
+            let ready = self
+                .client
+                .execute("return document.readyState", vec![])
+                .await
+                .map(|v| v == "complete")
+                .unwrap_or(false);
+            if ready && self.path().await != before {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    pub async fn sign_in(&self, username: &str, password: &str) {
+        self.fill("#username", username).await;
+        self.fill("#password", password).await;
+        self.press("登录").await;
+    }
+
+    pub async fn sign_out(&self) {
+        self.press("退出").await;
+        assert!(self.path().await.starts_with("/login"));
+    }
+
+    pub async fn screenshot(&self, name: &str) {
+        if let Some(dir) = &self.shots {
+            std::fs::create_dir_all(dir).unwrap();
+            let png = self.client.screenshot().await.unwrap();
+            std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+        }
+    }
+
+    pub async fn resize(&self, width: u32, height: u32) {
+        self.client.set_window_size(width, height).await.unwrap();
+    }
+
+    /// Whether the page fits its window's width (no horizontal scrolling).
+    pub async fn fits_width(&self) -> (bool, Value) {
+        let sizes = self
+            .client
+            .execute(
+                "return [document.documentElement.scrollWidth, window.innerWidth]",
+                vec![],
+            )
+            .await
+            .unwrap();
+        (sizes[0].as_i64() <= sizes[1].as_i64(), sizes)
+    }
+
+    /// Every resource the pages loaded that did not come from the test server.
+    pub async fn foreign_requests(&self) -> Vec<String> {
+        let urls = self
+            .client
+            .execute(
+                "return performance.getEntriesByType('resource').map(e => e.name)",
+                vec![],
+            )
+            .await
+            .unwrap();
+        urls.as_array()
+            .unwrap()
+            .iter()
+            .filter_map(Value::as_str)
+            .filter(|u| !u.starts_with(&self.base))
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// The browser console's errors since the last call.
+    pub async fn console_errors(&self) -> Vec<String> {
+        let session = self.client.session_id().await.unwrap().unwrap();
+        let log: Value = reqwest::Client::new()
+            .post(format!(
+                "http://127.0.0.1:{}/session/{session}/se/log",
+                self.driver.port
+            ))
+            .json(&json!({ "type": "browser" }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        log["value"]
+            .as_array()
+            .map(|entries| {
+                entries
+                    .iter()
+                    .filter(|e| e["level"] == "SEVERE")
+                    .map(|e| e["message"].to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    pub async fn close(self) {
+        let _ = self.client.close().await;
+    }
+}
+
+async fn a_clerk_and_the_office_close_a_task_in_the_browser(app: TestApp) {
+    let c = city::build(&app).await;
+    crate::console::settle_accounts(&app);
+    let task = c
+        .task(&app, "1.2", 12, json!({ "evidence_required": true }))
+        .await;
+    let id = task["id"].as_i64().unwrap();
+    c.ok(&app, &c.office, &task, "assign", None).await;
+    let evidence = tempfile::Builder::new().suffix(".pdf").tempfile().unwrap();
+    std::fs::write(evidence.path(), b"%PDF-1.4 evidence").unwrap();
+    let clerk_pw = crate::console::password_of("clerk-a");
+    let office_pw = crate::console::password_of("office");
+
+    let b = Browser::open(&app).await;
+    // A link to the task leads through sign-in to the task.
+    b.goto(&format!("/tasks/{id}")).await;
+    assert!(
+        b.path().await.starts_with("/login?next="),
+        "{}",
+        b.path().await
+    );
+    b.screenshot("login").await;
+    b.sign_in("clerk-a", &clerk_pw).await;
+    assert_eq!(b.path().await, format!("/tasks/{id}"));
+    b.press("签收").await;
+    assert!(b.text().await.contains("已签收"));
+
+    b.fill("#percent", "50").await;
+    b.fill("#body", "已完成一半，整改照片见附件").await;
+    let file = b.client.find(Locator::Css("#report-files")).await.unwrap();
+    file.send_keys(&evidence.path().to_string_lossy())
+        .await
+        .unwrap();
+    b.press("报告进展").await;
+    let page = b.text().await;
+    assert!(page.contains("进展已报告"), "{page}");
+    assert!(page.contains("50%"));
+    b.screenshot("task").await;
+    b.fill("#note-submit", "已全部完成").await;
+    b.press("提交办结").await;
+    b.goto("/").await;
+    b.screenshot("home-clerk").await;
+
+    // The office returns it with a note.
+    b.sign_out().await;
+    b.goto(&format!("/tasks/{id}")).await;
+    b.sign_in("office", &office_pw).await;
+    b.fill("#note-return", "照片不清晰，请补充").await;
+    b.press("退回").await;
+    b.goto("/").await;
+    b.screenshot("home-office").await;
+    b.goto("/tasks").await;
+    b.screenshot("tasks").await;
+
+    // The clerk sees why, and submits again.
+    b.sign_out().await;
+    b.goto(&format!("/tasks/{id}")).await;
+    b.sign_in("clerk-a", &clerk_pw).await;
+    let page = b.text().await;
+    assert!(
+        page.contains("被退回") && page.contains("照片不清晰，请补充"),
+        "{page}"
+    );
+    b.fill("#note-submit", "已补充清晰照片").await;
+    b.press("提交办结").await;
+
+    // At a phone's width the home and task pages need no sideways scrolling.
+    b.resize(375, 800).await;
+    for path in [
+        "/".to_string(),
+        format!("/tasks/{id}"),
+        "/tasks".to_string(),
+    ] {
+        b.goto(&path).await;
+        let (fits, sizes) = b.fits_width().await;
+        assert!(
+            fits,
+            "{path} at 375 px: scroll width, window width = {sizes}"
+        );
+    }
+    b.goto(&format!("/tasks/{id}")).await;
+    b.screenshot("task-phone").await;
+    b.resize(1280, 900).await;
+
+    // The office verifies; the timeline tells the whole story.
+    b.sign_out().await;
+    b.goto(&format!("/tasks/{id}")).await;
+    b.sign_in("office", &office_pw).await;
+    b.press("审核通过").await;
+    let page = b.text().await;
+    assert!(page.contains("已办结"), "{page}");
+    for step in [
+        "交办",
+        "签收",
+        "报告进展",
+        "上传佐证材料",
+        "提交办结",
+        "退回",
+        "审核通过",
+    ] {
+        assert!(page.contains(step), "{step} in the timeline");
+    }
+    let now = expect_json(
+        app.get(&format!("/api/v1/tasks/{id}"), &c.office).await,
+        200,
+    )
+    .await;
+    assert_eq!(now["status"], "completed");
+    let files = expect_json(
+        app.get(&format!("/api/v1/tasks/{id}/attachments"), &c.office)
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(
+        files[0]["filename"].as_str().unwrap(),
+        evidence.path().file_name().unwrap().to_str().unwrap()
+    );
+
+    assert_eq!(
+        b.foreign_requests().await,
+        Vec::<String>::new(),
+        "nothing loaded from elsewhere"
+    );
+    assert_eq!(
+        b.console_errors().await,
+        Vec::<String>::new(),
+        "no errors in the browser console"
+    );
+    b.close().await;
+}
