@@ -124,6 +124,8 @@ pub enum Conflict {
     BulletinPublished,
     #[error("the notice is {status}, not dead")]
     NoticeNotDead { status: NoticeStatus },
+    #[error("a {status} task's evidence stays as it is")]
+    EvidenceFixed { status: TaskStatus },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -311,6 +313,10 @@ impl Conflict {
             Conflict::NoticeNotDead { .. } => Message::new(
                 "只有投递失败的通知才能重新投递",
                 "only a dead notice can be sent again",
+            ),
+            Conflict::EvidenceFixed { .. } => Message::new(
+                "任务已提交或已结束，佐证材料不能再删除",
+                "the task is submitted or closed; its evidence can no longer be removed",
             ),
         }
     }

@@ -60,6 +60,7 @@ use crate::{
         tasks::routes::list_attachments,
         tasks::routes::upload_attachment,
         tasks::routes::download_attachment,
+        tasks::routes::remove_attachment,
         tasks::routes::list_extensions,
         tasks::routes::request_extension,
         tasks::routes::approve_extension,

@@ -7,6 +7,7 @@ pub mod clock;
 pub mod closed;
 pub mod deadline;
 pub mod figures;
+pub mod file_type;
 pub mod ids;
 pub mod indicator;
 pub mod kinds;

@@ -81,13 +81,15 @@ pub async fn read_upload(
     check_upload(read_file(multipart, limit).await?, allowed)
 }
 
-/// Checks a received file's type against the allow-list.
+/// Judges a received file's type from its content and name (never from the
+/// type the browser declared) and checks it against the allow-list.
 pub fn check_upload(
     file: crate::http::multipart::FilePart,
     allowed: &[String],
 ) -> ApiResult<Upload> {
-    if !allowed.contains(&file.content_type) {
-        let content_type = &file.content_type;
+    let content_type = crate::domain::file_type::judge(&file.filename, &file.bytes)
+        .map_err(|m| ApiError::invalid_field("file", m))?;
+    if !allowed.iter().any(|a| a == content_type) {
         return Err(ApiError::invalid_field(
             "file",
             Message::owned(
@@ -105,7 +107,7 @@ pub fn check_upload(
     let sha256 = hex::encode(Sha256::digest(&file.bytes));
     Ok(Upload {
         filename: file.filename,
-        content_type: file.content_type,
+        content_type: content_type.to_string(),
         bytes: file.bytes,
         sha256,
     })
@@ -168,6 +170,61 @@ pub fn store(
         )?;
         audit::record_change(conn, Some(auth.id), "create", ("attachment", row.id), None, Some(&row), now)?;
         Ok(row)
+    })
+}
+
+/// Removes an upload its uploader regrets, while the task is not yet
+/// submitted (afterwards the evidence is what the office judged). The
+/// timeline and the audit trail keep the removal; the stored bytes stay, as
+/// other uploads may share them (storage is by content hash).
+pub fn remove(
+    conn: &mut DbConnection,
+    auth: &AuthUser,
+    scope: Scope,
+    id: TaskId,
+    attachment: i64,
+    now: NaiveDateTime,
+) -> crate::error::Result<()> {
+    conn.write(|conn| {
+        let (task, _) = visibility::lock_visible(conn, scope, id)?;
+        let row: AttachmentRow = attachments::table
+            .find(attachment)
+            .filter(attachments::task_id.eq(task.id))
+            .select(AttachmentRow::as_select())
+            .first(conn)
+            .optional()?
+            .ok_or(crate::error::Error::NotFound)?;
+        if row.uploaded_by != auth.id.0 {
+            return Err(crate::error::Error::Forbidden);
+        }
+        let status = task.status()?;
+        use crate::domain::task_state::TaskStatus;
+        if !matches!(status, TaskStatus::Assigned | TaskStatus::InProgress) {
+            return Err(crate::error::Conflict::EvidenceFixed { status }.into());
+        }
+        diesel::delete(attachments::table.find(row.id)).execute(conn)?;
+        events::record(
+            conn,
+            NewEvent {
+                task_id: task.id,
+                kind: "attachment_removed",
+                actor: Some(auth.id),
+                unit_id: auth.unit_id.map(|u| u.0),
+                note: Some(row.filename.clone()),
+                data: Some(serde_json::json!({ "attachment_id": row.id, "sha256": row.sha256 })),
+            },
+            now,
+        )?;
+        audit::record_change(
+            conn,
+            Some(auth.id),
+            "delete",
+            ("attachment", row.id),
+            Some(&row),
+            None,
+            now,
+        )?;
+        Ok(())
     })
 }
 

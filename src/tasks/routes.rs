@@ -46,6 +46,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         "/tasks/{id}/attachments/{attachment}",
         web::get().to(download_attachment),
     )
+    .route(
+        "/tasks/{id}/attachments/{attachment}",
+        web::delete().to(remove_attachment),
+    )
     .service(
         web::resource("/tasks/{id}/extensions")
             .route(web::get().to(list_extensions))
@@ -389,6 +393,29 @@ pub async fn download_attachment(
             .map_err(|e| crate::http::problem::ApiError::internal(e.into()))?,
     );
     Ok(response)
+}
+
+/// Remove an own upload while the task is not yet submitted; the timeline
+/// and the audit trail keep the removal.
+#[utoipa::path(delete, path = "/api/v1/tasks/{id}/attachments/{attachment}", tag = "tasks",
+    responses((status = 204, description = "removed"),
+        (status = 403, body = Problem, description = "someone else uploaded it"),
+        (status = 404, body = Problem),
+        (status = 409, body = Problem, description = "`evidence_fixed`: the task is submitted or closed")),
+    security(("bearer" = [])))]
+pub async fn remove_attachment(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    path: web::Path<(i64, i64)>,
+) -> ApiResult<HttpResponse> {
+    auth.require(Permission::ReadTasks)?;
+    let scope = visibility::scope(&auth, &state.settings);
+    let (id, attachment) = path.into_inner();
+    let now = chrono::Utc::now().naive_utc();
+    state
+        .db(move |conn| attachments::remove(conn, &auth, scope, TaskId(id), attachment, now))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// Extension requests of the task.

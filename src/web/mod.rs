@@ -51,6 +51,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::get().to(tasks::download),
             )
             .route(
+                "/tasks/{id}/attachments/{attachment}/delete",
+                web::post().to(tasks::remove_upload),
+            )
+            .route(
                 "/tasks/{id}/extensions",
                 web::post().to(tasks::request_extension),
             )

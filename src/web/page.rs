@@ -37,6 +37,7 @@ struct Common<'a, T: Serialize> {
 
 #[derive(Serialize)]
 struct Me<'a> {
+    id: i64,
     name: &'a str,
     username: &'a str,
     role: &'static str,
@@ -56,6 +57,7 @@ pub fn render<T: Serialize>(
     let ctx = Common {
         lang: super::i18n::tag(lang),
         me: person.map(|p| Me {
+            id: p.auth.id.0,
             name: &p.display_name,
             username: &p.username,
             role: p.auth.role.as_str(),

@@ -407,8 +407,15 @@ async fn a_clerk_and_the_office_work_a_task_through_the_console(app: TestApp) {
     assert_eq!(reported.status, 303, "{}", reported.body);
     let form = Form::new()
         .text("csrf", csrf.clone())
-        .part("file", file("照片1.png", "image/png", b"PNG-one"))
-        .part("file", file("照片2.png", "image/png", b"PNG-two"));
+        .part(
+            "file",
+            file("照片1.png", "image/png", b"\x89PNG\r\n\x1a\n one"),
+        )
+        // Sent as the browser often does: the type is judged from content and name.
+        .part(
+            "file",
+            file("台账.xlsx", "application/octet-stream", b"PK\x03\x04 sheet"),
+        );
     let uploaded = clerk
         .post_multipart(&format!("/tasks/{id}/attachments"), form)
         .await;
@@ -422,7 +429,17 @@ async fn a_clerk_and_the_office_work_a_task_through_the_console(app: TestApp) {
         )
         .await;
     assert_eq!(refused.status, 422);
-    refused.assert_has("不接受该文件类型");
+    refused.assert_has("不接受可执行文件");
+    let disguised = clerk
+        .post_multipart(
+            &format!("/tasks/{id}/attachments"),
+            Form::new().text("csrf", csrf.clone()).part(
+                "file",
+                file("验收报告.pdf", "application/pdf", b"MZ\x90\x00"),
+            ),
+        )
+        .await;
+    assert_eq!(disguised.status, 422, "an executable labelled PDF");
     let files = expect_json(
         app.get(&format!("/api/v1/tasks/{id}/attachments"), &c.office)
             .await,
@@ -433,12 +450,42 @@ async fn a_clerk_and_the_office_work_a_task_through_the_console(app: TestApp) {
     let page = clerk.get(&format!("/tasks/{id}")).await;
     page.assert_has("50%");
     page.assert_has("进展.pdf");
+    assert_eq!(
+        files[2]["content_type"],
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
     let download = clerk
-        .get(&format!("/tasks/{id}/attachments/{}", files[1]["id"]))
+        .get(&format!("/tasks/{id}/attachments/{}", files[0]["id"]))
         .await;
     assert_eq!(download.status, 200);
-    assert_eq!(download.body.as_bytes(), b"PNG-one");
+    assert_eq!(download.body, "%PDF-1.4 half");
 
+    // A wrong upload goes again before submission, by its uploader only.
+    let wrong = expect_json(
+        city::upload(
+            &app,
+            &c.clerk_a,
+            id,
+            "错传.pdf",
+            "application/pdf",
+            b"%PDF-1.4 x".to_vec(),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let page = clerk.get(&format!("/tasks/{id}")).await;
+    page.assert_has("错传.pdf");
+    let removed = clerk
+        .post(
+            &format!("/tasks/{id}/attachments/{}/delete", wrong["id"]),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(removed.status, 303, "{}", removed.body);
+    let page = clerk.get(&format!("/tasks/{id}")).await;
+    assert!(!page.body.contains("错传.pdf</a>"), "removed from the list");
+    page.assert_has("删除佐证材料");
     assert_eq!(clerk.act(id, "submit", "已全部完成").await.status, 303);
     // The office returns it; a return needs a note.
     let no_note = office.act(id, "return", "").await;
@@ -510,7 +557,7 @@ async fn a_task_out_of_sight_is_a_404_page(app: TestApp) {
             id,
             "a.pdf",
             "application/pdf",
-            b"%PDF a".to_vec(),
+            b"%PDF-1.4 a".to_vec(),
         )
         .await,
         201,

@@ -12,6 +12,7 @@ api_tests![
     evidence_round_trips_in_files_and_in_the_database,
     the_same_evidence_twice_is_stored_once_in_the_database,
     evidence_type_and_size_are_limited,
+    an_own_upload_can_be_removed_until_the_task_is_submitted,
     the_audit_trail_records_changes_and_detects_tampering,
 ];
 
@@ -21,7 +22,12 @@ async fn evidence_round_trips_in_files_and_in_the_database(app: TestApp) {
         let c = city::build(&app).await;
         let task = c.in_progress(&app, "1", 10).await;
         let t = task["id"].as_i64().unwrap();
-        let bytes: Vec<u8> = (0..=255u8).cycle().take(70_000).collect();
+        // A PNG signature, then every byte value.
+        let bytes: Vec<u8> = b"\x89PNG\r\n\x1a\n"
+            .iter()
+            .copied()
+            .chain((0..=255u8).cycle().take(70_000))
+            .collect();
         let att = expect_json(
             upload(
                 &app,
@@ -225,4 +231,111 @@ async fn the_audit_trail_records_changes_and_detects_tampering(app: TestApp) {
     assert!(
         matches!(check, duban::audit::ChainCheck::Broken { entry_id, .. } if entry_id > target)
     );
+}
+
+async fn an_own_upload_can_be_removed_until_the_task_is_submitted(app: TestApp) {
+    let c = city::build(&app).await;
+    let task = c.in_progress(&app, "1", 10).await;
+    let t = task["id"].as_i64().unwrap();
+    let mine = expect_json(
+        upload(
+            &app,
+            &c.clerk_a,
+            t,
+            "错的.pdf",
+            "application/pdf",
+            b"%PDF-1.4 wrong".to_vec(),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let kept = expect_json(
+        upload(
+            &app,
+            &c.clerk_a,
+            t,
+            "对的.pdf",
+            "application/pdf",
+            b"%PDF-1.4 right".to_vec(),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let path = |a: &serde_json::Value| format!("/api/v1/tasks/{t}/attachments/{}", a["id"]);
+    // Someone else's upload is not theirs to remove; a foreign clerk sees nothing.
+    expect_problem(
+        app.request(
+            reqwest::Method::DELETE,
+            &path(&mine),
+            Some(&c.clerk_b),
+            None,
+        )
+        .await,
+        403,
+        "forbidden",
+    )
+    .await;
+    expect_problem(
+        app.request(
+            reqwest::Method::DELETE,
+            &path(&mine),
+            Some(&c.clerk_c),
+            None,
+        )
+        .await,
+        404,
+        "not_found",
+    )
+    .await;
+    let res = app
+        .request(
+            reqwest::Method::DELETE,
+            &path(&mine),
+            Some(&c.clerk_a),
+            None,
+        )
+        .await;
+    assert_eq!(res.status(), 204);
+    let list = expect_json(
+        app.get(&format!("/api/v1/tasks/{t}/attachments"), &c.office)
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list[0]["id"], kept["id"]);
+    let events = expect_json(
+        app.get(&format!("/api/v1/tasks/{t}/events"), &c.office)
+            .await,
+        200,
+    )
+    .await;
+    let last = events.as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["kind"], "attachment_removed");
+    assert_eq!(last["note"], "错的.pdf");
+    let audit = expect_json(
+        app.get("/api/v1/audit?entity=attachment", &c.office).await,
+        200,
+    )
+    .await;
+    assert_eq!(audit["items"][0]["action"], "delete");
+    assert_eq!(audit["items"][0]["entity_id"], mine["id"]);
+
+    // Once submitted, the evidence is what the office judges.
+    c.ok(&app, &c.clerk_a, &task, "submit", Some("完成")).await;
+    let p = expect_problem(
+        app.request(
+            reqwest::Method::DELETE,
+            &path(&kept),
+            Some(&c.clerk_a),
+            None,
+        )
+        .await,
+        409,
+        "evidence_fixed",
+    )
+    .await;
+    assert_eq!(p["current_status"], "submitted");
 }

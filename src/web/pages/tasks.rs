@@ -635,6 +635,38 @@ pub async fn download(
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
+pub struct CsrfOnly {
+    csrf: String,
+}
+
+/// POST /tasks/{id}/attachments/{attachment}/delete: an own upload, before
+/// the task is submitted.
+pub async fn remove_upload(
+    state: web::Data<AppState>,
+    person: Person,
+    path: web::Path<(i64, i64)>,
+    form: web::Form<CsrfOnly>,
+) -> Result<HttpResponse, PageError> {
+    let lang = person.lang;
+    if !csrf::matches(&form.csrf, &person.csrf) {
+        return Err(csrf_refused(lang));
+    }
+    let (id, attachment) = path.into_inner();
+    let id = TaskId(id);
+    let scope = visibility::scope(&person.auth, &state.settings);
+    let auth = person.auth.clone();
+    let now = chrono::Utc::now().naive_utc();
+    let result = state
+        .db(move |conn| attachments::remove(conn, &auth, scope, id, attachment, now))
+        .await;
+    match result {
+        Ok(()) => Ok(see_other(&format!("/tasks/{}?done=removed", id.0))),
+        Err(e) => failed(&state, &person, id, e, Typed::default()).await,
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub struct ExtensionForm {
     csrf: String,
     new_due_date: String,
