@@ -43,10 +43,7 @@ pub fn to_view(
     clock: &Clock,
 ) -> anyhow::Result<TaskView> {
     let t = timing(&row)?;
-    let started = row
-        .accepted_at
-        .or(row.assigned_at)
-        .map(|at| clock.local(at));
+    let started = row.started_at().map(|at| clock.local(at));
     let report_missing = traffic::report_missing(
         row.report_day,
         t.status,
@@ -54,10 +51,12 @@ pub fn to_view(
         last_lead_report.map(|at| clock.local(at)),
         clock.today,
     );
-    let acceptance_overdue = t.status == TaskStatus::Assigned
-        && row
-            .assigned_at
-            .is_some_and(|at| (clock.today - clock.local(at)).num_days() > clock.accept_days);
+    let acceptance_overdue = traffic::acceptance_overdue(
+        t.status,
+        row.assigned_at.map(|at| clock.local(at)),
+        clock.today,
+        clock.accept_days,
+    );
     Ok(TaskView {
         id: TaskId(row.id),
         plan_id: PlanId(row.plan_id),
