@@ -253,22 +253,25 @@ fn unit_filter(q: TaskQuery, unit: i64) -> TaskQuery {
     )
 }
 
-const OPEN: [&str; 2] = ["assigned", "in_progress"];
+const OPEN: [TaskStatus; 2] = [TaskStatus::Assigned, TaskStatus::InProgress];
 
-/// Red: open and past due, or submitted after the due date.
+/// Red, as `domain::traffic::light` says (`tests/api/traffic.rs` checks that
+/// they agree): open and past due, or submitted after the due date (as of
+/// today when the submission date is unknown).
 fn red_filter(q: TaskQuery, today: NaiveDate, red: bool) -> TaskQuery {
+    let due = tasks::due_date.assume_not_null();
     let open_late = tasks::status
         .eq_any(OPEN)
         .and(tasks::due_date.is_not_null())
-        .and(tasks::due_date.assume_not_null().lt(today));
+        .and(due.lt(today));
     let submitted_late = tasks::status
-        .eq("submitted")
+        .eq(TaskStatus::Submitted)
         .and(tasks::due_date.is_not_null())
-        .and(tasks::submitted_on.is_not_null())
         .and(
             tasks::submitted_on
-                .assume_not_null()
-                .gt(tasks::due_date.assume_not_null()),
+                .is_not_null()
+                .and(tasks::submitted_on.assume_not_null().gt(due))
+                .or(tasks::submitted_on.is_null().and(due.lt(today))),
         );
     if red {
         q.filter(open_late.or(submitted_late))
@@ -295,7 +298,7 @@ fn light_filter(q: TaskQuery, light: TrafficLight, clock: &Clock) -> TaskQuery {
         TrafficLight::Red => red_filter(q, clock.today, true),
         TrafficLight::Yellow => q.filter(yellow),
         TrafficLight::Green => red_filter(q, clock.today, false)
-            .filter(tasks::status.ne_all(["draft", "cancelled"]))
+            .filter(tasks::status.ne_all([TaskStatus::Draft, TaskStatus::Cancelled]))
             .filter(diesel::dsl::not(yellow)),
     }
 }
