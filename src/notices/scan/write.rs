@@ -10,6 +10,7 @@ use super::context::{Context, Wanted};
 use crate::db::schema::notices;
 use crate::db::{self, DbConnection};
 use crate::domain::kinds::{Channel, NoticeStatus};
+use crate::domain::{IndicatorId, TaskId, UnitId};
 use crate::mail::templates::{task_notice, TaskFacts};
 use crate::tasks::events::{self, NewEvent};
 
@@ -28,10 +29,10 @@ pub(super) struct About {
 #[derive(Clone, Insertable)]
 #[diesel(table_name = notices)]
 struct NewNotice<'a> {
-    task_id: Option<i64>,
-    indicator_id: Option<i64>,
+    task_id: Option<TaskId>,
+    indicator_id: Option<IndicatorId>,
     period: Option<&'a str>,
-    unit_id: Option<i64>,
+    unit_id: Option<UnitId>,
     step: &'a str,
     due_date: Option<NaiveDate>,
     dedupe_key: &'a str,
@@ -92,10 +93,10 @@ pub(super) fn write_notice(
     let (status, error) = initial_status(w);
     let now = ctx.clock.now;
     let email = NewNotice {
-        task_id: about.task_id,
-        indicator_id: about.indicator.as_ref().map(|i| i.0),
+        task_id: about.task_id.map(TaskId),
+        indicator_id: about.indicator.as_ref().map(|i| IndicatorId(i.0)),
         period: about.indicator.as_ref().map(|i| i.1.as_str()),
-        unit_id: Some(about.lead_unit),
+        unit_id: Some(UnitId(about.lead_unit)),
         step: &w.step,
         due_date: about.due,
         dedupe_key: &w.dedupe_key,
@@ -122,7 +123,7 @@ pub(super) fn write_notice(
         for unit in &w.robots {
             let key = format!("{}:robot:{unit}", w.dedupe_key);
             let robot = NewNotice {
-                unit_id: Some(*unit),
+                unit_id: Some(UnitId(*unit)),
                 dedupe_key: &key,
                 recipients: "[]".into(),
                 status: NoticeStatus::Pending,
@@ -163,7 +164,7 @@ pub(super) fn write_digest(
         task_id: None,
         indicator_id: None,
         period: None,
-        unit_id: Some(unit_id),
+        unit_id: Some(UnitId(unit_id)),
         step: "digest",
         due_date: None,
         dedupe_key: key,
