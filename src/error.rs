@@ -310,10 +310,9 @@ impl Conflict {
                 "通报已印发，不能再修改",
                 "the bulletin is published and cannot change",
             ),
-            Conflict::NoticeNotDead { .. } => Message::new(
-                "只有投递失败的通知才能重新投递",
-                "only a dead notice can be sent again",
-            ),
+            Conflict::NoticeNotDead { .. } => {
+                Message::new("只能重发已失败的通知", "only a dead notice can be retried")
+            }
             Conflict::EvidenceFixed { .. } => Message::new(
                 "任务已提交或已结束，佐证材料不能再删除",
                 "the task is submitted or closed; its evidence can no longer be removed",

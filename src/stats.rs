@@ -1,5 +1,6 @@
 //! `GET /api/v1/stats/overview`: task totals by status and traffic light,
-//! overall and per lead unit, over the tasks the caller may see.
+//! overall and per lead unit, over the tasks the caller may see. The handler
+//! only checks and calls; `overview_of` counts.
 
 use std::collections::BTreeMap;
 
@@ -10,12 +11,15 @@ use utoipa::ToSchema;
 
 use crate::auth::{AuthUser, Permission};
 use crate::db::schema::units;
+use crate::db::DbConnection;
+use crate::domain::clock::Clock;
+use crate::http::page::MAX_PER_PAGE;
 use crate::http::problem::{ApiResult, Problem};
-use crate::http::QueryParams;
+use crate::http::{Paging, QueryParams};
 use crate::state::AppState;
 use crate::tasks::model::{TaskFilter, TaskView};
 use crate::tasks::service;
-use crate::tasks::visibility;
+use crate::tasks::visibility::{self, Scope};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/stats/overview", web::get().to(overview));
@@ -83,49 +87,65 @@ pub async fn overview(
     let clock = state.clock();
     let plan = query.0.plan_id;
     let overview = state
-        .db_api(move |conn| {
-            // Page through the visible tasks with the list's own rules, so the
-            // overview and the list never disagree.
-            let filter = TaskFilter {
-                plan_id: plan,
-                ..Default::default()
-            };
-            let mut views = Vec::new();
-            let mut page = 1;
-            loop {
-                let paging =
-                    crate::http::Paging::parse(Some(page), Some(crate::http::page::MAX_PER_PAGE))?;
-                let batch = service::list(conn, scope, &filter, paging, &clock)?;
-                let done = batch.items.len() < crate::http::page::MAX_PER_PAGE as usize;
-                views.extend(batch.items);
-                if done {
-                    break;
-                }
-                page += 1;
-            }
-            let names: BTreeMap<i64, (String, String)> = units::table
-                .select((units::id, units::code, units::name))
-                .load::<(i64, String, String)>(conn)?
-                .into_iter()
-                .map(|(id, code, name)| (id, (code, name)))
-                .collect();
-            let mut totals = Counts::default();
-            let mut per_unit: BTreeMap<i64, Counts> = BTreeMap::new();
-            for t in &views {
-                totals.add(t);
-                per_unit.entry(t.lead_unit_id.0).or_default().add(t);
-            }
-            let mut units: Vec<UnitCounts> = per_unit
-                .into_iter()
-                .map(|(unit_id, counts)| UnitCounts {
-                    unit_id,
-                    unit_name: names.get(&unit_id).map(|n| n.1.clone()).unwrap_or_default(),
-                    counts,
-                })
-                .collect();
-            units.sort_by(|a, b| names.get(&a.unit_id).cmp(&names.get(&b.unit_id)));
-            Ok(Overview { totals, units })
-        })
+        .db_api(move |conn| overview_of(conn, scope, plan, &clock))
         .await?;
     Ok(HttpResponse::Ok().json(overview))
+}
+
+/// The overview of the tasks `scope` sees (of one plan, if given), for `clock.today`.
+pub fn overview_of(
+    conn: &mut DbConnection,
+    scope: Scope,
+    plan: Option<i64>,
+    clock: &Clock,
+) -> ApiResult<Overview> {
+    let views = visible_tasks(conn, scope, plan, clock)?;
+    let names: BTreeMap<i64, (String, String)> = units::table
+        .select((units::id, units::code, units::name))
+        .load::<(i64, String, String)>(conn)?
+        .into_iter()
+        .map(|(id, code, name)| (id, (code, name)))
+        .collect();
+    let mut totals = Counts::default();
+    let mut per_unit: BTreeMap<i64, Counts> = BTreeMap::new();
+    for t in &views {
+        totals.add(t);
+        per_unit.entry(t.lead_unit_id.0).or_default().add(t);
+    }
+    let mut units: Vec<UnitCounts> = per_unit
+        .into_iter()
+        .map(|(unit_id, counts)| UnitCounts {
+            unit_id,
+            unit_name: names.get(&unit_id).map(|n| n.1.clone()).unwrap_or_default(),
+            counts,
+        })
+        .collect();
+    units.sort_by(|a, b| names.get(&a.unit_id).cmp(&names.get(&b.unit_id)));
+    Ok(Overview { totals, units })
+}
+
+/// Every task `scope` sees, paged through with the list's own rules, so the
+/// overview and the list never disagree.
+fn visible_tasks(
+    conn: &mut DbConnection,
+    scope: Scope,
+    plan: Option<i64>,
+    clock: &Clock,
+) -> ApiResult<Vec<TaskView>> {
+    let filter = TaskFilter {
+        plan_id: plan,
+        ..Default::default()
+    };
+    let mut views = Vec::new();
+    let mut page = 1;
+    loop {
+        let paging = Paging::parse(Some(page), Some(MAX_PER_PAGE))?;
+        let batch = service::list(conn, scope, &filter, paging, clock)?;
+        let done = batch.items.len() < MAX_PER_PAGE as usize;
+        views.extend(batch.items);
+        if done {
+            return Ok(views);
+        }
+        page += 1;
+    }
 }

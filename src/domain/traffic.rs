@@ -70,8 +70,25 @@ pub fn days_overdue(t: &TaskTiming, today: NaiveDate) -> i64 {
     if t.status == TaskStatus::Cancelled || t.status == TaskStatus::Draft {
         return 0;
     }
-    let end = finished_on(t).unwrap_or(today);
-    (end - due).num_days().max(0)
+    days_late(due, finished_on(t).unwrap_or(today))
+}
+
+/// Days past `due` as of `on`: zero on the due date itself and before it.
+/// Also how late an owed indicator report is.
+pub fn days_late(due: NaiveDate, on: NaiveDate) -> i64 {
+    (on - due).num_days().max(0)
+}
+
+/// Whether signing for (签收) a task is late: it is still assigned more than
+/// `accept_days` local days after the day it was assigned.
+pub fn acceptance_overdue(
+    status: TaskStatus,
+    assigned_on: Option<NaiveDate>,
+    today: NaiveDate,
+    accept_days: i64,
+) -> bool {
+    status == TaskStatus::Assigned
+        && assigned_on.is_some_and(|on| (today - on).num_days() > accept_days)
 }
 
 /// The light, or None for drafts and cancelled tasks (nothing to judge).
@@ -146,16 +163,24 @@ pub fn report_missing(
     last_report_on: Option<NaiveDate>,
     today: NaiveDate,
 ) -> bool {
-    let (Some(day), Some(started)) = (report_day, started_on) else {
-        return false;
-    };
+    missing_report(report_day, status, started_on, last_report_on, today).is_some()
+}
+
+/// The report date whose report is missing, when [`report_missing`]: a
+/// reminder about it is owed once per report date.
+pub fn missing_report(
+    report_day: Option<i32>,
+    status: TaskStatus,
+    started_on: Option<NaiveDate>,
+    last_report_on: Option<NaiveDate>,
+    today: NaiveDate,
+) -> Option<NaiveDate> {
+    let (day, started) = (report_day?, started_on?);
     if !matches!(status, TaskStatus::Assigned | TaskStatus::InProgress) {
-        return false;
+        return None;
     }
-    let Some((due, previous)) = report_dates(day, today) else {
-        return false;
-    };
-    started < due && last_report_on.is_none_or(|r| r <= previous)
+    let (due, previous) = report_dates(day, today)?;
+    (started < due && last_report_on.is_none_or(|r| r <= previous)).then_some(due)
 }
 
 #[cfg(test)]
@@ -241,6 +266,35 @@ mod tests {
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn signing_for_is_late_after_the_allowed_days() {
+        let assigned = Some(d(2026, 6, 1));
+        let a = TaskStatus::Assigned;
+        assert!(!acceptance_overdue(a, assigned, d(2026, 6, 4), 3));
+        assert!(acceptance_overdue(a, assigned, d(2026, 6, 5), 3));
+        assert!(!acceptance_overdue(
+            TaskStatus::InProgress,
+            assigned,
+            d(2026, 6, 5),
+            3
+        ));
+        assert!(!acceptance_overdue(a, None, d(2026, 6, 5), 3));
+    }
+
+    #[test]
+    fn the_missing_report_is_the_latest_report_date() {
+        let s = TaskStatus::InProgress;
+        let started = Some(d(2026, 9, 1));
+        assert_eq!(
+            missing_report(Some(25), s, started, None, d(2026, 11, 26)),
+            Some(d(2026, 11, 25))
+        );
+        assert_eq!(
+            missing_report(Some(25), s, started, Some(d(2026, 10, 26)), d(2026, 11, 26)),
+            None
+        );
     }
 
     fn open(due: NaiveDate) -> TaskTiming {

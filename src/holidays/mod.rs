@@ -3,15 +3,16 @@
 
 pub mod routes;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
+use crate::audit;
 use crate::db::schema::holidays;
 use crate::db::DbConnection;
 use crate::domain::calendar::{DayKind, WorkCalendar};
 use crate::domain::values::{parse_date, BoundedText};
-use crate::domain::Message;
-use crate::error::FieldError;
+use crate::domain::{Message, UserId};
+use crate::error::{Error, FieldError, Result, Validator};
 use crate::http::problem::ApiError;
 
 /// The whole calendar (a few dozen rows a year).
@@ -35,7 +36,7 @@ pub struct Entry {
 /// Parses a calendar CSV: `date,kind,name` per line (`kind` is holiday/workday
 /// or 休/班); a header line and blank or `#` lines are skipped. Every bad line
 /// is reported as `line N`.
-pub fn parse_csv(text: &str) -> Result<Vec<Entry>, ApiError> {
+pub fn parse_csv(text: &str) -> std::result::Result<Vec<Entry>, ApiError> {
     let mut entries = Vec::new();
     let mut errors = Vec::new();
     for (i, line) in text.trim_start_matches('\u{feff}').lines().enumerate() {
@@ -74,6 +75,108 @@ pub fn parse_csv(text: &str) -> Result<Vec<Entry>, ApiError> {
     } else {
         Err(ApiError::validation(errors))
     }
+}
+
+/// The entries of `year` (every year when None), by date: (date, kind, name).
+pub fn entries(
+    conn: &mut DbConnection,
+    year: Option<i32>,
+) -> QueryResult<Vec<(NaiveDate, String, String)>> {
+    let rows: Vec<(NaiveDate, String, String)> = holidays::table
+        .select((holidays::day, holidays::kind, holidays::name))
+        .order(holidays::day.asc())
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter(|(day, _, _)| year.is_none_or(|y| day.year() == y))
+        .collect())
+}
+
+/// One date as the admin sets it (`PUT /holidays/{date}`), every bad field named.
+pub fn entry(date: &str, kind: &str, name: &str) -> Result<Entry> {
+    let mut v = Validator::default();
+    let day = v.check("date", parse_date(date));
+    let kind = v.check(
+        "kind",
+        DayKind::parse(kind).ok_or(Message::new(
+            "类型必须是 holiday 或 workday",
+            "kind must be holiday or workday",
+        )),
+    );
+    let name = v.check("name", BoundedText::parse(name, 100));
+    let (Some(day), Some(kind), Some(name)) = (day, kind, name) else {
+        return Err(v.into_error());
+    };
+    Ok(Entry {
+        day,
+        kind,
+        name: name.into_inner(),
+    })
+}
+
+/// Writes an imported calendar, all lines or none, with its audit entry.
+pub fn import(
+    conn: &mut DbConnection,
+    entries: &[Entry],
+    actor: UserId,
+    now: NaiveDateTime,
+) -> Result<()> {
+    let after = serde_json::json!({ "imported": entries.len() });
+    conn.write(|conn| {
+        upsert(conn, entries)?;
+        Ok(record(conn, actor, "import", (None, Some(after)), now)?)
+    })
+}
+
+/// Sets one date, with its audit entry.
+pub fn set(
+    conn: &mut DbConnection,
+    entry: &Entry,
+    actor: UserId,
+    now: NaiveDateTime,
+) -> Result<()> {
+    let after =
+        serde_json::json!({ "date": entry.day, "kind": entry.kind.as_str(), "name": entry.name });
+    conn.write(|conn| {
+        upsert(conn, std::slice::from_ref(entry))?;
+        Ok(record(conn, actor, "set", (None, Some(after)), now)?)
+    })
+}
+
+/// Removes one date, with its audit entry; `NotFound` when it is not set.
+pub fn remove(
+    conn: &mut DbConnection,
+    day: NaiveDate,
+    actor: UserId,
+    now: NaiveDateTime,
+) -> Result<()> {
+    conn.write(|conn| {
+        let n = diesel::delete(holidays::table.find(day)).execute(conn)?;
+        if n == 0 {
+            return Err(Error::NotFound);
+        }
+        let before = serde_json::json!({ "date": day });
+        Ok(record(conn, actor, "delete", (Some(before), None), now)?)
+    })
+}
+
+/// The audit entry of a change to the calendar (which has no record ids).
+fn record(
+    conn: &mut DbConnection,
+    actor: UserId,
+    action: &str,
+    (before, after): (Option<serde_json::Value>, Option<serde_json::Value>),
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    let change = audit::Change {
+        actor: Some(actor),
+        action,
+        entity: "holiday",
+        entity_id: None,
+        before,
+        after,
+    };
+    audit::record(conn, change, now)
 }
 
 /// Writes entries, replacing any existing entry for the same date. Call inside

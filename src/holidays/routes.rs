@@ -1,19 +1,16 @@
 //! `/api/v1/holidays`: read the calendar; the admin imports or edits it.
+//! The handlers check and call; the writes and their audit entries are in
+//! `holidays`.
 
 use actix_web::{web, HttpResponse};
-use chrono::{Datelike, NaiveDate};
-use diesel::prelude::*;
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{parse_csv, upsert, Entry};
-use crate::audit;
+use super::parse_csv;
 use crate::auth::{AuthUser, Permission};
-use crate::db::schema::holidays;
-use crate::domain::calendar::DayKind;
-use crate::domain::values::{parse_date, BoundedText};
+use crate::domain::values::parse_date;
 use crate::domain::Message;
-use crate::error::Validator;
 use crate::http::problem::{ApiError, ApiResult, Problem};
 use crate::http::{JsonBody, QueryParams};
 use crate::state::AppState;
@@ -50,17 +47,11 @@ pub async fn list_holidays(
 ) -> ApiResult<HttpResponse> {
     auth.require(Permission::ReadTasks)?;
     let year = query.0.year;
-    let rows: Vec<(NaiveDate, String, String)> = state
-        .db_api(move |conn| {
-            Ok(holidays::table
-                .select((holidays::day, holidays::kind, holidays::name))
-                .order(holidays::day.asc())
-                .load(conn)?)
-        })
+    let rows = state
+        .db(move |conn| Ok(super::entries(conn, year)?))
         .await?;
     let list: Vec<HolidayView> = rows
         .into_iter()
-        .filter(|(day, _, _)| year.is_none_or(|y| day.year() == y))
         .map(|(date, kind, name)| HolidayView { date, kind, name })
         .collect();
     Ok(HttpResponse::Ok().json(list))
@@ -84,27 +75,9 @@ pub async fn import_holidays(
     })?;
     let entries = parse_csv(text)?;
     let count = entries.len();
-    let now = chrono::Utc::now().naive_utc();
+    let now = state.clock().now;
     state
-        .db_api(move |conn| {
-            conn.write(|conn| {
-                upsert(conn, &entries)?;
-                let after = serde_json::json!({ "imported": entries.len() });
-                audit::record(
-                    conn,
-                    audit::Change {
-                        actor: Some(auth.id),
-                        action: "import",
-                        entity: "holiday",
-                        entity_id: None,
-                        before: None,
-                        after: Some(after),
-                    },
-                    now,
-                )?;
-                Ok(())
-            })
-        })
+        .db(move |conn| super::import(conn, &entries, auth.id, now))
         .await?;
     Ok(HttpResponse::Ok().json(HolidayImport { imported: count }))
 }
@@ -135,43 +108,15 @@ pub async fn put_holiday(
 ) -> ApiResult<HttpResponse> {
     auth.require(Permission::ManageCalendar)?;
     let req = body.into_inner();
-    let mut v = Validator::default();
-    let day = v.check("date", parse_date(&date));
-    let kind = v.check(
-        "kind",
-        DayKind::parse(&req.kind).ok_or(Message::new(
-            "类型必须是 holiday 或 workday",
-            "kind must be holiday or workday",
-        )),
-    );
-    let name = v.check("name", BoundedText::parse(&req.name, 100));
-    let (Some(day), Some(kind), Some(name)) = (day, kind, name) else {
-        return Err(v.into_error().into());
-    };
-    let entry = Entry {
-        day,
-        kind,
-        name: name.into_inner(),
-    };
+    let entry = super::entry(&date, &req.kind, &req.name)?;
     let view = HolidayView {
         date: entry.day,
         kind: entry.kind.as_str().into(),
         name: entry.name.clone(),
     };
-    let now = chrono::Utc::now().naive_utc();
+    let now = state.clock().now;
     state
-        .db_api(move |conn| {
-            conn.write(|conn| {
-                upsert(conn, std::slice::from_ref(&entry))?;
-                let after = serde_json::json!({ "date": entry.day, "kind": entry.kind.as_str(), "name": entry.name });
-                audit::record(
-                    conn,
-                    audit::Change { actor: Some(auth.id), action: "set", entity: "holiday", entity_id: None, before: None, after: Some(after) },
-                    now,
-                )?;
-                Ok(())
-            })
-        })
+        .db(move |conn| super::set(conn, &entry, auth.id, now))
         .await?;
     Ok(HttpResponse::Ok().json(view))
 }
@@ -189,30 +134,9 @@ pub async fn delete_holiday(
 ) -> ApiResult<HttpResponse> {
     auth.require(Permission::ManageCalendar)?;
     let day = parse_date(&date).map_err(|m| ApiError::invalid_field("date", m))?;
-    let now = chrono::Utc::now().naive_utc();
+    let now = state.clock().now;
     state
-        .db_api(move |conn| {
-            conn.write(|conn| {
-                let n = diesel::delete(holidays::table.find(day)).execute(conn)?;
-                if n == 0 {
-                    return Err(ApiError::not_found());
-                }
-                let before = serde_json::json!({ "date": day });
-                audit::record(
-                    conn,
-                    audit::Change {
-                        actor: Some(auth.id),
-                        action: "delete",
-                        entity: "holiday",
-                        entity_id: None,
-                        before: Some(before),
-                        after: None,
-                    },
-                    now,
-                )?;
-                Ok(())
-            })
-        })
+        .db(move |conn| super::remove(conn, day, auth.id, now))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -4,6 +4,7 @@
 //! A unique dedupe key (task, step, due date) makes every notice exist once.
 
 pub mod deliver;
+pub mod outbox;
 pub mod robots;
 pub mod routes;
 pub mod scan;

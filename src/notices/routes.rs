@@ -1,15 +1,14 @@
-//! `/api/v1/notices` and `/api/v1/scheduler`.
+//! `/api/v1/notices` and `/api/v1/scheduler`: extract, check the
+//! permission, call `notices::outbox`, answer.
 
 use actix_web::{web, HttpResponse};
-use diesel::prelude::*;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{NoticeRow, NoticeView};
+use super::outbox::{self, NoticeFilter};
+use super::NoticeView;
 use crate::auth::{AuthUser, Permission};
-use crate::db::schema::notices;
-use crate::domain::Message;
-use crate::http::problem::{ApiError, ApiResult, Problem};
+use crate::http::problem::{ApiResult, Problem};
 use crate::http::{Page, Paging, QueryParams};
 use crate::jobs::{self, JobRunView};
 use crate::state::AppState;
@@ -18,18 +17,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/notices", web::get().to(list_notices))
         .route("/notices/{id}/retry", web::post().to(retry_notice))
         .route("/scheduler", web::get().to(scheduler_status));
-}
-
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct NoticeFilter {
-    pub task_id: Option<i64>,
-    pub unit_id: Option<i64>,
-    pub status: Option<String>,
-    pub step: Option<String>,
-    pub page: Option<i64>,
-    pub per_page: Option<i64>,
 }
 
 /// Notices, newest first. A unit clerk sees the own unit's.
@@ -45,39 +32,7 @@ pub async fn list_notices(
     let paging = Paging::parse(filter.page, filter.per_page)?;
     let own_unit = auth.unit_records_scope()?;
     let page = state
-        .db_api(move |conn| {
-            let query = || {
-                let mut q = notices::table.into_boxed();
-                if let Some(u) = own_unit {
-                    q = q.filter(notices::unit_id.eq(u));
-                }
-                if let Some(t) = filter.task_id {
-                    q = q.filter(notices::task_id.eq(t));
-                }
-                if let Some(u) = filter.unit_id {
-                    q = q.filter(notices::unit_id.eq(u));
-                }
-                if let Some(s) = &filter.status {
-                    q = q.filter(notices::status.eq(s.clone()));
-                }
-                if let Some(s) = &filter.step {
-                    q = q.filter(notices::step.eq(s.clone()));
-                }
-                q
-            };
-            let total: i64 = query().count().get_result(conn)?;
-            let rows: Vec<NoticeRow> = query()
-                .select(NoticeRow::as_select())
-                .order(notices::id.desc())
-                .limit(paging.per_page)
-                .offset(paging.offset())
-                .load(conn)?;
-            Ok(Page::new(
-                rows.into_iter().map(NoticeView::from_row).collect(),
-                total,
-                paging,
-            ))
-        })
+        .db(move |conn| Ok(outbox::list(conn, own_unit, &filter, paging)?))
         .await?;
     Ok(HttpResponse::Ok().json(page))
 }
@@ -92,41 +47,8 @@ pub async fn retry_notice(
 ) -> ApiResult<HttpResponse> {
     auth.require(Permission::ManageTasks)?;
     let id = id.into_inner();
-    let now = chrono::Utc::now().naive_utc();
-    let row = state
-        .db_api(move |conn| {
-            conn.write(|conn| {
-                // The state is part of the condition: of two offices retrying
-                // at once, one does it and the other is told it is not dead.
-                let revived =
-                    diesel::update(notices::table.find(id).filter(notices::status.eq("dead")))
-                        // The attempt count stays: it is the notice's history.
-                        .set((
-                            notices::status.eq("pending"),
-                            notices::next_attempt_at.eq(now),
-                            notices::revivals.eq(notices::revivals + 1),
-                        ))
-                        .execute(conn)?;
-                if revived == 1 {
-                    return Ok(notices::table
-                        .find(id)
-                        .select(NoticeRow::as_select())
-                        .first(conn)?);
-                }
-                let status: String = notices::table
-                    .find(id)
-                    .select(notices::status)
-                    .first(conn)
-                    .optional()?
-                    .ok_or_else(ApiError::not_found)?;
-                Err(ApiError::conflict(
-                    "notice_not_dead",
-                    Message::new("只能重发已失败的通知", "only a dead notice can be retried"),
-                )
-                .with_extra("current_status", serde_json::Value::String(status)))
-            })
-        })
-        .await?;
+    let now = state.clock().now;
+    let row = state.db(move |conn| outbox::retry(conn, id, now)).await?;
     Ok(HttpResponse::Ok().json(NoticeView::from_row(row)))
 }
 
@@ -148,16 +70,12 @@ pub async fn scheduler_status(
 ) -> ApiResult<HttpResponse> {
     auth.require(Permission::ReadAudit)?;
     let status = state
-        .db_api(|conn| {
+        .db(|conn| {
             let lease = jobs::lease_holder(conn)?;
-            let queue: Vec<(String, i64)> = notices::table
-                .group_by(notices::status)
-                .select((notices::status, diesel::dsl::count_star()))
-                .load(conn)?;
             Ok(SchedulerStatus {
                 lease_holder: lease.as_ref().map(|l| l.0.clone()),
                 lease_expires_at: lease.map(|l| l.1.and_utc()),
-                queue: queue.into_iter().collect(),
+                queue: outbox::queue(conn)?,
                 recent_runs: jobs::recent_runs(conn, 20)?,
             })
         })

@@ -51,6 +51,12 @@ impl TaskRow {
         TaskStatus::parse(&self.status)
             .map_err(|_| anyhow::anyhow!("stored task status {:?} is unknown", self.status))
     }
+
+    /// When work on the task started, for the progress-report rule: when it
+    /// was signed for, or else when it was assigned.
+    pub fn started_at(&self) -> Option<NaiveDateTime> {
+        self.accepted_at.or(self.assigned_at)
+    }
 }
 
 /// A task as the API shows it, with its light and lateness for today.

@@ -43,10 +43,7 @@ pub fn to_view(
     clock: &Clock,
 ) -> anyhow::Result<TaskView> {
     let t = timing(&row)?;
-    let started = row
-        .accepted_at
-        .or(row.assigned_at)
-        .map(|at| clock.local(at));
+    let started = row.started_at().map(|at| clock.local(at));
     let report_missing = traffic::report_missing(
         row.report_day,
         t.status,
@@ -54,10 +51,12 @@ pub fn to_view(
         last_lead_report.map(|at| clock.local(at)),
         clock.today,
     );
-    let acceptance_overdue = t.status == TaskStatus::Assigned
-        && row
-            .assigned_at
-            .is_some_and(|at| (clock.today - clock.local(at)).num_days() > clock.accept_days);
+    let acceptance_overdue = traffic::acceptance_overdue(
+        t.status,
+        row.assigned_at.map(|at| clock.local(at)),
+        clock.today,
+        clock.accept_days,
+    );
     Ok(TaskView {
         id: TaskId(row.id),
         plan_id: PlanId(row.plan_id),
@@ -254,22 +253,25 @@ fn unit_filter(q: TaskQuery, unit: i64) -> TaskQuery {
     )
 }
 
-const OPEN: [&str; 2] = ["assigned", "in_progress"];
+const OPEN: [TaskStatus; 2] = [TaskStatus::Assigned, TaskStatus::InProgress];
 
-/// Red: open and past due, or submitted after the due date.
+/// Red, as `domain::traffic::light` says (`tests/api/traffic.rs` checks that
+/// they agree): open and past due, or submitted after the due date (as of
+/// today when the submission date is unknown).
 fn red_filter(q: TaskQuery, today: NaiveDate, red: bool) -> TaskQuery {
+    let due = tasks::due_date.assume_not_null();
     let open_late = tasks::status
         .eq_any(OPEN)
         .and(tasks::due_date.is_not_null())
-        .and(tasks::due_date.assume_not_null().lt(today));
+        .and(due.lt(today));
     let submitted_late = tasks::status
-        .eq("submitted")
+        .eq(TaskStatus::Submitted)
         .and(tasks::due_date.is_not_null())
-        .and(tasks::submitted_on.is_not_null())
         .and(
             tasks::submitted_on
-                .assume_not_null()
-                .gt(tasks::due_date.assume_not_null()),
+                .is_not_null()
+                .and(tasks::submitted_on.assume_not_null().gt(due))
+                .or(tasks::submitted_on.is_null().and(due.lt(today))),
         );
     if red {
         q.filter(open_late.or(submitted_late))
@@ -296,7 +298,7 @@ fn light_filter(q: TaskQuery, light: TrafficLight, clock: &Clock) -> TaskQuery {
         TrafficLight::Red => red_filter(q, clock.today, true),
         TrafficLight::Yellow => q.filter(yellow),
         TrafficLight::Green => red_filter(q, clock.today, false)
-            .filter(tasks::status.ne_all(["draft", "cancelled"]))
+            .filter(tasks::status.ne_all([TaskStatus::Draft, TaskStatus::Cancelled]))
             .filter(diesel::dsl::not(yellow)),
     }
 }

@@ -27,6 +27,7 @@ mod security;
 mod smtp;
 mod sql_types;
 mod tasks;
+mod traffic;
 mod units;
 mod users;
 mod webhook;
@@ -54,6 +55,7 @@ fn main() -> std::process::ExitCode {
         security::tests(),
         sql_types::tests(),
         tasks::tests(),
+        traffic::tests(),
         units::tests(),
         users::tests(),
     ]

@@ -1,0 +1,329 @@
+//! What every pass of the scan reads, loaded once: the clock and the ladder,
+//! where notices go (units, the office, leaders) and what may be owed (open
+//! tasks with their cooperators and last reports, indicator reports not in).
+//! Also who a notice goes to, the one routing rule the passes share.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{Duration, NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use crate::config::Settings;
+use crate::db::schema::{tasks, units, users};
+use crate::db::DbConnection;
+use crate::domain::clock::Clock;
+use crate::domain::kinds::NoticeMode;
+use crate::domain::ladder::{Ladder, Step};
+use crate::domain::message::Lang;
+use crate::domain::task_state::TaskStatus;
+use crate::domain::traffic::TaskTiming;
+use crate::domain::UnitKind;
+use crate::indicators::values::OwedReport;
+use crate::tasks::model::TaskRow;
+use crate::tasks::visibility;
+
+pub(super) struct UnitInfo {
+    pub name: String,
+    pub kind: UnitKind,
+    pub active: bool,
+    pub contacts: Vec<String>,
+    pub head_email: Option<String>,
+    pub robot: bool,
+    /// Takes one daily digest instead of one email per task.
+    pub digest: bool,
+}
+
+/// An assigned or in-progress task with what its notices depend on.
+pub(super) struct OpenTask {
+    pub row: TaskRow,
+    pub timing: TaskTiming,
+    pub coops: Vec<i64>,
+    /// The lead unit's latest progress report (the one that counts).
+    pub last_lead_report: Option<NaiveDateTime>,
+}
+
+/// One notice the scan wants to exist.
+pub(super) struct Wanted {
+    pub step: String,
+    pub dedupe_key: String,
+    pub event_kind: &'static str,
+    pub recipients: Vec<String>,
+    /// Units whose group robot also gets the notice.
+    pub robots: Vec<i64>,
+    /// Also propose accountability for the lead unit (the last rung).
+    pub propose: bool,
+    /// A unit concerned takes the daily digest instead of this email.
+    pub digested: bool,
+}
+
+pub(super) struct Context {
+    /// `today` is the scan's day, which the command line may set.
+    pub clock: Clock,
+    pub ladder: Ladder,
+    pub lang: Lang,
+    /// For Message-IDs.
+    pub mail_domain: String,
+    /// Where links in notices point.
+    pub base_url: String,
+    /// When the notices written now may go (the next open send window).
+    pub send_at: NaiveDateTime,
+    /// Ordered by id, so notices are written in the same order every run.
+    pub units: BTreeMap<i64, UnitInfo>,
+    /// Every office unit, active or not (robots are checked when routing).
+    pub office_units: Vec<i64>,
+    /// The addresses of the active office units.
+    pub office: Vec<String>,
+    /// Active accounts' addresses, for the responsible leader.
+    pub leaders: HashMap<i64, Option<String>>,
+    pub open: Vec<OpenTask>,
+    /// Indicator reports not yet in, due up to `horizon`.
+    pub reports: Vec<OwedReport>,
+    /// Today plus the longest reminder period: what is due by then is owed
+    /// a reminder or a digest line.
+    pub horizon: NaiveDate,
+}
+
+impl Context {
+    pub fn load(
+        conn: &mut DbConnection,
+        settings: &Settings,
+        today: NaiveDate,
+        now: NaiveDateTime,
+    ) -> anyhow::Result<Context> {
+        let clock = Clock {
+            now,
+            today,
+            tz: settings.timezone,
+            warn_days: settings.yellow_warning_days,
+            accept_days: settings.accept_within_days,
+        };
+        let ladder = settings.ladder();
+        let longest = ladder.reminder_days.iter().copied().max().unwrap_or(0);
+        let horizon = today + Duration::days(i64::from(longest));
+        let calendar = crate::holidays::calendar(conn)?;
+        let units = load_units(conn)?;
+        let office_units = units
+            .iter()
+            .filter(|(_, u)| u.kind == UnitKind::Office)
+            .map(|(id, _)| *id)
+            .collect();
+        let office = units
+            .values()
+            .filter(|u| u.active && u.kind == UnitKind::Office)
+            .flat_map(|u| u.contacts.clone())
+            .collect();
+        let leaders = users::table
+            .filter(users::active.eq(true))
+            .select((users::id, users::email))
+            .load::<(i64, Option<String>)>(conn)?
+            .into_iter()
+            .collect();
+        let reports = crate::indicators::values::owed_reports(conn, horizon)?
+            .into_iter()
+            .filter(|r| r.reported_on.is_none())
+            .collect();
+        Ok(Context {
+            clock,
+            ladder,
+            lang: settings.notice_language,
+            mail_domain: super::super::mail_domain(&settings.mail_from),
+            base_url: settings
+                .public_url
+                .clone()
+                .unwrap_or_else(|| format!("http://{}", settings.listen)),
+            send_at: super::super::next_open(settings, &calendar, now)?,
+            units,
+            office_units,
+            office,
+            leaders,
+            open: load_open_tasks(conn)?,
+            reports,
+            horizon,
+        })
+    }
+
+    /// A link into the API, `path` starting with `/`.
+    pub fn link(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url.trim_end_matches('/'))
+    }
+
+    pub fn unit_name(&self, id: i64) -> String {
+        self.units
+            .get(&id)
+            .map(|u| u.name.clone())
+            .unwrap_or_default()
+    }
+
+    /// A unit's addresses for a notice of its own: none for a digest unit,
+    /// whose addresses get the daily digest instead.
+    fn contacts(&self, unit: i64) -> Vec<String> {
+        self.units
+            .get(&unit)
+            .filter(|u| u.active && !u.digest)
+            .map(|u| u.contacts.clone())
+            .unwrap_or_default()
+    }
+
+    /// Those of `ids` with an active unit's group robot.
+    fn with_robot(&self, ids: Vec<i64>) -> Vec<i64> {
+        ids.into_iter()
+            .filter(|id| self.units.get(id).is_some_and(|u| u.active && u.robot))
+            .collect()
+    }
+
+    /// Whether one of `ids` takes the daily digest.
+    fn digests(&self, ids: &[i64]) -> bool {
+        ids.iter()
+            .any(|id| self.units.get(id).is_some_and(|u| u.active && u.digest))
+    }
+
+    /// A notice for the lead unit alone (signing for, progress reports).
+    pub fn to_lead(&self, step: &str, event_kind: &'static str, key: String, lead: i64) -> Wanted {
+        Wanted {
+            step: step.into(),
+            dedupe_key: key,
+            event_kind,
+            recipients: self.contacts(lead),
+            robots: self.with_robot(vec![lead]),
+            propose: false,
+            digested: self.digests(&[lead]),
+        }
+    }
+
+    /// The notice of a ladder step for work led by `lead`.
+    pub fn climb(
+        &self,
+        step: Step,
+        key: String,
+        lead: i64,
+        coops: &[i64],
+        leader: Option<i64>,
+    ) -> Wanted {
+        let (recipients, robot_units, event_kind) = self.route(step, lead, coops, leader);
+        Wanted {
+            step: step.key(),
+            dedupe_key: key,
+            event_kind,
+            recipients,
+            digested: matches!(step, Step::Reminder(_) | Step::Chase(_))
+                && self.digests(&robot_units),
+            robots: self.with_robot(robot_units),
+            propose: matches!(step, Step::Accountability(_)),
+        }
+    }
+
+    /// Who a ladder step goes to for a piece of work led by `lead`: the
+    /// recipients, the units whose robots get a copy, and the timeline event.
+    fn route(
+        &self,
+        step: Step,
+        lead: i64,
+        coops: &[i64],
+        leader: Option<i64>,
+    ) -> (Vec<String>, Vec<i64>, &'static str) {
+        let mut recipients = Vec::new();
+        match step {
+            Step::Reminder(_) => {
+                push_unique(&mut recipients, self.contacts(lead));
+                (recipients, vec![lead], "reminder")
+            }
+            Step::Chase(_) => {
+                push_unique(&mut recipients, self.contacts(lead));
+                for c in coops {
+                    push_unique(&mut recipients, self.contacts(*c));
+                }
+                let robots = std::iter::once(lead).chain(coops.iter().copied()).collect();
+                (recipients, robots, "chase_notice")
+            }
+            Step::Supervise(_) => {
+                if let Some(u) = self.units.get(&lead).filter(|u| u.active) {
+                    push_unique(&mut recipients, u.head_email.clone());
+                }
+                if let Some(l) = leader {
+                    push_unique(&mut recipients, self.leaders.get(&l).cloned().flatten());
+                }
+                push_unique(&mut recipients, self.office.clone());
+                (recipients, self.office_units.clone(), "supervision_order")
+            }
+            Step::Accountability(_) => {
+                push_unique(&mut recipients, self.office.clone());
+                (
+                    recipients,
+                    self.office_units.clone(),
+                    "accountability_proposed",
+                )
+            }
+        }
+    }
+}
+
+fn push_unique(list: &mut Vec<String>, items: impl IntoIterator<Item = String>) {
+    for item in items {
+        if !item.trim().is_empty() && !list.contains(&item) {
+            list.push(item);
+        }
+    }
+}
+
+fn load_units(conn: &mut DbConnection) -> QueryResult<BTreeMap<i64, UnitInfo>> {
+    type UnitTuple = (
+        i64,
+        String,
+        UnitKind,
+        bool,
+        String,
+        Option<String>,
+        Option<String>,
+        NoticeMode,
+    );
+    let rows: Vec<UnitTuple> = units::table
+        .select((
+            units::id,
+            units::name,
+            units::kind,
+            units::active,
+            units::contact_emails,
+            units::head_email,
+            units::webhook_kind,
+            units::notice_mode,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, kind, active, contacts, head, robot, mode)| {
+            let info = UnitInfo {
+                name,
+                kind,
+                active,
+                contacts: serde_json::from_str(&contacts).unwrap_or_default(),
+                head_email: head,
+                robot: robot.is_some(),
+                digest: mode == NoticeMode::Digest,
+            };
+            (id, info)
+        })
+        .collect())
+}
+
+/// Assigned and in-progress tasks, by id, with their cooperators and the
+/// lead unit's last report read in bulk.
+fn load_open_tasks(conn: &mut DbConnection) -> anyhow::Result<Vec<OpenTask>> {
+    let rows: Vec<TaskRow> = tasks::table
+        .filter(tasks::status.eq_any([TaskStatus::Assigned, TaskStatus::InProgress]))
+        .select(TaskRow::as_select())
+        .order(tasks::id.asc())
+        .load(conn)?;
+    let ids: Vec<i64> = rows.iter().map(|t| t.id).collect();
+    let mut coops = visibility::cooperators_of(conn, &ids)?;
+    let last_reports = crate::tasks::service::last_reports(conn, &ids)?;
+    rows.into_iter()
+        .map(|row| {
+            Ok(OpenTask {
+                timing: crate::tasks::service::timing(&row)?,
+                coops: coops.remove(&row.id).unwrap_or_default(),
+                last_lead_report: last_reports.get(&(row.id, row.lead_unit_id)).copied(),
+                row,
+            })
+        })
+        .collect()
+}

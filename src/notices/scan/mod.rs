@@ -1,0 +1,59 @@
+//! The daily scan: for every open task and every indicator report not yet
+//! in, the notices the ladder says it is owed today, each written once (its
+//! dedupe key is unique) together with the timeline event that records it
+//! (for tasks); and each digest unit's daily digest.
+//!
+//! What every pass needs (the clock, the ladder, units, open tasks, owed
+//! reports) is read once into a [`context::Context`]; the passes only decide
+//! what is owed, with the rules in `domain::ladder` and `domain::traffic`,
+//! and `write` puts it in the outbox.
+
+mod context;
+mod digests;
+mod reports;
+mod tasks;
+mod write;
+
+use chrono::{NaiveDate, NaiveDateTime};
+use serde::Serialize;
+
+use crate::config::Settings;
+use crate::db::DbConnection;
+
+#[derive(Debug, Default, Serialize, PartialEq, Eq)]
+pub struct ScanCounts {
+    pub tasks: usize,
+    pub created: usize,
+    /// Notices already written by an earlier run (or another instance).
+    pub existing: usize,
+}
+
+impl ScanCounts {
+    /// Counts one notice the scan wanted: written now, or there already.
+    fn tally(&mut self, created: bool) {
+        if created {
+            self.created += 1;
+        } else {
+            self.existing += 1;
+        }
+    }
+}
+
+/// Writes the notices owed on `today` (the local date of the scan; `now` is
+/// the instant they are written at).
+pub fn scan(
+    conn: &mut DbConnection,
+    settings: &Settings,
+    today: NaiveDate,
+    now: NaiveDateTime,
+) -> anyhow::Result<ScanCounts> {
+    let ctx = context::Context::load(conn, settings, today, now)?;
+    let mut counts = ScanCounts {
+        tasks: ctx.open.len(),
+        ..Default::default()
+    };
+    tasks::run(conn, &ctx, &mut counts)?;
+    digests::run(conn, &ctx, &mut counts)?;
+    reports::run(conn, &ctx, &mut counts)?;
+    Ok(counts)
+}

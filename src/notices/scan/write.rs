@@ -1,0 +1,211 @@
+//! Writing what the passes want into the outbox: a notice with its robot
+//! copies, its accountability proposal and its timeline event in one
+//! transaction, or a unit's digest. Each is looked up by its dedupe key
+//! first and written only when absent; false when it was already there.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use super::context::{Context, Wanted};
+use crate::db::schema::notices;
+use crate::db::{self, DbConnection};
+use crate::domain::kinds::{Channel, NoticeStatus};
+use crate::domain::{IndicatorId, TaskId, UnitId};
+use crate::mail::templates::{task_notice, TaskFacts};
+use crate::tasks::events::{self, NewEvent};
+
+/// What a notice is about: a task, or an indicator's report for a period.
+pub(super) struct About {
+    pub task_id: Option<i64>,
+    /// (indicator id, period label)
+    pub indicator: Option<(i64, String)>,
+    pub lead_unit: i64,
+    pub due: Option<NaiveDate>,
+    /// For an accountability proposal: the tasks concerned and why.
+    pub task_ids: Vec<i64>,
+    pub reason: String,
+}
+
+#[derive(Clone, Insertable)]
+#[diesel(table_name = notices)]
+struct NewNotice<'a> {
+    task_id: Option<TaskId>,
+    indicator_id: Option<IndicatorId>,
+    period: Option<&'a str>,
+    unit_id: Option<UnitId>,
+    step: &'a str,
+    due_date: Option<NaiveDate>,
+    dedupe_key: &'a str,
+    recipients: String,
+    subject: &'a str,
+    body_text: &'a str,
+    body_html: &'a str,
+    status: NoticeStatus,
+    last_error: Option<&'a str>,
+    next_attempt_at: NaiveDateTime,
+    created_at: NaiveDateTime,
+    channel: Channel,
+}
+
+/// Inserts a notice and gives it the Message-ID derived from its id.
+fn insert(conn: &mut DbConnection, notice: &NewNotice, domain: &str) -> QueryResult<i64> {
+    let id: i64 = diesel::insert_into(notices::table)
+        .values(notice)
+        .returning(notices::id)
+        .get_result(conn)?;
+    diesel::update(notices::table.find(id))
+        .set(notices::message_id.eq(super::super::message_id(id, domain)))
+        .execute(conn)?;
+    Ok(id)
+}
+
+fn json_list(items: &[String]) -> String {
+    serde_json::to_string(items).unwrap_or_else(|_| "[]".into())
+}
+
+/// The outbox state of a new notice: sent by email unless nobody would get
+/// it, which the digest explains or which is a dead end.
+fn initial_status(w: &Wanted) -> (NoticeStatus, Option<&'static str>) {
+    if w.recipients.is_empty() && w.digested {
+        (
+            NoticeStatus::Cancelled,
+            Some("included in the unit's daily digest"),
+        )
+    } else if w.recipients.is_empty() {
+        (
+            NoticeStatus::Dead,
+            Some("no recipients: the units and people concerned have no active address"),
+        )
+    } else {
+        (NoticeStatus::Pending, None)
+    }
+}
+
+/// Writes one notice, its robot copies and its event; false when it already existed.
+pub(super) fn write_notice(
+    conn: &mut DbConnection,
+    ctx: &Context,
+    about: &About,
+    w: &Wanted,
+    facts: &TaskFacts,
+) -> anyhow::Result<bool> {
+    let (subject, text, html) = task_notice(facts, ctx.lang);
+    let (status, error) = initial_status(w);
+    let now = ctx.clock.now;
+    let email = NewNotice {
+        task_id: about.task_id.map(TaskId),
+        indicator_id: about.indicator.as_ref().map(|i| IndicatorId(i.0)),
+        period: about.indicator.as_ref().map(|i| i.1.as_str()),
+        unit_id: Some(UnitId(about.lead_unit)),
+        step: &w.step,
+        due_date: about.due,
+        dedupe_key: &w.dedupe_key,
+        recipients: json_list(&w.recipients),
+        subject: &subject,
+        body_text: &text,
+        body_html: &html,
+        status,
+        last_error: error,
+        next_attempt_at: ctx.send_at,
+        created_at: now,
+        channel: Channel::Email,
+    };
+    let result = conn.write(|conn| -> QueryResult<bool> {
+        if exists(conn, &w.dedupe_key)? {
+            return Ok(false);
+        }
+        let id = insert(conn, &email, &ctx.mail_domain)?;
+        if w.propose {
+            let (unit, tasks) = (about.lead_unit, &about.task_ids);
+            crate::accountability::propose(conn, unit, tasks, &about.reason, &w.dedupe_key, now)?;
+        }
+        // The same notice for each unit robot, written with it: all or none.
+        for unit in &w.robots {
+            let key = format!("{}:robot:{unit}", w.dedupe_key);
+            let robot = NewNotice {
+                unit_id: Some(UnitId(*unit)),
+                dedupe_key: &key,
+                recipients: "[]".into(),
+                status: NoticeStatus::Pending,
+                last_error: None,
+                channel: Channel::Webhook,
+                ..email.clone()
+            };
+            insert(conn, &robot, &ctx.mail_domain)?;
+        }
+        if let Some(task_id) = about.task_id {
+            let data =
+                serde_json::json!({ "notice_id": id, "step": w.step, "recipients": w.recipients });
+            let event = NewEvent {
+                task_id,
+                kind: w.event_kind,
+                actor: None,
+                unit_id: Some(about.lead_unit),
+                note: Some(subject.clone()),
+                data: Some(data),
+            };
+            events::record(conn, event, now)?;
+        }
+        Ok(true)
+    });
+    settle(result)
+}
+
+/// Writes a unit's daily digest; false when it already existed.
+pub(super) fn write_digest(
+    conn: &mut DbConnection,
+    ctx: &Context,
+    unit_id: i64,
+    contacts: &[String],
+    key: &str,
+    (subject, text, html): (&str, &str, &str),
+) -> anyhow::Result<bool> {
+    let digest = NewNotice {
+        task_id: None,
+        indicator_id: None,
+        period: None,
+        unit_id: Some(UnitId(unit_id)),
+        step: "digest",
+        due_date: None,
+        dedupe_key: key,
+        recipients: json_list(contacts),
+        subject,
+        body_text: text,
+        body_html: html,
+        status: NoticeStatus::Pending,
+        last_error: None,
+        next_attempt_at: ctx.send_at,
+        created_at: ctx.clock.now,
+        channel: Channel::Email,
+    };
+    let result = conn.write(|conn| -> QueryResult<bool> {
+        if exists(conn, key)? {
+            return Ok(false);
+        }
+        insert(conn, &digest, &ctx.mail_domain)?;
+        Ok(true)
+    });
+    settle(result)
+}
+
+/// A notice written by another scan at the same instant is there already.
+fn settle(result: QueryResult<bool>) -> anyhow::Result<bool> {
+    match result {
+        Ok(created) => Ok(created),
+        Err(e) if db::is_unique_violation(&e) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Whether the notice with this key is already written. Looked up before
+/// inserting, so that a scan run again (after a crash, or by hand) does not
+/// put a refused insert into the database log for every notice; two scans
+/// at the same instant are still told apart by the unique key.
+fn exists(conn: &mut DbConnection, dedupe_key: &str) -> QueryResult<bool> {
+    let found: Option<i64> = notices::table
+        .filter(notices::dedupe_key.eq(dedupe_key))
+        .select(notices::id)
+        .first(conn)
+        .optional()?;
+    Ok(found.is_some())
+}
