@@ -7,9 +7,8 @@ use chrono::{Duration, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::events::{self, NewEvent};
-use super::model::{
-    CreateTask, Rollup, TaskDetail, TaskFilter, TaskRow, TaskView, UnitInput, UpdateTask,
-};
+use super::input::{NewTask, Rejected, TaskChanges, TaskLinks};
+use super::model::{Rollup, TaskDetail, TaskFilter, TaskRow, TaskView, UnitInput};
 use super::visibility::{self, Scope};
 use crate::audit;
 use crate::db::schema::{
@@ -18,9 +17,10 @@ use crate::db::schema::{
 use crate::db::search::{like_pattern, search_text};
 use crate::db::{DbBackend, DbConnection};
 use crate::domain::clock::Clock;
+use crate::domain::kinds::{Category, Priority};
 use crate::domain::task_state::TaskStatus;
 use crate::domain::traffic::{self, TaskTiming, TrafficLight};
-use crate::domain::values::{parse_date, BoundedText};
+use crate::domain::values::parse_date;
 use crate::domain::{Message, PlanId, Role, TaskId, UnitId, UserId};
 use crate::error::Validator;
 use crate::http::problem::{ApiError, ApiResult};
@@ -422,75 +422,6 @@ pub fn list(
 
 // ---- creating and changing tasks ----
 
-const PRIORITIES: [&str; 3] = ["high", "normal", "low"];
-const CATEGORIES: [&str; 3] = ["key_task", "indicator", "rectification"];
-
-fn one_of(value: &str, allowed: &[&str], zh: &str, en: &str) -> Result<String, Message> {
-    if allowed.contains(&value) {
-        Ok(value.to_string())
-    } else {
-        Err(Message::owned(
-            format!("{zh}必须是 {}", allowed.join("、")),
-            format!("{en} must be one of {}", allowed.join(", ")),
-        ))
-    }
-}
-
-fn parse_priority(s: &str) -> Result<String, Message> {
-    one_of(s, &PRIORITIES, "优先级", "priority")
-}
-
-pub fn parse_category(s: &str) -> Result<String, Message> {
-    one_of(s, &CATEGORIES, "类别", "category")
-}
-
-fn parse_working_days(n: i32) -> Result<i32, Message> {
-    if (1..=365).contains(&n) {
-        Ok(n)
-    } else {
-        Err(Message::new(
-            "工作日数必须在 1 到 365 之间",
-            "must be between 1 and 365 working days",
-        ))
-    }
-}
-
-fn parse_report_day(n: i32) -> Result<i32, Message> {
-    if (1..=31).contains(&n) {
-        Ok(n)
-    } else {
-        Err(Message::new(
-            "报送日必须在 1 到 31 之间",
-            "must be a day of the month, 1 to 31",
-        ))
-    }
-}
-
-fn parse_code(s: &str) -> Result<String, Message> {
-    BoundedText::parse(s, 32).map(BoundedText::into_inner)
-}
-
-fn optional_text(
-    v: &mut Validator,
-    field: &str,
-    text: Option<&str>,
-    max: usize,
-) -> Option<Option<String>> {
-    match text.filter(|t| !t.trim().is_empty()) {
-        Some(t) => v
-            .check(field, BoundedText::parse(t, max))
-            .map(|t| Some(t.into_inner())),
-        None => Some(None),
-    }
-}
-
-fn optional_date(v: &mut Validator, field: &str, text: Option<&str>) -> Option<Option<NaiveDate>> {
-    match text {
-        Some(t) => v.check(field, parse_date(t)).map(Some),
-        None => Some(None),
-    }
-}
-
 /// Checks that units exist and are active; names the failing field.
 pub(crate) fn check_units(
     conn: &mut DbConnection,
@@ -607,125 +538,133 @@ pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<TaskRow>> {
         .optional()
 }
 
-/// Creates a draft task (office).
+/// Who makes a task and how it starts.
+pub struct Origin {
+    /// None: the scheduler (a bulletin published by the monthly job).
+    pub actor: Option<UserId>,
+    /// Assigned at once (a bulletin's rectification task, the demo's history)
+    /// rather than drafted; its due date is given, not counted in working days.
+    pub assigned: bool,
+    /// Why the task was made, said on its timeline.
+    pub note: Option<String>,
+}
+
+impl Origin {
+    /// A draft made by a person (the API, the import).
+    pub fn draft(actor: UserId) -> Origin {
+        Origin {
+            actor: Some(actor),
+            assigned: false,
+            note: None,
+        }
+    }
+}
+
+/// Checks what a new task refers to: the plan, a parent in it, active units,
+/// an active leader.
+fn check_links(conn: &mut DbConnection, v: &mut Validator, links: &TaskLinks) -> QueryResult<()> {
+    if plans::table
+        .find(links.plan_id.0)
+        .count()
+        .get_result::<i64>(conn)?
+        == 0
+    {
+        v.add("plan_id", Message::new("实施方案不存在", "no such plan"));
+    }
+    if let Some(parent) = links.parent_id {
+        match find(conn, parent.0)? {
+            Some(p) if p.plan_id == links.plan_id.0 => {}
+            _ => v.add(
+                "parent_id",
+                Message::new("上级任务不存在或不属于该方案", "no such task in this plan"),
+            ),
+        }
+    }
+    check_units(
+        conn,
+        v,
+        Some(links.lead_unit_id),
+        &links.cooperating_unit_ids,
+    )?;
+    check_leader(conn, v, links.responsible_leader_id)
+}
+
+/// The answer to a task body that did not parse: its links are checked too,
+/// so the one answer names every bad field.
+pub fn refuse_new(conn: &mut DbConnection, rejected: Rejected<TaskLinks>) -> ApiError {
+    let Rejected {
+        errors: mut v,
+        parsed: links,
+    } = rejected;
+    match check_links(conn, &mut v, &links) {
+        Ok(()) => v.into_error().into(),
+        Err(e) => e.into(),
+    }
+}
+
+/// Creates a task: the one writer of task rows. A draft, or assigned at once
+/// as `origin` says; with its cooperating units, the timeline ("created", and
+/// "assigned" naming the lead unit) and the audit entry, in one transaction
+/// (a savepoint inside a caller's).
 pub fn create(
     conn: &mut DbConnection,
-    actor: UserId,
-    req: CreateTask,
+    origin: Origin,
+    new: NewTask,
     now: NaiveDateTime,
 ) -> ApiResult<TaskRow> {
-    let mut v = Validator::default();
-    let code = v.check("code", parse_code(&req.code));
-    let title = v.check("title", BoundedText::parse(&req.title, 500));
-    let description = optional_text(&mut v, "description", req.description.as_deref(), 5000);
-    let start = optional_date(&mut v, "start_date", req.start_date.as_deref());
-    let due = optional_date(&mut v, "due_date", req.due_date.as_deref());
-    let working_days = req
-        .due_in_working_days
-        .and_then(|n| v.check("due_in_working_days", parse_working_days(n)));
-    if req.due_date.is_some() && req.due_in_working_days.is_some() {
-        v.add(
-            "due_in_working_days",
-            Message::new(
-                "完成时限只能二选一：日期或工作日数",
-                "give either due_date or due_in_working_days, not both",
-            ),
-        );
-    }
-    if let (Some(Some(s)), Some(Some(d))) = (start, due) {
-        if d < s {
-            v.add(
-                "due_date",
-                Message::new("完成时限不能早于开始日期", "must not be before start_date"),
-            );
-        }
-    }
-    let priority = v.check(
-        "priority",
-        parse_priority(req.priority.as_deref().unwrap_or("normal")),
-    );
-    let category = v.check(
-        "category",
-        parse_category(req.category.as_deref().unwrap_or("key_task")),
-    );
-    let report_day = req
-        .report_day
-        .and_then(|d| v.check("report_day", parse_report_day(d)));
     conn.write(|conn| {
-        if plans::table
-            .find(req.plan_id.0)
-            .count()
-            .get_result::<i64>(conn)?
-            == 0
-        {
-            v.add("plan_id", Message::new("实施方案不存在", "no such plan"));
-        }
-        if let Some(parent) = req.parent_id {
-            match find(conn, parent.0)? {
-                Some(p) if p.plan_id == req.plan_id.0 => {}
-                _ => v.add(
-                    "parent_id",
-                    Message::new("上级任务不存在或不属于该方案", "no such task in this plan"),
-                ),
-            }
-        }
-        check_units(
-            conn,
-            &mut v,
-            Some(req.lead_unit_id),
-            &req.cooperating_unit_ids,
-        )?;
-        check_leader(conn, &mut v, req.responsible_leader_id)?;
-        let (
-            Some(code),
-            Some(title),
-            Some(description),
-            Some(start),
-            Some(due),
-            Some(priority),
-            Some(category),
-        ) = (code, title, description, start, due, priority, category)
-        else {
-            return Err(std::mem::take(&mut v).into_error().into());
+        let mut v = Validator::default();
+        check_links(conn, &mut v, &new.links)?;
+        v.finish()?;
+        let links = &new.links;
+        let status = if origin.assigned {
+            TaskStatus::Assigned
+        } else {
+            TaskStatus::Draft
         };
-        std::mem::take(&mut v).finish()?;
         let row: TaskRow = diesel::insert_into(tasks::table)
             .values((
-                tasks::plan_id.eq(req.plan_id.0),
-                tasks::parent_id.eq(req.parent_id.map(|p| p.0)),
-                tasks::code.eq(code),
-                tasks::title.eq(title.into_inner()),
-                tasks::description.eq(description),
-                tasks::lead_unit_id.eq(req.lead_unit_id.0),
-                tasks::responsible_leader_id.eq(req.responsible_leader_id.map(|l| l.0)),
-                tasks::start_date.eq(start),
-                tasks::due_date.eq(due),
-                tasks::due_working_days.eq(working_days),
-                tasks::priority.eq(priority),
-                tasks::category.eq(category),
-                tasks::status.eq(TaskStatus::Draft.as_str()),
-                tasks::evidence_required.eq(req.evidence_required),
-                tasks::report_day.eq(report_day),
+                tasks::plan_id.eq(links.plan_id),
+                tasks::parent_id.eq(links.parent_id),
+                tasks::code.eq(&new.code),
+                tasks::title.eq(&new.title),
+                tasks::description.eq(&new.description),
+                tasks::lead_unit_id.eq(links.lead_unit_id),
+                tasks::responsible_leader_id.eq(links.responsible_leader_id),
+                tasks::start_date.eq(new.start_date),
+                tasks::due_date.eq(new.due_date),
+                tasks::due_working_days.eq(new.due_in_working_days),
+                tasks::priority.eq(new.priority),
+                tasks::category.eq(new.category),
+                tasks::status.eq(status.as_str()),
+                tasks::evidence_required.eq(new.evidence_required),
+                tasks::report_day.eq(new.report_day),
+                tasks::assigned_at.eq(origin.assigned.then_some(now)),
                 tasks::created_at.eq(now),
                 tasks::updated_at.eq(now),
             ))
             .returning(tasks::all_columns)
             .get_result(conn)
             .map_err(|e| ApiError::unique_or(e, code_taken))?;
-        replace_cooperators(conn, row.id, &req.cooperating_unit_ids)?;
-        events::record(
-            conn,
-            NewEvent {
-                task_id: row.id,
-                kind: "created",
-                actor: Some(actor),
-                unit_id: None,
-                note: None,
-                data: None,
-            },
-            now,
-        )?;
-        audit_task(conn, actor, "create", None, Some(&row), now)?;
+        replace_cooperators(conn, row.id, &links.cooperating_unit_ids)?;
+        let assigned = origin
+            .assigned
+            .then_some(("assigned", Some(row.lead_unit_id)));
+        for (kind, unit_id) in std::iter::once(("created", None)).chain(assigned) {
+            events::record(
+                conn,
+                NewEvent {
+                    task_id: row.id,
+                    kind,
+                    actor: origin.actor,
+                    unit_id,
+                    note: origin.note.clone(),
+                    data: None,
+                },
+                now,
+            )?;
+        }
+        audit_task(conn, origin.actor, "create", None, Some(&row), now)?;
         Ok(row)
     })
 }
@@ -733,7 +672,7 @@ pub fn create(
 /// The audit record of a task: its row as JSON, with the cooperating units.
 pub fn audit_task(
     conn: &mut DbConnection,
-    actor: UserId,
+    actor: Option<UserId>,
     action: &str,
     before: Option<&TaskRow>,
     after: Option<&TaskRow>,
@@ -754,7 +693,7 @@ pub fn audit_task(
     audit::record(
         conn,
         audit::Change {
-            actor: Some(actor),
+            actor,
             action,
             entity: "task",
             entity_id,
@@ -772,15 +711,15 @@ struct TaskChangeset {
     code: Option<String>,
     title: Option<String>,
     description: Option<Option<String>>,
-    parent_id: Option<Option<i64>>,
-    lead_unit_id: Option<i64>,
-    responsible_leader_id: Option<Option<i64>>,
+    parent_id: Option<Option<TaskId>>,
+    lead_unit_id: Option<UnitId>,
+    responsible_leader_id: Option<Option<UserId>>,
     start_date: Option<Option<NaiveDate>>,
     due_date: Option<Option<NaiveDate>>,
     original_due_date: Option<Option<NaiveDate>>,
     due_working_days: Option<Option<i32>>,
-    priority: Option<String>,
-    category: Option<String>,
+    priority: Option<Priority>,
+    category: Option<Category>,
     evidence_required: Option<bool>,
     report_day: Option<Option<i32>>,
     version: Option<i64>,
@@ -793,65 +732,54 @@ pub fn update(
     conn: &mut DbConnection,
     actor: UserId,
     id: TaskId,
-    req: UpdateTask,
+    changes: TaskChanges,
     now: NaiveDateTime,
 ) -> ApiResult<TaskRow> {
-    let mut v = Validator::default();
+    apply(conn, actor, id, changes, Validator::default(), now)
+}
+
+/// The answer to changes that did not parse: the task, its version and what
+/// did parse are checked as for good changes, so the answer is what it was
+/// before parsing moved to the edge (404, then 409, then every bad field).
+pub fn refuse_changes(
+    conn: &mut DbConnection,
+    actor: UserId,
+    id: TaskId,
+    rejected: Rejected<TaskChanges>,
+    now: NaiveDateTime,
+) -> ApiError {
+    match apply(conn, actor, id, rejected.parsed, rejected.errors, now) {
+        Err(e) => e,
+        Ok(_) => ApiError::internal(anyhow::anyhow!("rejected task changes were applied")),
+    }
+}
+
+/// Checks `req` against the stored task and writes it unless `v` holds errors.
+fn apply(
+    conn: &mut DbConnection,
+    actor: UserId,
+    id: TaskId,
+    req: TaskChanges,
+    mut v: Validator,
+    now: NaiveDateTime,
+) -> ApiResult<TaskRow> {
     let mut changes = TaskChangeset {
-        code: req
-            .code
-            .as_deref()
-            .and_then(|c| v.check("code", parse_code(c))),
-        title: req
-            .title
-            .as_deref()
-            .and_then(|t| v.check("title", BoundedText::parse(t, 500)))
-            .map(BoundedText::into_inner),
-        description: match &req.description {
-            Some(d) => optional_text(&mut v, "description", d.as_deref(), 5000),
-            None => None,
-        },
-        parent_id: req.parent_id.map(|p| p.map(|p| p.0)),
-        lead_unit_id: req.lead_unit_id.map(|u| u.0),
-        responsible_leader_id: req.responsible_leader_id.map(|l| l.map(|l| l.0)),
-        start_date: match &req.start_date {
-            Some(d) => optional_date(&mut v, "start_date", d.as_deref()),
-            None => None,
-        },
-        due_date: match &req.due_date {
-            Some(d) => optional_date(&mut v, "due_date", d.as_deref()),
-            None => None,
-        },
-        due_working_days: match req.due_in_working_days {
-            Some(Some(n)) => v
-                .check("due_in_working_days", parse_working_days(n))
-                .map(Some),
-            Some(None) => Some(None),
-            None => None,
-        },
-        priority: req
-            .priority
-            .as_deref()
-            .and_then(|p| v.check("priority", parse_priority(p))),
-        category: req
-            .category
-            .as_deref()
-            .and_then(|c| v.check("category", parse_category(c))),
+        code: req.code.clone(),
+        title: req.title.clone(),
+        description: req.description.clone(),
+        parent_id: req.parent_id,
+        lead_unit_id: req.lead_unit_id,
+        responsible_leader_id: req.responsible_leader_id,
+        start_date: req.start_date,
+        due_date: req.due_date,
+        due_working_days: req.due_in_working_days,
+        priority: req.priority,
+        category: req.category,
         evidence_required: req.evidence_required,
-        report_day: match req.report_day {
-            Some(Some(d)) => v.check("report_day", parse_report_day(d)).map(Some),
-            Some(None) => Some(None),
-            None => None,
-        },
+        report_day: req.report_day,
         ..Default::default()
     };
-    let reason = optional_text(
-        &mut v,
-        "due_date_reason",
-        req.due_date_reason.as_deref(),
-        1000,
-    )
-    .flatten();
+    let reason = req.due_date_reason.clone();
     conn.write(|conn| {
         let current = find_locked(conn, id)?;
         if current.version != req.version {
@@ -902,7 +830,7 @@ pub fn update(
         let (kind, note, data) = if due_moves && status != TaskStatus::Draft {
             (
                 "due_date_changed",
-                reason,
+                reason.clone(),
                 Some(serde_json::json!({ "from": current.due_date, "to": updated.due_date })),
             )
         } else {
@@ -920,7 +848,14 @@ pub fn update(
             },
             now,
         )?;
-        audit_task(conn, actor, "update", Some(&current), Some(&updated), now)?;
+        audit_task(
+            conn,
+            Some(actor),
+            "update",
+            Some(&current),
+            Some(&updated),
+            now,
+        )?;
         Ok(updated)
     })
 }
