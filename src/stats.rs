@@ -13,7 +13,8 @@ use crate::db::schema::units;
 use crate::http::problem::{ApiResult, Problem};
 use crate::http::QueryParams;
 use crate::state::AppState;
-use crate::tasks::model::{TaskFilter, TaskView};
+use crate::tasks::input::ListFilter;
+use crate::tasks::model::TaskView;
 use crate::tasks::service;
 use crate::tasks::visibility;
 
@@ -86,8 +87,8 @@ pub async fn overview(
         .db_api(move |conn| {
             // Page through the visible tasks with the list's own rules, so the
             // overview and the list never disagree.
-            let filter = TaskFilter {
-                plan_id: plan,
+            let filter = ListFilter {
+                plan_id: plan.map(crate::domain::PlanId),
                 ..Default::default()
             };
             let mut views = Vec::new();

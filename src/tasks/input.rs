@@ -2,12 +2,16 @@
 //! carry dates, enums and ids, never the text they were written as. The API's
 //! bodies (`CreateTask`, `UpdateTask`) become these by `TryFrom` at the edge,
 //! collecting every bad field; the import, bulletins and the demo build them
-//! directly from values they already hold.
+//! directly from values they already hold. `ListFilter` is the list's query
+//! string, parsed the same way.
 
 use chrono::NaiveDate;
 
-use super::model::{CreateTask, UpdateTask};
+use super::model::{CreateTask, TaskFilter, UpdateTask};
+use crate::db::search::search_text;
 use crate::domain::kinds::{Category, Priority};
+use crate::domain::task_state::TaskStatus;
+use crate::domain::traffic::TrafficLight;
 use crate::domain::values::{parse_date, BoundedText};
 use crate::domain::{Message, PlanId, TaskId, UnitId, UserId};
 use crate::error::Validator;
@@ -243,6 +247,106 @@ impl TryFrom<UpdateTask> for TaskChanges {
     }
 }
 
+/// The order of the task list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Sort {
+    /// Soonest due first, tasks without a due date last.
+    #[default]
+    DueDate,
+    DueDateDesc,
+    Code,
+    CodeDesc,
+    Updated,
+    UpdatedDesc,
+}
+
+impl Sort {
+    fn parse(s: &str) -> Result<Sort, Message> {
+        Ok(match s {
+            "due_date" => Sort::DueDate,
+            "-due_date" => Sort::DueDateDesc,
+            "code" => Sort::Code,
+            "-code" => Sort::CodeDesc,
+            "updated" => Sort::Updated,
+            "-updated" => Sort::UpdatedDesc,
+            _ => {
+                return Err(Message::new(
+                    "排序只能是 due_date、code、updated（前加 - 为倒序）",
+                    "sort must be due_date, code or updated, optionally prefixed with -",
+                ))
+            }
+        })
+    }
+}
+
+/// Which tasks the list shows (within the caller's sight), in which order.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    pub plan_id: Option<PlanId>,
+    /// Lead or cooperating unit.
+    pub unit_id: Option<UnitId>,
+    pub status: Option<TaskStatus>,
+    pub leader_id: Option<UserId>,
+    pub parent_id: Option<TaskId>,
+    /// Compared as given: an unknown category shows no task, as it always did.
+    pub category: Option<String>,
+    /// Inclusive.
+    pub due_before: Option<NaiveDate>,
+    /// Inclusive.
+    pub due_after: Option<NaiveDate>,
+    pub overdue: Option<bool>,
+    pub light: Option<TrafficLight>,
+    /// Text in the title or code (trimmed, bounded).
+    pub text: Option<String>,
+    pub sort: Sort,
+}
+
+impl TryFrom<TaskFilter> for ListFilter {
+    type Error = crate::error::Error;
+
+    fn try_from(f: TaskFilter) -> Result<ListFilter, crate::error::Error> {
+        let mut v = Validator::default();
+        let status = f
+            .status
+            .as_deref()
+            .and_then(|s| v.check("status", TaskStatus::parse(s)));
+        let light = f
+            .light
+            .as_deref()
+            .and_then(|s| v.check("light", TrafficLight::parse(s)));
+        let due_before = f
+            .due_before
+            .as_deref()
+            .and_then(|d| v.check("due_before", parse_date(d)));
+        let due_after = f
+            .due_after
+            .as_deref()
+            .and_then(|d| v.check("due_after", parse_date(d)));
+        let text = v.check("q", search_text(f.q.as_deref())).flatten();
+        let sort = v
+            .check(
+                "sort",
+                f.sort.as_deref().map_or(Ok(Sort::DueDate), Sort::parse),
+            )
+            .unwrap_or_default();
+        v.finish()?;
+        Ok(ListFilter {
+            plan_id: f.plan_id.map(PlanId),
+            unit_id: f.unit_id.map(UnitId),
+            status,
+            leader_id: f.leader_id.map(UserId),
+            parent_id: f.parent_id.map(TaskId),
+            category: f.category,
+            due_before,
+            due_after,
+            overdue: f.overdue,
+            light,
+            text,
+            sort,
+        })
+    }
+}
+
 pub fn task_code(s: &str) -> Result<String, Message> {
     BoundedText::parse(s, CODE_MAX).map(BoundedText::into_inner)
 }
@@ -383,5 +487,40 @@ mod tests {
         assert_eq!(bad.parsed.title.as_deref(), Some("新标题"));
         assert_eq!(bad.parsed.start_date, Some(None));
         assert_eq!(bad.parsed.due_date, None, "the bad field is left unchanged");
+    }
+
+    #[test]
+    fn the_list_query_is_parsed_with_every_bad_parameter_named() {
+        let good = ListFilter::try_from(TaskFilter {
+            unit_id: Some(4),
+            status: Some("in_progress".into()),
+            due_before: Some("2026-12-31".into()),
+            q: Some("  厕所 ".into()),
+            sort: Some("-code".into()),
+            ..TaskFilter::default()
+        })
+        .unwrap();
+        assert_eq!(good.unit_id, Some(UnitId(4)));
+        assert_eq!(good.status, Some(TaskStatus::InProgress));
+        assert_eq!(good.due_before, NaiveDate::from_ymd_opt(2026, 12, 31));
+        assert_eq!(good.text.as_deref(), Some("厕所"));
+        assert_eq!(good.sort, Sort::CodeDesc);
+        assert_eq!(
+            ListFilter::try_from(TaskFilter::default()).unwrap().sort,
+            Sort::DueDate
+        );
+        let bad = ListFilter::try_from(TaskFilter {
+            status: Some("done".into()),
+            light: Some("blue".into()),
+            due_after: Some("2026-13-01".into()),
+            sort: Some("title".into()),
+            ..TaskFilter::default()
+        })
+        .unwrap_err();
+        let crate::error::Error::Invalid(fields) = bad else {
+            panic!("not a validation error: {bad:?}");
+        };
+        let names: Vec<&str> = fields.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(names, ["status", "light", "due_after", "sort"]);
     }
 }

@@ -8,7 +8,7 @@ use super::actions;
 use super::attachments::{self, AttachmentView};
 use super::events::{self, EventView};
 use super::extensions::{self, CreateExtension, DecideExtension, ExtensionView};
-use super::input::{NewTask, TaskChanges};
+use super::input::{ListFilter, NewTask, TaskChanges};
 use super::model::{ActionRequest, CreateTask, TaskDetail, TaskFilter, TaskView, UpdateTask};
 use super::reports::{self, CreateReport, ReportView};
 use super::service;
@@ -78,6 +78,7 @@ pub async fn list_tasks(
     auth.require(Permission::ReadTasks)?;
     let filter = query.0;
     let paging = Paging::parse(filter.page, filter.per_page)?;
+    let filter = ListFilter::try_from(filter)?;
     let scope = visibility::scope(&auth, &state.settings);
     let clock = state.clock();
     let page = state

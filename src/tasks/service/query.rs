@@ -8,17 +8,15 @@ use chrono::{Duration, NaiveDate};
 use diesel::prelude::*;
 
 use crate::db::schema::{task_cooperators, tasks};
-use crate::db::search::{like_pattern, search_text};
+use crate::db::search::like_pattern;
 use crate::db::{DbBackend, DbConnection};
 use crate::domain::clock::Clock;
-use crate::domain::task_state::TaskStatus;
 use crate::domain::traffic::TrafficLight;
-use crate::domain::values::parse_date;
-use crate::domain::{Message, TaskId};
-use crate::error::Validator;
+use crate::domain::TaskId;
 use crate::http::problem::{ApiError, ApiResult};
 use crate::http::{Page, Paging};
-use crate::tasks::model::{TaskFilter, TaskRow, TaskView};
+use crate::tasks::input::{ListFilter, Sort};
+use crate::tasks::model::{TaskRow, TaskView};
 use crate::tasks::visibility::Scope;
 
 use super::view::views;
@@ -81,51 +79,14 @@ fn light_filter(q: TaskQuery, light: TrafficLight, clock: &Clock) -> TaskQuery {
     }
 }
 
+/// One page of the tasks in sight that `filter` selects, as views for today.
 pub fn list(
     conn: &mut DbConnection,
     scope: Scope,
-    filter: &TaskFilter,
+    filter: &ListFilter,
     paging: Paging,
     clock: &Clock,
 ) -> ApiResult<Page<TaskView>> {
-    let mut v = Validator::default();
-    let status = filter
-        .status
-        .as_deref()
-        .and_then(|s| v.check("status", TaskStatus::parse(s)));
-    let light = filter
-        .light
-        .as_deref()
-        .and_then(|s| v.check("light", TrafficLight::parse(s)));
-    let due_before = filter
-        .due_before
-        .as_deref()
-        .and_then(|d| v.check("due_before", parse_date(d)));
-    let due_after = filter
-        .due_after
-        .as_deref()
-        .and_then(|d| v.check("due_after", parse_date(d)));
-    let text = v.check("q", search_text(filter.q.as_deref())).flatten();
-    let sort = filter.sort.clone().unwrap_or_else(|| "due_date".into());
-    if ![
-        "due_date",
-        "-due_date",
-        "code",
-        "-code",
-        "updated",
-        "-updated",
-    ]
-    .contains(&sort.as_str())
-    {
-        v.add(
-            "sort",
-            Message::new(
-                "排序只能是 due_date、code、updated（前加 - 为倒序）",
-                "sort must be due_date, code or updated, optionally prefixed with -",
-            ),
-        );
-    }
-    v.finish()?;
     let query = || {
         let mut q = tasks::table.into_boxed();
         q = match scope {
@@ -138,9 +99,9 @@ pub fn list(
             q = q.filter(tasks::plan_id.eq(plan));
         }
         if let Some(unit) = filter.unit_id {
-            q = unit_filter(q, unit);
+            q = unit_filter(q, unit.0);
         }
-        if let Some(status) = status {
+        if let Some(status) = filter.status {
             q = q.filter(tasks::status.eq(status.as_str()));
         }
         if let Some(leader) = filter.leader_id {
@@ -152,19 +113,19 @@ pub fn list(
         if let Some(category) = &filter.category {
             q = q.filter(tasks::category.eq(category.clone()));
         }
-        if let Some(d) = due_before {
+        if let Some(d) = filter.due_before {
             q = q.filter(tasks::due_date.le(d));
         }
-        if let Some(d) = due_after {
+        if let Some(d) = filter.due_after {
             q = q.filter(tasks::due_date.ge(d));
         }
         if let Some(overdue) = filter.overdue {
             q = red_filter(q, clock.today, overdue);
         }
-        if let Some(light) = light {
+        if let Some(light) = filter.light {
             q = light_filter(q, light, clock);
         }
-        if let Some(text) = &text {
+        if let Some(text) = &filter.text {
             let pattern = like_pattern(text);
             q = q.filter(
                 crate::db::lower(tasks::title)
@@ -176,17 +137,17 @@ pub fn list(
         q
     };
     let total: i64 = query().count().get_result(conn)?;
-    let ordered = match sort.as_str() {
-        "-due_date" => query().order((
+    let ordered = match filter.sort {
+        Sort::DueDateDesc => query().order((
             tasks::due_date.is_null().asc(),
             tasks::due_date.desc(),
             tasks::id.desc(),
         )),
-        "code" => query().order((tasks::code.asc(), tasks::id.asc())),
-        "-code" => query().order((tasks::code.desc(), tasks::id.desc())),
-        "updated" => query().order((tasks::updated_at.asc(), tasks::id.asc())),
-        "-updated" => query().order((tasks::updated_at.desc(), tasks::id.desc())),
-        _ => query().order((
+        Sort::Code => query().order((tasks::code.asc(), tasks::id.asc())),
+        Sort::CodeDesc => query().order((tasks::code.desc(), tasks::id.desc())),
+        Sort::Updated => query().order((tasks::updated_at.asc(), tasks::id.asc())),
+        Sort::UpdatedDesc => query().order((tasks::updated_at.desc(), tasks::id.desc())),
+        Sort::DueDate => query().order((
             tasks::due_date.is_null().asc(),
             tasks::due_date.asc(),
             tasks::id.asc(),
