@@ -16,13 +16,16 @@ use rand::{Rng, SeedableRng};
 
 use crate::config::Settings;
 use crate::db::schema::{
-    extensions, indicator_values, indicators, notices, plans, progress_reports, task_cooperators,
-    task_events, tasks, units, users,
+    extensions, indicator_values, indicators, notices, plans, progress_reports, task_events, tasks,
+    units, users,
 };
 use crate::db::DbConnection;
 use crate::domain::clock::Clock;
+use crate::domain::kinds::{Category, Priority};
 use crate::domain::period::Period;
-use crate::domain::{Role, UserId};
+use crate::domain::{PlanId, Role, UnitId, UserId};
+use crate::tasks::input::{NewTask, TaskLinks};
+use crate::tasks::service::Origin;
 
 /// What to build.
 #[derive(Debug, Clone, Copy)]
@@ -246,7 +249,7 @@ impl Builder<'_> {
         leader: Option<i64>,
         due: NaiveDate,
         diligence: f64,
-    ) -> QueryResult<i64> {
+    ) -> anyhow::Result<i64> {
         let assigned_on = self.start.min(due - Duration::days(5));
         let accepted_on = (assigned_on + Duration::days(self.rng.gen_range(0..4))).min(self.today);
         let roll: f64 = self.rng.gen();
@@ -291,41 +294,46 @@ impl Builder<'_> {
         };
         let clerk = self.clerks.get(&lead).copied().unwrap_or(self.office_user);
         let created = self.at(assigned_on, 9);
-        let id: i64 = diesel::insert_into(tasks::table)
-            .values((
-                tasks::plan_id.eq(plan),
-                tasks::code.eq(&code),
-                tasks::title.eq(title),
-                tasks::lead_unit_id.eq(lead),
-                tasks::responsible_leader_id.eq(leader),
-                tasks::start_date.eq(assigned_on),
-                tasks::due_date.eq(due),
-                tasks::priority.eq("normal"),
-                tasks::category.eq("key_task"),
+        let new = NewTask {
+            links: TaskLinks {
+                plan_id: PlanId(plan),
+                parent_id: None,
+                lead_unit_id: UnitId(lead),
+                cooperating_unit_ids: coops.iter().copied().map(UnitId).collect(),
+                responsible_leader_id: leader.map(UserId),
+            },
+            code,
+            title: title.to_string(),
+            description: None,
+            start_date: Some(assigned_on),
+            due_date: Some(due),
+            due_in_working_days: None,
+            priority: Priority::Normal,
+            category: Category::KeyTask,
+            evidence_required: false,
+            report_day: None,
+        };
+        let origin = Origin {
+            actor: Some(UserId(self.office_user)),
+            assigned: true,
+            note: None,
+        };
+        let id = crate::tasks::service::create(self.conn, origin, new, created)
+            .map_err(|e| failed("creating a task", e))?
+            .id;
+        // What happened since, simulated: the unit signed for it and worked on it.
+        diesel::update(tasks::table.find(id))
+            .set((
                 tasks::status.eq(status),
                 tasks::progress.eq(progress),
-                tasks::assigned_at.eq(created),
                 tasks::accepted_at.eq(self.at(accepted_on, 10)),
                 tasks::submitted_at.eq(submitted_on.map(|d| self.at(d, 16))),
                 tasks::submitted_on.eq(submitted_on),
                 tasks::completed_at.eq((status == "completed")
                     .then(|| self.at(submitted_on.unwrap_or(due) + Duration::days(1), 11))),
-                tasks::created_at.eq(created),
-                tasks::updated_at.eq(created),
             ))
-            .returning(tasks::id)
-            .get_result(self.conn)?;
-        for c in coops {
-            diesel::insert_into(task_cooperators::table)
-                .values((
-                    task_cooperators::task_id.eq(id),
-                    task_cooperators::unit_id.eq(c),
-                ))
-                .execute(self.conn)?;
-        }
+            .execute(self.conn)?;
         let office = self.office_user;
-        self.event(id, "created", office, None, None, created)?;
-        self.event(id, "assigned", office, Some(lead), None, created)?;
         self.event(
             id,
             "accepted",

@@ -17,7 +17,8 @@ use crate::http::page::MAX_PER_PAGE;
 use crate::http::problem::{ApiResult, Problem};
 use crate::http::{Paging, QueryParams};
 use crate::state::AppState;
-use crate::tasks::model::{TaskFilter, TaskView};
+use crate::tasks::input::ListFilter;
+use crate::tasks::model::TaskView;
 use crate::tasks::service;
 use crate::tasks::visibility::{self, Scope};
 
@@ -132,8 +133,8 @@ fn visible_tasks(
     plan: Option<i64>,
     clock: &Clock,
 ) -> ApiResult<Vec<TaskView>> {
-    let filter = TaskFilter {
-        plan_id: plan,
+    let filter = ListFilter {
+        plan_id: plan.map(crate::domain::PlanId),
         ..Default::default()
     };
     let mut views = Vec::new();

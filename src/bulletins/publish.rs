@@ -14,11 +14,12 @@ use crate::db::schema::{
 };
 use crate::db::{self, DbConnection};
 use crate::domain::clock::Clock;
-use crate::domain::task_state::TaskStatus;
-use crate::domain::UserId;
+use crate::domain::kinds::{Category, Priority};
+use crate::domain::{PlanId, UnitId, UserId};
 use crate::http::problem::{ApiError, ApiResult};
 use crate::mail::templates::bulletin_notice;
-use crate::tasks::events::{self, NewEvent};
+use crate::tasks::input::{NewTask, TaskLinks};
+use crate::tasks::service::{self, Origin};
 
 /// Publishes the draft `id`. Returns the bulletin and whether this call
 /// published it (false: it already was).
@@ -128,7 +129,8 @@ fn rectification_plan(conn: &mut DbConnection, year: i32, clock: &Clock) -> Quer
 }
 
 /// The criticised unit's rectification task, assigned at once so the
-/// notice ladder follows it like any other task.
+/// notice ladder follows it like any other task; written by the task
+/// service like every task (its checks, timeline and audit entry).
 fn rectification_task(
     conn: &mut DbConnection,
     plan: i64,
@@ -154,52 +156,31 @@ fn rectification_task(
         .find(r.unit_id)
         .select(units::code)
         .first(conn)?;
-    let id: i64 = diesel::insert_into(tasks::table)
-        .values((
-            tasks::plan_id.eq(plan),
-            tasks::code.eq(format!("ZG-{label}-{unit_code}")),
-            tasks::title.eq(format!("落实{label}督查通报整改要求")),
-            tasks::description.eq(description),
-            tasks::lead_unit_id.eq(r.unit_id),
-            tasks::start_date.eq(clock.today),
-            tasks::due_date.eq(r.deadline),
-            tasks::priority.eq("high"),
-            tasks::category.eq("rectification"),
-            tasks::status.eq(TaskStatus::Assigned.as_str()),
-            tasks::evidence_required.eq(true),
-            tasks::assigned_at.eq(clock.now),
-            tasks::created_at.eq(clock.now),
-            tasks::updated_at.eq(clock.now),
-        ))
-        .returning(tasks::id)
-        .get_result(conn)?;
-    for kind in ["created", "assigned"] {
-        events::record(
-            conn,
-            NewEvent {
-                task_id: id,
-                kind,
-                actor,
-                unit_id: Some(r.unit_id),
-                note: Some(format!("{label}《{title}》整改任务")),
-                data: None,
-            },
-            clock.now,
-        )?;
-    }
-    crate::audit::record_change(
-        conn,
+    let new = NewTask {
+        links: TaskLinks {
+            plan_id: PlanId(plan),
+            parent_id: None,
+            lead_unit_id: UnitId(r.unit_id),
+            cooperating_unit_ids: Vec::new(),
+            responsible_leader_id: None,
+        },
+        code: format!("ZG-{label}-{unit_code}"),
+        title: format!("落实{label}督查通报整改要求"),
+        description: Some(description),
+        start_date: Some(clock.today),
+        due_date: Some(r.deadline),
+        due_in_working_days: None,
+        priority: Priority::High,
+        category: Category::Rectification,
+        evidence_required: true,
+        report_day: None,
+    };
+    let origin = Origin {
         actor,
-        "create",
-        ("task", id),
-        None,
-        Some(&serde_json::json!({
-            "id": id, "plan_id": plan, "lead_unit_id": r.unit_id, "due_date": r.deadline,
-            "category": "rectification", "status": "assigned",
-        })),
-        clock.now,
-    )?;
-    Ok(id)
+        assigned: true,
+        note: Some(format!("{label}《{title}》整改任务")),
+    };
+    Ok(service::create(conn, origin, new, clock.now)?.id)
 }
 
 /// One email per active unit, the office included (its contact addresses

@@ -25,6 +25,8 @@ use crate::domain::{Message, Role, UnitId, UserId};
 use crate::error::Validator;
 use crate::http::json::double_option;
 use crate::http::problem::{ApiError, ApiResult};
+use crate::tasks::input::NewTask;
+use crate::tasks::service::Origin;
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
 #[diesel(table_name = indicators)]
@@ -625,28 +627,27 @@ pub fn create_task(
                 ),
             ));
         };
-        let task = crate::tasks::service::create(
-            conn,
-            actor,
-            crate::tasks::model::CreateTask {
-                plan_id: req.plan_id,
-                parent_id: None,
-                code: req.code,
-                title: req.title.unwrap_or_else(|| indicator.name.clone()),
-                description: req.description,
-                lead_unit_id: UnitId(lead),
-                cooperating_unit_ids: coops.into_iter().map(UnitId).collect(),
-                responsible_leader_id: req.responsible_leader_id,
-                start_date: req.start_date,
-                due_date: req.due_date,
-                due_in_working_days: req.due_in_working_days,
-                priority: req.priority,
-                category: Some("indicator".into()),
-                evidence_required: req.evidence_required,
-                report_day: req.report_day,
-            },
-            now,
-        )?;
+        let input = NewTask::try_from(crate::tasks::model::CreateTask {
+            plan_id: req.plan_id,
+            parent_id: None,
+            code: req.code,
+            title: req.title.unwrap_or_else(|| indicator.name.clone()),
+            description: req.description,
+            lead_unit_id: UnitId(lead),
+            cooperating_unit_ids: coops.into_iter().map(UnitId).collect(),
+            responsible_leader_id: req.responsible_leader_id,
+            start_date: req.start_date,
+            due_date: req.due_date,
+            due_in_working_days: req.due_in_working_days,
+            priority: req.priority,
+            category: Some("indicator".into()),
+            evidence_required: req.evidence_required,
+            report_day: req.report_day,
+        });
+        let task = match input {
+            Ok(new) => crate::tasks::service::create(conn, Origin::draft(actor), new, now)?,
+            Err(rejected) => return Err(crate::tasks::service::refuse_new(conn, rejected)),
+        };
         let task = diesel::update(crate::db::schema::tasks::table.find(task.id))
             .set(crate::db::schema::tasks::indicator_id.eq(indicator.id))
             .returning(crate::db::schema::tasks::all_columns)

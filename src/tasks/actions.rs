@@ -200,7 +200,7 @@ pub fn act(
         )?;
         service::audit_task(
             conn,
-            auth.id,
+            Some(auth.id),
             action.as_str(),
             Some(&task),
             Some(&updated),

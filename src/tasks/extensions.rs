@@ -248,7 +248,7 @@ pub fn decide(
                 ))
                 .returning(tasks::all_columns)
                 .get_result(conn)?;
-            service::audit_task(conn, auth.id, "extend", Some(&task), Some(&updated), now)?;
+            service::audit_task(conn, Some(auth.id), "extend", Some(&task), Some(&updated), now)?;
         }
         events::record(
             conn,

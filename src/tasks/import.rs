@@ -9,15 +9,17 @@ use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::model::{CreateTask, TaskRow};
-use super::service;
+use super::input::{self, NewTask, TaskLinks};
+use super::model::TaskRow;
+use super::service::{self, Origin};
 use super::visibility::{self, Scope};
 use crate::db::schema::{tasks, units, users};
 use crate::db::DbConnection;
 use crate::domain::deadline::{deadline_from_excel_serial, parse_deadline, Deadline};
+use crate::domain::kinds::{Category, Priority};
 use crate::domain::unit_names::{match_unit, split_units, UnitRef};
 use crate::domain::{Message, PlanId, Role, TaskId, UnitId, UserId};
-use crate::error::FieldError;
+use crate::error::{FieldError, Validator};
 use crate::http::problem::{ApiError, ApiResult};
 use crate::import::{ExportRow, ImportRow};
 use crate::plans;
@@ -277,28 +279,7 @@ pub fn import(
         }
         let mut ids: HashMap<String, i64> = super::service::codes_in_plan(conn, plan_row.id)?;
         for t in &mut tasks {
-            let req = CreateTask {
-                plan_id: plan,
-                parent_id: t
-                    .parent_code
-                    .as_ref()
-                    .and_then(|p| ids.get(p))
-                    .map(|id| TaskId(*id)),
-                code: t.code.clone(),
-                title: t.title.clone(),
-                description: t.note.clone(),
-                lead_unit_id: UnitId(t.lead_unit_id),
-                cooperating_unit_ids: t.cooperating_unit_ids.iter().map(|u| UnitId(*u)).collect(),
-                responsible_leader_id: t.responsible_leader_id.map(UserId),
-                start_date: None,
-                due_date: t.due_date.map(|d| d.format("%Y-%m-%d").to_string()),
-                due_in_working_days: None,
-                priority: None,
-                category: None,
-                evidence_required: false,
-                report_day: t.report_day,
-            };
-            let row = service::create(conn, actor, req, now)
+            let row = create_row(conn, actor, plan, &ids, t, now)
                 .map_err(|e| e.with_extra("row", t.row.into()))?;
             ids.insert(row.code.clone(), row.id);
             t.id = Some(row.id);
@@ -309,6 +290,50 @@ pub fn import(
             tasks,
         })
     })
+}
+
+/// Creates the task of one checked row, its parent found among `ids`. The
+/// cells were checked for length; the task's text rules (no control
+/// characters, a bounded note) are checked here, as for the API.
+fn create_row(
+    conn: &mut DbConnection,
+    actor: UserId,
+    plan: PlanId,
+    ids: &HashMap<String, i64>,
+    t: &ImportedTask,
+    now: NaiveDateTime,
+) -> ApiResult<TaskRow> {
+    let mut v = Validator::default();
+    let code = v.check("code", input::task_code(&t.code));
+    let title = v.check("title", input::task_title(&t.title));
+    let description = v.check("description", input::task_description(t.note.as_deref()));
+    let (Some(code), Some(title), Some(description)) = (code, title, description) else {
+        return Err(v.into_error().into());
+    };
+    let new = NewTask {
+        links: TaskLinks {
+            plan_id: plan,
+            parent_id: t
+                .parent_code
+                .as_ref()
+                .and_then(|p| ids.get(p))
+                .map(|id| TaskId(*id)),
+            lead_unit_id: UnitId(t.lead_unit_id),
+            cooperating_unit_ids: t.cooperating_unit_ids.iter().map(|u| UnitId(*u)).collect(),
+            responsible_leader_id: t.responsible_leader_id.map(UserId),
+        },
+        code,
+        title,
+        description,
+        start_date: None,
+        due_date: t.due_date,
+        due_in_working_days: None,
+        priority: Priority::Normal,
+        category: Category::KeyTask,
+        evidence_required: false,
+        report_day: t.report_day,
+    };
+    service::create(conn, Origin::draft(actor), new, now)
 }
 
 /// The plan's tasks visible to the caller, as table rows sorted by code.

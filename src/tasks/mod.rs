@@ -6,6 +6,7 @@ pub mod attachments;
 pub mod events;
 pub mod extensions;
 pub mod import;
+pub mod input;
 pub mod model;
 pub mod reports;
 pub mod routes;

@@ -8,9 +8,11 @@ use super::actions;
 use super::attachments::{self, AttachmentView};
 use super::events::{self, EventView};
 use super::extensions::{self, CreateExtension, DecideExtension, ExtensionView};
+use super::input::{ListFilter, NewTask, TaskChanges};
 use super::model::{ActionRequest, CreateTask, TaskDetail, TaskFilter, TaskView, UpdateTask};
 use super::reports::{self, CreateReport, ReportView};
 use super::service;
+use super::service::Origin;
 use super::visibility;
 use crate::auth::{AuthUser, Permission};
 use crate::domain::task_state::TaskAction;
@@ -80,6 +82,7 @@ pub async fn list_tasks(
     auth.require(Permission::ReadTasks)?;
     let filter = query.0;
     let paging = Paging::parse(filter.page, filter.per_page)?;
+    let filter = ListFilter::try_from(filter)?;
     let scope = visibility::scope(&auth, &state.settings);
     let clock = state.clock();
     let page = state
@@ -115,11 +118,14 @@ pub async fn create_task(
     body: JsonBody<CreateTask>,
 ) -> ApiResult<HttpResponse> {
     auth.require(Permission::ManageTasks)?;
-    let req = body.into_inner();
+    let input = NewTask::try_from(body.into_inner());
     let clock = state.clock();
     let view = state
         .db_api(move |conn| {
-            let row = service::create(conn, auth.id, req, clock.now)?;
+            let row = match input {
+                Ok(new) => service::create(conn, Origin::draft(auth.id), new, clock.now)?,
+                Err(rejected) => return Err(service::refuse_new(conn, rejected)),
+            };
             service::view_one(conn, row, &clock)
         })
         .await?;
@@ -138,11 +144,18 @@ pub async fn update_task(
 ) -> ApiResult<HttpResponse> {
     auth.require(Permission::ManageTasks)?;
     let id = TaskId(id.into_inner());
-    let req = body.into_inner();
+    let input = TaskChanges::try_from(body.into_inner());
     let clock = state.clock();
     let view = state
         .db_api(move |conn| {
-            let row = service::update(conn, auth.id, id, req, clock.now)?;
+            let row = match input {
+                Ok(changes) => service::update(conn, auth.id, id, changes, clock.now)?,
+                Err(rejected) => {
+                    return Err(service::refuse_changes(
+                        conn, auth.id, id, rejected, clock.now,
+                    ))
+                }
+            };
             service::view_one(conn, row, &clock)
         })
         .await?;

@@ -397,6 +397,25 @@ async fn publishing_freezes_numbers_and_creates_rectification_once(app: TestApp)
     let rects = published["snapshot"]["rectifications"].as_array().unwrap();
     assert_eq!(rects[0]["task_id"], t01_task["id"]);
     assert_eq!(rects[0]["deadline"], t01_task["due_date"]);
+    assert_eq!(t01_task["priority"], "high");
+    assert_eq!(t01_task["evidence_required"], true);
+    // Made by the task service like every task: created and assigned on the
+    // timeline, saying which bulletin asked for it.
+    let events = expect_json(
+        app.get(&format!("/api/v1/tasks/{}/events", id(t01_task)), office)
+            .await,
+        200,
+    )
+    .await;
+    let kinds: Vec<&str> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|ev| ev["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["created", "assigned"]);
+    assert_eq!(events[1]["unit_id"], e.c.unit_a);
+    assert!(events[1]["note"].as_str().unwrap().contains("整改任务"));
     // The clerk sees the rectification task among the own unit's tasks.
     let mine = rectification_tasks(&app, &e.c.clerk_a).await;
     assert!(mine.iter().any(|t| t["id"] == t01_task["id"]));

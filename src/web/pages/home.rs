@@ -8,11 +8,13 @@ use serde::Serialize;
 
 use crate::db::schema::{extensions, notices, tasks};
 use crate::domain::clock::Clock;
+use crate::domain::task_state::TaskStatus;
+use crate::domain::traffic::TrafficLight;
 use crate::domain::Role;
 use crate::http::problem::ApiResult;
 use crate::http::Paging;
 use crate::state::AppState;
-use crate::tasks::model::TaskFilter;
+use crate::tasks::input::ListFilter as TaskFilter;
 use crate::tasks::{service, visibility};
 use crate::web::page::{render, OrPage, PageError};
 use crate::web::session::Person;
@@ -54,9 +56,9 @@ fn count(
     Ok(service::list(conn, scope, &filter, paging, clock)?.total)
 }
 
-fn status(s: &str) -> TaskFilter {
+fn status(s: TaskStatus) -> TaskFilter {
     TaskFilter {
-        status: Some(s.into()),
+        status: Some(s),
         ..Default::default()
     }
 }
@@ -85,22 +87,22 @@ pub async fn home(state: web::Data<AppState>, person: Person) -> Result<HttpResp
                 overdue: Some(true),
                 ..Default::default()
             };
-            let light = |l: &str| TaskFilter {
-                light: Some(l.into()),
+            let light = |l: TrafficLight| TaskFilter {
+                light: Some(l),
                 ..Default::default()
             };
             match role {
                 Role::Unit => {
                     card(
                         "home.to_accept",
-                        status("assigned"),
+                        status(TaskStatus::Assigned),
                         "/tasks?status=assigned",
                         true,
                         conn,
                     )?;
                     card(
                         "home.in_progress",
-                        status("in_progress"),
+                        status(TaskStatus::InProgress),
                         "/tasks?status=in_progress",
                         false,
                         conn,
@@ -108,24 +110,30 @@ pub async fn home(state: web::Data<AppState>, person: Person) -> Result<HttpResp
                     card("home.overdue", overdue(), "/tasks?overdue=true", true, conn)?;
                     card(
                         "home.submitted_unit",
-                        status("submitted"),
+                        status(TaskStatus::Submitted),
                         "/tasks?status=submitted",
                         false,
                         conn,
                     )?;
                 }
                 Role::Leader => {
-                    card("home.red", light("red"), "/tasks?light=red", true, conn)?;
+                    card(
+                        "home.red",
+                        light(TrafficLight::Red),
+                        "/tasks?light=red",
+                        true,
+                        conn,
+                    )?;
                     card(
                         "home.yellow",
-                        light("yellow"),
+                        light(TrafficLight::Yellow),
                         "/tasks?light=yellow",
                         false,
                         conn,
                     )?;
                     card(
                         "home.green",
-                        light("green"),
+                        light(TrafficLight::Green),
                         "/tasks?light=green",
                         false,
                         conn,
@@ -134,7 +142,7 @@ pub async fn home(state: web::Data<AppState>, person: Person) -> Result<HttpResp
                 Role::Office | Role::Admin | Role::Viewer => {
                     card(
                         "home.to_verify",
-                        status("submitted"),
+                        status(TaskStatus::Submitted),
                         "/tasks?status=submitted",
                         true,
                         conn,
@@ -148,7 +156,7 @@ pub async fn home(state: web::Data<AppState>, person: Person) -> Result<HttpResp
                     )?;
                     card(
                         "home.drafts",
-                        status("draft"),
+                        status(TaskStatus::Draft),
                         "/tasks?status=draft",
                         false,
                         conn,

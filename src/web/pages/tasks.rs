@@ -126,6 +126,7 @@ pub async fn list(
     };
     let result = state
         .db_api(move |conn| {
+            let filter = crate::tasks::input::ListFilter::try_from(filter)?;
             let page = service::list(conn, scope, &filter, paging, &clock)?;
             let (units, _) = names(conn)?;
             Ok((page, units))

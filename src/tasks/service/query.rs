@@ -1,0 +1,192 @@
+//! Task queries: finding one task (locked for a write or not), the plan's
+//! codes, and the filtered, sorted, paged list with its SQL filters (unit,
+//! overdue, light: the rules of `domain::traffic` written as SQL).
+
+use std::collections::HashMap;
+
+use chrono::{Duration, NaiveDate};
+use diesel::prelude::*;
+
+use crate::db::schema::{task_cooperators, tasks};
+use crate::db::search::like_pattern;
+use crate::db::{DbBackend, DbConnection};
+use crate::domain::clock::Clock;
+use crate::domain::task_state::TaskStatus;
+use crate::domain::traffic::TrafficLight;
+use crate::domain::TaskId;
+use crate::http::problem::{ApiError, ApiResult};
+use crate::http::{Page, Paging};
+use crate::tasks::input::{ListFilter, Sort};
+use crate::tasks::model::{TaskRow, TaskView};
+use crate::tasks::visibility::Scope;
+
+use super::view::views;
+type TaskQuery = tasks::BoxedQuery<'static, DbBackend>;
+
+fn unit_filter(q: TaskQuery, unit: i64) -> TaskQuery {
+    q.filter(
+        tasks::lead_unit_id.eq(unit).or(tasks::id.eq_any(
+            task_cooperators::table
+                .filter(task_cooperators::unit_id.eq(unit))
+                .select(task_cooperators::task_id),
+        )),
+    )
+}
+
+const OPEN: [TaskStatus; 2] = [TaskStatus::Assigned, TaskStatus::InProgress];
+
+/// Red, as `domain::traffic::light` says (`tests/api/traffic.rs` checks that
+/// they agree): open and past due, or submitted after the due date (as of
+/// today when the submission date is unknown).
+fn red_filter(q: TaskQuery, today: NaiveDate, red: bool) -> TaskQuery {
+    let due = tasks::due_date.assume_not_null();
+    let open_late = tasks::status
+        .eq_any(OPEN)
+        .and(tasks::due_date.is_not_null())
+        .and(due.lt(today));
+    let submitted_late = tasks::status
+        .eq(TaskStatus::Submitted)
+        .and(tasks::due_date.is_not_null())
+        .and(
+            tasks::submitted_on
+                .is_not_null()
+                .and(tasks::submitted_on.assume_not_null().gt(due))
+                .or(tasks::submitted_on.is_null().and(due.lt(today))),
+        );
+    if red {
+        q.filter(open_late.or(submitted_late))
+    } else {
+        q.filter(diesel::dsl::not(open_late.or(submitted_late)))
+    }
+}
+
+fn light_filter(q: TaskQuery, light: TrafficLight, clock: &Clock) -> TaskQuery {
+    let soon = clock.today + Duration::days(clock.warn_days);
+    let yellow = tasks::status
+        .eq_any(OPEN)
+        .and(
+            tasks::due_date
+                .is_null()
+                .or(tasks::due_date.assume_not_null().ge(clock.today)),
+        )
+        .and(
+            tasks::returned.eq(true).or(tasks::due_date
+                .is_not_null()
+                .and(tasks::due_date.assume_not_null().lt(soon))),
+        );
+    match light {
+        TrafficLight::Red => red_filter(q, clock.today, true),
+        TrafficLight::Yellow => q.filter(yellow),
+        TrafficLight::Green => red_filter(q, clock.today, false)
+            .filter(tasks::status.ne_all([TaskStatus::Draft, TaskStatus::Cancelled]))
+            .filter(diesel::dsl::not(yellow)),
+    }
+}
+
+/// One page of the tasks in sight that `filter` selects, as views for today.
+pub fn list(
+    conn: &mut DbConnection,
+    scope: Scope,
+    filter: &ListFilter,
+    paging: Paging,
+    clock: &Clock,
+) -> ApiResult<Page<TaskView>> {
+    let query = || {
+        let mut q = tasks::table.into_boxed();
+        q = match scope {
+            Scope::All => q,
+            Scope::Unit(u) => unit_filter(q, u),
+            Scope::Leader(l) => q.filter(tasks::responsible_leader_id.eq(l)),
+            Scope::Nothing => q.filter(tasks::id.eq(-1)),
+        };
+        if let Some(plan) = filter.plan_id {
+            q = q.filter(tasks::plan_id.eq(plan));
+        }
+        if let Some(unit) = filter.unit_id {
+            q = unit_filter(q, unit.0);
+        }
+        if let Some(status) = filter.status {
+            q = q.filter(tasks::status.eq(status.as_str()));
+        }
+        if let Some(leader) = filter.leader_id {
+            q = q.filter(tasks::responsible_leader_id.eq(leader));
+        }
+        if let Some(parent) = filter.parent_id {
+            q = q.filter(tasks::parent_id.eq(parent));
+        }
+        if let Some(category) = &filter.category {
+            q = q.filter(tasks::category.eq(category.clone()));
+        }
+        if let Some(d) = filter.due_before {
+            q = q.filter(tasks::due_date.le(d));
+        }
+        if let Some(d) = filter.due_after {
+            q = q.filter(tasks::due_date.ge(d));
+        }
+        if let Some(overdue) = filter.overdue {
+            q = red_filter(q, clock.today, overdue);
+        }
+        if let Some(light) = filter.light {
+            q = light_filter(q, light, clock);
+        }
+        if let Some(text) = &filter.text {
+            let pattern = like_pattern(text);
+            q = q.filter(
+                crate::db::lower(tasks::title)
+                    .like(pattern.clone())
+                    .escape('\\')
+                    .or(crate::db::lower(tasks::code).like(pattern).escape('\\')),
+            );
+        }
+        q
+    };
+    let total: i64 = query().count().get_result(conn)?;
+    let ordered = match filter.sort {
+        Sort::DueDateDesc => query().order((
+            tasks::due_date.is_null().asc(),
+            tasks::due_date.desc(),
+            tasks::id.desc(),
+        )),
+        Sort::Code => query().order((tasks::code.asc(), tasks::id.asc())),
+        Sort::CodeDesc => query().order((tasks::code.desc(), tasks::id.desc())),
+        Sort::Updated => query().order((tasks::updated_at.asc(), tasks::id.asc())),
+        Sort::UpdatedDesc => query().order((tasks::updated_at.desc(), tasks::id.desc())),
+        Sort::DueDate => query().order((
+            tasks::due_date.is_null().asc(),
+            tasks::due_date.asc(),
+            tasks::id.asc(),
+        )),
+    };
+    let rows: Vec<TaskRow> = ordered
+        .select(TaskRow::as_select())
+        .limit(paging.per_page)
+        .offset(paging.offset())
+        .load(conn)?;
+    Ok(Page::new(views(conn, rows, clock)?, total, paging))
+}
+
+/// Code → id of every task in the plan.
+pub fn codes_in_plan(conn: &mut DbConnection, plan: i64) -> QueryResult<HashMap<String, i64>> {
+    Ok(tasks::table
+        .filter(tasks::plan_id.eq(plan))
+        .select((tasks::code, tasks::id))
+        .load::<(String, i64)>(conn)?
+        .into_iter()
+        .collect())
+}
+
+/// The task, its row locked for this write transaction (`db::lock_row`).
+pub fn find_locked(conn: &mut DbConnection, id: TaskId) -> ApiResult<TaskRow> {
+    if !crate::db::lock_row(conn, crate::db::Locked::Tasks, id.0)? {
+        return Err(ApiError::not_found());
+    }
+    find(conn, id.0)?.ok_or_else(ApiError::not_found)
+}
+
+pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<TaskRow>> {
+    tasks::table
+        .find(id)
+        .select(TaskRow::as_select())
+        .first(conn)
+        .optional()
+}

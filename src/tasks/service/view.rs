@@ -1,0 +1,232 @@
+//! Task views: a row as the API shows it for today (light, lateness, missing
+//! reports), many at once with their cooperators and reports loaded in bulk,
+//! and the detail with its roll-up and the units' inputs side by side.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::schema::{extensions, progress_reports, tasks};
+use crate::db::DbConnection;
+use crate::domain::clock::Clock;
+use crate::domain::traffic::{self, TaskTiming};
+use crate::domain::{PlanId, TaskId, UnitId, UserId};
+use crate::http::problem::{ApiError, ApiResult};
+use crate::tasks::model::{Rollup, TaskDetail, TaskRow, TaskView, UnitInput};
+use crate::tasks::visibility::{self, Scope};
+/// What the traffic-light rules read of a stored task.
+pub fn timing(row: &TaskRow) -> anyhow::Result<TaskTiming> {
+    Ok(TaskTiming {
+        status: row.status()?,
+        due: row.due_date,
+        submitted_on: row.submitted_on,
+        returned: row.returned,
+    })
+}
+
+/// The view of a task for `clock.today`.
+pub fn to_view(
+    row: TaskRow,
+    coops: Vec<i64>,
+    last_lead_report: Option<NaiveDateTime>,
+    clock: &Clock,
+) -> anyhow::Result<TaskView> {
+    let t = timing(&row)?;
+    let started = row.started_at().map(|at| clock.local(at));
+    let report_missing = traffic::report_missing(
+        row.report_day,
+        t.status,
+        started,
+        last_lead_report.map(|at| clock.local(at)),
+        clock.today,
+    );
+    let acceptance_overdue = traffic::acceptance_overdue(
+        t.status,
+        row.assigned_at.map(|at| clock.local(at)),
+        clock.today,
+        clock.accept_days,
+    );
+    Ok(TaskView {
+        id: TaskId(row.id),
+        plan_id: PlanId(row.plan_id),
+        parent_id: row.parent_id.map(TaskId),
+        code: row.code,
+        title: row.title,
+        description: row.description,
+        lead_unit_id: UnitId(row.lead_unit_id),
+        cooperating_unit_ids: coops.into_iter().map(UnitId).collect(),
+        responsible_leader_id: row.responsible_leader_id.map(UserId),
+        start_date: row.start_date,
+        due_date: row.due_date,
+        original_due_date: row.original_due_date,
+        due_in_working_days: row.due_working_days,
+        priority: row.priority,
+        category: row.category,
+        status: t.status,
+        evidence_required: row.evidence_required,
+        report_day: row.report_day,
+        progress: row.progress,
+        returned: row.returned,
+        completion_note: row.completion_note,
+        assigned_at: row.assigned_at.map(|a| a.and_utc()),
+        accepted_at: row.accepted_at.map(|a| a.and_utc()),
+        submitted_at: row.submitted_at.map(|a| a.and_utc()),
+        completed_at: row.completed_at.map(|a| a.and_utc()),
+        light: traffic::light(&t, clock.today, clock.warn_days),
+        days_overdue: traffic::days_overdue(&t, clock.today),
+        report_missing,
+        acceptance_overdue,
+        version: row.version,
+        created_at: row.created_at.and_utc(),
+        updated_at: row.updated_at.and_utc(),
+    })
+}
+
+/// Latest report instant per (task, unit) for the given tasks.
+pub fn last_reports(
+    conn: &mut DbConnection,
+    ids: &[i64],
+) -> QueryResult<HashMap<(i64, i64), NaiveDateTime>> {
+    let rows: Vec<(i64, i64, Option<NaiveDateTime>)> = progress_reports::table
+        .filter(progress_reports::task_id.eq_any(ids))
+        .group_by((progress_reports::task_id, progress_reports::unit_id))
+        .select((
+            progress_reports::task_id,
+            progress_reports::unit_id,
+            diesel::dsl::max(progress_reports::created_at),
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(t, u, at)| at.map(|at| ((t, u), at)))
+        .collect())
+}
+
+/// Views of `rows` for today, with cooperators and report dates loaded in bulk.
+pub fn views(
+    conn: &mut DbConnection,
+    rows: Vec<TaskRow>,
+    clock: &Clock,
+) -> ApiResult<Vec<TaskView>> {
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let mut coops = visibility::cooperators_of(conn, &ids)?;
+    let reports = last_reports(conn, &ids)?;
+    rows.into_iter()
+        .map(|row| {
+            let last = reports.get(&(row.id, row.lead_unit_id)).copied();
+            let c = coops.remove(&row.id).unwrap_or_default();
+            to_view(row, c, last, clock).map_err(ApiError::from)
+        })
+        .collect()
+}
+
+pub fn view_one(conn: &mut DbConnection, row: TaskRow, clock: &Clock) -> ApiResult<TaskView> {
+    let mut list = views(conn, vec![row], clock)?;
+    list.pop()
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("view of one task is empty")))
+}
+
+/// The detail: the view, children, the roll-up of all descendants, the units'
+/// latest inputs side by side, and any pending extension request.
+pub fn detail(
+    conn: &mut DbConnection,
+    scope: Scope,
+    id: TaskId,
+    clock: &Clock,
+) -> ApiResult<TaskDetail> {
+    let (row, coops) = visibility::load_visible(conn, scope, id)?;
+    let plan_tasks: Vec<(i64, Option<i64>, String, i32)> = tasks::table
+        .filter(tasks::plan_id.eq(row.plan_id))
+        .select((tasks::id, tasks::parent_id, tasks::status, tasks::progress))
+        .load(conn)?;
+    let children: Vec<TaskId> = plan_tasks
+        .iter()
+        .filter(|t| t.1 == Some(row.id))
+        .map(|t| TaskId(t.0))
+        .collect();
+    let rollup = rollup(row.id, &plan_tasks);
+    let inputs = unit_inputs(conn, &row, &coops)?;
+    let pending: Option<i64> = extensions::table
+        .filter(extensions::task_id.eq(row.id))
+        .filter(extensions::status.eq("pending"))
+        .select(extensions::id)
+        .first(conn)
+        .optional()?;
+    let task = view_one(conn, row, clock)?;
+    Ok(TaskDetail {
+        task,
+        children,
+        rollup,
+        unit_inputs: inputs,
+        pending_extension_id: pending,
+    })
+}
+
+/// Status counts and mean progress of every descendant of `root`.
+fn rollup(root: i64, plan_tasks: &[(i64, Option<i64>, String, i32)]) -> Option<Rollup> {
+    let mut children: HashMap<i64, Vec<usize>> = HashMap::new();
+    for (i, t) in plan_tasks.iter().enumerate() {
+        if let Some(parent) = t.1 {
+            children.entry(parent).or_default().push(i);
+        }
+    }
+    let mut stack = children.get(&root).cloned().unwrap_or_default();
+    if stack.is_empty() {
+        return None;
+    }
+    let mut result = Rollup::default();
+    let mut by_status: BTreeMap<String, i64> = BTreeMap::new();
+    let (mut progress_sum, mut progress_n) = (0i64, 0i64);
+    while let Some(i) = stack.pop() {
+        let (id, _, status, progress) = &plan_tasks[i];
+        result.descendants += 1;
+        *by_status.entry(status.clone()).or_default() += 1;
+        if status != "cancelled" {
+            progress_sum += i64::from(if status == "completed" {
+                100
+            } else {
+                *progress
+            });
+            progress_n += 1;
+        }
+        if let Some(more) = children.get(id) {
+            stack.extend(more);
+        }
+    }
+    result.by_status = by_status;
+    result.progress = if progress_n > 0 {
+        i32::try_from(progress_sum / progress_n).unwrap_or(0)
+    } else {
+        0
+    };
+    Some(result)
+}
+
+fn unit_inputs(conn: &mut DbConnection, row: &TaskRow, coops: &[i64]) -> ApiResult<Vec<UnitInput>> {
+    let reports: Vec<(i64, i32, String, NaiveDateTime)> = progress_reports::table
+        .filter(progress_reports::task_id.eq(row.id))
+        .select((
+            progress_reports::unit_id,
+            progress_reports::percent,
+            progress_reports::body,
+            progress_reports::created_at,
+        ))
+        .order(progress_reports::id.desc())
+        .load(conn)?;
+    let latest = |unit: i64| reports.iter().find(|r| r.0 == unit);
+    let mut out = Vec::with_capacity(coops.len() + 1);
+    for (unit, role) in
+        std::iter::once((row.lead_unit_id, "lead")).chain(coops.iter().map(|c| (*c, "cooperating")))
+    {
+        let r = latest(unit);
+        out.push(UnitInput {
+            unit_id: UnitId(unit),
+            role,
+            percent: r.map(|r| r.1),
+            body: r.map(|r| r.2.clone()),
+            reported_at: r.map(|r| r.3.and_utc()),
+        });
+    }
+    Ok(out)
+}
