@@ -18,7 +18,14 @@ pub struct TaskFacts {
     pub lead_unit: String,
     pub due_date: Option<NaiveDate>,
     pub days_overdue: i64,
+    /// The task's page in the console (or the indicator's), a full URL.
     pub link: String,
+    /// The responsible leader, named in a supervision order.
+    pub leader: Option<String>,
+    /// The lead unit's latest progress report as one line ("60%，2026-06-20：…").
+    pub latest: Option<String>,
+    /// Chase and supervision: the date by which the unit must reply.
+    pub reply_by: Option<NaiveDate>,
 }
 
 fn label(step: &str, lang: Lang) -> String {
@@ -41,44 +48,91 @@ fn label(step: &str, lang: Lang) -> String {
     }
 }
 
-/// Subject, plain text and HTML of a task notice.
+/// What the notice asks of its reader, by step: a reminder reminds, a chase
+/// states how late the task is and asks for a reply by a date, a supervision
+/// order is addressed to the unit's head, and an accountability proposal asks
+/// the office to decide.
+fn intro(f: &TaskFacts, label: &str, lang: Lang) -> String {
+    let step = Step::parse(&f.step);
+    let n = f.days_overdue;
+    match (step, lang) {
+        (Some(Step::Reminder(days)), Lang::Zh) => {
+            format!("{label}：以下任务距完成时限还有 {days} 天，请按时办结并报送进展。")
+        }
+        (Some(Step::Reminder(days)), Lang::En) => {
+            format!("{label}: the task below is due in {days} days; please finish it on time and report progress.")
+        }
+        (Some(Step::Chase(_)), Lang::Zh) => {
+            format!("{label}：以下任务已逾期 {n} 天，请抓紧办理，并在回复期限前报送进展。")
+        }
+        (Some(Step::Chase(_)), Lang::En) => {
+            format!("{label}: the task below is {n} days overdue; act on it and report progress by the reply date.")
+        }
+        (Some(Step::Supervise(_)), Lang::Zh) => format!(
+            "{}负责同志：以下任务已逾期 {n} 天，现予督办。请亲自过问，在回复期限前书面反馈办理情况。",
+            f.lead_unit
+        ),
+        (Some(Step::Supervise(_)), Lang::En) => format!(
+            "To the head of {}: the task below is {n} days overdue and is placed under supervision. Please see to it in person and reply in writing by the reply date.",
+            f.lead_unit
+        ),
+        (Some(Step::Accountability(_)), Lang::Zh) => format!(
+            "{label}：以下任务已逾期 {n} 天，已按规定形成问责建议，请督查室审定（确认或驳回）。"
+        ),
+        (Some(Step::Accountability(_)), Lang::En) => format!(
+            "{label}: the task below is {n} days overdue and an accountability proposal has been drawn up; the office is asked to decide (confirm or dismiss)."
+        ),
+        (None, Lang::Zh) => format!("{label}：请抓紧办理以下任务，按时反馈进展。"),
+        (None, Lang::En) => format!("{label}: please act on the task below and report progress."),
+    }
+}
+
+/// Subject, plain text and HTML of a task notice. The link is the task's
+/// page: the text part carries the URL, the HTML part an `<a href>` to it.
 pub fn task_notice(f: &TaskFacts, lang: Lang) -> (String, String, String) {
     let label = label(&f.step, lang);
-    let due = f
-        .due_date
-        .map_or_else(|| "—".to_string(), |d| d.format("%Y-%m-%d").to_string());
-    let (subject, lines): (String, Vec<(String, String)>) = match lang {
-        Lang::Zh => (
-            format!("【{label}】{} {}", f.code, f.title),
-            vec![
-                ("任务编号".into(), f.code.clone()),
-                ("任务".into(), f.title.clone()),
-                ("牵头单位".into(), f.lead_unit.clone()),
-                ("完成时限".into(), due),
-                ("逾期天数".into(), f.days_overdue.to_string()),
-                ("查看".into(), f.link.clone()),
-            ],
-        ),
-        Lang::En => (
-            format!("[{label}] {} {}", f.code, f.title),
-            vec![
-                ("Task".into(), f.code.clone()),
-                ("Title".into(), f.title.clone()),
-                ("Lead unit".into(), f.lead_unit.clone()),
-                ("Due".into(), due),
-                ("Days overdue".into(), f.days_overdue.to_string()),
-                ("Open".into(), f.link.clone()),
-            ],
-        ),
+    let late = matches!(
+        Step::parse(&f.step),
+        Some(Step::Chase(_) | Step::Supervise(_) | Step::Accountability(_))
+    ) || f.days_overdue > 0;
+    let day = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
+    let due = f.due_date.map_or_else(|| "—".to_string(), day);
+    let zh = lang == Lang::Zh;
+    let pick = |z: &str, e: &str| if zh { z.to_string() } else { e.to_string() };
+    let subject = if zh {
+        format!("【{label}】{} {}", f.code, f.title)
+    } else {
+        format!("[{label}] {} {}", f.code, f.title)
     };
-    let intro = match lang {
-        Lang::Zh => format!("{label}：请抓紧办理以下任务，按时反馈进展。"),
-        Lang::En => format!("{label}: please act on the task below and report progress."),
-    };
+    let mut lines: Vec<(String, String)> = vec![
+        (pick("任务编号", "Task"), f.code.clone()),
+        (pick("任务", "Title"), f.title.clone()),
+        (pick("牵头单位", "Lead unit"), f.lead_unit.clone()),
+    ];
+    if let Some(leader) = &f.leader {
+        lines.push((pick("责任领导", "Responsible leader"), leader.clone()));
+    }
+    lines.push((pick("完成时限", "Due"), due));
+    if late {
+        lines.push((pick("逾期天数", "Days overdue"), f.days_overdue.to_string()));
+    }
+    if late || f.latest.is_some() {
+        let none = pick("尚未报送进展", "no progress reported yet");
+        lines.push((
+            pick("最新进展", "Latest progress"),
+            f.latest.clone().unwrap_or(none),
+        ));
+    }
+    if let Some(d) = f.reply_by {
+        lines.push((pick("回复期限", "Reply by"), day(d)));
+    }
+    let intro = intro(f, &label, lang);
+    let open = pick("办理入口", "Open");
     let mut text = format!("{intro}\n\n");
     for (k, v) in &lines {
         text.push_str(&format!("{k}：{v}\n"));
     }
+    text.push_str(&format!("{open}：{}\n", f.link));
     let mut html = format!("<p>{}</p>\n<table>\n", encode_text(&intro));
     for (k, v) in &lines {
         html.push_str(&format!(
@@ -88,6 +142,11 @@ pub fn task_notice(f: &TaskFacts, lang: Lang) -> (String, String, String) {
         ));
     }
     html.push_str("</table>\n");
+    html.push_str(&format!(
+        "<p><a href=\"{}\">{}</a></p>\n",
+        html_escape::encode_double_quoted_attribute(&f.link),
+        encode_text(&pick("打开任务页面办理", "Open the task page"))
+    ));
     (subject, text, html)
 }
 
@@ -256,7 +315,10 @@ mod tests {
             lead_unit: "城关镇".into(),
             due_date: NaiveDate::from_ymd_opt(2026, 6, 30),
             days_overdue: 1,
-            link: "http://duban.local/api/v1/tasks/1".into(),
+            link: "http://duban.local/tasks/1".into(),
+            leader: None,
+            latest: Some("60%，2026-06-28：已回收八成".into()),
+            reply_by: NaiveDate::from_ymd_opt(2026, 7, 4),
         }
     }
 
@@ -268,12 +330,53 @@ mod tests {
             "城关镇",
             "2026-06-30",
             "逾期天数：1",
-            "http://duban.local/api/v1/tasks/1",
+            "最新进展：60%，2026-06-28：已回收八成",
+            "回复期限：2026-07-04",
+            "http://duban.local/tasks/1",
         ] {
             assert!(text.contains(part), "{part}");
         }
+        let (_, _, html) = task_notice(&facts("农膜回收"), Lang::Zh);
+        assert!(
+            html.contains("<a href=\"http://duban.local/tasks/1\">"),
+            "{html}"
+        );
         let (subject, _, _) = task_notice(&facts("x"), Lang::En);
         assert!(subject.starts_with("[Chase notice: overdue]"));
+    }
+
+    #[test]
+    fn each_step_reads_as_what_it_is() {
+        let reminder = TaskFacts {
+            step: "reminder_3".into(),
+            days_overdue: 0,
+            latest: None,
+            reply_by: None,
+            ..facts("农膜回收")
+        };
+        let (_, text, _) = task_notice(&reminder, Lang::Zh);
+        assert!(text.contains("还有 3 天"), "{text}");
+        assert!(
+            !text.contains("逾期天数"),
+            "a reminder is no overdue notice: {text}"
+        );
+        let supervise = TaskFacts {
+            step: "supervise_7".into(),
+            days_overdue: 9,
+            leader: Some("王副县长".into()),
+            ..facts("农膜回收")
+        };
+        let (_, text, _) = task_notice(&supervise, Lang::Zh);
+        assert!(text.starts_with("城关镇负责同志"), "{text}");
+        assert!(text.contains("责任领导：王副县长") && text.contains("回复期限"));
+        let proposal = TaskFacts {
+            step: "accountability_15".into(),
+            days_overdue: 15,
+            ..facts("农膜回收")
+        };
+        let (_, text, _) = task_notice(&proposal, Lang::Zh);
+        assert!(text.contains("请督查室审定"), "{text}");
+        assert!(!text.contains("抓紧办理"));
     }
 
     #[test]

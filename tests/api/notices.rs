@@ -46,6 +46,8 @@ fn smtp_settings(app: &TestApp, url: &str) -> Settings {
         smtp_url: Some(SecretString::from(url.to_string())),
         mail_from: "督办系统 <duban@example.gov.cn>".into(),
         smtp_timeout_secs: 5,
+        // As `serve` does without a public URL: links use the bound address.
+        public_url: Some(app.address.clone()),
         ..app.settings.clone()
     }
 }
@@ -199,12 +201,52 @@ async fn the_ladder_climbs_day_by_day_to_the_right_people(app: TestApp) {
             .starts_with("<duban-notice-"));
         assert!(m.header("From").unwrap().contains("duban@example.gov.cn"));
     }
-    let supervise = &smtp.received()[4];
+    // Each step reads as what it is, and links to the task's page.
+    let got = smtp.received();
+    let link = format!("{}/tasks/{}", app.address, task["id"]);
+    for m in &got {
+        assert!(m.text().contains(&link), "{}", m.text());
+        assert!(
+            m.html().contains(&format!("<a href=\"{link}\">")),
+            "{}",
+            m.html()
+        );
+    }
+    let reminder = got[0].text();
     assert!(
-        supervise.text().contains("逾期天数：7"),
-        "{}",
-        supervise.text()
+        reminder.contains("还有 7 天") && !reminder.contains("逾期天数"),
+        "{reminder}"
     );
+    let chase = got[3].text();
+    assert!(
+        chase.contains("逾期天数：1") && chase.contains("回复期限") && chase.contains("最新进展"),
+        "{chase}"
+    );
+    let supervise = got[4].text();
+    assert!(supervise.contains("逾期天数：7"), "{supervise}");
+    assert!(
+        supervise.contains("负责同志") && supervise.contains("责任领导：leader"),
+        "{supervise}"
+    );
+    let proposal = got[5].text();
+    assert!(
+        proposal.contains("请督查室审定") && !proposal.contains("抓紧办理"),
+        "{proposal}"
+    );
+    // The chase's link, opened signed out, leads through sign-in to the task.
+    crate::console::settle_accounts(&app);
+    let visitor = crate::console::Visitor::new(&app);
+    let path = link.trim_start_matches(&app.address).to_string();
+    let page = visitor.get(&path).await;
+    assert_eq!(
+        page.location(),
+        format!("/login?next=%2Ftasks%2F{}", task["id"])
+    );
+    let signed_in = visitor
+        .sign_in("clerk-a", &crate::console::password_of("clerk-a"), &path)
+        .await;
+    assert_eq!(signed_in.location(), path);
+    visitor.get(&path).await.assert_has("2.5.3");
     // The notices are on the task's timeline and in the notices list.
     let events = expect_json(
         app.get(&format!("/api/v1/tasks/{}/events", task["id"]), &c.office)

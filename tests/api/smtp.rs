@@ -49,7 +49,16 @@ impl Received {
 
     /// The text/plain part, decoded.
     pub fn text(&self) -> String {
-        let Some(start) = self.data.find("Content-Type: text/plain") else {
+        self.part("text/plain")
+    }
+
+    /// The text/html part, decoded.
+    pub fn html(&self) -> String {
+        self.part("text/html")
+    }
+
+    fn part(&self, content_type: &str) -> String {
+        let Some(start) = self.data.find(&format!("Content-Type: {content_type}")) else {
             return String::new();
         };
         let part = &self.data[start..];

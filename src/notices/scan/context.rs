@@ -75,6 +75,8 @@ pub(super) struct Context {
     pub office: Vec<String>,
     /// Active accounts' addresses, for the responsible leader.
     pub leaders: HashMap<i64, Option<String>>,
+    /// Active accounts' names, for naming the responsible leader.
+    pub people: HashMap<i64, String>,
     pub open: Vec<OpenTask>,
     /// Indicator reports not yet in, due up to `horizon`.
     pub reports: Vec<OwedReport>,
@@ -118,6 +120,12 @@ impl Context {
             .load::<(i64, Option<String>)>(conn)?
             .into_iter()
             .collect();
+        let people = users::table
+            .filter(users::active.eq(true))
+            .select((users::id, users::display_name))
+            .load::<(i64, String)>(conn)?
+            .into_iter()
+            .collect();
         let reports = crate::indicators::values::owed_reports(conn, horizon)?
             .into_iter()
             .filter(|r| r.reported_on.is_none())
@@ -136,13 +144,14 @@ impl Context {
             office_units,
             office,
             leaders,
+            people,
             open: load_open_tasks(conn)?,
             reports,
             horizon,
         })
     }
 
-    /// A link into the API, `path` starting with `/`.
+    /// A link to a page of the console (or the API), `path` starting with `/`.
     pub fn link(&self, path: &str) -> String {
         format!("{}{path}", self.base_url.trim_end_matches('/'))
     }

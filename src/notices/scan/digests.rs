@@ -24,7 +24,7 @@ pub(super) fn run(
         if lines.is_empty() {
             continue;
         }
-        let link = ctx.link(&format!("/api/v1/tasks?unit_id={unit_id}"));
+        let link = ctx.link("/tasks?sort=due_date");
         let (subject, text, html) = digest(&unit.name, today, &lines, &link, ctx.lang);
         let key = format!("digest:{unit_id}:{today}");
         counts.tally(write_digest(

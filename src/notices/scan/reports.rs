@@ -38,6 +38,9 @@ pub(super) fn run(
                 due_date: Some(report.due),
                 days_overdue: traffic::days_late(report.due, today),
                 link: ctx.link(&format!("/api/v1/indicators/{}", report.indicator_id)),
+                leader: None,
+                latest: None,
+                reply_by: None,
             };
             counts.tally(write_notice(conn, ctx, &about, &w, &facts)?);
         }

@@ -27,7 +27,15 @@ pub(super) fn run(
                 row.code, row.title
             ),
         };
-        for w in wanted(ctx, task) {
+        let wanted = wanted(ctx, task);
+        // Only a late task's notices state its latest progress.
+        let latest = if wanted.iter().any(|w| is_late_step(&w.step)) {
+            latest_progress(conn, row.id, row.lead_unit_id)?
+        } else {
+            None
+        };
+        for w in wanted {
+            let late = is_late_step(&w.step);
             let facts = TaskFacts {
                 step: w.step.clone(),
                 code: row.code.clone(),
@@ -35,12 +43,48 @@ pub(super) fn run(
                 lead_unit: ctx.unit_name(row.lead_unit_id),
                 due_date: row.due_date,
                 days_overdue,
-                link: ctx.link(&format!("/api/v1/tasks/{}", row.id)),
+                link: ctx.link(&format!("/tasks/{}", row.id)),
+                leader: row
+                    .responsible_leader_id
+                    .and_then(|l| ctx.people.get(&l).cloned()),
+                latest: latest.clone().filter(|_| late),
+                reply_by: late.then(|| ctx.clock.today + chrono::Duration::days(REPLY_DAYS)),
             };
             counts.tally(write_notice(conn, ctx, &about, &w, &facts)?);
         }
     }
     Ok(())
+}
+
+/// Days a chased or supervised unit has to reply in writing.
+const REPLY_DAYS: i64 = 3;
+
+fn is_late_step(step: &str) -> bool {
+    matches!(
+        crate::domain::ladder::Step::parse(step),
+        Some(crate::domain::ladder::Step::Chase(_) | crate::domain::ladder::Step::Supervise(_))
+    )
+}
+
+/// The lead unit's latest progress report as one line: "60%，2026-06-20：…".
+fn latest_progress(
+    conn: &mut DbConnection,
+    task: i64,
+    lead_unit: i64,
+) -> anyhow::Result<Option<String>> {
+    use crate::db::schema::progress_reports as r;
+    use diesel::prelude::*;
+    let latest: Option<(i32, String, chrono::NaiveDateTime)> = r::table
+        .filter(r::task_id.eq(task))
+        .filter(r::unit_id.eq(lead_unit))
+        .order(r::id.desc())
+        .select((r::percent, r::body, r::created_at))
+        .first(conn)
+        .optional()?;
+    Ok(latest.map(|(percent, body, at)| {
+        let body: String = body.chars().take(120).collect();
+        format!("{percent}%，{}：{body}", at.format("%Y-%m-%d"))
+    }))
 }
 
 /// The notices `task` is owed today: its ladder steps, then signing for,
