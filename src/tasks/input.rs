@@ -295,6 +295,7 @@ pub struct ListFilter {
     /// Inclusive.
     pub due_after: Option<NaiveDate>,
     pub overdue: Option<bool>,
+    pub returned: Option<bool>,
     pub light: Option<TrafficLight>,
     /// Text in the title or code (trimmed, bounded).
     pub text: Option<String>,
@@ -340,6 +341,7 @@ impl TryFrom<TaskFilter> for ListFilter {
             due_before,
             due_after,
             overdue: f.overdue,
+            returned: f.returned,
             light,
             text,
             sort,

@@ -230,6 +230,8 @@ pub struct TaskFilter {
     /// YYYY-MM-DD, inclusive.
     pub due_after: Option<String>,
     pub overdue: Option<bool>,
+    /// Returned by the office and not resubmitted yet (被退回).
+    pub returned: Option<bool>,
     /// green, yellow or red.
     pub light: Option<String>,
     /// Text in the title or code.

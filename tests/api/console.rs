@@ -493,12 +493,34 @@ async fn a_clerk_and_the_office_work_a_task_through_the_console(app: TestApp) {
     let returned = office.act(id, "return", "照片不清晰，请补充").await;
     assert_eq!(returned.status, 303, "{}", returned.body);
 
+    let home = clerk.get("/").await;
+    assert!(
+        home.body.contains("href=\"&#x2f;tasks?returned=true\"><span class=\"count\">1</span><span class=\"label\">被退回"),
+        "{}",
+        home.body
+    );
+    clerk
+        .get("/tasks?returned=true")
+        .await
+        .assert_has("任务 1.1");
+    let api = expect_json(
+        app.get("/api/v1/tasks?returned=true", &c.clerk_a).await,
+        200,
+    )
+    .await;
+    assert_eq!(api["total"], 1);
     let page = clerk.get(&format!("/tasks/{id}")).await;
     page.assert_has("被退回");
     page.assert_has("照片不清晰，请补充");
     assert_eq!(clerk.act(id, "submit", "已补充清晰照片").await.status, 303);
     let home = office.get("/").await;
     home.assert_has("待审核");
+    let api = expect_json(
+        app.get("/api/v1/tasks?returned=true", &c.clerk_a).await,
+        200,
+    )
+    .await;
+    assert_eq!(api["total"], 0, "resubmitted: no longer returned");
     let verified = office.act(id, "verify", "").await;
     assert_eq!(verified.status, 303);
 

@@ -123,6 +123,9 @@ pub fn list(
         if let Some(d) = filter.due_after {
             q = q.filter(tasks::due_date.ge(d));
         }
+        if let Some(returned) = filter.returned {
+            q = q.filter(tasks::returned.eq(returned));
+        }
         if let Some(overdue) = filter.overdue {
             q = red_filter(q, clock.today, overdue);
         }

@@ -107,6 +107,17 @@ pub async fn home(state: web::Data<AppState>, person: Person) -> Result<HttpResp
                         false,
                         conn,
                     )?;
+                    let returned = TaskFilter {
+                        returned: Some(true),
+                        ..Default::default()
+                    };
+                    card(
+                        "home.returned",
+                        returned,
+                        "/tasks?returned=true",
+                        true,
+                        conn,
+                    )?;
                     card("home.overdue", overdue(), "/tasks?overdue=true", true, conn)?;
                     card(
                         "home.submitted_unit",
