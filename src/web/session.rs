@@ -86,28 +86,23 @@ pub struct Person {
     pub csrf: String,
     pub must_change_password: bool,
     pub lang: Lang,
-    session_id: i64,
 }
 
-impl Person {
-    pub fn session_id(&self) -> i64 {
-        self.session_id
-    }
+/// A session and its account, as `find` reads them.
+#[derive(Queryable)]
+struct Found {
+    id: i64,
+    csrf: String,
+    created_at: NaiveDateTime,
+    last_seen_at: NaiveDateTime,
+    user_id: i64,
+    username: String,
+    display_name: String,
+    role: String,
+    unit_id: Option<i64>,
+    active: bool,
+    must_change_password: bool,
 }
-
-type Found = (
-    i64,
-    String,
-    NaiveDateTime,
-    NaiveDateTime,
-    i64,
-    String,
-    String,
-    String,
-    Option<i64>,
-    bool,
-    bool,
-);
 
 /// Looks the session up and slides its idle limit; `None` when it is not
 /// (or no longer) valid.
@@ -137,15 +132,14 @@ fn find(
         .first(conn)
         .optional()?;
     let Some(found) = found else { return Ok(None) };
-    let (id, _, created, seen, ..) = &found;
     let idle = Duration::minutes(settings.session_idle_minutes);
     let max = Duration::minutes(settings.session_max_minutes);
-    if *seen + idle < now || *created + max < now || !found.9 {
+    if found.last_seen_at + idle < now || found.created_at + max < now || !found.active {
         return Ok(None);
     }
     // Written at most once a minute: a page with many requests costs one write.
-    if now - *seen > Duration::minutes(1) {
-        diesel::update(sessions::table.find(*id))
+    if now - found.last_seen_at > Duration::minutes(1) {
+        diesel::update(sessions::table.find(found.id))
             .set(sessions::last_seen_at.eq(now))
             .execute(conn)?;
     }
@@ -176,22 +170,19 @@ impl FromRequest for Person {
                 .await
                 .map_err(|e| PageError::from_api(lang, e))?
                 .ok_or_else(sign_in)?;
-            let (session_id, csrf, _, _, user_id, username, display_name, role, unit_id, _, must) =
-                found;
-            let role = crate::domain::Role::parse(&role)
+            let role = crate::domain::Role::parse(&found.role)
                 .map_err(|_| PageError::internal(lang, "stored role is unknown"))?;
             let person = Person {
                 auth: AuthUser {
-                    id: UserId(user_id),
+                    id: UserId(found.user_id),
                     role,
-                    unit_id: unit_id.map(UnitId),
+                    unit_id: found.unit_id.map(UnitId),
                 },
-                username,
-                display_name,
-                csrf,
-                must_change_password: must,
+                username: found.username,
+                display_name: found.display_name,
+                csrf: found.csrf,
+                must_change_password: found.must_change_password,
                 lang,
-                session_id,
             };
             // An administrator chose this password: nothing else until the
             // person has chosen their own.

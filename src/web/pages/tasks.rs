@@ -28,10 +28,19 @@ use crate::web::session::Person;
 
 const PER_PAGE: i64 = 30;
 
-/// Names of every unit and person, for showing ids as words.
-fn names(conn: &mut DbConnection) -> QueryResult<(HashMap<i64, String>, HashMap<i64, String>)> {
-    let units: Vec<(i64, String)> = units::table.select((units::id, units::name)).load(conn)?;
+/// The names of the units and people a page shows, for showing ids as
+/// words (only those: a city has thousands).
+fn names(
+    conn: &mut DbConnection,
+    unit_ids: Vec<i64>,
+    people_ids: Vec<i64>,
+) -> QueryResult<(HashMap<i64, String>, HashMap<i64, String>)> {
+    let units: Vec<(i64, String)> = units::table
+        .filter(units::id.eq_any(unit_ids))
+        .select((units::id, units::name))
+        .load(conn)?;
     let people: Vec<(i64, String)> = users::table
+        .filter(users::id.eq_any(people_ids))
         .select((users::id, users::display_name))
         .load(conn)?;
     Ok((units.into_iter().collect(), people.into_iter().collect()))
@@ -131,7 +140,8 @@ pub async fn list(
         .db_api(move |conn| {
             let filter = crate::tasks::input::ListFilter::try_from(filter)?;
             let page = service::list(conn, scope, &filter, paging, &clock)?;
-            let (units, _) = names(conn)?;
+            let leads = page.items.iter().map(|t| t.lead_unit_id.0).collect();
+            let (units, _) = names(conn, leads, Vec::new())?;
             Ok((page, units))
         })
         .await;
@@ -272,7 +282,17 @@ async fn load(
             let events = events::list(conn, id.0)?;
             let files = attachments::list(conn, scope, id)?;
             let exts = extensions::list_for_task(conn, scope, id)?;
-            let (units, people) = names(conn)?;
+            let task = &detail.task;
+            let unit_ids = std::iter::once(task.lead_unit_id.0)
+                .chain(task.cooperating_unit_ids.iter().map(|u| u.0))
+                .chain(detail.unit_inputs.iter().map(|i| i.unit_id.0))
+                .collect();
+            let leader = task
+                .responsible_leader_id
+                .map(|l| l.0)
+                .into_iter()
+                .collect();
+            let (units, people) = names(conn, unit_ids, leader)?;
             Ok((detail, events, files, exts, units, people))
         })
         .await
