@@ -4,6 +4,10 @@
 //! reachable, unless DUBAN_TEST_REQUIRE_POSTGRES=1, which makes that a failure.
 //! The few tests that compare the backends (`once_tests!`) run once, named
 //! `both::…`, and are skipped with the PostgreSQL runs.
+//!
+//! Each test has a time limit (`helpers::DEFAULT_TIMEOUT` unless it names its
+//! own), its child processes die with it, and `TEST_LOG=1` shows the app's
+//! tracing (see `helpers`).
 
 mod helpers;
 
@@ -34,6 +38,7 @@ use libtest_mimic::{Arguments, Trial};
 
 fn main() -> std::process::ExitCode {
     let args = Arguments::from_args();
+    helpers::init_test_log();
     let tests: Vec<helpers::ApiTest> = [
         auth::tests(),
         bulletins::tests(),
@@ -82,10 +87,13 @@ fn main() -> std::process::ExitCode {
     for backend in [Backend::Sqlite, Backend::Postgres] {
         for test in &tests {
             let (run, settings) = (test.run, test.settings);
+            let limit = helpers::time_limit(test.timeout);
             let skip = backend == Backend::Postgres && pg_error.is_some();
-            let trial = Trial::test(format!("{}::{}", backend.name(), test.name), move || {
-                helpers::run_test(backend, run, settings);
-                Ok(())
+            let name = format!("{}::{}", backend.name(), test.name);
+            let trial = Trial::test(name.clone(), move || {
+                helpers::run_with_limit(&name, limit, move || {
+                    helpers::run_test(backend, run, settings)
+                })
             })
             .with_ignored_flag(skip);
             trials.push(trial);
@@ -93,12 +101,15 @@ fn main() -> std::process::ExitCode {
     }
     for test in &once_tests {
         let run = test.run;
-        let trial = Trial::test(format!("both::{}", test.name), move || {
-            helpers::run_once(run);
-            Ok(())
+        let limit = helpers::time_limit(test.timeout);
+        let name = format!("both::{}", test.name);
+        let trial = Trial::test(name.clone(), move || {
+            helpers::run_with_limit(&name, limit, move || helpers::run_once(run))
         })
         .with_ignored_flag(pg_error.is_some());
         trials.push(trial);
     }
-    libtest_mimic::run(&args, trials).exit_code()
+    let conclusion = libtest_mimic::run(&args, trials);
+    helpers::processes::kill_all();
+    conclusion.exit_code()
 }
