@@ -17,7 +17,7 @@ use serde_json::json;
 
 use crate::api_tests;
 use crate::city;
-use crate::helpers::processes::{output, Process};
+use crate::helpers::processes::{self, output, Process};
 use crate::helpers::{duban, expect_json, expect_problem, FreshDatabase, TestApp};
 use crate::notices::Outbox;
 use crate::smtp::{Mode, SmtpServer};
@@ -177,7 +177,9 @@ async fn two_servers_and_the_deliver_command_send_each_notice_once(app: TestApp)
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
     let db_for_cli = db.clone();
+    let test = processes::current_test();
     let cli = std::thread::spawn(move || {
+        processes::set_current_test(test);
         std::thread::sleep(Duration::from_millis(300));
         let pairs: Vec<(&str, &str)> = env_owned
             .iter()

@@ -123,15 +123,18 @@ pub fn init_test_log() {
 }
 
 /// Runs `body` on a thread of its own, named `name`, and fails when it has
-/// not finished within `limit`. A timed-out test's child processes are killed
-/// at once (which also wakes a test blocked on one); the thread itself cannot
-/// be stopped and is left behind, the run carries on.
+/// not finished within `limit`. A timed-out test's child processes are
+/// killed at once (which also wakes a test blocked on one); the thread itself
+/// cannot be stopped and is left behind, the run carries on. With
+/// `TEST_TIMES` set, says how long each test took (on stderr), to find the
+/// slow ones.
 pub fn run_with_limit(
     name: &str,
     limit: Duration,
     body: impl FnOnce() + Send + 'static,
 ) -> Result<(), libtest_mimic::Failed> {
     let id = processes::new_test_id();
+    let started = std::time::Instant::now();
     let (done, finished) = std::sync::mpsc::channel::<()>();
     let thread = std::thread::Builder::new()
         .name(name.to_string())
@@ -141,7 +144,11 @@ pub fn run_with_limit(
             let _ = done.send(());
         })
         .map_err(|e| format!("could not start the test's thread: {e}"))?;
-    match finished.recv_timeout(limit) {
+    let outcome = finished.recv_timeout(limit);
+    if std::env::var_os("TEST_TIMES").is_some() {
+        eprintln!("{:7.1} s  {name}", started.elapsed().as_secs_f64());
+    }
+    match outcome {
         // Disconnected: the body panicked; the join hands the panic on.
         Ok(()) | Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => match thread.join() {
             Ok(()) => Ok(()),
@@ -517,11 +524,14 @@ pub mod processes {
         NEXT_TEST.fetch_add(1, Ordering::Relaxed)
     }
 
-    pub(super) fn set_current_test(id: u64) {
+    /// Counts the children started on this thread as test `id`'s: for a
+    /// thread a test starts itself, with the id `current_test` gave it.
+    pub fn set_current_test(id: u64) {
         CURRENT_TEST.with(|c| c.set(id));
     }
 
-    pub(super) fn current_test() -> u64 {
+    /// The test running on this thread (0 on a thread the harness did not start).
+    pub fn current_test() -> u64 {
         CURRENT_TEST.with(Cell::get)
     }
 

@@ -6,8 +6,8 @@
 //! `both::…`, and are skipped with the PostgreSQL runs.
 //!
 //! Each test has a time limit (`helpers::DEFAULT_TIMEOUT` unless it names its
-//! own), its child processes die with it, and `TEST_LOG=1` shows the app's
-//! tracing (see `helpers`).
+//! own), its child processes die with it, `TEST_LOG=1` shows the app's
+//! tracing and `TEST_TIMES=1` each test's duration (see `helpers`).
 
 mod helpers;
 
