@@ -130,7 +130,10 @@ impl Application {
         // connection is read through `EncodeRequestLine`, so that a request
         // line with raw UTF-8 (curl's `?q=厕所`) reaches the routes instead
         // of getting actix-http's bare 400 (see `http::request_line`).
-        let builder = actix_server::Server::build().shutdown_timeout(30);
+        let mut builder = actix_server::Server::build().shutdown_timeout(30);
+        if settings.workers > 0 {
+            builder = builder.workers(settings.workers);
+        }
         let shutdown = builder.graceful_shutdown_signal();
         let server = builder
             .listen("duban", listener, move || {

@@ -88,3 +88,18 @@ impl Passwords {
         Ok(ok)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn production_hashes_with_the_owasp_parameters_by_default() {
+        let passwords = Passwords::new(&Settings::default()).unwrap();
+        let hash = passwords.hash_blocking("a-password-1").unwrap();
+        assert!(
+            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{hash}"
+        );
+    }
+}

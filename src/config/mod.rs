@@ -69,6 +69,8 @@ pub struct Settings {
     pub trusted_proxies: Vec<ProxyNet>,
     /// Largest connection pool.
     pub db_pool_size: u32,
+    /// HTTP worker threads; 0: one per CPU core.
+    pub workers: usize,
     /// Largest JSON request body, in bytes.
     pub json_limit_bytes: usize,
     /// A task due within this many days shows yellow.
@@ -204,6 +206,7 @@ impl Default for Settings {
             login_known_address_days: 30,
             trusted_proxies: Vec::new(),
             db_pool_size: 10,
+            workers: 0,
             json_limit_bytes: 256 * 1024,
             yellow_warning_days: 3,
             accept_within_days: 3,

@@ -6,13 +6,14 @@
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
 
 use crate::city;
+use crate::helpers::processes::Process;
 use crate::helpers::{expect_json, TestApp};
 
 crate::api_tests![a_clerk_and_the_office_close_a_task_in_the_browser];
@@ -28,9 +29,10 @@ pub fn missing() -> Option<String> {
         .map(|p| format!("{p} is not installed (apt-get install chromium chromium-driver)"))
 }
 
-/// chromedriver on a free port, stopped (killed and reaped) when dropped.
+/// chromedriver on a free port; the harness's process guard kills it with
+/// its test (chromedriver takes its chromium along).
 struct Driver {
-    child: Child,
+    _process: Process,
     port: u16,
 }
 
@@ -41,20 +43,16 @@ impl Driver {
             .local_addr()
             .unwrap()
             .port();
-        let child = Command::new(CHROMEDRIVER)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chromedriver starts");
-        Driver { child, port }
-    }
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let process = Process::spawn(
+            Command::new(CHROMEDRIVER)
+                .arg(format!("--port={port}"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null()),
+        );
+        Driver {
+            _process: process,
+            port,
+        }
     }
 }
 

@@ -2,7 +2,6 @@
 //! the worked example of `docs/scoring.md` (October 2026 in a small city).
 
 use std::collections::HashMap;
-use std::process::Command;
 
 use base64::Engine;
 use chrono::{NaiveDate, NaiveDateTime};
@@ -12,7 +11,8 @@ use serde_json::{json, Value};
 
 use crate::api_tests;
 use crate::city::{self, local_day, City};
-use crate::helpers::{expect_json, expect_problem, problem_fields, TestApp};
+use crate::helpers::processes::output;
+use crate::helpers::{duban, expect_json, expect_problem, problem_fields, TestApp};
 use crate::notices::Outbox;
 use crate::smtp::SmtpServer;
 
@@ -1184,15 +1184,14 @@ async fn the_command_line_generates_and_publishes_a_bulletin(app: TestApp) {
     let e = example(&app).await;
     let out_dir = tempfile::tempdir().unwrap();
     let run = |extra: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_duban"))
-            .args(["bulletin", "generate", "--period", "2026-10", "--out"])
-            .arg(out_dir.path())
-            .args(extra)
-            .env("DATABASE_URL", &app.database.url)
-            .env("DUBAN_DATA_DIR", app.data_dir.path())
-            .env("RUST_LOG", "warn")
-            .output()
-            .unwrap();
+        let out = output(
+            duban()
+                .args(["bulletin", "generate", "--period", "2026-10", "--out"])
+                .arg(out_dir.path())
+                .args(extra)
+                .env("DATABASE_URL", &app.database.url)
+                .env("DUBAN_DATA_DIR", app.data_dir.path()),
+        );
         assert!(
             out.status.success(),
             "{}",
@@ -1228,12 +1227,12 @@ async fn the_command_line_generates_and_publishes_a_bulletin(app: TestApp) {
         .exists());
     let list = expect_json(app.get("/api/v1/bulletins", &e.c.office).await, 200).await;
     assert_eq!(list["total"], 1, "the draft was published, not duplicated");
-    let bad = Command::new(env!("CARGO_BIN_EXE_duban"))
-        .args(["bulletin", "generate", "--period", "2026-13"])
-        .env("DATABASE_URL", &app.database.url)
-        .env("DUBAN_DATA_DIR", app.data_dir.path())
-        .output()
-        .unwrap();
+    let bad = output(
+        duban()
+            .args(["bulletin", "generate", "--period", "2026-13"])
+            .env("DATABASE_URL", &app.database.url)
+            .env("DUBAN_DATA_DIR", app.data_dir.path()),
+    );
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--period"));
 }

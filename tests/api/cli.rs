@@ -1,14 +1,15 @@
 //! The `duban` binary itself: first start, restart, `admin create`, `--help`.
 
 use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
 use serde_json::json;
 
 use crate::api_tests;
-use crate::helpers::{expect_json, FreshDatabase, TestApp};
+use crate::helpers::processes::{output, Process};
+use crate::helpers::{duban, expect_json, FreshDatabase, TestApp};
 
 api_tests![
     first_start_prints_the_admin_password_once_and_restarts_keep_data,
@@ -19,27 +20,25 @@ api_tests![
     log_lines_written_to_a_file_carry_no_colour_codes,
 ];
 
-/// The binary under test, inheriting no DUBAN_* setting from the test run.
-pub fn duban() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_duban"));
-    for (key, _) in std::env::vars() {
-        if key.starts_with("DUBAN_") || key == "DATABASE_URL" {
-            cmd.env_remove(key);
-        }
-    }
-    cmd.env("RUST_LOG", "warn");
-    cmd
-}
-
 /// A running `duban serve` and the lines it has printed.
 struct Served {
-    child: Child,
+    process: Process,
     lines: Vec<String>,
 }
 
 impl Served {
-    fn start(data_dir: &std::path::Path, database_url: &str) -> Served {
-        Served::start_with(data_dir, database_url, &[])
+    /// Starts `duban` with nothing but its database and data directory set,
+    /// so with production's password hashing.
+    fn start_as_in_production(data_dir: &std::path::Path, database_url: &str) -> Served {
+        let mut cmd = duban();
+        for key in [
+            "DUBAN_ARGON2_MEMORY_KIB",
+            "DUBAN_ARGON2_ITERATIONS",
+            "DUBAN_ARGON2_PARALLELISM",
+        ] {
+            cmd.env_remove(key);
+        }
+        Served::launch(cmd, data_dir, database_url, &[], "warn").0
     }
 
     fn start_with(data_dir: &std::path::Path, database_url: &str, args: &[&str]) -> Served {
@@ -54,17 +53,26 @@ impl Served {
         args: &[&str],
         level: &str,
     ) -> (Served, mpsc::Receiver<String>) {
-        let mut child = duban()
-            .args(args)
-            .env("RUST_LOG", level)
-            .env("DUBAN_LISTEN", "127.0.0.1:0")
-            .env("DUBAN_DATA_DIR", data_dir)
-            .env("DATABASE_URL", database_url)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("duban starts");
-        let stdout = child.stdout.take().unwrap();
+        Served::launch(duban(), data_dir, database_url, args, level)
+    }
+
+    fn launch(
+        mut cmd: Command,
+        data_dir: &std::path::Path,
+        database_url: &str,
+        args: &[&str],
+        level: &str,
+    ) -> (Served, mpsc::Receiver<String>) {
+        let process = Process::spawn(
+            cmd.args(args)
+                .env("RUST_LOG", level)
+                .env("DUBAN_LISTEN", "127.0.0.1:0")
+                .env("DUBAN_DATA_DIR", data_dir)
+                .env("DATABASE_URL", database_url)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null()),
+        );
+        let stdout = process.take_stdout();
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
@@ -82,7 +90,7 @@ impl Served {
                 .expect("banner printed");
             lines.push(line);
         }
-        (Served { child, lines }, rx)
+        (Served { process, lines }, rx)
     }
 
     fn text(&self) -> String {
@@ -101,14 +109,8 @@ impl Served {
     }
 
     /// SIGTERM, then wait: a graceful stop exits 0.
-    fn stop(mut self) {
-        let status = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status()
-            .unwrap();
-        assert!(status.success());
-        let exit = self.child.wait().unwrap();
+    fn stop(self) {
+        let exit = self.process.terminate();
         assert!(exit.success(), "duban exited with {exit:?} after SIGTERM");
     }
 }
@@ -117,7 +119,7 @@ async fn first_start_prints_the_admin_password_once_and_restarts_keep_data(app: 
     let database = FreshDatabase::new(app.backend);
     let data_dir = tempfile::tempdir().unwrap();
 
-    let first = Served::start(data_dir.path(), &database.url);
+    let first = Served::start_as_in_production(data_dir.path(), &database.url);
     let text = first.text();
     let first_text = text.clone();
     assert!(text.contains("listening on http://127.0.0.1:"), "{text}");
@@ -149,6 +151,22 @@ async fn first_start_prints_the_admin_password_once_and_restarts_keep_data(app: 
         .unwrap();
     assert_eq!(res.status(), 201);
     first.stop();
+    // Production hashes with the OWASP parameters unless told otherwise; the
+    // other tests hash cheaply (`helpers::cheap_hashing`).
+    let hash: String = {
+        use diesel::prelude::*;
+        use duban::db::schema::users;
+        let pool = duban::db::connect(&database.url, 1).unwrap();
+        users::table
+            .filter(users::username.eq("admin"))
+            .select(users::password_hash)
+            .first(&mut pool.get().unwrap())
+            .unwrap()
+    };
+    assert!(
+        hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "the default hashing: {hash}"
+    );
 
     let second = Served::start_with(data_dir.path(), &database.url, &["serve", "--no-scheduler"]);
     let text = second.text();
@@ -175,33 +193,31 @@ async fn first_start_prints_the_admin_password_once_and_restarts_keep_data(app: 
 async fn admin_create_makes_an_account_that_can_sign_in(app: TestApp) {
     let admin = app.admin_token().await;
     app.create_unit(&admin, "T01", "城关镇").await;
-    let mut child = duban()
-        .args([
-            "admin",
-            "create",
-            "--username",
-            "clerk",
-            "--role",
-            "unit",
-            "--unit",
-            "T01",
-            "--display-name",
-            "办事员",
-            "--password-stdin",
-        ])
-        .env("DATABASE_URL", &app.database.url)
-        .env("DUBAN_DATA_DIR", app.data_dir.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = Process::spawn(
+        duban()
+            .args([
+                "admin",
+                "create",
+                "--username",
+                "clerk",
+                "--role",
+                "unit",
+                "--unit",
+                "T01",
+                "--display-name",
+                "办事员",
+                "--password-stdin",
+            ])
+            .env("DATABASE_URL", &app.database.url)
+            .env("DUBAN_DATA_DIR", app.data_dir.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped()),
+    );
     child
-        .stdin
-        .take()
-        .unwrap()
+        .take_stdin()
         .write_all(b"clerk-password-123\n")
         .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = child.output();
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("created unit account clerk"));
     let token = app.login("clerk", "clerk-password-123").await;
@@ -211,12 +227,12 @@ async fn admin_create_makes_an_account_that_can_sign_in(app: TestApp) {
 }
 
 async fn admin_create_refuses_a_unit_account_without_a_unit(app: TestApp) {
-    let out = duban()
-        .args(["admin", "create", "--username", "orphan", "--role", "unit"])
-        .env("DATABASE_URL", &app.database.url)
-        .env("DUBAN_DATA_DIR", app.data_dir.path())
-        .output()
-        .unwrap();
+    let out = output(
+        duban()
+            .args(["admin", "create", "--username", "orphan", "--role", "unit"])
+            .env("DATABASE_URL", &app.database.url)
+            .env("DUBAN_DATA_DIR", app.data_dir.path()),
+    );
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("unit_id"), "{stderr}");
@@ -229,16 +245,13 @@ async fn admin_create_refuses_a_unit_account_without_a_unit(app: TestApp) {
 }
 
 async fn help_explains_each_command(_app: TestApp) {
-    let out = duban().arg("--help").output().unwrap();
+    let out = output(duban().arg("--help"));
     assert!(out.status.success());
     let help = String::from_utf8_lossy(&out.stdout);
     for command in ["serve", "migrate", "admin", "openapi"] {
         assert!(help.contains(command), "{command} in --help: {help}");
     }
-    let out = duban()
-        .args(["admin", "create", "--help"])
-        .output()
-        .unwrap();
+    let out = output(duban().args(["admin", "create", "--help"]));
     let help = String::from_utf8_lossy(&out.stdout);
     for flag in ["--username", "--role", "--unit", "--password-stdin"] {
         assert!(help.contains(flag), "{flag} in admin create --help");
@@ -251,14 +264,14 @@ async fn an_unknown_database_url_scheme_is_refused_at_start(_app: TestApp) {
         "mysql://root@127.0.0.1:3306/duban",
     ] {
         let dir = tempfile::tempdir().unwrap();
-        let out = duban()
-            .args(["serve", "--no-scheduler"])
-            .current_dir(dir.path())
-            .env("DUBAN_LISTEN", "127.0.0.1:0")
-            .env("DUBAN_DATA_DIR", dir.path().join("data"))
-            .env("DATABASE_URL", url)
-            .output()
-            .unwrap();
+        let out = output(
+            duban()
+                .args(["serve", "--no-scheduler"])
+                .current_dir(dir.path())
+                .env("DUBAN_LISTEN", "127.0.0.1:0")
+                .env("DUBAN_DATA_DIR", dir.path().join("data"))
+                .env("DATABASE_URL", url),
+        );
         assert!(!out.status.success(), "{url} refused");
         let stderr = String::from_utf8_lossy(&out.stderr);
         let scheme = url.split("://").next().unwrap();

@@ -179,13 +179,12 @@ async fn the_audit_trail_records_changes_and_detects_tampering(app: TestApp) {
     );
 
     let verify = || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_duban"))
-            .args(["audit", "verify"])
-            .env("DATABASE_URL", &app.database.url)
-            .env("DUBAN_DATA_DIR", app.data_dir.path())
-            .env("RUST_LOG", "warn")
-            .output()
-            .unwrap()
+        crate::helpers::processes::output(
+            crate::helpers::duban()
+                .args(["audit", "verify"])
+                .env("DATABASE_URL", &app.database.url)
+                .env("DUBAN_DATA_DIR", app.data_dir.path()),
+        )
     };
     let out = verify();
     assert!(

@@ -4,7 +4,7 @@
 //! unfinished is taken over once; the metrics never go down; and a fresh
 //! server leaves the database fit for `duban demo`.
 
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
@@ -17,15 +17,15 @@ use serde_json::json;
 
 use crate::api_tests;
 use crate::city;
-use crate::cli::duban;
-use crate::helpers::{expect_json, expect_problem, FreshDatabase, TestApp};
+use crate::helpers::processes::{self, output, Process};
+use crate::helpers::{duban, expect_json, expect_problem, FreshDatabase, TestApp};
 use crate::notices::Outbox;
 use crate::smtp::{Mode, SmtpServer};
 
 api_tests![
     two_deliverers_at_once_over_a_slow_mail_server_send_each_notice_once,
-    two_servers_and_the_deliver_command_send_each_notice_once,
-    a_server_killed_mid_scan_leaves_the_days_notices_to_its_restart,
+    two_servers_and_the_deliver_command_send_each_notice_once timeout 300,
+    a_server_killed_mid_scan_leaves_the_days_notices_to_its_restart timeout 300,
     an_unfinished_job_run_is_taken_over_once_its_lease_lapses,
     metrics_never_go_down_when_a_dead_notice_is_retried,
     a_fresh_server_drafts_no_bulletin_and_the_demo_loads_after_it,
@@ -36,42 +36,10 @@ fn today() -> NaiveDate {
     chrono::Utc::now().with_timezone(&tz).date_naive()
 }
 
-/// A child process that is killed when dropped, so that a failed assertion
-/// never leaves a server running.
-struct Running(Child);
-
-impl Running {
-    fn start(cmd: &mut Command) -> Running {
-        Running(
-            cmd.stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("duban starts"),
-        )
-    }
-
-    /// SIGKILL: no chance to finish anything.
-    fn kill(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-
-    /// SIGTERM, and the exit status.
-    fn terminate(mut self) -> ExitStatus {
-        let sent = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.0.id().to_string())
-            .status()
-            .unwrap();
-        assert!(sent.success());
-        self.0.wait().unwrap()
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        self.kill();
-    }
+/// Starts a quiet child (a server), killed when dropped: a failed assertion
+/// never leaves it running.
+fn start(cmd: &mut Command) -> Process {
+    Process::spawn(cmd.stdout(Stdio::null()).stderr(Stdio::null()))
 }
 
 /// `duban` with the database, its own data directory, and the given settings.
@@ -198,9 +166,9 @@ async fn two_servers_and_the_deliver_command_send_each_notice_once(app: TestApp)
     ];
     let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
     let db = app.database.url.clone();
-    let servers: Vec<Running> = dirs
+    let servers: Vec<Process> = dirs
         .iter()
-        .map(|d| Running::start(duban_on(&db, d.path(), &env).arg("serve")))
+        .map(|d| start(duban_on(&db, d.path(), &env).arg("serve")))
         .collect();
     let cli_dir = tempfile::tempdir().unwrap();
     let cli_dir_path = cli_dir.path().to_path_buf();
@@ -209,16 +177,15 @@ async fn two_servers_and_the_deliver_command_send_each_notice_once(app: TestApp)
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
     let db_for_cli = db.clone();
+    let test = processes::current_test();
     let cli = std::thread::spawn(move || {
+        processes::set_current_test(test);
         std::thread::sleep(Duration::from_millis(300));
         let pairs: Vec<(&str, &str)> = env_owned
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
-        duban_on(&db_for_cli, &cli_dir_path, &pairs)
-            .arg("deliver")
-            .output()
-            .unwrap()
+        output(duban_on(&db_for_cli, &cli_dir_path, &pairs).arg("deliver"))
     });
     let all_sent = wait_until(60, || count_notices(&out.pool, Some("sent")) == N as i64);
     let cli = cli.join().unwrap();
@@ -331,9 +298,9 @@ async fn a_server_killed_mid_scan_leaves_the_days_notices_to_its_restart(app: Te
         // Nothing is sent in this test: the scan is what matters.
         ("DUBAN_SEND_WINDOW", "03:00-03:01"),
     ];
-    let serve = || Running::start(duban_on(&app.database.url, data_dir.path(), &env).arg("serve"));
+    let serve = || start(duban_on(&app.database.url, data_dir.path(), &env).arg("serve"));
 
-    let mut first = serve();
+    let first = serve();
     // Once the scan has written some notices, every writer is held off, so
     // that the scan cannot finish before the kill.
     let mut lock = WriteLock::once_notices_exist(&app.database.url, 60);
@@ -360,10 +327,11 @@ async fn a_server_killed_mid_scan_leaves_the_days_notices_to_its_restart(app: Te
     assert_eq!(count_notices(&pool, None), expected);
 
     // A clean scan of the same data finds every notice there, none to add.
-    let out = duban_on(&app.database.url, data_dir.path(), &[])
-        .args(["scan", "--today", &day.to_string()])
-        .output()
-        .unwrap();
+    let out = output(duban_on(&app.database.url, data_dir.path(), &[]).args([
+        "scan",
+        "--today",
+        &day.to_string(),
+    ]));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.contains(&format!("0 notices created, {expected} already there")),
@@ -563,7 +531,7 @@ async fn a_fresh_server_drafts_no_bulletin_and_the_demo_loads_after_it(app: Test
         ("DUBAN_BULLETIN_DAY", "1"),
         ("DUBAN_DELIVERY_INTERVAL_SECS", "1"),
     ];
-    let server = Running::start(duban_on(&database.url, data_dir.path(), &env).arg("serve"));
+    let server = start(duban_on(&database.url, data_dir.path(), &env).arg("serve"));
     // The tables exist once the server has migrated the database.
     let scanned = || {
         job_runs::table
@@ -583,10 +551,7 @@ async fn a_fresh_server_drafts_no_bulletin_and_the_demo_loads_after_it(app: Test
         .unwrap();
     assert_eq!(drafted, 0, "no bulletin for a month with nothing in it");
 
-    let demo = duban_on(&database.url, data_dir.path(), &[])
-        .args(["demo"])
-        .output()
-        .unwrap();
+    let demo = output(duban_on(&database.url, data_dir.path(), &[]).args(["demo"]));
     assert!(
         demo.status.success(),
         "{}",
@@ -595,10 +560,7 @@ async fn a_fresh_server_drafts_no_bulletin_and_the_demo_loads_after_it(app: Test
     assert!(String::from_utf8_lossy(&demo.stdout).contains("demo city loaded"));
 
     // A second load is refused with a sentence, not a dump.
-    let again = duban_on(&database.url, data_dir.path(), &[])
-        .args(["demo"])
-        .output()
-        .unwrap();
+    let again = output(duban_on(&database.url, data_dir.path(), &[]).args(["demo"]));
     assert_eq!(again.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&again.stderr);
     assert!(

@@ -327,7 +327,7 @@ async fn the_command_line_imports_a_table(app: TestApp) {
     let path = dir.path().join("分解表.xlsx");
     std::fs::write(&path, office_workbook()).unwrap();
     let run = |dry: bool| {
-        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_duban"));
+        let mut cmd = crate::helpers::duban();
         cmd.arg("import")
             .arg(&path)
             .args(["--plan", &c.plan_id.to_string()]);
@@ -335,9 +335,8 @@ async fn the_command_line_imports_a_table(app: TestApp) {
             cmd.arg("--dry-run");
         }
         cmd.env("DATABASE_URL", &app.database.url)
-            .env("DUBAN_DATA_DIR", app.data_dir.path())
-            .env("RUST_LOG", "warn");
-        cmd.output().unwrap()
+            .env("DUBAN_DATA_DIR", app.data_dir.path());
+        crate::helpers::processes::output(&mut cmd)
     };
     let out = run(true);
     assert!(

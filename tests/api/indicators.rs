@@ -1,8 +1,6 @@
 //! Indicators (catalogue, values, the ladder and rankings for unreported
 //! values), the work calendar with its iCalendar feeds, and `duban demo`.
 
-use std::process::Command;
-
 use chrono::{Duration, NaiveDate};
 use duban::domain::indicator::{owed_periods, Frequency};
 use icalendar::Component;
@@ -10,7 +8,8 @@ use serde_json::{json, Value};
 
 use crate::api_tests;
 use crate::city::{self, local_day, City};
-use crate::helpers::{expect_json, expect_problem, problem_fields, TestApp};
+use crate::helpers::processes::output;
+use crate::helpers::{duban, expect_json, expect_problem, problem_fields, TestApp};
 use crate::notices::Outbox;
 use crate::smtp::SmtpServer;
 
@@ -841,13 +840,12 @@ async fn the_calendar_feed_shows_only_what_its_owner_may_see(app: TestApp) {
 
 async fn the_demo_city_is_consistent_and_loaded_only_once(app: TestApp) {
     let run = || {
-        Command::new(env!("CARGO_BIN_EXE_duban"))
-            .args(["demo", "--seed", "7"])
-            .env("DATABASE_URL", &app.database.url)
-            .env("DUBAN_DATA_DIR", app.data_dir.path())
-            .env("RUST_LOG", "warn")
-            .output()
-            .unwrap()
+        output(
+            duban()
+                .args(["demo", "--seed", "7"])
+                .env("DATABASE_URL", &app.database.url)
+                .env("DUBAN_DATA_DIR", app.data_dir.path()),
+        )
     };
     let out = run();
     assert!(

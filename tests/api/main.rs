@@ -4,6 +4,10 @@
 //! reachable, unless DUBAN_TEST_REQUIRE_POSTGRES=1, which makes that a failure.
 //! The few tests that compare the backends (`once_tests!`) run once, named
 //! `both::…`, and are skipped with the PostgreSQL runs.
+//!
+//! Each test has a time limit (`helpers::DEFAULT_TIMEOUT` unless it names its
+//! own), its child processes die with it, `TEST_LOG=1` shows the app's
+//! tracing and `TEST_TIMES=1` each test's duration (see `helpers`).
 
 mod helpers;
 
@@ -37,6 +41,7 @@ use libtest_mimic::{Arguments, Trial};
 
 fn main() -> std::process::ExitCode {
     let args = Arguments::from_args();
+    helpers::init_test_log();
     let tests: Vec<helpers::ApiTest> = [
         auth::tests(),
         bulletins::tests(),
@@ -99,25 +104,17 @@ fn main() -> std::process::ExitCode {
 
     let mut trials = Vec::new();
     for backend in [Backend::Sqlite, Backend::Postgres] {
-        for test in &tests {
+        let browser = browser_tests.iter().map(|t| (t, true));
+        for (test, needs_browser) in tests.iter().map(|t| (t, false)).chain(browser) {
             let (run, settings) = (test.run, test.settings);
-            let skip = backend == Backend::Postgres && pg_error.is_some();
-            let trial = Trial::test(format!("{}::{}", backend.name(), test.name), move || {
-                helpers::run_test(backend, run, settings);
-                Ok(())
-            })
-            .with_ignored_flag(skip);
-            trials.push(trial);
-        }
-    }
-    for backend in [Backend::Sqlite, Backend::Postgres] {
-        for test in &browser_tests {
-            let (run, settings) = (test.run, test.settings);
-            let skip =
-                browser_missing.is_some() || (backend == Backend::Postgres && pg_error.is_some());
-            let trial = Trial::test(format!("{}::{}", backend.name(), test.name), move || {
-                helpers::run_test(backend, run, settings);
-                Ok(())
+            let limit = helpers::time_limit(test.timeout);
+            let skip = (backend == Backend::Postgres && pg_error.is_some())
+                || (needs_browser && browser_missing.is_some());
+            let name = format!("{}::{}", backend.name(), test.name);
+            let trial = Trial::test(name.clone(), move || {
+                helpers::run_with_limit(&name, limit, move || {
+                    helpers::run_test(backend, run, settings)
+                })
             })
             .with_ignored_flag(skip);
             trials.push(trial);
@@ -125,12 +122,15 @@ fn main() -> std::process::ExitCode {
     }
     for test in &once_tests {
         let run = test.run;
-        let trial = Trial::test(format!("both::{}", test.name), move || {
-            helpers::run_once(run);
-            Ok(())
+        let limit = helpers::time_limit(test.timeout);
+        let name = format!("both::{}", test.name);
+        let trial = Trial::test(name.clone(), move || {
+            helpers::run_with_limit(&name, limit, move || helpers::run_once(run))
         })
         .with_ignored_flag(pg_error.is_some());
         trials.push(trial);
     }
-    libtest_mimic::run(&args, trials).exit_code()
+    let conclusion = libtest_mimic::run(&args, trials);
+    helpers::processes::kill_all();
+    conclusion.exit_code()
 }

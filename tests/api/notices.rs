@@ -11,7 +11,8 @@ use serde_json::json;
 
 use crate::api_tests;
 use crate::city::{self, City};
-use crate::helpers::{expect_json, expect_problem, TestApp};
+use crate::helpers::processes::{output, Process};
+use crate::helpers::{duban, expect_json, expect_problem, TestApp};
 use crate::smtp::{closed_port_url, Mode, SmtpServer};
 use crate::webhook::Receiver;
 
@@ -27,7 +28,7 @@ api_tests![
     one_scheduler_holds_the_lease_and_a_days_scan_runs_once,
     notices_written_outside_the_send_window_wait,
     group_robots_get_the_notices_too,
-    a_killed_instance_loses_no_notice,
+    a_killed_instance_loses_no_notice timeout 300,
     the_last_rung_proposes_accountability_for_the_office_to_decide,
     a_digest_unit_gets_one_daily_email_listing_its_tasks,
     unsigned_tasks_and_missing_reports_get_their_own_reminders,
@@ -498,17 +499,16 @@ async fn the_command_line_scans_and_delivers(app: TestApp) {
     let task = c.in_progress(&app, "1", 5).await;
     let due: NaiveDate = task["due_date"].as_str().unwrap().parse().unwrap();
     let run = |args: &[&str]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_duban"))
-            .args(args)
-            .env("DATABASE_URL", &app.database.url)
-            .env("DUBAN_DATA_DIR", app.data_dir.path())
-            .env("DUBAN_MAIL_TRANSPORT", "smtp")
-            .env("DUBAN_SMTP_URL", smtp.url())
-            .env("DUBAN_MAIL_FROM", "duban@example.gov.cn")
-            .env("DUBAN_SEND_WINDOW", "")
-            .env("RUST_LOG", "warn")
-            .output()
-            .unwrap();
+        let out = output(
+            duban()
+                .args(args)
+                .env("DATABASE_URL", &app.database.url)
+                .env("DUBAN_DATA_DIR", app.data_dir.path())
+                .env("DUBAN_MAIL_TRANSPORT", "smtp")
+                .env("DUBAN_SMTP_URL", smtp.url())
+                .env("DUBAN_MAIL_FROM", "duban@example.gov.cn")
+                .env("DUBAN_SEND_WINDOW", ""),
+        );
         assert!(
             out.status.success(),
             "{}",
@@ -608,24 +608,23 @@ async fn a_killed_instance_loses_no_notice(app: TestApp) {
     }
     let data_dir = tempfile::tempdir().unwrap();
     let start = || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_duban"))
-            .env("DATABASE_URL", &app.database.url)
-            .env("DUBAN_DATA_DIR", data_dir.path())
-            .env("DUBAN_LISTEN", "127.0.0.1:0")
-            .env("DUBAN_MAIL_TRANSPORT", "smtp")
-            .env("DUBAN_SMTP_URL", smtp.url())
-            .env("DUBAN_SMTP_TIMEOUT_SECS", "1")
-            .env("DUBAN_SCAN_TIME", "00:00")
-            .env("DUBAN_DELIVERY_INTERVAL_SECS", "1")
-            .env("DUBAN_SCHEDULER_LEASE_SECS", "2")
-            // The notice in flight at the kill goes out again once its lease lapses.
-            .env("DUBAN_DELIVERY_LEASE_SECS", "2")
-            .env("DUBAN_SEND_WINDOW", "")
-            .env("RUST_LOG", "warn")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap()
+        Process::spawn(
+            duban()
+                .env("DATABASE_URL", &app.database.url)
+                .env("DUBAN_DATA_DIR", data_dir.path())
+                .env("DUBAN_LISTEN", "127.0.0.1:0")
+                .env("DUBAN_MAIL_TRANSPORT", "smtp")
+                .env("DUBAN_SMTP_URL", smtp.url())
+                .env("DUBAN_SMTP_TIMEOUT_SECS", "1")
+                .env("DUBAN_SCAN_TIME", "00:00")
+                .env("DUBAN_DELIVERY_INTERVAL_SECS", "1")
+                .env("DUBAN_SCHEDULER_LEASE_SECS", "2")
+                // The notice in flight at the kill goes out again once its lease lapses.
+                .env("DUBAN_DELIVERY_LEASE_SECS", "2")
+                .env("DUBAN_SEND_WINDOW", "")
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null()),
+        )
     };
     let wait_for = |n: usize, secs: u64| {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
@@ -644,14 +643,13 @@ async fn a_killed_instance_loses_no_notice(app: TestApp) {
         }
         false
     };
-    let mut first = start();
+    let first = start();
     assert!(wait_for(2, 60), "the first instance starts delivering");
-    first.kill().unwrap(); // SIGKILL, mid-delivery
-    first.wait().unwrap();
+    first.kill(); // SIGKILL, mid-delivery
     let before = smtp.received().len();
     assert!(before < TASKS, "killed before it finished ({before})");
 
-    let mut second = start();
+    let second = start();
     let all = wait_for(TASKS, 90);
     // Let the second instance record the last delivery before stopping it.
     let mut recorded = 0;
@@ -668,8 +666,7 @@ async fn a_killed_instance_loses_no_notice(app: TestApp) {
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    second.kill().unwrap();
-    second.wait().unwrap();
+    second.kill();
     assert!(all, "every notice arrives after the restart");
     assert_eq!(recorded, TASKS, "and is recorded as sent");
     let got = smtp.received();
