@@ -1,31 +1,55 @@
 //! 工作台: what waits for the signed-in person, by role, each figure a link to
-//! exactly the list it counts.
+//! exactly the list it counts: a card is the list page's own query string,
+//! counted through the same filter the list page applies.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use diesel::prelude::*;
 use serde::Serialize;
 
+use super::tasks::ListQuery;
 use crate::db::schema::{extensions, notices, tasks};
+use crate::db::DbConnection;
 use crate::domain::clock::Clock;
-use crate::domain::task_state::TaskStatus;
-use crate::domain::traffic::TrafficLight;
+use crate::domain::kinds::{ExtensionStatus, NoticeStatus};
 use crate::domain::Role;
-use crate::http::problem::ApiResult;
+use crate::http::problem::{ApiError, ApiResult};
 use crate::http::Paging;
 use crate::state::AppState;
-use crate::tasks::input::ListFilter as TaskFilter;
+use crate::tasks::input::ListFilter;
 use crate::tasks::{service, visibility};
 use crate::web::page::{render, OrPage, PageError};
 use crate::web::session::Person;
 
+/// A card: the i18n key of its label, the task list's query it counts, and
+/// whether a count above zero is an alarm.
+type CardSpec = (&'static str, &'static str, bool);
+
+const CLERK: &[CardSpec] = &[
+    ("home.to_accept", "status=assigned", true),
+    ("home.in_progress", "status=in_progress", false),
+    ("home.returned", "returned=true", true),
+    ("home.overdue", "overdue=true", true),
+    ("home.submitted_unit", "status=submitted", false),
+];
+
+const LEADER: &[CardSpec] = &[
+    ("home.red", "light=red", true),
+    ("home.yellow", "light=yellow", false),
+    ("home.green", "light=green", false),
+];
+
+const OFFICE: &[CardSpec] = &[
+    ("home.to_verify", "status=submitted", true),
+    ("home.overdue", "overdue=true&sort=due_date", true),
+    ("home.drafts", "status=draft", false),
+];
+
 #[derive(Serialize)]
 struct Card {
-    /// The i18n key of its label.
     label: &'static str,
     count: i64,
     href: String,
-    /// Draws attention when not zero.
     alarm: bool,
 }
 
@@ -43,12 +67,16 @@ struct HomePage {
     extensions: Vec<PendingExtension>,
 }
 
+/// How many tasks in sight the list page would show for `query`.
 fn count(
-    conn: &mut crate::db::DbConnection,
+    conn: &mut DbConnection,
     scope: visibility::Scope,
-    filter: TaskFilter,
+    query: &str,
     clock: &Clock,
 ) -> ApiResult<i64> {
+    let query: ListQuery = serde_urlencoded::from_str(query)
+        .map_err(|e| ApiError::internal(anyhow::anyhow!("home card query {query}: {e}")))?;
+    let filter = ListFilter::try_from(query.filter())?;
     let paging = Paging {
         page: 1,
         per_page: 1,
@@ -56,11 +84,63 @@ fn count(
     Ok(service::list(conn, scope, &filter, paging, clock)?.total)
 }
 
-fn status(s: TaskStatus) -> TaskFilter {
-    TaskFilter {
-        status: Some(s),
-        ..Default::default()
-    }
+fn task_cards(
+    conn: &mut DbConnection,
+    scope: visibility::Scope,
+    specs: &[CardSpec],
+    clock: &Clock,
+) -> ApiResult<Vec<Card>> {
+    specs
+        .iter()
+        .map(|(label, query, alarm)| {
+            let count = count(conn, scope, query, clock)?;
+            Ok(Card {
+                label,
+                count,
+                href: format!("/tasks?{query}"),
+                alarm: *alarm && count > 0,
+            })
+        })
+        .collect()
+}
+
+/// Notices that could not be delivered: the office must act on them.
+fn dead_notices(conn: &mut DbConnection) -> ApiResult<Card> {
+    let count: i64 = notices::table
+        .filter(notices::status.eq(NoticeStatus::Dead))
+        .count()
+        .get_result(conn)?;
+    Ok(Card {
+        label: "home.dead_notices",
+        count,
+        href: "/notices?status=dead".into(),
+        alarm: count > 0,
+    })
+}
+
+/// Extension requests waiting for the office's decision, oldest first.
+fn pending_extensions(conn: &mut DbConnection) -> ApiResult<Vec<PendingExtension>> {
+    let rows = extensions::table
+        .inner_join(tasks::table)
+        .filter(extensions::status.eq(ExtensionStatus::Pending))
+        .select((
+            tasks::id,
+            tasks::code,
+            tasks::title,
+            extensions::new_due_date,
+        ))
+        .order(extensions::id.asc())
+        .limit(50)
+        .load::<(i64, String, String, chrono::NaiveDate)>(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(task_id, code, title, d)| PendingExtension {
+            task_id,
+            code,
+            title,
+            new_due_date: d.to_string(),
+        })
+        .collect())
 }
 
 /// GET /
@@ -71,144 +151,24 @@ pub async fn home(state: web::Data<AppState>, person: Person) -> Result<HttpResp
     let clock = state.clock();
     let page = state
         .db_api(move |conn| {
-            let mut cards = Vec::new();
-            let mut card =
-                |label, filter: TaskFilter, href: &str, alarm, conn: &mut _| -> ApiResult<()> {
-                    let count = count(conn, scope, filter, &clock)?;
-                    cards.push(Card {
-                        label,
-                        count,
-                        href: href.into(),
-                        alarm: alarm && count > 0,
-                    });
-                    Ok(())
-                };
-            let overdue = || TaskFilter {
-                overdue: Some(true),
-                ..Default::default()
-            };
-            let light = |l: TrafficLight| TaskFilter {
-                light: Some(l),
-                ..Default::default()
-            };
-            match role {
-                Role::Unit => {
-                    card(
-                        "home.to_accept",
-                        status(TaskStatus::Assigned),
-                        "/tasks?status=assigned",
-                        true,
-                        conn,
-                    )?;
-                    card(
-                        "home.in_progress",
-                        status(TaskStatus::InProgress),
-                        "/tasks?status=in_progress",
-                        false,
-                        conn,
-                    )?;
-                    let returned = TaskFilter {
-                        returned: Some(true),
-                        ..Default::default()
-                    };
-                    card(
-                        "home.returned",
-                        returned,
-                        "/tasks?returned=true",
-                        true,
-                        conn,
-                    )?;
-                    card("home.overdue", overdue(), "/tasks?overdue=true", true, conn)?;
-                    card(
-                        "home.submitted_unit",
-                        status(TaskStatus::Submitted),
-                        "/tasks?status=submitted",
-                        false,
-                        conn,
-                    )?;
-                }
-                Role::Leader => {
-                    card(
-                        "home.red",
-                        light(TrafficLight::Red),
-                        "/tasks?light=red",
-                        true,
-                        conn,
-                    )?;
-                    card(
-                        "home.yellow",
-                        light(TrafficLight::Yellow),
-                        "/tasks?light=yellow",
-                        false,
-                        conn,
-                    )?;
-                    card(
-                        "home.green",
-                        light(TrafficLight::Green),
-                        "/tasks?light=green",
-                        false,
-                        conn,
-                    )?;
-                }
+            Ok(match role {
+                Role::Unit => HomePage {
+                    cards: task_cards(conn, scope, CLERK, &clock)?,
+                    extensions: Vec::new(),
+                },
+                Role::Leader => HomePage {
+                    cards: task_cards(conn, scope, LEADER, &clock)?,
+                    extensions: Vec::new(),
+                },
                 Role::Office | Role::Admin | Role::Viewer => {
-                    card(
-                        "home.to_verify",
-                        status(TaskStatus::Submitted),
-                        "/tasks?status=submitted",
-                        true,
-                        conn,
-                    )?;
-                    card(
-                        "home.overdue",
-                        overdue(),
-                        "/tasks?overdue=true&sort=due_date",
-                        true,
-                        conn,
-                    )?;
-                    card(
-                        "home.drafts",
-                        status(TaskStatus::Draft),
-                        "/tasks?status=draft",
-                        false,
-                        conn,
-                    )?;
-                    let dead: i64 = notices::table
-                        .filter(notices::status.eq("dead"))
-                        .count()
-                        .get_result(conn)?;
-                    cards.push(Card {
-                        label: "home.dead_notices",
-                        count: dead,
-                        href: "/notices?status=dead".into(),
-                        alarm: dead > 0,
-                    });
+                    let mut cards = task_cards(conn, scope, OFFICE, &clock)?;
+                    cards.push(dead_notices(conn)?);
+                    HomePage {
+                        cards,
+                        extensions: pending_extensions(conn)?,
+                    }
                 }
-            }
-            let extensions = if matches!(role, Role::Office | Role::Admin | Role::Viewer) {
-                extensions::table
-                    .inner_join(tasks::table)
-                    .filter(extensions::status.eq("pending"))
-                    .select((
-                        tasks::id,
-                        tasks::code,
-                        tasks::title,
-                        extensions::new_due_date,
-                    ))
-                    .order(extensions::id.asc())
-                    .limit(50)
-                    .load::<(i64, String, String, chrono::NaiveDate)>(conn)?
-                    .into_iter()
-                    .map(|(task_id, code, title, d)| PendingExtension {
-                        task_id,
-                        code,
-                        title,
-                        new_due_date: d.to_string(),
-                    })
-                    .collect()
-            } else {
-                Vec::new()
-            };
-            Ok(HomePage { cards, extensions })
+            })
         })
         .await
         .page(lang)?;

@@ -67,7 +67,7 @@ fn some(s: &str) -> Option<String> {
 }
 
 impl ListQuery {
-    fn filter(&self) -> TaskFilter {
+    pub fn filter(&self) -> TaskFilter {
         TaskFilter {
             status: some(&self.status),
             light: some(&self.light),
