@@ -77,6 +77,9 @@ pub struct Settings {
     pub yellow_warning_days: i64,
     /// An assigned task not signed for (签收) within this many days is flagged.
     pub accept_within_days: i64,
+    /// Tell the units at once when a task is assigned (交办通知) or a
+    /// submission returned (退回通知).
+    pub step_notices: bool,
     /// Leaders read every task, not only those they are responsible for.
     pub leaders_see_all: bool,
     /// Most bytes an uploaded xlsx table may unpack to, all its parts together.
@@ -210,6 +213,7 @@ impl Default for Settings {
             json_limit_bytes: 256 * 1024,
             yellow_warning_days: 3,
             accept_within_days: 3,
+            step_notices: true,
             leaders_see_all: false,
             import_max_unpacked_bytes: 64 * 1024 * 1024,
             import_max_cell_chars: 32_767,

@@ -26,6 +26,10 @@ pub struct TaskFacts {
     pub latest: Option<String>,
     /// Chase and supervision: the date by which the unit must reply.
     pub reply_by: Option<NaiveDate>,
+    /// A returned submission: the office's note.
+    pub note: Option<String>,
+    /// The notice goes to a cooperating unit, not the lead.
+    pub cooperating: bool,
 }
 
 fn label(step: &str, lang: Lang) -> String {
@@ -42,6 +46,10 @@ fn label(step: &str, lang: Lang) -> String {
         (None, Lang::Zh) if step == "accept_overdue" => "签收提醒".into(),
         (None, Lang::En) if step == "accept_overdue" => "Reminder: task not signed for".into(),
         (None, Lang::Zh) if step == "report_missing" => "进展报送提醒".into(),
+        (None, Lang::Zh) if step == "assigned" => "交办通知".into(),
+        (None, Lang::En) if step == "assigned" => "Task assigned".into(),
+        (None, Lang::Zh) if step == "returned" => "退回通知".into(),
+        (None, Lang::En) if step == "returned" => "Submission returned".into(),
         (None, Lang::En) if step == "report_missing" => "Reminder: progress report missing".into(),
         (None, Lang::Zh) => "督办通知".into(),
         (None, Lang::En) => "Notice".into(),
@@ -55,6 +63,27 @@ fn label(step: &str, lang: Lang) -> String {
 fn intro(f: &TaskFacts, label: &str, lang: Lang) -> String {
     let step = Step::parse(&f.step);
     let n = f.days_overdue;
+    match (f.step.as_str(), f.cooperating, lang) {
+        ("assigned", false, Lang::Zh) => {
+            return format!("{label}：现将以下任务交由贵单位牵头办理，请及时签收，按时办结并报送进展。")
+        }
+        ("assigned", false, Lang::En) => {
+            return format!("{label}: your unit leads the task below. Please sign for it, finish it on time and report progress.")
+        }
+        ("assigned", true, Lang::Zh) => {
+            return format!("{label}：以下任务由{}牵头，请贵单位配合办理，并报送配合进展。", f.lead_unit)
+        }
+        ("assigned", true, Lang::En) => {
+            return format!("{label}: {} leads the task below; your unit cooperates. Please report your progress.", f.lead_unit)
+        }
+        ("returned", _, Lang::Zh) => {
+            return format!("{label}：贵单位的办结申请已被退回，请按督查室意见补充完善后重新提交。")
+        }
+        ("returned", _, Lang::En) => {
+            return format!("{label}: your unit's submission was returned. Please complete it as the office asks and submit it again.")
+        }
+        _ => {}
+    }
     match (step, lang) {
         (Some(Step::Reminder(days)), Lang::Zh) => {
             format!("{label}：以下任务距完成时限还有 {days} 天，请按时办结并报送进展。")
@@ -125,6 +154,9 @@ pub fn task_notice(f: &TaskFacts, lang: Lang) -> (String, String, String) {
     }
     if let Some(d) = f.reply_by {
         lines.push((pick("回复期限", "Reply by"), day(d)));
+    }
+    if let Some(note) = &f.note {
+        lines.push((pick("退回意见", "The office's note"), note.clone()));
     }
     let intro = intro(f, &label, lang);
     let open = pick("办理入口", "Open");
@@ -319,6 +351,8 @@ mod tests {
             leader: None,
             latest: Some("60%，2026-06-28：已回收八成".into()),
             reply_by: NaiveDate::from_ymd_opt(2026, 7, 4),
+            note: None,
+            cooperating: false,
         }
     }
 

@@ -8,6 +8,7 @@ pub mod outbox;
 pub mod robots;
 pub mod routes;
 pub mod scan;
+pub mod tell;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;

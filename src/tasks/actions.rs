@@ -90,6 +90,7 @@ pub fn act(
     id: TaskId,
     step: Step,
     clock: &Clock,
+    settings: &crate::config::Settings,
 ) -> ApiResult<TaskRow> {
     let Step {
         action,
@@ -193,11 +194,14 @@ pub fn act(
                 kind: action.event_kind(),
                 actor: Some(auth.id),
                 unit_id: auth.unit_id.map(|u| u.0),
-                note,
+                note: note.clone(),
                 data,
             },
             now,
         )?;
+        // 交办 and 退回 tell the units in the same transaction.
+        crate::notices::tell::after_step(conn, settings, &updated, action, note.as_deref(), clock)
+            .map_err(|e| ApiError::from(crate::error::Error::from(e)))?;
         service::audit_task(
             conn,
             Some(auth.id),

@@ -174,6 +174,7 @@ async fn run_action(
     let req = body.into_inner();
     let scope = visibility::scope(&auth, &state.settings);
     let clock = state.clock();
+    let settings = state.settings.clone();
     let view = state
         .db_api(move |conn| {
             let row = actions::act(
@@ -187,6 +188,7 @@ async fn run_action(
                     note: req.note,
                 },
                 &clock,
+                &settings,
             )?;
             service::view_one(conn, row, &clock)
         })

@@ -23,11 +23,11 @@ use crate::notices::Outbox;
 use crate::smtp::{Mode, SmtpServer};
 
 api_tests![
-    two_deliverers_at_once_over_a_slow_mail_server_send_each_notice_once,
-    two_servers_and_the_deliver_command_send_each_notice_once timeout 300,
-    a_server_killed_mid_scan_leaves_the_days_notices_to_its_restart timeout 300,
+    two_deliverers_at_once_over_a_slow_mail_server_send_each_notice_once with crate::helpers::ladder_only,
+    two_servers_and_the_deliver_command_send_each_notice_once timeout 300 with crate::helpers::ladder_only,
+    a_server_killed_mid_scan_leaves_the_days_notices_to_its_restart timeout 300 with crate::helpers::ladder_only,
     an_unfinished_job_run_is_taken_over_once_its_lease_lapses,
-    metrics_never_go_down_when_a_dead_notice_is_retried,
+    metrics_never_go_down_when_a_dead_notice_is_retried with crate::helpers::ladder_only,
     a_fresh_server_drafts_no_bulletin_and_the_demo_loads_after_it,
 ];
 

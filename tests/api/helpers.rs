@@ -262,6 +262,12 @@ impl Drop for TestApp {
     }
 }
 
+/// For tests about the ladder and the outbox, which count every notice: no
+/// 交办/退回 notices beside the ladder's (their own test is in notices.rs).
+pub fn ladder_only(settings: &mut Settings) {
+    settings.step_notices = false;
+}
+
 /// Settings for a test: port 0, its own data directory and database.
 pub fn test_settings(data_dir: &std::path::Path, database_url: &str) -> Settings {
     Settings {

@@ -17,22 +17,23 @@ use crate::smtp::{closed_port_url, Mode, SmtpServer};
 use crate::webhook::Receiver;
 
 api_tests![
-    the_ladder_climbs_day_by_day_to_the_right_people,
-    completion_stops_the_ladder_and_an_extension_restarts_it,
-    scanning_twice_or_concurrently_creates_each_notice_once,
-    a_refusing_mail_server_delays_but_loses_nothing,
-    a_mail_server_down_for_a_whole_run_loses_nothing,
-    a_permanent_refusal_goes_dead_and_can_be_retried,
-    the_command_line_scans_and_delivers,
-    a_fresh_install_writes_eml_files,
+    the_ladder_climbs_day_by_day_to_the_right_people with crate::helpers::ladder_only,
+    completion_stops_the_ladder_and_an_extension_restarts_it with crate::helpers::ladder_only,
+    scanning_twice_or_concurrently_creates_each_notice_once with crate::helpers::ladder_only,
+    a_refusing_mail_server_delays_but_loses_nothing with crate::helpers::ladder_only,
+    a_mail_server_down_for_a_whole_run_loses_nothing with crate::helpers::ladder_only,
+    a_permanent_refusal_goes_dead_and_can_be_retried with crate::helpers::ladder_only,
+    the_command_line_scans_and_delivers with crate::helpers::ladder_only,
+    a_fresh_install_writes_eml_files with crate::helpers::ladder_only,
     one_scheduler_holds_the_lease_and_a_days_scan_runs_once,
-    notices_written_outside_the_send_window_wait,
-    group_robots_get_the_notices_too,
+    notices_written_outside_the_send_window_wait with crate::helpers::ladder_only,
+    group_robots_get_the_notices_too with crate::helpers::ladder_only,
     a_killed_instance_loses_no_notice timeout 300,
     the_last_rung_proposes_accountability_for_the_office_to_decide,
-    a_digest_unit_gets_one_daily_email_listing_its_tasks,
-    unsigned_tasks_and_missing_reports_get_their_own_reminders,
+    a_digest_unit_gets_one_daily_email_listing_its_tasks with crate::helpers::ladder_only,
+    unsigned_tasks_and_missing_reports_get_their_own_reminders with crate::helpers::ladder_only,
     titles_and_names_cannot_smuggle_mail_headers,
+    assigning_and_returning_tell_the_units_at_once,
 ];
 
 fn today() -> NaiveDate {
@@ -1017,4 +1018,110 @@ async fn titles_and_names_cannot_smuggle_mail_headers(app: TestApp) {
         .await;
     let p = expect_problem(res, 422, "validation_failed").await;
     assert_eq!(crate::helpers::problem_fields(&p), ["title"]);
+}
+
+async fn assigning_and_returning_tell_the_units_at_once(app: TestApp) {
+    let smtp = SmtpServer::start();
+    let c = addressed_city(&app).await;
+    // Unit B takes the daily digest; news of a new task still reaches it today.
+    let b = expect_json(
+        app.get(&format!("/api/v1/units/{}", c.unit_b), &c.admin)
+            .await,
+        200,
+    )
+    .await;
+    expect_json(
+        app.patch(
+            &format!("/api/v1/units/{}", c.unit_b),
+            &c.admin,
+            json!({ "version": b["version"], "notice_mode": "digest" }),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let task = c.task(&app, "3.1", 20, json!({})).await;
+    let id = task["id"].as_i64().unwrap();
+    c.ok(&app, &c.office, &task, "assign", None).await;
+    let out = Outbox::new(&app, &smtp.url());
+    assert_eq!(out.deliver().sent, 2, "the lead and the cooperating unit");
+    let got = smtp.received();
+    let lead = got
+        .iter()
+        .find(|m| m.to.contains(&"t01@example.gov.cn".to_string()))
+        .unwrap();
+    assert!(
+        lead.subject().starts_with("【交办通知】3.1"),
+        "{}",
+        lead.subject()
+    );
+    assert!(
+        lead.text().contains("牵头办理") && lead.text().contains(&format!("/tasks/{id}")),
+        "{}",
+        lead.text()
+    );
+    let coop = got
+        .iter()
+        .find(|m| m.to.contains(&"d01@example.gov.cn".to_string()))
+        .unwrap();
+    assert!(coop.text().contains("请贵单位配合办理"), "{}", coop.text());
+
+    c.ok(&app, &c.clerk_a, &task, "accept", None).await;
+    c.ok(&app, &c.clerk_a, &task, "submit", Some("已完成"))
+        .await;
+    c.ok(&app, &c.office, &task, "return", Some("请补充验收报告"))
+        .await;
+    assert_eq!(out.deliver().sent, 1, "the lead unit alone");
+    let returned = smtp.received().pop().unwrap();
+    assert_eq!(returned.to, ["t01@example.gov.cn"]);
+    assert!(
+        returned.subject().starts_with("【退回通知】"),
+        "{}",
+        returned.subject()
+    );
+    assert!(
+        returned.text().contains("退回意见：请补充验收报告"),
+        "{}",
+        returned.text()
+    );
+
+    // Recorded where the office looks: the notices list and the timeline.
+    let notices = expect_json(
+        app.get(&format!("/api/v1/notices?task_id={id}"), &c.office)
+            .await,
+        200,
+    )
+    .await;
+    let mut steps: Vec<&str> = notices["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["step"].as_str().unwrap())
+        .collect();
+    steps.sort();
+    assert_eq!(steps, ["assigned", "assigned", "returned"]);
+    let events = expect_json(
+        app.get(&format!("/api/v1/tasks/{id}/events"), &c.office)
+            .await,
+        200,
+    )
+    .await;
+    let kinds: Vec<&str> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "assign_notice").count(),
+        2,
+        "{kinds:?}"
+    );
+    assert!(kinds.contains(&"return_notice"));
+    // Returning again after a resubmission tells the unit again.
+    c.ok(&app, &c.clerk_a, &task, "submit", Some("已补充"))
+        .await;
+    c.ok(&app, &c.office, &task, "return", Some("报告未盖章"))
+        .await;
+    assert_eq!(out.deliver().sent, 1);
 }

@@ -177,17 +177,21 @@ async fn the_whole_chain_from_plan_to_verification(app: TestApp) {
         [
             "created",
             "assigned",
+            // 交办通知 to the lead and the cooperating unit, in the same step.
+            "assign_notice",
+            "assign_notice",
             "accepted",
             "reported",
             "reported",
             "attachment_added",
             "submitted",
             "returned",
+            "return_notice",
             "submitted",
             "verified"
         ]
     );
-    let returned_event = &events[7];
+    let returned_event = &events[9];
     assert_eq!(returned_event["note"], "佐证材料不全，请补充现场照片");
     assert_eq!(returned_event["actor_name"], "office");
 

@@ -22,7 +22,7 @@ use crate::indicators::values::OwedReport;
 use crate::tasks::model::TaskRow;
 use crate::tasks::visibility;
 
-pub(super) struct UnitInfo {
+pub(in crate::notices) struct UnitInfo {
     pub name: String,
     pub kind: UnitKind,
     pub active: bool,
@@ -34,7 +34,7 @@ pub(super) struct UnitInfo {
 }
 
 /// An assigned or in-progress task with what its notices depend on.
-pub(super) struct OpenTask {
+pub(in crate::notices) struct OpenTask {
     pub row: TaskRow,
     pub timing: TaskTiming,
     pub coops: Vec<i64>,
@@ -43,7 +43,7 @@ pub(super) struct OpenTask {
 }
 
 /// One notice the scan wants to exist.
-pub(super) struct Wanted {
+pub(in crate::notices) struct Wanted {
     pub step: String,
     pub dedupe_key: String,
     pub event_kind: &'static str,
@@ -56,7 +56,7 @@ pub(super) struct Wanted {
     pub digested: bool,
 }
 
-pub(super) struct Context {
+pub(in crate::notices) struct Context {
     /// `today` is the scan's day, which the command line may set.
     pub clock: Clock,
     pub ladder: Ladder,
@@ -86,7 +86,26 @@ pub(super) struct Context {
 }
 
 impl Context {
+    /// Everything the scan's passes need: `without_work`, plus the open
+    /// tasks and the indicator reports owed.
     pub fn load(
+        conn: &mut DbConnection,
+        settings: &Settings,
+        today: NaiveDate,
+        now: NaiveDateTime,
+    ) -> anyhow::Result<Context> {
+        let mut ctx = Context::without_work(conn, settings, today, now)?;
+        ctx.open = load_open_tasks(conn)?;
+        ctx.reports = crate::indicators::values::owed_reports(conn, ctx.horizon)?
+            .into_iter()
+            .filter(|r| r.reported_on.is_none())
+            .collect();
+        Ok(ctx)
+    }
+
+    /// Where notices go and when they may leave, without the open work: what
+    /// a single life-cycle step needs to tell the units (`notices::tell`).
+    pub fn without_work(
         conn: &mut DbConnection,
         settings: &Settings,
         today: NaiveDate,
@@ -126,10 +145,6 @@ impl Context {
             .load::<(i64, String)>(conn)?
             .into_iter()
             .collect();
-        let reports = crate::indicators::values::owed_reports(conn, horizon)?
-            .into_iter()
-            .filter(|r| r.reported_on.is_none())
-            .collect();
         Ok(Context {
             clock,
             ladder,
@@ -145,8 +160,8 @@ impl Context {
             office,
             leaders,
             people,
-            open: load_open_tasks(conn)?,
-            reports,
+            open: Vec::new(),
+            reports: Vec::new(),
             horizon,
         })
     }
@@ -184,6 +199,26 @@ impl Context {
     fn digests(&self, ids: &[i64]) -> bool {
         ids.iter()
             .any(|id| self.units.get(id).is_some_and(|u| u.active && u.digest))
+    }
+
+    /// A notice for `unit` itself, sent at once even when it takes the daily
+    /// digest: a new task or a returned submission is news for today, and the
+    /// digest lists only what is due or overdue.
+    pub fn direct(&self, step: &str, event_kind: &'static str, key: String, unit: i64) -> Wanted {
+        Wanted {
+            step: step.into(),
+            dedupe_key: key,
+            event_kind,
+            recipients: self
+                .units
+                .get(&unit)
+                .filter(|u| u.active)
+                .map(|u| u.contacts.clone())
+                .unwrap_or_default(),
+            robots: self.with_robot(vec![unit]),
+            propose: false,
+            digested: false,
+        }
     }
 
     /// A notice for the lead unit alone (signing for, progress reports).

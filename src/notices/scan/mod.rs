@@ -8,11 +8,11 @@
 //! what is owed, with the rules in `domain::ladder` and `domain::traffic`,
 //! and `write` puts it in the outbox.
 
-mod context;
+pub(super) mod context;
 mod digests;
 mod reports;
 mod tasks;
-mod write;
+pub(super) mod write;
 
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::Serialize;

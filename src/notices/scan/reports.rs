@@ -41,6 +41,8 @@ pub(super) fn run(
                 leader: None,
                 latest: None,
                 reply_by: None,
+                note: None,
+                cooperating: false,
             };
             counts.tally(write_notice(conn, ctx, &about, &w, &facts)?);
         }

@@ -49,6 +49,8 @@ pub(super) fn run(
                     .and_then(|l| ctx.people.get(&l).cloned()),
                 latest: latest.clone().filter(|_| late),
                 reply_by: late.then(|| ctx.clock.today + chrono::Duration::days(REPLY_DAYS)),
+                note: None,
+                cooperating: false,
             };
             counts.tally(write_notice(conn, ctx, &about, &w, &facts)?);
         }

@@ -15,7 +15,7 @@ use crate::mail::templates::{task_notice, TaskFacts};
 use crate::tasks::events::{self, NewEvent};
 
 /// What a notice is about: a task, or an indicator's report for a period.
-pub(super) struct About {
+pub(in crate::notices) struct About {
     pub task_id: Option<i64>,
     /// (indicator id, period label)
     pub indicator: Option<(i64, String)>,
@@ -82,7 +82,7 @@ fn initial_status(w: &Wanted) -> (NoticeStatus, Option<&'static str>) {
 }
 
 /// Writes one notice, its robot copies and its event; false when it already existed.
-pub(super) fn write_notice(
+pub(in crate::notices) fn write_notice(
     conn: &mut DbConnection,
     ctx: &Context,
     about: &About,

@@ -468,6 +468,7 @@ pub async fn act(
         version: form.version,
         note: some(&form.note),
     };
+    let settings = state.settings.clone();
     let result = state
         .db_api(move |conn| {
             actions::act(
@@ -481,6 +482,7 @@ pub async fn act(
                     note: req.note,
                 },
                 &clock,
+                &settings,
             )
         })
         .await;

@@ -1,0 +1,77 @@
+//! Notices a life-cycle step sends at once, written in the step's own
+//! transaction (the step and its notice commit together or not at all):
+//! 交办通知 to the lead unit and each cooperating unit when a task is
+//! assigned, 退回通知 to the lead unit when the office returns a submission,
+//! with its note. The same outbox as the ladder's notices: group robots, the
+//! send window, Message-IDs, once per step and task version.
+
+use diesel::prelude::*;
+
+use super::scan::context::Context;
+use super::scan::write::{write_notice, About};
+use crate::config::Settings;
+use crate::db::schema::task_cooperators;
+use crate::db::DbConnection;
+use crate::domain::clock::Clock;
+use crate::domain::task_state::TaskAction;
+use crate::mail::templates::TaskFacts;
+use crate::tasks::model::TaskRow;
+
+/// Writes the notices `action` owes the units, for `task` as it is after it.
+pub fn after_step(
+    conn: &mut DbConnection,
+    settings: &Settings,
+    task: &TaskRow,
+    action: TaskAction,
+    note: Option<&str>,
+    clock: &Clock,
+) -> anyhow::Result<()> {
+    if !settings.step_notices {
+        return Ok(());
+    }
+    let (step, event_kind) = match action {
+        TaskAction::Assign => ("assigned", "assign_notice"),
+        TaskAction::Return => ("returned", "return_notice"),
+        _ => return Ok(()),
+    };
+    let ctx = Context::without_work(conn, settings, clock.today, clock.now)?;
+    let mut units = vec![task.lead_unit_id];
+    if action == TaskAction::Assign {
+        let coops: Vec<i64> = task_cooperators::table
+            .filter(task_cooperators::task_id.eq(task.id))
+            .select(task_cooperators::unit_id)
+            .order(task_cooperators::unit_id.asc())
+            .load(conn)?;
+        units.extend(coops);
+    }
+    for unit in units {
+        let key = format!("task:{}:{step}:v{}:unit:{unit}", task.id, task.version);
+        let wanted = ctx.direct(step, event_kind, key, unit);
+        let about = About {
+            task_id: Some(task.id),
+            indicator: None,
+            lead_unit: unit,
+            due: task.due_date,
+            task_ids: Vec::new(),
+            reason: String::new(),
+        };
+        let facts = TaskFacts {
+            step: step.to_string(),
+            code: task.code.clone(),
+            title: task.title.clone(),
+            lead_unit: ctx.unit_name(task.lead_unit_id),
+            due_date: task.due_date,
+            days_overdue: 0,
+            link: ctx.link(&format!("/tasks/{}", task.id)),
+            leader: task
+                .responsible_leader_id
+                .and_then(|l| ctx.people.get(&l).cloned()),
+            latest: None,
+            reply_by: None,
+            note: note.map(str::to_string),
+            cooperating: unit != task.lead_unit_id,
+        };
+        write_notice(conn, &ctx, &about, &wanted, &facts)?;
+    }
+    Ok(())
+}
