@@ -547,6 +547,18 @@ async fn a_clerk_and_the_office_work_a_task_through_the_console(app: TestApp) {
         );
         at += found.unwrap();
     }
+    assert!(
+        timeline.contains("clerk-a · 城关镇"),
+        "actor and unit on the line:\n{timeline}"
+    );
+    // The list's plan and unit filters.
+    let in_plan = office.get(&format!("/tasks?plan_id={}", c.plan_id)).await;
+    in_plan.assert_has("任务 1.1");
+    in_plan.assert_has("创建国家生态文明建设示范市实施方案");
+    let of_b = office.get(&format!("/tasks?unit_id={}", c.unit_b)).await;
+    assert!(of_b.body.contains("任务 1.1"));
+    let of_c = office.get(&format!("/tasks?unit_id={}", c.unit_c)).await;
+    assert!(!of_c.body.contains("任务 1.1"));
     let events = expect_json(
         app.get(&format!("/api/v1/tasks/{id}/events"), &c.office)
             .await,

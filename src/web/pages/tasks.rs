@@ -46,10 +46,38 @@ fn names(
     Ok((units.into_iter().collect(), people.into_iter().collect()))
 }
 
+/// The plans and (for all but unit clerks) the active units the list's form
+/// offers.
+fn choices(conn: &mut DbConnection, with_units: bool) -> QueryResult<(Vec<Choice>, Vec<Choice>)> {
+    use crate::db::schema::plans;
+    let plans = plans::table
+        .select((plans::id, plans::title))
+        .order((plans::year.desc(), plans::id.desc()))
+        .load::<(i64, String)>(conn)?
+        .into_iter()
+        .map(|(id, name)| Choice { id, name })
+        .collect();
+    let units = if with_units {
+        units::table
+            .filter(units::active.eq(true))
+            .select((units::id, units::name))
+            .order(units::code.asc())
+            .load::<(i64, String)>(conn)?
+            .into_iter()
+            .map(|(id, name)| Choice { id, name })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok((plans, units))
+}
+
 /// The list's filters as the form sends them: empty fields mean "any".
 #[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(default)]
 pub struct ListQuery {
+    plan_id: String,
+    unit_id: String,
     status: String,
     light: String,
     overdue: String,
@@ -69,6 +97,8 @@ fn some(s: &str) -> Option<String> {
 impl ListQuery {
     pub fn filter(&self) -> TaskFilter {
         TaskFilter {
+            plan_id: self.plan_id.trim().parse().ok(),
+            unit_id: self.unit_id.trim().parse().ok(),
             status: some(&self.status),
             light: some(&self.light),
             overdue: (self.overdue == "true").then_some(true),
@@ -85,6 +115,8 @@ impl ListQuery {
     fn page_link(&self, page: i64) -> String {
         let mut q = form_urlencoded::Serializer::new(String::new());
         for (k, v) in [
+            ("plan_id", &self.plan_id),
+            ("unit_id", &self.unit_id),
             ("status", &self.status),
             ("light", &self.light),
             ("overdue", &self.overdue),
@@ -109,9 +141,19 @@ struct Row {
     lead_unit: String,
 }
 
+/// An option of a select: its value and what it shows.
+#[derive(Serialize)]
+struct Choice {
+    id: i64,
+    name: String,
+}
+
 #[derive(Serialize)]
 struct ListPage {
     query: ListQuery,
+    plans: Vec<Choice>,
+    /// Empty for a unit clerk, who sees the own unit's work only.
+    units: Vec<Choice>,
     rows: Vec<Row>,
     total: i64,
     page: i64,
@@ -145,6 +187,11 @@ pub async fn list(
             Ok((page, units))
         })
         .await;
+    let pick_unit = person.auth.role != Role::Unit;
+    let (plans, unit_choices) = state
+        .db_api(move |conn| Ok(choices(conn, pick_unit)?))
+        .await
+        .page(lang)?;
     let (rows, total, error) = match result {
         Ok((page, units)) => {
             let rows = page
@@ -168,6 +215,8 @@ pub async fn list(
         prev: (paging.page > 1).then(|| query.page_link(paging.page - 1)),
         next: (paging.page < pages).then(|| query.page_link(paging.page + 1)),
         query,
+        plans,
+        units: unit_choices,
         rows,
         total,
         page: paging.page,
@@ -184,6 +233,16 @@ struct Action {
     name: &'static str,
     /// A note is required (return, cancel, reopen) or offered (submit).
     note: &'static str,
+}
+
+/// A timeline line: the event and the unit it concerns, by name.
+#[derive(Serialize)]
+struct Line {
+    #[serde(flatten)]
+    event: events::EventView,
+    unit: Option<String>,
+    /// Local time of the configured zone.
+    when: String,
 }
 
 #[derive(Serialize)]
@@ -212,7 +271,7 @@ struct TaskPage {
     cooperating_units: Vec<String>,
     leader: Option<String>,
     inputs: Vec<Input>,
-    events: Vec<events::EventView>,
+    events: Vec<Line>,
     attachments: Vec<attachments::AttachmentView>,
     extensions: Vec<extensions::ExtensionView>,
     actions: Vec<Action>,
@@ -286,6 +345,7 @@ async fn load(
             let unit_ids = std::iter::once(task.lead_unit_id.0)
                 .chain(task.cooperating_unit_ids.iter().map(|u| u.0))
                 .chain(detail.unit_inputs.iter().map(|i| i.unit_id.0))
+                .chain(events.iter().filter_map(|e| e.unit_id))
                 .collect();
             let leader = task
                 .responsible_leader_id
@@ -366,7 +426,14 @@ async fn task_page(
         can_decide_extension: matches!(person.auth.role, Role::Office | Role::Admin),
         allowed_types: state.settings.attachment_types.join(", "),
         max_mb: state.settings.attachment_max_bytes / (1024 * 1024),
-        events,
+        events: events
+            .into_iter()
+            .map(|event| Line {
+                unit: event.unit_id.map(unit_name),
+                when: crate::web::page::local_time(state, event.at),
+                event,
+            })
+            .collect(),
         attachments,
         extensions,
         detail,
