@@ -2,13 +2,11 @@
 //! page was rendered with, compared in constant time with the session's (or,
 //! on the sign-in form, with a cookie set when the form was shown).
 
+use subtle::ConstantTimeEq;
+
 /// Whether the token a form sent is the expected one.
 pub fn matches(sent: &str, expected: &str) -> bool {
-    let (a, b) = (sent.as_bytes(), expected.as_bytes());
-    // Length is not secret (every token has the same length).
-    !expected.is_empty()
-        && a.len() == b.len()
-        && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    !expected.is_empty() && bool::from(sent.as_bytes().ct_eq(expected.as_bytes()))
 }
 
 #[cfg(test)]
