@@ -19,7 +19,7 @@ pub async fn problem_json(
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
     let lang = super::request_lang(req.request());
     // The console answers its own errors with pages.
-    let api = crate::web::is_api_path(req.path());
+    let api = super::is_api_path(req.path());
     let res = next.call(req).await?;
     if !api {
         return Ok(res.map_into_left_body());

@@ -186,6 +186,14 @@ fn unexpected(got: &str) -> (String, String) {
     (zh.to_string(), en.to_string())
 }
 
+/// Paths that belong to the API and its tools, never to the console: their
+/// errors are problem documents, not pages (the console is everything else).
+pub fn is_api_path(path: &str) -> bool {
+    ["/api/", "/docs", "/healthz", "/readyz", "/metrics"]
+        .iter()
+        .any(|p| path == p.trim_end_matches('/') || path.starts_with(p))
+}
+
 /// The language a request asks for.
 pub fn request_lang(req: &actix_web::HttpRequest) -> Lang {
     req.headers()

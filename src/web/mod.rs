@@ -18,14 +18,6 @@ use actix_web::web;
 
 pub use templates::check as check_templates;
 
-/// Paths that belong to the API and its tools, never to the console: their
-/// errors are problem documents, not pages.
-pub fn is_api_path(path: &str) -> bool {
-    ["/api/", "/docs", "/healthz", "/readyz", "/metrics"]
-        .iter()
-        .any(|p| path == p.trim_end_matches('/') || path.starts_with(p))
-}
-
 /// Mounts the console. Call last: its default service answers every path the
 /// API did not claim (an HTML 404 page, or a problem for API paths).
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -13,7 +13,7 @@ use crate::http::problem::ApiError;
 /// Any path nobody claimed: a 404 page, or a problem document under the
 /// API's paths.
 pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, actix_web::Error> {
-    if super::is_api_path(req.path()) {
+    if crate::http::is_api_path(req.path()) {
         return Err(ApiError::not_found().into());
     }
     Err(PageError::not_found(lang_of(&req)).into())
