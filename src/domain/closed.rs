@@ -30,15 +30,15 @@ pub fn not_one_of(what_zh: &str, what_en: &str, names: &[&str]) -> Message {
 #[macro_export]
 macro_rules! closed_set {
     (
-        $(#[$meta:meta])*
+        $(#[doc = $doc:literal])*
         $vis:vis enum $name:ident ($what_zh:literal, $what_en:literal) {
             $( $(#[$vmeta:meta])* $variant:ident = $text:literal ),+ $(,)?
         }
     ) => {
-        $(#[$meta])*
+        $(#[doc = $doc])*
         #[derive(
             Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
-            serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+            serde::Serialize, serde::Deserialize,
             diesel::AsExpression, diesel::FromSqlRow,
         )]
         #[diesel(sql_type = diesel::sql_types::Text)]
@@ -59,6 +59,27 @@ macro_rules! closed_set {
                 <$name as $crate::domain::closed::ClosedSet>::from_name(s).ok_or_else(|| {
                     $crate::domain::closed::not_one_of($what_zh, $what_en, &[$($text),+])
                 })
+            }
+        }
+
+        // Written by hand rather than derived: utoipa's derive does not see
+        // the serde renames a macro passes on, and would document the
+        // variant names ("InProgress") instead of the stored texts.
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                let doc: &[&str] = &[$($doc),*];
+                let doc = doc.iter().map(|l| l.trim()).collect::<Vec<_>>().join("\n");
+                utoipa::openapi::schema::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .description((!doc.is_empty()).then_some(doc))
+                    .enum_values(Some([$($text),+]))
+                    .into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {
+            fn name() -> std::borrow::Cow<'static, str> {
+                std::borrow::Cow::Borrowed(stringify!($name))
             }
         }
 
@@ -119,5 +140,18 @@ mod tests {
         assert_eq!(m.zh, "颜色必须是 red 或 deep_blue");
         assert_eq!(m.en, "colour must be one of red, deep_blue");
         assert!(Colour::parse("Red").is_err());
+    }
+
+    #[test]
+    fn the_api_description_lists_the_stored_texts() {
+        use utoipa::PartialSchema;
+        let schema = serde_json::to_value(Colour::schema()).unwrap();
+        assert_eq!(schema["enum"], serde_json::json!(["red", "deep_blue"]));
+        assert_eq!(schema["type"], "string");
+        let role = serde_json::to_value(crate::domain::Role::schema()).unwrap();
+        assert_eq!(
+            role["enum"],
+            serde_json::json!(["admin", "office", "leader", "unit", "viewer"])
+        );
     }
 }
