@@ -88,6 +88,18 @@ pub struct Person {
     pub lang: Lang,
 }
 
+impl Person {
+    /// A 403 page unless `sent` is this session's CSRF token: the first step
+    /// of every state-changing form.
+    pub fn check_csrf(&self, sent: &str) -> Result<(), PageError> {
+        if super::csrf::matches(sent, &self.csrf) {
+            Ok(())
+        } else {
+            Err(super::csrf::refused(self.lang))
+        }
+    }
+}
+
 /// A session and its account, as `find` reads them.
 #[derive(Queryable)]
 struct Found {

@@ -10,9 +10,7 @@ use crate::domain::UserId;
 use crate::http::client_address::client_address;
 use crate::state::AppState;
 use crate::web::csrf;
-use crate::web::page::{
-    lang_of, render, safe_next, see_other, Lang, OrPage, PageError, LANG_COOKIE,
-};
+use crate::web::page::{lang_of, render, safe_next, see_other, OrPage, PageError, LANG_COOKIE};
 use crate::web::session::{self, Person};
 
 /// The sign-in form's own CSRF cookie (there is no session yet to hold it).
@@ -142,9 +140,7 @@ pub async fn logout(
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, PageError> {
     let lang = person.lang;
-    if !csrf::matches(&form.csrf, &person.csrf) {
-        return Err(csrf_refused(lang));
-    }
+    person.check_csrf(&form.csrf)?;
     if let Some(token) = req.cookie(session::COOKIE).map(|c| c.value().to_string()) {
         let now = chrono::Utc::now().naive_utc();
         state
@@ -156,16 +152,6 @@ pub async fn logout(
     res.add_cookie(&session::cookie(&state.settings, ""))
         .map_err(|e| PageError::internal(lang, e))?;
     Ok(res)
-}
-
-/// A form whose CSRF token is missing or not this session's: 403 page.
-pub fn csrf_refused(lang: Lang) -> PageError {
-    PageError::Shown {
-        status: StatusCode::FORBIDDEN,
-        lang,
-        title: crate::web::i18n::text(lang, "error.title").to_string(),
-        detail: crate::web::i18n::text(lang, "error.csrf").to_string(),
-    }
 }
 
 #[derive(Serialize)]
@@ -209,9 +195,7 @@ pub async fn change_password(
 ) -> Result<HttpResponse, PageError> {
     let lang = person.lang;
     let form = form.into_inner();
-    if !csrf::matches(&form.csrf, &person.csrf) {
-        return Err(csrf_refused(lang));
-    }
+    person.check_csrf(&form.csrf)?;
     let failed = |field: &str, error: String| {
         let page = PasswordPage {
             required: person.must_change_password,

@@ -21,9 +21,7 @@ use crate::http::Paging;
 use crate::state::AppState;
 use crate::tasks::model::{ActionRequest, TaskDetail, TaskFilter, TaskView};
 use crate::tasks::{actions, attachments, events, extensions, reports, service, visibility};
-use crate::web::csrf;
 use crate::web::page::{render, see_other, OrPage, PageError};
-use crate::web::pages::account::csrf_refused;
 use crate::web::session::Person;
 
 const PER_PAGE: i64 = 30;
@@ -518,9 +516,7 @@ pub async fn act(
 ) -> Result<HttpResponse, PageError> {
     let lang = person.lang;
     let form = form.into_inner();
-    if !csrf::matches(&form.csrf, &person.csrf) {
-        return Err(csrf_refused(lang));
-    }
+    person.check_csrf(&form.csrf)?;
     let id = TaskId(id.into_inner());
     let Some(action) = crate::domain::task_state::TaskAction::ALL
         .into_iter()
@@ -581,9 +577,7 @@ pub async fn report(
     )
     .await
     .page(lang)?;
-    if !csrf::matches(form.text("csrf"), &person.csrf) {
-        return Err(csrf_refused(lang));
-    }
+    person.check_csrf(form.text("csrf"))?;
     let typed = Typed {
         percent: form.text("percent").to_string(),
         body: form.text("body").to_string(),
@@ -664,9 +658,7 @@ pub async fn upload(
     )
     .await
     .page(lang)?;
-    if !csrf::matches(form.text("csrf"), &person.csrf) {
-        return Err(csrf_refused(lang));
-    }
+    person.check_csrf(form.text("csrf"))?;
     let uploads = match checked_files(&state, form.files) {
         Ok(u) if u.is_empty() => Err(ApiError::invalid_field(
             "file",
@@ -740,10 +732,7 @@ pub async fn remove_upload(
     path: web::Path<(i64, i64)>,
     form: web::Form<CsrfOnly>,
 ) -> Result<HttpResponse, PageError> {
-    let lang = person.lang;
-    if !csrf::matches(&form.csrf, &person.csrf) {
-        return Err(csrf_refused(lang));
-    }
+    person.check_csrf(&form.csrf)?;
     let (id, attachment) = path.into_inner();
     let id = TaskId(id);
     let scope = visibility::scope(&person.auth, &state.settings);
@@ -773,11 +762,8 @@ pub async fn request_extension(
     id: web::Path<i64>,
     form: web::Form<ExtensionForm>,
 ) -> Result<HttpResponse, PageError> {
-    let lang = person.lang;
     let form = form.into_inner();
-    if !csrf::matches(&form.csrf, &person.csrf) {
-        return Err(csrf_refused(lang));
-    }
+    person.check_csrf(&form.csrf)?;
     let id = TaskId(id.into_inner());
     let scope = visibility::scope(&person.auth, &state.settings);
     let clock = state.clock();
@@ -818,11 +804,8 @@ pub async fn decide_extension(
     id: web::Path<i64>,
     form: web::Form<DecideForm>,
 ) -> Result<HttpResponse, PageError> {
-    let lang = person.lang;
     let form = form.into_inner();
-    if !csrf::matches(&form.csrf, &person.csrf) {
-        return Err(csrf_refused(lang));
-    }
+    person.check_csrf(&form.csrf)?;
     let extension = id.into_inner();
     let task = TaskId(form.task_id);
     let approve = form.decision == "approve";
