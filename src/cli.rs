@@ -445,8 +445,8 @@ async fn admin(settings: Settings, command: AdminCommand) -> anyhow::Result<()> 
 
 /// An API error as one line of English for the terminal: the message and
 /// the fields at fault.
-fn describe(err: ApiError) -> anyhow::Error {
-    anyhow::anyhow!("{}", err.sentence(Lang::En))
+fn describe(err: impl Into<ApiError>) -> anyhow::Error {
+    anyhow::anyhow!("{}", err.into().sentence(Lang::En))
 }
 
 async fn import_file(

@@ -98,7 +98,7 @@ impl FromRequest for AuthUser {
             })?;
             let id = UserId(claims.sub.parse().map_err(|_| unauthorized_invalid())?);
             let user = state
-                .db_api(move |conn| Ok(users::service::find(conn, id)?))
+                .db(move |conn| Ok(users::service::find(conn, id)?))
                 .await?
                 .ok_or_else(unauthorized_invalid)?;
             if !user.active || user.token_version != claims.ver {

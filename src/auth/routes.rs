@@ -6,8 +6,9 @@ use utoipa::ToSchema;
 
 use super::{sign_in, AuthUser};
 use crate::domain::{UnitId, UserId};
+use crate::error::Error;
 use crate::http::client_address::client_address;
-use crate::http::problem::{ApiError, ApiResult, Problem};
+use crate::http::problem::{ApiResult, Problem};
 use crate::http::JsonBody;
 use crate::state::AppState;
 use crate::users::model::UserView;
@@ -79,7 +80,7 @@ pub async fn login(
 pub async fn me(state: web::Data<AppState>, auth: AuthUser) -> ApiResult<HttpResponse> {
     let id = auth.id;
     let row = state
-        .db_api(move |conn| users::find(conn, id)?.ok_or_else(ApiError::not_found))
+        .db(move |conn| users::find(conn, id)?.ok_or(Error::NotFound))
         .await?;
     Ok(HttpResponse::Ok().json(UserView::from_row(row)?))
 }

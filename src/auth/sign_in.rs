@@ -6,6 +6,7 @@ use super::throttle;
 use crate::domain::message::Message;
 use crate::domain::values::{Password, Username};
 use crate::domain::UserId;
+use crate::error::Error;
 use crate::http::problem::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::users::model::UserRow;
@@ -35,7 +36,7 @@ pub async fn authenticate(
     let user = match username {
         Some(name) => {
             state
-                .db_api(move |conn| Ok(users::find_by_username(conn, &name)?))
+                .db(move |conn| Ok(users::find_by_username(conn, &name)?))
                 .await?
         }
         None => None,
@@ -64,7 +65,7 @@ pub async fn change_own_password(
     let new_password =
         Password::parse(new_password).map_err(|m| ApiError::invalid_field("new_password", m))?;
     let row = state
-        .db_api(move |conn| users::find(conn, id)?.ok_or_else(ApiError::not_found))
+        .db(move |conn| users::find(conn, id)?.ok_or(Error::NotFound))
         .await?;
     new_password
         .check_not_username(&row.username)
@@ -86,6 +87,6 @@ pub async fn change_own_password(
         ..Default::default()
     };
     state
-        .db_api(move |conn| users::update(conn, Some(id), id, changes, Some(hash), now))
+        .db(move |conn| users::update(conn, Some(id), id, changes, Some(hash), now))
         .await
 }

@@ -6,6 +6,7 @@ use super::model::{CreateUser, CreatedUser, UpdateUser, UserFilter, UserView};
 use super::service;
 use crate::auth::{AuthUser, Permission};
 use crate::domain::UserId;
+use crate::error::Error;
 use crate::http::problem::{ApiError, ApiResult, Problem};
 use crate::http::{JsonBody, Page, Paging, QueryParams};
 use crate::state::AppState;
@@ -36,7 +37,7 @@ pub async fn list_users(
     let filter = query.0;
     let paging = Paging::parse(filter.page, filter.per_page)?;
     let page = state
-        .db_api(move |conn| service::list(conn, &auth, &filter, paging))
+        .db(move |conn| service::list(conn, &auth, &filter, paging))
         .await?;
     Ok(HttpResponse::Ok().json(page))
 }
@@ -52,9 +53,7 @@ pub async fn get_user(
 ) -> ApiResult<HttpResponse> {
     auth.require(Permission::ReadUsers)?;
     let id = UserId(id.into_inner());
-    let user = state
-        .db_api(move |conn| service::get(conn, &auth, id))
-        .await?;
+    let user = state.db(move |conn| service::get(conn, &auth, id)).await?;
     Ok(HttpResponse::Ok().json(user))
 }
 
@@ -81,7 +80,7 @@ pub async fn create_user(
     let hash = state.passwords.hash(&password).await?;
     let now = chrono::Utc::now().naive_utc();
     let row = state
-        .db_api(move |conn| service::insert(conn, Some(auth.id), &user, hash, now))
+        .db(move |conn| service::insert(conn, Some(auth.id), &user, hash, now))
         .await?;
     Ok(HttpResponse::Created().json(CreatedUser {
         user: UserView::from_row(row)?,
@@ -106,7 +105,7 @@ pub async fn update_user(
         Some(p) => {
             // The password policy needs the account's name.
             let account = state
-                .db_api(move |conn| service::find(conn, id)?.ok_or_else(ApiError::not_found))
+                .db(move |conn| service::find(conn, id)?.ok_or(Error::NotFound))
                 .await?;
             p.check_not_username(&account.username)
                 .map_err(|m| ApiError::invalid_field("password", m))?;
@@ -116,7 +115,7 @@ pub async fn update_user(
     };
     let now = chrono::Utc::now().naive_utc();
     let row = state
-        .db_api(move |conn| service::update(conn, Some(auth.id), id, changes, hash, now))
+        .db(move |conn| service::update(conn, Some(auth.id), id, changes, hash, now))
         .await?;
     Ok(HttpResponse::Ok().json(UserView::from_row(row)?))
 }

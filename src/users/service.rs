@@ -13,8 +13,7 @@ use crate::db::DbConnection;
 use crate::domain::message::Message;
 use crate::domain::values::{BoundedText, Email, Password, Username};
 use crate::domain::{Role, UnitId, UserId};
-use crate::error::Validator;
-use crate::http::problem::{ApiError, ApiResult};
+use crate::error::{Conflict, Error, Result, Validator};
 use crate::http::{Page, Paging};
 use crate::units;
 
@@ -42,11 +41,11 @@ fn unit_scope(auth: &AuthUser) -> Option<Option<UnitId>> {
     }
 }
 
-pub fn get(conn: &mut DbConnection, auth: &AuthUser, id: UserId) -> ApiResult<UserView> {
-    let row = find(conn, id)?.ok_or_else(ApiError::not_found)?;
+pub fn get(conn: &mut DbConnection, auth: &AuthUser, id: UserId) -> Result<UserView> {
+    let row = find(conn, id)?.ok_or(Error::NotFound)?;
     if let Some(scope) = unit_scope(auth) {
         if row.unit_id.map(UnitId) != scope && UserId(row.id) != auth.id {
-            return Err(ApiError::not_found());
+            return Err(Error::NotFound);
         }
     }
     Ok(UserView::from_row(row)?)
@@ -57,7 +56,7 @@ pub fn list(
     auth: &AuthUser,
     filter: &UserFilter,
     paging: Paging,
-) -> ApiResult<Page<UserView>> {
+) -> Result<Page<UserView>> {
     let mut v = Validator::default();
     let role = filter
         .role
@@ -121,7 +120,7 @@ pub struct NewUser {
 }
 
 /// Checks a create request; returns the account and the password to set, if given.
-pub fn parse_create(req: CreateUser) -> ApiResult<(NewUser, Option<Password>)> {
+pub fn parse_create(req: CreateUser) -> Result<(NewUser, Option<Password>)> {
     let mut v = Validator::default();
     let username = v.check("username", Username::parse(&req.username));
     let display_name = v.check("display_name", BoundedText::parse(&req.display_name, 100));
@@ -142,7 +141,7 @@ pub fn parse_create(req: CreateUser) -> ApiResult<(NewUser, Option<Password>)> {
     let (Some(username), Some(display_name), Some(email), Some(role), Some(password)) =
         (username, display_name, email, role, password)
     else {
-        return Err(v.into_error().into());
+        return Err(v.into_error());
     };
     v.finish()?;
     Ok((
@@ -165,18 +164,18 @@ fn unit_required() -> Message {
 }
 
 /// The unit an account is attached to must exist and be active.
-fn check_unit(conn: &mut DbConnection, unit: Option<UnitId>) -> ApiResult<()> {
+fn check_unit(conn: &mut DbConnection, unit: Option<UnitId>) -> Result<()> {
     if let Some(unit) = unit {
         match units::service::find(conn, unit)? {
             Some(row) if row.active => {}
             Some(_) => {
-                return Err(ApiError::invalid_field(
+                return Err(Error::invalid_field(
                     "unit_id",
                     Message::new("该单位已停用", "the unit is inactive"),
                 ))
             }
             None => {
-                return Err(ApiError::invalid_field(
+                return Err(Error::invalid_field(
                     "unit_id",
                     Message::new("单位不存在", "no such unit"),
                 ))
@@ -186,13 +185,6 @@ fn check_unit(conn: &mut DbConnection, unit: Option<UnitId>) -> ApiResult<()> {
     Ok(())
 }
 
-fn username_taken() -> ApiError {
-    ApiError::conflict(
-        "username_taken",
-        Message::new("用户名已被使用", "the username is already taken"),
-    )
-}
-
 /// Inserts a checked account with an already computed password hash.
 pub fn insert(
     conn: &mut DbConnection,
@@ -200,7 +192,7 @@ pub fn insert(
     user: &NewUser,
     password_hash: String,
     now: NaiveDateTime,
-) -> ApiResult<UserRow> {
+) -> Result<UserRow> {
     conn.write(|conn| {
         check_unit(conn, user.unit_id)?;
         let row = NewUserRow {
@@ -219,7 +211,7 @@ pub fn insert(
             .values(&row)
             .returning(users::all_columns)
             .get_result(conn)
-            .map_err(|e| ApiError::unique_or(e, username_taken))?;
+            .map_err(|e| Error::unique_or(e, Conflict::UsernameTaken))?;
         let after = UserView::from_row(row.clone())?;
         audit::record_change(
             conn,
@@ -246,7 +238,7 @@ pub struct UserChanges {
     pub password: Option<Password>,
 }
 
-pub fn parse_update(req: UpdateUser) -> ApiResult<UserChanges> {
+pub fn parse_update(req: UpdateUser) -> Result<UserChanges> {
     let mut v = Validator::default();
     let changes = UserChanges {
         version: req.version,
@@ -302,23 +294,20 @@ pub fn update(
     changes: UserChanges,
     password_hash: Option<String>,
     now: NaiveDateTime,
-) -> ApiResult<UserRow> {
+) -> Result<UserRow> {
     conn.write(|conn| {
         // Demoting or deactivating two admins at once must not leave none.
         crate::db::lock_rule(conn, crate::db::Rule::LastAdmin)?;
         crate::db::lock_row(conn, crate::db::Locked::Users, id.0)?;
-        let current = find(conn, id)?.ok_or_else(ApiError::not_found)?;
+        let current = find(conn, id)?.ok_or(Error::NotFound)?;
         if current.version != changes.version {
-            return Err(ApiError::stale_version_sent(
-                changes.version,
-                current.version,
-            ));
+            return Err(Error::stale(changes.version, current.version));
         }
         let role = changes.role.unwrap_or(current.role()?);
         let unit_id = changes.unit_id.unwrap_or(current.unit_id.map(UnitId));
         let active = changes.active.unwrap_or(current.active);
         if role == Role::Unit && unit_id.is_none() {
-            return Err(ApiError::invalid_field("unit_id", unit_required()));
+            return Err(Error::invalid_field("unit_id", unit_required()));
         }
         if changes.unit_id.is_some() {
             check_unit(conn, unit_id)?;
@@ -326,13 +315,7 @@ pub fn update(
         let was_admin = current.role()? == Role::Admin && current.active;
         if was_admin && (role != Role::Admin || !active) && active_admins_other_than(conn, id)? == 0
         {
-            return Err(ApiError::conflict(
-                "last_admin",
-                Message::new(
-                    "不能停用或降级最后一个管理员账号",
-                    "the last active admin cannot be deactivated or given another role",
-                ),
-            ));
+            return Err(Conflict::LastAdmin.into());
         }
         let password_changed = password_hash.is_some();
         let revoke = password_changed || (current.active && !active);
@@ -359,8 +342,10 @@ pub fn update(
         .returning(users::all_columns)
         .get_result(conn)
         .optional()?;
-        let updated: UserRow =
-            updated.ok_or_else(|| ApiError::stale_version(current.version + 1))?;
+        let updated: UserRow = updated.ok_or(Error::StaleVersion {
+            sent: None,
+            current: current.version + 1,
+        })?;
         if current.active && !active {
             crate::calendar::revoke_all_feeds(conn, actor, id, now)?;
         }
@@ -402,7 +387,7 @@ pub fn ensure_first_admin(
     username: &Username,
     password_hash: impl FnOnce() -> anyhow::Result<String>,
     now: NaiveDateTime,
-) -> ApiResult<bool> {
+) -> Result<bool> {
     let admins: i64 = users::table
         .filter(users::role.eq(Role::Admin.as_str()))
         .count()
@@ -412,9 +397,8 @@ pub fn ensure_first_admin(
     }
     let user = NewUser {
         username: username.clone(),
-        display_name: BoundedText::parse("系统管理员", 100).map_err(|_| {
-            ApiError::internal(anyhow::anyhow!("the admin display name is invalid"))
-        })?,
+        display_name: BoundedText::parse("系统管理员", 100)
+            .map_err(|_| Error::Internal(anyhow::anyhow!("the admin display name is invalid")))?,
         email: None,
         role: Role::Admin,
         unit_id: None,
@@ -422,7 +406,7 @@ pub fn ensure_first_admin(
     match insert(conn, None, &user, password_hash()?, now) {
         Ok(_) => Ok(true),
         // Another instance created it first: that is the same outcome.
-        Err(e) if e.code() == "username_taken" => Ok(false),
+        Err(Error::Conflict(Conflict::UsernameTaken)) => Ok(false),
         Err(e) => Err(e),
     }
 }
