@@ -18,7 +18,7 @@ use crate::db::DbConnection;
 use crate::domain::clock::Clock;
 use crate::domain::traffic::TrafficLight;
 use crate::domain::UnitId;
-use crate::http::problem::{ApiError, ApiResult};
+use crate::error::{Error, Result};
 use crate::notices::{NoticeRow, NoticeView};
 use crate::rankings::UnitRef;
 
@@ -74,8 +74,8 @@ type TaskLine = (
     Option<NaiveDate>,
 );
 
-pub fn record(conn: &mut DbConnection, id: UnitId, clock: &Clock) -> ApiResult<UnitRecord> {
-    let unit = super::service::find(conn, id)?.ok_or_else(ApiError::not_found)?;
+pub fn record(conn: &mut DbConnection, id: UnitId, clock: &Clock) -> Result<UnitRecord> {
+    let unit = super::service::find(conn, id)?.ok_or(Error::NotFound)?;
     let lines: Vec<TaskLine> = tasks::table
         .filter(tasks::lead_unit_id.eq(id.0))
         .select((

@@ -44,7 +44,7 @@ pub async fn unit_record(
     }
     let clock = state.clock();
     let record = state
-        .db_api(move |conn| super::record::record(conn, id, &clock))
+        .db(move |conn| super::record::record(conn, id, &clock))
         .await?;
     Ok(HttpResponse::Ok().json(record))
 }
@@ -62,7 +62,7 @@ pub async fn list_units(
     let filter = query.0;
     let paging = Paging::parse(filter.page, filter.per_page)?;
     let page = state
-        .db_api(move |conn| service::list(conn, &filter, paging))
+        .db(move |conn| service::list(conn, &filter, paging))
         .await?;
     Ok(HttpResponse::Ok().json(page))
 }
@@ -78,7 +78,7 @@ pub async fn get_unit(
 ) -> ApiResult<HttpResponse> {
     auth.require(Permission::ReadUnits)?;
     let id = UnitId(id.into_inner());
-    let unit = state.db_api(move |conn| service::get(conn, id)).await?;
+    let unit = state.db(move |conn| service::get(conn, id)).await?;
     Ok(HttpResponse::Ok().json(unit))
 }
 
@@ -95,7 +95,7 @@ pub async fn create_unit(
     let req = body.into_inner();
     let now = chrono::Utc::now().naive_utc();
     let row = state
-        .db_api(move |conn| service::create(conn, auth.id, req, now))
+        .db(move |conn| service::create(conn, auth.id, req, now))
         .await?;
     Ok(HttpResponse::Created().json(UnitView::from_row(row)?))
 }
@@ -115,7 +115,7 @@ pub async fn update_unit(
     let req = body.into_inner();
     let now = chrono::Utc::now().naive_utc();
     let row = state
-        .db_api(move |conn| service::update(conn, auth.id, id, req, now))
+        .db(move |conn| service::update(conn, auth.id, id, req, now))
         .await?;
     Ok(HttpResponse::Ok().json(UnitView::from_row(row)?))
 }
@@ -133,7 +133,7 @@ pub async fn delete_unit(
     let id = UnitId(id.into_inner());
     let now = chrono::Utc::now().naive_utc();
     state
-        .db_api(move |conn| service::delete(conn, auth.id, id, now))
+        .db(move |conn| service::delete(conn, auth.id, id, now))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

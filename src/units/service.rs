@@ -13,7 +13,7 @@ use crate::domain::message::Message;
 use crate::domain::values::{BoundedText, Email, UnitCode};
 use crate::domain::{UnitId, UnitKind, UserId};
 use crate::error::Validator;
-use crate::http::problem::{ApiError, ApiResult};
+use crate::error::{Conflict, Error, Result};
 use crate::http::{Page, Paging};
 
 pub fn find(conn: &mut DbConnection, id: UnitId) -> QueryResult<Option<UnitRow>> {
@@ -32,8 +32,8 @@ pub fn find_by_code(conn: &mut DbConnection, code: &str) -> QueryResult<Option<U
         .optional()
 }
 
-pub fn get(conn: &mut DbConnection, id: UnitId) -> ApiResult<UnitView> {
-    let row = find(conn, id)?.ok_or_else(ApiError::not_found)?;
+pub fn get(conn: &mut DbConnection, id: UnitId) -> Result<UnitView> {
+    let row = find(conn, id)?.ok_or(Error::NotFound)?;
     Ok(UnitView::from_row(row)?)
 }
 
@@ -41,7 +41,7 @@ pub fn list(
     conn: &mut DbConnection,
     filter: &UnitFilter,
     paging: Paging,
-) -> ApiResult<Page<UnitView>> {
+) -> Result<Page<UnitView>> {
     let mut v = Validator::default();
     let kind = filter
         .kind
@@ -203,19 +203,12 @@ fn parse_notice_mode(mode: &str) -> Result<String, Message> {
     }
 }
 
-fn code_taken() -> ApiError {
-    ApiError::conflict(
-        "unit_code_taken",
-        Message::new("单位代码已被使用", "the unit code is already taken"),
-    )
+fn map_unique(e: diesel::result::Error) -> Error {
+    Error::unique_or(e, Conflict::UnitCodeTaken)
 }
 
-fn map_unique(e: diesel::result::Error) -> ApiError {
-    ApiError::unique_or(e, code_taken)
-}
-
-fn no_such_parent() -> ApiError {
-    ApiError::invalid_field(
+fn no_such_parent() -> Error {
+    Error::invalid_field(
         "parent_id",
         Message::new("上级单位不存在", "no such parent unit"),
     )
@@ -226,7 +219,7 @@ pub fn create(
     actor: UserId,
     req: CreateUnit,
     now: NaiveDateTime,
-) -> ApiResult<UnitRow> {
+) -> Result<UnitRow> {
     let mut v = Validator::default();
     let code = v.check("code", UnitCode::parse(&req.code));
     let name = v.check("name", BoundedText::parse(&req.name, 100));
@@ -264,7 +257,7 @@ pub fn create(
         notice_mode,
     )
     else {
-        return Err(v.into_error().into());
+        return Err(v.into_error());
     };
     conn.write(|conn| {
         if let Some(parent) = req.parent_id {
@@ -329,7 +322,7 @@ pub fn update(
     id: UnitId,
     req: UpdateUnit,
     now: NaiveDateTime,
-) -> ApiResult<UnitRow> {
+) -> Result<UnitRow> {
     let mut v = Validator::default();
     let changes = UnitChangeset {
         code: req
@@ -400,9 +393,9 @@ pub fn update(
     };
     conn.write(|conn| {
         crate::db::lock_row(conn, crate::db::Locked::Units, id.0)?;
-        let current = find(conn, id)?.ok_or_else(ApiError::not_found)?;
+        let current = find(conn, id)?.ok_or(Error::NotFound)?;
         if current.version != req.version {
-            return Err(ApiError::stale_version_sent(req.version, current.version));
+            return Err(Error::stale(req.version, current.version));
         }
         if let Some(Some(parent)) = req.parent_id {
             check_parent(conn, id, parent)?;
@@ -421,8 +414,10 @@ pub fn update(
         .get_result(conn)
         .optional()
         .map_err(map_unique)?;
-        let updated: UnitRow =
-            updated.ok_or_else(|| ApiError::stale_version(current.version + 1))?;
+        let updated: UnitRow = updated.ok_or(Error::StaleVersion {
+            sent: None,
+            current: current.version + 1,
+        })?;
         let before = UnitView::from_row(current)?;
         let after = UnitView::from_row(updated.clone())?;
         audit::record_change(
@@ -439,12 +434,12 @@ pub fn update(
 }
 
 /// The new parent must exist and must not be the unit itself or below it.
-fn check_parent(conn: &mut DbConnection, id: UnitId, parent: UnitId) -> ApiResult<()> {
+fn check_parent(conn: &mut DbConnection, id: UnitId, parent: UnitId) -> Result<()> {
     let mut cursor = Some(parent);
     let mut steps = 0;
     while let Some(at) = cursor {
         if at == id {
-            return Err(ApiError::invalid_field(
+            return Err(Error::invalid_field(
                 "parent_id",
                 Message::new(
                     "上级单位不能是本单位或其下级单位",
@@ -456,7 +451,7 @@ fn check_parent(conn: &mut DbConnection, id: UnitId, parent: UnitId) -> ApiResul
         cursor = row.parent_id.map(UnitId);
         steps += 1;
         if steps > 1000 {
-            return Err(ApiError::internal(anyhow::anyhow!(
+            return Err(Error::Internal(anyhow::anyhow!(
                 "unit tree deeper than 1000"
             )));
         }
@@ -471,27 +466,29 @@ pub fn delete(
     actor: UserId,
     id: UnitId,
     now: NaiveDateTime,
-) -> ApiResult<()> {
+) -> Result<()> {
     conn.write(|conn| {
         crate::db::lock_row(conn, crate::db::Locked::Units, id.0)?;
-        let current = find(conn, id)?.ok_or_else(ApiError::not_found)?;
+        let current = find(conn, id)?.ok_or(Error::NotFound)?;
         diesel::delete(units::table.find(id.0))
             .execute(conn)
             .map_err(|e| {
                 if db::is_foreign_key_violation(&e) {
-                    ApiError::conflict(
-                        "unit_in_use",
-                        Message::new(
-                            "该单位已被引用，不能删除；请改为停用（active=false）",
-                            "the unit is referred to and cannot be deleted; deactivate it instead (active=false)",
-                        ),
-                    )
+                    Error::Conflict(Conflict::UnitInUse)
                 } else {
                     e.into()
                 }
             })?;
         let before = UnitView::from_row(current)?;
-        audit::record_change(conn, Some(actor), "delete", ("unit", id.0), Some(&before), None, now)?;
+        audit::record_change(
+            conn,
+            Some(actor),
+            "delete",
+            ("unit", id.0),
+            Some(&before),
+            None,
+            now,
+        )?;
         Ok(())
     })
 }
