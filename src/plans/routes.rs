@@ -35,7 +35,7 @@ pub async fn list_plans(
     let filter = query.0;
     let paging = Paging::parse(filter.page, filter.per_page)?;
     let page = state
-        .db_api(move |conn| service::list(conn, &filter, paging))
+        .db(move |conn| service::list(conn, &filter, paging))
         .await?;
     Ok(HttpResponse::Ok().json(page))
 }
@@ -50,7 +50,7 @@ pub async fn get_plan(
 ) -> ApiResult<HttpResponse> {
     auth.require(Permission::ReadTasks)?;
     let id = PlanId(id.into_inner());
-    let row = state.db_api(move |conn| service::get(conn, id)).await?;
+    let row = state.db(move |conn| service::get(conn, id)).await?;
     Ok(HttpResponse::Ok().json(PlanView::from(row)))
 }
 
@@ -66,7 +66,7 @@ pub async fn create_plan(
     let req = body.into_inner();
     let now = chrono::Utc::now().naive_utc();
     let row = state
-        .db_api(move |conn| service::create(conn, auth.id, req, now))
+        .db(move |conn| service::create(conn, auth.id, req, now))
         .await?;
     Ok(HttpResponse::Created().json(PlanView::from(row)))
 }
@@ -86,7 +86,7 @@ pub async fn update_plan(
     let req = body.into_inner();
     let now = chrono::Utc::now().naive_utc();
     let row = state
-        .db_api(move |conn| service::update(conn, auth.id, id, req, now))
+        .db(move |conn| service::update(conn, auth.id, id, req, now))
         .await?;
     Ok(HttpResponse::Ok().json(PlanView::from(row)))
 }

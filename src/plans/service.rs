@@ -10,7 +10,7 @@ use crate::db::DbConnection;
 use crate::domain::values::BoundedText;
 use crate::domain::{Message, PlanId, UserId};
 use crate::error::Validator;
-use crate::http::problem::{ApiError, ApiResult};
+use crate::error::{Error, Result};
 use crate::http::{Page, Paging};
 
 const STATUSES: [&str; 3] = ["draft", "active", "closed"];
@@ -45,15 +45,15 @@ pub fn find(conn: &mut DbConnection, id: PlanId) -> QueryResult<Option<PlanRow>>
         .optional()
 }
 
-pub fn get(conn: &mut DbConnection, id: PlanId) -> ApiResult<PlanRow> {
-    find(conn, id)?.ok_or_else(ApiError::not_found)
+pub fn get(conn: &mut DbConnection, id: PlanId) -> Result<PlanRow> {
+    find(conn, id)?.ok_or(Error::NotFound)
 }
 
 pub fn list(
     conn: &mut DbConnection,
     filter: &PlanFilter,
     paging: Paging,
-) -> ApiResult<Page<PlanView>> {
+) -> Result<Page<PlanView>> {
     let query = || {
         let mut q = plans::table.into_boxed();
         if let Some(year) = filter.year {
@@ -92,7 +92,7 @@ pub fn create(
     actor: UserId,
     req: CreatePlan,
     now: NaiveDateTime,
-) -> ApiResult<PlanRow> {
+) -> Result<PlanRow> {
     let mut v = Validator::default();
     let title = v.check("title", BoundedText::parse(&req.title, 200));
     let year = v.check("year", parse_year(req.year));
@@ -104,7 +104,7 @@ pub fn create(
     let (Some(title), Some(year), Some(description), Some(status)) =
         (title, year, description, status)
     else {
-        return Err(v.into_error().into());
+        return Err(v.into_error());
     };
     conn.write(|conn| {
         let row: PlanRow = diesel::insert_into(plans::table)
@@ -149,7 +149,7 @@ pub fn update(
     id: PlanId,
     req: UpdatePlan,
     now: NaiveDateTime,
-) -> ApiResult<PlanRow> {
+) -> Result<PlanRow> {
     let mut v = Validator::default();
     let title = req
         .title
@@ -170,7 +170,7 @@ pub fn update(
         crate::db::lock_row(conn, crate::db::Locked::Plans, id.0)?;
         let current = get(conn, id)?;
         if current.version != req.version {
-            return Err(ApiError::stale_version_sent(req.version, current.version));
+            return Err(Error::stale(req.version, current.version));
         }
         let updated: PlanRow = diesel::update(plans::table.find(id.0))
             .set(&PlanChangeset {
