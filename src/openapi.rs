@@ -75,6 +75,7 @@ use crate::{
         notices::routes::retry_notice,
         notices::routes::scheduler_status,
         accountability::routes::list_records,
+        accountability::routes::get_record,
         accountability::routes::create_record,
         accountability::routes::confirm_record,
         accountability::routes::dismiss_record,

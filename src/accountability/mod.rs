@@ -10,12 +10,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::audit;
+use crate::auth::{AuthUser, Permission};
 use crate::db::schema::accountability_records as records;
 use crate::db::DbConnection;
 use crate::domain::values::BoundedText;
 use crate::domain::{Message, UserId};
 use crate::error::Validator;
 use crate::http::problem::{ApiError, ApiResult};
+use crate::http::{Page, Paging};
 
 pub const LEVELS: [&str; 6] = [
     "reminder",
@@ -88,8 +90,9 @@ impl From<RecordRow> for RecordView {
     }
 }
 
-/// A proposal from the ladder, written in the scan's transaction. Its dedupe
-/// key is the notice's, so it exists once.
+/// A proposal from the ladder, written in the scan's transaction; its id,
+/// which the notice links to. Its dedupe key is the notice's, so it exists
+/// once: when it is there already, that one's id.
 pub fn propose(
     conn: &mut DbConnection,
     unit_id: i64,
@@ -97,7 +100,15 @@ pub fn propose(
     reason: &str,
     dedupe_key: &str,
     now: NaiveDateTime,
-) -> QueryResult<()> {
+) -> QueryResult<i64> {
+    let existing: Option<i64> = records::table
+        .filter(records::dedupe_key.eq(dedupe_key))
+        .select(records::id)
+        .first(conn)
+        .optional()?;
+    if let Some(id) = existing {
+        return Ok(id);
+    }
     diesel::insert_into(records::table)
         .values((
             records::unit_id.eq(unit_id),
@@ -109,8 +120,81 @@ pub fn propose(
             records::dedupe_key.eq(dedupe_key),
             records::created_at.eq(now),
         ))
-        .execute(conn)?;
-    Ok(())
+        .returning(records::id)
+        .get_result(conn)
+}
+
+/// What a list of records is narrowed to; `None` means any.
+#[derive(Debug, Default, Clone)]
+pub struct Filter {
+    pub unit_id: Option<i64>,
+    pub status: Option<String>,
+    pub level: Option<String>,
+    pub bulletin_id: Option<i64>,
+}
+
+/// The unit whose records `auth` reads (`None`: all), after checking that
+/// the role reads records at all: leaders get 403, as in the API.
+fn scope(auth: &AuthUser) -> ApiResult<Option<i64>> {
+    auth.require(Permission::ReadTasks)?;
+    auth.unit_records_scope()
+}
+
+/// Records newest first: a unit clerk the own unit's, office, admin and
+/// viewers all of them.
+pub fn list(
+    conn: &mut DbConnection,
+    auth: &AuthUser,
+    filter: &Filter,
+    paging: Paging,
+) -> ApiResult<Page<RecordView>> {
+    let own = scope(auth)?;
+    let query = || {
+        let mut q = records::table.into_boxed();
+        if let Some(u) = own {
+            q = q.filter(records::unit_id.eq(u));
+        }
+        if let Some(u) = filter.unit_id {
+            q = q.filter(records::unit_id.eq(u));
+        }
+        if let Some(s) = &filter.status {
+            q = q.filter(records::status.eq(s.clone()));
+        }
+        if let Some(b) = filter.bulletin_id {
+            q = q.filter(records::bulletin_id.eq(b));
+        }
+        if let Some(l) = &filter.level {
+            q = q.filter(records::level.eq(l.clone()));
+        }
+        q
+    };
+    let total: i64 = query().count().get_result(conn)?;
+    let rows: Vec<RecordRow> = query()
+        .select(RecordRow::as_select())
+        .order(records::id.desc())
+        .limit(paging.per_page)
+        .offset(paging.offset())
+        .load(conn)?;
+    Ok(Page::new(
+        rows.into_iter().map(RecordView::from).collect(),
+        total,
+        paging,
+    ))
+}
+
+/// One record, for whoever may read it; 404 for a record of another unit,
+/// as for one that does not exist.
+pub fn find(conn: &mut DbConnection, auth: &AuthUser, id: i64) -> ApiResult<RecordView> {
+    let own = scope(auth)?;
+    let mut q = records::table.filter(records::id.eq(id)).into_boxed();
+    if let Some(u) = own {
+        q = q.filter(records::unit_id.eq(u));
+    }
+    q.select(RecordRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(RecordView::from)
+        .ok_or_else(ApiError::not_found)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -195,15 +279,18 @@ pub fn create(
     })
 }
 
-/// Confirms or dismisses a proposal (office); a dismissal needs a note.
+/// Confirms or dismisses a proposal (office, admin: 403 for others); a
+/// dismissal needs a note.
 pub fn decide(
     conn: &mut DbConnection,
-    actor: UserId,
+    auth: &AuthUser,
     id: i64,
     confirm: bool,
     note: Option<String>,
     now: NaiveDateTime,
 ) -> ApiResult<RecordRow> {
+    auth.require(Permission::ManageTasks)?;
+    let actor = auth.id;
     let note = match note.as_deref().filter(|n| !n.trim().is_empty()) {
         Some(n) => Some(
             BoundedText::parse(n, 2000)

@@ -1,12 +1,10 @@
 //! `/api/v1/accountability`.
 
 use actix_web::{web, HttpResponse};
-use diesel::prelude::*;
 use serde::Deserialize;
 
-use super::{CreateRecord, RecordRow, RecordView};
+use super::{CreateRecord, Filter, RecordView};
 use crate::auth::{AuthUser, Permission};
-use crate::db::schema::accountability_records as records;
 use crate::http::problem::{ApiResult, Problem};
 use crate::http::{JsonBody, Page, Paging, QueryParams};
 use crate::state::AppState;
@@ -17,6 +15,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(list_records))
             .route(web::post().to(create_record)),
     )
+    .route("/accountability/{id}", web::get().to(get_record))
     .route(
         "/accountability/{id}/confirm",
         web::post().to(confirm_record),
@@ -47,46 +46,33 @@ pub async fn list_records(
     auth: AuthUser,
     query: QueryParams<RecordFilter>,
 ) -> ApiResult<HttpResponse> {
-    auth.require(Permission::ReadTasks)?;
-    let filter = query.0;
-    let paging = Paging::parse(filter.page, filter.per_page)?;
-    let own = auth.unit_records_scope()?;
+    let q = query.0;
+    let paging = Paging::parse(q.page, q.per_page)?;
+    let filter = Filter {
+        unit_id: q.unit_id,
+        status: q.status,
+        level: q.level,
+        bulletin_id: q.bulletin_id,
+    };
     let page = state
-        .db_api(move |conn| {
-            let query = || {
-                let mut q = records::table.into_boxed();
-                if let Some(u) = own {
-                    q = q.filter(records::unit_id.eq(u));
-                }
-                if let Some(u) = filter.unit_id {
-                    q = q.filter(records::unit_id.eq(u));
-                }
-                if let Some(s) = &filter.status {
-                    q = q.filter(records::status.eq(s.clone()));
-                }
-                if let Some(b) = filter.bulletin_id {
-                    q = q.filter(records::bulletin_id.eq(b));
-                }
-                if let Some(l) = &filter.level {
-                    q = q.filter(records::level.eq(l.clone()));
-                }
-                q
-            };
-            let total: i64 = query().count().get_result(conn)?;
-            let rows: Vec<RecordRow> = query()
-                .select(RecordRow::as_select())
-                .order(records::id.desc())
-                .limit(paging.per_page)
-                .offset(paging.offset())
-                .load(conn)?;
-            Ok(Page::new(
-                rows.into_iter().map(RecordView::from).collect(),
-                total,
-                paging,
-            ))
-        })
+        .db_api(move |conn| super::list(conn, &auth, &filter, paging))
         .await?;
     Ok(HttpResponse::Ok().json(page))
+}
+
+/// One accountability record; a unit clerk's own unit's only (404 otherwise).
+#[utoipa::path(get, path = "/api/v1/accountability/{id}", tag = "accountability",
+    responses((status = 200, body = RecordView), (status = 404, body = Problem)), security(("bearer" = [])))]
+pub async fn get_record(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let record = state
+        .db_api(move |conn| super::find(conn, &auth, id))
+        .await?;
+    Ok(HttpResponse::Ok().json(record))
 }
 
 /// Record an accountability measure (office); confirmed at once.
@@ -144,10 +130,9 @@ async fn decide(
     confirm: bool,
     body: Decision,
 ) -> ApiResult<HttpResponse> {
-    auth.require(Permission::ManageTasks)?;
     let now = chrono::Utc::now().naive_utc();
     let row = state
-        .db_api(move |conn| super::decide(conn, auth.id, id, confirm, body.note, now))
+        .db_api(move |conn| super::decide(conn, &auth, id, confirm, body.note, now))
         .await?;
     Ok(HttpResponse::Ok().json(RecordView::from(row)))
 }

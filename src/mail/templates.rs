@@ -18,7 +18,9 @@ pub struct TaskFacts {
     pub lead_unit: String,
     pub due_date: Option<NaiveDate>,
     pub days_overdue: i64,
-    /// The task's page in the console (or the indicator's), a full URL.
+    /// Where the reader acts, a full URL: the task's page in the console (or
+    /// the indicator's); for an accountability proposal, the record's page,
+    /// where the office confirms or dismisses it.
     pub link: String,
     /// The responsible leader, named in a supervision order.
     pub leader: Option<String>,
@@ -116,8 +118,9 @@ fn intro(f: &TaskFacts, label: &str, lang: Lang) -> String {
     }
 }
 
-/// Subject, plain text and HTML of a task notice. The link is the task's
-/// page: the text part carries the URL, the HTML part an `<a href>` to it.
+/// Subject, plain text and HTML of a task notice. The text part carries the
+/// link's URL, the HTML part an `<a href>` to it, named for what the reader
+/// does there: handle the task, or decide on the proposal.
 pub fn task_notice(f: &TaskFacts, lang: Lang) -> (String, String, String) {
     let label = label(&f.step, lang);
     let late = matches!(
@@ -159,7 +162,18 @@ pub fn task_notice(f: &TaskFacts, lang: Lang) -> (String, String, String) {
         lines.push((pick("退回意见", "The office's note"), note.clone()));
     }
     let intro = intro(f, &label, lang);
-    let open = pick("办理入口", "Open");
+    let proposal = matches!(Step::parse(&f.step), Some(Step::Accountability(_)));
+    let (open, open_link) = if proposal {
+        (
+            pick("审定入口", "Decide"),
+            pick("打开问责建议审定", "Open the proposal to decide"),
+        )
+    } else {
+        (
+            pick("办理入口", "Open"),
+            pick("打开任务页面办理", "Open the task page"),
+        )
+    };
     let mut text = format!("{intro}\n\n");
     for (k, v) in &lines {
         text.push_str(&format!("{k}：{v}\n"));
@@ -177,7 +191,7 @@ pub fn task_notice(f: &TaskFacts, lang: Lang) -> (String, String, String) {
     html.push_str(&format!(
         "<p><a href=\"{}\">{}</a></p>\n",
         html_escape::encode_double_quoted_attribute(&f.link),
-        encode_text(&pick("打开任务页面办理", "Open the task page"))
+        encode_text(&open_link)
     ));
     (subject, text, html)
 }
@@ -239,7 +253,11 @@ pub fn digest(
     }
     html.push_str("</table>\n");
     text.push_str(&format!("\n{link}\n"));
-    html.push_str(&format!("<p>{}</p>\n", encode_text(link)));
+    html.push_str(&format!(
+        "<p><a href=\"{}\">{}</a></p>\n",
+        html_escape::encode_double_quoted_attribute(link),
+        encode_text(link)
+    ));
     (subject, text, html)
 }
 
@@ -406,11 +424,17 @@ mod tests {
         let proposal = TaskFacts {
             step: "accountability_15".into(),
             days_overdue: 15,
+            link: "http://duban.local/accountability/4".into(),
             ..facts("农膜回收")
         };
-        let (_, text, _) = task_notice(&proposal, Lang::Zh);
+        let (_, text, html) = task_notice(&proposal, Lang::Zh);
         assert!(text.contains("请督查室审定"), "{text}");
-        assert!(!text.contains("抓紧办理"));
+        assert!(!text.contains("抓紧办理") && !text.contains("办理入口"));
+        assert!(text.contains("审定入口：http://duban.local/accountability/4"));
+        assert!(
+            html.contains("<a href=\"http://duban.local/accountability/4\">打开问责建议审定</a>"),
+            "{html}"
+        );
     }
 
     #[test]
@@ -437,6 +461,7 @@ mod tests {
         );
         assert!(text.contains("2  乙  2026-07-01  3"));
         assert!(html.contains("&lt;b&gt;甲"));
+        assert!(html.contains("<a href=\"http://x\">"), "{html}");
     }
 
     #[test]

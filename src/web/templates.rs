@@ -22,6 +22,14 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("tasks.html", include_str!("templates/tasks.html")),
     ("task.html", include_str!("templates/task.html")),
     ("notices.html", include_str!("templates/notices.html")),
+    (
+        "accountability.html",
+        include_str!("templates/accountability.html"),
+    ),
+    (
+        "accountability_record.html",
+        include_str!("templates/accountability_record.html"),
+    ),
 ];
 
 static ENV: LazyLock<Result<Environment<'static>, minijinja::Error>> = LazyLock::new(build);

@@ -16,7 +16,10 @@ use crate::city;
 use crate::helpers::processes::Process;
 use crate::helpers::{expect_json, TestApp};
 
-crate::api_tests![a_clerk_and_the_office_close_a_task_in_the_browser];
+crate::api_tests![
+    a_clerk_and_the_office_close_a_task_in_the_browser,
+    a_chase_emails_link_leads_through_sign_in_to_the_task with crate::helpers::ladder_only,
+];
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -115,6 +118,11 @@ impl Browser {
             .goto(&format!("{}{path}", self.base))
             .await
             .unwrap();
+    }
+
+    /// Opens a full URL, as a person clicking a link in an email does.
+    pub async fn open_url(&self, url: &str) {
+        self.client.goto(url).await.unwrap();
     }
 
     pub async fn path(&self) -> String {
@@ -388,6 +396,46 @@ async fn a_clerk_and_the_office_close_a_task_in_the_browser(app: TestApp) {
         b.console_errors().await,
         Vec::<String>::new(),
         "no errors in the browser console"
+    );
+    b.close().await;
+}
+
+async fn a_chase_emails_link_leads_through_sign_in_to_the_task(app: TestApp) {
+    let smtp = crate::smtp::SmtpServer::start();
+    let c = city::build(&app).await;
+    crate::console::settle_accounts(&app);
+    let task = c.in_progress(&app, "4.2", 5).await;
+    let id = task["id"].as_i64().unwrap();
+    let due: chrono::NaiveDate = task["due_date"].as_str().unwrap().parse().unwrap();
+    // One scan on the day after the deadline: the chase notice, delivered.
+    let out = crate::notices::Outbox::new(&app, &smtp.url());
+    assert_eq!(out.scan(due + chrono::Duration::days(1)).created, 1);
+    assert_eq!(out.deliver().sent, 1);
+    let mail = smtp.received().pop().unwrap();
+    assert!(mail.subject().contains("催办通知"), "{}", mail.subject());
+    let html = mail.html();
+    let at = html.find("<a href=\"").expect("a link in the HTML part") + "<a href=\"".len();
+    let link = html[at..].split('"').next().unwrap().to_string();
+    assert_eq!(link, format!("{}/tasks/{id}", app.address));
+    assert!(
+        mail.text().contains(&link),
+        "the text part has the same URL"
+    );
+
+    let b = Browser::open(&app).await;
+    b.open_url(&link).await;
+    assert_eq!(
+        b.path().await,
+        format!("/login?next=%2Ftasks%2F{id}"),
+        "signed out: to the sign-in page first"
+    );
+    b.sign_in("clerk-a", &crate::console::password_of("clerk-a"))
+        .await;
+    assert_eq!(b.path().await, format!("/tasks/{id}"));
+    let page = b.text().await;
+    assert!(
+        page.contains("4.2") && page.contains("催办通知"),
+        "the task, with the chase on its timeline: {page}"
     );
     b.close().await;
 }

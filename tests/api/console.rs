@@ -19,6 +19,7 @@ crate::api_tests![
     an_idle_session_ends,
     an_account_set_up_by_an_admin_chooses_its_own_password_first,
     the_console_speaks_english_when_asked,
+    the_office_decides_accountability_proposals_in_the_console,
 ];
 
 /// A person with a browser's cookie jar, who does not follow redirects (so
@@ -782,4 +783,159 @@ async fn the_console_speaks_english_when_asked(app: TestApp) {
     let page = v.get("/tasks").await;
     page.assert_has("<html lang=\"en\">");
     page.assert_has("Filter");
+}
+
+/// A proposal as the ladder's last rung writes it, for `task` of `unit`.
+fn propose(app: &TestApp, unit: i64, task: i64, key: &str) -> i64 {
+    let pool = duban::db::connect(&app.database.url, 1).unwrap();
+    let mut conn = pool.get().unwrap();
+    let now = chrono::Utc::now().naive_utc();
+    let reason = format!("任务 {task} 逾期 15 天未完成");
+    let id = duban::accountability::propose(&mut conn, unit, &[task], &reason, key, now).unwrap();
+    let again =
+        duban::accountability::propose(&mut conn, unit, &[task], &reason, key, now).unwrap();
+    assert_eq!(
+        id, again,
+        "one record per key: the second answer is the first record"
+    );
+    id
+}
+
+async fn the_office_decides_accountability_proposals_in_the_console(app: TestApp) {
+    let c = city::build(&app).await;
+    settle_accounts(&app);
+    let late = c.in_progress(&app, "3.1", -15).await;
+    let task = late["id"].as_i64().unwrap();
+    let first = propose(&app, c.unit_a, task, "test:a");
+    let second = propose(&app, c.unit_a, task, "test:b");
+    let foreign = propose(&app, c.unit_c, task, "test:c");
+
+    let office = Visitor::signed_in(&app, "office", &password_of("office")).await;
+    let list = office.get("/accountability?status=proposed").await;
+    assert_eq!(list.status, 200);
+    list.assert_has("共 3 项");
+    list.assert_has("href=\"/accountability\"");
+    for id in [first, second, foreign] {
+        list.assert_has(&format!("href=\"/accountability/{id}\""));
+    }
+    list.assert_has("问责</td>");
+    let filtered = office
+        .get(&format!(
+            "/accountability?status=&unit_id={}&level=accountability",
+            c.unit_c
+        ))
+        .await;
+    filtered.assert_has("共 1 项");
+
+    // Dismissing needs a reason: said in words, on the record's page.
+    let path = format!("/accountability/{first}");
+    let page = office.get(&path).await;
+    page.assert_has("href=\"/tasks/");
+    page.assert_has("3.1");
+    let csrf = page.csrf();
+    let decide = format!("{path}/decide");
+    let refused = office
+        .post(
+            &decide,
+            &[("csrf", &csrf), ("decision", "dismiss"), ("note", " ")],
+        )
+        .await;
+    assert_eq!(refused.status, 422);
+    refused.assert_has("不予问责须说明理由");
+    refused.assert_has("待审定");
+    let forged = office
+        .post(
+            &decide,
+            &[("csrf", "forged"), ("decision", "confirm"), ("note", "")],
+        )
+        .await;
+    assert_eq!(forged.status, 403);
+    let dismissed = office
+        .post(
+            &decide,
+            &[
+                ("csrf", &csrf),
+                ("decision", "dismiss"),
+                ("note", "已整改到位"),
+            ],
+        )
+        .await;
+    assert_eq!(dismissed.status, 303, "{}", dismissed.body);
+    let page = office.get(dismissed.location()).await;
+    page.assert_has("已决定不予问责");
+    page.assert_has("已整改到位");
+    assert!(!page.body.contains("/decide"), "decided: no form");
+
+    // Decided by someone else meanwhile: said so, what was typed kept.
+    let second_path = format!("/accountability/{second}");
+    let stale = office.get(&second_path).await;
+    let api = format!("/api/v1/accountability/{second}/confirm");
+    expect_json(app.post(&api, &c.office, json!({})).await, 200).await;
+    let late_form = office
+        .post(
+            &format!("{second_path}/decide"),
+            &[
+                ("csrf", &stale.csrf()),
+                ("decision", "dismiss"),
+                ("note", "迟到的意见"),
+            ],
+        )
+        .await;
+    assert_eq!(late_form.status, 409);
+    late_form.assert_has("该问责建议已处理");
+    late_form.assert_has("已确认");
+
+    // The API agrees with the pages.
+    let now = expect_json(
+        app.get(&format!("/api/v1/accountability/{first}"), &c.office)
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(now["status"], "dismissed");
+    assert_eq!(now["decision_note"], "已整改到位");
+
+    // A unit's clerk sees the own unit's records, without the office's form
+    // and cannot decide; another unit's record is a 404 page; the leader's
+    // role reads no records (403), viewers read all and decide nothing.
+    let clerk = Visitor::signed_in(&app, "clerk-a", &password_of("clerk-a")).await;
+    let mine = clerk.get("/accountability").await;
+    mine.assert_has("共 2 项");
+    assert!(!mine.body.contains(&format!("/accountability/{foreign}\"")));
+    assert!(
+        !mine.body.contains("name=\"unit_id\""),
+        "no unit choice for a clerk"
+    );
+    let own = clerk.get(&second_path).await;
+    assert_eq!(own.status, 200);
+    assert!(!own.body.contains("/decide"));
+    let csrf = own.csrf();
+    let third = propose(&app, c.unit_a, task, "test:d");
+    let tried = clerk
+        .post(
+            &format!("/accountability/{third}/decide"),
+            &[("csrf", &csrf), ("decision", "confirm"), ("note", "")],
+        )
+        .await;
+    assert_eq!(tried.status, 403);
+    assert_eq!(
+        clerk
+            .get(&format!("/accountability/{foreign}"))
+            .await
+            .status,
+        404
+    );
+    assert_eq!(clerk.get("/accountability/999999").await.status, 404);
+    let leader = Visitor::signed_in(&app, "leader", &password_of("leader")).await;
+    assert_eq!(leader.get("/accountability").await.status, 403);
+    assert!(!leader
+        .get("/")
+        .await
+        .body
+        .contains("href=\"/accountability\""));
+    let viewer = Visitor::signed_in(&app, "viewer", &password_of("viewer")).await;
+    viewer.get("/accountability").await.assert_has("共 4 项");
+    let seen = viewer.get(&format!("/accountability/{third}")).await;
+    seen.assert_has("待审定");
+    assert!(!seen.body.contains("/decide"));
 }

@@ -203,17 +203,32 @@ async fn the_ladder_climbs_day_by_day_to_the_right_people(app: TestApp) {
             .starts_with("<duban-notice-"));
         assert!(m.header("From").unwrap().contains("duban@example.gov.cn"));
     }
-    // Each step reads as what it is, and links to the task's page.
+    // Each step reads as what it is, and links to the task's page; the
+    // proposal links to the record the office decides on.
     let got = smtp.received();
     let link = format!("{}/tasks/{}", app.address, task["id"]);
-    for m in &got {
-        assert!(m.text().contains(&link), "{}", m.text());
+    let proposed = expect_json(
+        app.get("/api/v1/accountability?status=proposed", &c.office)
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(proposed["total"], 1);
+    let record = proposed["items"][0]["id"].as_i64().unwrap();
+    let record_link = format!("{}/accountability/{record}", app.address);
+    for (i, m) in got.iter().enumerate() {
+        let link = if i == 5 { &record_link } else { &link };
+        assert!(m.text().contains(link.as_str()), "{}", m.text());
         assert!(
             m.html().contains(&format!("<a href=\"{link}\">")),
             "{}",
             m.html()
         );
     }
+    assert!(
+        !got[5].text().contains(&link),
+        "the proposal links to the record only"
+    );
     let reminder = got[0].text();
     assert!(
         reminder.contains("还有 7 天") && !reminder.contains("逾期天数"),
@@ -232,7 +247,9 @@ async fn the_ladder_climbs_day_by_day_to_the_right_people(app: TestApp) {
     );
     let proposal = got[5].text();
     assert!(
-        proposal.contains("请督查室审定") && !proposal.contains("抓紧办理"),
+        proposal.contains("请督查室审定")
+            && !proposal.contains("抓紧办理")
+            && proposal.contains(&format!("审定入口：{record_link}")),
         "{proposal}"
     );
     // The chase's link, opened signed out, leads through sign-in to the task.
@@ -249,6 +266,72 @@ async fn the_ladder_climbs_day_by_day_to_the_right_people(app: TestApp) {
         .await;
     assert_eq!(signed_in.location(), path);
     visitor.get(&path).await.assert_has("2.5.3");
+    // The proposal's link, opened signed out, leads through sign-in to the
+    // record; the office confirms it there, as the API then says.
+    let office = crate::console::Visitor::new(&app);
+    let record_path = format!("/accountability/{record}");
+    let page = office.get(&record_path).await;
+    assert_eq!(
+        page.location(),
+        format!("/login?next=%2Faccountability%2F{record}")
+    );
+    let signed_in = office
+        .sign_in(
+            "office",
+            &crate::console::password_of("office"),
+            &record_path,
+        )
+        .await;
+    assert_eq!(signed_in.location(), record_path);
+    let page = office.get(&record_path).await;
+    assert_eq!(page.status, 200);
+    for part in [
+        "城关镇",
+        "问责",
+        "逾期 15 天",
+        "待审定",
+        "2.5.3",
+        "确认问责",
+        "不予问责",
+    ] {
+        page.assert_has(part);
+    }
+    page.assert_has(&format!("href=\"/tasks/{}\"", task["id"]));
+    let confirmed = office
+        .post(
+            &format!("{record_path}/decide"),
+            &[
+                ("csrf", &page.csrf()),
+                ("decision", "confirm"),
+                ("note", "约谈主要负责人"),
+            ],
+        )
+        .await;
+    assert_eq!(confirmed.status, 303, "{}", confirmed.body);
+    assert_eq!(
+        confirmed.location(),
+        format!("{record_path}?done=confirmed")
+    );
+    let after = office.get(confirmed.location()).await;
+    after.assert_has("已确认问责");
+    after.assert_has("约谈主要负责人");
+    let api = format!("/api/v1/accountability/{record}");
+    let now = expect_json(app.get(&api, &c.office).await, 200).await;
+    assert_eq!(now["status"], "confirmed");
+    assert_eq!(now["decision_note"], "约谈主要负责人");
+    // Others get what the API gives them: the unit's clerk reads it without
+    // the office's form, another unit's clerk a 404 page, the leader a 403 page.
+    let own = visitor.get(&record_path).await;
+    assert_eq!(own.status, 200);
+    own.assert_has("已确认");
+    assert!(!own.body.contains("/decide"), "{}", own.body);
+    expect_json(app.get(&api, &c.clerk_a).await, 200).await;
+    for (who, token, status) in [("clerk-c", &c.clerk_c, 404), ("leader", &c.leader, 403)] {
+        let v =
+            crate::console::Visitor::signed_in(&app, who, &crate::console::password_of(who)).await;
+        assert_eq!(v.get(&record_path).await.status, status, "{who}");
+        assert_eq!(app.get(&api, token).await.status(), status, "{who}");
+    }
     // The notices are on the task's timeline and in the notices list.
     let events = expect_json(
         app.get(&format!("/api/v1/tasks/{}/events", task["id"]), &c.office)

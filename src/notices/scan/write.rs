@@ -81,7 +81,9 @@ fn initial_status(w: &Wanted) -> (NoticeStatus, Option<&'static str>) {
     }
 }
 
-/// Writes one notice, its robot copies and its event; false when it already existed.
+/// Writes one notice, its robot copies and its event; false when it already
+/// existed. An accountability proposal is written first, in the same
+/// transaction, because its notice links to the record, not to the task.
 pub(in crate::notices) fn write_notice(
     conn: &mut DbConnection,
     ctx: &Context,
@@ -89,36 +91,49 @@ pub(in crate::notices) fn write_notice(
     w: &Wanted,
     facts: &TaskFacts,
 ) -> anyhow::Result<bool> {
-    let (subject, text, html) = task_notice(facts, ctx.lang);
     let (status, error) = initial_status(w);
     let now = ctx.clock.now;
-    let email = NewNotice {
-        task_id: about.task_id.map(TaskId),
-        indicator_id: about.indicator.as_ref().map(|i| IndicatorId(i.0)),
-        period: about.indicator.as_ref().map(|i| i.1.as_str()),
-        unit_id: Some(UnitId(about.lead_unit)),
-        step: &w.step,
-        due_date: about.due,
-        dedupe_key: &w.dedupe_key,
-        recipients: json_list(&w.recipients),
-        subject: &subject,
-        body_text: &text,
-        body_html: &html,
-        status,
-        last_error: error,
-        next_attempt_at: ctx.send_at,
-        created_at: now,
-        channel: Channel::Email,
-    };
     let result = conn.write(|conn| -> QueryResult<bool> {
         if exists(conn, &w.dedupe_key)? {
             return Ok(false);
         }
-        let id = insert(conn, &email, &ctx.mail_domain)?;
-        if w.propose {
+        let proposal = if w.propose {
             let (unit, tasks) = (about.lead_unit, &about.task_ids);
-            crate::accountability::propose(conn, unit, tasks, &about.reason, &w.dedupe_key, now)?;
-        }
+            let record = crate::accountability::propose(
+                conn,
+                unit,
+                tasks,
+                &about.reason,
+                &w.dedupe_key,
+                now,
+            )?;
+            Some(TaskFacts {
+                link: ctx.link(&format!("/accountability/{record}")),
+                ..facts.clone()
+            })
+        } else {
+            None
+        };
+        let (subject, text, html) = task_notice(proposal.as_ref().unwrap_or(facts), ctx.lang);
+        let email = NewNotice {
+            task_id: about.task_id.map(TaskId),
+            indicator_id: about.indicator.as_ref().map(|i| IndicatorId(i.0)),
+            period: about.indicator.as_ref().map(|i| i.1.as_str()),
+            unit_id: Some(UnitId(about.lead_unit)),
+            step: &w.step,
+            due_date: about.due,
+            dedupe_key: &w.dedupe_key,
+            recipients: json_list(&w.recipients),
+            subject: &subject,
+            body_text: &text,
+            body_html: &html,
+            status,
+            last_error: error,
+            next_attempt_at: ctx.send_at,
+            created_at: now,
+            channel: Channel::Email,
+        };
+        let id = insert(conn, &email, &ctx.mail_domain)?;
         // The same notice for each unit robot, written with it: all or none.
         for unit in &w.robots {
             let key = format!("{}:robot:{unit}", w.dedupe_key);

@@ -1,6 +1,7 @@
 //! The console's pages, one module per area.
 
 pub mod account;
+pub mod accountability;
 pub mod home;
 pub mod notices;
 pub mod tasks;
