@@ -153,6 +153,53 @@ pub fn report_dates(report_day: i32, today: NaiveDate) -> Option<(NaiveDate, Nai
     Some((due, cadence_date(py, pm, day)?))
 }
 
+/// The first monthly report date on or after `today` (the one the current
+/// cycle's report is due by), or None for a report day below 1.
+pub fn next_report_date(report_day: i32, today: NaiveDate) -> Option<NaiveDate> {
+    use chrono::Datelike;
+    if report_day < 1 {
+        return None;
+    }
+    let day = report_day.unsigned_abs();
+    let this_month = cadence_date(today.year(), today.month(), day)?;
+    if this_month >= today {
+        return Some(this_month);
+    }
+    let (y, m) = if today.month() == 12 {
+        (today.year() + 1, 1)
+    } else {
+        (today.year(), today.month() + 1)
+    };
+    cadence_date(y, m, day)
+}
+
+/// Whether the report of the current cycle is owed (报告待报): the task is
+/// assigned or in progress, started before the next report date (on or
+/// after today), and its lead unit has not reported since the report date
+/// before that one. Every task whose report is missing ([`report_missing`])
+/// owes one; so does a task whose report is not late yet but not in either.
+pub fn report_owed(
+    report_day: Option<i32>,
+    status: TaskStatus,
+    started_on: Option<NaiveDate>,
+    last_report_on: Option<NaiveDate>,
+    today: NaiveDate,
+) -> bool {
+    let (Some(day), Some(started)) = (report_day, started_on) else {
+        return false;
+    };
+    if !matches!(status, TaskStatus::Assigned | TaskStatus::InProgress) {
+        return false;
+    }
+    // The report date before the next one is the latest strictly before today.
+    match (next_report_date(day, today), report_dates(day, today)) {
+        (Some(next), Some((since, _))) => {
+            started < next && last_report_on.is_none_or(|r| r <= since)
+        }
+        _ => false,
+    }
+}
+
 /// Whether a monthly progress report (due by `report_day` each month) is
 /// missing: the latest report date before today has passed since the task
 /// started, and no report was made after the report date before it.
@@ -269,6 +316,92 @@ mod tests {
     }
 
     #[test]
+    fn the_next_report_date_is_on_or_after_today() {
+        assert_eq!(next_report_date(25, d(2026, 11, 25)), Some(d(2026, 11, 25)));
+        assert_eq!(next_report_date(25, d(2026, 11, 26)), Some(d(2026, 12, 25)));
+        assert_eq!(next_report_date(25, d(2026, 12, 26)), Some(d(2027, 1, 25)));
+        // Day 31 falls on a short month's last day.
+        assert_eq!(next_report_date(31, d(2026, 11, 2)), Some(d(2026, 11, 30)));
+        assert_eq!(next_report_date(31, d(2028, 2, 1)), Some(d(2028, 2, 29)));
+        assert_eq!(next_report_date(0, d(2028, 2, 1)), None);
+    }
+
+    #[test]
+    fn a_report_is_owed_until_the_lead_unit_reports_in_the_cycle() {
+        let s = TaskStatus::InProgress;
+        let started = Some(d(2026, 9, 1));
+        // Due by the 25th, today 11-10: the report for 11-25 must come after 10-25.
+        let today = d(2026, 11, 10);
+        assert!(report_owed(Some(25), s, started, None, today));
+        assert!(report_owed(
+            Some(25),
+            s,
+            started,
+            Some(d(2026, 10, 25)),
+            today
+        ));
+        assert!(!report_owed(
+            Some(25),
+            s,
+            started,
+            Some(d(2026, 10, 26)),
+            today
+        ));
+        // Owed but not missing: the 11-25 report is not late yet.
+        assert!(!report_missing(
+            Some(25),
+            s,
+            started,
+            Some(d(2026, 10, 20)),
+            today
+        ));
+        // On the report date itself the cycle's report is still owed, not missing.
+        let due_day = d(2026, 11, 25);
+        assert!(report_owed(
+            Some(25),
+            s,
+            started,
+            Some(d(2026, 10, 20)),
+            due_day
+        ));
+        assert!(!report_missing(
+            Some(25),
+            s,
+            started,
+            Some(d(2026, 10, 20)),
+            due_day
+        ));
+        // Started after the last report date: the first report is owed by the next.
+        assert!(report_owed(Some(25), s, Some(d(2026, 11, 1)), None, today));
+        // Started on the next report date: nothing owed yet.
+        assert!(!report_owed(
+            Some(25),
+            s,
+            Some(d(2026, 11, 25)),
+            None,
+            due_day
+        ));
+        // Missing is owed: no report since 10-25 on 11-26.
+        assert!(report_owed(
+            Some(25),
+            s,
+            started,
+            Some(d(2026, 10, 20)),
+            d(2026, 11, 26)
+        ));
+        // Done, submitted, unscheduled or unstarted tasks owe nothing.
+        for status in [
+            TaskStatus::Submitted,
+            TaskStatus::Completed,
+            TaskStatus::Draft,
+        ] {
+            assert!(!report_owed(Some(25), status, started, None, today));
+        }
+        assert!(!report_owed(None, s, started, None, today));
+        assert!(!report_owed(Some(25), s, None, None, today));
+    }
+
+    #[test]
     fn signing_for_is_late_after_the_allowed_days() {
         let assigned = Some(d(2026, 6, 1));
         let a = TaskStatus::Assigned;
@@ -376,6 +509,24 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn a_missing_report_is_owed(
+            day in 1i32..=31,
+            status in prop::sample::select(TaskStatus::ALL.to_vec()),
+            started in prop::option::of(0i64..900),
+            reported in prop::option::of(0i64..900),
+            today in 0i64..900,
+        ) {
+            let base = d(2026, 1, 1);
+            let at = |n: i64| base + chrono::Duration::days(n);
+            let (started, reported, today) = (started.map(at), reported.map(at), at(today));
+            if report_missing(Some(day), status, started, reported, today) {
+                prop_assert!(report_owed(Some(day), status, started, reported, today));
+            }
+            // A report made today settles what is owed.
+            prop_assert!(!report_owed(Some(day), status, started, Some(today), today));
+        }
+
         #[test]
         fn red_exactly_when_an_open_task_is_past_due(due in 0i64..2000, today in 0i64..2000) {
             let base = d(2025, 1, 1);

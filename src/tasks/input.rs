@@ -279,6 +279,27 @@ impl Sort {
     }
 }
 
+/// The progress-report filter: tasks whose current report is owed (报告待报,
+/// `domain::traffic::report_owed`) or missing (缺报, `report_missing`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportFilter {
+    Owed,
+    Missing,
+}
+
+impl ReportFilter {
+    fn parse(s: &str) -> Result<ReportFilter, Message> {
+        match s {
+            "owed" => Ok(ReportFilter::Owed),
+            "missing" => Ok(ReportFilter::Missing),
+            _ => Err(Message::new(
+                "报告筛选只能是 owed（待报）或 missing（缺报）",
+                "report must be owed or missing",
+            )),
+        }
+    }
+}
+
 /// Which tasks the list shows (within the caller's sight), in which order.
 #[derive(Debug, Clone, Default)]
 pub struct ListFilter {
@@ -297,6 +318,7 @@ pub struct ListFilter {
     pub overdue: Option<bool>,
     pub returned: Option<bool>,
     pub light: Option<TrafficLight>,
+    pub report: Option<ReportFilter>,
     /// Text in the title or code (trimmed, bounded).
     pub text: Option<String>,
     pub sort: Sort,
@@ -315,6 +337,10 @@ impl TryFrom<TaskFilter> for ListFilter {
             .light
             .as_deref()
             .and_then(|s| v.check("light", TrafficLight::parse(s)));
+        let report = f
+            .report
+            .as_deref()
+            .and_then(|s| v.check("report", ReportFilter::parse(s)));
         let due_before = f
             .due_before
             .as_deref()
@@ -343,6 +369,7 @@ impl TryFrom<TaskFilter> for ListFilter {
             overdue: f.overdue,
             returned: f.returned,
             light,
+            report,
             text,
             sort,
         })
@@ -499,9 +526,11 @@ mod tests {
             due_before: Some("2026-12-31".into()),
             q: Some("  厕所 ".into()),
             sort: Some("-code".into()),
+            report: Some("owed".into()),
             ..TaskFilter::default()
         })
         .unwrap();
+        assert_eq!(good.report, Some(ReportFilter::Owed));
         assert_eq!(good.unit_id, Some(UnitId(4)));
         assert_eq!(good.status, Some(TaskStatus::InProgress));
         assert_eq!(good.due_before, NaiveDate::from_ymd_opt(2026, 12, 31));
@@ -514,6 +543,7 @@ mod tests {
         let bad = ListFilter::try_from(TaskFilter {
             status: Some("done".into()),
             light: Some("blue".into()),
+            report: Some("late".into()),
             due_after: Some("2026-13-01".into()),
             sort: Some("title".into()),
             ..TaskFilter::default()
@@ -523,6 +553,6 @@ mod tests {
             panic!("not a validation error: {bad:?}");
         };
         let names: Vec<&str> = fields.iter().map(|f| f.field.as_str()).collect();
-        assert_eq!(names, ["status", "light", "due_after", "sort"]);
+        assert_eq!(names, ["status", "light", "report", "due_after", "sort"]);
     }
 }

@@ -234,6 +234,9 @@ pub struct TaskFilter {
     pub returned: Option<bool>,
     /// green, yellow or red.
     pub light: Option<String>,
+    /// Monthly progress reports: `owed` (报告待报: the current cycle's report
+    /// is not in yet, late or not) or `missing` (缺报: past its report date).
+    pub report: Option<String>,
     /// Text in the title or code.
     pub q: Option<String>,
     /// due_date (default), code, updated; prefix `-` for descending.

@@ -14,6 +14,7 @@ crate::api_tests![
     signing_in_leads_back_and_signing_out_ends_the_session,
     pages_carry_security_headers_and_forms_need_their_token,
     a_clerk_and_the_office_work_a_task_through_the_console,
+    the_clerk_sees_the_progress_reports_owed_and_lists_exactly_them,
     a_task_out_of_sight_is_a_404_page,
     a_stale_form_says_so_and_keeps_what_was_typed,
     an_idle_session_ends,
@@ -578,6 +579,96 @@ async fn a_clerk_and_the_office_work_a_task_through_the_console(app: TestApp) {
         "{kinds:?}"
     );
     assert_eq!(kinds.last(), Some(&"verified"));
+}
+
+/// Started long ago (by the database's clock, as if signed for 60 days ago).
+fn started_long_ago(app: &TestApp, task: i64) {
+    use diesel::prelude::*;
+    use duban::db::schema::tasks;
+    let pool = duban::db::connect(&app.database.url, 1).unwrap();
+    let mut conn = pool.get().unwrap();
+    let then = chrono::Utc::now().naive_utc() - chrono::Duration::days(60);
+    diesel::update(tasks::table.find(task))
+        .set((tasks::assigned_at.eq(then), tasks::accepted_at.eq(then)))
+        .execute(&mut conn)
+        .unwrap();
+}
+
+async fn the_clerk_sees_the_progress_reports_owed_and_lists_exactly_them(app: TestApp) {
+    use chrono::Datelike;
+    let c = city::build(&app).await;
+    settle_accounts(&app);
+    let today = duban::domain::calendar::local_date(chrono::Utc::now(), app.settings.timezone);
+    // The next report date is tomorrow: a task signed for today owes its first report.
+    let tomorrow = (today + chrono::Duration::days(1)).day();
+    let working = |code: &'static str, report_day: Option<u32>| {
+        let c = &c;
+        let app = &app;
+        async move {
+            let task = c
+                .task(app, code, 90, json!({ "report_day": report_day }))
+                .await;
+            c.ok(app, &c.office, &task, "assign", None).await;
+            c.ok(app, &c.clerk_a, &task, "accept", None).await["id"]
+                .as_i64()
+                .unwrap()
+        }
+    };
+    // Missing (and so owed): started long ago, never reported.
+    let missing = working("1.1", Some(15)).await;
+    started_long_ago(&app, missing);
+    // Reported today: nothing owed.
+    let reported = working("1.2", Some(15)).await;
+    started_long_ago(&app, reported);
+    let r = app
+        .post(
+            &format!("/api/v1/tasks/{reported}/reports"),
+            &c.clerk_a,
+            json!({ "percent": 40, "body": "本月进展" }),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    // Owed by tomorrow, not missing; and a task with no report day.
+    let owed = working("1.3", Some(tomorrow)).await;
+    working("1.4", None).await;
+
+    let clerk = Visitor::signed_in(&app, "clerk-a", &password_of("clerk-a")).await;
+    let home = clerk.get("/").await;
+    assert!(
+        home.body.contains("<li class=\"card alarm\"><a href=\"&#x2f;tasks?report=owed\"><span class=\"count\">2</span><span class=\"label\">报告待报"),
+        "{}",
+        home.body
+    );
+    let list = clerk.get("/tasks?report=owed").await;
+    list.assert_has("共 2 项");
+    list.assert_has(&format!("href=\"/tasks/{missing}\""));
+    list.assert_has(&format!("href=\"/tasks/{owed}\""));
+    assert!(!list.body.contains(&format!("href=\"/tasks/{reported}\"")));
+    // Only the missing one is marked so, in words.
+    assert_eq!(
+        list.body.matches("<span class=\"tag\">缺报</span>").count(),
+        1
+    );
+    list.assert_has("<option value=\"owed\" selected>");
+    let list = clerk.get("/tasks?report=missing").await;
+    list.assert_has("共 1 项");
+    list.assert_has(&format!("href=\"/tasks/{missing}\""));
+
+    // Once the lead unit reports, nothing is missing: no alarm.
+    let r = app
+        .post(
+            &format!("/api/v1/tasks/{missing}/reports"),
+            &c.clerk_a,
+            json!({ "percent": 30, "body": "补报" }),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let home = clerk.get("/").await;
+    assert!(
+        home.body.contains("<li class=\"card\"><a href=\"&#x2f;tasks?report=owed\"><span class=\"count\">1</span><span class=\"label\">报告待报"),
+        "{}",
+        home.body
+    );
 }
 
 async fn a_task_out_of_sight_is_a_404_page(app: TestApp) {

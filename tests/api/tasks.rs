@@ -829,6 +829,7 @@ async fn lists_filter_by_unit_status_lateness_and_light(app: TestApp) {
         "sort=title",
         "due_before=2026-13-01",
         "overdue=perhaps",
+        "report=bogus",
     ] {
         let p = expect_problem(
             app.get(&format!("/api/v1/tasks?{bad}"), &c.office).await,

@@ -1,14 +1,17 @@
-//! Rules stated once: the task list's `light` and `overdue` filters, which
-//! are SQL (`tasks::service`), pick exactly the tasks to which
-//! `domain::traffic` gives that light, and the views show that light. Tasks
-//! are generated around today (status, due date, submission date, start
-//! date, returned) and written straight into the database; proptest shrinks
-//! a disagreement to a small batch.
+//! Rules stated once: the task list's `light`, `overdue` and `report`
+//! filters, which are SQL (`tasks::service`), pick exactly the tasks to
+//! which `domain::traffic` gives that light or whose progress report it finds
+//! owed or missing, and the views show the same. Tasks are generated around
+//! today (status, due date, submission date, start date, returned, report
+//! day, when they were assigned and signed for, the reports made on them,
+//! some at the very edges of local days) and written straight into the
+//! database; proptest shrinks a disagreement to a small batch.
 
-use chrono::{Duration, NaiveDate};
+use chrono::{Duration, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
-use duban::db::schema::tasks;
+use duban::db::schema::{progress_reports, tasks, users};
 use duban::db::DbConnection;
+use duban::domain::clock::Clock;
 use duban::domain::task_state::TaskStatus;
 use duban::domain::traffic::{self, TaskTiming, TrafficLight};
 use proptest::prelude::*;
@@ -19,6 +22,10 @@ use crate::helpers::{expect_json, TestApp};
 
 crate::api_tests![list_filters_agree_with_the_traffic_rule];
 
+/// An instant relative to today: a local day (days from today) and seconds
+/// into it, often the very first or last second.
+type Instant = (i64, i64);
+
 /// A task relative to today: the dates are days from today.
 #[derive(Debug, Clone)]
 struct Generated {
@@ -27,35 +34,72 @@ struct Generated {
     submitted: Option<i64>,
     start: Option<i64>,
     returned: bool,
+    report_day: Option<i32>,
+    assigned: Option<Instant>,
+    accepted: Option<Instant>,
+    /// Progress reports: by the lead unit (true) or a cooperating one.
+    reports: Vec<(bool, Instant)>,
+}
+
+fn instant() -> impl Strategy<Value = Instant> {
+    let second = prop_oneof![Just(0i64), Just(86_399i64), 0i64..86_400,];
+    (-70i64..3, second)
 }
 
 fn generated() -> impl Strategy<Value = Generated> {
     (
-        prop::sample::select(TaskStatus::ALL.to_vec()),
-        prop::option::of(-10i64..10),
-        prop::option::of(-12i64..3),
-        prop::option::of(-40i64..10),
-        any::<bool>(),
+        (
+            prop::sample::select(TaskStatus::ALL.to_vec()),
+            prop::option::of(-10i64..10),
+            prop::option::of(-12i64..3),
+            prop::option::of(-40i64..10),
+            any::<bool>(),
+        ),
+        (
+            prop::option::of(1i32..=31),
+            prop::option::of(instant()),
+            prop::option::of(instant()),
+            prop::collection::vec((any::<bool>(), instant()), 0..3),
+        ),
     )
-        .prop_map(|(status, due, submitted, start, returned)| Generated {
-            status,
-            due,
-            submitted,
-            start,
-            returned,
-        })
+        .prop_map(
+            |(
+                (status, due, submitted, start, returned),
+                (report_day, assigned, accepted, reports),
+            )| Generated {
+                status,
+                due,
+                submitted,
+                start,
+                returned,
+                report_day,
+                assigned,
+                accepted,
+                reports,
+            },
+        )
 }
 
-/// Whether a task with this light (None: drafts and cancelled) belongs in a list.
-type Picks = fn(Option<TrafficLight>) -> bool;
+/// What the rules say of a generated task.
+#[derive(Debug, Clone, PartialEq)]
+struct Expected {
+    light: Option<TrafficLight>,
+    report_owed: bool,
+    report_missing: bool,
+}
 
-/// Each filter and the lights it should pick.
-const FILTERS: [(&str, Picks); 5] = [
-    ("light=red", |l| l == Some(TrafficLight::Red)),
-    ("light=yellow", |l| l == Some(TrafficLight::Yellow)),
-    ("light=green", |l| l == Some(TrafficLight::Green)),
-    ("overdue=true", |l| l == Some(TrafficLight::Red)),
-    ("overdue=false", |l| l != Some(TrafficLight::Red)),
+/// Whether a task the rules judge so belongs in a list.
+type Picks = fn(&Expected) -> bool;
+
+/// Each filter and the tasks it should pick.
+const FILTERS: [(&str, Picks); 7] = [
+    ("light=red", |e| e.light == Some(TrafficLight::Red)),
+    ("light=yellow", |e| e.light == Some(TrafficLight::Yellow)),
+    ("light=green", |e| e.light == Some(TrafficLight::Green)),
+    ("overdue=true", |e| e.light == Some(TrafficLight::Red)),
+    ("overdue=false", |e| e.light != Some(TrafficLight::Red)),
+    ("report=owed", |e| e.report_owed),
+    ("report=missing", |e| e.report_missing),
 ];
 
 struct Fixture {
@@ -63,12 +107,17 @@ struct Fixture {
     token: String,
     plan: i64,
     unit: i64,
+    /// Cooperates on no generated task: its reports never count.
+    other_unit: i64,
     pool: duban::db::DbPool,
 }
 
 async fn list_filters_agree_with_the_traffic_rule(app: TestApp) {
     let token = app.admin_token().await;
     let unit = app.create_unit(&token, "T01", "城关镇").await["id"]
+        .as_i64()
+        .unwrap();
+    let other_unit = app.create_unit(&token, "T02", "河西镇").await["id"]
         .as_i64()
         .unwrap();
     let plan = expect_json(
@@ -89,6 +138,7 @@ async fn list_filters_agree_with_the_traffic_rule(app: TestApp) {
         token,
         plan,
         unit,
+        other_unit,
         pool,
     };
     // proptest runs the cases synchronously; each drives its requests on
@@ -116,21 +166,37 @@ fn local_today(app: &TestApp) -> NaiveDate {
     duban::domain::calendar::local_date(chrono::Utc::now(), app.settings.timezone)
 }
 
-/// Writes the batch as the only tasks, codes G0, G1, …; their lights by the rule.
+fn clock(app: &TestApp) -> Clock {
+    Clock::at(chrono::Utc::now(), app.settings.timezone, 0, 0)
+}
+
+/// Writes the batch as the only tasks, codes G0, G1, …; what the rules say of them.
 fn insert(
     conn: &mut DbConnection,
     f: &Fixture,
-    today: NaiveDate,
+    clock: &Clock,
     batch: &[Generated],
-) -> Vec<(String, Option<TrafficLight>)> {
+) -> Vec<(String, Expected)> {
+    let today = clock.today;
     let day = |d: Option<i64>| d.map(|d| today + Duration::days(d));
+    let at = |(d, s): Instant| -> NaiveDateTime {
+        clock.day_start(today + Duration::days(d)) + Duration::seconds(s)
+    };
     let now = chrono::Utc::now().naive_utc();
+    let author: i64 = users::table
+        .select(users::id)
+        .order(users::id.asc())
+        .first(conn)
+        .unwrap();
+    diesel::delete(progress_reports::table)
+        .execute(conn)
+        .unwrap();
     diesel::delete(tasks::table).execute(conn).unwrap();
     let warn = f.app.settings.yellow_warning_days;
     let mut expected = Vec::new();
     for (i, g) in batch.iter().enumerate() {
         let code = format!("G{i}");
-        diesel::insert_into(tasks::table)
+        let id: i64 = diesel::insert_into(tasks::table)
             .values((
                 tasks::plan_id.eq(f.plan),
                 tasks::code.eq(&code),
@@ -143,18 +209,53 @@ fn insert(
                 tasks::status.eq(g.status),
                 tasks::returned.eq(g.returned),
                 tasks::submitted_on.eq(day(g.submitted)),
+                tasks::report_day.eq(g.report_day),
+                tasks::assigned_at.eq(g.assigned.map(at)),
+                tasks::accepted_at.eq(g.accepted.map(at)),
                 tasks::created_at.eq(now),
                 tasks::updated_at.eq(now),
             ))
-            .execute(conn)
+            .returning(tasks::id)
+            .get_result(conn)
             .unwrap();
+        for &(by_lead, when) in &g.reports {
+            diesel::insert_into(progress_reports::table)
+                .values((
+                    progress_reports::task_id.eq(id),
+                    progress_reports::unit_id.eq(if by_lead { f.unit } else { f.other_unit }),
+                    progress_reports::author_id.eq(author),
+                    progress_reports::percent.eq(10),
+                    progress_reports::body.eq("进展"),
+                    progress_reports::created_at.eq(at(when)),
+                ))
+                .execute(conn)
+                .unwrap();
+        }
         let timing = TaskTiming {
             status: g.status,
             due: day(g.due),
             submitted_on: day(g.submitted),
             returned: g.returned,
         };
-        expected.push((code, traffic::light(&timing, today, warn)));
+        // Local dates of the stored instants, as the views read them.
+        let started = g.accepted.or(g.assigned).map(|i| clock.local(at(i)));
+        let last_report = g
+            .reports
+            .iter()
+            .filter(|(by_lead, _)| *by_lead)
+            .map(|&(_, i)| at(i))
+            .max()
+            .map(|i| clock.local(i));
+        let rule =
+            |f: fn(_, _, _, _, _) -> bool| f(g.report_day, g.status, started, last_report, today);
+        expected.push((
+            code,
+            Expected {
+                light: traffic::light(&timing, today, warn),
+                report_owed: rule(traffic::report_owed),
+                report_missing: rule(traffic::report_missing),
+            },
+        ));
     }
     expected
 }
@@ -175,16 +276,17 @@ fn codes(items: &[Value]) -> Vec<String> {
 }
 
 async fn check(f: &Fixture, batch: &[Generated]) -> Result<(), TestCaseError> {
-    let today = local_today(&f.app);
+    let clock = clock(&f.app);
     let expected = {
         let mut conn = f.pool.get().unwrap();
-        conn.transaction(|conn| Ok::<_, diesel::result::Error>(insert(conn, f, today, batch)))
+        conn.transaction(|conn| Ok::<_, diesel::result::Error>(insert(conn, f, &clock, batch)))
             .unwrap()
     };
     let mut seen = Vec::new();
     for item in list(f, "sort=code").await {
         let light = item["light"].as_str().map(str::to_string);
-        seen.push((item["code"].as_str().unwrap().to_string(), light));
+        let missing = item["report_missing"].as_bool().unwrap();
+        seen.push((item["code"].as_str().unwrap().to_string(), light, missing));
     }
     seen.sort();
     let mut filtered = Vec::new();
@@ -192,17 +294,24 @@ async fn check(f: &Fixture, batch: &[Generated]) -> Result<(), TestCaseError> {
         filtered.push(codes(&list(f, query).await));
     }
     // The day turned while the lists were read: judged against two days.
-    prop_assume!(local_today(&f.app) == today);
-    let mut shown: Vec<(String, Option<String>)> = expected
+    prop_assume!(local_today(&f.app) == clock.today);
+    let mut shown: Vec<(String, Option<String>, bool)> = expected
         .iter()
-        .map(|(code, l)| (code.clone(), l.map(|l| l.as_str().to_string())))
+        .map(|(code, e)| {
+            let light = e.light.map(|l| l.as_str().to_string());
+            (code.clone(), light, e.report_missing)
+        })
         .collect();
     shown.sort();
-    prop_assert_eq!(seen, shown, "the views' lights are the rule's");
+    prop_assert_eq!(
+        seen,
+        shown,
+        "the views' lights and missing reports are the rule's"
+    );
     for ((query, picks), listed) in FILTERS.iter().zip(filtered) {
         let mut wanted: Vec<String> = expected
             .iter()
-            .filter(|(_, l)| picks(*l))
+            .filter(|(_, e)| picks(e))
             .map(|(code, _)| code.clone())
             .collect();
         wanted.sort();

@@ -1,22 +1,23 @@
 //! Task queries: finding one task (locked for a write or not), the plan's
 //! codes, and the filtered, sorted, paged list with its SQL filters (unit,
-//! overdue, light: the rules of `domain::traffic` written as SQL).
+//! overdue, light, report: the rules of `domain::traffic` written as SQL).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
-use chrono::{Duration, NaiveDate};
+use chrono::{Duration, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
+use diesel::sql_types::Bool;
 
-use crate::db::schema::{task_cooperators, tasks};
+use crate::db::schema::{progress_reports, task_cooperators, tasks};
 use crate::db::search::like_pattern;
 use crate::db::{DbBackend, DbConnection};
 use crate::domain::clock::Clock;
 use crate::domain::task_state::TaskStatus;
-use crate::domain::traffic::TrafficLight;
+use crate::domain::traffic::{self, TrafficLight};
 use crate::domain::TaskId;
 use crate::http::problem::{ApiError, ApiResult};
 use crate::http::{Page, Paging};
-use crate::tasks::input::{ListFilter, Sort};
+use crate::tasks::input::{ListFilter, ReportFilter, Sort};
 use crate::tasks::model::{TaskRow, TaskView};
 use crate::tasks::visibility::Scope;
 
@@ -83,6 +84,68 @@ fn light_filter(q: TaskQuery, light: TrafficLight, clock: &Clock) -> TaskQuery {
     }
 }
 
+type Condition = Box<dyn BoxableExpression<tasks::table, DbBackend, SqlType = Bool>>;
+
+/// Owed or missing progress reports, as `domain::traffic::report_owed` and
+/// `report_missing` say (`tests/api/traffic.rs` checks that they agree). Both
+/// read "started before local date S, and the lead unit has not reported
+/// since local date R", with S and R set by the report day; stored instants
+/// are UTC, so each local date becomes the instant its day starts, and the
+/// report days that share both instants share one branch (at most 31).
+fn report_filter(q: TaskQuery, which: ReportFilter, clock: &Clock) -> TaskQuery {
+    let mut bounds: BTreeMap<(NaiveDateTime, NaiveDateTime), Vec<i32>> = BTreeMap::new();
+    for day in 1..=31 {
+        let Some((due, previous)) = traffic::report_dates(day, clock.today) else {
+            continue;
+        };
+        let (started_before, reported_after) = match which {
+            ReportFilter::Owed => match traffic::next_report_date(day, clock.today) {
+                Some(next) => (next, due),
+                None => continue,
+            },
+            ReportFilter::Missing => (due, previous),
+        };
+        let since = clock.day_start(reported_after + Duration::days(1));
+        bounds
+            .entry((clock.day_start(started_before), since))
+            .or_default()
+            .push(day);
+    }
+    let mut any: Option<Condition> = None;
+    for ((started_before, since), days) in bounds {
+        // Started: signed for, or else assigned (`TaskRow::started_at`).
+        let started = tasks::accepted_at
+            .is_not_null()
+            .and(tasks::accepted_at.assume_not_null().lt(started_before))
+            .or(tasks::accepted_at.is_null().and(
+                tasks::assigned_at
+                    .is_not_null()
+                    .and(tasks::assigned_at.assume_not_null().lt(started_before)),
+            ));
+        let reported = progress_reports::table
+            .filter(progress_reports::task_id.eq(tasks::id))
+            .filter(progress_reports::unit_id.eq(tasks::lead_unit_id))
+            .filter(progress_reports::created_at.ge(since))
+            .select(progress_reports::id);
+        let branch = tasks::report_day
+            .assume_not_null()
+            .eq_any(days)
+            .and(started)
+            .and(diesel::dsl::not(diesel::dsl::exists(reported)));
+        any = Some(match any {
+            None => Box::new(branch),
+            Some(earlier) => Box::new(earlier.or(branch)),
+        });
+    }
+    let q = q
+        .filter(tasks::status.eq_any(OPEN))
+        .filter(tasks::report_day.is_not_null());
+    match any {
+        Some(any) => q.filter(any),
+        None => q.filter(tasks::id.eq(-1)),
+    }
+}
+
 /// One page of the tasks in sight that `filter` selects, as views for today.
 pub fn list(
     conn: &mut DbConnection,
@@ -131,6 +194,9 @@ pub fn list(
         }
         if let Some(light) = filter.light {
             q = light_filter(q, light, clock);
+        }
+        if let Some(report) = filter.report {
+            q = report_filter(q, report, clock);
         }
         if let Some(text) = &filter.text {
             let pattern = like_pattern(text);

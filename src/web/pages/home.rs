@@ -21,28 +21,48 @@ use crate::tasks::{service, visibility};
 use crate::web::page::{render, OrPage, PageError};
 use crate::web::session::Person;
 
+/// When a card is an alarm.
+#[derive(Clone, Copy)]
+enum Alarm {
+    Never,
+    /// When it counts anything.
+    AnyListed,
+    /// When this narrower list of the same tasks is not empty: reports owed
+    /// are an alarm once one of them is missing (past its report date).
+    AnyIn(&'static str),
+}
+
 /// A card: the i18n key of its label, the task list's query it counts, and
-/// whether a count above zero is an alarm.
-type CardSpec = (&'static str, &'static str, bool);
+/// when it is an alarm.
+type CardSpec = (&'static str, &'static str, Alarm);
 
 const CLERK: &[CardSpec] = &[
-    ("home.to_accept", "status=assigned", true),
-    ("home.in_progress", "status=in_progress", false),
-    ("home.returned", "returned=true", true),
-    ("home.overdue", "overdue=true", true),
-    ("home.submitted_unit", "status=submitted", false),
+    ("home.to_accept", "status=assigned", Alarm::AnyListed),
+    ("home.in_progress", "status=in_progress", Alarm::Never),
+    ("home.returned", "returned=true", Alarm::AnyListed),
+    ("home.overdue", "overdue=true", Alarm::AnyListed),
+    (
+        "home.reports_owed",
+        "report=owed",
+        Alarm::AnyIn("report=missing"),
+    ),
+    ("home.submitted_unit", "status=submitted", Alarm::Never),
 ];
 
 const LEADER: &[CardSpec] = &[
-    ("home.red", "light=red", true),
-    ("home.yellow", "light=yellow", false),
-    ("home.green", "light=green", false),
+    ("home.red", "light=red", Alarm::AnyListed),
+    ("home.yellow", "light=yellow", Alarm::Never),
+    ("home.green", "light=green", Alarm::Never),
 ];
 
 const OFFICE: &[CardSpec] = &[
-    ("home.to_verify", "status=submitted", true),
-    ("home.overdue", "overdue=true&sort=due_date", true),
-    ("home.drafts", "status=draft", false),
+    ("home.to_verify", "status=submitted", Alarm::AnyListed),
+    (
+        "home.overdue",
+        "overdue=true&sort=due_date",
+        Alarm::AnyListed,
+    ),
+    ("home.drafts", "status=draft", Alarm::Never),
 ];
 
 #[derive(Serialize)]
@@ -94,11 +114,18 @@ fn task_cards(
         .iter()
         .map(|(label, query, alarm)| {
             let count = count(conn, scope, query, clock)?;
+            let alarm = match alarm {
+                Alarm::Never => false,
+                Alarm::AnyListed => count > 0,
+                Alarm::AnyIn(narrower) => {
+                    count > 0 && self::count(conn, scope, narrower, clock)? > 0
+                }
+            };
             Ok(Card {
                 label,
                 count,
                 href: format!("/tasks?{query}"),
-                alarm: *alarm && count > 0,
+                alarm,
             })
         })
         .collect()
