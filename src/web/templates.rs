@@ -22,6 +22,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("tasks.html", include_str!("templates/tasks.html")),
     ("task.html", include_str!("templates/task.html")),
     ("notices.html", include_str!("templates/notices.html")),
+    ("indicators.html", include_str!("templates/indicators.html")),
 ];
 
 static ENV: LazyLock<Result<Environment<'static>, minijinja::Error>> = LazyLock::new(build);

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod home;
+pub mod indicators;
 pub mod notices;
 pub mod tasks;
 
