@@ -103,6 +103,9 @@ pub struct UnitOverdue {
     pub most_days: i64,
 }
 
+/// Lead unit, status, submission day; how many, the oldest due date.
+type OverdueGroup = (i64, String, Option<NaiveDate>, i64, Option<NaiveDate>);
+
 /// The overdue tasks in sight, by lead unit, most first: the list's own
 /// `overdue` filter, counted by GROUP BY. Days overdue differ between open
 /// tasks (as of today) and submitted ones (as of their submission), so the
@@ -120,7 +123,7 @@ pub fn overdue_by_lead_unit(
     let overdue: Vec<i64> = red_filter(in_sight(scope), clock.today, true)
         .select(tasks::id)
         .load(conn)?;
-    let mut groups: Vec<(i64, String, Option<NaiveDate>, i64, Option<NaiveDate>)> = Vec::new();
+    let mut groups: Vec<OverdueGroup> = Vec::new();
     for ids in overdue.chunks(5000) {
         groups.extend(
             tasks::table
@@ -133,7 +136,7 @@ pub fn overdue_by_lead_unit(
                     count_star(),
                     min(tasks::due_date),
                 ))
-                .load::<(i64, String, Option<NaiveDate>, i64, Option<NaiveDate>)>(conn)?,
+                .load::<OverdueGroup>(conn)?,
         );
     }
     let mut out: Vec<UnitOverdue> = Vec::new();
