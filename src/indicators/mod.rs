@@ -1,10 +1,12 @@
 //! Assessment indicators (考核指标): the catalogue with targets, lead and
 //! cooperating units and reporting frequency; values reported per period by
 //! the lead unit (`values`); the catalogue as a table (`catalogue`); the
-//! dashboard (`dashboard`). Target rules live in `domain::indicator`.
+//! dashboard (`dashboard`); what a unit owes, as the console lists it
+//! (`reports`). Target rules live in `domain::indicator`.
 
 pub mod catalogue;
 pub mod dashboard;
+pub mod reports;
 pub mod routes;
 pub mod values;
 

@@ -306,6 +306,8 @@ pub struct ListFilter {
     pub plan_id: Option<PlanId>,
     /// Lead or cooperating unit.
     pub unit_id: Option<UnitId>,
+    /// Lead unit only.
+    pub lead_unit_id: Option<UnitId>,
     pub status: Option<TaskStatus>,
     pub leader_id: Option<UserId>,
     pub parent_id: Option<TaskId>,
@@ -360,6 +362,7 @@ impl TryFrom<TaskFilter> for ListFilter {
         Ok(ListFilter {
             plan_id: f.plan_id.map(PlanId),
             unit_id: f.unit_id.map(UnitId),
+            lead_unit_id: f.lead_unit_id.map(UnitId),
             status,
             leader_id: f.leader_id.map(UserId),
             parent_id: f.parent_id.map(TaskId),

@@ -221,6 +221,8 @@ pub struct TaskFilter {
     pub plan_id: Option<i64>,
     /// Lead or cooperating unit.
     pub unit_id: Option<i64>,
+    /// Lead unit only.
+    pub lead_unit_id: Option<i64>,
     pub status: Option<String>,
     pub leader_id: Option<i64>,
     pub parent_id: Option<i64>,

@@ -21,7 +21,7 @@ pub use templates::check as check_templates;
 /// Mounts the console. Call last: its default service answers every path the
 /// API did not claim (an HTML 404 page, or a problem for API paths).
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    use pages::{account, accountability, home, notices, tasks};
+    use pages::{account, accountability, home, indicators, notices, tasks};
     cfg.service(
         web::scope("")
             .wrap(from_fn(headers::console_headers))
@@ -60,6 +60,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(
                 "/accountability/{id}/decide",
                 web::post().to(accountability::decide),
+            )
+            .route("/indicators", web::get().to(indicators::list))
+            .route(
+                "/indicators/{id}/values",
+                web::post().to(indicators::submit),
             )
             .default_service(web::to(pages::not_found)),
     );

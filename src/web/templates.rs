@@ -30,6 +30,7 @@ const TEMPLATES: &[(&str, &str)] = &[
         "accountability_record.html",
         include_str!("templates/accountability_record.html"),
     ),
+    ("indicators.html", include_str!("templates/indicators.html")),
 ];
 
 static ENV: LazyLock<Result<Environment<'static>, minijinja::Error>> = LazyLock::new(build);

@@ -17,6 +17,7 @@ mod bulletins;
 mod city;
 mod cli;
 mod console;
+mod console_home;
 mod contract;
 mod docs;
 mod errors;
@@ -47,6 +48,7 @@ fn main() -> std::process::ExitCode {
         bulletins::tests(),
         cli::tests(),
         console::tests(),
+        console_home::tests(),
         contract::tests(),
         docs::tests(),
         errors::tests(),

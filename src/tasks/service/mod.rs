@@ -6,6 +6,6 @@ mod query;
 mod view;
 mod write;
 
-pub use query::{codes_in_plan, find, find_locked, list};
+pub use query::{codes_in_plan, find, find_locked, list, overdue_by_lead_unit, UnitOverdue};
 pub use view::{detail, last_reports, timing, to_view, view_one, views};
 pub use write::{audit_task, check_units, create, refuse_changes, refuse_new, update, Origin};

@@ -146,6 +146,89 @@ fn report_filter(q: TaskQuery, which: ReportFilter, clock: &Clock) -> TaskQuery 
     }
 }
 
+/// Every task in `scope`.
+fn in_sight(scope: Scope) -> TaskQuery {
+    let q = tasks::table.into_boxed();
+    match scope {
+        Scope::All => q,
+        Scope::Unit(u) => unit_filter(q, u),
+        Scope::Leader(l) => q.filter(tasks::responsible_leader_id.eq(l)),
+        Scope::Nothing => q.filter(tasks::id.eq(-1)),
+    }
+}
+
+/// The overdue tasks in sight of one lead unit: how many (the rows
+/// `?overdue=true&lead_unit_id=` lists) and the most days one is overdue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnitOverdue {
+    pub unit_id: i64,
+    pub count: i64,
+    pub most_days: i64,
+}
+
+/// Lead unit, status, submission day; how many, the oldest due date.
+type OverdueGroup = (i64, String, Option<NaiveDate>, i64, Option<NaiveDate>);
+
+/// The overdue tasks in sight, by lead unit, most first: the list's own
+/// `overdue` filter, counted by GROUP BY. Days overdue differ between open
+/// tasks (as of today) and submitted ones (as of their submission), so the
+/// groups are also split by status and submission day, and the oldest due
+/// date of each group is judged by `domain::traffic::days_overdue`.
+pub fn overdue_by_lead_unit(
+    conn: &mut DbConnection,
+    scope: Scope,
+    clock: &Clock,
+) -> ApiResult<Vec<UnitOverdue>> {
+    use diesel::dsl::{count_star, min};
+    // Boxed queries cannot be grouped, nor (on diesel's MultiBackend) nest
+    // as subqueries: the list's own filter picks the ids first, then SQL
+    // groups them (in chunks: SQLite bounds the number of parameters).
+    let overdue: Vec<i64> = red_filter(in_sight(scope), clock.today, true)
+        .select(tasks::id)
+        .load(conn)?;
+    let mut groups: Vec<OverdueGroup> = Vec::new();
+    for ids in overdue.chunks(5000) {
+        groups.extend(
+            tasks::table
+                .filter(tasks::id.eq_any(ids))
+                .group_by((tasks::lead_unit_id, tasks::status, tasks::submitted_on))
+                .select((
+                    tasks::lead_unit_id,
+                    tasks::status,
+                    tasks::submitted_on,
+                    count_star(),
+                    min(tasks::due_date),
+                ))
+                .load::<OverdueGroup>(conn)?,
+        );
+    }
+    let mut out: Vec<UnitOverdue> = Vec::new();
+    for (unit_id, status, submitted_on, count, due) in groups {
+        let timing = crate::domain::traffic::TaskTiming {
+            status: TaskStatus::parse(&status).map_err(|_| {
+                ApiError::internal(anyhow::anyhow!("stored task status {status:?}"))
+            })?,
+            due,
+            submitted_on,
+            returned: false,
+        };
+        let days = crate::domain::traffic::days_overdue(&timing, clock.today);
+        match out.iter_mut().find(|u| u.unit_id == unit_id) {
+            Some(u) => {
+                u.count += count;
+                u.most_days = u.most_days.max(days);
+            }
+            None => out.push(UnitOverdue {
+                unit_id,
+                count,
+                most_days: days,
+            }),
+        }
+    }
+    out.sort_by(|a, b| (b.count, b.most_days, a.unit_id).cmp(&(a.count, a.most_days, b.unit_id)));
+    Ok(out)
+}
+
 /// One page of the tasks in sight that `filter` selects, as views for today.
 pub fn list(
     conn: &mut DbConnection,
@@ -155,18 +238,15 @@ pub fn list(
     clock: &Clock,
 ) -> ApiResult<Page<TaskView>> {
     let query = || {
-        let mut q = tasks::table.into_boxed();
-        q = match scope {
-            Scope::All => q,
-            Scope::Unit(u) => unit_filter(q, u),
-            Scope::Leader(l) => q.filter(tasks::responsible_leader_id.eq(l)),
-            Scope::Nothing => q.filter(tasks::id.eq(-1)),
-        };
+        let mut q = in_sight(scope);
         if let Some(plan) = filter.plan_id {
             q = q.filter(tasks::plan_id.eq(plan));
         }
         if let Some(unit) = filter.unit_id {
             q = unit_filter(q, unit.0);
+        }
+        if let Some(unit) = filter.lead_unit_id {
+            q = q.filter(tasks::lead_unit_id.eq(unit.0));
         }
         if let Some(status) = filter.status {
             q = q.filter(tasks::status.eq(status.as_str()));

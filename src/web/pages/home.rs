@@ -1,20 +1,27 @@
 //! 工作台: what waits for the signed-in person, by role, each figure a link to
 //! exactly the list it counts: a card is the list page's own query string,
-//! counted through the same filter the list page applies.
+//! counted through the same filter the list page applies; the clerk's
+//! indicator card counts the same function `/indicators?owed=true` lists;
+//! the office's overdue-by-unit table groups the task list's own overdue
+//! filter by lead unit, each row linking to that unit's list.
+
+use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
+use chrono::NaiveDate;
 use diesel::prelude::*;
 use serde::Serialize;
 
 use super::tasks::ListQuery;
-use crate::db::schema::{extensions, notices, tasks};
+use crate::db::schema::{extensions, notices, tasks, units};
 use crate::db::DbConnection;
 use crate::domain::clock::Clock;
 use crate::domain::kinds::{ExtensionStatus, NoticeStatus};
 use crate::domain::Role;
 use crate::http::problem::{ApiError, ApiResult};
 use crate::http::Paging;
+use crate::indicators::{reports, Sight};
 use crate::state::AppState;
 use crate::tasks::input::ListFilter;
 use crate::tasks::{service, visibility};
@@ -81,10 +88,20 @@ struct PendingExtension {
     new_due_date: String,
 }
 
+/// A lead unit with overdue tasks, linked to exactly those.
+#[derive(Serialize)]
+struct OverdueUnit {
+    name: String,
+    count: i64,
+    most_days: i64,
+    href: String,
+}
+
 #[derive(Serialize)]
 struct HomePage {
     cards: Vec<Card>,
     extensions: Vec<PendingExtension>,
+    overdue_units: Vec<OverdueUnit>,
 }
 
 /// How many tasks in sight the list page would show for `query`.
@@ -170,22 +187,76 @@ fn pending_extensions(conn: &mut DbConnection) -> ApiResult<Vec<PendingExtension
         .collect())
 }
 
+/// The reports the clerk's unit has not sent that are due by a week from
+/// today: what `/indicators?owed=true` lists, from the same function.
+fn indicators_owed(conn: &mut DbConnection, sight: Sight, today: NaiveDate) -> ApiResult<Card> {
+    let owed = reports::owed_by(conn, sight, today, true)?;
+    let count = i64::try_from(owed.len()).unwrap_or(i64::MAX);
+    Ok(Card {
+        label: "home.indicators_owed",
+        count,
+        href: "/indicators?owed=true".into(),
+        // Due soon is not yet an alarm; late is.
+        alarm: owed.iter().any(|r| r.report.due < today),
+    })
+}
+
+/// Overdue tasks by lead unit, most first, each linked to its list.
+fn overdue_units(
+    conn: &mut DbConnection,
+    scope: visibility::Scope,
+    clock: &Clock,
+) -> ApiResult<Vec<OverdueUnit>> {
+    let groups = service::overdue_by_lead_unit(conn, scope, clock)?;
+    let ids: Vec<i64> = groups.iter().map(|g| g.unit_id).collect();
+    let names: HashMap<i64, String> = units::table
+        .filter(units::id.eq_any(ids))
+        .select((units::id, units::name))
+        .load::<(i64, String)>(conn)?
+        .into_iter()
+        .collect();
+    Ok(groups
+        .into_iter()
+        .map(|g| OverdueUnit {
+            name: names
+                .get(&g.unit_id)
+                .cloned()
+                .unwrap_or_else(|| g.unit_id.to_string()),
+            count: g.count,
+            most_days: g.most_days,
+            href: format!("/tasks?{}", overdue_query(g.unit_id)),
+        })
+        .collect())
+}
+
+/// The task list's query for one lead unit's overdue tasks.
+fn overdue_query(unit: i64) -> String {
+    format!("overdue=true&lead_unit_id={unit}")
+}
+
 /// GET /
 pub async fn home(state: web::Data<AppState>, person: Person) -> Result<HttpResponse, PageError> {
     let lang = person.lang;
     let scope = visibility::scope(&person.auth, &state.settings);
     let role = person.auth.role;
+    let sight = Sight::of(&person.auth);
     let clock = state.clock();
     let page = state
         .db_api(move |conn| {
             Ok(match role {
-                Role::Unit => HomePage {
-                    cards: task_cards(conn, scope, CLERK, &clock)?,
-                    extensions: Vec::new(),
-                },
+                Role::Unit => {
+                    let mut cards = task_cards(conn, scope, CLERK, &clock)?;
+                    cards.push(indicators_owed(conn, sight, clock.today)?);
+                    HomePage {
+                        cards,
+                        extensions: Vec::new(),
+                        overdue_units: Vec::new(),
+                    }
+                }
                 Role::Leader => HomePage {
                     cards: task_cards(conn, scope, LEADER, &clock)?,
                     extensions: Vec::new(),
+                    overdue_units: Vec::new(),
                 },
                 Role::Office | Role::Admin | Role::Viewer => {
                     let mut cards = task_cards(conn, scope, OFFICE, &clock)?;
@@ -193,6 +264,7 @@ pub async fn home(state: web::Data<AppState>, person: Person) -> Result<HttpResp
                     HomePage {
                         cards,
                         extensions: pending_extensions(conn)?,
+                        overdue_units: overdue_units(conn, scope, &clock)?,
                     }
                 }
             })

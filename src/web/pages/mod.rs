@@ -3,6 +3,7 @@
 pub mod account;
 pub mod accountability;
 pub mod home;
+pub mod indicators;
 pub mod notices;
 pub mod tasks;
 

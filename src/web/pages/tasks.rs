@@ -76,6 +76,8 @@ fn choices(conn: &mut DbConnection, with_units: bool) -> QueryResult<(Vec<Choice
 pub struct ListQuery {
     plan_id: String,
     unit_id: String,
+    /// Set by the home's overdue-by-unit links; kept across pages.
+    lead_unit_id: String,
     status: String,
     light: String,
     overdue: String,
@@ -99,6 +101,7 @@ impl ListQuery {
         TaskFilter {
             plan_id: self.plan_id.trim().parse().ok(),
             unit_id: self.unit_id.trim().parse().ok(),
+            lead_unit_id: self.lead_unit_id.trim().parse().ok(),
             status: some(&self.status),
             light: some(&self.light),
             overdue: (self.overdue == "true").then_some(true),
@@ -118,6 +121,7 @@ impl ListQuery {
         for (k, v) in [
             ("plan_id", &self.plan_id),
             ("unit_id", &self.unit_id),
+            ("lead_unit_id", &self.lead_unit_id),
             ("status", &self.status),
             ("light", &self.light),
             ("overdue", &self.overdue),
