@@ -14,6 +14,7 @@ use super::{list, IndicatorView, Sight};
 use crate::db::schema::indicator_values;
 use crate::db::DbConnection;
 use crate::domain::indicator::{Attainment, DOMAINS};
+use crate::domain::kinds::ValueStatus;
 use crate::http::problem::ApiResult;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -52,7 +53,7 @@ pub fn dashboard(
     let catalogue = list(conn, sight)?;
     let mut values: HashMap<i64, Vec<ValueRow>> = HashMap::new();
     let rows: Vec<ValueRow> = indicator_values::table
-        .filter(indicator_values::status.ne("returned"))
+        .filter(indicator_values::status.ne(ValueStatus::Returned))
         .select(ValueRow::as_select())
         .order(indicator_values::period_start.desc())
         .load(conn)?;

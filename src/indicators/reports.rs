@@ -15,6 +15,7 @@ use super::{IndicatorRow, IndicatorView, Sight};
 use crate::db::schema::{indicator_values, indicators};
 use crate::db::DbConnection;
 use crate::domain::indicator::Comparison;
+use crate::domain::kinds::ValueStatus;
 use crate::http::problem::ApiResult;
 
 /// Reports due within this many days from today are listed as owed with the
@@ -29,8 +30,8 @@ pub struct UnitReport {
     /// (qualitative).
     pub comparison: Comparison,
     pub measure_unit: Option<String>,
-    /// submitted, verified or returned; `None` when nothing was sent.
-    pub status: Option<String>,
+    /// `None` when nothing was sent.
+    pub status: Option<ValueStatus>,
 }
 
 impl UnitReport {
@@ -44,7 +45,7 @@ impl UnitReport {
 fn statuses(
     conn: &mut DbConnection,
     ids: &[i64],
-) -> QueryResult<HashMap<(i64, NaiveDate), String>> {
+) -> QueryResult<HashMap<(i64, NaiveDate), ValueStatus>> {
     Ok(indicator_values::table
         .filter(indicator_values::indicator_id.eq_any(ids))
         .select((
@@ -52,7 +53,7 @@ fn statuses(
             indicator_values::period_start,
             indicator_values::status,
         ))
-        .load::<(i64, NaiveDate, String)>(conn)?
+        .load::<(i64, NaiveDate, ValueStatus)>(conn)?
         .into_iter()
         .map(|(i, start, status)| ((i, start), status))
         .collect())

@@ -16,6 +16,7 @@ use crate::auth::{AuthUser, Permission};
 use crate::db::schema::{indicator_attachments, indicator_values, indicators};
 use crate::db::DbConnection;
 use crate::domain::indicator::{attainment, owed_periods, Attainment, Comparison};
+use crate::domain::kinds::ValueStatus;
 use crate::domain::period::Period;
 use crate::domain::values::BoundedText;
 use crate::domain::{Message, Role, UserId};
@@ -36,7 +37,7 @@ pub struct ValueRow {
     pub value: Option<f64>,
     pub qualitative: Option<String>,
     pub note: Option<String>,
-    pub status: String,
+    pub status: ValueStatus,
     pub submitted_by: i64,
     pub submitted_on: NaiveDate,
     pub submitted_at: NaiveDateTime,
@@ -49,7 +50,7 @@ pub struct ValueRow {
 impl ValueRow {
     /// Submitted or verified: the unit has reported (a returned value has not).
     pub fn reported(&self) -> bool {
-        self.status != "returned"
+        self.status != ValueStatus::Returned
     }
 }
 
@@ -64,7 +65,7 @@ pub struct ValueView {
     pub qualitative: Option<String>,
     pub note: Option<String>,
     /// submitted, verified or returned
-    pub status: String,
+    pub status: ValueStatus,
     /// met, not_met or no_target against the indicator's target.
     pub attainment: Attainment,
     pub submitted_by: i64,
@@ -232,13 +233,13 @@ pub fn submit(
             .first(conn)
             .optional()?;
         let row: ValueRow = match &existing {
-            Some(old) if old.status == "verified" => return Err(value_verified()),
+            Some(old) if old.status == ValueStatus::Verified => return Err(value_verified()),
             Some(old) => diesel::update(indicator_values::table.find(old.id))
                 .set((
                     indicator_values::value.eq(req.value),
                     indicator_values::qualitative.eq(&req.qualitative),
                     indicator_values::note.eq(&note),
-                    indicator_values::status.eq("submitted"),
+                    indicator_values::status.eq(ValueStatus::Submitted),
                     indicator_values::submitted_by.eq(auth.id.0),
                     indicator_values::submitted_on.eq(today),
                     indicator_values::submitted_at.eq(now),
@@ -256,7 +257,7 @@ pub fn submit(
                     indicator_values::value.eq(req.value),
                     indicator_values::qualitative.eq(&req.qualitative),
                     indicator_values::note.eq(&note),
-                    indicator_values::status.eq("submitted"),
+                    indicator_values::status.eq(ValueStatus::Submitted),
                     indicator_values::submitted_by.eq(auth.id.0),
                     indicator_values::submitted_on.eq(today),
                     indicator_values::submitted_at.eq(now),
@@ -302,7 +303,7 @@ pub fn decide(
     };
     conn.write(|conn| {
         let (indicator, current) = lock_value(conn, Sight::All, id, value_id)?;
-        if current.status != "submitted" {
+        if current.status != ValueStatus::Submitted {
             return Err(ApiError::conflict(
                 "value_not_submitted",
                 Message::new(
@@ -314,7 +315,11 @@ pub fn decide(
         }
         let row: ValueRow = diesel::update(indicator_values::table.find(value_id))
             .set((
-                indicator_values::status.eq(if verify { "verified" } else { "returned" }),
+                indicator_values::status.eq(if verify {
+                    ValueStatus::Verified
+                } else {
+                    ValueStatus::Returned
+                }),
                 indicator_values::decided_by.eq(actor.0),
                 indicator_values::decided_at.eq(now),
                 indicator_values::decision_note.eq(&note),
@@ -409,7 +414,7 @@ pub fn attach(
     conn.write(|conn| {
         let (indicator, value) = lock_value(conn, Sight::of(auth), id, value_id)?;
         check_reporter(auth, &indicator)?;
-        if value.status == "verified" {
+        if value.status == ValueStatus::Verified {
             return Err(value_verified());
         }
         storage.put(conn, &upload.sha256, &upload.bytes)?;
@@ -507,7 +512,7 @@ pub fn owed_reports(conn: &mut DbConnection, until: NaiveDate) -> QueryResult<Ve
         .filter(indicators::lead_unit_id.is_not_null())
         .select(IndicatorRow::as_select())
         .load(conn)?;
-    let values: Vec<(i64, NaiveDate, String, NaiveDate)> = indicator_values::table
+    let values: Vec<(i64, NaiveDate, ValueStatus, NaiveDate)> = indicator_values::table
         .select((
             indicator_values::indicator_id,
             indicator_values::period_start,
@@ -517,7 +522,7 @@ pub fn owed_reports(conn: &mut DbConnection, until: NaiveDate) -> QueryResult<Ve
         .load(conn)?;
     let reported: std::collections::HashMap<(i64, NaiveDate), NaiveDate> = values
         .into_iter()
-        .filter(|(_, _, status, _)| status != "returned")
+        .filter(|(_, _, status, _)| *status != ValueStatus::Returned)
         .map(|(i, start, _, on)| ((i, start), on))
         .collect();
     let mut coops = super::cooperators_of(conn)?;

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::db::schema::units;
 use crate::domain::indicator::Comparison;
+use crate::domain::kinds::ValueStatus;
 use crate::domain::traffic::days_late;
 use crate::domain::Message;
 use crate::http::problem::ApiError;
@@ -83,12 +84,7 @@ struct IndicatorsPage {
 }
 
 fn status_of(report: &UnitReport) -> &'static str {
-    match report.status.as_deref() {
-        Some("submitted") => "submitted",
-        Some("verified") => "verified",
-        Some("returned") => "returned",
-        _ => "none",
-    }
+    report.status.map_or("none", ValueStatus::as_str)
 }
 
 fn late(report: &UnitReport, today: chrono::NaiveDate) -> i64 {
