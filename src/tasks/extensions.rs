@@ -16,22 +16,23 @@ use crate::auth::{AuthUser, Permission};
 use crate::db::schema::{extensions, tasks};
 use crate::db::DbConnection;
 use crate::domain::clock::Clock;
+use crate::domain::kinds::ExtensionStatus;
 use crate::domain::values::{parse_date, BoundedText};
-use crate::domain::{Message, TaskId};
+use crate::domain::{ExtensionId, Message, TaskId, UserId};
 use crate::error::Validator;
 use crate::http::problem::{ApiError, ApiResult};
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
 #[diesel(table_name = extensions)]
 pub struct ExtensionRow {
-    pub id: i64,
-    pub task_id: i64,
-    pub requested_by: i64,
+    pub id: ExtensionId,
+    pub task_id: TaskId,
+    pub requested_by: UserId,
     pub old_due_date: NaiveDate,
     pub new_due_date: NaiveDate,
     pub reason: String,
-    pub status: String,
-    pub decided_by: Option<i64>,
+    pub status: ExtensionStatus,
+    pub decided_by: Option<UserId>,
     pub decision_note: Option<String>,
     pub decided_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
@@ -39,15 +40,14 @@ pub struct ExtensionRow {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ExtensionView {
-    pub id: i64,
-    pub task_id: i64,
-    pub requested_by: i64,
+    pub id: ExtensionId,
+    pub task_id: TaskId,
+    pub requested_by: UserId,
     pub old_due_date: NaiveDate,
     pub new_due_date: NaiveDate,
     pub reason: String,
-    /// pending, approved or rejected
-    pub status: String,
-    pub decided_by: Option<i64>,
+    pub status: ExtensionStatus,
+    pub decided_by: Option<UserId>,
     pub decision_note: Option<String>,
     pub decided_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
@@ -145,7 +145,7 @@ pub fn request(
                 extensions::old_due_date.eq(due),
                 extensions::new_due_date.eq(new_due),
                 extensions::reason.eq(reason.as_str()),
-                extensions::status.eq("pending"),
+                extensions::status.eq(ExtensionStatus::Pending),
                 extensions::created_at.eq(clock.now),
             ))
             .returning(extensions::all_columns)
@@ -170,7 +170,7 @@ pub fn request(
             },
             clock.now,
         )?;
-        audit::record_change(conn, Some(auth.id), "create", ("extension", row.id), None, Some(&row), clock.now)?;
+        audit::record_change(conn, Some(auth.id), "create", ("extension", row.id.0), None, Some(&row), clock.now)?;
         Ok(row)
     })
 }
@@ -213,21 +213,25 @@ pub fn decide(
         // extensions locks in this order, so two deciders queue instead of
         // deadlocking, and the second sees the first one's decision.
         let task_id = find(conn, id)?.task_id;
-        service::find_locked(conn, TaskId(task_id))?;
+        service::find_locked(conn, task_id)?;
         crate::db::lock_row(conn, crate::db::Locked::Extensions, id)?;
         let ext = find(conn, id)?;
-        if ext.status != "pending" {
+        if ext.status != ExtensionStatus::Pending {
             return Err(ApiError::conflict(
                 "extension_decided",
                 Message::new("该延期申请已处理", "the request has already been decided"),
             )
-            .with_extra("current_status", serde_json::Value::String(ext.status.clone())));
+            .with_extra("current_status", serde_json::Value::String(ext.status.as_str().into())));
         }
-        let status = if approve { "approved" } else { "rejected" };
+        let status = if approve {
+            ExtensionStatus::Approved
+        } else {
+            ExtensionStatus::Rejected
+        };
         let decided: ExtensionRow = diesel::update(
             extensions::table
                 .find(id)
-                .filter(extensions::status.eq("pending")),
+                .filter(extensions::status.eq(ExtensionStatus::Pending)),
         )
         .set((
                 extensions::status.eq(status),
@@ -238,7 +242,7 @@ pub fn decide(
             .returning(extensions::all_columns)
             .get_result(conn)?;
         if approve {
-            let task: TaskRow = service::find(conn, ext.task_id)?.ok_or_else(ApiError::not_found)?;
+            let task: TaskRow = service::find(conn, ext.task_id.0)?.ok_or_else(ApiError::not_found)?;
             let updated: TaskRow = diesel::update(tasks::table.find(task.id))
                 .set((
                     tasks::original_due_date.eq(task.original_due_date.or(task.due_date)),
@@ -253,7 +257,7 @@ pub fn decide(
         events::record(
             conn,
             NewEvent {
-                task_id: ext.task_id,
+                task_id: ext.task_id.0,
                 kind: if approve { "extension_approved" } else { "extension_rejected" },
                 actor: Some(auth.id),
                 unit_id: None,
@@ -262,7 +266,7 @@ pub fn decide(
             },
             now,
         )?;
-        audit::record_change(conn, Some(auth.id), status, ("extension", id), Some(&ext), Some(&decided), now)?;
+        audit::record_change(conn, Some(auth.id), status.as_str(), ("extension", id), Some(&ext), Some(&decided), now)?;
         Ok(decided)
     })
 }

@@ -828,7 +828,7 @@ pub async fn decide_extension(
             // The extension must belong to a task the person sees.
             visibility::load_visible(conn, scope, task)?;
             let row = extensions::find(conn, extension)?;
-            if row.task_id != task.0 {
+            if row.task_id != task {
                 return Err(ApiError::not_found());
             }
             extensions::decide(conn, &auth, extension, approve, req, now)
