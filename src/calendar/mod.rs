@@ -3,6 +3,7 @@
 //! personal iCalendar feeds, whose long random token stands in for the bearer
 //! token that calendar apps cannot send (only its hash is stored).
 
+pub mod ics;
 pub mod routes;
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime};

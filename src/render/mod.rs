@@ -4,7 +4,6 @@
 
 pub mod assessment;
 pub mod bulletin;
-pub mod ics;
 pub mod table;
 
 use crate::domain::message::Lang;
