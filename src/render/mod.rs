@@ -2,7 +2,6 @@
 //! formal bulletin style (everything escaped), Markdown, and spreadsheet
 //! tables (CSV and xlsx, formula-injection safe).
 
-pub mod assessment;
 pub mod bulletin;
 pub mod table;
 
