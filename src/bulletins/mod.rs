@@ -6,6 +6,7 @@
 
 pub mod job;
 pub mod publish;
+pub mod render;
 pub mod routes;
 
 use std::collections::HashMap;

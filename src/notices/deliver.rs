@@ -249,8 +249,8 @@ fn bulletin_attachments(
     settings: &Settings,
     id: i64,
 ) -> anyhow::Result<Vec<crate::mail::Attachment>> {
+    use crate::bulletins::render as bulletin;
     use crate::http::download::Format;
-    use crate::render::bulletin;
     let row = crate::bulletins::find(conn, id)?
         .ok_or_else(|| anyhow::anyhow!("bulletin {id} is gone"))?;
     let snapshot = row.snapshot().map_err(anyhow::Error::new)?;
