@@ -4,7 +4,6 @@
 //! accountability proposal for each criticised unit, and an email with the
 //! bulletin attached to every unit, all in one transaction.
 
-pub mod job;
 pub mod publish;
 pub mod render;
 pub mod routes;
