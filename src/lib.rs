@@ -14,6 +14,7 @@ pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod health;
+pub mod heartbeat;
 pub mod holidays;
 pub mod http;
 pub mod import;

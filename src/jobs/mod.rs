@@ -11,7 +11,6 @@
 //! before the crash is not done twice.
 
 pub mod bulletin;
-pub mod heartbeat;
 
 use std::sync::Arc;
 
@@ -25,6 +24,7 @@ use crate::config::Settings;
 use crate::db::schema::{job_runs, scheduler_lease};
 use crate::db::{self, DbConnection, DbPool};
 use crate::domain::calendar::local_date;
+use crate::heartbeat;
 use crate::mail::Mailer;
 use crate::notices::{deliver, scan};
 

@@ -29,7 +29,7 @@ use crate::db::{DbConnection, DbPool};
 use crate::domain::calendar::WorkCalendar;
 use crate::domain::ladder::Step;
 use crate::domain::task_state::TaskStatus;
-use crate::jobs::heartbeat;
+use crate::heartbeat;
 use crate::mail::{Mailer, Outgoing, SendError};
 
 #[derive(Debug, Default, Serialize, PartialEq, Eq)]
