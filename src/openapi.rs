@@ -14,7 +14,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::{
     accountability, assessments, audit, auth, bulletins, calendar, health, holidays, http,
-    indicators, notices, plans, rankings, stats, tasks, units, users,
+    indicators, jobs, notices, plans, rankings, stats, tasks, units, users,
 };
 
 #[derive(OpenApi)]
@@ -73,7 +73,7 @@ use crate::{
         stats::overview,
         notices::routes::list_notices,
         notices::routes::retry_notice,
-        notices::routes::scheduler_status,
+        jobs::routes::scheduler_status,
         accountability::routes::list_records,
         accountability::routes::create_record,
         accountability::routes::confirm_record,

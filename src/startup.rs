@@ -29,8 +29,8 @@ use crate::state::AppState;
 use crate::storage::Storage;
 use crate::users::bootstrap::{self, FirstAdmin};
 use crate::{
-    accountability, assessments, audit, bulletins, calendar, health, holidays, indicators, notices,
-    plans, rankings, stats, tasks, units, users,
+    accountability, assessments, audit, bulletins, calendar, health, holidays, indicators, jobs,
+    notices, plans, rankings, stats, tasks, units, users,
 };
 
 /// Opens the pool and applies pending migrations.
@@ -108,6 +108,7 @@ impl Application {
                         .configure(audit::routes::configure)
                         .configure(stats::configure)
                         .configure(notices::routes::configure)
+                        .configure(jobs::routes::configure)
                         .configure(accountability::routes::configure)
                         .configure(rankings::routes::configure)
                         .configure(bulletins::routes::configure)

@@ -11,6 +11,7 @@
 //! before the crash is not done twice.
 
 pub mod bulletin;
+pub mod routes;
 
 use std::sync::Arc;
 
