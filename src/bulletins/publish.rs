@@ -46,7 +46,7 @@ pub fn publish(
             .select(diesel::dsl::max(bulletins::number))
             .first(conn)?;
         let number = last.unwrap_or(0) + 1;
-        let label = super::number_label(year, number);
+        let label = crate::domain::period::number_label(year, number);
         let calendar = crate::holidays::calendar(conn)?;
         let deadline =
             calendar.add_working_days(clock.today, settings.bulletin_rectify_working_days);

@@ -151,7 +151,7 @@ pub fn events(
         }
         let label = year
             .zip(number)
-            .map(|(y, n)| crate::bulletins::number_label(y, n))
+            .map(|(y, n)| crate::domain::period::number_label(y, n))
             .unwrap_or_default();
         out.push(CalendarEvent {
             uid: format!("bulletin-{id}@duban"),
