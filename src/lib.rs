@@ -33,6 +33,7 @@ pub mod stats;
 pub mod storage;
 pub mod tasks;
 pub mod telemetry;
+pub mod unit_record;
 pub mod units;
 pub mod users;
 pub mod web;

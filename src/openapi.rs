@@ -14,7 +14,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::{
     accountability, assessments, audit, auth, bulletins, calendar, health, holidays, http,
-    indicators, jobs, notices, plans, rankings, stats, tasks, units, users,
+    indicators, jobs, notices, plans, rankings, stats, tasks, unit_record, units, users,
 };
 
 #[derive(OpenApi)]
@@ -78,7 +78,7 @@ use crate::{
         accountability::routes::create_record,
         accountability::routes::confirm_record,
         accountability::routes::dismiss_record,
-        units::routes::unit_record,
+        unit_record::routes::unit_record,
         rankings::routes::get_ranking,
         bulletins::routes::list_bulletins,
         bulletins::routes::create_bulletin,

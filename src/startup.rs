@@ -30,7 +30,7 @@ use crate::storage::Storage;
 use crate::users::bootstrap::{self, FirstAdmin};
 use crate::{
     accountability, assessments, audit, bulletins, calendar, health, holidays, indicators, jobs,
-    notices, plans, rankings, stats, tasks, units, users,
+    notices, plans, rankings, stats, tasks, unit_record, units, users,
 };
 
 /// Opens the pool and applies pending migrations.
@@ -101,6 +101,7 @@ impl Application {
                     web::scope("/api/v1")
                         .configure(auth::routes::configure)
                         .configure(units::routes::configure)
+                        .configure(unit_record::routes::configure)
                         .configure(users::routes::configure)
                         .configure(plans::routes::configure)
                         .configure(tasks::routes::configure)
