@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
-use crate::auth::Passwords;
 use crate::config::Settings;
+use crate::credentials::Passwords;
 use crate::domain::message::Lang;
 use crate::domain::values::Password;
 use crate::http::problem::ApiError;

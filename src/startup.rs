@@ -16,8 +16,9 @@ use tracing_actix_web::TracingLogger;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::auth::{self, Passwords, Tokens};
+use crate::auth;
 use crate::config::Settings;
+use crate::credentials::{self, Passwords, Tokens};
 use crate::db::{self, Backend, DbPool};
 use crate::http::client_address::TrustedProxies;
 use crate::http::json::JsonLimit;
@@ -219,7 +220,7 @@ fn prepare(settings: &Settings) -> anyhow::Result<Prepared> {
         )
     })?;
     let pool = open_database(settings)?;
-    let secret = auth::token::load_or_create_secret(settings)?;
+    let secret = credentials::token::load_or_create_secret(settings)?;
     let tokens = Tokens::new(&secret, settings);
     let passwords = Passwords::new(settings)?;
     let mut conn = pool.get()?;

@@ -11,7 +11,7 @@ use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
 
 use super::permissions::{self, Permission};
-use super::token::TokenError;
+use crate::credentials::token::TokenError;
 use crate::domain::message::Message;
 use crate::domain::{Role, UnitId, UserId};
 use crate::http::problem::{ApiError, ApiResult};
