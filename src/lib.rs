@@ -28,6 +28,7 @@ pub mod plans;
 pub mod rankings;
 pub mod render;
 pub mod secrets;
+pub mod sign_in;
 pub mod startup;
 pub mod state;
 pub mod stats;

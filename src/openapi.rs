@@ -13,8 +13,8 @@ use utoipa::openapi::{Components, ObjectBuilder, Ref, RefOr};
 use utoipa::{Modify, OpenApi};
 
 use crate::{
-    accountability, assessments, audit, auth, bulletins, calendar, health, holidays, http,
-    indicators, jobs, notices, plans, rankings, stats, tasks, unit_record, units, users,
+    accountability, assessments, audit, bulletins, calendar, health, holidays, http, indicators,
+    jobs, notices, plans, rankings, sign_in, stats, tasks, unit_record, units, users,
 };
 
 #[derive(OpenApi)]
@@ -27,9 +27,9 @@ use crate::{
         health::healthz,
         health::readyz,
         health::metrics,
-        auth::routes::login,
-        auth::routes::me,
-        auth::routes::change_password,
+        sign_in::routes::login,
+        sign_in::routes::me,
+        sign_in::routes::change_password,
         units::routes::list_units,
         units::routes::get_unit,
         units::routes::create_unit,

@@ -16,7 +16,6 @@ use tracing_actix_web::TracingLogger;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::auth;
 use crate::config::Settings;
 use crate::credentials::{self, Passwords, Tokens};
 use crate::db::{self, Backend, DbPool};
@@ -26,6 +25,7 @@ use crate::http::middleware::{problem_json, request_id_header};
 use crate::http::problem::ApiError;
 use crate::http::request_line::EncodeRequestLine;
 use crate::openapi::ApiDoc;
+use crate::sign_in;
 use crate::state::AppState;
 use crate::storage::Storage;
 use crate::users::bootstrap::{self, FirstAdmin};
@@ -100,7 +100,7 @@ impl Application {
                 )
                 .service(
                     web::scope("/api/v1")
-                        .configure(auth::routes::configure)
+                        .configure(sign_in::routes::configure)
                         .configure(units::routes::configure)
                         .configure(unit_record::routes::configure)
                         .configure(users::routes::configure)
