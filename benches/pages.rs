@@ -70,7 +70,7 @@ async fn run(scale: u32) -> anyhow::Result<()> {
     let base = format!("http://{}", app.address());
     let (office, some_task) = {
         let mut conn = pool.get()?;
-        let passwords = duban::auth::Passwords::new(&settings)?;
+        let passwords = duban::credentials::Passwords::new(&settings)?;
         let clock = settings.clock(chrono::Utc::now());
         let summary = duban::demo::load(
             &mut conn,

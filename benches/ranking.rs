@@ -43,7 +43,7 @@ fn main() -> anyhow::Result<()> {
             ..Settings::default()
         };
         let pool = duban::startup::open_database(&settings)?;
-        let passwords = duban::auth::Passwords::new(&settings)?;
+        let passwords = duban::credentials::Passwords::new(&settings)?;
         let mut conn = pool.get()?;
         let clock = settings.clock(chrono::Utc::now());
         duban::demo::load(

@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
-use crate::auth::Passwords;
 use crate::config::Settings;
+use crate::credentials::Passwords;
 use crate::domain::message::Lang;
 use crate::domain::values::Password;
 use crate::http::problem::ApiError;
@@ -523,7 +523,7 @@ fn generate_bulletin(
             .map_err(fail)?
             .0;
     }
-    let snapshot = row.snapshot().map_err(fail)?;
+    let snapshot = row.snapshot().map_err(describe)?;
     let mut lines = vec![format!(
         "bulletin {} for {}: {}{}, {} units ranked, criticised: {}, commended: {}",
         row.id,
@@ -538,7 +538,7 @@ fn generate_bulletin(
     )];
     if let Some(dir) = out {
         std::fs::create_dir_all(dir)?;
-        let name = crate::render::bulletin::file_name(&row);
+        let name = crate::bulletins::render::file_name(&row);
         for format in [
             Format::Html,
             Format::Markdown,
@@ -547,7 +547,7 @@ fn generate_bulletin(
             Format::Json,
         ] {
             let path = dir.join(format!("{name}.{}", format.extension()));
-            let bytes = crate::render::bulletin::file_bytes(&row, &snapshot, format, Lang::Zh)?;
+            let bytes = crate::bulletins::render::file_bytes(&row, &snapshot, format, Lang::Zh)?;
             std::fs::write(&path, bytes)?;
             lines.push(format!("wrote {}", path.display()));
         }

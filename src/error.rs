@@ -61,10 +61,6 @@ pub enum Error {
     /// Unexpected: a bug or an environment fault, with its cause chain.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
-    /// An error built by an HTTP extractor or an area not yet converted to
-    /// `Error`, carried through unchanged (see `http::problem`).
-    #[error("{0}")]
-    Http(Box<crate::http::problem::ApiError>),
 }
 
 /// Why a sign-in or a token was refused.
@@ -208,7 +204,6 @@ impl Error {
                 "服务器内部错误，已记录",
                 "internal error; it has been logged",
             ),
-            Error::Http(api) => api.message().clone(),
         }
     }
 
@@ -216,7 +211,6 @@ impl Error {
     pub fn fields(&self) -> &[FieldError] {
         match self {
             Error::Invalid(fields) => fields,
-            Error::Http(api) => api.fields(),
             _ => &[],
         }
     }
@@ -352,12 +346,6 @@ impl From<diesel::result::Error> for Error {
 impl From<diesel::r2d2::PoolError> for Error {
     fn from(err: diesel::r2d2::PoolError) -> Self {
         Error::Unavailable(anyhow::Error::new(err).context("no database connection"))
-    }
-}
-
-impl From<crate::http::problem::ApiError> for Error {
-    fn from(err: crate::http::problem::ApiError) -> Self {
-        Error::Http(Box::new(err))
     }
 }
 

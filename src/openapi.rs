@@ -13,8 +13,8 @@ use utoipa::openapi::{Components, ObjectBuilder, Ref, RefOr};
 use utoipa::{Modify, OpenApi};
 
 use crate::{
-    accountability, assessments, audit, auth, bulletins, calendar, health, holidays, http,
-    indicators, notices, plans, rankings, stats, tasks, units, users,
+    accountability, assessments, audit, bulletins, calendar, health, holidays, http, indicators,
+    jobs, notices, plans, rankings, sign_in, stats, tasks, unit_record, units, users,
 };
 
 #[derive(OpenApi)]
@@ -27,9 +27,9 @@ use crate::{
         health::healthz,
         health::readyz,
         health::metrics,
-        auth::routes::login,
-        auth::routes::me,
-        auth::routes::change_password,
+        sign_in::routes::login,
+        sign_in::routes::me,
+        sign_in::routes::change_password,
         units::routes::list_units,
         units::routes::get_unit,
         units::routes::create_unit,
@@ -73,13 +73,13 @@ use crate::{
         stats::overview,
         notices::routes::list_notices,
         notices::routes::retry_notice,
-        notices::routes::scheduler_status,
+        jobs::routes::scheduler_status,
         accountability::routes::list_records,
         accountability::routes::get_record,
         accountability::routes::create_record,
         accountability::routes::confirm_record,
         accountability::routes::dismiss_record,
-        units::routes::unit_record,
+        unit_record::routes::unit_record,
         rankings::routes::get_ranking,
         bulletins::routes::list_bulletins,
         bulletins::routes::create_bulletin,

@@ -16,8 +16,8 @@ use tracing_actix_web::TracingLogger;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::auth::{self, Passwords, Tokens};
 use crate::config::Settings;
+use crate::credentials::{self, Passwords, Tokens};
 use crate::db::{self, Backend, DbPool};
 use crate::http::client_address::TrustedProxies;
 use crate::http::json::JsonLimit;
@@ -25,12 +25,13 @@ use crate::http::middleware::{problem_json, request_id_header};
 use crate::http::problem::ApiError;
 use crate::http::request_line::EncodeRequestLine;
 use crate::openapi::ApiDoc;
+use crate::sign_in;
 use crate::state::AppState;
 use crate::storage::Storage;
 use crate::users::bootstrap::{self, FirstAdmin};
 use crate::{
-    accountability, assessments, audit, bulletins, calendar, health, holidays, indicators, notices,
-    plans, rankings, stats, tasks, units, users,
+    accountability, assessments, audit, bulletins, calendar, health, holidays, indicators, jobs,
+    notices, plans, rankings, stats, tasks, unit_record, units, users,
 };
 
 /// Opens the pool and applies pending migrations.
@@ -99,8 +100,9 @@ impl Application {
                 )
                 .service(
                     web::scope("/api/v1")
-                        .configure(auth::routes::configure)
+                        .configure(sign_in::routes::configure)
                         .configure(units::routes::configure)
+                        .configure(unit_record::routes::configure)
                         .configure(users::routes::configure)
                         .configure(plans::routes::configure)
                         .configure(tasks::routes::configure)
@@ -108,6 +110,7 @@ impl Application {
                         .configure(audit::routes::configure)
                         .configure(stats::configure)
                         .configure(notices::routes::configure)
+                        .configure(jobs::routes::configure)
                         .configure(accountability::routes::configure)
                         .configure(rankings::routes::configure)
                         .configure(bulletins::routes::configure)
@@ -217,7 +220,7 @@ fn prepare(settings: &Settings) -> anyhow::Result<Prepared> {
         )
     })?;
     let pool = open_database(settings)?;
-    let secret = auth::token::load_or_create_secret(settings)?;
+    let secret = credentials::token::load_or_create_secret(settings)?;
     let tokens = Tokens::new(&secret, settings);
     let passwords = Passwords::new(settings)?;
     let mut conn = pool.get()?;

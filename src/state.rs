@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use actix_web::web;
 
-use crate::auth::{Passwords, Tokens};
 use crate::config::Settings;
+use crate::credentials::{Passwords, Tokens};
 use crate::db::{Backend, DbConnection, DbPool};
 use crate::domain::clock::Clock;
 use crate::http::client_address::TrustedProxies;

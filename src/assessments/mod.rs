@@ -3,6 +3,7 @@
 //! and accountability records of the year, graded 优秀/良好/合格/不合格, with
 //! the records that lowered it.
 
+pub mod render;
 pub mod routes;
 
 use chrono::{NaiveDate, NaiveDateTime};

@@ -64,9 +64,8 @@ pub async fn get_assessment(
     }
     let lang = request_lang(&req);
     let name = format!("{year}年度目标责任考核");
-    let bytes =
-        web::block(move || crate::render::assessment::file_bytes(&assessment, format, lang))
-            .await?
-            .map_err(ApiError::internal)?;
+    let bytes = web::block(move || super::render::file_bytes(&assessment, format, lang))
+        .await?
+        .map_err(ApiError::internal)?;
     Ok(download::file(bytes, format, &name, format == Format::Html))
 }

@@ -9,14 +9,15 @@ use std::pin::Pin;
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
+use diesel::prelude::*;
 
 use super::permissions::{self, Permission};
-use super::token::TokenError;
+use crate::credentials::token::TokenError;
+use crate::db::schema::users;
 use crate::domain::message::Message;
 use crate::domain::{Role, UnitId, UserId};
 use crate::http::problem::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::users;
 
 #[derive(Debug, Clone)]
 pub struct AuthUser {
@@ -97,11 +98,24 @@ impl FromRequest for AuthUser {
                 TokenError::Invalid => unauthorized_invalid(),
             })?;
             let id = UserId(claims.sub.parse().map_err(|_| unauthorized_invalid())?);
-            let user = state
-                .db(move |conn| Ok(users::service::find(conn, id)?))
+            // What a request needs of the account, read here rather than
+            // through `users`, which is built on `AuthUser`.
+            let (active, token_version, role, unit_id) = state
+                .db(move |conn| {
+                    Ok(users::table
+                        .find(id.0)
+                        .select((
+                            users::active,
+                            users::token_version,
+                            users::role,
+                            users::unit_id,
+                        ))
+                        .first::<(bool, i64, String, Option<i64>)>(conn)
+                        .optional()?)
+                })
                 .await?
                 .ok_or_else(unauthorized_invalid)?;
-            if !user.active || user.token_version != claims.ver {
+            if !active || token_version != claims.ver {
                 return Err(ApiError::unauthorized(
                     "token_revoked",
                     Message::new(
@@ -112,8 +126,9 @@ impl FromRequest for AuthUser {
             }
             Ok(AuthUser {
                 id,
-                role: user.role()?,
-                unit_id: user.unit_id.map(UnitId),
+                role: Role::parse(&role)
+                    .map_err(|_| anyhow::anyhow!("stored role {role:?} is unknown"))?,
+                unit_id: unit_id.map(UnitId),
             })
         })
     }

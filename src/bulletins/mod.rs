@@ -4,8 +4,8 @@
 //! accountability proposal for each criticised unit, and an email with the
 //! bulletin attached to every unit, all in one transaction.
 
-pub mod job;
 pub mod publish;
+pub mod render;
 pub mod routes;
 
 use std::collections::HashMap;
@@ -20,12 +20,12 @@ use crate::config::Settings;
 use crate::db::schema::bulletins;
 use crate::db::DbConnection;
 use crate::domain::clock::Clock;
-use crate::domain::period::Period;
+use crate::domain::period::{number_label, Period};
 use crate::domain::values::BoundedText;
 use crate::domain::{Message, UserId};
 use crate::error::Validator;
 use crate::http::problem::{ApiError, ApiResult};
-use crate::rankings::{self, PreviousBulletin, Ranking, RankingRow};
+use crate::rankings::{self, Ranking, RankingRow};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = bulletins)]
@@ -47,9 +47,10 @@ pub struct BulletinRow {
 }
 
 impl BulletinRow {
-    pub fn snapshot(&self) -> ApiResult<Snapshot> {
-        serde_json::from_str(&self.snapshot)
-            .map_err(|e| ApiError::internal(anyhow::anyhow!("bulletin {} snapshot: {e}", self.id)))
+    pub fn snapshot(&self) -> crate::error::Result<Snapshot> {
+        serde_json::from_str(&self.snapshot).map_err(|e| {
+            crate::error::Error::Internal(anyhow::anyhow!("bulletin {} snapshot: {e}", self.id))
+        })
     }
 
     /// 2026年第3期, once published.
@@ -60,10 +61,6 @@ impl BulletinRow {
     pub fn is_published(&self) -> bool {
         self.status == "published"
     }
-}
-
-pub fn number_label(year: i32, number: i32) -> String {
-    format!("{year}年第{number}期")
 }
 
 /// What a criticised unit must put right, by when.
@@ -196,41 +193,6 @@ pub fn find_for_period(
         .select(BulletinRow::as_select())
         .first(conn)
         .optional()
-}
-
-/// The last bulletin published for a period ending before `before`, and
-/// each unit's rank in it.
-pub fn previous_ranks(
-    conn: &mut DbConnection,
-    before: NaiveDate,
-) -> QueryResult<(Option<PreviousBulletin>, HashMap<i64, u32>)> {
-    let row: Option<BulletinRow> = bulletins::table
-        .filter(bulletins::status.eq("published"))
-        .filter(bulletins::period_end.lt(before))
-        .order((bulletins::period_end.desc(), bulletins::id.desc()))
-        .select(BulletinRow::as_select())
-        .first(conn)
-        .optional()?;
-    let Some(row) = row else {
-        return Ok((None, HashMap::new()));
-    };
-    let Ok(snapshot) = row.snapshot() else {
-        return Ok((None, HashMap::new()));
-    };
-    let ranks = snapshot
-        .ranking
-        .ranked
-        .iter()
-        .filter_map(|r| Some((r.unit.id, r.rank?)))
-        .collect();
-    Ok((
-        Some(PreviousBulletin {
-            id: row.id,
-            period: row.period.clone(),
-            number: row.number_label().unwrap_or_default(),
-        }),
-        ranks,
-    ))
 }
 
 fn default_title(period: &Period) -> String {

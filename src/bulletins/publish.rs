@@ -17,7 +17,7 @@ use crate::domain::clock::Clock;
 use crate::domain::kinds::{Category, Priority};
 use crate::domain::{PlanId, UnitId, UserId};
 use crate::http::problem::{ApiError, ApiResult};
-use crate::mail::templates::bulletin_notice;
+use crate::mail::templates::{bulletin_notice, BulletinLetter};
 use crate::tasks::input::{NewTask, TaskLinks};
 use crate::tasks::service::{self, Origin};
 
@@ -46,7 +46,7 @@ pub fn publish(
             .select(diesel::dsl::max(bulletins::number))
             .first(conn)?;
         let number = last.unwrap_or(0) + 1;
-        let label = super::number_label(year, number);
+        let label = crate::domain::period::number_label(year, number);
         let calendar = crate::holidays::calendar(conn)?;
         let deadline =
             calendar.add_working_days(clock.today, settings.bulletin_rectify_working_days);
@@ -217,7 +217,22 @@ fn queue_emails(
             .iter()
             .chain(&snapshot.ranking.unranked)
             .find(|r| r.unit.id == unit_id);
-        let (subject, text, html) = bulletin_notice(&label, snapshot, &name, line, lang);
+        let letter = BulletinLetter {
+            number_label: &label,
+            title: &snapshot.title,
+            unit_name: &name,
+            standing: line.and_then(|l| Some((l.rank?, l.score?))),
+            units_ranked: snapshot.ranking.totals.units_ranked,
+            rectification: line
+                .and_then(|l| {
+                    snapshot
+                        .rectifications
+                        .iter()
+                        .find(|x| x.unit_id == l.unit.id)
+                })
+                .map(|r| (r.deadline, r.requirement.as_str())),
+        };
+        let (subject, text, html) = bulletin_notice(&letter, lang);
         let (status, error) = if to.is_empty() {
             (
                 "dead",

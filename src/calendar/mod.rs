@@ -3,6 +3,7 @@
 //! personal iCalendar feeds, whose long random token stands in for the bearer
 //! token that calendar apps cannot send (only its hash is stored).
 
+pub mod ics;
 pub mod routes;
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
@@ -150,7 +151,7 @@ pub fn events(
         }
         let label = year
             .zip(number)
-            .map(|(y, n)| crate::bulletins::number_label(y, n))
+            .map(|(y, n)| crate::domain::period::number_label(y, n))
             .unwrap_or_default();
         out.push(CalendarEvent {
             uid: format!("bulletin-{id}@duban"),
@@ -335,7 +336,7 @@ pub fn revoke_all_feeds(
     actor: Option<UserId>,
     user: UserId,
     now: NaiveDateTime,
-) -> ApiResult<()> {
+) -> crate::error::Result<()> {
     let revoked: Vec<i64> = diesel::update(
         calendar_feeds::table
             .filter(calendar_feeds::user_id.eq(user.0))

@@ -155,7 +155,7 @@ pub async fn get_feed(
             Ok((name, events))
         })
         .await?;
-    let body = crate::render::ics::feed(&name, &events, chrono::Utc::now());
+    let body = super::ics::feed(&name, &events, chrono::Utc::now());
     Ok(HttpResponse::Ok()
         .insert_header(("Content-Type", "text/calendar; charset=utf-8"))
         .insert_header(("Cache-Control", "private, max-age=300"))

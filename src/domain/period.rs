@@ -19,6 +19,11 @@ pub fn zh_date(d: NaiveDate) -> String {
     format!("{}年{}月{}日", d.year(), d.month(), d.day())
 }
 
+/// 2026年第3期: a bulletin's issue, numbered within its year.
+pub fn number_label(year: i32, number: i32) -> String {
+    format!("{year}年第{number}期")
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Period {
     pub start: NaiveDate,

@@ -469,7 +469,6 @@ impl From<Error> for ApiError {
             }
             Error::Unavailable(cause) => ApiError::unavailable(cause),
             Error::Internal(cause) => ApiError::internal(cause),
-            Error::Http(api) => *api,
         }
     }
 }

@@ -1,5 +1,5 @@
 //! Scheduled jobs: the daily scan, the monthly bulletin draft
-//! (`bulletins::job`) and the delivery rounds. Each run is recorded under a
+//! (`jobs::bulletin`) and the delivery rounds. Each run is recorded under a
 //! unique (job, period) key, so a day's scan runs once however many restarts
 //! or instances. With several instances a lease lets one of them run the
 //! jobs, and another takes over within a lease period if it dies.
@@ -10,7 +10,8 @@
 //! are idempotent (notices and bulletins have unique keys), so work done
 //! before the crash is not done twice.
 
-pub mod heartbeat;
+pub mod bulletin;
+pub mod routes;
 
 use std::sync::Arc;
 
@@ -24,6 +25,7 @@ use crate::config::Settings;
 use crate::db::schema::{job_runs, scheduler_lease};
 use crate::db::{self, DbConnection, DbPool};
 use crate::domain::calendar::local_date;
+use crate::heartbeat;
 use crate::mail::Mailer;
 use crate::notices::{deliver, scan};
 
@@ -415,7 +417,7 @@ pub fn tick(
         return Ok(());
     }
     // After the scan, so the month's last notices are in the figures.
-    if let Some(run) = crate::bulletins::job::bulletin_if_due(pool, settings, holder, Utc::now())? {
+    if let Some(run) = bulletin::bulletin_if_due(pool, settings, holder, Utc::now())? {
         tracing::info!(?run, "monthly bulletin");
     }
     let mut keep_going = || -> anyhow::Result<bool> { Ok(!stopping() && lease()?) };

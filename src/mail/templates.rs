@@ -261,17 +261,25 @@ pub fn digest(
     (subject, text, html)
 }
 
+/// What the letter carrying a published bulletin says to one unit, taken
+/// from the bulletin by its publisher.
+pub struct BulletinLetter<'a> {
+    /// 2026年第3期
+    pub number_label: &'a str,
+    pub title: &'a str,
+    pub unit_name: &'a str,
+    /// The unit's rank and score, when it was ranked.
+    pub standing: Option<(u32, f64)>,
+    pub units_ranked: u32,
+    /// The deadline and requirement, when the unit is criticised.
+    pub rectification: Option<(NaiveDate, &'a str)>,
+}
+
 /// Subject, plain text and HTML of the letter that carries a published
 /// bulletin to a unit; the bulletin itself is attached (printable HTML and
 /// the workbook), so each notice row stays small.
-pub fn bulletin_notice(
-    number_label: &str,
-    bulletin: &crate::bulletins::Snapshot,
-    unit_name: &str,
-    line: Option<&crate::rankings::RankingRow>,
-    lang: Lang,
-) -> (String, String, String) {
-    let (subject, text) = bulletin_letter(number_label, bulletin, unit_name, line, lang);
+pub fn bulletin_notice(letter: &BulletinLetter, lang: Lang) -> (String, String, String) {
+    let (subject, text) = bulletin_letter(letter, lang);
     let html = format!(
         "<html><body><p>{}</p></body></html>",
         encode_text(&text)
@@ -281,72 +289,59 @@ pub fn bulletin_notice(
     (subject, text, html)
 }
 
-fn bulletin_letter(
-    number_label: &str,
-    bulletin: &crate::bulletins::Snapshot,
-    unit_name: &str,
-    line: Option<&crate::rankings::RankingRow>,
-    lang: Lang,
-) -> (String, String) {
-    let r = &bulletin.ranking;
-    let standing = line.and_then(|l| Some((l.rank?, l.score?)));
+fn bulletin_letter(letter: &BulletinLetter, lang: Lang) -> (String, String) {
+    let BulletinLetter {
+        number_label,
+        title,
+        unit_name,
+        standing,
+        units_ranked,
+        rectification,
+    } = *letter;
     match lang {
         Lang::Zh => {
             let mut text = format!(
                 "{unit_name}：\n\n现将{number_label}《{}》印发给你们，请认真组织学习，抓好贯彻落实。\n\n",
-                bulletin.title
+                title
             );
             match standing {
                 Some((rank, score)) => text.push_str(&format!(
                     "本期你单位排名第{rank}名（共{}个单位），得分{score:.2}。\n",
-                    r.totals.units_ranked
+                    units_ranked
                 )),
                 None => text.push_str("本期你单位无到期任务，未参加排名。\n"),
             }
-            if let Some(rect) = line.and_then(|l| {
-                bulletin
-                    .rectifications
-                    .iter()
-                    .find(|x| x.unit_id == l.unit.id)
-            }) {
+            if let Some((deadline, requirement)) = rectification {
                 text.push_str(&format!(
                     "你单位被通报批评，请于{}前完成整改：{}\n",
-                    crate::domain::period::zh_date(rect.deadline),
-                    rect.requirement
+                    crate::domain::period::zh_date(deadline),
+                    requirement
                 ));
             }
             text.push_str("\n通报全文见附件（HTML 可直接打印，XLSX 为排名和逾期任务明细）。\n");
-            (
-                format!("【督查通报】{number_label} {}", bulletin.title),
-                text,
-            )
+            (format!("【督查通报】{number_label} {}", title), text)
         }
         Lang::En => {
             let mut text = format!(
                 "To {unit_name}:\n\nPlease find attached supervision bulletin {number_label}, \"{}\".\n\n",
-                bulletin.title
+                title
             );
             match standing {
                 Some((rank, score)) => text.push_str(&format!(
                     "Your unit ranks {rank} of {} with a score of {score:.2}.\n",
-                    r.totals.units_ranked
+                    units_ranked
                 )),
                 None => text.push_str("Your unit had nothing due and is not ranked.\n"),
             }
-            if let Some(rect) = line.and_then(|l| {
-                bulletin
-                    .rectifications
-                    .iter()
-                    .find(|x| x.unit_id == l.unit.id)
-            }) {
+            if let Some((deadline, requirement)) = rectification {
                 text.push_str(&format!(
                     "Your unit is criticised; rectify by {}: {}\n",
-                    rect.deadline, rect.requirement
+                    deadline, requirement
                 ));
             }
             text.push_str("\nThe bulletin is attached (printable HTML, and XLSX with the ranking and the overdue tasks).\n");
             (
-                format!("[Supervision bulletin] {number_label} {}", bulletin.title),
+                format!("[Supervision bulletin] {number_label} {}", title),
                 text,
             )
         }

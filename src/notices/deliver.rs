@@ -29,7 +29,7 @@ use crate::db::{DbConnection, DbPool};
 use crate::domain::calendar::WorkCalendar;
 use crate::domain::ladder::Step;
 use crate::domain::task_state::TaskStatus;
-use crate::jobs::heartbeat;
+use crate::heartbeat;
 use crate::mail::{Mailer, Outgoing, SendError};
 
 #[derive(Debug, Default, Serialize, PartialEq, Eq)]
@@ -249,8 +249,8 @@ fn bulletin_attachments(
     settings: &Settings,
     id: i64,
 ) -> anyhow::Result<Vec<crate::mail::Attachment>> {
+    use crate::bulletins::render as bulletin;
     use crate::http::download::Format;
-    use crate::render::bulletin;
     let row = crate::bulletins::find(conn, id)?
         .ok_or_else(|| anyhow::anyhow!("bulletin {id} is gone"))?;
     let snapshot = row.snapshot().map_err(anyhow::Error::new)?;

@@ -1,22 +1,18 @@
-//! `/api/v1/notices` and `/api/v1/scheduler`: extract, check the
-//! permission, call `notices::outbox`, answer.
+//! `/api/v1/notices`: extract, check the permission, call
+//! `notices::outbox`, answer.
 
 use actix_web::{web, HttpResponse};
-use serde::Serialize;
-use utoipa::ToSchema;
 
 use super::outbox::{self, NoticeFilter};
 use super::NoticeView;
 use crate::auth::{AuthUser, Permission};
 use crate::http::problem::{ApiResult, Problem};
 use crate::http::{Page, Paging, QueryParams};
-use crate::jobs::{self, JobRunView};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/notices", web::get().to(list_notices))
-        .route("/notices/{id}/retry", web::post().to(retry_notice))
-        .route("/scheduler", web::get().to(scheduler_status));
+        .route("/notices/{id}/retry", web::post().to(retry_notice));
 }
 
 /// Notices, newest first. A unit clerk sees the own unit's.
@@ -50,35 +46,4 @@ pub async fn retry_notice(
     let now = state.clock().now;
     let row = state.db(move |conn| outbox::retry(conn, id, now)).await?;
     Ok(HttpResponse::Ok().json(NoticeView::from_row(row)))
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SchedulerStatus {
-    pub lease_holder: Option<String>,
-    pub lease_expires_at: Option<chrono::DateTime<chrono::Utc>>,
-    /// Notices by status.
-    pub queue: std::collections::BTreeMap<String, i64>,
-    pub recent_runs: Vec<JobRunView>,
-}
-
-/// The scheduler: who holds the lease, the outbox by status, the last runs (office).
-#[utoipa::path(get, path = "/api/v1/scheduler", tag = "notices",
-    responses((status = 200, body = SchedulerStatus)), security(("bearer" = [])))]
-pub async fn scheduler_status(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-) -> ApiResult<HttpResponse> {
-    auth.require(Permission::ReadAudit)?;
-    let status = state
-        .db(|conn| {
-            let lease = jobs::lease_holder(conn)?;
-            Ok(SchedulerStatus {
-                lease_holder: lease.as_ref().map(|l| l.0.clone()),
-                lease_expires_at: lease.map(|l| l.1.and_utc()),
-                queue: outbox::queue(conn)?,
-                recent_runs: jobs::recent_runs(conn, 20)?,
-            })
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(status))
 }

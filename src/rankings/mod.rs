@@ -12,11 +12,11 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::db::schema::{extensions, notices, task_cooperators, tasks, units, users};
+use crate::db::schema::{bulletins, extensions, notices, task_cooperators, tasks, units, users};
 use crate::db::DbConnection;
 use crate::domain::clock::Clock;
 use crate::domain::figures::{classify, Judgement, Outcome, TaskFacts};
-use crate::domain::period::Period;
+use crate::domain::period::{number_label, Period};
 use crate::domain::scoring::{standings, Policy, Totals, UnitFigures};
 use crate::domain::task_state::TaskStatus;
 use crate::domain::traffic::TrafficLight;
@@ -367,6 +367,57 @@ fn unit_refs(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<HashMap<i64, U
         .collect())
 }
 
+/// The last bulletin published for a period ending before `before`, and
+/// each unit's rank in it: read from the ranking its snapshot keeps (the
+/// rest of the snapshot is the bulletins' own).
+pub fn previous_ranks(
+    conn: &mut DbConnection,
+    before: NaiveDate,
+) -> QueryResult<(Option<PreviousBulletin>, HashMap<i64, u32>)> {
+    /// The part of a bulletin's snapshot a later ranking compares with.
+    #[derive(Deserialize)]
+    struct Published {
+        ranking: Ranking,
+    }
+    type Columns = (i64, String, Option<i32>, Option<i32>, String);
+    let row: Option<Columns> = bulletins::table
+        .filter(bulletins::status.eq("published"))
+        .filter(bulletins::period_end.lt(before))
+        .order((bulletins::period_end.desc(), bulletins::id.desc()))
+        .select((
+            bulletins::id,
+            bulletins::period,
+            bulletins::year,
+            bulletins::number,
+            bulletins::snapshot,
+        ))
+        .first(conn)
+        .optional()?;
+    let Some((id, period, year, number, snapshot)) = row else {
+        return Ok((None, HashMap::new()));
+    };
+    let Ok(published) = serde_json::from_str::<Published>(&snapshot) else {
+        return Ok((None, HashMap::new()));
+    };
+    let ranks = published
+        .ranking
+        .ranked
+        .iter()
+        .filter_map(|r| Some((r.unit.id, r.rank?)))
+        .collect();
+    Ok((
+        Some(PreviousBulletin {
+            id,
+            period,
+            number: year
+                .zip(number)
+                .map(|(y, n)| number_label(y, n))
+                .unwrap_or_default(),
+        }),
+        ranks,
+    ))
+}
+
 /// The ranking of `period` judged for `clock.today`, compared with the last
 /// bulletin published for an earlier period.
 pub fn ranking(
@@ -379,7 +430,7 @@ pub fn ranking(
     let (figures, mut overdue) = unit_figures(conn, &j, clock)?;
     let ids: Vec<i64> = figures.keys().copied().collect();
     let refs = unit_refs(conn, &ids)?;
-    let (previous_bulletin, previous) = crate::bulletins::previous_ranks(conn, period.start)?;
+    let (previous_bulletin, previous) = previous_ranks(conn, period.start)?;
     let keyed: Vec<(UnitFigures, UnitRef)> = figures
         .values()
         .filter_map(|f| refs.get(&f.unit_id).map(|u| (*f, u.clone())))

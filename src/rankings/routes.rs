@@ -5,6 +5,7 @@ use serde::Deserialize;
 
 use super::Ranking;
 use crate::auth::{AuthUser, Permission};
+use crate::domain::period::Period;
 use crate::http::problem::{ApiError, ApiResult, Problem};
 use crate::http::QueryParams;
 use crate::state::AppState;
@@ -31,7 +32,8 @@ pub async fn get_ranking(
     query: QueryParams<RankingQuery>,
 ) -> ApiResult<HttpResponse> {
     auth.require(Permission::ReadRankings)?;
-    let period = crate::bulletins::parse_period("period", &query.0.period)?;
+    let period =
+        Period::parse(&query.0.period).map_err(|m| ApiError::invalid_field("period", m))?;
     let clock = state.clock();
     let policy = state.settings.policy();
     let ranking = state

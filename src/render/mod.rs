@@ -1,10 +1,8 @@
-//! Renderings of bulletins and assessments for people: printable HTML in the
-//! formal bulletin style (everything escaped), Markdown, and spreadsheet
-//! tables (CSV and xlsx, formula-injection safe).
+//! The pieces printable documents share: the formal page style, escaped
+//! HTML and Markdown tables, and spreadsheet tables (CSV and xlsx,
+//! formula-injection safe). Each document's rendering lives with what it
+//! renders (`bulletins::render`, `assessments::render`) and takes these.
 
-pub mod assessment;
-pub mod bulletin;
-pub mod ics;
 pub mod table;
 
 use crate::domain::message::Lang;

@@ -12,7 +12,7 @@ use crate::config::Settings;
 use crate::db::schema::{task_cooperators, tasks};
 use crate::db::DbConnection;
 use crate::domain::{Role, TaskId};
-use crate::http::problem::{ApiError, ApiResult};
+use crate::error::Error;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
@@ -71,16 +71,16 @@ pub fn load_visible(
     conn: &mut DbConnection,
     scope: Scope,
     id: TaskId,
-) -> ApiResult<(TaskRow, Vec<i64>)> {
+) -> crate::error::Result<(TaskRow, Vec<i64>)> {
     let row: TaskRow = tasks::table
         .find(id.0)
         .select(TaskRow::as_select())
         .first(conn)
         .optional()?
-        .ok_or_else(ApiError::not_found)?;
+        .ok_or(Error::NotFound)?;
     let coops = cooperators(conn, row.id)?;
     if !sees(scope, &row, &coops) {
-        return Err(ApiError::not_found());
+        return Err(Error::NotFound);
     }
     Ok((row, coops))
 }
@@ -92,9 +92,9 @@ pub fn lock_visible(
     conn: &mut DbConnection,
     scope: Scope,
     id: TaskId,
-) -> ApiResult<(TaskRow, Vec<i64>)> {
+) -> crate::error::Result<(TaskRow, Vec<i64>)> {
     if !crate::db::lock_row(conn, crate::db::Locked::Tasks, id.0)? {
-        return Err(ApiError::not_found());
+        return Err(Error::NotFound);
     }
     load_visible(conn, scope, id)
 }

@@ -2,6 +2,5 @@
 //! tasks are assigned to. Model, rules and HTTP routes.
 
 pub mod model;
-pub mod record;
 pub mod routes;
 pub mod service;

@@ -5,8 +5,8 @@ use actix_web::{web, HttpResponse};
 use super::model::{CreateUnit, UnitFilter, UnitView, UpdateUnit};
 use super::service;
 use crate::auth::{AuthUser, Permission};
-use crate::domain::{Role, UnitId};
-use crate::http::problem::{ApiError, ApiResult, Problem};
+use crate::domain::UnitId;
+use crate::http::problem::{ApiResult, Problem};
 use crate::http::{JsonBody, Page, Paging, QueryParams};
 use crate::state::AppState;
 
@@ -21,32 +21,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(get_unit))
             .route(web::patch().to(update_unit))
             .route(web::delete().to(delete_unit)),
-    )
-    .route("/units/{id}/record", web::get().to(unit_record));
-}
-
-/// A unit's record: tasks and lateness, notices (and undelivered ones),
-/// accountability records and its place in every published bulletin. A unit
-/// clerk sees the own unit's only.
-#[utoipa::path(get, path = "/api/v1/units/{id}/record", tag = "units",
-    responses((status = 200, body = super::record::UnitRecord), (status = 404, body = Problem)),
-    security(("bearer" = [])))]
-pub async fn unit_record(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    id: web::Path<i64>,
-) -> ApiResult<HttpResponse> {
-    let id = UnitId(id.into_inner());
-    match auth.role {
-        Role::Unit if auth.unit_id != Some(id) => return Err(ApiError::not_found()),
-        Role::Unit => {}
-        _ => auth.require(Permission::ReadRankings)?,
-    }
-    let clock = state.clock();
-    let record = state
-        .db(move |conn| super::record::record(conn, id, &clock))
-        .await?;
-    Ok(HttpResponse::Ok().json(record))
+    );
 }
 
 /// List units.

@@ -2,8 +2,8 @@
 
 use secrecy::ExposeSecret;
 
-use crate::auth::Passwords;
 use crate::config::Settings;
+use crate::credentials::Passwords;
 use crate::db::DbConnection;
 use crate::domain::values::{Password, Username};
 

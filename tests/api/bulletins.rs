@@ -992,7 +992,7 @@ async fn the_monthly_job_drafts_last_months_bulletin_once(app: TestApp) {
         let (pool, settings) = (pool.clone(), settings.clone());
         let now = at(now).and_utc();
         std::thread::spawn(move || {
-            duban::bulletins::job::bulletin_if_due(&pool, &settings, "test", now).unwrap()
+            duban::jobs::bulletin::bulletin_if_due(&pool, &settings, "test", now).unwrap()
         })
         .join()
         .unwrap()
@@ -1017,7 +1017,7 @@ async fn the_monthly_job_drafts_last_months_bulletin_once(app: TestApp) {
     };
     let pool2 = pool.clone();
     let run = std::thread::spawn(move || {
-        duban::bulletins::job::bulletin_if_due(
+        duban::jobs::bulletin::bulletin_if_due(
             &pool2,
             &auto,
             "test",

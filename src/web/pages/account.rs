@@ -5,9 +5,9 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
-use crate::auth::sign_in;
 use crate::domain::UserId;
 use crate::http::client_address::client_address;
+use crate::sign_in;
 use crate::state::AppState;
 use crate::web::csrf;
 use crate::web::page::{lang_of, render, safe_next, see_other, OrPage, PageError, LANG_COOKIE};

@@ -5,12 +5,12 @@ use std::fmt::Write;
 
 use html_escape::encode_text;
 
-use super::table::{self, Sheet};
-use super::{html_table, md, md_table, t, STYLE};
-use crate::assessments::Assessment;
+use super::Assessment;
 use crate::domain::message::Lang;
 use crate::domain::period::zh_date;
 use crate::http::download::Format;
+use crate::render::table::{self, Sheet};
+use crate::render::{html_table, md, md_table, t, STYLE};
 
 fn grade_name(g: crate::domain::scoring::Grade, lang: Lang) -> &'static str {
     match lang {

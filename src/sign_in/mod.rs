@@ -1,8 +1,11 @@
 //! Signing in and changing the own password, shared by the API (tokens) and
 //! the console (sessions): the same throttle, the same password check, the
-//! same answers for a wrong password and an unknown user.
+//! same answers for a wrong password and an unknown user. Built on `auth`
+//! (the throttle) and `users` (the account), which know nothing of it.
 
-use super::throttle;
+pub mod routes;
+
+use crate::auth::throttle;
 use crate::domain::message::Message;
 use crate::domain::values::{Password, Username};
 use crate::domain::UserId;

@@ -7,14 +7,14 @@ use std::fmt::Write;
 
 use html_escape::encode_text;
 
-use super::table::Sheet;
-use super::{html_table, md, md_table, t, STYLE};
-use crate::bulletins::{BulletinRow, Snapshot};
+use super::{BulletinRow, Snapshot};
 use crate::domain::message::Lang;
 use crate::domain::period::zh_date;
 use crate::domain::traffic::TrafficLight;
 use crate::http::download::Format;
 use crate::rankings::{Ranking, RankingRow};
+use crate::render::table::Sheet;
+use crate::render::{html_table, md, md_table, t, STYLE};
 
 fn opt(v: Option<f64>, suffix: &str) -> String {
     v.map_or_else(|| "—".into(), |x| format!("{x:.2}{suffix}"))
@@ -397,9 +397,12 @@ pub fn file_bytes(
         Format::Csv => {
             let mut tables = sheets(s, lang);
             tables.truncate(1);
-            tables.first().map(super::table::to_csv).unwrap_or_default()
+            tables
+                .first()
+                .map(crate::render::table::to_csv)
+                .unwrap_or_default()
         }
-        Format::Xlsx => super::table::to_xlsx(&sheets(s, lang))?,
+        Format::Xlsx => crate::render::table::to_xlsx(&sheets(s, lang))?,
     })
 }
 

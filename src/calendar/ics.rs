@@ -5,7 +5,7 @@
 
 use icalendar::{Calendar, Component, Event, EventLike};
 
-use crate::calendar::CalendarEvent;
+use super::CalendarEvent;
 
 pub fn feed(name: &str, events: &[CalendarEvent], stamp: chrono::DateTime<chrono::Utc>) -> String {
     let mut calendar = Calendar::new();

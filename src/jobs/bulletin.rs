@@ -2,15 +2,16 @@
 //! scheduler drafts the previous month's bulletin once, and publishes it only
 //! when `bulletin_auto_publish` says so; otherwise publishing stays with the
 //! office. The run is recorded like the scan's (`jobs::run_once`): once per
-//! period, taken over after a crash.
+//! period, taken over after a crash. This is the scheduling glue; drafting and
+//! publishing are the bulletins' own (`bulletins::create`, `bulletins::publish`).
 
 use chrono::{DateTime, Datelike, Utc};
 use serde::Serialize;
 
+use super::run_once;
 use crate::config::Settings;
 use crate::db::DbPool;
 use crate::domain::period::Period;
-use crate::jobs::run_once;
 
 #[derive(Debug, Serialize)]
 pub struct BulletinRun {
@@ -57,7 +58,7 @@ pub fn bulletin_if_due(
             // the bulletin complete (or nothing) and never a draft that
             // should have been published.
             conn.write(|conn| -> anyhow::Result<BulletinRun> {
-                let created = match super::create(conn, settings, &clock, None, period) {
+                let created = match crate::bulletins::create(conn, settings, &clock, None, period) {
                     Ok(row) => row,
                     Err(e) if e.code() == "bulletin_exists" => {
                         return Ok(BulletinRun {
@@ -69,7 +70,7 @@ pub fn bulletin_if_due(
                     Err(e) => return Err(anyhow::Error::new(e).context("drafting the bulletin")),
                 };
                 let published = settings.bulletin_auto_publish
-                    && super::publish::publish(conn, settings, &clock, None, created.id)
+                    && crate::bulletins::publish::publish(conn, settings, &clock, None, created.id)
                         .map_err(|e| anyhow::Error::new(e).context("publishing the bulletin"))?
                         .1;
                 Ok(BulletinRun {

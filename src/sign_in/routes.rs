@@ -4,12 +4,13 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{sign_in, AuthUser};
+use crate::auth::AuthUser;
 use crate::domain::{UnitId, UserId};
 use crate::error::Error;
 use crate::http::client_address::client_address;
 use crate::http::problem::{ApiResult, Problem};
 use crate::http::JsonBody;
+use crate::sign_in;
 use crate::state::AppState;
 use crate::users::model::UserView;
 use crate::users::service as users;

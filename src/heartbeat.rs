@@ -2,6 +2,8 @@
 //! sent. The work runs on the calling thread; a scoped thread renews the
 //! lease every so often until the work returns. A holder that dies stops
 //! renewing, so its lease lapses and another instance takes the work over.
+//! The scheduler (`jobs`) and the delivery worker (`notices::deliver`) both
+//! use it; it knows neither.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;

@@ -1,6 +1,10 @@
 //! A unit's record (单位履职档案): its tasks and lateness, the notices it
 //! received (and those that could not reach it), its accountability records
-//! and its place in every published bulletin.
+//! and its place in every published bulletin. It reads across the slices
+//! (units, tasks, notices, accountability, bulletins), so it lives above
+//! them rather than in `units`, which they all refer to.
+
+pub mod routes;
 
 use std::collections::BTreeMap;
 
@@ -75,7 +79,7 @@ type TaskLine = (
 );
 
 pub fn record(conn: &mut DbConnection, id: UnitId, clock: &Clock) -> Result<UnitRecord> {
-    let unit = super::service::find(conn, id)?.ok_or(Error::NotFound)?;
+    let unit = crate::units::service::find(conn, id)?.ok_or(Error::NotFound)?;
     let lines: Vec<TaskLine> = tasks::table
         .filter(tasks::lead_unit_id.eq(id.0))
         .select((
