@@ -193,6 +193,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     &pool,
                     &mailer,
                     &settings,
+                    crate::bulletins::publish::attachments,
                     chrono::Utc::now().naive_utc(),
                 )
             })

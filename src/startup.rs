@@ -89,6 +89,10 @@ impl Application {
                 .wrap(TracingLogger::default())
                 .app_data(state.clone())
                 .app_data(json_limit.clone())
+                // What a task's life-cycle step writes to the outbox.
+                .app_data(web::Data::new(tasks::actions::StepNotices(
+                    notices::tell::after_step,
+                )))
                 .app_data(
                     web::PathConfig::default().error_handler(|_, _| ApiError::not_found().into()),
                 )

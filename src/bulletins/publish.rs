@@ -264,3 +264,29 @@ fn queue_emails(
     }
     Ok(())
 }
+
+/// The bulletin a notice carries, as a printable HTML page and a workbook
+/// (handed to the delivery worker as its `notices::deliver::Attach`).
+/// A published bulletin never changes, so a resend attaches the same files.
+pub fn attachments(
+    conn: &mut DbConnection,
+    settings: &Settings,
+    id: i64,
+) -> anyhow::Result<Vec<crate::mail::Attachment>> {
+    use super::render;
+    use crate::http::download::Format;
+    let row = find(conn, id)?.ok_or_else(|| anyhow::anyhow!("bulletin {id} is gone"))?;
+    let snapshot = row.snapshot().map_err(anyhow::Error::new)?;
+    let lang = settings.notice_language;
+    let name = render::file_name(&row);
+    [Format::Html, Format::Xlsx]
+        .into_iter()
+        .map(|format| {
+            Ok(crate::mail::Attachment {
+                filename: format!("{name}.{}", format.extension()),
+                content_type: format.content_type().to_string(),
+                bytes: render::file_bytes(&row, &snapshot, format, lang)?,
+            })
+        })
+        .collect()
+}

@@ -425,6 +425,7 @@ pub fn tick(
         pool,
         mailer,
         settings,
+        crate::bulletins::publish::attachments,
         Utc::now().naive_utc(),
         &mut keep_going,
     )?;

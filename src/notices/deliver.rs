@@ -242,37 +242,18 @@ fn unit_robot(conn: &mut DbConnection, unit: Option<i64>) -> QueryResult<Option<
     })
 }
 
-/// The bulletin a notice carries, as a printable HTML page and a workbook.
-/// A published bulletin never changes, so a resend attaches the same files.
-fn bulletin_attachments(
-    conn: &mut DbConnection,
-    settings: &Settings,
-    id: i64,
-) -> anyhow::Result<Vec<crate::mail::Attachment>> {
-    use crate::bulletins::render as bulletin;
-    use crate::http::download::Format;
-    let row = crate::bulletins::find(conn, id)?
-        .ok_or_else(|| anyhow::anyhow!("bulletin {id} is gone"))?;
-    let snapshot = row.snapshot().map_err(anyhow::Error::new)?;
-    let lang = settings.notice_language;
-    let name = bulletin::file_name(&row);
-    [Format::Html, Format::Xlsx]
-        .into_iter()
-        .map(|format| {
-            Ok(crate::mail::Attachment {
-                filename: format!("{name}.{}", format.extension()),
-                content_type: format.content_type().to_string(),
-                bytes: bulletin::file_bytes(&row, &snapshot, format, lang)?,
-            })
-        })
-        .collect()
-}
-
 fn webhook_client(settings: &Settings) -> anyhow::Result<reqwest::blocking::Client> {
     Ok(reqwest::blocking::Client::builder()
         .timeout(std::time::Duration::from_secs(settings.smtp_timeout_secs))
         .build()?)
 }
+
+/// The files a notice about a bulletin carries, by the bulletin's id
+/// (`bulletins::publish::attachments`). The caller hands it in: publishing a
+/// bulletin writes its notices through the outbox, so the outbox does not
+/// import bulletins.
+pub type Attach =
+    fn(&mut DbConnection, &Settings, i64) -> anyhow::Result<Vec<crate::mail::Attachment>>;
 
 /// One delivery round over the notices due at `now`. A failure on one notice
 /// is recorded on it and does not stop the others.
@@ -280,9 +261,10 @@ pub fn deliver(
     pool: &DbPool,
     mailer: &Mailer,
     settings: &Settings,
+    attach: Attach,
     now: NaiveDateTime,
 ) -> anyhow::Result<DeliveryCounts> {
-    deliver_while(pool, mailer, settings, now, &mut || Ok(true))
+    deliver_while(pool, mailer, settings, attach, now, &mut || Ok(true))
 }
 
 /// A delivery round that asks `keep_going` before each claim and stops when
@@ -292,6 +274,7 @@ pub fn deliver_while(
     pool: &DbPool,
     mailer: &Mailer,
     settings: &Settings,
+    attach: Attach,
     now: NaiveDateTime,
     keep_going: &mut dyn FnMut() -> anyhow::Result<bool>,
 ) -> anyhow::Result<DeliveryCounts> {
@@ -308,6 +291,7 @@ pub fn deliver_while(
         pool,
         mailer,
         settings,
+        attach,
         calendar: &calendar,
         clock: &clock,
     };
@@ -326,6 +310,7 @@ struct Round<'a> {
     pool: &'a DbPool,
     mailer: &'a Mailer,
     settings: &'a Settings,
+    attach: Attach,
     calendar: &'a WorkCalendar,
     clock: &'a RoundClock,
 }
@@ -384,7 +369,7 @@ impl Round<'_> {
             None
         };
         let attachments = match notice.bulletin_id {
-            Some(b) => bulletin_attachments(&mut conn, settings, b)?,
+            Some(b) => (self.attach)(&mut conn, settings, b)?,
             None => Vec::new(),
         };
         let client = match robot {

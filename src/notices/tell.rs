@@ -4,6 +4,8 @@
 //! assigned, 退回通知 to the lead unit when the office returns a submission,
 //! with its note. The same outbox as the ladder's notices: group robots, the
 //! send window, Message-IDs, once per step and task version.
+//! `tasks::actions::act` calls it as the `StepNotices` its caller hands in
+//! (startup registers it for the API; the console page passes it).
 
 use diesel::prelude::*;
 

@@ -83,6 +83,24 @@ pub struct Step {
     pub note: Option<String>,
 }
 
+/// Writes the notices a step owes the units (交办, 退回) inside the step's
+/// transaction: `notices::tell::after_step`. The caller hands it in (startup
+/// registers it for the API, the console passes it), because the notice scan
+/// reads tasks and tasks does not import notices.
+#[derive(Clone, Copy)]
+pub struct StepNotices(pub WriteStepNotices);
+
+/// `notices::tell::after_step`'s shape: the task as it is after `action`.
+pub type WriteStepNotices = fn(
+    &mut DbConnection,
+    &crate::config::Settings,
+    &TaskRow,
+    TaskAction,
+    Option<&str>,
+    &Clock,
+) -> anyhow::Result<()>;
+
+#[allow(clippy::too_many_arguments)]
 pub fn act(
     conn: &mut DbConnection,
     auth: &AuthUser,
@@ -91,6 +109,7 @@ pub fn act(
     step: Step,
     clock: &Clock,
     settings: &crate::config::Settings,
+    tell: StepNotices,
 ) -> ApiResult<TaskRow> {
     let Step {
         action,
@@ -200,7 +219,7 @@ pub fn act(
             now,
         )?;
         // 交办 and 退回 tell the units in the same transaction.
-        crate::notices::tell::after_step(conn, settings, &updated, action, note.as_deref(), clock)
+        (tell.0)(conn, settings, &updated, action, note.as_deref(), clock)
             .map_err(|e| ApiError::from(crate::error::Error::from(e)))?;
         service::audit_task(
             conn,

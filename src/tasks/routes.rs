@@ -164,6 +164,7 @@ pub async fn update_task(
 
 async fn run_action(
     state: web::Data<AppState>,
+    tell: web::Data<actions::StepNotices>,
     auth: AuthUser,
     id: web::Path<i64>,
     body: JsonBody<ActionRequest>,
@@ -175,6 +176,7 @@ async fn run_action(
     let scope = visibility::scope(&auth, &state.settings);
     let clock = state.clock();
     let settings = state.settings.clone();
+    let tell = *tell.get_ref();
     let view = state
         .db_api(move |conn| {
             let row = actions::act(
@@ -189,6 +191,7 @@ async fn run_action(
                 },
                 &clock,
                 &settings,
+                tell,
             )?;
             service::view_one(conn, row, &clock)
         })
@@ -201,11 +204,12 @@ async fn run_action(
     responses((status = 200, body = TaskView), (status = 409, body = Problem)), security(("bearer" = [])))]
 pub async fn assign(
     state: web::Data<AppState>,
+    tell: web::Data<actions::StepNotices>,
     auth: AuthUser,
     id: web::Path<i64>,
     body: JsonBody<ActionRequest>,
 ) -> ApiResult<HttpResponse> {
-    run_action(state, auth, id, body, TaskAction::Assign).await
+    run_action(state, tell, auth, id, body, TaskAction::Assign).await
 }
 
 /// Sign for the task (签收; lead unit).
@@ -213,11 +217,12 @@ pub async fn assign(
     responses((status = 200, body = TaskView), (status = 409, body = Problem)), security(("bearer" = [])))]
 pub async fn accept(
     state: web::Data<AppState>,
+    tell: web::Data<actions::StepNotices>,
     auth: AuthUser,
     id: web::Path<i64>,
     body: JsonBody<ActionRequest>,
 ) -> ApiResult<HttpResponse> {
-    run_action(state, auth, id, body, TaskAction::Accept).await
+    run_action(state, tell, auth, id, body, TaskAction::Accept).await
 }
 
 /// Apply for completion (申请办结; lead unit) with a completion note.
@@ -225,11 +230,12 @@ pub async fn accept(
     responses((status = 200, body = TaskView), (status = 409, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
 pub async fn submit(
     state: web::Data<AppState>,
+    tell: web::Data<actions::StepNotices>,
     auth: AuthUser,
     id: web::Path<i64>,
     body: JsonBody<ActionRequest>,
 ) -> ApiResult<HttpResponse> {
-    run_action(state, auth, id, body, TaskAction::Submit).await
+    run_action(state, tell, auth, id, body, TaskAction::Submit).await
 }
 
 /// Verify a submitted task (审核办结; office).
@@ -237,11 +243,12 @@ pub async fn submit(
     responses((status = 200, body = TaskView), (status = 409, body = Problem)), security(("bearer" = [])))]
 pub async fn verify(
     state: web::Data<AppState>,
+    tell: web::Data<actions::StepNotices>,
     auth: AuthUser,
     id: web::Path<i64>,
     body: JsonBody<ActionRequest>,
 ) -> ApiResult<HttpResponse> {
-    run_action(state, auth, id, body, TaskAction::Verify).await
+    run_action(state, tell, auth, id, body, TaskAction::Verify).await
 }
 
 /// Return a submitted task to the unit with a reason (退回; office).
@@ -249,11 +256,12 @@ pub async fn verify(
     responses((status = 200, body = TaskView), (status = 409, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
 pub async fn return_task(
     state: web::Data<AppState>,
+    tell: web::Data<actions::StepNotices>,
     auth: AuthUser,
     id: web::Path<i64>,
     body: JsonBody<ActionRequest>,
 ) -> ApiResult<HttpResponse> {
-    run_action(state, auth, id, body, TaskAction::Return).await
+    run_action(state, tell, auth, id, body, TaskAction::Return).await
 }
 
 /// Cancel an open task with a reason (office).
@@ -261,11 +269,12 @@ pub async fn return_task(
     responses((status = 200, body = TaskView), (status = 409, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
 pub async fn cancel(
     state: web::Data<AppState>,
+    tell: web::Data<actions::StepNotices>,
     auth: AuthUser,
     id: web::Path<i64>,
     body: JsonBody<ActionRequest>,
 ) -> ApiResult<HttpResponse> {
-    run_action(state, auth, id, body, TaskAction::Cancel).await
+    run_action(state, tell, auth, id, body, TaskAction::Cancel).await
 }
 
 /// Reopen a completed task with a reason (office).
@@ -273,11 +282,12 @@ pub async fn cancel(
     responses((status = 200, body = TaskView), (status = 409, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
 pub async fn reopen(
     state: web::Data<AppState>,
+    tell: web::Data<actions::StepNotices>,
     auth: AuthUser,
     id: web::Path<i64>,
     body: JsonBody<ActionRequest>,
 ) -> ApiResult<HttpResponse> {
-    run_action(state, auth, id, body, TaskAction::Reopen).await
+    run_action(state, tell, auth, id, body, TaskAction::Reopen).await
 }
 
 /// The task's timeline, oldest first.

@@ -5,7 +5,8 @@
 use actix_web::http::StatusCode;
 use subtle::ConstantTimeEq;
 
-use super::page::{Lang, PageError};
+use super::error::PageError;
+use crate::domain::message::Lang;
 
 /// Whether the token a form sent is the expected one.
 pub fn matches(sent: &str, expected: &str) -> bool {

@@ -1,9 +1,12 @@
 //! The console's words in zh-CN (default) and English, one catalogue per
 //! language in `i18n/*.toml`. Both catalogues have the same keys (a unit test
-//! checks), so a page never falls back to showing a key.
+//! checks), so a page never falls back to showing a key. Also which
+//! language a request gets (`lang_of`).
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
+
+use actix_web::HttpRequest;
 
 use crate::domain::message::Lang;
 
@@ -31,6 +34,19 @@ pub fn text(lang: Lang, key: &str) -> &str {
 #[cfg(test)]
 pub fn has_prefix(prefix: &str) -> bool {
     ZH.keys().any(|k| k.starts_with(prefix))
+}
+
+/// The cookie that remembers the person's language choice.
+pub const LANG_COOKIE: &str = "duban_lang";
+
+/// The page language: the remembered choice, else the browser's first
+/// language, zh-CN by default.
+pub fn lang_of(req: &HttpRequest) -> Lang {
+    match req.cookie(LANG_COOKIE).as_ref().map(|c| c.value()) {
+        Some("en") => Lang::En,
+        Some("zh-CN") => Lang::Zh,
+        _ => crate::http::request_lang(req),
+    }
 }
 
 /// The language tag a page declares in `<html lang>`.

@@ -6,6 +6,7 @@
 
 mod assets;
 mod csrf;
+mod error;
 mod headers;
 mod i18n;
 mod page;

@@ -1,29 +1,17 @@
 //! What every page shares: the language (a remembered choice, else the
 //! browser's), rendering a template into a response with the common context,
-//! and `PageError`, the console's error: a redirect to sign in, a 404 page
-//! exactly where the API answers 404, or a page that says what went wrong.
+//! and how a `PageError` (`web::error`) answers: a redirect to sign in, or
+//! the error page rendered here.
 
 use actix_web::http::{header, StatusCode};
-use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
+pub use super::error::{OrPage, PageError};
+pub use super::i18n::{lang_of, LANG_COOKIE};
 pub use crate::domain::message::Lang;
-use crate::http::problem::ApiError;
 
 use super::session::Person;
-
-/// The cookie that remembers the person's language choice.
-pub const LANG_COOKIE: &str = "duban_lang";
-
-/// The page language: the remembered choice, else the browser's first
-/// language, zh-CN by default.
-pub fn lang_of(req: &HttpRequest) -> Lang {
-    match req.cookie(LANG_COOKIE).as_ref().map(|c| c.value()) {
-        Some("en") => Lang::En,
-        Some("zh-CN") => Lang::Zh,
-        _ => crate::http::request_lang(req),
-    }
-}
 
 /// The context every page template gets besides its own.
 #[derive(Serialize)]
@@ -99,70 +87,6 @@ pub fn safe_next(next: Option<&str>) -> String {
     }
 }
 
-/// The console's errors.
-#[derive(Debug)]
-pub enum PageError {
-    /// Not signed in (or the session ended): to the sign-in page, then back.
-    SignIn { next: String },
-    /// Somewhere else first (the password change an administrator requires).
-    Redirect(String),
-    /// A page that states the problem, with its status.
-    Shown {
-        status: StatusCode,
-        lang: Lang,
-        title: String,
-        detail: String,
-    },
-}
-
-impl PageError {
-    pub fn internal(lang: Lang, cause: impl std::fmt::Display) -> PageError {
-        tracing::error!(error = %cause, "console page failed");
-        PageError::Shown {
-            status: StatusCode::INTERNAL_SERVER_ERROR,
-            lang,
-            title: super::i18n::text(lang, "error.internal").to_string(),
-            detail: String::new(),
-        }
-    }
-
-    pub fn not_found(lang: Lang) -> PageError {
-        PageError::Shown {
-            status: StatusCode::NOT_FOUND,
-            lang,
-            title: super::i18n::text(lang, "error.not_found").to_string(),
-            detail: super::i18n::text(lang, "error.not_found_detail").to_string(),
-        }
-    }
-
-    /// The API's error as a page: the same status and the same words.
-    pub fn from_api(lang: Lang, err: ApiError) -> PageError {
-        let status = err.status_code();
-        if status == StatusCode::NOT_FOUND {
-            return PageError::not_found(lang);
-        }
-        if status.is_server_error() && status != StatusCode::SERVICE_UNAVAILABLE {
-            return PageError::internal(lang, err.sentence(Lang::En));
-        }
-        PageError::Shown {
-            status,
-            lang,
-            title: super::i18n::text(lang, "error.title").to_string(),
-            detail: err.sentence(lang),
-        }
-    }
-}
-
-impl std::fmt::Display for PageError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            PageError::SignIn { .. } => write!(f, "sign in first"),
-            PageError::Redirect(to) => write!(f, "go to {to}"),
-            PageError::Shown { status, detail, .. } => write!(f, "{status}: {detail}"),
-        }
-    }
-}
-
 #[derive(Serialize)]
 struct ErrorPage<'a> {
     title: &'a str,
@@ -205,17 +129,5 @@ impl ResponseError for PageError {
                 })
             }
         }
-    }
-}
-
-/// `.page(lang)?`: an API or service result as a page result, the error
-/// shown in the page's language.
-pub trait OrPage<T> {
-    fn page(self, lang: Lang) -> Result<T, PageError>;
-}
-
-impl<T> OrPage<T> for Result<T, ApiError> {
-    fn page(self, lang: Lang) -> Result<T, PageError> {
-        self.map_err(|e| PageError::from_api(lang, e))
     }
 }

@@ -14,11 +14,12 @@ use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 
-use super::page::{Lang, PageError};
+use super::error::PageError;
 use crate::auth::AuthUser;
 use crate::config::Settings;
 use crate::db::schema::{sessions, users};
 use crate::db::DbConnection;
+use crate::domain::message::Lang;
 use crate::domain::{UnitId, UserId};
 use crate::state::AppState;
 
@@ -165,7 +166,7 @@ impl FromRequest for Person {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let token = req.cookie(COOKIE).map(|c| c.value().to_string());
-        let lang = super::page::lang_of(req);
+        let lang = super::i18n::lang_of(req);
         let path = req.path().to_string();
         let next = req
             .uri()

@@ -121,7 +121,14 @@ async fn two_deliverers_at_once_over_a_slow_mail_server_send_each_notice_once(ap
             );
             std::thread::spawn(move || {
                 start.wait();
-                deliver::deliver(&pool, &mailer, &settings, chrono::Utc::now().naive_utc()).unwrap()
+                deliver::deliver(
+                    &pool,
+                    &mailer,
+                    &settings,
+                    duban::bulletins::publish::attachments,
+                    chrono::Utc::now().naive_utc(),
+                )
+                .unwrap()
             })
         })
         .collect();

@@ -91,9 +91,18 @@ impl Outbox {
             self.settings.clone(),
         );
         let at = chrono::Utc::now().naive_utc() + Duration::hours(hours);
-        std::thread::spawn(move || deliver::deliver(&pool, &mailer, &settings, at).unwrap())
-            .join()
+        std::thread::spawn(move || {
+            deliver::deliver(
+                &pool,
+                &mailer,
+                &settings,
+                duban::bulletins::publish::attachments,
+                at,
+            )
             .unwrap()
+        })
+        .join()
+        .unwrap()
     }
 
     pub fn deliver(&self) -> deliver::DeliveryCounts {
@@ -627,9 +636,15 @@ async fn a_fresh_install_writes_eml_files(app: TestApp) {
     )
     .unwrap();
     assert_eq!(
-        deliver::deliver(&pool, &mailer, &settings, chrono::Utc::now().naive_utc())
-            .unwrap()
-            .sent,
+        deliver::deliver(
+            &pool,
+            &mailer,
+            &settings,
+            duban::bulletins::publish::attachments,
+            chrono::Utc::now().naive_utc()
+        )
+        .unwrap()
+        .sent,
         1
     );
     let dir = app.data_dir.path().join("outbox");

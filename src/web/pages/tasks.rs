@@ -554,6 +554,7 @@ pub async fn act(
                 },
                 &clock,
                 &settings,
+                actions::StepNotices(crate::notices::tell::after_step),
             )
         })
         .await;
