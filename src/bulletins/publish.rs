@@ -14,7 +14,7 @@ use crate::db::schema::{
 };
 use crate::db::{self, DbConnection};
 use crate::domain::clock::Clock;
-use crate::domain::kinds::{Category, Priority};
+use crate::domain::kinds::{AccountabilityLevel, Category, Priority, RecordSource, RecordStatus};
 use crate::domain::{PlanId, UnitId, UserId};
 use crate::http::problem::{ApiError, ApiResult};
 use crate::mail::templates::{bulletin_notice, BulletinLetter};
@@ -68,11 +68,11 @@ pub fn publish(
                 diesel::insert_into(records::table)
                     .values((
                         records::unit_id.eq(r.unit_id),
-                        records::level.eq("public_criticism"),
+                        records::level.eq(AccountabilityLevel::PublicCriticism),
                         records::reason.eq(format!("{label}《{}》通报批评", snapshot.title)),
                         records::task_ids.eq(serde_json::json!(r.overdue_task_ids).to_string()),
-                        records::source.eq("bulletin"),
-                        records::status.eq("proposed"),
+                        records::source.eq(RecordSource::Bulletin),
+                        records::status.eq(RecordStatus::Proposed),
                         records::dedupe_key.eq(format!("bulletin:{id}:unit:{}", r.unit_id)),
                         records::bulletin_id.eq(id),
                         records::created_at.eq(clock.now),
