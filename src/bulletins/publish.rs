@@ -14,7 +14,9 @@ use crate::db::schema::{
 };
 use crate::db::{self, DbConnection};
 use crate::domain::clock::Clock;
-use crate::domain::kinds::{AccountabilityLevel, Category, Priority, RecordSource, RecordStatus};
+use crate::domain::kinds::{
+    AccountabilityLevel, BulletinStatus, Category, PlanStatus, Priority, RecordSource, RecordStatus,
+};
 use crate::domain::{PlanId, UnitId, UserId};
 use crate::http::problem::{ApiError, ApiResult};
 use crate::mail::templates::{bulletin_notice, BulletinLetter};
@@ -83,10 +85,10 @@ pub fn publish(
         let published: BulletinRow = diesel::update(
             bulletins::table
                 .find(id)
-                .filter(bulletins::status.eq("draft")),
+                .filter(bulletins::status.eq(BulletinStatus::Draft)),
         )
         .set((
-            bulletins::status.eq("published"),
+            bulletins::status.eq(BulletinStatus::Published),
             bulletins::year.eq(year),
             bulletins::number.eq(number),
             bulletins::snapshot.eq(super::snapshot_json(&snapshot)?),
@@ -120,7 +122,7 @@ fn rectification_plan(conn: &mut DbConnection, year: i32, clock: &Clock) -> Quer
             plans::title.eq(&title),
             plans::year.eq(year),
             plans::description.eq("督查通报提出的整改任务，印发通报时自动生成。"),
-            plans::status.eq("active"),
+            plans::status.eq(PlanStatus::Active),
             plans::created_at.eq(clock.now),
             plans::updated_at.eq(clock.now),
         ))
