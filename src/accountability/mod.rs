@@ -13,61 +13,50 @@ use crate::audit;
 use crate::auth::{AuthUser, Permission};
 use crate::db::schema::accountability_records as records;
 use crate::db::DbConnection;
+use crate::domain::kinds::{AccountabilityLevel, RecordSource, RecordStatus};
 use crate::domain::values::BoundedText;
-use crate::domain::{Message, UserId};
+use crate::domain::{BulletinId, Message, RecordId, UnitId, UserId};
 use crate::error::Validator;
 use crate::http::problem::{ApiError, ApiResult};
 use crate::http::{Page, Paging};
 
-pub const LEVELS: [&str; 6] = [
-    "reminder",
-    "chase",
-    "supervision_order",
-    "public_criticism",
-    "admonitory_talk",
-    "accountability",
-];
-
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
 #[diesel(table_name = records)]
 pub struct RecordRow {
-    pub id: i64,
-    pub unit_id: i64,
-    pub user_id: Option<i64>,
-    pub level: String,
+    pub id: RecordId,
+    pub unit_id: UnitId,
+    pub user_id: Option<UserId>,
+    pub level: AccountabilityLevel,
     pub reason: String,
     pub task_ids: String,
-    pub source: String,
-    pub status: String,
+    pub source: RecordSource,
+    pub status: RecordStatus,
     pub dedupe_key: Option<String>,
-    pub created_by: Option<i64>,
-    pub decided_by: Option<i64>,
+    pub created_by: Option<UserId>,
+    pub decided_by: Option<UserId>,
     pub decision_note: Option<String>,
     pub decided_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
-    pub bulletin_id: Option<i64>,
+    pub bulletin_id: Option<BulletinId>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RecordView {
-    pub id: i64,
-    pub unit_id: i64,
+    pub id: RecordId,
+    pub unit_id: UnitId,
     /// The person concerned, if any.
-    pub user_id: Option<i64>,
-    /// reminder, chase, supervision_order, public_criticism, admonitory_talk (约谈), accountability (问责)
-    pub level: String,
+    pub user_id: Option<UserId>,
+    pub level: AccountabilityLevel,
     pub reason: String,
     pub task_ids: Vec<i64>,
-    /// ladder, bulletin or office
-    pub source: String,
-    /// proposed, confirmed or dismissed
-    pub status: String,
-    pub decided_by: Option<i64>,
+    pub source: RecordSource,
+    pub status: RecordStatus,
+    pub decided_by: Option<UserId>,
     pub decision_note: Option<String>,
     pub decided_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     /// The bulletin that named the unit, for records from a bulletin.
-    pub bulletin_id: Option<i64>,
+    pub bulletin_id: Option<BulletinId>,
 }
 
 impl From<RecordRow> for RecordView {
@@ -112,11 +101,11 @@ pub fn propose(
     diesel::insert_into(records::table)
         .values((
             records::unit_id.eq(unit_id),
-            records::level.eq("accountability"),
+            records::level.eq(AccountabilityLevel::Accountability),
             records::reason.eq(reason),
             records::task_ids.eq(serde_json::json!(task_ids).to_string()),
-            records::source.eq("ladder"),
-            records::status.eq("proposed"),
+            records::source.eq(RecordSource::Ladder),
+            records::status.eq(RecordStatus::Proposed),
             records::dedupe_key.eq(dedupe_key),
             records::created_at.eq(now),
         ))
@@ -127,10 +116,10 @@ pub fn propose(
 /// What a list of records is narrowed to; `None` means any.
 #[derive(Debug, Default, Clone)]
 pub struct Filter {
-    pub unit_id: Option<i64>,
+    pub unit_id: Option<UnitId>,
     pub status: Option<String>,
     pub level: Option<String>,
-    pub bulletin_id: Option<i64>,
+    pub bulletin_id: Option<BulletinId>,
 }
 
 /// The unit whose records `auth` reads (`None`: all), after checking that
@@ -200,14 +189,14 @@ pub fn find(conn: &mut DbConnection, auth: &AuthUser, id: i64) -> ApiResult<Reco
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateRecord {
-    pub unit_id: i64,
-    pub user_id: Option<i64>,
+    pub unit_id: UnitId,
+    pub user_id: Option<UserId>,
     pub level: String,
     pub reason: String,
     #[serde(default)]
     pub task_ids: Vec<i64>,
     /// The bulletin the measure follows from, if any.
-    pub bulletin_id: Option<i64>,
+    pub bulletin_id: Option<BulletinId>,
 }
 
 /// A record entered by the office: confirmed at once.
@@ -218,30 +207,25 @@ pub fn create(
     now: NaiveDateTime,
 ) -> ApiResult<RecordRow> {
     let mut v = Validator::default();
-    if !LEVELS.contains(&req.level.as_str()) {
-        v.add(
-            "level",
-            Message::owned(
-                format!("级别必须是 {}", LEVELS.join("、")),
-                format!("level must be one of {}", LEVELS.join(", ")),
-            ),
-        );
+    let level = AccountabilityLevel::parse(&req.level);
+    if let Err(m) = &level {
+        v.add("level", m.clone());
     }
     let reason = v.check("reason", BoundedText::parse(&req.reason, 2000));
     let Some(reason) = reason else {
         return Err(v.into_error().into());
     };
     conn.write(|conn| {
-        if crate::units::service::find(conn, crate::domain::UnitId(req.unit_id))?.is_none() {
+        if crate::units::service::find(conn, req.unit_id)?.is_none() {
             v.add("unit_id", Message::new("单位不存在", "no such unit"));
         }
         if let Some(user) = req.user_id {
-            if crate::users::service::find(conn, UserId(user))?.is_none() {
+            if crate::users::service::find(conn, user)?.is_none() {
                 v.add("user_id", Message::new("用户不存在", "no such user"));
             }
         }
         if let Some(b) = req.bulletin_id {
-            if crate::bulletins::find(conn, b)?.is_none() {
+            if crate::bulletins::find(conn, b.0)?.is_none() {
                 v.add(
                     "bulletin_id",
                     Message::new("督查通报不存在", "no such bulletin"),
@@ -249,16 +233,18 @@ pub fn create(
             }
         }
         std::mem::take(&mut v).finish()?;
+        // Reported above with the other fields; not reached when wrong.
+        let level = level.map_err(|m| ApiError::invalid_field("level", m))?;
         let row: RecordRow = diesel::insert_into(records::table)
             .values((
                 records::unit_id.eq(req.unit_id),
                 records::user_id.eq(req.user_id),
-                records::level.eq(&req.level),
+                records::level.eq(level),
                 records::reason.eq(reason.as_str()),
                 records::task_ids.eq(serde_json::json!(req.task_ids).to_string()),
-                records::source.eq("office"),
+                records::source.eq(RecordSource::Office),
                 records::bulletin_id.eq(req.bulletin_id),
-                records::status.eq("confirmed"),
+                records::status.eq(RecordStatus::Confirmed),
                 records::created_by.eq(actor.0),
                 records::decided_by.eq(actor.0),
                 records::decided_at.eq(now),
@@ -270,7 +256,7 @@ pub fn create(
             conn,
             Some(actor),
             "create",
-            ("accountability", row.id),
+            ("accountability", row.id.0),
             None,
             Some(&row),
             now,
@@ -313,17 +299,21 @@ pub fn decide(
             .first(conn)
             .optional()?
             .ok_or_else(ApiError::not_found)?;
-        if current.status != "proposed" {
+        if current.status != RecordStatus::Proposed {
             return Err(ApiError::conflict(
                 "record_decided",
                 Message::new("该问责建议已处理", "the proposal has already been decided"),
             )
             .with_extra(
                 "current_status",
-                serde_json::Value::String(current.status.clone()),
+                serde_json::Value::String(current.status.as_str().into()),
             ));
         }
-        let status = if confirm { "confirmed" } else { "dismissed" };
+        let status = if confirm {
+            RecordStatus::Confirmed
+        } else {
+            RecordStatus::Dismissed
+        };
         let row: RecordRow = diesel::update(records::table.find(id))
             .set((
                 records::status.eq(status),
@@ -336,7 +326,7 @@ pub fn decide(
         audit::record_change(
             conn,
             Some(actor),
-            status,
+            status.as_str(),
             ("accountability", id),
             Some(&current),
             Some(&row),

@@ -5,6 +5,7 @@ use serde::Deserialize;
 
 use super::{CreateRecord, Filter, RecordView};
 use crate::auth::{AuthUser, Permission};
+use crate::domain::{BulletinId, UnitId};
 use crate::http::problem::{ApiResult, Problem};
 use crate::http::{JsonBody, Page, Paging, QueryParams};
 use crate::state::AppState;
@@ -30,10 +31,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct RecordFilter {
-    pub unit_id: Option<i64>,
+    pub unit_id: Option<UnitId>,
     pub status: Option<String>,
     pub level: Option<String>,
-    pub bulletin_id: Option<i64>,
+    pub bulletin_id: Option<BulletinId>,
     pub page: Option<i64>,
     pub per_page: Option<i64>,
 }

@@ -15,12 +15,17 @@ use crate::config::Settings;
 use crate::db::schema::accountability_records as records;
 use crate::db::DbConnection;
 use crate::domain::clock::Clock;
+use crate::domain::kinds::{AccountabilityLevel, RecordStatus};
 use crate::domain::period::Period;
 use crate::domain::scoring::{grade, Grade};
 use crate::rankings::{self, OverdueTask, UnitRef};
 
 /// Levels of accountability that count against the annual score.
-pub const PENALISED_LEVELS: [&str; 3] = ["public_criticism", "admonitory_talk", "accountability"];
+pub const PENALISED_LEVELS: [AccountabilityLevel; 3] = [
+    AccountabilityLevel::PublicCriticism,
+    AccountabilityLevel::AdmonitoryTalk,
+    AccountabilityLevel::Accountability,
+];
 
 /// Something that cost a unit points.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -91,7 +96,7 @@ pub fn assess(
         .and_then(|d| d.and_hms_opt(0, 0, 0))
         .unwrap_or_default();
     let recs: Vec<(i64, i64, String, String, NaiveDateTime)> = records::table
-        .filter(records::status.eq("confirmed"))
+        .filter(records::status.eq(RecordStatus::Confirmed))
         .filter(records::level.eq_any(PENALISED_LEVELS))
         .filter(records::created_at.between(from, to))
         .select((

@@ -20,6 +20,7 @@ use crate::config::Settings;
 use crate::db::schema::bulletins;
 use crate::db::DbConnection;
 use crate::domain::clock::Clock;
+use crate::domain::kinds::BulletinStatus;
 use crate::domain::period::{number_label, Period};
 use crate::domain::values::BoundedText;
 use crate::domain::{Message, UserId};
@@ -34,13 +35,13 @@ pub struct BulletinRow {
     pub period: String,
     pub period_start: NaiveDate,
     pub period_end: NaiveDate,
-    pub status: String,
+    pub status: BulletinStatus,
     pub year: Option<i32>,
     pub number: Option<i32>,
     pub snapshot: String,
     pub version: i64,
-    pub created_by: Option<i64>,
-    pub published_by: Option<i64>,
+    pub created_by: Option<UserId>,
+    pub published_by: Option<UserId>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub published_at: Option<NaiveDateTime>,
@@ -59,7 +60,7 @@ impl BulletinRow {
     }
 
     pub fn is_published(&self) -> bool {
-        self.status == "published"
+        self.status == BulletinStatus::Published
     }
 }
 
@@ -109,8 +110,7 @@ pub struct Snapshot {
 pub struct BulletinView {
     pub id: i64,
     pub period: String,
-    /// draft or published
-    pub status: String,
+    pub status: BulletinStatus,
     pub year: Option<i32>,
     pub number: Option<i32>,
     /// 2026年第3期, once published.
@@ -127,7 +127,7 @@ impl BulletinView {
         Ok(BulletinView {
             id: row.id,
             period: row.period.clone(),
-            status: row.status.clone(),
+            status: row.status,
             year: row.year,
             number: row.number,
             number_label: row.number_label(),
@@ -145,7 +145,7 @@ impl BulletinView {
 pub struct BulletinSummary {
     pub id: i64,
     pub period: String,
-    pub status: String,
+    pub status: BulletinStatus,
     pub number_label: Option<String>,
     pub title: String,
     pub criticised: Vec<String>,
@@ -164,7 +164,7 @@ impl BulletinSummary {
         Ok(BulletinSummary {
             id: row.id,
             period: row.period.clone(),
-            status: row.status.clone(),
+            status: row.status,
             number_label: row.number_label(),
             criticised,
             commended,
@@ -383,7 +383,7 @@ pub fn create(
                 bulletins::period.eq(period.label()),
                 bulletins::period_start.eq(period.start),
                 bulletins::period_end.eq(period.end),
-                bulletins::status.eq("draft"),
+                bulletins::status.eq(BulletinStatus::Draft),
                 bulletins::snapshot.eq(snapshot_json(&snapshot)?),
                 bulletins::created_by.eq(actor.map(|a| a.0)),
                 bulletins::created_at.eq(clock.now),
@@ -447,7 +447,7 @@ fn save_draft(
         bulletins::table
             .find(row.id)
             .filter(bulletins::version.eq(row.version))
-            .filter(bulletins::status.eq("draft")),
+            .filter(bulletins::status.eq(BulletinStatus::Draft)),
     )
     .set((
         bulletins::snapshot.eq(snapshot_json(snapshot)?),
@@ -591,7 +591,7 @@ pub fn delete_draft(
         diesel::delete(
             bulletins::table
                 .find(id)
-                .filter(bulletins::status.eq("draft")),
+                .filter(bulletins::status.eq(BulletinStatus::Draft)),
         )
         .execute(conn)?;
         audit_bulletin(conn, Some(actor), "delete", &row, now)?;

@@ -14,7 +14,9 @@ use crate::db::schema::{
 };
 use crate::db::{self, DbConnection};
 use crate::domain::clock::Clock;
-use crate::domain::kinds::{Category, Priority};
+use crate::domain::kinds::{
+    AccountabilityLevel, BulletinStatus, Category, PlanStatus, Priority, RecordSource, RecordStatus,
+};
 use crate::domain::{PlanId, UnitId, UserId};
 use crate::http::problem::{ApiError, ApiResult};
 use crate::mail::templates::{bulletin_notice, BulletinLetter};
@@ -68,11 +70,11 @@ pub fn publish(
                 diesel::insert_into(records::table)
                     .values((
                         records::unit_id.eq(r.unit_id),
-                        records::level.eq("public_criticism"),
+                        records::level.eq(AccountabilityLevel::PublicCriticism),
                         records::reason.eq(format!("{label}《{}》通报批评", snapshot.title)),
                         records::task_ids.eq(serde_json::json!(r.overdue_task_ids).to_string()),
-                        records::source.eq("bulletin"),
-                        records::status.eq("proposed"),
+                        records::source.eq(RecordSource::Bulletin),
+                        records::status.eq(RecordStatus::Proposed),
                         records::dedupe_key.eq(format!("bulletin:{id}:unit:{}", r.unit_id)),
                         records::bulletin_id.eq(id),
                         records::created_at.eq(clock.now),
@@ -83,10 +85,10 @@ pub fn publish(
         let published: BulletinRow = diesel::update(
             bulletins::table
                 .find(id)
-                .filter(bulletins::status.eq("draft")),
+                .filter(bulletins::status.eq(BulletinStatus::Draft)),
         )
         .set((
-            bulletins::status.eq("published"),
+            bulletins::status.eq(BulletinStatus::Published),
             bulletins::year.eq(year),
             bulletins::number.eq(number),
             bulletins::snapshot.eq(super::snapshot_json(&snapshot)?),
@@ -120,7 +122,7 @@ fn rectification_plan(conn: &mut DbConnection, year: i32, clock: &Clock) -> Quer
             plans::title.eq(&title),
             plans::year.eq(year),
             plans::description.eq("督查通报提出的整改任务，印发通报时自动生成。"),
-            plans::status.eq("active"),
+            plans::status.eq(PlanStatus::Active),
             plans::created_at.eq(clock.now),
             plans::updated_at.eq(clock.now),
         ))

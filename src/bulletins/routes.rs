@@ -7,6 +7,7 @@ use serde::Deserialize;
 use super::{BulletinRow, BulletinSummary, BulletinView, CreateBulletin, EditBulletin};
 use crate::auth::{AuthUser, Permission};
 use crate::db::schema::bulletins;
+use crate::domain::kinds::BulletinStatus;
 use crate::http::download::{self, FileBytes, Format};
 use crate::http::problem::{ApiError, ApiResult, Problem};
 use crate::http::{request_lang, JsonBody, OptionalJsonBody, Page, Paging, QueryParams};
@@ -66,7 +67,7 @@ pub async fn list_bulletins(
             let query = || {
                 let mut q = bulletins::table.into_boxed();
                 if published_only {
-                    q = q.filter(bulletins::status.eq("published"));
+                    q = q.filter(bulletins::status.eq(BulletinStatus::Published));
                 }
                 if let Some(y) = filter.year {
                     q = q.filter(bulletins::year.eq(y));

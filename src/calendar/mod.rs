@@ -16,6 +16,7 @@ use crate::auth::AuthUser;
 use crate::config::Settings;
 use crate::db::schema::{bulletins, calendar_feeds, tasks, units, users};
 use crate::db::DbConnection;
+use crate::domain::kinds::BulletinStatus;
 use crate::domain::period::Period;
 use crate::domain::task_state::TaskStatus;
 use crate::domain::{Role, UnitId, UserId};
@@ -131,7 +132,7 @@ pub fn events(
     let to_at = to.and_hms_opt(0, 0, 0).unwrap_or_default() + chrono::Duration::days(2);
     type Published = (i64, String, Option<i32>, Option<i32>, Option<NaiveDateTime>);
     let published: Vec<Published> = bulletins::table
-        .filter(bulletins::status.eq("published"))
+        .filter(bulletins::status.eq(BulletinStatus::Published))
         .filter(bulletins::published_at.between(from_at, to_at))
         .select((
             bulletins::id,

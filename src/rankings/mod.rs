@@ -16,6 +16,7 @@ use crate::db::schema::{bulletins, extensions, notices, task_cooperators, tasks,
 use crate::db::DbConnection;
 use crate::domain::clock::Clock;
 use crate::domain::figures::{classify, Judgement, Outcome, TaskFacts};
+use crate::domain::kinds::BulletinStatus;
 use crate::domain::period::{number_label, Period};
 use crate::domain::scoring::{standings, Policy, Totals, UnitFigures};
 use crate::domain::task_state::TaskStatus;
@@ -381,7 +382,7 @@ pub fn previous_ranks(
     }
     type Columns = (i64, String, Option<i32>, Option<i32>, String);
     let row: Option<Columns> = bulletins::table
-        .filter(bulletins::status.eq("published"))
+        .filter(bulletins::status.eq(BulletinStatus::Published))
         .filter(bulletins::period_end.lt(before))
         .order((bulletins::period_end.desc(), bulletins::id.desc()))
         .select((

@@ -20,6 +20,7 @@ use crate::db::schema::{
 };
 use crate::db::DbConnection;
 use crate::domain::clock::Clock;
+use crate::domain::kinds::BulletinStatus;
 use crate::domain::traffic::TrafficLight;
 use crate::domain::UnitId;
 use crate::error::{Error, Result};
@@ -141,7 +142,7 @@ pub fn record(conn: &mut DbConnection, id: UnitId, clock: &Clock) -> Result<Unit
         .order(records::id.desc())
         .load(conn)?;
     let published: Vec<BulletinRow> = bulletins::table
-        .filter(bulletins::status.eq("published"))
+        .filter(bulletins::status.eq(BulletinStatus::Published))
         .select(BulletinRow::as_select())
         .order((bulletins::period_end.desc(), bulletins::id.desc()))
         .load(conn)?;

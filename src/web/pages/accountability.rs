@@ -10,9 +10,11 @@ use actix_web::{web, HttpResponse};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::accountability::{self as records, Filter, RecordView, LEVELS};
+use crate::accountability::{self as records, Filter, RecordView};
 use crate::db::schema::{tasks, units, users};
+use crate::domain::kinds::{AccountabilityLevel, RecordStatus};
 use crate::domain::Role;
+use crate::domain::UnitId;
 use crate::http::problem::ApiError;
 use crate::http::Paging;
 use crate::state::AppState;
@@ -39,7 +41,7 @@ fn some(s: &str) -> Option<String> {
 impl ListQuery {
     fn filter(&self) -> Filter {
         Filter {
-            unit_id: self.unit_id.trim().parse().ok(),
+            unit_id: self.unit_id.trim().parse().ok().map(UnitId),
             status: some(&self.status),
             level: some(&self.level),
             bulletin_id: None,
@@ -83,7 +85,7 @@ struct ListPage {
     query: ListQuery,
     /// Empty for a unit clerk, who sees the own unit's records only.
     units: Vec<Choice>,
-    levels: &'static [&'static str],
+    levels: &'static [AccountabilityLevel],
     rows: Vec<Row>,
     total: i64,
     page: i64,
@@ -94,12 +96,12 @@ struct ListPage {
 
 fn unit_names(
     conn: &mut crate::db::DbConnection,
-    ids: Vec<i64>,
-) -> QueryResult<HashMap<i64, String>> {
+    ids: Vec<UnitId>,
+) -> QueryResult<HashMap<UnitId, String>> {
     Ok(units::table
         .filter(units::id.eq_any(ids))
         .select((units::id, units::name))
-        .load::<(i64, String)>(conn)?
+        .load::<(UnitId, String)>(conn)?
         .into_iter()
         .collect())
 }
@@ -154,7 +156,7 @@ pub async fn list(
             .into_iter()
             .map(|(id, name)| Choice { id, name })
             .collect(),
-        levels: &LEVELS,
+        levels: &AccountabilityLevel::ALL,
         rows,
         total: page.total,
         page: paging.page,
@@ -242,7 +244,7 @@ async fn record_page(
         decided_by,
         created: local_time(state, record.created_at),
         decided: record.decided_at.map(|at| local_time(state, at)),
-        can_decide: record.status == "proposed"
+        can_decide: record.status == RecordStatus::Proposed
             && matches!(person.auth.role, Role::Office | Role::Admin),
         record,
         error: shown.error,
