@@ -120,6 +120,10 @@ pub enum Conflict {
     BulletinPublished,
     #[error("the notice is {status}, not dead")]
     NoticeNotDead { status: NoticeStatus },
+    /// Evidence sent for a cancelled task (said without its status, as the
+    /// API always has: `TaskNotOpen` would add `current_status`).
+    #[error("a cancelled task takes no evidence")]
+    EvidenceOnCancelled,
     #[error("a {status} task's evidence stays as it is")]
     EvidenceFixed { status: TaskStatus },
 }
@@ -307,6 +311,10 @@ impl Conflict {
             Conflict::NoticeNotDead { .. } => {
                 Message::new("只能重发已失败的通知", "only a dead notice can be retried")
             }
+            Conflict::EvidenceOnCancelled => Message::new(
+                "已撤销的任务不能上传材料",
+                "a cancelled task takes no evidence",
+            ),
             Conflict::EvidenceFixed { .. } => Message::new(
                 "任务已提交或已结束，佐证材料不能再删除",
                 "the task is submitted or closed; its evidence can no longer be removed",

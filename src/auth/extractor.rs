@@ -47,6 +47,16 @@ impl AuthUser {
             Err(ApiError::forbidden())
         }
     }
+
+    /// `Error::Forbidden` unless the caller's role has `permission`: the
+    /// check for services that answer with the domain's `Error`.
+    pub fn permit(&self, permission: Permission) -> crate::error::Result<()> {
+        if permissions::allows(self.role, permission) {
+            Ok(())
+        } else {
+            Err(crate::error::Error::Forbidden)
+        }
+    }
 }
 
 fn unauthorized_missing() -> ApiError {

@@ -169,7 +169,7 @@ impl Builder<'_> {
             note: None,
         };
         let id = crate::tasks::service::create(self.conn, origin, new, created)
-            .map_err(|e| failed("creating a task", e))?
+            .map_err(|e| failed("creating a task", e.into()))?
             .id;
         // What happened since, simulated: the unit signed for it and worked on it.
         diesel::update(tasks::table.find(id))

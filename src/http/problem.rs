@@ -500,6 +500,7 @@ fn conflict_code(conflict: &Conflict) -> (&'static str, Vec<(&'static str, serde
         ),
         Conflict::BulletinPublished => ("bulletin_published", vec![]),
         Conflict::NoticeNotDead { status: s } => ("notice_not_dead", status(s.as_str())),
+        Conflict::EvidenceOnCancelled => ("task_not_open", vec![]),
         Conflict::EvidenceFixed { status: s } => ("evidence_fixed", status(s.as_str())),
     }
 }

@@ -648,7 +648,7 @@ pub fn create_task(
         });
         let task = match input {
             Ok(new) => crate::tasks::service::create(conn, Origin::draft(actor), new, now)?,
-            Err(rejected) => return Err(crate::tasks::service::refuse_new(conn, rejected)),
+            Err(rejected) => return Err(crate::tasks::service::refuse_new(conn, rejected).into()),
         };
         let task = diesel::update(crate::db::schema::tasks::table.find(task.id))
             .set(crate::db::schema::tasks::indicator_id.eq(indicator.id))

@@ -226,7 +226,7 @@ pub async fn create_indicator_task(
     let view = state
         .db_api(move |conn| {
             let row = super::create_task(conn, auth.id, id, req, clock.now)?;
-            crate::tasks::service::view_one(conn, row, &clock)
+            Ok(crate::tasks::service::view_one(conn, row, &clock)?)
         })
         .await?;
     Ok(HttpResponse::Created().json(view))

@@ -13,11 +13,11 @@ use crate::auth::{AuthUser, Permission};
 use crate::db::schema::{attachments, tasks};
 use crate::db::DbConnection;
 use crate::domain::clock::Clock;
-use crate::domain::task_state::{next_status, TaskAction, TaskStatus};
+use crate::domain::task_state::{next_status, TaskAction};
 use crate::domain::values::BoundedText;
 use crate::domain::{Message, TaskId};
+use crate::error::{Error, Result};
 use crate::holidays;
-use crate::http::problem::{ApiError, ApiResult};
 
 #[derive(AsChangeset, Default)]
 #[diesel(table_name = tasks)]
@@ -38,42 +38,17 @@ struct ActionChangeset {
 
 /// Who may take `action`: the office for its own steps, the lead unit for
 /// signing for and submitting.
-fn check_actor(auth: &AuthUser, action: TaskAction, task: &TaskRow) -> ApiResult<()> {
+fn check_actor(auth: &AuthUser, action: TaskAction, task: &TaskRow) -> Result<()> {
     match action {
         TaskAction::Accept | TaskAction::Submit => {
-            auth.require(Permission::ActForUnit)?;
+            auth.permit(Permission::ActForUnit)?;
             if auth.unit_id.map(|u| u.0) != Some(task.lead_unit_id) {
-                return Err(ApiError::forbidden().with_extra(
-                    "reason",
-                    serde_json::Value::String("only the lead unit may do this".into()),
-                ));
+                return Err(Error::OnlyLeadUnit);
             }
             Ok(())
         }
-        _ => auth.require(Permission::ManageTasks),
+        _ => auth.permit(Permission::ManageTasks),
     }
-}
-
-fn invalid_transition(action: TaskAction, current: TaskStatus) -> ApiError {
-    ApiError::conflict(
-        "invalid_transition",
-        Message::owned(
-            format!(
-                "任务当前状态为“{}”，不能执行该操作（{}）",
-                current.zh(),
-                action.as_str()
-            ),
-            format!(
-                "a task in status {} cannot be {}",
-                current.as_str(),
-                action.event_kind()
-            ),
-        ),
-    )
-    .with_extra(
-        "current_status",
-        serde_json::Value::String(current.as_str().into()),
-    )
 }
 
 /// One action as asked for: what, on which version, with which note.
@@ -110,7 +85,7 @@ pub fn act(
     clock: &Clock,
     settings: &crate::config::Settings,
     tell: StepNotices,
-) -> ApiResult<TaskRow> {
+) -> Result<TaskRow> {
     let Step {
         action,
         version,
@@ -119,7 +94,7 @@ pub fn act(
     let note = match note.as_deref().filter(|n| !n.trim().is_empty()) {
         Some(n) => Some(
             BoundedText::parse(n, 5000)
-                .map_err(|m| ApiError::invalid_field("note", m))?
+                .map_err(|m| Error::invalid_field("note", m))?
                 .into_inner(),
         ),
         None => None,
@@ -129,10 +104,10 @@ pub fn act(
         check_actor(auth, action, &task)?;
         let current = task.status()?;
         if task.version != version {
-            return Err(ApiError::stale_version_sent(version, task.version));
+            return Err(Error::stale(version, task.version));
         }
         let next =
-            next_status(current, action).ok_or_else(|| invalid_transition(action, current))?;
+            next_status(current, action).ok_or(Error::InvalidTransition { action, current })?;
         if action.needs_note() && note.is_none() {
             let message = if action == TaskAction::Submit {
                 Message::new(
@@ -142,7 +117,7 @@ pub fn act(
             } else {
                 Message::new("须说明理由", "a reason is required")
             };
-            return Err(ApiError::invalid_field("note", message));
+            return Err(Error::invalid_field("note", message));
         }
         let now = clock.now;
         let mut changes = ActionChangeset {
@@ -168,7 +143,7 @@ pub fn act(
                         .count()
                         .get_result(conn)?;
                     if evidence == 0 {
-                        return Err(ApiError::invalid_field(
+                        return Err(Error::invalid_field(
                             "evidence",
                             Message::new(
                                 "该任务须上传佐证材料后才能申请办结",
@@ -203,7 +178,10 @@ pub fn act(
         .returning(tasks::all_columns)
         .get_result(conn)
         .optional()?
-        .ok_or_else(|| ApiError::stale_version(task.version + 1))?;
+        .ok_or(Error::StaleVersion {
+            sent: None,
+            current: task.version + 1,
+        })?;
         let data = (action == TaskAction::Assign && updated.due_date != task.due_date)
             .then(|| serde_json::json!({ "due_date": updated.due_date }));
         events::record(
@@ -219,8 +197,7 @@ pub fn act(
             now,
         )?;
         // 交办 and 退回 tell the units in the same transaction.
-        (tell.0)(conn, settings, &updated, action, note.as_deref(), clock)
-            .map_err(|e| ApiError::from(crate::error::Error::from(e)))?;
+        (tell.0)(conn, settings, &updated, action, note.as_deref(), clock)?;
         service::audit_task(
             conn,
             Some(auth.id),

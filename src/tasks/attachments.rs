@@ -16,8 +16,9 @@ use crate::auth::{AuthUser, Permission};
 use crate::db::schema::attachments;
 use crate::db::DbConnection;
 use crate::domain::{Message, Role, TaskId};
+use crate::error::{Conflict, Error, Result};
 use crate::http::multipart::read_file;
-use crate::http::problem::{ApiError, ApiResult};
+use crate::http::problem::ApiResult;
 use crate::storage::Storage;
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
@@ -78,19 +79,16 @@ pub async fn read_upload(
     limit: usize,
     allowed: &[String],
 ) -> ApiResult<Upload> {
-    check_upload(read_file(multipart, limit).await?, allowed)
+    Ok(check_upload(read_file(multipart, limit).await?, allowed)?)
 }
 
 /// Judges a received file's type from its content and name (never from the
 /// type the browser declared) and checks it against the allow-list.
-pub fn check_upload(
-    file: crate::http::multipart::FilePart,
-    allowed: &[String],
-) -> ApiResult<Upload> {
+pub fn check_upload(file: crate::http::multipart::FilePart, allowed: &[String]) -> Result<Upload> {
     let content_type = crate::domain::file_type::judge(&file.filename, &file.bytes)
-        .map_err(|m| ApiError::invalid_field("file", m))?;
+        .map_err(|m| Error::invalid_field("file", m))?;
     if !allowed.iter().any(|a| a == content_type) {
-        return Err(ApiError::invalid_field(
+        return Err(Error::invalid_field(
             "file",
             Message::owned(
                 format!(
@@ -114,11 +112,11 @@ pub fn check_upload(
 }
 
 /// Units taking part in the task, and the office, may attach evidence.
-fn check_uploader(auth: &AuthUser) -> ApiResult<()> {
+fn check_uploader(auth: &AuthUser) -> Result<()> {
     if auth.role == Role::Unit {
-        auth.require(Permission::ActForUnit)
+        auth.permit(Permission::ActForUnit)
     } else {
-        auth.require(Permission::ManageTasks)
+        auth.permit(Permission::ManageTasks)
     }
 }
 
@@ -130,15 +128,12 @@ pub fn store(
     upload: Upload,
     storage: &Storage,
     now: NaiveDateTime,
-) -> ApiResult<AttachmentRow> {
+) -> Result<AttachmentRow> {
     check_uploader(auth)?;
     conn.write(|conn| {
         let (task, _) = visibility::lock_visible(conn, scope, id)?;
         if task.status()? == crate::domain::task_state::TaskStatus::Cancelled {
-            return Err(ApiError::conflict(
-                "task_not_open",
-                Message::new("已撤销的任务不能上传材料", "a cancelled task takes no evidence"),
-            ));
+            return Err(Conflict::EvidenceOnCancelled.into());
         }
         storage.put(conn, &upload.sha256, &upload.bytes)?;
         let size = i64::try_from(upload.bytes.len()).unwrap_or(i64::MAX);
@@ -184,7 +179,7 @@ pub fn remove(
     id: TaskId,
     attachment: i64,
     now: NaiveDateTime,
-) -> crate::error::Result<()> {
+) -> Result<()> {
     conn.write(|conn| {
         let (task, _) = visibility::lock_visible(conn, scope, id)?;
         let row: AttachmentRow = attachments::table
@@ -193,14 +188,14 @@ pub fn remove(
             .select(AttachmentRow::as_select())
             .first(conn)
             .optional()?
-            .ok_or(crate::error::Error::NotFound)?;
+            .ok_or(Error::NotFound)?;
         if row.uploaded_by != auth.id.0 {
-            return Err(crate::error::Error::Forbidden);
+            return Err(Error::Forbidden);
         }
         let status = task.status()?;
         use crate::domain::task_state::TaskStatus;
         if !matches!(status, TaskStatus::Assigned | TaskStatus::InProgress) {
-            return Err(crate::error::Conflict::EvidenceFixed { status }.into());
+            return Err(Conflict::EvidenceFixed { status }.into());
         }
         diesel::delete(attachments::table.find(row.id)).execute(conn)?;
         events::record(
@@ -228,7 +223,7 @@ pub fn remove(
     })
 }
 
-pub fn list(conn: &mut DbConnection, scope: Scope, id: TaskId) -> ApiResult<Vec<AttachmentView>> {
+pub fn list(conn: &mut DbConnection, scope: Scope, id: TaskId) -> Result<Vec<AttachmentView>> {
     let (task, _) = visibility::load_visible(conn, scope, id)?;
     let rows: Vec<AttachmentRow> = attachments::table
         .filter(attachments::task_id.eq(task.id))
@@ -246,7 +241,7 @@ pub fn fetch(
     attachment: i64,
     storage: &Storage,
     data_dir: &std::path::Path,
-) -> ApiResult<(AttachmentRow, Vec<u8>)> {
+) -> Result<(AttachmentRow, Vec<u8>)> {
     let (task, _) = visibility::load_visible(conn, scope, id)?;
     let row: AttachmentRow = attachments::table
         .find(attachment)
@@ -254,7 +249,7 @@ pub fn fetch(
         .select(AttachmentRow::as_select())
         .first(conn)
         .optional()?
-        .ok_or_else(ApiError::not_found)?;
+        .ok_or(Error::NotFound)?;
     let bytes = storage.get(conn, &row.storage, &row.sha256, data_dir)?;
     Ok((row, bytes))
 }

@@ -20,7 +20,7 @@ use crate::domain::kinds::ExtensionStatus;
 use crate::domain::values::{parse_date, BoundedText};
 use crate::domain::{ExtensionId, Message, TaskId, UserId};
 use crate::error::Validator;
-use crate::http::problem::{ApiError, ApiResult};
+use crate::error::{Conflict, Error, Result, TaskUse};
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
 #[diesel(table_name = extensions)]
@@ -93,49 +93,40 @@ pub fn request(
     id: TaskId,
     req: CreateExtension,
     clock: &Clock,
-) -> ApiResult<ExtensionRow> {
-    auth.require(Permission::ActForUnit)?;
+) -> Result<ExtensionRow> {
+    auth.permit(Permission::ActForUnit)?;
     let mut v = Validator::default();
     let new_due = v.check("new_due_date", parse_date(&req.new_due_date));
     let reason = v.check("reason", BoundedText::parse(&req.reason, 2000));
     let (Some(new_due), Some(reason)) = (new_due, reason) else {
-        return Err(v.into_error().into());
+        return Err(v.into_error());
     };
     conn.write(|conn| {
         let (task, _) = visibility::lock_visible(conn, scope, id)?;
         if auth.unit_id.map(|u| u.0) != Some(task.lead_unit_id) {
-            return Err(ApiError::forbidden());
+            return Err(Error::Forbidden);
         }
         let status = task.status()?;
         if !status.is_open() || status == crate::domain::task_state::TaskStatus::Draft {
-            return Err(ApiError::conflict(
-                "task_not_open",
-                Message::owned(
-                    format!("任务当前状态为“{}”，不能申请延期", status.zh()),
-                    format!("a task in status {} cannot be extended", status.as_str()),
-                ),
-            )
-            .with_extra("current_status", serde_json::Value::String(status.as_str().into())));
+            return Err(Conflict::TaskNotOpen {
+                status,
+                attempted: TaskUse::Extension,
+            }
+            .into());
         }
         let Some(due) = task.due_date else {
-            return Err(ApiError::conflict(
-                "no_due_date",
-                Message::new("该任务没有完成时限，无需延期", "the task has no due date to extend"),
-            ));
+            return Err(Conflict::NoDueDate.into());
         };
         if clock.today > due {
-            return Err(ApiError::conflict(
-                "extension_too_late",
-                Message::owned(
-                    format!("延期申请须在完成时限（{due}）前提出；已逾期的任务请联系创建办调整"),
-                    format!("an extension must be requested by the due date ({due}); ask the office to change an overdue task's date"),
-                ),
-            ));
+            return Err(Conflict::ExtensionTooLate { due }.into());
         }
         if new_due <= due {
-            return Err(ApiError::invalid_field(
+            return Err(Error::invalid_field(
                 "new_due_date",
-                Message::new("新的完成时限必须晚于当前时限", "must be after the current due date"),
+                Message::new(
+                    "新的完成时限必须晚于当前时限",
+                    "must be after the current due date",
+                ),
             ));
         }
         let row: ExtensionRow = diesel::insert_into(extensions::table)
@@ -150,14 +141,7 @@ pub fn request(
             ))
             .returning(extensions::all_columns)
             .get_result(conn)
-            .map_err(|e| {
-                ApiError::unique_or(e, || {
-                    ApiError::conflict(
-                        "extension_pending",
-                        Message::new("该任务已有待审批的延期申请", "the task already has a pending extension request"),
-                    )
-                })
-            })?;
+            .map_err(|e| Error::unique_or(e, Conflict::ExtensionPending))?;
         events::record(
             conn,
             NewEvent {
@@ -166,22 +150,32 @@ pub fn request(
                 actor: Some(auth.id),
                 unit_id: Some(task.lead_unit_id),
                 note: Some(reason.into_inner()),
-                data: Some(serde_json::json!({ "extension_id": row.id, "from": due, "to": new_due })),
+                data: Some(
+                    serde_json::json!({ "extension_id": row.id, "from": due, "to": new_due }),
+                ),
             },
             clock.now,
         )?;
-        audit::record_change(conn, Some(auth.id), "create", ("extension", row.id.0), None, Some(&row), clock.now)?;
+        audit::record_change(
+            conn,
+            Some(auth.id),
+            "create",
+            ("extension", row.id.0),
+            None,
+            Some(&row),
+            clock.now,
+        )?;
         Ok(row)
     })
 }
 
-pub fn find(conn: &mut DbConnection, id: i64) -> ApiResult<ExtensionRow> {
+pub fn find(conn: &mut DbConnection, id: i64) -> Result<ExtensionRow> {
     extensions::table
         .find(id)
         .select(ExtensionRow::as_select())
         .first(conn)
         .optional()?
-        .ok_or_else(ApiError::not_found)
+        .ok_or(Error::NotFound)
 }
 
 /// Approves or rejects a pending request (office).
@@ -192,16 +186,16 @@ pub fn decide(
     approve: bool,
     req: DecideExtension,
     now: NaiveDateTime,
-) -> ApiResult<ExtensionRow> {
-    auth.require(Permission::ManageTasks)?;
+) -> Result<ExtensionRow> {
+    auth.permit(Permission::ManageTasks)?;
     let note = match req.note.as_deref().filter(|n| !n.trim().is_empty()) {
         Some(n) => Some(
             BoundedText::parse(n, 2000)
-                .map_err(|m| ApiError::invalid_field("note", m))?
+                .map_err(|m| Error::invalid_field("note", m))?
                 .into_inner(),
         ),
         None if !approve => {
-            return Err(ApiError::invalid_field(
+            return Err(Error::invalid_field(
                 "note",
                 Message::new("驳回须说明理由", "a rejection needs a reason"),
             ))
@@ -217,11 +211,7 @@ pub fn decide(
         crate::db::lock_row(conn, crate::db::Locked::Extensions, id)?;
         let ext = find(conn, id)?;
         if ext.status != ExtensionStatus::Pending {
-            return Err(ApiError::conflict(
-                "extension_decided",
-                Message::new("该延期申请已处理", "the request has already been decided"),
-            )
-            .with_extra("current_status", serde_json::Value::String(ext.status.as_str().into())));
+            return Err(Conflict::ExtensionDecided { status: ext.status }.into());
         }
         let status = if approve {
             ExtensionStatus::Approved
@@ -242,7 +232,7 @@ pub fn decide(
             .returning(extensions::all_columns)
             .get_result(conn)?;
         if approve {
-            let task: TaskRow = service::find(conn, ext.task_id.0)?.ok_or_else(ApiError::not_found)?;
+            let task: TaskRow = service::find(conn, ext.task_id.0)?.ok_or(Error::NotFound)?;
             let updated: TaskRow = diesel::update(tasks::table.find(task.id))
                 .set((
                     tasks::original_due_date.eq(task.original_due_date.or(task.due_date)),
@@ -275,7 +265,7 @@ pub fn list_for_task(
     conn: &mut DbConnection,
     scope: Scope,
     id: TaskId,
-) -> ApiResult<Vec<ExtensionView>> {
+) -> Result<Vec<ExtensionView>> {
     let (task, _) = visibility::load_visible(conn, scope, id)?;
     let rows: Vec<ExtensionRow> = extensions::table
         .filter(extensions::task_id.eq(task.id))

@@ -333,7 +333,7 @@ fn create_row(
         evidence_required: false,
         report_day: t.report_day,
     };
-    service::create(conn, Origin::draft(actor), new, now)
+    Ok(service::create(conn, Origin::draft(actor), new, now)?)
 }
 
 /// The plan's tasks visible to the caller, as table rows sorted by code.

@@ -16,7 +16,7 @@ use crate::domain::task_state::TaskStatus;
 use crate::domain::values::BoundedText;
 use crate::domain::{Message, TaskId};
 use crate::error::Validator;
-use crate::http::problem::{ApiError, ApiResult};
+use crate::error::{Conflict, Error, Result, TaskUse};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -46,8 +46,8 @@ pub fn create(
     id: TaskId,
     req: CreateReport,
     now: NaiveDateTime,
-) -> ApiResult<ReportView> {
-    auth.require(Permission::ActForUnit)?;
+) -> Result<ReportView> {
+    auth.permit(Permission::ActForUnit)?;
     let mut v = Validator::default();
     if !(0..=100).contains(&req.percent) {
         v.add(
@@ -57,10 +57,10 @@ pub fn create(
     }
     let body = v.check("body", BoundedText::parse(&req.body, 5000));
     let Some(body) = body else {
-        return Err(v.into_error().into());
+        return Err(v.into_error());
     };
     v.finish()?;
-    let unit = auth.unit_id.ok_or_else(ApiError::forbidden)?.0;
+    let unit = auth.unit_id.ok_or(Error::Forbidden)?.0;
     conn.write(|conn| {
         let (task, _) = visibility::lock_visible(conn, scope, id)?;
         let status = task.status()?;
@@ -68,20 +68,11 @@ pub fn create(
             status,
             TaskStatus::Assigned | TaskStatus::InProgress | TaskStatus::Submitted
         ) {
-            return Err(ApiError::conflict(
-                "task_not_open",
-                Message::owned(
-                    format!("任务当前状态为“{}”，不能反馈进展", status.zh()),
-                    format!(
-                        "a task in status {} takes no progress reports",
-                        status.as_str()
-                    ),
-                ),
-            )
-            .with_extra(
-                "current_status",
-                serde_json::Value::String(status.as_str().into()),
-            ));
+            return Err(Conflict::TaskNotOpen {
+                status,
+                attempted: TaskUse::Report,
+            }
+            .into());
         }
         let is_lead = task.lead_unit_id == unit;
         let row: (i64, NaiveDateTime) = diesel::insert_into(progress_reports::table)
@@ -140,7 +131,7 @@ pub fn create(
 
 type ReportTuple = (i64, i64, i64, i32, String, NaiveDateTime);
 
-pub fn list(conn: &mut DbConnection, scope: Scope, id: TaskId) -> ApiResult<Vec<ReportView>> {
+pub fn list(conn: &mut DbConnection, scope: Scope, id: TaskId) -> Result<Vec<ReportView>> {
     let (task, _) = visibility::load_visible(conn, scope, id)?;
     let rows: Vec<ReportTuple> = progress_reports::table
         .filter(progress_reports::task_id.eq(task.id))

@@ -86,7 +86,7 @@ pub async fn list_tasks(
     let scope = visibility::scope(&auth, &state.settings);
     let clock = state.clock();
     let page = state
-        .db_api(move |conn| service::list(conn, scope, &filter, paging, &clock))
+        .db(move |conn| service::list(conn, scope, &filter, paging, &clock))
         .await?;
     Ok(HttpResponse::Ok().json(page))
 }
@@ -104,7 +104,7 @@ pub async fn get_task(
     let id = TaskId(id.into_inner());
     let clock = state.clock();
     let detail = state
-        .db_api(move |conn| service::detail(conn, scope, id, &clock))
+        .db(move |conn| service::detail(conn, scope, id, &clock))
         .await?;
     Ok(HttpResponse::Ok().json(detail))
 }
@@ -121,7 +121,7 @@ pub async fn create_task(
     let input = NewTask::try_from(body.into_inner());
     let clock = state.clock();
     let view = state
-        .db_api(move |conn| {
+        .db(move |conn| {
             let row = match input {
                 Ok(new) => service::create(conn, Origin::draft(auth.id), new, clock.now)?,
                 Err(rejected) => return Err(service::refuse_new(conn, rejected)),
@@ -147,7 +147,7 @@ pub async fn update_task(
     let input = TaskChanges::try_from(body.into_inner());
     let clock = state.clock();
     let view = state
-        .db_api(move |conn| {
+        .db(move |conn| {
             let row = match input {
                 Ok(changes) => service::update(conn, auth.id, id, changes, clock.now)?,
                 Err(rejected) => {
@@ -178,7 +178,7 @@ async fn run_action(
     let settings = state.settings.clone();
     let tell = *tell.get_ref();
     let view = state
-        .db_api(move |conn| {
+        .db(move |conn| {
             let row = actions::act(
                 conn,
                 &auth,
@@ -302,7 +302,7 @@ pub async fn task_events(
     let scope = visibility::scope(&auth, &state.settings);
     let id = TaskId(id.into_inner());
     let list = state
-        .db_api(move |conn| {
+        .db(move |conn| {
             let (task, _) = visibility::load_visible(conn, scope, id)?;
             Ok(events::list(conn, task.id)?)
         })
@@ -321,9 +321,7 @@ pub async fn list_reports(
     auth.require(Permission::ReadTasks)?;
     let scope = visibility::scope(&auth, &state.settings);
     let id = TaskId(id.into_inner());
-    let list = state
-        .db_api(move |conn| reports::list(conn, scope, id))
-        .await?;
+    let list = state.db(move |conn| reports::list(conn, scope, id)).await?;
     Ok(HttpResponse::Ok().json(list))
 }
 
@@ -344,7 +342,7 @@ pub async fn create_report(
     let req = body.into_inner();
     let now = chrono::Utc::now().naive_utc();
     let report = state
-        .db_api(move |conn| reports::create(conn, &auth, scope, id, req, now))
+        .db(move |conn| reports::create(conn, &auth, scope, id, req, now))
         .await?;
     Ok(HttpResponse::Created().json(report))
 }
@@ -361,7 +359,7 @@ pub async fn list_attachments(
     let scope = visibility::scope(&auth, &state.settings);
     let id = TaskId(id.into_inner());
     let list = state
-        .db_api(move |conn| attachments::list(conn, scope, id))
+        .db(move |conn| attachments::list(conn, scope, id))
         .await?;
     Ok(HttpResponse::Ok().json(list))
 }
@@ -387,7 +385,7 @@ pub async fn upload_attachment(
     let storage = state.storage.clone();
     let now = chrono::Utc::now().naive_utc();
     let row = state
-        .db_api(move |conn| attachments::store(conn, &auth, scope, id, upload, &storage, now))
+        .db(move |conn| attachments::store(conn, &auth, scope, id, upload, &storage, now))
         .await?;
     Ok(HttpResponse::Created().json(AttachmentView::from(row)))
 }
@@ -407,7 +405,7 @@ pub async fn download_attachment(
     let storage = state.storage.clone();
     let data_dir = state.settings.data_dir.clone();
     let (row, bytes) = state
-        .db_api(move |conn| {
+        .db(move |conn| {
             attachments::fetch(conn, scope, TaskId(id), attachment, &storage, &data_dir)
         })
         .await?;
@@ -455,7 +453,7 @@ pub async fn list_extensions(
     let scope = visibility::scope(&auth, &state.settings);
     let id = TaskId(id.into_inner());
     let list = state
-        .db_api(move |conn| extensions::list_for_task(conn, scope, id))
+        .db(move |conn| extensions::list_for_task(conn, scope, id))
         .await?;
     Ok(HttpResponse::Ok().json(list))
 }
@@ -475,7 +473,7 @@ pub async fn request_extension(
     let req = body.into_inner();
     let clock = state.clock();
     let row = state
-        .db_api(move |conn| extensions::request(conn, &auth, scope, id, req, &clock))
+        .db(move |conn| extensions::request(conn, &auth, scope, id, req, &clock))
         .await?;
     Ok(HttpResponse::Created().json(ExtensionView::from(row)))
 }
@@ -513,7 +511,7 @@ async fn decide(
 ) -> ApiResult<HttpResponse> {
     let now = chrono::Utc::now().naive_utc();
     let row = state
-        .db_api(move |conn| extensions::decide(conn, &auth, id, approve, req, now))
+        .db(move |conn| extensions::decide(conn, &auth, id, approve, req, now))
         .await?;
     Ok(HttpResponse::Ok().json(ExtensionView::from(row)))
 }

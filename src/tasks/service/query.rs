@@ -15,7 +15,7 @@ use crate::domain::clock::Clock;
 use crate::domain::task_state::TaskStatus;
 use crate::domain::traffic::{self, TrafficLight};
 use crate::domain::TaskId;
-use crate::http::problem::{ApiError, ApiResult};
+use crate::error::{Error, Result};
 use crate::http::{Page, Paging};
 use crate::tasks::input::{ListFilter, ReportFilter, Sort};
 use crate::tasks::model::{TaskRow, TaskView};
@@ -178,7 +178,7 @@ pub fn overdue_by_lead_unit(
     conn: &mut DbConnection,
     scope: Scope,
     clock: &Clock,
-) -> ApiResult<Vec<UnitOverdue>> {
+) -> Result<Vec<UnitOverdue>> {
     use diesel::dsl::{count_star, min};
     // Boxed queries cannot be grouped, nor (on diesel's MultiBackend) nest
     // as subqueries: the list's own filter picks the ids first, then SQL
@@ -205,9 +205,8 @@ pub fn overdue_by_lead_unit(
     let mut out: Vec<UnitOverdue> = Vec::new();
     for (unit_id, status, submitted_on, count, due) in groups {
         let timing = crate::domain::traffic::TaskTiming {
-            status: TaskStatus::parse(&status).map_err(|_| {
-                ApiError::internal(anyhow::anyhow!("stored task status {status:?}"))
-            })?,
+            status: TaskStatus::parse(&status)
+                .map_err(|_| Error::Internal(anyhow::anyhow!("stored task status {status:?}")))?,
             due,
             submitted_on,
             returned: false,
@@ -236,7 +235,7 @@ pub fn list(
     filter: &ListFilter,
     paging: Paging,
     clock: &Clock,
-) -> ApiResult<Page<TaskView>> {
+) -> Result<Page<TaskView>> {
     let query = || {
         let mut q = in_sight(scope);
         if let Some(plan) = filter.plan_id {
@@ -325,11 +324,11 @@ pub fn codes_in_plan(conn: &mut DbConnection, plan: i64) -> QueryResult<HashMap<
 }
 
 /// The task, its row locked for this write transaction (`db::lock_row`).
-pub fn find_locked(conn: &mut DbConnection, id: TaskId) -> ApiResult<TaskRow> {
+pub fn find_locked(conn: &mut DbConnection, id: TaskId) -> Result<TaskRow> {
     if !crate::db::lock_row(conn, crate::db::Locked::Tasks, id.0)? {
-        return Err(ApiError::not_found());
+        return Err(Error::NotFound);
     }
-    find(conn, id.0)?.ok_or_else(ApiError::not_found)
+    find(conn, id.0)?.ok_or(Error::NotFound)
 }
 
 pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<TaskRow>> {

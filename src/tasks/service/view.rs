@@ -12,7 +12,7 @@ use crate::db::DbConnection;
 use crate::domain::clock::Clock;
 use crate::domain::traffic::{self, TaskTiming};
 use crate::domain::{PlanId, TaskId, UnitId, UserId};
-use crate::http::problem::{ApiError, ApiResult};
+use crate::error::{Error, Result};
 use crate::tasks::model::{Rollup, TaskDetail, TaskRow, TaskView, UnitInput};
 use crate::tasks::visibility::{self, Scope};
 /// What the traffic-light rules read of a stored task.
@@ -104,11 +104,7 @@ pub fn last_reports(
 }
 
 /// Views of `rows` for today, with cooperators and report dates loaded in bulk.
-pub fn views(
-    conn: &mut DbConnection,
-    rows: Vec<TaskRow>,
-    clock: &Clock,
-) -> ApiResult<Vec<TaskView>> {
+pub fn views(conn: &mut DbConnection, rows: Vec<TaskRow>, clock: &Clock) -> Result<Vec<TaskView>> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let mut coops = visibility::cooperators_of(conn, &ids)?;
     let reports = last_reports(conn, &ids)?;
@@ -116,15 +112,15 @@ pub fn views(
         .map(|row| {
             let last = reports.get(&(row.id, row.lead_unit_id)).copied();
             let c = coops.remove(&row.id).unwrap_or_default();
-            to_view(row, c, last, clock).map_err(ApiError::from)
+            to_view(row, c, last, clock).map_err(Error::from)
         })
         .collect()
 }
 
-pub fn view_one(conn: &mut DbConnection, row: TaskRow, clock: &Clock) -> ApiResult<TaskView> {
+pub fn view_one(conn: &mut DbConnection, row: TaskRow, clock: &Clock) -> Result<TaskView> {
     let mut list = views(conn, vec![row], clock)?;
     list.pop()
-        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("view of one task is empty")))
+        .ok_or_else(|| Error::Internal(anyhow::anyhow!("view of one task is empty")))
 }
 
 /// The detail: the view, children, the roll-up of all descendants, the units'
@@ -134,7 +130,7 @@ pub fn detail(
     scope: Scope,
     id: TaskId,
     clock: &Clock,
-) -> ApiResult<TaskDetail> {
+) -> Result<TaskDetail> {
     let (row, coops) = visibility::load_visible(conn, scope, id)?;
     let plan_tasks: Vec<(i64, Option<i64>, String, i32)> = tasks::table
         .filter(tasks::plan_id.eq(row.plan_id))
@@ -203,7 +199,7 @@ fn rollup(root: i64, plan_tasks: &[(i64, Option<i64>, String, i32)]) -> Option<R
     Some(result)
 }
 
-fn unit_inputs(conn: &mut DbConnection, row: &TaskRow, coops: &[i64]) -> ApiResult<Vec<UnitInput>> {
+fn unit_inputs(conn: &mut DbConnection, row: &TaskRow, coops: &[i64]) -> Result<Vec<UnitInput>> {
     let reports: Vec<(i64, i32, String, NaiveDateTime)> = progress_reports::table
         .filter(progress_reports::task_id.eq(row.id))
         .select((

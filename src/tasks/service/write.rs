@@ -12,7 +12,7 @@ use crate::domain::kinds::{Category, Priority};
 use crate::domain::task_state::TaskStatus;
 use crate::domain::{Message, Role, TaskId, UnitId, UserId};
 use crate::error::Validator;
-use crate::http::problem::{ApiError, ApiResult};
+use crate::error::{Conflict, Error, Result};
 use crate::tasks::events::{self, NewEvent};
 use crate::tasks::input::{NewTask, Rejected, TaskChanges, TaskLinks};
 use crate::tasks::model::TaskRow;
@@ -79,16 +79,6 @@ fn check_leader(
         }
     }
     Ok(())
-}
-
-fn code_taken() -> ApiError {
-    ApiError::conflict(
-        "task_code_taken",
-        Message::new(
-            "该方案中已有相同编号的任务",
-            "the plan already has a task with this code",
-        ),
-    )
 }
 
 fn replace_cooperators(conn: &mut DbConnection, task: i64, coops: &[UnitId]) -> QueryResult<()> {
@@ -162,13 +152,13 @@ fn check_links(conn: &mut DbConnection, v: &mut Validator, links: &TaskLinks) ->
 
 /// The answer to a task body that did not parse: its links are checked too,
 /// so the one answer names every bad field.
-pub fn refuse_new(conn: &mut DbConnection, rejected: Rejected<TaskLinks>) -> ApiError {
+pub fn refuse_new(conn: &mut DbConnection, rejected: Rejected<TaskLinks>) -> Error {
     let Rejected {
         errors: mut v,
         parsed: links,
     } = rejected;
     match check_links(conn, &mut v, &links) {
-        Ok(()) => v.into_error().into(),
+        Ok(()) => v.into_error(),
         Err(e) => e.into(),
     }
 }
@@ -182,7 +172,7 @@ pub fn create(
     origin: Origin,
     new: NewTask,
     now: NaiveDateTime,
-) -> ApiResult<TaskRow> {
+) -> Result<TaskRow> {
     conn.write(|conn| {
         let mut v = Validator::default();
         check_links(conn, &mut v, &new.links)?;
@@ -216,7 +206,7 @@ pub fn create(
             ))
             .returning(tasks::all_columns)
             .get_result(conn)
-            .map_err(|e| ApiError::unique_or(e, code_taken))?;
+            .map_err(|e| Error::unique_or(e, Conflict::TaskCodeTaken))?;
         replace_cooperators(conn, row.id, &links.cooperating_unit_ids)?;
         let assigned = origin
             .assigned
@@ -248,7 +238,7 @@ pub fn audit_task(
     before: Option<&TaskRow>,
     after: Option<&TaskRow>,
     now: NaiveDateTime,
-) -> ApiResult<()> {
+) -> Result<()> {
     let snapshot = |conn: &mut DbConnection, row: &TaskRow| -> QueryResult<serde_json::Value> {
         let coops = visibility::cooperators(conn, row.id)?;
         Ok(serde_json::json!({
@@ -305,7 +295,7 @@ pub fn update(
     id: TaskId,
     changes: TaskChanges,
     now: NaiveDateTime,
-) -> ApiResult<TaskRow> {
+) -> Result<TaskRow> {
     apply(conn, actor, id, changes, Validator::default(), now)
 }
 
@@ -318,10 +308,10 @@ pub fn refuse_changes(
     id: TaskId,
     rejected: Rejected<TaskChanges>,
     now: NaiveDateTime,
-) -> ApiError {
+) -> Error {
     match apply(conn, actor, id, rejected.parsed, rejected.errors, now) {
         Err(e) => e,
-        Ok(_) => ApiError::internal(anyhow::anyhow!("rejected task changes were applied")),
+        Ok(_) => Error::Internal(anyhow::anyhow!("rejected task changes were applied")),
     }
 }
 
@@ -333,7 +323,7 @@ fn apply(
     req: TaskChanges,
     mut v: Validator,
     now: NaiveDateTime,
-) -> ApiResult<TaskRow> {
+) -> Result<TaskRow> {
     let mut changes = TaskChangeset {
         code: req.code.clone(),
         title: req.title.clone(),
@@ -354,7 +344,7 @@ fn apply(
     conn.write(|conn| {
         let current = find_locked(conn, id)?;
         if current.version != req.version {
-            return Err(ApiError::stale_version_sent(req.version, current.version));
+            return Err(Error::stale(req.version, current.version));
         }
         let lead = req.lead_unit_id.or(Some(UnitId(current.lead_unit_id)));
         let coops: Vec<UnitId> = match &req.cooperating_unit_ids {
@@ -394,7 +384,7 @@ fn apply(
             .set(&changes)
             .returning(tasks::all_columns)
             .get_result(conn)
-            .map_err(|e| ApiError::unique_or(e, code_taken))?;
+            .map_err(|e| Error::unique_or(e, Conflict::TaskCodeTaken))?;
         if req.cooperating_unit_ids.is_some() {
             replace_cooperators(conn, current.id, &coops)?;
         }

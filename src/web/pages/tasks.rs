@@ -185,7 +185,7 @@ pub async fn list(
         per_page: PER_PAGE,
     };
     let result = state
-        .db_api(move |conn| {
+        .db(move |conn| {
             let filter = crate::tasks::input::ListFilter::try_from(filter)?;
             let page = service::list(conn, scope, &filter, paging, &clock)?;
             let leads = page.items.iter().map(|t| t.lead_unit_id.0).collect();
@@ -195,7 +195,7 @@ pub async fn list(
         .await;
     let pick_unit = person.auth.role != Role::Unit;
     let (plans, unit_choices) = state
-        .db_api(move |conn| Ok(choices(conn, pick_unit)?))
+        .db(move |conn| Ok(choices(conn, pick_unit)?))
         .await
         .page(lang)?;
     let (rows, total, error) = match result {
@@ -342,7 +342,7 @@ async fn load(
     let scope = visibility::scope(&person.auth, &state.settings);
     let clock = state.clock();
     state
-        .db_api(move |conn| {
+        .db(move |conn| {
             let detail = service::detail(conn, scope, id, &clock)?;
             let events = events::list(conn, id.0)?;
             let files = attachments::list(conn, scope, id)?;
@@ -541,7 +541,7 @@ pub async fn act(
     };
     let settings = state.settings.clone();
     let result = state
-        .db_api(move |conn| {
+        .db(move |conn| {
             actions::act(
                 conn,
                 &auth,
@@ -618,7 +618,7 @@ pub async fn report(
     let storage = state.storage.clone();
     let now = chrono::Utc::now().naive_utc();
     let result = state
-        .db_api(move |conn| {
+        .db(move |conn| {
             // The report and its files stand or fall together.
             conn.write(|conn| {
                 reports::create(conn, &auth, scope, id, req, now)?;
@@ -647,7 +647,10 @@ fn checked_files(
                     state.settings.attachment_max_bytes,
                 ));
             }
-            attachments::check_upload(f, &state.settings.attachment_types)
+            Ok(attachments::check_upload(
+                f,
+                &state.settings.attachment_types,
+            )?)
         })
         .collect()
 }
@@ -687,7 +690,7 @@ pub async fn upload(
     let storage = state.storage.clone();
     let now = chrono::Utc::now().naive_utc();
     let result = state
-        .db_api(move |conn| {
+        .db(move |conn| {
             conn.write(|conn| {
                 for upload in uploads {
                     attachments::store(conn, &auth, scope, id, upload, &storage, now)?;
@@ -714,7 +717,7 @@ pub async fn download(
     let storage = state.storage.clone();
     let data_dir = state.settings.data_dir.clone();
     let (row, bytes) = state
-        .db_api(move |conn| {
+        .db(move |conn| {
             attachments::fetch(conn, scope, TaskId(id), attachment, &storage, &data_dir)
         })
         .await
@@ -782,7 +785,7 @@ pub async fn request_extension(
         reason: form.reason.clone(),
     };
     let result = state
-        .db_api(move |conn| extensions::request(conn, &auth, scope, id, req, &clock))
+        .db(move |conn| extensions::request(conn, &auth, scope, id, req, &clock))
         .await;
     match result {
         Ok(_) => Ok(see_other(&format!("/tasks/{}?done=extension", id.0))),
@@ -825,12 +828,12 @@ pub async fn decide_extension(
         note: some(&form.note),
     };
     let result = state
-        .db_api(move |conn| {
+        .db(move |conn| {
             // The extension must belong to a task the person sees.
             visibility::load_visible(conn, scope, task)?;
             let row = extensions::find(conn, extension)?;
             if row.task_id != task {
-                return Err(ApiError::not_found());
+                return Err(crate::error::Error::NotFound);
             }
             extensions::decide(conn, &auth, extension, approve, req, now)
         })
