@@ -131,3 +131,27 @@ impl ResponseError for PageError {
         }
     }
 }
+
+/// A form field as a filter: trimmed, and `None` when left empty.
+pub fn filled(s: &str) -> Option<String> {
+    let s = s.trim();
+    (!s.is_empty()).then(|| s.to_string())
+}
+
+/// An option of a select: its value and what it shows.
+#[derive(Serialize)]
+pub struct Choice {
+    pub id: i64,
+    pub name: String,
+}
+
+/// The link to page `page` of the list at `path` with the same filters
+/// (the empty ones left out).
+pub fn page_link(path: &str, filters: &[(&str, &String)], page: i64) -> String {
+    let mut q = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in filters.iter().filter(|(_, v)| !v.is_empty()) {
+        q.append_pair(k, v);
+    }
+    q.append_pair("page", &page.to_string());
+    format!("{path}?{}", q.finish())
+}

@@ -18,7 +18,9 @@ use crate::domain::UnitId;
 use crate::http::problem::ApiError;
 use crate::http::Paging;
 use crate::state::AppState;
-use crate::web::page::{local_time, render, see_other, OrPage, PageError};
+use crate::web::page::{
+    filled, local_time, page_link, render, see_other, Choice, OrPage, PageError,
+};
 use crate::web::session::Person;
 
 const PER_PAGE: i64 = 30;
@@ -33,43 +35,28 @@ pub struct ListQuery {
     page: Option<i64>,
 }
 
-fn some(s: &str) -> Option<String> {
-    let s = s.trim();
-    (!s.is_empty()).then(|| s.to_string())
-}
-
 impl ListQuery {
     fn filter(&self) -> Filter {
         Filter {
             unit_id: self.unit_id.trim().parse().ok().map(UnitId),
-            status: some(&self.status),
-            level: some(&self.level),
+            status: filled(&self.status),
+            level: filled(&self.level),
             bulletin_id: None,
         }
     }
 
     /// The query string of page `page` with the same filters.
     fn page_link(&self, page: i64) -> String {
-        let mut q = form_urlencoded::Serializer::new(String::new());
-        for (k, v) in [
-            ("status", &self.status),
-            ("unit_id", &self.unit_id),
-            ("level", &self.level),
-        ] {
-            if !v.is_empty() {
-                q.append_pair(k, v);
-            }
-        }
-        q.append_pair("page", &page.to_string());
-        format!("/accountability?{}", q.finish())
+        page_link(
+            "/accountability",
+            &[
+                ("status", &self.status),
+                ("unit_id", &self.unit_id),
+                ("level", &self.level),
+            ],
+            page,
+        )
     }
-}
-
-/// An option of a select: its value and what it shows.
-#[derive(Serialize)]
-struct Choice {
-    id: i64,
-    name: String,
 }
 
 #[derive(Serialize)]
@@ -305,7 +292,7 @@ pub async fn decide(
         _ => return Err(PageError::not_found(lang)),
     };
     let auth = person.auth.clone();
-    let note = some(&form.note);
+    let note = filled(&form.note);
     let now = chrono::Utc::now().naive_utc();
     let result = state
         .db_api(move |conn| {

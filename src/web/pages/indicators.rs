@@ -19,7 +19,7 @@ use crate::indicators::reports::{self, UnitReport};
 use crate::indicators::values::{self, SubmitValue};
 use crate::indicators::Sight;
 use crate::state::AppState;
-use crate::web::page::{render, see_other, OrPage, PageError};
+use crate::web::page::{filled, render, see_other, OrPage, PageError};
 use crate::web::session::Person;
 
 #[derive(Debug, Default, Deserialize)]
@@ -193,11 +193,6 @@ pub struct ValueForm {
     owed: String,
 }
 
-fn some(s: &str) -> Option<String> {
-    let s = s.trim();
-    (!s.is_empty()).then(|| s.to_string())
-}
-
 /// POST /indicators/{id}/values: the lead unit's clerk reports a period.
 pub async fn submit(
     state: web::Data<AppState>,
@@ -210,7 +205,7 @@ pub async fn submit(
     person.check_csrf(&form.csrf)?;
     let id = id.into_inner();
     let owed = form.owed == "true";
-    let value = match some(&form.value).map(|v| v.parse::<f64>()) {
+    let value = match filled(&form.value).map(|v| v.parse::<f64>()) {
         None => Ok(None),
         Some(Ok(v)) => Ok(Some(v)),
         Some(Err(_)) => Err(ApiError::invalid_field(
@@ -223,8 +218,8 @@ pub async fn submit(
             let req = SubmitValue {
                 period: form.period.clone(),
                 value,
-                qualitative: some(&form.qualitative),
-                note: some(&form.note),
+                qualitative: filled(&form.qualitative),
+                note: filled(&form.note),
             };
             let clock = state.clock();
             let auth = person.auth.clone();

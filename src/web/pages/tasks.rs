@@ -21,7 +21,7 @@ use crate::http::Paging;
 use crate::state::AppState;
 use crate::tasks::model::{ActionRequest, TaskDetail, TaskFilter, TaskView};
 use crate::tasks::{actions, attachments, events, extensions, reports, service, visibility};
-use crate::web::page::{render, see_other, OrPage, PageError};
+use crate::web::page::{filled, page_link, render, see_other, Choice, OrPage, PageError};
 use crate::web::session::Person;
 
 const PER_PAGE: i64 = 30;
@@ -91,53 +91,45 @@ pub struct ListQuery {
     page: Option<i64>,
 }
 
-fn some(s: &str) -> Option<String> {
-    let s = s.trim();
-    (!s.is_empty()).then(|| s.to_string())
-}
-
 impl ListQuery {
     pub fn filter(&self) -> TaskFilter {
         TaskFilter {
             plan_id: self.plan_id.trim().parse().ok(),
             unit_id: self.unit_id.trim().parse().ok(),
             lead_unit_id: self.lead_unit_id.trim().parse().ok(),
-            status: some(&self.status),
-            light: some(&self.light),
+            status: filled(&self.status),
+            light: filled(&self.light),
             overdue: (self.overdue == "true").then_some(true),
             returned: (self.returned == "true").then_some(true),
-            report: some(&self.report),
-            q: some(&self.q),
-            due_before: some(&self.due_before),
-            due_after: some(&self.due_after),
-            sort: some(&self.sort),
+            report: filled(&self.report),
+            q: filled(&self.q),
+            due_before: filled(&self.due_before),
+            due_after: filled(&self.due_after),
+            sort: filled(&self.sort),
             ..Default::default()
         }
     }
 
     /// The query string of page `page` with the same filters.
     fn page_link(&self, page: i64) -> String {
-        let mut q = form_urlencoded::Serializer::new(String::new());
-        for (k, v) in [
-            ("plan_id", &self.plan_id),
-            ("unit_id", &self.unit_id),
-            ("lead_unit_id", &self.lead_unit_id),
-            ("status", &self.status),
-            ("light", &self.light),
-            ("overdue", &self.overdue),
-            ("returned", &self.returned),
-            ("report", &self.report),
-            ("q", &self.q),
-            ("due_before", &self.due_before),
-            ("due_after", &self.due_after),
-            ("sort", &self.sort),
-        ] {
-            if !v.is_empty() {
-                q.append_pair(k, v);
-            }
-        }
-        q.append_pair("page", &page.to_string());
-        format!("/tasks?{}", q.finish())
+        page_link(
+            "/tasks",
+            &[
+                ("plan_id", &self.plan_id),
+                ("unit_id", &self.unit_id),
+                ("lead_unit_id", &self.lead_unit_id),
+                ("status", &self.status),
+                ("light", &self.light),
+                ("overdue", &self.overdue),
+                ("returned", &self.returned),
+                ("report", &self.report),
+                ("q", &self.q),
+                ("due_before", &self.due_before),
+                ("due_after", &self.due_after),
+                ("sort", &self.sort),
+            ],
+            page,
+        )
     }
 }
 
@@ -145,13 +137,6 @@ impl ListQuery {
 struct Row {
     task: TaskView,
     lead_unit: String,
-}
-
-/// An option of a select: its value and what it shows.
-#[derive(Serialize)]
-struct Choice {
-    id: i64,
-    name: String,
 }
 
 #[derive(Serialize)]
@@ -537,7 +522,7 @@ pub async fn act(
     let auth = person.auth.clone();
     let req = ActionRequest {
         version: form.version,
-        note: some(&form.note),
+        note: filled(&form.note),
     };
     let settings = state.settings.clone();
     let result = state
@@ -825,7 +810,7 @@ pub async fn decide_extension(
     let scope = visibility::scope(&person.auth, &state.settings);
     let now = chrono::Utc::now().naive_utc();
     let req = extensions::DecideExtension {
-        note: some(&form.note),
+        note: filled(&form.note),
     };
     let result = state
         .db(move |conn| {
