@@ -126,8 +126,14 @@ pub fn connect(url: &str, max_size: u32) -> anyhow::Result<DbPool> {
     }
     let pool = Pool::builder()
         .max_size(max_size)
-        // Connections open on demand: an idle instance holds one, not the maximum.
-        .min_idle(Some(1))
+        // Connections open on demand, in the caller's wait, never in the
+        // background: with a minimum of idle connections r2d2 replaces the one
+        // a caller takes on its worker thread, and a one-shot command (`duban
+        // audit verify`, `scan`, `import`) that exits while libpq is still
+        // connecting there crashes in OpenSSL's exit handlers (SIGSEGV in about
+        // one run in five on PostgreSQL). Idle connections still stay pooled
+        // until the idle timeout.
+        .min_idle(Some(0))
         .connection_timeout(Duration::from_secs(10))
         .build(manager)?;
     Ok(pool)
