@@ -147,3 +147,46 @@ stored_as_text!(
     Frequency,
     DayKind
 );
+
+// A notice's step is a ladder rung with its day or one of a few names, so it
+// is stored by its key rather than as a `ClosedSet`'s name.
+use crate::domain::notice_step::NoticeStep;
+
+fn read_step(key: String) -> deserialize::Result<NoticeStep> {
+    NoticeStep::parse(&key)
+        .ok_or_else(|| format!("stored step {key:?} is not a notice step").into())
+}
+
+impl ToSql<Text, Sqlite> for NoticeStep {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
+        out.set_value(self.key());
+        Ok(IsNull::No)
+    }
+}
+impl ToSql<Text, Pg> for NoticeStep {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+        std::io::Write::write_all(out, self.key().as_bytes())?;
+        Ok(IsNull::No)
+    }
+}
+impl ToSql<Text, MultiBackend> for NoticeStep {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, MultiBackend>) -> serialize::Result {
+        out.set_value((Text, self));
+        Ok(IsNull::No)
+    }
+}
+impl FromSql<Text, Sqlite> for NoticeStep {
+    fn from_sql(value: <Sqlite as Backend>::RawValue<'_>) -> deserialize::Result<Self> {
+        read_step(<String as FromSql<Text, Sqlite>>::from_sql(value)?)
+    }
+}
+impl FromSql<Text, Pg> for NoticeStep {
+    fn from_sql(value: <Pg as Backend>::RawValue<'_>) -> deserialize::Result<Self> {
+        read_step(<String as FromSql<Text, Pg>>::from_sql(value)?)
+    }
+}
+impl FromSql<Text, MultiBackend> for NoticeStep {
+    fn from_sql(value: <MultiBackend as Backend>::RawValue<'_>) -> deserialize::Result<Self> {
+        value.from_sql::<Self, Text>()
+    }
+}

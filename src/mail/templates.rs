@@ -6,13 +6,14 @@ use html_escape::encode_text;
 
 use crate::domain::ladder::Step;
 use crate::domain::message::Lang;
+use crate::domain::notice_step::NoticeStep;
 
 /// What a task notice says.
 #[derive(Debug, Clone)]
 pub struct TaskFacts {
-    /// `reminder_3`, `chase_1`, `supervise_7`, `accountability_15`,
-    /// `accept_overdue`, `report_missing`.
-    pub step: String,
+    /// A rung of the ladder, a late signing-for, a missing progress report,
+    /// an assignment or a returned submission.
+    pub step: NoticeStep,
     pub code: String,
     pub title: String,
     pub lead_unit: String,
@@ -34,27 +35,28 @@ pub struct TaskFacts {
     pub cooperating: bool,
 }
 
-fn label(step: &str, lang: Lang) -> String {
-    let parsed = Step::parse(step);
-    match (parsed, lang) {
-        (Some(Step::Reminder(n)), Lang::Zh) => format!("到期提醒（距完成时限 {n} 天）"),
-        (Some(Step::Reminder(n)), Lang::En) => format!("Reminder: due in {n} days"),
-        (Some(Step::Chase(_)), Lang::Zh) => "催办通知".into(),
-        (Some(Step::Chase(_)), Lang::En) => "Chase notice: overdue".into(),
-        (Some(Step::Supervise(_)), Lang::Zh) => "督办通知".into(),
-        (Some(Step::Supervise(_)), Lang::En) => "Supervision order".into(),
-        (Some(Step::Accountability(_)), Lang::Zh) => "问责建议".into(),
-        (Some(Step::Accountability(_)), Lang::En) => "Accountability proposal".into(),
-        (None, Lang::Zh) if step == "accept_overdue" => "签收提醒".into(),
-        (None, Lang::En) if step == "accept_overdue" => "Reminder: task not signed for".into(),
-        (None, Lang::Zh) if step == "report_missing" => "进展报送提醒".into(),
-        (None, Lang::Zh) if step == "assigned" => "交办通知".into(),
-        (None, Lang::En) if step == "assigned" => "Task assigned".into(),
-        (None, Lang::Zh) if step == "returned" => "退回通知".into(),
-        (None, Lang::En) if step == "returned" => "Submission returned".into(),
-        (None, Lang::En) if step == "report_missing" => "Reminder: progress report missing".into(),
-        (None, Lang::Zh) => "督办通知".into(),
-        (None, Lang::En) => "Notice".into(),
+fn label(step: NoticeStep, lang: Lang) -> String {
+    use NoticeStep::*;
+    match (step, lang) {
+        (Ladder(Step::Reminder(n)), Lang::Zh) => format!("到期提醒（距完成时限 {n} 天）"),
+        (Ladder(Step::Reminder(n)), Lang::En) => format!("Reminder: due in {n} days"),
+        (Ladder(Step::Chase(_)), Lang::Zh) => "催办通知".into(),
+        (Ladder(Step::Chase(_)), Lang::En) => "Chase notice: overdue".into(),
+        (Ladder(Step::Supervise(_)), Lang::Zh) => "督办通知".into(),
+        (Ladder(Step::Supervise(_)), Lang::En) => "Supervision order".into(),
+        (Ladder(Step::Accountability(_)), Lang::Zh) => "问责建议".into(),
+        (Ladder(Step::Accountability(_)), Lang::En) => "Accountability proposal".into(),
+        (AcceptOverdue, Lang::Zh) => "签收提醒".into(),
+        (AcceptOverdue, Lang::En) => "Reminder: task not signed for".into(),
+        (ReportMissing, Lang::Zh) => "进展报送提醒".into(),
+        (ReportMissing, Lang::En) => "Reminder: progress report missing".into(),
+        (Assigned, Lang::Zh) => "交办通知".into(),
+        (Assigned, Lang::En) => "Task assigned".into(),
+        (Returned, Lang::Zh) => "退回通知".into(),
+        (Returned, Lang::En) => "Submission returned".into(),
+        // A digest and a bulletin have templates of their own.
+        (Digest | Bulletin, Lang::Zh) => "督办通知".into(),
+        (Digest | Bulletin, Lang::En) => "Notice".into(),
     }
 }
 
@@ -63,30 +65,29 @@ fn label(step: &str, lang: Lang) -> String {
 /// order is addressed to the unit's head, and an accountability proposal asks
 /// the office to decide.
 fn intro(f: &TaskFacts, label: &str, lang: Lang) -> String {
-    let step = Step::parse(&f.step);
     let n = f.days_overdue;
-    match (f.step.as_str(), f.cooperating, lang) {
-        ("assigned", false, Lang::Zh) => {
+    match (f.step, f.cooperating, lang) {
+        (NoticeStep::Assigned, false, Lang::Zh) => {
             return format!("{label}：现将以下任务交由贵单位牵头办理，请及时签收，按时办结并报送进展。")
         }
-        ("assigned", false, Lang::En) => {
+        (NoticeStep::Assigned, false, Lang::En) => {
             return format!("{label}: your unit leads the task below. Please sign for it, finish it on time and report progress.")
         }
-        ("assigned", true, Lang::Zh) => {
+        (NoticeStep::Assigned, true, Lang::Zh) => {
             return format!("{label}：以下任务由{}牵头，请贵单位配合办理，并报送配合进展。", f.lead_unit)
         }
-        ("assigned", true, Lang::En) => {
+        (NoticeStep::Assigned, true, Lang::En) => {
             return format!("{label}: {} leads the task below; your unit cooperates. Please report your progress.", f.lead_unit)
         }
-        ("returned", _, Lang::Zh) => {
+        (NoticeStep::Returned, _, Lang::Zh) => {
             return format!("{label}：贵单位的办结申请已被退回，请按督查室意见补充完善后重新提交。")
         }
-        ("returned", _, Lang::En) => {
+        (NoticeStep::Returned, _, Lang::En) => {
             return format!("{label}: your unit's submission was returned. Please complete it as the office asks and submit it again.")
         }
         _ => {}
     }
-    match (step, lang) {
+    match (f.step.rung(), lang) {
         (Some(Step::Reminder(days)), Lang::Zh) => {
             format!("{label}：以下任务距完成时限还有 {days} 天，请按时办结并报送进展。")
         }
@@ -122,9 +123,9 @@ fn intro(f: &TaskFacts, label: &str, lang: Lang) -> String {
 /// link's URL, the HTML part an `<a href>` to it, named for what the reader
 /// does there: handle the task, or decide on the proposal.
 pub fn task_notice(f: &TaskFacts, lang: Lang) -> (String, String, String) {
-    let label = label(&f.step, lang);
+    let label = label(f.step, lang);
     let late = matches!(
-        Step::parse(&f.step),
+        f.step.rung(),
         Some(Step::Chase(_) | Step::Supervise(_) | Step::Accountability(_))
     ) || f.days_overdue > 0;
     let day = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
@@ -162,7 +163,7 @@ pub fn task_notice(f: &TaskFacts, lang: Lang) -> (String, String, String) {
         lines.push((pick("退回意见", "The office's note"), note.clone()));
     }
     let intro = intro(f, &label, lang);
-    let proposal = matches!(Step::parse(&f.step), Some(Step::Accountability(_)));
+    let proposal = matches!(f.step.rung(), Some(Step::Accountability(_)));
     let (open, open_link) = if proposal {
         (
             pick("审定入口", "Decide"),
@@ -354,7 +355,7 @@ mod tests {
 
     fn facts(title: &str) -> TaskFacts {
         TaskFacts {
-            step: "chase_1".into(),
+            step: NoticeStep::Ladder(Step::Chase(1)),
             code: "2.5.3".into(),
             title: title.into(),
             lead_unit: "城关镇".into(),
@@ -395,7 +396,7 @@ mod tests {
     #[test]
     fn each_step_reads_as_what_it_is() {
         let reminder = TaskFacts {
-            step: "reminder_3".into(),
+            step: NoticeStep::Ladder(Step::Reminder(3)),
             days_overdue: 0,
             latest: None,
             reply_by: None,
@@ -408,7 +409,7 @@ mod tests {
             "a reminder is no overdue notice: {text}"
         );
         let supervise = TaskFacts {
-            step: "supervise_7".into(),
+            step: NoticeStep::Ladder(Step::Supervise(7)),
             days_overdue: 9,
             leader: Some("王副县长".into()),
             ..facts("农膜回收")
@@ -417,7 +418,7 @@ mod tests {
         assert!(text.starts_with("城关镇负责同志"), "{text}");
         assert!(text.contains("责任领导：王副县长") && text.contains("回复期限"));
         let proposal = TaskFacts {
-            step: "accountability_15".into(),
+            step: NoticeStep::Ladder(Step::Accountability(15)),
             days_overdue: 15,
             link: "http://duban.local/accountability/4".into(),
             ..facts("农膜回收")

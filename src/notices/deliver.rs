@@ -27,8 +27,10 @@ use crate::config::Settings;
 use crate::db::schema::{notices, tasks, units};
 use crate::db::{DbConnection, DbPool};
 use crate::domain::calendar::WorkCalendar;
-use crate::domain::ladder::Step;
+use crate::domain::kinds::{Channel, NoticeStatus, ValueStatus, WebhookKind};
+use crate::domain::notice_step::NoticeStep;
 use crate::domain::task_state::TaskStatus;
+use crate::domain::{NoticeId, UnitId};
 use crate::heartbeat;
 use crate::mail::{Mailer, Outgoing, SendError};
 
@@ -38,6 +40,20 @@ pub struct DeliveryCounts {
     pub retried: usize,
     pub dead: usize,
     pub cancelled: usize,
+}
+
+impl DeliveryCounts {
+    /// Counts a notice that ended this round in `status`.
+    fn count(&mut self, status: NoticeStatus) {
+        match status {
+            NoticeStatus::Sent => self.sent += 1,
+            NoticeStatus::Pending => self.retried += 1,
+            NoticeStatus::Dead => self.dead += 1,
+            NoticeStatus::Cancelled => self.cancelled += 1,
+            // A claim never ends in `sending`.
+            NoticeStatus::Sending => {}
+        }
+    }
 }
 
 const BATCH: i64 = 50;
@@ -63,7 +79,7 @@ impl RoundClock {
 
 /// A notice this deliverer holds: its id and the token of the claim.
 struct Claim {
-    id: i64,
+    id: NoticeId,
     token: String,
 }
 
@@ -76,16 +92,23 @@ pub fn backoff(base_secs: i64, attempts: i32, jitter: f64) -> Duration {
     Duration::seconds(((secs as f64) * factor).round() as i64)
 }
 
-fn due_ids(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<Vec<i64>> {
+/// Pending notices whose time has come, and notices whose deliverer's lease
+/// lapsed.
+#[diesel::dsl::auto_type(no_type_alias)]
+fn due(now: NaiveDateTime) -> _ {
+    let pending: NoticeStatus = NoticeStatus::Pending;
+    let sending: NoticeStatus = NoticeStatus::Sending;
+    notices::status
+        .eq(pending)
+        .and(notices::next_attempt_at.le(now))
+        .or(notices::status
+            .eq(sending)
+            .and(notices::lease_until.lt(now)))
+}
+
+fn due_ids(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<Vec<NoticeId>> {
     notices::table
-        .filter(
-            notices::status
-                .eq("pending")
-                .and(notices::next_attempt_at.le(now))
-                .or(notices::status
-                    .eq("sending")
-                    .and(notices::lease_until.lt(now))),
-        )
+        .filter(due(now))
         .select(notices::id)
         .order(notices::id.asc())
         .limit(BATCH)
@@ -97,27 +120,18 @@ fn due_ids(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<Vec<i64>>
 /// condition lets one through.
 fn claim(
     conn: &mut DbConnection,
-    id: i64,
+    id: NoticeId,
     now: NaiveDateTime,
     lease_secs: i64,
 ) -> QueryResult<Option<(NoticeRow, Claim)>> {
     let token = crate::secrets::random_hex(8);
-    let claimed = diesel::update(
-        notices::table.find(id).filter(
-            notices::status
-                .eq("pending")
-                .and(notices::next_attempt_at.le(now))
-                .or(notices::status
-                    .eq("sending")
-                    .and(notices::lease_until.lt(now))),
-        ),
-    )
-    .set((
-        notices::status.eq("sending"),
-        notices::lease_until.eq(now + Duration::seconds(lease_secs)),
-        notices::claim_token.eq(&token),
-    ))
-    .execute(conn)?;
+    let claimed = diesel::update(notices::table.find(id).filter(due(now)))
+        .set((
+            notices::status.eq(NoticeStatus::Sending),
+            notices::lease_until.eq(now + Duration::seconds(lease_secs)),
+            notices::claim_token.eq(&token),
+        ))
+        .execute(conn)?;
     if claimed == 0 {
         return Ok(None);
     }
@@ -132,10 +146,11 @@ fn claim(
 
 /// The notice `claim` names, while that claim still holds it.
 #[diesel::dsl::auto_type(no_type_alias)]
-fn claimed(id: i64, token: String) -> _ {
+fn claimed(id: NoticeId, token: String) -> _ {
+    let sending: NoticeStatus = NoticeStatus::Sending;
     notices::table
         .find(id)
-        .filter(notices::status.eq("sending"))
+        .filter(notices::status.eq(sending))
         .filter(notices::claim_token.eq(token))
 }
 
@@ -162,7 +177,7 @@ fn still_owed(conn: &mut DbConnection, notice: &NoticeRow) -> QueryResult<bool> 
         let reported: i64 = crate::db::schema::indicator_values::table
             .filter(crate::db::schema::indicator_values::indicator_id.eq(indicator))
             .filter(crate::db::schema::indicator_values::period.eq(period))
-            .filter(crate::db::schema::indicator_values::status.ne("returned"))
+            .filter(crate::db::schema::indicator_values::status.ne(ValueStatus::Returned))
             .count()
             .get_result(conn)?;
         return Ok(reported == 0);
@@ -170,7 +185,7 @@ fn still_owed(conn: &mut DbConnection, notice: &NoticeRow) -> QueryResult<bool> 
     let Some(task_id) = notice.task_id else {
         return Ok(true);
     };
-    let task: Option<(String, Option<chrono::NaiveDate>)> = tasks::table
+    let task: Option<(TaskStatus, Option<chrono::NaiveDate>)> = tasks::table
         .find(task_id)
         .select((tasks::status, tasks::due_date))
         .first(conn)
@@ -178,11 +193,10 @@ fn still_owed(conn: &mut DbConnection, notice: &NoticeRow) -> QueryResult<bool> 
     let Some((status, due)) = task else {
         return Ok(false);
     };
-    let open = status == TaskStatus::Assigned.as_str() || status == TaskStatus::InProgress.as_str();
-    Ok(match notice.step.as_str() {
-        "accept_overdue" => status == TaskStatus::Assigned.as_str(),
-        "report_missing" => open,
-        step if Step::parse(step).is_some() => open && due == notice.due_date,
+    let open = matches!(status, TaskStatus::Assigned | TaskStatus::InProgress);
+    Ok(match notice.step {
+        NoticeStep::AcceptOverdue => status == TaskStatus::Assigned,
+        NoticeStep::Ladder(_) => open && due == notice.due_date,
         _ => open,
     })
 }
@@ -191,7 +205,7 @@ fn still_owed(conn: &mut DbConnection, notice: &NoticeRow) -> QueryResult<bool> 
 #[derive(AsChangeset)]
 #[diesel(table_name = notices)]
 struct Outcome {
-    status: &'static str,
+    status: NoticeStatus,
     attempts: i32,
     next_attempt_at: Option<NaiveDateTime>,
     last_error: Option<Option<String>>,
@@ -201,7 +215,7 @@ struct Outcome {
 }
 
 impl Outcome {
-    fn new(status: &'static str, attempts: i32, error: Option<String>) -> Outcome {
+    fn new(status: NoticeStatus, attempts: i32, error: Option<String>) -> Outcome {
         Outcome {
             status,
             attempts,
@@ -223,9 +237,9 @@ fn finish(conn: &mut DbConnection, claim: &Claim, outcome: &Outcome) -> QueryRes
 }
 
 /// The unit's robot, if it has one and is active.
-fn unit_robot(conn: &mut DbConnection, unit: Option<i64>) -> QueryResult<Option<robots::Robot>> {
+fn unit_robot(conn: &mut DbConnection, unit: Option<UnitId>) -> QueryResult<Option<robots::Robot>> {
     let Some(unit) = unit else { return Ok(None) };
-    type RobotColumns = (bool, Option<String>, Option<String>, Option<String>);
+    type RobotColumns = (bool, Option<WebhookKind>, Option<String>, Option<String>);
     let row: Option<RobotColumns> = units::table
         .find(unit)
         .select((
@@ -331,50 +345,27 @@ impl Round<'_> {
     }
 
     /// Claims, checks, sends and records one notice.
-    fn deliver_one(&self, id: i64, counts: &mut DeliveryCounts) -> anyhow::Result<()> {
-        let settings = self.settings;
+    fn deliver_one(&self, id: NoticeId, counts: &mut DeliveryCounts) -> anyhow::Result<()> {
         let mut conn = self.pool.get()?;
         let Some((notice, claim)) =
             conn.write(|c| claim(c, id, self.clock.now(), self.lease_secs()))?
         else {
             return Ok(());
         };
-        if !still_owed(&mut conn, &notice)? {
-            let outcome = Outcome::new(
-                "cancelled",
-                notice.attempts,
-                Some("the task was completed, cancelled or extended, or the report came in".into()),
-            );
-            if finish(&mut conn, &claim, &outcome)? {
-                counts.cancelled += 1;
-            }
-            return Ok(());
-        }
-        let robot = if notice.channel == "webhook" {
-            match unit_robot(&mut conn, notice.unit_id)? {
-                Some(robot) => Some(robot),
-                None => {
-                    let outcome = Outcome::new(
-                        "cancelled",
-                        notice.attempts,
-                        Some("the unit has no active robot any more".into()),
-                    );
-                    if finish(&mut conn, &claim, &outcome)? {
-                        counts.cancelled += 1;
-                    }
-                    return Ok(());
+        let via = match self.via(&mut conn, &notice)? {
+            Ok(via) => via,
+            Err(Cancelled(why)) => {
+                let outcome =
+                    Outcome::new(NoticeStatus::Cancelled, notice.attempts, Some(why.into()));
+                if finish(&mut conn, &claim, &outcome)? {
+                    counts.count(outcome.status);
                 }
+                return Ok(());
             }
-        } else {
-            None
         };
         let attachments = match notice.bulletin_id {
-            Some(b) => (self.attach)(&mut conn, settings, b)?,
+            Some(b) => (self.attach)(&mut conn, self.settings, b.0)?,
             None => Vec::new(),
-        };
-        let client = match robot {
-            Some(_) => Some(webhook_client(settings)?),
-            None => None,
         };
         // The connection goes back to the pool while the other side talks.
         drop(conn);
@@ -382,17 +373,65 @@ impl Round<'_> {
         // above took time), and its lease runs in full from now.
         if !self.renew(&claim)? {
             tracing::warn!(
-                notice = id,
+                notice = id.0,
                 "another deliverer claimed the notice before it was sent"
             );
             return Ok(());
         }
-        let send = || match (&robot, &client) {
-            (Some(robot), Some(client)) => {
-                robots::post(client, robot, &notice, Utc::now().timestamp_millis())
+        let renewal = heartbeat::interval(self.lease_secs());
+        let (sent, lost) = heartbeat::with_heartbeat(
+            renewal,
+            || self.renew(&claim),
+            || self.send(&notice, &via, attachments),
+        );
+        if lost {
+            tracing::warn!(
+                notice = id.0,
+                "the claim on the notice lapsed while it was sent; it may be sent again"
+            );
+        }
+        let outcome = self.outcome(sent, notice.attempts + 1)?;
+        if self.record(&claim, &outcome, renewal)? {
+            counts.count(outcome.status);
+        }
+        Ok(())
+    }
+
+    /// How the notice goes out, or why it should not any more: its reason
+    /// has passed, or its unit's robot is gone.
+    fn via(
+        &self,
+        conn: &mut DbConnection,
+        notice: &NoticeRow,
+    ) -> anyhow::Result<Result<Via, Cancelled>> {
+        if !still_owed(conn, notice)? {
+            return Ok(Err(Cancelled(
+                "the task was completed, cancelled or extended, or the report came in",
+            )));
+        }
+        Ok(match notice.channel {
+            Channel::Email => Ok(Via::Email),
+            Channel::Webhook => match unit_robot(conn, notice.unit_id)? {
+                Some(robot) => Ok(Via::Robot(robot, webhook_client(self.settings)?)),
+                None => Err(Cancelled("the unit has no active robot any more")),
+            },
+        })
+    }
+
+    /// One attempt: the mail server's or the robot's answer, with the
+    /// addresses the mail server refused.
+    fn send(
+        &self,
+        notice: &NoticeRow,
+        via: &Via,
+        attachments: Vec<crate::mail::Attachment>,
+    ) -> Result<Vec<String>, SendError> {
+        match via {
+            Via::Robot(robot, client) => {
+                robots::post(client, robot, notice, Utc::now().timestamp_millis())
                     .map(|()| Vec::new())
             }
-            _ => self.mailer.send(&Outgoing {
+            Via::Email => self.mailer.send(&Outgoing {
                 message_id: notice.message_id.clone(),
                 to: serde_json::from_str(&notice.recipients).unwrap_or_default(),
                 subject: notice.subject.clone(),
@@ -400,34 +439,31 @@ impl Round<'_> {
                 html: notice.body_html.clone(),
                 attachments,
             }),
-        };
-        let renewal = heartbeat::interval(self.lease_secs());
-        let (sent, lost) = heartbeat::with_heartbeat(renewal, || self.renew(&claim), send);
-        if lost {
-            tracing::warn!(
-                notice = id,
-                "the claim on the notice lapsed while it was sent; it may be sent again"
-            );
         }
-        let attempts = notice.attempts + 1;
-        let (outcome, count): (Outcome, &mut usize) = match sent {
+    }
+
+    /// What attempt number `attempts` comes to: sent, dead (refused for good,
+    /// or the last attempt allowed failed) or pending again after a backoff
+    /// that lands in the send window.
+    fn outcome(
+        &self,
+        sent: Result<Vec<String>, SendError>,
+        attempts: i32,
+    ) -> anyhow::Result<Outcome> {
+        let settings = self.settings;
+        Ok(match sent {
             Ok(invalid) => {
                 let note = (!invalid.is_empty())
                     .then(|| format!("invalid addresses left out: {}", invalid.join(", ")));
-                let mut outcome = Outcome::new("sent", attempts, note);
+                let mut outcome = Outcome::new(NoticeStatus::Sent, attempts, note);
                 outcome.sent_at = Some(Some(self.clock.now()));
-                (outcome, &mut counts.sent)
+                outcome
             }
-            Err(SendError::Permanent(e)) => {
-                (Outcome::new("dead", attempts, Some(e)), &mut counts.dead)
-            }
-            Err(SendError::Retry(e)) if attempts >= settings.delivery_max_attempts => (
-                Outcome::new(
-                    "dead",
-                    attempts,
-                    Some(format!("gave up after {attempts} attempts: {e}")),
-                ),
-                &mut counts.dead,
+            Err(SendError::Permanent(e)) => Outcome::new(NoticeStatus::Dead, attempts, Some(e)),
+            Err(SendError::Retry(e)) if attempts >= settings.delivery_max_attempts => Outcome::new(
+                NoticeStatus::Dead,
+                attempts,
+                Some(format!("gave up after {attempts} attempts: {e}")),
             ),
             Err(SendError::Retry(e)) => {
                 let jitter = rand::thread_rng().gen_range(-0.2..=0.2);
@@ -436,35 +472,42 @@ impl Round<'_> {
                     self.calendar,
                     self.clock.now() + backoff(settings.delivery_backoff_secs, attempts, jitter),
                 )?;
-                let mut outcome = Outcome::new("pending", attempts, Some(e));
+                let mut outcome = Outcome::new(NoticeStatus::Pending, attempts, Some(e));
                 outcome.next_attempt_at = Some(next);
-                (outcome, &mut counts.retried)
+                outcome
             }
-        };
-        // The lease was renewed at most one renewal period ago, so for that
-        // long the notice is still this claim's: a database that is briefly
-        // out of reach does not make the message go out twice.
+        })
+    }
+
+    /// Records the outcome; false when another deliverer claimed the notice
+    /// first. The lease was renewed at most one `renewal` ago, so for that
+    /// long the notice is still this claim's: a database that is briefly out
+    /// of reach does not make the message go out twice.
+    fn record(
+        &self,
+        claim: &Claim,
+        outcome: &Outcome,
+        renewal: std::time::Duration,
+    ) -> anyhow::Result<bool> {
+        let id = claim.id;
         let deadline = Instant::now() + renewal;
         loop {
             let recorded = self
                 .pool
                 .get()
                 .map_err(anyhow::Error::from)
-                .and_then(|mut conn| Ok(finish(&mut conn, &claim, &outcome)?));
+                .and_then(|mut conn| Ok(finish(&mut conn, claim, outcome)?));
             match recorded {
-                Ok(true) => {
-                    *count += 1;
-                    return Ok(());
-                }
+                Ok(true) => return Ok(true),
                 Ok(false) => {
                     tracing::warn!(
-                        notice = id,
+                        notice = id.0,
                         "another deliverer claimed the notice before its outcome was recorded"
                     );
-                    return Ok(());
+                    return Ok(false);
                 }
                 Err(e) if Instant::now() < deadline => {
-                    tracing::warn!(notice = id, error = %format!("{e:#}"), "recording a delivery failed; trying again");
+                    tracing::warn!(notice = id.0, error = %format!("{e:#}"), "recording a delivery failed; trying again");
                     std::thread::sleep(std::time::Duration::from_millis(500));
                 }
                 Err(e) => return Err(e.context(format!("recording the delivery of notice {id}"))),
@@ -472,6 +515,16 @@ impl Round<'_> {
         }
     }
 }
+
+/// How a notice that is still owed goes out.
+enum Via {
+    Email,
+    /// The unit's group robot, and the client that posts to it.
+    Robot(robots::Robot, reqwest::blocking::Client),
+}
+
+/// Why a claimed notice is cancelled instead of sent (kept as its last error).
+struct Cancelled(&'static str);
 
 #[cfg(test)]
 mod tests {

@@ -16,14 +16,17 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::db::schema::notices;
+use crate::domain::kinds::{Channel, NoticeStatus};
+use crate::domain::notice_step::NoticeStep;
+use crate::domain::{BulletinId, IndicatorId, NoticeId, TaskId, UnitId};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = notices)]
 pub struct NoticeRow {
-    pub id: i64,
-    pub task_id: Option<i64>,
-    pub unit_id: Option<i64>,
-    pub step: String,
+    pub id: NoticeId,
+    pub task_id: Option<TaskId>,
+    pub unit_id: Option<UnitId>,
+    pub step: NoticeStep,
     pub due_date: Option<NaiveDate>,
     pub dedupe_key: String,
     pub message_id: String,
@@ -31,42 +34,41 @@ pub struct NoticeRow {
     pub subject: String,
     pub body_text: String,
     pub body_html: String,
-    pub status: String,
+    pub status: NoticeStatus,
     pub attempts: i32,
     pub next_attempt_at: NaiveDateTime,
     pub lease_until: Option<NaiveDateTime>,
     pub last_error: Option<String>,
     pub sent_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
-    /// email, or webhook (the unit's group robot).
-    pub channel: String,
+    /// By email, or to the unit's group robot.
+    pub channel: Channel,
     /// A bulletin notice carries the bulletin's renderings as attachments.
-    pub bulletin_id: Option<i64>,
+    pub bulletin_id: Option<BulletinId>,
     /// A notice about an indicator's report for `period`.
-    pub indicator_id: Option<i64>,
+    pub indicator_id: Option<IndicatorId>,
     pub period: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct NoticeView {
-    pub id: i64,
-    pub task_id: Option<i64>,
+    pub id: NoticeId,
+    pub task_id: Option<TaskId>,
     /// For a notice about an indicator's report: the indicator and the period.
-    pub indicator_id: Option<i64>,
+    pub indicator_id: Option<IndicatorId>,
     pub period: Option<String>,
     /// For a bulletin sent to a unit.
-    pub bulletin_id: Option<i64>,
-    pub unit_id: Option<i64>,
+    pub bulletin_id: Option<BulletinId>,
+    pub unit_id: Option<UnitId>,
     /// reminder_7, chase_1, supervise_7, accountability_15, accept_overdue,
-    /// report_missing, digest or bulletin
-    pub step: String,
+    /// report_missing, assigned, returned, digest or bulletin
+    pub step: NoticeStep,
     /// email, or webhook: the group robot of `unit_id`.
-    pub channel: String,
+    pub channel: Channel,
     pub due_date: Option<NaiveDate>,
     pub recipients: Vec<String>,
     pub subject: String,
-    /// pending, sending, sent, dead or cancelled
-    pub status: String,
+    pub status: NoticeStatus,
     pub attempts: i32,
     pub next_attempt_at: DateTime<Utc>,
     pub last_error: Option<String>,

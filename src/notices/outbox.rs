@@ -10,6 +10,7 @@ use super::{NoticeRow, NoticeView};
 use crate::db::schema::notices;
 use crate::db::DbConnection;
 use crate::domain::kinds::NoticeStatus;
+use crate::domain::{NoticeId, TaskId, UnitId};
 use crate::error::{Conflict, Error, Result};
 use crate::http::{Page, Paging};
 
@@ -17,8 +18,10 @@ use crate::http::{Page, Paging};
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct NoticeFilter {
-    pub task_id: Option<i64>,
-    pub unit_id: Option<i64>,
+    pub task_id: Option<TaskId>,
+    pub unit_id: Option<UnitId>,
+    // Text, as before: an unknown status or step matches nothing (an empty
+    // page) rather than being refused.
     pub status: Option<String>,
     pub step: Option<String>,
     pub page: Option<i64>,
@@ -28,7 +31,7 @@ pub struct NoticeFilter {
 /// Notices, newest first; `own_unit` limits them to one unit's.
 pub fn list(
     conn: &mut DbConnection,
-    own_unit: Option<i64>,
+    own_unit: Option<UnitId>,
     filter: &NoticeFilter,
     paging: Paging,
 ) -> QueryResult<Page<NoticeView>> {
@@ -68,7 +71,11 @@ pub fn list(
 /// Sends a dead notice again: pending from `now`, its attempts kept (they
 /// are its history) and its revivals counted. Only a dead notice: any other
 /// is a conflict that says where it stands.
-pub fn retry(conn: &mut DbConnection, id: i64, now: chrono::NaiveDateTime) -> Result<NoticeRow> {
+pub fn retry(
+    conn: &mut DbConnection,
+    id: NoticeId,
+    now: chrono::NaiveDateTime,
+) -> Result<NoticeRow> {
     conn.write(|conn| {
         // The state is part of the condition: of two offices retrying at
         // once, one does it and the other is told it is not dead.

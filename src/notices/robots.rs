@@ -6,12 +6,13 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
 use super::NoticeRow;
+use crate::domain::kinds::WebhookKind;
 use crate::mail::SendError;
 
 /// A unit's robot as configured.
 #[derive(Debug, Clone)]
 pub struct Robot {
-    pub kind: String,
+    pub kind: WebhookKind,
     pub url: String,
     pub secret: Option<String>,
 }
@@ -34,13 +35,13 @@ pub fn request(
     now_ms: i64,
 ) -> (String, String, Vec<(String, String)>) {
     let content = format!("{}\n\n{}", notice.subject, notice.body_text);
-    match robot.kind.as_str() {
-        "wecom" => (
+    match robot.kind {
+        WebhookKind::Wecom => (
             robot.url.clone(),
             serde_json::json!({ "msgtype": "text", "text": { "content": content } }).to_string(),
             Vec::new(),
         ),
-        "dingtalk" => {
+        WebhookKind::Dingtalk => {
             // DingTalk's signature: base64(HMAC-SHA256(secret, "{timestamp}\n{secret}")).
             let url = match &robot.secret {
                 Some(secret) => {
@@ -60,7 +61,7 @@ pub fn request(
                 Vec::new(),
             )
         }
-        _ => {
+        WebhookKind::Generic => {
             let body = serde_json::json!({
                 "notice_id": notice.id, "task_id": notice.task_id, "unit_id": notice.unit_id,
                 "step": notice.step, "due_date": notice.due_date, "message_id": notice.message_id,
@@ -111,7 +112,7 @@ pub fn post(
             "webhook answered {status}: {text}"
         )));
     }
-    if robot.kind == "wecom" || robot.kind == "dingtalk" {
+    if matches!(robot.kind, WebhookKind::Wecom | WebhookKind::Dingtalk) {
         let errcode = serde_json::from_str::<serde_json::Value>(&text)
             .ok()
             .and_then(|v| v["errcode"].as_i64())
@@ -129,6 +130,10 @@ pub fn post(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::kinds::{Channel, NoticeStatus};
+    use crate::domain::ladder::Step;
+    use crate::domain::notice_step::NoticeStep;
+    use crate::domain::{NoticeId, TaskId, UnitId};
 
     fn notice() -> NoticeRow {
         let at = chrono::NaiveDate::from_ymd_opt(2026, 7, 1)
@@ -136,10 +141,10 @@ mod tests {
             .and_hms_opt(0, 0, 0)
             .unwrap();
         NoticeRow {
-            id: 7,
-            task_id: Some(3),
-            unit_id: Some(2),
-            step: "chase_1".into(),
+            id: NoticeId(7),
+            task_id: Some(TaskId(3)),
+            unit_id: Some(UnitId(2)),
+            step: NoticeStep::Ladder(Step::Chase(1)),
             due_date: chrono::NaiveDate::from_ymd_opt(2026, 6, 30),
             dedupe_key: "k".into(),
             message_id: "<duban-notice-7@x>".into(),
@@ -147,14 +152,14 @@ mod tests {
             subject: "【催办通知】1 任务".into(),
             body_text: "请抓紧办理".into(),
             body_html: String::new(),
-            status: "pending".into(),
+            status: NoticeStatus::Pending,
             attempts: 0,
             next_attempt_at: at,
             lease_until: None,
             last_error: None,
             sent_at: None,
             created_at: at,
-            channel: "webhook".into(),
+            channel: Channel::Webhook,
             bulletin_id: None,
             indicator_id: None,
             period: None,
@@ -164,7 +169,7 @@ mod tests {
     #[test]
     fn dingtalk_signs_the_url_and_generic_signs_the_body() {
         let robot = Robot {
-            kind: "dingtalk".into(),
+            kind: WebhookKind::Dingtalk,
             url: "https://oapi.example/robot/send?access_token=t".into(),
             secret: Some("SEC1".into()),
         };
@@ -174,11 +179,16 @@ mod tests {
         ));
         assert!(body.contains("\"msgtype\":\"text\"") && body.contains("催办通知"));
         let generic = Robot {
-            kind: "generic".into(),
+            kind: WebhookKind::Generic,
             url: "http://h/hook".into(),
             secret: Some("k".into()),
         };
         let (_, body, headers) = request(&generic, &notice(), 5);
+        let sent: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(sent["notice_id"], 7);
+        assert_eq!(sent["task_id"], 3);
+        assert_eq!(sent["unit_id"], 2);
+        assert_eq!(sent["step"], "chase_1");
         let expected = hex::encode(hmac_sha256(b"k", format!("5.{body}").as_bytes()));
         assert!(headers.contains(&("X-Duban-Signature".into(), format!("sha256={expected}"))));
     }

@@ -6,6 +6,7 @@ use actix_web::{web, HttpResponse};
 use super::outbox::{self, NoticeFilter};
 use super::NoticeView;
 use crate::auth::{AuthUser, Permission};
+use crate::domain::{NoticeId, UnitId};
 use crate::http::problem::{ApiResult, Problem};
 use crate::http::{Page, Paging, QueryParams};
 use crate::state::AppState;
@@ -26,7 +27,7 @@ pub async fn list_notices(
     auth.require(Permission::ReadTasks)?;
     let filter = query.0;
     let paging = Paging::parse(filter.page, filter.per_page)?;
-    let own_unit = auth.unit_records_scope()?;
+    let own_unit = auth.unit_records_scope()?.map(UnitId);
     let page = state
         .db(move |conn| Ok(outbox::list(conn, own_unit, &filter, paging)?))
         .await?;
@@ -42,7 +43,7 @@ pub async fn retry_notice(
     id: web::Path<i64>,
 ) -> ApiResult<HttpResponse> {
     auth.require(Permission::ManageTasks)?;
-    let id = id.into_inner();
+    let id = NoticeId(id.into_inner());
     let now = state.clock().now;
     let row = state.db(move |conn| outbox::retry(conn, id, now)).await?;
     Ok(HttpResponse::Ok().json(NoticeView::from_row(row)))

@@ -15,7 +15,9 @@ use crate::config::Settings;
 use crate::db::schema::task_cooperators;
 use crate::db::DbConnection;
 use crate::domain::clock::Clock;
+use crate::domain::notice_step::NoticeStep;
 use crate::domain::task_state::TaskAction;
+use crate::domain::{TaskId, UnitId};
 use crate::mail::templates::TaskFacts;
 use crate::tasks::model::TaskRow;
 
@@ -32,8 +34,8 @@ pub fn after_step(
         return Ok(());
     }
     let (step, event_kind) = match action {
-        TaskAction::Assign => ("assigned", "assign_notice"),
-        TaskAction::Return => ("returned", "return_notice"),
+        TaskAction::Assign => (NoticeStep::Assigned, "assign_notice"),
+        TaskAction::Return => (NoticeStep::Returned, "return_notice"),
         _ => return Ok(()),
     };
     let ctx = Context::without_work(conn, settings, clock.today, clock.now)?;
@@ -50,15 +52,15 @@ pub fn after_step(
         let key = format!("task:{}:{step}:v{}:unit:{unit}", task.id, task.version);
         let wanted = ctx.direct(step, event_kind, key, unit);
         let about = About {
-            task_id: Some(task.id),
+            task_id: Some(TaskId(task.id)),
             indicator: None,
-            lead_unit: unit,
+            lead_unit: UnitId(unit),
             due: task.due_date,
             task_ids: Vec::new(),
             reason: String::new(),
         };
         let facts = TaskFacts {
-            step: step.to_string(),
+            step,
             code: task.code.clone(),
             title: task.title.clone(),
             lead_unit: ctx.unit_name(task.lead_unit_id),

@@ -15,6 +15,7 @@ use crate::domain::clock::Clock;
 use crate::domain::kinds::NoticeMode;
 use crate::domain::ladder::{Ladder, Step};
 use crate::domain::message::Lang;
+use crate::domain::notice_step::NoticeStep;
 use crate::domain::task_state::TaskStatus;
 use crate::domain::traffic::TaskTiming;
 use crate::domain::UnitKind;
@@ -44,7 +45,7 @@ pub(in crate::notices) struct OpenTask {
 
 /// One notice the scan wants to exist.
 pub(in crate::notices) struct Wanted {
-    pub step: String,
+    pub step: NoticeStep,
     pub dedupe_key: String,
     pub event_kind: &'static str,
     pub recipients: Vec<String>,
@@ -204,9 +205,15 @@ impl Context {
     /// A notice for `unit` itself, sent at once even when it takes the daily
     /// digest: a new task or a returned submission is news for today, and the
     /// digest lists only what is due or overdue.
-    pub fn direct(&self, step: &str, event_kind: &'static str, key: String, unit: i64) -> Wanted {
+    pub fn direct(
+        &self,
+        step: NoticeStep,
+        event_kind: &'static str,
+        key: String,
+        unit: i64,
+    ) -> Wanted {
         Wanted {
-            step: step.into(),
+            step,
             dedupe_key: key,
             event_kind,
             recipients: self
@@ -222,9 +229,15 @@ impl Context {
     }
 
     /// A notice for the lead unit alone (signing for, progress reports).
-    pub fn to_lead(&self, step: &str, event_kind: &'static str, key: String, lead: i64) -> Wanted {
+    pub fn to_lead(
+        &self,
+        step: NoticeStep,
+        event_kind: &'static str,
+        key: String,
+        lead: i64,
+    ) -> Wanted {
         Wanted {
-            step: step.into(),
+            step,
             dedupe_key: key,
             event_kind,
             recipients: self.contacts(lead),
@@ -245,7 +258,7 @@ impl Context {
     ) -> Wanted {
         let (recipients, robot_units, event_kind) = self.route(step, lead, coops, leader);
         Wanted {
-            step: step.key(),
+            step: step.into(),
             dedupe_key: key,
             event_kind,
             recipients,

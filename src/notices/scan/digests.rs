@@ -7,6 +7,7 @@ use super::write::write_digest;
 use super::ScanCounts;
 use crate::db::DbConnection;
 use crate::domain::traffic;
+use crate::domain::UnitId;
 use crate::mail::templates::{digest, DigestLine};
 
 pub(super) fn run(
@@ -30,7 +31,7 @@ pub(super) fn run(
         counts.tally(write_digest(
             conn,
             ctx,
-            *unit_id,
+            UnitId(*unit_id),
             &unit.contacts,
             &key,
             (&subject, &text, &html),

@@ -5,7 +5,9 @@ use super::context::{Context, OpenTask, Wanted};
 use super::write::{write_notice, About};
 use super::ScanCounts;
 use crate::db::DbConnection;
+use crate::domain::notice_step::NoticeStep;
 use crate::domain::traffic;
+use crate::domain::{TaskId, UnitId};
 use crate::mail::templates::TaskFacts;
 
 pub(super) fn run(
@@ -17,9 +19,9 @@ pub(super) fn run(
         let row = &task.row;
         let days_overdue = traffic::days_overdue(&task.timing, ctx.clock.today);
         let about = About {
-            task_id: Some(row.id),
+            task_id: Some(TaskId(row.id)),
             indicator: None,
-            lead_unit: row.lead_unit_id,
+            lead_unit: UnitId(row.lead_unit_id),
             due: row.due_date,
             task_ids: vec![row.id],
             reason: format!(
@@ -29,15 +31,15 @@ pub(super) fn run(
         };
         let wanted = wanted(ctx, task);
         // Only a late task's notices state its latest progress.
-        let latest = if wanted.iter().any(|w| is_late_step(&w.step)) {
+        let latest = if wanted.iter().any(|w| w.step.chases()) {
             latest_progress(conn, row.id, row.lead_unit_id)?
         } else {
             None
         };
         for w in wanted {
-            let late = is_late_step(&w.step);
+            let late = w.step.chases();
             let facts = TaskFacts {
-                step: w.step.clone(),
+                step: w.step,
                 code: row.code.clone(),
                 title: row.title.clone(),
                 lead_unit: ctx.unit_name(row.lead_unit_id),
@@ -60,13 +62,6 @@ pub(super) fn run(
 
 /// Days a chased or supervised unit has to reply in writing.
 const REPLY_DAYS: i64 = 3;
-
-fn is_late_step(step: &str) -> bool {
-    matches!(
-        crate::domain::ladder::Step::parse(step),
-        Some(crate::domain::ladder::Step::Chase(_) | crate::domain::ladder::Step::Supervise(_))
-    )
-}
 
 /// The lead unit's latest progress report as one line: "60%，2026-06-20：…".
 fn latest_progress(
@@ -115,7 +110,12 @@ fn wanted(ctx: &Context, task: &OpenTask) -> Vec<Wanted> {
         .filter(|_| traffic::acceptance_overdue(status, assigned, clock.today, clock.accept_days))
     {
         let key = format!("task:{}:accept_overdue:{assigned}", row.id);
-        wanted.push(ctx.to_lead("accept_overdue", "accept_reminder", key, row.lead_unit_id));
+        wanted.push(ctx.to_lead(
+            NoticeStep::AcceptOverdue,
+            "accept_reminder",
+            key,
+            row.lead_unit_id,
+        ));
     }
     let started = row.started_at().map(|at| clock.local(at));
     let last_report = task.last_lead_report.map(|at| clock.local(at));
@@ -123,7 +123,12 @@ fn wanted(ctx: &Context, task: &OpenTask) -> Vec<Wanted> {
         traffic::missing_report(row.report_day, status, started, last_report, clock.today)
     {
         let key = format!("task:{}:report_missing:{report_date}", row.id);
-        wanted.push(ctx.to_lead("report_missing", "report_reminder", key, row.lead_unit_id));
+        wanted.push(ctx.to_lead(
+            NoticeStep::ReportMissing,
+            "report_reminder",
+            key,
+            row.lead_unit_id,
+        ));
     }
     wanted
 }

@@ -10,16 +10,17 @@ use super::context::{Context, Wanted};
 use crate::db::schema::notices;
 use crate::db::{self, DbConnection};
 use crate::domain::kinds::{Channel, NoticeStatus};
-use crate::domain::{IndicatorId, TaskId, UnitId};
+use crate::domain::notice_step::NoticeStep;
+use crate::domain::{IndicatorId, NoticeId, TaskId, UnitId};
 use crate::mail::templates::{task_notice, TaskFacts};
 use crate::tasks::events::{self, NewEvent};
 
 /// What a notice is about: a task, or an indicator's report for a period.
 pub(in crate::notices) struct About {
-    pub task_id: Option<i64>,
+    pub task_id: Option<TaskId>,
     /// (indicator id, period label)
-    pub indicator: Option<(i64, String)>,
-    pub lead_unit: i64,
+    pub indicator: Option<(IndicatorId, String)>,
+    pub lead_unit: UnitId,
     pub due: Option<NaiveDate>,
     /// For an accountability proposal: the tasks concerned and why.
     pub task_ids: Vec<i64>,
@@ -33,7 +34,7 @@ struct NewNotice<'a> {
     indicator_id: Option<IndicatorId>,
     period: Option<&'a str>,
     unit_id: Option<UnitId>,
-    step: &'a str,
+    step: NoticeStep,
     due_date: Option<NaiveDate>,
     dedupe_key: &'a str,
     recipients: String,
@@ -48,13 +49,13 @@ struct NewNotice<'a> {
 }
 
 /// Inserts a notice and gives it the Message-ID derived from its id.
-fn insert(conn: &mut DbConnection, notice: &NewNotice, domain: &str) -> QueryResult<i64> {
-    let id: i64 = diesel::insert_into(notices::table)
+fn insert(conn: &mut DbConnection, notice: &NewNotice, domain: &str) -> QueryResult<NoticeId> {
+    let id: NoticeId = diesel::insert_into(notices::table)
         .values(notice)
         .returning(notices::id)
         .get_result(conn)?;
     diesel::update(notices::table.find(id))
-        .set(notices::message_id.eq(super::super::message_id(id, domain)))
+        .set(notices::message_id.eq(super::super::message_id(id.0, domain)))
         .execute(conn)?;
     Ok(id)
 }
@@ -101,7 +102,7 @@ pub(in crate::notices) fn write_notice(
             let (unit, tasks) = (about.lead_unit, &about.task_ids);
             let record = crate::accountability::propose(
                 conn,
-                unit,
+                unit.0,
                 tasks,
                 &about.reason,
                 &w.dedupe_key,
@@ -116,11 +117,11 @@ pub(in crate::notices) fn write_notice(
         };
         let (subject, text, html) = task_notice(proposal.as_ref().unwrap_or(facts), ctx.lang);
         let email = NewNotice {
-            task_id: about.task_id.map(TaskId),
-            indicator_id: about.indicator.as_ref().map(|i| IndicatorId(i.0)),
+            task_id: about.task_id,
+            indicator_id: about.indicator.as_ref().map(|i| i.0),
             period: about.indicator.as_ref().map(|i| i.1.as_str()),
-            unit_id: Some(UnitId(about.lead_unit)),
-            step: &w.step,
+            unit_id: Some(about.lead_unit),
+            step: w.step,
             due_date: about.due,
             dedupe_key: &w.dedupe_key,
             recipients: json_list(&w.recipients),
@@ -152,10 +153,10 @@ pub(in crate::notices) fn write_notice(
             let data =
                 serde_json::json!({ "notice_id": id, "step": w.step, "recipients": w.recipients });
             let event = NewEvent {
-                task_id,
+                task_id: task_id.0,
                 kind: w.event_kind,
                 actor: None,
-                unit_id: Some(about.lead_unit),
+                unit_id: Some(about.lead_unit.0),
                 note: Some(subject.clone()),
                 data: Some(data),
             };
@@ -170,7 +171,7 @@ pub(in crate::notices) fn write_notice(
 pub(super) fn write_digest(
     conn: &mut DbConnection,
     ctx: &Context,
-    unit_id: i64,
+    unit_id: UnitId,
     contacts: &[String],
     key: &str,
     (subject, text, html): (&str, &str, &str),
@@ -179,8 +180,8 @@ pub(super) fn write_digest(
         task_id: None,
         indicator_id: None,
         period: None,
-        unit_id: Some(UnitId(unit_id)),
-        step: "digest",
+        unit_id: Some(unit_id),
+        step: NoticeStep::Digest,
         due_date: None,
         dedupe_key: key,
         recipients: json_list(contacts),

@@ -7,6 +7,9 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::db::schema::{notices, tasks};
+use crate::domain::kinds::NoticeStatus;
+use crate::domain::notice_step::NoticeStep;
+use crate::domain::{TaskId, UnitId};
 use crate::state::AppState;
 use crate::web::page::{local_time, render, OrPage, PageError};
 use crate::web::session::Person;
@@ -14,16 +17,17 @@ use crate::web::session::Person;
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct NoticeQuery {
+    // Text: a status that is none of them shows nothing, as it always has.
     status: String,
 }
 
 #[derive(Serialize)]
 struct Line {
     created: String,
-    step: String,
-    status: String,
+    step: NoticeStep,
+    status: NoticeStatus,
     subject: String,
-    task_id: Option<i64>,
+    task_id: Option<TaskId>,
     task_code: Option<String>,
     recipients: String,
 }
@@ -36,10 +40,10 @@ struct NoticesPage {
 
 type NoticeTuple = (
     chrono::NaiveDateTime,
+    NoticeStep,
+    NoticeStatus,
     String,
-    String,
-    String,
-    Option<i64>,
+    Option<TaskId>,
     Option<String>,
     String,
 );
@@ -51,7 +55,7 @@ pub async fn list(
     query: web::Query<NoticeQuery>,
 ) -> Result<HttpResponse, PageError> {
     let lang = person.lang;
-    let own_unit = person.auth.unit_records_scope().page(lang)?;
+    let own_unit = person.auth.unit_records_scope().page(lang)?.map(UnitId);
     let status = query.into_inner().status;
     let filter_status = status.clone();
     let rows: Vec<NoticeTuple> = state
