@@ -52,7 +52,7 @@ mod tests {
             title: "【任务截止】1.1 整改".into(),
             description: "状态：办理中".into(),
             unit_id: None,
-            task_id: Some(1),
+            task_id: Some(crate::domain::TaskId(1)),
             indicator_id: None,
             bulletin_id: None,
             overdue: false,

@@ -6,6 +6,8 @@
 pub mod ics;
 pub mod routes;
 
+use std::collections::HashMap;
+
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde::Serialize;
@@ -19,8 +21,8 @@ use crate::db::DbConnection;
 use crate::domain::kinds::BulletinStatus;
 use crate::domain::period::Period;
 use crate::domain::task_state::TaskStatus;
-use crate::domain::{Role, UnitId, UserId};
-use crate::http::problem::{ApiError, ApiResult};
+use crate::domain::{BulletinId, FeedId, IndicatorId, Role, TaskId, UnitId, UserId};
+use crate::error::{Error, Result};
 use crate::indicators::Sight;
 use crate::tasks::model::TaskRow;
 use crate::tasks::visibility;
@@ -35,12 +37,29 @@ pub struct CalendarEvent {
     pub kind: String,
     pub title: String,
     pub description: String,
-    pub unit_id: Option<i64>,
-    pub task_id: Option<i64>,
-    pub indicator_id: Option<i64>,
-    pub bulletin_id: Option<i64>,
+    pub unit_id: Option<UnitId>,
+    pub task_id: Option<TaskId>,
+    pub indicator_id: Option<IndicatorId>,
+    pub bulletin_id: Option<BulletinId>,
     /// Past the date and not done.
     pub overdue: bool,
+}
+
+/// What a calendar is asked for: the caller, the date window (inclusive),
+/// the one unit it is narrowed to (if any), and today.
+struct Window<'a> {
+    auth: &'a AuthUser,
+    from: NaiveDate,
+    to: NaiveDate,
+    unit: Option<UnitId>,
+    today: NaiveDate,
+}
+
+impl Window<'_> {
+    /// Whether work led by `lead` with `coops` cooperating is in the window's unit.
+    fn for_unit(&self, lead: UnitId, coops: &[UnitId]) -> bool {
+        self.unit.is_none_or(|u| lead == u || coops.contains(&u))
+    }
 }
 
 /// The caller's events between `from` and `to` (inclusive), by date;
@@ -50,18 +69,40 @@ pub fn events(
     settings: &Settings,
     auth: &AuthUser,
     (from, to): (NaiveDate, NaiveDate),
-    unit: Option<i64>,
+    unit: Option<UnitId>,
     today: NaiveDate,
-) -> ApiResult<Vec<CalendarEvent>> {
-    let unit_names: std::collections::HashMap<i64, String> = units::table
+) -> Result<Vec<CalendarEvent>> {
+    let w = Window {
+        auth,
+        from,
+        to,
+        unit,
+        today,
+    };
+    let unit_names: HashMap<UnitId, String> = units::table
         .select((units::id, units::name))
-        .load::<(i64, String)>(conn)?
+        .load::<(UnitId, String)>(conn)?
         .into_iter()
         .collect();
-    let name = |id: i64| unit_names.get(&id).cloned().unwrap_or_default();
-    let scope = visibility::scope(auth, settings);
+    let name = |id: UnitId| unit_names.get(&id).cloned().unwrap_or_default();
+    let mut out = task_deadlines(conn, settings, &w, &name)?;
+    out.extend(indicator_reports(conn, &w, &name)?);
+    out.extend(bulletins_published(conn, settings, &w)?);
+    out.extend(bulletin_drafts(settings, &w));
+    out.sort_by(|a, b| (a.date, &a.kind, &a.uid).cmp(&(b.date, &b.kind, &b.uid)));
+    Ok(out)
+}
+
+/// The due dates of tasks in sight that are neither drafts nor cancelled.
+fn task_deadlines(
+    conn: &mut DbConnection,
+    settings: &Settings,
+    w: &Window<'_>,
+    name: &dyn Fn(UnitId) -> String,
+) -> Result<Vec<CalendarEvent>> {
+    let scope = visibility::scope(w.auth, settings);
     let rows: Vec<TaskRow> = tasks::table
-        .filter(tasks::due_date.between(from, to))
+        .filter(tasks::due_date.between(w.from, w.to))
         .filter(tasks::status.ne_all([TaskStatus::Draft.as_str(), TaskStatus::Cancelled.as_str()]))
         .select(TaskRow::as_select())
         .order((tasks::due_date, tasks::code))
@@ -71,15 +112,14 @@ pub fn events(
     let mut out = Vec::new();
     for row in rows {
         let c = coops.get(&row.id).cloned().unwrap_or_default();
-        if !visibility::sees(scope, &row, &c) {
-            continue;
-        }
-        if unit.is_some_and(|u| row.lead_unit_id != u && !c.contains(&u)) {
+        let lead = UnitId(row.lead_unit_id);
+        let typed: Vec<UnitId> = c.iter().copied().map(UnitId).collect();
+        if !visibility::sees(scope, &row, &c) || !w.for_unit(lead, &typed) {
             continue;
         }
         let Some(due) = row.due_date else { continue };
-        let done = row.status == TaskStatus::Submitted.as_str()
-            || row.status == TaskStatus::Completed.as_str();
+        let status = TaskStatus::parse(&row.status).ok();
+        let done = matches!(status, Some(TaskStatus::Submitted | TaskStatus::Completed));
         out.push(CalendarEvent {
             uid: format!("task-{}@duban", row.id),
             date: due,
@@ -87,28 +127,38 @@ pub fn events(
             title: format!("【任务截止】{} {}", row.code, row.title),
             description: format!(
                 "牵头单位：{}；状态：{}",
-                name(row.lead_unit_id),
-                TaskStatus::parse(&row.status).map_or(row.status.as_str(), |s| s.zh())
+                name(lead),
+                status.map_or(row.status.as_str(), |s| s.zh())
             ),
-            unit_id: Some(row.lead_unit_id),
-            task_id: Some(row.id),
+            unit_id: Some(lead),
+            task_id: Some(TaskId(row.id)),
             indicator_id: None,
             bulletin_id: None,
-            overdue: !done && due < today,
+            overdue: !done && due < w.today,
         });
     }
-    let sight = Sight::of(auth);
-    for report in crate::indicators::values::owed_reports(conn, to)? {
-        if report.due < from {
+    Ok(out)
+}
+
+/// The reporting days of indicators in sight (`indicators::Sight`).
+fn indicator_reports(
+    conn: &mut DbConnection,
+    w: &Window<'_>,
+    name: &dyn Fn(UnitId) -> String,
+) -> Result<Vec<CalendarEvent>> {
+    let sight = Sight::of(w.auth);
+    let mut out = Vec::new();
+    for report in crate::indicators::values::owed_reports(conn, w.to)? {
+        if report.due < w.from {
             continue;
         }
+        let lead = UnitId(report.lead_unit_id);
+        let coops: Vec<UnitId> = report.cooperating.iter().copied().map(UnitId).collect();
         let sees = match sight {
             Sight::All => true,
-            Sight::Unit(u) => report.lead_unit_id == u || report.cooperating.contains(&u),
+            Sight::Unit(u) => lead == u || coops.contains(&u),
         };
-        if !sees
-            || unit.is_some_and(|u| report.lead_unit_id != u && !report.cooperating.contains(&u))
-        {
+        if !sees || !w.for_unit(lead, &coops) {
             continue;
         }
         out.push(CalendarEvent {
@@ -120,17 +170,33 @@ pub fn events(
             date: report.due,
             kind: "indicator_report".into(),
             title: format!("【数据报送】{} {}", report.code(), report.title()),
-            description: format!("牵头单位：{}", name(report.lead_unit_id)),
-            unit_id: Some(report.lead_unit_id),
+            description: format!("牵头单位：{}", name(lead)),
+            unit_id: Some(lead),
             task_id: None,
-            indicator_id: Some(report.indicator_id),
+            indicator_id: Some(IndicatorId(report.indicator_id)),
             bulletin_id: None,
-            overdue: report.reported_on.is_none() && report.due < today,
+            overdue: report.reported_on.is_none() && report.due < w.today,
         });
     }
-    let from_at = from.and_hms_opt(0, 0, 0).unwrap_or_default() - chrono::Duration::days(1);
-    let to_at = to.and_hms_opt(0, 0, 0).unwrap_or_default() + chrono::Duration::days(2);
-    type Published = (i64, String, Option<i32>, Option<i32>, Option<NaiveDateTime>);
+    Ok(out)
+}
+
+/// The days bulletins were published (local dates), for everyone.
+fn bulletins_published(
+    conn: &mut DbConnection,
+    settings: &Settings,
+    w: &Window<'_>,
+) -> Result<Vec<CalendarEvent>> {
+    // A day either side of the window in UTC: the local date may differ.
+    let from_at = w.from.and_hms_opt(0, 0, 0).unwrap_or_default() - chrono::Duration::days(1);
+    let to_at = w.to.and_hms_opt(0, 0, 0).unwrap_or_default() + chrono::Duration::days(2);
+    type Published = (
+        BulletinId,
+        String,
+        Option<i32>,
+        Option<i32>,
+        Option<NaiveDateTime>,
+    );
     let published: Vec<Published> = bulletins::table
         .filter(bulletins::status.eq(BulletinStatus::Published))
         .filter(bulletins::published_at.between(from_at, to_at))
@@ -143,11 +209,12 @@ pub fn events(
         ))
         .load(conn)?;
     let tz = settings.timezone;
+    let mut out = Vec::new();
     for (id, period, year, number, at) in published {
         let Some(day) = at.map(|t| crate::domain::calendar::local_date(t.and_utc(), tz)) else {
             continue;
         };
-        if day < from || day > to {
+        if day < w.from || day > w.to {
             continue;
         }
         let label = year
@@ -167,44 +234,50 @@ pub fn events(
             overdue: false,
         });
     }
-    // The office's own dates: the monthly bulletin is drafted on bulletin_day.
-    if settings.bulletin_day > 0
-        && matches!(auth.role, Role::Admin | Role::Office)
-        && unit.is_none()
-    {
-        let mut month = NaiveDate::from_ymd_opt(from.year(), from.month(), 1).unwrap_or(from);
-        while month <= to {
-            if let Some(day) = month
-                .with_day(settings.bulletin_day)
-                .filter(|d| *d >= from && *d <= to)
-            {
-                let period = Period::previous_month(day);
-                out.push(CalendarEvent {
-                    uid: format!("bulletin-draft-{}@duban", period.label()),
-                    date: day,
-                    kind: "bulletin_draft".into(),
-                    title: format!("【督查通报】起草{}督查通报", period.label_zh()),
-                    description: String::new(),
-                    unit_id: None,
-                    task_id: None,
-                    indicator_id: None,
-                    bulletin_id: None,
-                    overdue: false,
-                });
-            }
-            month = Period::parse(&format!("{}-{:02}", month.year(), month.month()))
-                .map(|p| p.end + chrono::Duration::days(1))
-                .unwrap_or(to + chrono::Duration::days(1));
-        }
-    }
-    out.sort_by(|a, b| (a.date, &a.kind, &a.uid).cmp(&(b.date, &b.kind, &b.uid)));
     Ok(out)
+}
+
+/// The office's own dates: the monthly bulletin is drafted on bulletin_day.
+/// Only the office and admins see them, and not in one unit's calendar.
+fn bulletin_drafts(settings: &Settings, w: &Window<'_>) -> Vec<CalendarEvent> {
+    let mut out = Vec::new();
+    if settings.bulletin_day == 0
+        || !matches!(w.auth.role, Role::Admin | Role::Office)
+        || w.unit.is_some()
+    {
+        return out;
+    }
+    let mut month = NaiveDate::from_ymd_opt(w.from.year(), w.from.month(), 1).unwrap_or(w.from);
+    while month <= w.to {
+        if let Some(day) = month
+            .with_day(settings.bulletin_day)
+            .filter(|d| *d >= w.from && *d <= w.to)
+        {
+            let period = Period::previous_month(day);
+            out.push(CalendarEvent {
+                uid: format!("bulletin-draft-{}@duban", period.label()),
+                date: day,
+                kind: "bulletin_draft".into(),
+                title: format!("【督查通报】起草{}督查通报", period.label_zh()),
+                description: String::new(),
+                unit_id: None,
+                task_id: None,
+                indicator_id: None,
+                bulletin_id: None,
+                overdue: false,
+            });
+        }
+        month = Period::parse(&format!("{}-{:02}", month.year(), month.month()))
+            .map(|p| p.end + chrono::Duration::days(1))
+            .unwrap_or(w.to + chrono::Duration::days(1));
+    }
+    out
 }
 
 /// A personal feed as listed (the token itself is shown once, on creation).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FeedView {
-    pub id: i64,
+    pub id: FeedId,
     pub name: String,
     #[serde(serialize_with = "crate::http::instant::utc")]
     #[schema(value_type = chrono::DateTime<chrono::Utc>)]
@@ -227,19 +300,19 @@ pub fn create_feed(
     name: Option<String>,
     base_url: &str,
     now: NaiveDateTime,
-) -> ApiResult<FeedView> {
+) -> Result<FeedView> {
     let name = match name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
         Some(n) => crate::domain::values::BoundedText::parse(n, 100)
-            .map_err(|m| ApiError::invalid_field("name", m))?
+            .map_err(|m| Error::invalid_field("name", m))?
             .into_inner(),
         None => "工作行事历".to_string(),
     };
     // 32 random bytes: guessing one is out of the question, so the address
     // itself is the credential.
     let token = crate::secrets::random_hex(32);
-    let (id, created_at): (i64, NaiveDateTime) = diesel::insert_into(calendar_feeds::table)
+    let (id, created_at): (FeedId, NaiveDateTime) = diesel::insert_into(calendar_feeds::table)
         .values((
-            calendar_feeds::user_id.eq(user.0),
+            calendar_feeds::user_id.eq(user),
             calendar_feeds::name.eq(&name),
             calendar_feeds::token_hash.eq(token_hash(&token)),
             calendar_feeds::created_at.eq(now),
@@ -250,7 +323,7 @@ pub fn create_feed(
         conn,
         Some(user),
         "create",
-        ("calendar_feed", id),
+        ("calendar_feed", id.0),
         None,
         Some(&serde_json::json!({ "id": id, "name": name })),
         now,
@@ -267,9 +340,9 @@ pub fn create_feed(
     })
 }
 
-pub fn list_feeds(conn: &mut DbConnection, user: UserId) -> ApiResult<Vec<FeedView>> {
-    let rows: Vec<(i64, String, NaiveDateTime, Option<NaiveDateTime>)> = calendar_feeds::table
-        .filter(calendar_feeds::user_id.eq(user.0))
+pub fn list_feeds(conn: &mut DbConnection, user: UserId) -> Result<Vec<FeedView>> {
+    let rows: Vec<(FeedId, String, NaiveDateTime, Option<NaiveDateTime>)> = calendar_feeds::table
+        .filter(calendar_feeds::user_id.eq(user))
         .select((
             calendar_feeds::id,
             calendar_feeds::name,
@@ -294,13 +367,13 @@ pub fn list_feeds(conn: &mut DbConnection, user: UserId) -> ApiResult<Vec<FeedVi
 pub fn revoke_feed(
     conn: &mut DbConnection,
     user: UserId,
-    id: i64,
+    id: FeedId,
     now: NaiveDateTime,
-) -> ApiResult<()> {
+) -> Result<()> {
     let n = diesel::update(
         calendar_feeds::table
             .find(id)
-            .filter(calendar_feeds::user_id.eq(user.0))
+            .filter(calendar_feeds::user_id.eq(user))
             .filter(calendar_feeds::revoked_at.is_null()),
     )
     .set(calendar_feeds::revoked_at.eq(now))
@@ -308,11 +381,11 @@ pub fn revoke_feed(
     if n == 0 {
         let exists: i64 = calendar_feeds::table
             .find(id)
-            .filter(calendar_feeds::user_id.eq(user.0))
+            .filter(calendar_feeds::user_id.eq(user))
             .count()
             .get_result(conn)?;
         if exists == 0 {
-            return Err(ApiError::not_found());
+            return Err(Error::NotFound);
         }
         return Ok(()); // already revoked
     }
@@ -320,7 +393,7 @@ pub fn revoke_feed(
         conn,
         Some(user),
         "revoke",
-        ("calendar_feed", id),
+        ("calendar_feed", id.0),
         None::<&serde_json::Value>,
         None,
         now,
@@ -337,10 +410,10 @@ pub fn revoke_all_feeds(
     actor: Option<UserId>,
     user: UserId,
     now: NaiveDateTime,
-) -> crate::error::Result<()> {
-    let revoked: Vec<i64> = diesel::update(
+) -> Result<()> {
+    let revoked: Vec<FeedId> = diesel::update(
         calendar_feeds::table
-            .filter(calendar_feeds::user_id.eq(user.0))
+            .filter(calendar_feeds::user_id.eq(user))
             .filter(calendar_feeds::revoked_at.is_null()),
     )
     .set(calendar_feeds::revoked_at.eq(now))
@@ -351,7 +424,7 @@ pub fn revoke_all_feeds(
             conn,
             actor,
             "revoke",
-            ("calendar_feed", id),
+            ("calendar_feed", id.0),
             None::<&serde_json::Value>,
             None,
             now,
@@ -363,32 +436,27 @@ pub fn revoke_all_feeds(
 /// The owner of a live feed token, as the caller the feed is built for; an
 /// unknown or revoked token, or an inactive account, is 404. (Deactivation
 /// revokes the feeds too; the check stays for safety.)
-pub fn feed_owner(conn: &mut DbConnection, token: &str) -> ApiResult<(AuthUser, String)> {
-    let found: Option<(i64, String)> = calendar_feeds::table
+pub fn feed_owner(conn: &mut DbConnection, token: &str) -> Result<(AuthUser, String)> {
+    let found: Option<(UserId, String)> = calendar_feeds::table
         .filter(calendar_feeds::token_hash.eq(token_hash(token)))
         .filter(calendar_feeds::revoked_at.is_null())
         .select((calendar_feeds::user_id, calendar_feeds::name))
         .first(conn)
         .optional()?;
-    let (user_id, name) = found.ok_or_else(feed_gone)?;
-    let (role, unit, active): (String, Option<i64>, bool) = users::table
+    let (user_id, name) = found.ok_or(Error::NotFound)?;
+    let (role, unit_id, active): (Role, Option<UnitId>, bool) = users::table
         .find(user_id)
         .select((users::role, users::unit_id, users::active))
         .first(conn)?;
     if !active {
-        return Err(feed_gone());
+        return Err(Error::NotFound);
     }
-    let role = Role::parse(&role).map_err(|m| ApiError::internal(anyhow::anyhow!(m.en)))?;
     Ok((
         AuthUser {
-            id: UserId(user_id),
+            id: user_id,
             role,
-            unit_id: unit.map(UnitId),
+            unit_id,
         },
         name,
     ))
-}
-
-fn feed_gone() -> ApiError {
-    ApiError::not_found()
 }

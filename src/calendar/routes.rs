@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::{CalendarEvent, FeedView};
 use crate::auth::{AuthUser, Permission};
 use crate::domain::values::parse_date;
-use crate::domain::Message;
+use crate::domain::{FeedId, Message, UnitId};
 use crate::http::problem::{ApiError, ApiResult, Problem};
 use crate::http::{OptionalJsonBody, QueryParams};
 use crate::state::AppState;
@@ -36,7 +36,7 @@ pub struct CalendarQuery {
     /// YYYY-MM-DD; default 90 days ahead. At most 400 days after `from`.
     pub to: Option<String>,
     /// Only this unit's work (lead or cooperating).
-    pub unit_id: Option<i64>,
+    pub unit_id: Option<UnitId>,
 }
 
 fn window(q: &CalendarQuery, today: NaiveDate) -> ApiResult<(NaiveDate, NaiveDate)> {
@@ -74,7 +74,7 @@ pub async fn get_calendar(
     let unit = query.0.unit_id;
     let settings = state.settings.clone();
     let events = state
-        .db_api(move |conn| super::events(conn, &settings, &auth, range, unit, clock.today))
+        .db(move |conn| super::events(conn, &settings, &auth, range, unit, clock.today))
         .await?;
     Ok(HttpResponse::Ok().json(events))
 }
@@ -84,7 +84,7 @@ pub async fn get_calendar(
     responses((status = 200, body = Vec<FeedView>)), security(("bearer" = [])))]
 pub async fn list_feeds(state: web::Data<AppState>, auth: AuthUser) -> ApiResult<HttpResponse> {
     let list = state
-        .db_api(move |conn| super::list_feeds(conn, auth.id))
+        .db(move |conn| super::list_feeds(conn, auth.id))
         .await?;
     Ok(HttpResponse::Ok().json(list))
 }
@@ -112,7 +112,7 @@ pub async fn create_feed(
         .unwrap_or_else(|| format!("http://{}", state.settings.listen));
     let now = chrono::Utc::now().naive_utc();
     let feed = state
-        .db_api(move |conn| super::create_feed(conn, auth.id, name, &base, now))
+        .db(move |conn| super::create_feed(conn, auth.id, name, &base, now))
         .await?;
     Ok(HttpResponse::Created().json(feed))
 }
@@ -125,10 +125,10 @@ pub async fn revoke_feed(
     auth: AuthUser,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let id: i64 = id.parse().map_err(|_| ApiError::not_found())?;
+    let id = FeedId(id.parse().map_err(|_| ApiError::not_found())?);
     let now = chrono::Utc::now().naive_utc();
     state
-        .db_api(move |conn| super::revoke_feed(conn, auth.id, id, now))
+        .db(move |conn| super::revoke_feed(conn, auth.id, id, now))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -149,7 +149,7 @@ pub async fn get_feed(
         clock.today + Duration::days(365),
     );
     let (name, events) = state
-        .db_api(move |conn| {
+        .db(move |conn| {
             let (owner, name) = super::feed_owner(conn, &token)?;
             let events = super::events(conn, &settings, &owner, range, None, clock.today)?;
             Ok((name, events))

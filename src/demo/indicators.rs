@@ -36,7 +36,7 @@ pub(super) fn load(
         today,
         b.at(created, 9),
     )
-    .map_err(|e| failed("importing the indicator catalogue", e))?;
+    .map_err(|e| failed("importing the indicator catalogue", e.into()))?;
     for (number, lead, coops, frequency) in REPORTED {
         let coop_ids: Vec<i64> = coops.iter().map(|c| depts[c].0).collect();
         let id: i64 = indicators::table

@@ -13,9 +13,10 @@ use super::values::{owed_reports, ValueRow, ValueView};
 use super::{list, IndicatorView, Sight};
 use crate::db::schema::indicator_values;
 use crate::db::DbConnection;
-use crate::domain::indicator::{Attainment, DOMAINS};
-use crate::domain::kinds::ValueStatus;
-use crate::http::problem::ApiResult;
+use crate::domain::indicator::Attainment;
+use crate::domain::kinds::{IndicatorDomain, ValueStatus};
+use crate::domain::IndicatorId;
+use crate::error::Result;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DashboardEntry {
@@ -35,7 +36,7 @@ pub struct DashboardEntry {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DomainGroup {
-    pub domain: String,
+    pub domain: IndicatorDomain,
     pub met: usize,
     pub not_met: usize,
     /// Indicators with nothing reported yet.
@@ -49,9 +50,9 @@ pub fn dashboard(
     conn: &mut DbConnection,
     sight: Sight,
     today: NaiveDate,
-) -> ApiResult<Vec<DomainGroup>> {
+) -> Result<Vec<DomainGroup>> {
     let catalogue = list(conn, sight)?;
-    let mut values: HashMap<i64, Vec<ValueRow>> = HashMap::new();
+    let mut values: HashMap<IndicatorId, Vec<ValueRow>> = HashMap::new();
     let rows: Vec<ValueRow> = indicator_values::table
         .filter(indicator_values::status.ne(ValueStatus::Returned))
         .select(ValueRow::as_select())
@@ -62,10 +63,10 @@ pub fn dashboard(
     }
     // Owed through a year ahead, to find each indicator's next report.
     let owed = owed_reports(conn, today + chrono::Duration::days(400))?;
-    let mut groups: Vec<DomainGroup> = DOMAINS
-        .iter()
-        .map(|d| DomainGroup {
-            domain: d.to_string(),
+    let mut groups: Vec<DomainGroup> = IndicatorDomain::ALL
+        .into_iter()
+        .map(|domain| DomainGroup {
+            domain,
             met: 0,
             not_met: 0,
             no_value: 0,
@@ -73,7 +74,7 @@ pub fn dashboard(
             indicators: Vec::new(),
         })
         .collect();
-    let mut rows: HashMap<i64, super::IndicatorRow> = crate::db::schema::indicators::table
+    let mut rows: HashMap<IndicatorId, super::IndicatorRow> = crate::db::schema::indicators::table
         .select(super::IndicatorRow::as_select())
         .load::<super::IndicatorRow>(conn)?
         .into_iter()
@@ -89,7 +90,7 @@ pub fn dashboard(
             [_, _] => Some("flat".to_string()),
             _ => None,
         };
-        let reports: Vec<_> = owed.iter().filter(|r| r.indicator_id == id).collect();
+        let reports: Vec<_> = owed.iter().filter(|r| r.indicator_id == id.0).collect();
         let overdue: Vec<_> = reports
             .iter()
             .filter(|r| r.reported_on.is_none() && r.due < today)

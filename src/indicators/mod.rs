@@ -22,30 +22,30 @@ use crate::auth::AuthUser;
 use crate::db::schema::{indicator_cooperators, indicators};
 use crate::db::DbConnection;
 use crate::domain::indicator::{parse_target, Comparison, Frequency, DOMAINS};
+use crate::domain::kinds::{IndicatorDomain, IndicatorKind};
 use crate::domain::values::{parse_date, BoundedText};
-use crate::domain::{Message, Role, UnitId, UserId};
-use crate::error::Validator;
+use crate::domain::{IndicatorId, Message, Role, UnitId, UserId};
+use crate::error::{Conflict, Error, Result, Validator};
 use crate::http::json::double_option;
-use crate::http::problem::{ApiError, ApiResult};
 use crate::tasks::input::NewTask;
 use crate::tasks::service::Origin;
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
 #[diesel(table_name = indicators)]
 pub struct IndicatorRow {
-    pub id: i64,
-    pub domain: String,
+    pub id: IndicatorId,
+    pub domain: IndicatorDomain,
     pub group_name: Option<String>,
     pub number: String,
     pub name: String,
     pub measure_unit: Option<String>,
     pub target_text: Option<String>,
-    pub comparison: String,
+    pub comparison: Comparison,
     pub target_value: Option<f64>,
-    pub kind: String,
+    pub kind: IndicatorKind,
     pub applies_to: String,
-    pub lead_unit_id: Option<i64>,
-    pub frequency: String,
+    pub lead_unit_id: Option<UnitId>,
+    pub frequency: Frequency,
     pub report_day: i32,
     pub reporting_from: NaiveDate,
     pub checked: Option<String>,
@@ -56,13 +56,9 @@ pub struct IndicatorRow {
 }
 
 impl IndicatorRow {
-    pub fn frequency(&self) -> Frequency {
-        Frequency::parse(&self.frequency).unwrap_or(Frequency::Yearly)
-    }
-
     pub fn target(&self) -> crate::domain::indicator::Target {
         crate::domain::indicator::Target {
-            comparison: Comparison::parse(&self.comparison).unwrap_or(Comparison::None),
+            comparison: self.comparison,
             value: self.target_value,
         }
     }
@@ -74,9 +70,9 @@ impl IndicatorRow {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct IndicatorView {
-    pub id: i64,
+    pub id: IndicatorId,
     /// One of 生态制度, 生态安全, 生态空间, 生态经济, 生态生活, 生态文化.
-    pub domain: String,
+    pub domain: IndicatorDomain,
     pub group_name: Option<String>,
     pub number: String,
     pub name: String,
@@ -86,11 +82,11 @@ pub struct IndicatorView {
     pub comparison: Comparison,
     pub target_value: Option<f64>,
     /// binding (约束性) or reference (参考性)
-    pub kind: String,
+    pub kind: IndicatorKind,
     /// city, county or both (city;county)
     pub applies_to: String,
-    pub lead_unit_id: Option<i64>,
-    pub cooperating_unit_ids: Vec<i64>,
+    pub lead_unit_id: Option<UnitId>,
+    pub cooperating_unit_ids: Vec<UnitId>,
     pub frequency: Frequency,
     /// Day of the month after a period by which its value is due.
     pub report_day: i32,
@@ -104,10 +100,10 @@ pub struct IndicatorView {
 }
 
 impl IndicatorView {
-    pub fn of(row: IndicatorRow, coops: Vec<i64>) -> IndicatorView {
+    pub fn of(row: IndicatorRow, coops: Vec<UnitId>) -> IndicatorView {
         IndicatorView {
-            comparison: Comparison::parse(&row.comparison).unwrap_or(Comparison::None),
-            frequency: row.frequency(),
+            comparison: row.comparison,
+            frequency: row.frequency,
             id: row.id,
             domain: row.domain,
             group_name: row.group_name,
@@ -136,18 +132,19 @@ impl IndicatorView {
 #[derive(Debug, Clone, Copy)]
 pub enum Sight {
     All,
-    Unit(i64),
+    Unit(UnitId),
 }
 
 impl Sight {
     pub fn of(auth: &AuthUser) -> Sight {
         match auth.role {
-            Role::Unit => Sight::Unit(auth.unit_id.map_or(-1, |u| u.0)),
+            // A unit clerk without a unit sees nothing: no unit has id -1.
+            Role::Unit => Sight::Unit(auth.unit_id.unwrap_or(UnitId(-1))),
             _ => Sight::All,
         }
     }
 
-    pub fn sees(self, row: &IndicatorRow, coops: &[i64]) -> bool {
+    pub fn sees(self, row: &IndicatorRow, coops: &[UnitId]) -> bool {
         match self {
             Sight::All => true,
             Sight::Unit(u) => row.lead_unit_id == Some(u) || coops.contains(&u),
@@ -155,15 +152,15 @@ impl Sight {
     }
 }
 
-pub fn cooperators_of(conn: &mut DbConnection) -> QueryResult<HashMap<i64, Vec<i64>>> {
-    let pairs: Vec<(i64, i64)> = indicator_cooperators::table
+pub fn cooperators_of(conn: &mut DbConnection) -> QueryResult<HashMap<IndicatorId, Vec<UnitId>>> {
+    let pairs: Vec<(IndicatorId, UnitId)> = indicator_cooperators::table
         .select((
             indicator_cooperators::indicator_id,
             indicator_cooperators::unit_id,
         ))
         .order(indicator_cooperators::unit_id)
         .load(conn)?;
-    let mut out: HashMap<i64, Vec<i64>> = HashMap::new();
+    let mut out: HashMap<IndicatorId, Vec<UnitId>> = HashMap::new();
     for (i, u) in pairs {
         out.entry(i).or_default().push(u);
     }
@@ -174,27 +171,27 @@ pub fn cooperators_of(conn: &mut DbConnection) -> QueryResult<HashMap<i64, Vec<i
 pub fn load_visible(
     conn: &mut DbConnection,
     sight: Sight,
-    id: i64,
-) -> ApiResult<(IndicatorRow, Vec<i64>)> {
+    id: IndicatorId,
+) -> Result<(IndicatorRow, Vec<UnitId>)> {
     let row: IndicatorRow = indicators::table
         .find(id)
         .select(IndicatorRow::as_select())
         .first(conn)
         .optional()?
-        .ok_or_else(ApiError::not_found)?;
-    let coops: Vec<i64> = indicator_cooperators::table
+        .ok_or(Error::NotFound)?;
+    let coops: Vec<UnitId> = indicator_cooperators::table
         .filter(indicator_cooperators::indicator_id.eq(id))
         .select(indicator_cooperators::unit_id)
         .order(indicator_cooperators::unit_id)
         .load(conn)?;
     if !sight.sees(&row, &coops) {
-        return Err(ApiError::not_found());
+        return Err(Error::NotFound);
     }
     Ok((row, coops))
 }
 
 /// Every indicator the caller sees, by domain order and number.
-pub fn list(conn: &mut DbConnection, sight: Sight) -> ApiResult<Vec<IndicatorView>> {
+pub fn list(conn: &mut DbConnection, sight: Sight) -> Result<Vec<IndicatorView>> {
     let rows: Vec<IndicatorRow> = indicators::table
         .select(IndicatorRow::as_select())
         .load(conn)?;
@@ -207,21 +204,15 @@ pub fn list(conn: &mut DbConnection, sight: Sight) -> ApiResult<Vec<IndicatorVie
         })
         .collect();
     out.sort_by(|a, b| {
-        catalogue_order(&a.domain, &a.number).cmp(&catalogue_order(&b.domain, &b.number))
+        (a.domain, number_order(&a.number)).cmp(&(b.domain, number_order(&b.number)))
     });
     Ok(out)
 }
 
-/// Sorts by domain (in the official order) then number (numerically when it is one).
-pub fn catalogue_order(domain: &str, number: &str) -> (usize, u64, String) {
-    (
-        DOMAINS
-            .iter()
-            .position(|d| *d == domain)
-            .unwrap_or(DOMAINS.len()),
-        number.parse().unwrap_or(u64::MAX),
-        number.to_string(),
-    )
+/// Sorts numbers numerically when they are numbers, the others after them
+/// as text. (Domains sort in the official order: `IndicatorDomain`'s.)
+pub fn number_order(number: &str) -> (u64, &str) {
+    (number.parse().unwrap_or(u64::MAX), number)
 }
 
 /// A new catalogue entry, or one row of an imported catalogue.
@@ -255,17 +246,17 @@ pub struct IndicatorInput {
 
 /// The checked values of an input, ready to write.
 struct Checked {
-    domain: String,
+    domain: IndicatorDomain,
     group_name: Option<String>,
     number: String,
     name: String,
     measure_unit: Option<String>,
     target_text: Option<String>,
-    comparison: &'static str,
+    comparison: Comparison,
     target_value: Option<f64>,
-    kind: String,
+    kind: IndicatorKind,
     applies_to: String,
-    frequency: &'static str,
+    frequency: Frequency,
     report_day: i32,
     reporting_from: NaiveDate,
     checked: Option<String>,
@@ -284,7 +275,8 @@ fn check_input(
     today: NaiveDate,
 ) -> Option<Checked> {
     let f = |name: &str| format!("{prefix}{name}");
-    if !DOMAINS.contains(&req.domain.trim()) {
+    let domain = IndicatorDomain::parse(req.domain.trim()).ok();
+    if domain.is_none() {
         v.add(
             &f("domain"),
             Message::owned(
@@ -298,8 +290,8 @@ fn check_input(
     let target_text = optional(v, &f("target"), req.target.as_deref(), 300);
     let target = parse_target(target_text.as_deref().unwrap_or(""));
     let kind = match req.kind.as_deref().map(str::trim).unwrap_or("binding") {
-        "binding" | "约束性" => Some("binding".to_string()),
-        "reference" | "参考性" => Some("reference".to_string()),
+        "binding" | "约束性" => Some(IndicatorKind::Binding),
+        "reference" | "参考性" => Some(IndicatorKind::Reference),
         _ => {
             v.add(
                 &f("kind"),
@@ -335,41 +327,38 @@ fn check_input(
         .unwrap_or_else(|| "city;county".into());
     let checked = optional(v, &f("checked"), req.checked.as_deref(), 50);
     Some(Checked {
-        domain: req.domain.trim().to_string(),
+        domain: domain?,
         group_name,
         number: number?.into_inner(),
         name: name?.into_inner(),
         measure_unit,
         target_text,
-        comparison: target.comparison.as_str(),
+        comparison: target.comparison,
         target_value: target.value,
         kind: kind?,
         applies_to,
-        frequency: frequency?.as_str(),
+        frequency: frequency?,
         report_day,
         reporting_from: reporting_from?,
         checked,
     })
 }
 
-fn number_taken() -> ApiError {
-    ApiError::conflict(
-        "indicator_number_taken",
-        Message::new("指标序号已存在", "an indicator with this number exists"),
-    )
-}
-
-fn replace_cooperators(conn: &mut DbConnection, id: i64, coops: &[UnitId]) -> QueryResult<()> {
+fn replace_cooperators(
+    conn: &mut DbConnection,
+    id: IndicatorId,
+    coops: &[UnitId],
+) -> QueryResult<()> {
     diesel::delete(indicator_cooperators::table.filter(indicator_cooperators::indicator_id.eq(id)))
         .execute(conn)?;
     let mut seen = Vec::new();
     for c in coops {
-        if !seen.contains(&c.0) {
-            seen.push(c.0);
+        if !seen.contains(c) {
+            seen.push(*c);
             diesel::insert_into(indicator_cooperators::table)
                 .values((
                     indicator_cooperators::indicator_id.eq(id),
-                    indicator_cooperators::unit_id.eq(c.0),
+                    indicator_cooperators::unit_id.eq(c),
                 ))
                 .execute(conn)?;
         }
@@ -385,7 +374,7 @@ fn insert_checked(
     lead: Option<UnitId>,
     coops: &[UnitId],
     now: NaiveDateTime,
-) -> ApiResult<IndicatorRow> {
+) -> Result<IndicatorRow> {
     let row: IndicatorRow = diesel::insert_into(indicators::table)
         .values((
             indicators::domain.eq(c.domain),
@@ -398,7 +387,7 @@ fn insert_checked(
             indicators::target_value.eq(c.target_value),
             indicators::kind.eq(c.kind),
             indicators::applies_to.eq(c.applies_to),
-            indicators::lead_unit_id.eq(lead.map(|u| u.0)),
+            indicators::lead_unit_id.eq(lead),
             indicators::frequency.eq(c.frequency),
             indicators::report_day.eq(c.report_day),
             indicators::reporting_from.eq(c.reporting_from),
@@ -408,13 +397,13 @@ fn insert_checked(
         ))
         .returning(indicators::all_columns)
         .get_result(conn)
-        .map_err(|e| ApiError::unique_or(e, number_taken))?;
+        .map_err(|e| Error::unique_or(e, Conflict::IndicatorNumberTaken))?;
     replace_cooperators(conn, row.id, coops)?;
     audit::record_change(
         conn,
         Some(actor),
         "create",
-        ("indicator", row.id),
+        ("indicator", row.id.0),
         None,
         Some(&row),
         now,
@@ -429,7 +418,7 @@ pub fn create(
     req: IndicatorInput,
     today: NaiveDate,
     now: NaiveDateTime,
-) -> ApiResult<IndicatorView> {
+) -> Result<IndicatorView> {
     let mut v = Validator::default();
     let checked = check_input(&mut v, "", &req, today);
     conn.write(|conn| {
@@ -442,7 +431,7 @@ pub fn create(
             )?;
         }
         let Some(checked) = checked else {
-            return Err(std::mem::take(&mut v).into_error().into());
+            return Err(std::mem::take(&mut v).into_error());
         };
         std::mem::take(&mut v).finish()?;
         let row = insert_checked(
@@ -453,8 +442,7 @@ pub fn create(
             &req.cooperating_unit_ids,
             now,
         )?;
-        let coops = req.cooperating_unit_ids.iter().map(|u| u.0).collect();
-        Ok(IndicatorView::of(row, coops))
+        Ok(IndicatorView::of(row, req.cooperating_unit_ids.clone()))
     })
 }
 
@@ -486,19 +474,22 @@ pub struct UpdateIndicator {
 pub fn update(
     conn: &mut DbConnection,
     actor: UserId,
-    id: i64,
+    id: IndicatorId,
     req: UpdateIndicator,
     today: NaiveDate,
     now: NaiveDateTime,
-) -> ApiResult<IndicatorView> {
+) -> Result<IndicatorView> {
     conn.write(|conn| {
-        crate::db::lock_row(conn, crate::db::Locked::Indicators, id)?;
+        crate::db::lock_row(conn, crate::db::Locked::Indicators, id.0)?;
         let (current, coops) = load_visible(conn, Sight::All, id)?;
         if current.version != req.version {
-            return Err(ApiError::stale_version_sent(req.version, current.version));
+            return Err(Error::stale(req.version, current.version));
         }
         let merged = IndicatorInput {
-            domain: req.domain.clone().unwrap_or_else(|| current.domain.clone()),
+            domain: req
+                .domain
+                .clone()
+                .unwrap_or_else(|| current.domain.as_str().to_string()),
             group_name: req
                 .group_name
                 .clone()
@@ -510,21 +501,22 @@ pub fn update(
                 .clone()
                 .or_else(|| current.measure_unit.clone()),
             target: req.target.clone().or_else(|| current.target_text.clone()),
-            kind: Some(req.kind.clone().unwrap_or_else(|| current.kind.clone())),
+            kind: Some(
+                req.kind
+                    .clone()
+                    .unwrap_or_else(|| current.kind.as_str().to_string()),
+            ),
             applies_to: Some(
                 req.applies_to
                     .clone()
                     .unwrap_or_else(|| current.applies_to.clone()),
             ),
-            lead_unit_id: req.lead_unit_id.unwrap_or(current.lead_unit_id.map(UnitId)),
-            cooperating_unit_ids: req
-                .cooperating_unit_ids
-                .clone()
-                .unwrap_or_else(|| coops.iter().map(|c| UnitId(*c)).collect()),
+            lead_unit_id: req.lead_unit_id.unwrap_or(current.lead_unit_id),
+            cooperating_unit_ids: req.cooperating_unit_ids.clone().unwrap_or(coops),
             frequency: Some(
                 req.frequency
                     .clone()
-                    .unwrap_or_else(|| current.frequency.clone()),
+                    .unwrap_or_else(|| current.frequency.as_str().to_string()),
             ),
             report_day: Some(req.report_day.unwrap_or(current.report_day)),
             reporting_from: Some(
@@ -545,7 +537,7 @@ pub fn update(
             )?;
         }
         let Some(c) = checked else {
-            return Err(v.into_error().into());
+            return Err(v.into_error());
         };
         v.finish()?;
         let row: IndicatorRow = diesel::update(
@@ -564,7 +556,7 @@ pub fn update(
             indicators::target_value.eq(c.target_value),
             indicators::kind.eq(c.kind),
             indicators::applies_to.eq(c.applies_to),
-            indicators::lead_unit_id.eq(merged.lead_unit_id.map(|u| u.0)),
+            indicators::lead_unit_id.eq(merged.lead_unit_id),
             indicators::frequency.eq(c.frequency),
             indicators::report_day.eq(c.report_day),
             indicators::reporting_from.eq(c.reporting_from),
@@ -574,19 +566,18 @@ pub fn update(
         ))
         .returning(indicators::all_columns)
         .get_result(conn)
-        .map_err(|e| ApiError::unique_or(e, number_taken))?;
+        .map_err(|e| Error::unique_or(e, Conflict::IndicatorNumberTaken))?;
         replace_cooperators(conn, id, &merged.cooperating_unit_ids)?;
         audit::record_change(
             conn,
             Some(actor),
             "update",
-            ("indicator", id),
+            ("indicator", id.0),
             Some(&current),
             Some(&row),
             now,
         )?;
-        let coops = merged.cooperating_unit_ids.iter().map(|u| u.0).collect();
-        Ok(IndicatorView::of(row, coops))
+        Ok(IndicatorView::of(row, merged.cooperating_unit_ids))
     })
 }
 
@@ -614,14 +605,14 @@ pub struct IndicatorTask {
 pub fn create_task(
     conn: &mut DbConnection,
     actor: UserId,
-    id: i64,
+    id: IndicatorId,
     req: IndicatorTask,
     now: NaiveDateTime,
-) -> ApiResult<crate::tasks::model::TaskRow> {
+) -> Result<crate::tasks::model::TaskRow> {
     conn.write(|conn| {
         let (indicator, coops) = load_visible(conn, Sight::All, id)?;
         let Some(lead) = indicator.lead_unit_id else {
-            return Err(ApiError::invalid_field(
+            return Err(Error::invalid_field(
                 "lead_unit_id",
                 Message::new(
                     "该指标尚未确定牵头单位",
@@ -635,8 +626,8 @@ pub fn create_task(
             code: req.code,
             title: req.title.unwrap_or_else(|| indicator.name.clone()),
             description: req.description,
-            lead_unit_id: UnitId(lead),
-            cooperating_unit_ids: coops.into_iter().map(UnitId).collect(),
+            lead_unit_id: lead,
+            cooperating_unit_ids: coops,
             responsible_leader_id: req.responsible_leader_id,
             start_date: req.start_date,
             due_date: req.due_date,
@@ -648,7 +639,7 @@ pub fn create_task(
         });
         let task = match input {
             Ok(new) => crate::tasks::service::create(conn, Origin::draft(actor), new, now)?,
-            Err(rejected) => return Err(crate::tasks::service::refuse_new(conn, rejected).into()),
+            Err(rejected) => return Err(crate::tasks::service::refuse_new(conn, rejected)),
         };
         let task = diesel::update(crate::db::schema::tasks::table.find(task.id))
             .set(crate::db::schema::tasks::indicator_id.eq(indicator.id))

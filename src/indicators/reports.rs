@@ -16,7 +16,8 @@ use crate::db::schema::{indicator_values, indicators};
 use crate::db::DbConnection;
 use crate::domain::indicator::Comparison;
 use crate::domain::kinds::ValueStatus;
-use crate::http::problem::ApiResult;
+use crate::domain::IndicatorId;
+use crate::error::Result;
 
 /// Reports due within this many days from today are listed as owed with the
 /// late ones, so a unit sees the coming week's reports before they are late.
@@ -44,8 +45,8 @@ impl UnitReport {
 /// The stored status of each (indicator, period start).
 fn statuses(
     conn: &mut DbConnection,
-    ids: &[i64],
-) -> QueryResult<HashMap<(i64, NaiveDate), ValueStatus>> {
+    ids: &[IndicatorId],
+) -> QueryResult<HashMap<(IndicatorId, NaiveDate), ValueStatus>> {
     Ok(indicator_values::table
         .filter(indicator_values::indicator_id.eq_any(ids))
         .select((
@@ -53,17 +54,17 @@ fn statuses(
             indicator_values::period_start,
             indicator_values::status,
         ))
-        .load::<(i64, NaiveDate, ValueStatus)>(conn)?
+        .load::<(IndicatorId, NaiveDate, ValueStatus)>(conn)?
         .into_iter()
         .map(|(i, start, status)| ((i, start), status))
         .collect())
 }
 
 fn with_status(conn: &mut DbConnection, owed: Vec<OwedReport>) -> QueryResult<Vec<UnitReport>> {
-    let mut ids: Vec<i64> = owed.iter().map(|r| r.indicator_id).collect();
+    let mut ids: Vec<IndicatorId> = owed.iter().map(|r| IndicatorId(r.indicator_id)).collect();
     ids.sort_unstable();
     ids.dedup();
-    let rows: HashMap<i64, IndicatorRow> = indicators::table
+    let rows: HashMap<IndicatorId, IndicatorRow> = indicators::table
         .filter(indicators::id.eq_any(&ids))
         .select(IndicatorRow::as_select())
         .load::<IndicatorRow>(conn)?
@@ -74,11 +75,12 @@ fn with_status(conn: &mut DbConnection, owed: Vec<OwedReport>) -> QueryResult<Ve
     Ok(owed
         .into_iter()
         .map(|report| {
-            let row = rows.get(&report.indicator_id);
+            let id = IndicatorId(report.indicator_id);
+            let row = rows.get(&id);
             UnitReport {
                 comparison: row.map_or(Comparison::None, |r| r.target().comparison),
                 measure_unit: row.and_then(|r| r.measure_unit.clone()),
-                status: statuses.remove(&(report.indicator_id, report.period.start)),
+                status: statuses.remove(&(id, report.period.start)),
                 report,
             }
         })
@@ -94,21 +96,21 @@ pub fn owed_by(
     sight: Sight,
     today: NaiveDate,
     open_only: bool,
-) -> ApiResult<Vec<UnitReport>> {
+) -> Result<Vec<UnitReport>> {
     let Sight::Unit(unit) = sight else {
         return Ok(Vec::new());
     };
     let owed: Vec<OwedReport> = owed_reports(conn, today + Duration::days(OWED_AHEAD_DAYS))?
         .into_iter()
-        .filter(|r| r.lead_unit_id == unit)
+        .filter(|r| r.lead_unit_id == unit.0)
         .collect();
     let mut out: Vec<UnitReport> = with_status(conn, owed)?
         .into_iter()
         .filter(|r| !open_only || r.open())
         .collect();
     out.sort_by(|a, b| {
-        (a.report.due, super::catalogue_order("", &a.report.number))
-            .cmp(&(b.report.due, super::catalogue_order("", &b.report.number)))
+        (a.report.due, super::number_order(&a.report.number))
+            .cmp(&(b.report.due, super::number_order(&b.report.number)))
     });
     Ok(out)
 }
@@ -118,7 +120,7 @@ pub fn latest(
     conn: &mut DbConnection,
     sight: Sight,
     today: NaiveDate,
-) -> ApiResult<Vec<(IndicatorView, Option<UnitReport>)>> {
+) -> Result<Vec<(IndicatorView, Option<UnitReport>)>> {
     let catalogue = super::list(conn, sight)?;
     // owed_reports lists each indicator's periods oldest first.
     let mut last: HashMap<i64, OwedReport> = HashMap::new();
@@ -132,7 +134,7 @@ pub fn latest(
     Ok(catalogue
         .into_iter()
         .map(|view| {
-            let report = reports.remove(&view.id);
+            let report = reports.remove(&view.id.0);
             (view, report)
         })
         .collect())

@@ -10,6 +10,7 @@ use super::dashboard::{self, DomainGroup};
 use super::values::{self, SubmitValue, ValueAttachment, ValueView};
 use super::{IndicatorInput, IndicatorTask, IndicatorView, Sight, UpdateIndicator};
 use crate::auth::{AuthUser, Permission};
+use crate::domain::{IndicatorId, ValueAttachmentId, ValueId};
 use crate::http::download::{self, FileBytes, Format};
 use crate::http::multipart::read_file;
 use crate::http::problem::{ApiError, ApiResult, Problem};
@@ -69,7 +70,7 @@ pub async fn list_indicators(
 ) -> ApiResult<HttpResponse> {
     auth.require(Permission::ReadTasks)?;
     let sight = Sight::of(&auth);
-    let list = state.db_api(move |conn| super::list(conn, sight)).await?;
+    let list = state.db(move |conn| super::list(conn, sight)).await?;
     Ok(HttpResponse::Ok().json(list))
 }
 
@@ -86,7 +87,7 @@ pub async fn create_indicator(
     let req = body.into_inner();
     let clock = state.clock();
     let view = state
-        .db_api(move |conn| super::create(conn, auth.id, req, clock.today, clock.now))
+        .db(move |conn| super::create(conn, auth.id, req, clock.today, clock.now))
         .await?;
     Ok(HttpResponse::Created().json(view))
 }
@@ -96,12 +97,12 @@ pub async fn create_indicator(
 pub async fn get_indicator(
     state: web::Data<AppState>,
     auth: AuthUser,
-    id: web::Path<i64>,
+    id: web::Path<IndicatorId>,
 ) -> ApiResult<HttpResponse> {
     auth.require(Permission::ReadTasks)?;
     let (sight, id) = (Sight::of(&auth), id.into_inner());
     let view = state
-        .db_api(move |conn| {
+        .db(move |conn| {
             let (row, coops) = super::load_visible(conn, sight, id)?;
             Ok(IndicatorView::of(row, coops))
         })
@@ -116,14 +117,14 @@ pub async fn get_indicator(
 pub async fn update_indicator(
     state: web::Data<AppState>,
     auth: AuthUser,
-    id: web::Path<i64>,
+    id: web::Path<IndicatorId>,
     body: JsonBody<UpdateIndicator>,
 ) -> ApiResult<HttpResponse> {
     auth.require(Permission::ManageTasks)?;
     let (id, req) = (id.into_inner(), body.into_inner());
     let clock = state.clock();
     let view = state
-        .db_api(move |conn| super::update(conn, auth.id, id, req, clock.today, clock.now))
+        .db(move |conn| super::update(conn, auth.id, id, req, clock.today, clock.now))
         .await?;
     Ok(HttpResponse::Ok().json(view))
 }
@@ -159,7 +160,7 @@ pub async fn export_catalogue(
     };
     let sight = Sight::of(&auth);
     let sheet = state
-        .db_api(move |conn| {
+        .db(move |conn| {
             let list = super::list(conn, sight)?;
             Ok(catalogue::sheet(conn, &list)?)
         })
@@ -191,7 +192,7 @@ pub async fn import_catalogue(
     .await??;
     let clock = state.clock();
     let report = state
-        .db_api(move |conn| catalogue::import(conn, auth.id, &sheet, clock.today, clock.now))
+        .db(move |conn| catalogue::import(conn, auth.id, &sheet, clock.today, clock.now))
         .await?;
     Ok(HttpResponse::Created().json(report))
 }
@@ -204,7 +205,7 @@ pub async fn get_dashboard(state: web::Data<AppState>, auth: AuthUser) -> ApiRes
     let sight = Sight::of(&auth);
     let today = state.clock().today;
     let groups = state
-        .db_api(move |conn| dashboard::dashboard(conn, sight, today))
+        .db(move |conn| dashboard::dashboard(conn, sight, today))
         .await?;
     Ok(HttpResponse::Ok().json(groups))
 }
@@ -217,16 +218,16 @@ pub async fn get_dashboard(state: web::Data<AppState>, auth: AuthUser) -> ApiRes
 pub async fn create_indicator_task(
     state: web::Data<AppState>,
     auth: AuthUser,
-    id: web::Path<i64>,
+    id: web::Path<IndicatorId>,
     body: JsonBody<IndicatorTask>,
 ) -> ApiResult<HttpResponse> {
     auth.require(Permission::ManageTasks)?;
     let (id, req) = (id.into_inner(), body.into_inner());
     let clock = state.clock();
     let view = state
-        .db_api(move |conn| {
+        .db(move |conn| {
             let row = super::create_task(conn, auth.id, id, req, clock.now)?;
-            Ok(crate::tasks::service::view_one(conn, row, &clock)?)
+            crate::tasks::service::view_one(conn, row, &clock)
         })
         .await?;
     Ok(HttpResponse::Created().json(view))
@@ -238,13 +239,11 @@ pub async fn create_indicator_task(
 pub async fn list_values(
     state: web::Data<AppState>,
     auth: AuthUser,
-    id: web::Path<i64>,
+    id: web::Path<IndicatorId>,
 ) -> ApiResult<HttpResponse> {
     auth.require(Permission::ReadTasks)?;
     let (sight, id) = (Sight::of(&auth), id.into_inner());
-    let list = state
-        .db_api(move |conn| values::list(conn, sight, id))
-        .await?;
+    let list = state.db(move |conn| values::list(conn, sight, id)).await?;
     Ok(HttpResponse::Ok().json(list))
 }
 
@@ -255,14 +254,14 @@ pub async fn list_values(
 pub async fn submit_value(
     state: web::Data<AppState>,
     auth: AuthUser,
-    id: web::Path<i64>,
+    id: web::Path<IndicatorId>,
     body: JsonBody<SubmitValue>,
 ) -> ApiResult<HttpResponse> {
     auth.require(Permission::ReadTasks)?;
     let (id, req) = (id.into_inner(), body.into_inner());
     let clock = state.clock();
     let view = state
-        .db_api(move |conn| values::submit(conn, &auth, id, req, clock.today, clock.now))
+        .db(move |conn| values::submit(conn, &auth, id, req, clock.today, clock.now))
         .await?;
     Ok(HttpResponse::Created().json(view))
 }
@@ -277,7 +276,7 @@ pub struct ValueDecision {
 async fn decide(
     state: web::Data<AppState>,
     auth: AuthUser,
-    path: web::Path<(i64, i64)>,
+    path: web::Path<(IndicatorId, ValueId)>,
     body: OptionalJsonBody<ValueDecision>,
     verify: bool,
 ) -> ApiResult<HttpResponse> {
@@ -286,7 +285,7 @@ async fn decide(
     let note = body.into_inner().and_then(|b| b.note);
     let now = chrono::Utc::now().naive_utc();
     let view = state
-        .db_api(move |conn| values::decide(conn, auth.id, ids, verify, note, now))
+        .db(move |conn| values::decide(conn, auth.id, ids, verify, note, now))
         .await?;
     Ok(HttpResponse::Ok().json(view))
 }
@@ -297,7 +296,7 @@ async fn decide(
 pub async fn verify_value(
     state: web::Data<AppState>,
     auth: AuthUser,
-    path: web::Path<(i64, i64)>,
+    path: web::Path<(IndicatorId, ValueId)>,
     body: OptionalJsonBody<ValueDecision>,
 ) -> ApiResult<HttpResponse> {
     decide(state, auth, path, body, true).await
@@ -310,7 +309,7 @@ pub async fn verify_value(
 pub async fn return_value(
     state: web::Data<AppState>,
     auth: AuthUser,
-    path: web::Path<(i64, i64)>,
+    path: web::Path<(IndicatorId, ValueId)>,
     body: OptionalJsonBody<ValueDecision>,
 ) -> ApiResult<HttpResponse> {
     decide(state, auth, path, body, false).await
@@ -321,12 +320,12 @@ pub async fn return_value(
 pub async fn list_value_attachments(
     state: web::Data<AppState>,
     auth: AuthUser,
-    path: web::Path<(i64, i64)>,
+    path: web::Path<(IndicatorId, ValueId)>,
 ) -> ApiResult<HttpResponse> {
     auth.require(Permission::ReadTasks)?;
     let (sight, (id, value)) = (Sight::of(&auth), path.into_inner());
     let list = state
-        .db_api(move |conn| values::attachments(conn, sight, id, value))
+        .db(move |conn| values::attachments(conn, sight, id, value))
         .await?;
     Ok(HttpResponse::Ok().json(list))
 }
@@ -341,7 +340,7 @@ pub async fn list_value_attachments(
 pub async fn upload_value_attachment(
     state: web::Data<AppState>,
     auth: AuthUser,
-    path: web::Path<(i64, i64)>,
+    path: web::Path<(IndicatorId, ValueId)>,
     multipart: Multipart,
 ) -> ApiResult<HttpResponse> {
     auth.require(Permission::ReadTasks)?;
@@ -356,7 +355,7 @@ pub async fn upload_value_attachment(
     let now = chrono::Utc::now().naive_utc();
     let ids = path.into_inner();
     let row = state
-        .db_api(move |conn| values::attach(conn, &auth, ids, upload, &storage, now))
+        .db(move |conn| values::attach(conn, &auth, ids, upload, &storage, now))
         .await?;
     Ok(HttpResponse::Created().json(row))
 }
@@ -367,7 +366,7 @@ pub async fn upload_value_attachment(
 pub async fn download_value_attachment(
     state: web::Data<AppState>,
     auth: AuthUser,
-    path: web::Path<(i64, i64, i64)>,
+    path: web::Path<(IndicatorId, ValueId, ValueAttachmentId)>,
 ) -> ApiResult<HttpResponse> {
     auth.require(Permission::ReadTasks)?;
     let sight = Sight::of(&auth);
@@ -375,7 +374,7 @@ pub async fn download_value_attachment(
     let storage = state.storage.clone();
     let data_dir = state.settings.data_dir.clone();
     let (row, bytes) = state
-        .db_api(move |conn| values::fetch(conn, sight, ids, &storage, &data_dir))
+        .db(move |conn| values::fetch(conn, sight, ids, &storage, &data_dir))
         .await?;
     Ok(download::named(
         bytes,

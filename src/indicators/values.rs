@@ -16,32 +16,31 @@ use crate::auth::{AuthUser, Permission};
 use crate::db::schema::{indicator_attachments, indicator_values, indicators};
 use crate::db::DbConnection;
 use crate::domain::indicator::{attainment, owed_periods, Attainment, Comparison};
-use crate::domain::kinds::ValueStatus;
+use crate::domain::kinds::{Qualitative, ValueStatus};
 use crate::domain::period::Period;
 use crate::domain::values::BoundedText;
-use crate::domain::{Message, Role, UserId};
-use crate::error::Validator;
-use crate::http::problem::{ApiError, ApiResult};
+use crate::domain::{IndicatorId, Message, Role, UserId, ValueAttachmentId, ValueId};
+use crate::error::{Conflict, Error, Result, Validator};
 use crate::storage::Storage;
 use crate::tasks::attachments::Upload;
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
 #[diesel(table_name = indicator_values)]
 pub struct ValueRow {
-    pub id: i64,
-    pub indicator_id: i64,
+    pub id: ValueId,
+    pub indicator_id: IndicatorId,
     pub period: String,
     pub period_start: NaiveDate,
     pub period_end: NaiveDate,
     pub due_date: NaiveDate,
     pub value: Option<f64>,
-    pub qualitative: Option<String>,
+    pub qualitative: Option<Qualitative>,
     pub note: Option<String>,
     pub status: ValueStatus,
-    pub submitted_by: i64,
+    pub submitted_by: UserId,
     pub submitted_on: NaiveDate,
     pub submitted_at: NaiveDateTime,
-    pub decided_by: Option<i64>,
+    pub decided_by: Option<UserId>,
     pub decided_at: Option<NaiveDateTime>,
     pub decision_note: Option<String>,
     pub version: i64,
@@ -56,24 +55,24 @@ impl ValueRow {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ValueView {
-    pub id: i64,
-    pub indicator_id: i64,
+    pub id: ValueId,
+    pub indicator_id: IndicatorId,
     pub period: String,
     pub due_date: NaiveDate,
     pub value: Option<f64>,
     /// For targets in words: met or not_met as stated by the unit.
-    pub qualitative: Option<String>,
+    pub qualitative: Option<Qualitative>,
     pub note: Option<String>,
     /// submitted, verified or returned
     pub status: ValueStatus,
     /// met, not_met or no_target against the indicator's target.
     pub attainment: Attainment,
-    pub submitted_by: i64,
+    pub submitted_by: UserId,
     pub submitted_on: NaiveDate,
     pub submitted_at: DateTime<Utc>,
     /// Days after the due date it was submitted (0 when on time).
     pub days_late: i64,
-    pub decided_by: Option<i64>,
+    pub decided_by: Option<UserId>,
     pub decided_at: Option<DateTime<Utc>>,
     pub decision_note: Option<String>,
     pub version: i64,
@@ -85,7 +84,7 @@ impl ValueView {
             attainment: attainment(
                 &indicator.target(),
                 row.value,
-                row.qualitative.as_deref().map(|q| q == "met"),
+                row.qualitative.map(|q| q == Qualitative::Met),
             ),
             days_late: (row.submitted_on - row.due_date).num_days().max(0),
             id: row.id,
@@ -119,21 +118,11 @@ pub struct SubmitValue {
     pub note: Option<String>,
 }
 
-fn value_verified() -> ApiError {
-    ApiError::conflict(
-        "value_verified",
-        Message::new(
-            "该期数据已核验，不能再修改",
-            "the value is verified and cannot change",
-        ),
-    )
-}
-
 /// Only the lead unit's clerks report values.
-fn check_reporter(auth: &AuthUser, indicator: &IndicatorRow) -> ApiResult<()> {
-    auth.require(Permission::ActForUnit)?;
-    if auth.role != Role::Unit || auth.unit_id.map(|u| u.0) != indicator.lead_unit_id {
-        return Err(ApiError::forbidden());
+fn check_reporter(auth: &AuthUser, indicator: &IndicatorRow) -> Result<()> {
+    auth.permit(Permission::ActForUnit)?;
+    if auth.role != Role::Unit || auth.unit_id != indicator.lead_unit_id {
+        return Err(Error::Forbidden);
     }
     Ok(())
 }
@@ -142,18 +131,18 @@ fn check_reporter(auth: &AuthUser, indicator: &IndicatorRow) -> ApiResult<()> {
 pub fn submit(
     conn: &mut DbConnection,
     auth: &AuthUser,
-    id: i64,
+    id: IndicatorId,
     req: SubmitValue,
     today: NaiveDate,
     now: NaiveDateTime,
-) -> ApiResult<ValueView> {
+) -> Result<ValueView> {
     conn.write(|conn| {
         // The indicator's row serialises its reporters: one value per period.
-        crate::db::lock_row(conn, crate::db::Locked::Indicators, id)?;
+        crate::db::lock_row(conn, crate::db::Locked::Indicators, id.0)?;
         let (indicator, _) = load_visible(conn, Sight::of(auth), id)?;
         check_reporter(auth, &indicator)?;
         let mut v = Validator::default();
-        let frequency = indicator.frequency();
+        let frequency = indicator.frequency;
         let period = match Period::parse(&req.period) {
             Ok(p) if !frequency.fits(&p) => {
                 v.add(
@@ -204,8 +193,9 @@ pub fn submit(
         if req.value.is_some_and(|x| !x.is_finite()) {
             v.add("value", Message::new("数值无效", "not a number"));
         }
-        if let Some(q) = req.qualitative.as_deref() {
-            if q != "met" && q != "not_met" {
+        let qualitative = match req.qualitative.as_deref().map(Qualitative::parse) {
+            Some(Ok(q)) => Some(q),
+            Some(Err(_)) => {
                 v.add(
                     "qualitative",
                     Message::new(
@@ -213,8 +203,10 @@ pub fn submit(
                         "must be met or not_met",
                     ),
                 );
+                None
             }
-        }
+            None => None,
+        };
         let note = req
             .note
             .as_deref()
@@ -222,7 +214,7 @@ pub fn submit(
             .and_then(|n| v.check("note", BoundedText::parse(n, 2000)))
             .map(BoundedText::into_inner);
         let Some(period) = period else {
-            return Err(v.into_error().into());
+            return Err(v.into_error());
         };
         v.finish()?;
         let due = crate::domain::indicator::due_date(&period, indicator.report_day());
@@ -233,14 +225,16 @@ pub fn submit(
             .first(conn)
             .optional()?;
         let row: ValueRow = match &existing {
-            Some(old) if old.status == ValueStatus::Verified => return Err(value_verified()),
+            Some(old) if old.status == ValueStatus::Verified => {
+                return Err(Conflict::ValueVerified.into())
+            }
             Some(old) => diesel::update(indicator_values::table.find(old.id))
                 .set((
                     indicator_values::value.eq(req.value),
-                    indicator_values::qualitative.eq(&req.qualitative),
+                    indicator_values::qualitative.eq(qualitative),
                     indicator_values::note.eq(&note),
                     indicator_values::status.eq(ValueStatus::Submitted),
-                    indicator_values::submitted_by.eq(auth.id.0),
+                    indicator_values::submitted_by.eq(auth.id),
                     indicator_values::submitted_on.eq(today),
                     indicator_values::submitted_at.eq(now),
                     indicator_values::version.eq(old.version + 1),
@@ -255,10 +249,10 @@ pub fn submit(
                     indicator_values::period_end.eq(period.end),
                     indicator_values::due_date.eq(due),
                     indicator_values::value.eq(req.value),
-                    indicator_values::qualitative.eq(&req.qualitative),
+                    indicator_values::qualitative.eq(qualitative),
                     indicator_values::note.eq(&note),
                     indicator_values::status.eq(ValueStatus::Submitted),
-                    indicator_values::submitted_by.eq(auth.id.0),
+                    indicator_values::submitted_by.eq(auth.id),
                     indicator_values::submitted_on.eq(today),
                     indicator_values::submitted_at.eq(now),
                 ))
@@ -269,7 +263,7 @@ pub fn submit(
             conn,
             Some(auth.id),
             "submit",
-            ("indicator_value", row.id),
+            ("indicator_value", row.id.0),
             existing.as_ref(),
             Some(&row),
             now,
@@ -282,19 +276,19 @@ pub fn submit(
 pub fn decide(
     conn: &mut DbConnection,
     actor: UserId,
-    (id, value_id): (i64, i64),
+    (id, value_id): (IndicatorId, ValueId),
     verify: bool,
     note: Option<String>,
     now: NaiveDateTime,
-) -> ApiResult<ValueView> {
+) -> Result<ValueView> {
     let note = match note.as_deref().filter(|n| !n.trim().is_empty()) {
         Some(n) => Some(
             BoundedText::parse(n, 2000)
-                .map_err(|m| ApiError::invalid_field("note", m))?
+                .map_err(|m| Error::invalid_field("note", m))?
                 .into_inner(),
         ),
         None if !verify => {
-            return Err(ApiError::invalid_field(
+            return Err(Error::invalid_field(
                 "note",
                 Message::new("退回须说明理由", "returning needs a reason"),
             ))
@@ -304,14 +298,10 @@ pub fn decide(
     conn.write(|conn| {
         let (indicator, current) = lock_value(conn, Sight::All, id, value_id)?;
         if current.status != ValueStatus::Submitted {
-            return Err(ApiError::conflict(
-                "value_not_submitted",
-                Message::new(
-                    "只有已报送待核验的数据才能核验或退回",
-                    "only a submitted value can be verified or returned",
-                ),
-            )
-            .with_extra("current_status", serde_json::json!(current.status)));
+            return Err(Conflict::ValueNotSubmitted {
+                status: current.status,
+            }
+            .into());
         }
         let row: ValueRow = diesel::update(indicator_values::table.find(value_id))
             .set((
@@ -320,7 +310,7 @@ pub fn decide(
                 } else {
                     ValueStatus::Returned
                 }),
-                indicator_values::decided_by.eq(actor.0),
+                indicator_values::decided_by.eq(actor),
                 indicator_values::decided_at.eq(now),
                 indicator_values::decision_note.eq(&note),
                 indicator_values::version.eq(current.version + 1),
@@ -331,7 +321,7 @@ pub fn decide(
             conn,
             Some(actor),
             if verify { "verify" } else { "return" },
-            ("indicator_value", row.id),
+            ("indicator_value", row.id.0),
             Some(&current),
             Some(&row),
             now,
@@ -341,7 +331,7 @@ pub fn decide(
 }
 
 /// The values of an indicator, newest period first.
-pub fn list(conn: &mut DbConnection, sight: Sight, id: i64) -> ApiResult<Vec<ValueView>> {
+pub fn list(conn: &mut DbConnection, sight: Sight, id: IndicatorId) -> Result<Vec<ValueView>> {
     let (indicator, _) = load_visible(conn, sight, id)?;
     let rows: Vec<ValueRow> = indicator_values::table
         .filter(indicator_values::indicator_id.eq(id))
@@ -357,9 +347,9 @@ pub fn list(conn: &mut DbConnection, sight: Sight, id: i64) -> ApiResult<Vec<Val
 #[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
 #[diesel(table_name = indicator_attachments)]
 pub struct ValueAttachment {
-    pub id: i64,
-    pub value_id: i64,
-    pub uploaded_by: i64,
+    pub id: ValueAttachmentId,
+    pub value_id: ValueId,
+    pub uploaded_by: UserId,
     pub filename: String,
     pub content_type: String,
     pub size: i64,
@@ -375,9 +365,9 @@ pub struct ValueAttachment {
 fn load_value(
     conn: &mut DbConnection,
     sight: Sight,
-    id: i64,
-    value_id: i64,
-) -> ApiResult<(IndicatorRow, ValueRow)> {
+    id: IndicatorId,
+    value_id: ValueId,
+) -> Result<(IndicatorRow, ValueRow)> {
     let (indicator, _) = load_visible(conn, sight, id)?;
     let value: ValueRow = indicator_values::table
         .find(value_id)
@@ -385,7 +375,7 @@ fn load_value(
         .select(ValueRow::as_select())
         .first(conn)
         .optional()?
-        .ok_or_else(ApiError::not_found)?;
+        .ok_or(Error::NotFound)?;
     Ok((indicator, value))
 }
 
@@ -394,11 +384,11 @@ fn load_value(
 fn lock_value(
     conn: &mut DbConnection,
     sight: Sight,
-    id: i64,
-    value_id: i64,
-) -> ApiResult<(IndicatorRow, ValueRow)> {
-    crate::db::lock_row(conn, crate::db::Locked::Indicators, id)?;
-    crate::db::lock_row(conn, crate::db::Locked::IndicatorValues, value_id)?;
+    id: IndicatorId,
+    value_id: ValueId,
+) -> Result<(IndicatorRow, ValueRow)> {
+    crate::db::lock_row(conn, crate::db::Locked::Indicators, id.0)?;
+    crate::db::lock_row(conn, crate::db::Locked::IndicatorValues, value_id.0)?;
     load_value(conn, sight, id, value_id)
 }
 
@@ -406,22 +396,22 @@ fn lock_value(
 pub fn attach(
     conn: &mut DbConnection,
     auth: &AuthUser,
-    (id, value_id): (i64, i64),
+    (id, value_id): (IndicatorId, ValueId),
     upload: Upload,
     storage: &Storage,
     now: NaiveDateTime,
-) -> ApiResult<ValueAttachment> {
+) -> Result<ValueAttachment> {
     conn.write(|conn| {
         let (indicator, value) = lock_value(conn, Sight::of(auth), id, value_id)?;
         check_reporter(auth, &indicator)?;
         if value.status == ValueStatus::Verified {
-            return Err(value_verified());
+            return Err(Conflict::ValueVerified.into());
         }
         storage.put(conn, &upload.sha256, &upload.bytes)?;
         let row: ValueAttachment = diesel::insert_into(indicator_attachments::table)
             .values((
                 indicator_attachments::value_id.eq(value.id),
-                indicator_attachments::uploaded_by.eq(auth.id.0),
+                indicator_attachments::uploaded_by.eq(auth.id),
                 indicator_attachments::filename.eq(&upload.filename),
                 indicator_attachments::content_type.eq(&upload.content_type),
                 indicator_attachments::size
@@ -436,7 +426,7 @@ pub fn attach(
             conn,
             Some(auth.id),
             "create",
-            ("indicator_attachment", row.id),
+            ("indicator_attachment", row.id.0),
             None,
             Some(&row),
             now,
@@ -448,9 +438,9 @@ pub fn attach(
 pub fn attachments(
     conn: &mut DbConnection,
     sight: Sight,
-    id: i64,
-    value_id: i64,
-) -> ApiResult<Vec<ValueAttachment>> {
+    id: IndicatorId,
+    value_id: ValueId,
+) -> Result<Vec<ValueAttachment>> {
     let (_, value) = load_value(conn, sight, id, value_id)?;
     Ok(indicator_attachments::table
         .filter(indicator_attachments::value_id.eq(value.id))
@@ -462,10 +452,10 @@ pub fn attachments(
 pub fn fetch(
     conn: &mut DbConnection,
     sight: Sight,
-    (id, value_id, attachment): (i64, i64, i64),
+    (id, value_id, attachment): (IndicatorId, ValueId, ValueAttachmentId),
     storage: &Storage,
     data_dir: &std::path::Path,
-) -> ApiResult<(ValueAttachment, Vec<u8>)> {
+) -> Result<(ValueAttachment, Vec<u8>)> {
     let (_, value) = load_value(conn, sight, id, value_id)?;
     let row: ValueAttachment = indicator_attachments::table
         .find(attachment)
@@ -473,13 +463,14 @@ pub fn fetch(
         .select(ValueAttachment::as_select())
         .first(conn)
         .optional()?
-        .ok_or_else(ApiError::not_found)?;
+        .ok_or(Error::NotFound)?;
     let bytes = storage.get(conn, &row.storage, &row.sha256, data_dir)?;
     Ok((row, bytes))
 }
 
 /// One report owed by a lead unit: an indicator's period, when it is due,
-/// and what was reported (if anything).
+/// and what was reported (if anything). Its ids stay plain integers until
+/// the notice ladder and the rankings, which read them, take typed ones.
 #[derive(Debug, Clone)]
 pub struct OwedReport {
     pub indicator_id: i64,
@@ -512,7 +503,7 @@ pub fn owed_reports(conn: &mut DbConnection, until: NaiveDate) -> QueryResult<Ve
         .filter(indicators::lead_unit_id.is_not_null())
         .select(IndicatorRow::as_select())
         .load(conn)?;
-    let values: Vec<(i64, NaiveDate, ValueStatus, NaiveDate)> = indicator_values::table
+    let values: Vec<(IndicatorId, NaiveDate, ValueStatus, NaiveDate)> = indicator_values::table
         .select((
             indicator_values::indicator_id,
             indicator_values::period_start,
@@ -520,7 +511,7 @@ pub fn owed_reports(conn: &mut DbConnection, until: NaiveDate) -> QueryResult<Ve
             indicator_values::submitted_on,
         ))
         .load(conn)?;
-    let reported: std::collections::HashMap<(i64, NaiveDate), NaiveDate> = values
+    let reported: std::collections::HashMap<(IndicatorId, NaiveDate), NaiveDate> = values
         .into_iter()
         .filter(|(_, _, status, _)| *status != ValueStatus::Returned)
         .map(|(i, start, _, on)| ((i, start), on))
@@ -533,14 +524,14 @@ pub fn owed_reports(conn: &mut DbConnection, until: NaiveDate) -> QueryResult<Ve
         };
         let cooperating = coops.remove(&row.id).unwrap_or_default();
         for (period, due) in
-            owed_periods(row.frequency(), row.report_day(), row.reporting_from, until)
+            owed_periods(row.frequency, row.report_day(), row.reporting_from, until)
         {
             out.push(OwedReport {
-                indicator_id: row.id,
+                indicator_id: row.id.0,
                 number: row.number.clone(),
                 name: row.name.clone(),
-                lead_unit_id: lead,
-                cooperating: cooperating.clone(),
+                lead_unit_id: lead.0,
+                cooperating: cooperating.iter().map(|u| u.0).collect(),
                 reported_on: reported.get(&(row.id, period.start)).copied(),
                 period,
                 due,

@@ -19,7 +19,7 @@ use crate::db::DbConnection;
 use crate::domain::clock::Clock;
 use crate::domain::kinds::{ExtensionStatus, NoticeStatus};
 use crate::domain::Role;
-use crate::http::problem::{ApiError, ApiResult};
+use crate::error::{Error, Result};
 use crate::http::Paging;
 use crate::indicators::{reports, Sight};
 use crate::state::AppState;
@@ -110,9 +110,9 @@ fn count(
     scope: visibility::Scope,
     query: &str,
     clock: &Clock,
-) -> ApiResult<i64> {
+) -> Result<i64> {
     let query: ListQuery = serde_urlencoded::from_str(query)
-        .map_err(|e| ApiError::internal(anyhow::anyhow!("home card query {query}: {e}")))?;
+        .map_err(|e| Error::Internal(anyhow::anyhow!("home card query {query}: {e}")))?;
     let filter = ListFilter::try_from(query.filter())?;
     let paging = Paging {
         page: 1,
@@ -126,7 +126,7 @@ fn task_cards(
     scope: visibility::Scope,
     specs: &[CardSpec],
     clock: &Clock,
-) -> ApiResult<Vec<Card>> {
+) -> Result<Vec<Card>> {
     specs
         .iter()
         .map(|(label, query, alarm)| {
@@ -149,7 +149,7 @@ fn task_cards(
 }
 
 /// Notices that could not be delivered: the office must act on them.
-fn dead_notices(conn: &mut DbConnection) -> ApiResult<Card> {
+fn dead_notices(conn: &mut DbConnection) -> Result<Card> {
     let count: i64 = notices::table
         .filter(notices::status.eq(NoticeStatus::Dead))
         .count()
@@ -163,7 +163,7 @@ fn dead_notices(conn: &mut DbConnection) -> ApiResult<Card> {
 }
 
 /// Extension requests waiting for the office's decision, oldest first.
-fn pending_extensions(conn: &mut DbConnection) -> ApiResult<Vec<PendingExtension>> {
+fn pending_extensions(conn: &mut DbConnection) -> Result<Vec<PendingExtension>> {
     let rows = extensions::table
         .inner_join(tasks::table)
         .filter(extensions::status.eq(ExtensionStatus::Pending))
@@ -189,7 +189,7 @@ fn pending_extensions(conn: &mut DbConnection) -> ApiResult<Vec<PendingExtension
 
 /// The reports the clerk's unit has not sent that are due by a week from
 /// today: what `/indicators?owed=true` lists, from the same function.
-fn indicators_owed(conn: &mut DbConnection, sight: Sight, today: NaiveDate) -> ApiResult<Card> {
+fn indicators_owed(conn: &mut DbConnection, sight: Sight, today: NaiveDate) -> Result<Card> {
     let owed = reports::owed_by(conn, sight, today, true)?;
     let count = i64::try_from(owed.len()).unwrap_or(i64::MAX);
     Ok(Card {
@@ -206,7 +206,7 @@ fn overdue_units(
     conn: &mut DbConnection,
     scope: visibility::Scope,
     clock: &Clock,
-) -> ApiResult<Vec<OverdueUnit>> {
+) -> Result<Vec<OverdueUnit>> {
     let groups = service::overdue_by_lead_unit(conn, scope, clock)?;
     let ids: Vec<i64> = groups.iter().map(|g| g.unit_id).collect();
     let names: HashMap<i64, String> = units::table
@@ -242,7 +242,7 @@ pub async fn home(state: web::Data<AppState>, person: Person) -> Result<HttpResp
     let sight = Sight::of(&person.auth);
     let clock = state.clock();
     let page = state
-        .db_api(move |conn| {
+        .db(move |conn| {
             Ok(match role {
                 Role::Unit => {
                     let mut cards = task_cards(conn, scope, CLERK, &clock)?;

@@ -13,7 +13,7 @@ use crate::db::schema::units;
 use crate::domain::indicator::Comparison;
 use crate::domain::kinds::ValueStatus;
 use crate::domain::traffic::days_late;
-use crate::domain::Message;
+use crate::domain::{IndicatorId, Message, UnitId};
 use crate::http::problem::ApiError;
 use crate::indicators::reports::{self, UnitReport};
 use crate::indicators::values::{self, SubmitValue};
@@ -34,7 +34,7 @@ pub struct IndicatorsQuery {
 /// A report the clerk's unit owes (or has sent).
 #[derive(Serialize)]
 struct OwedRow {
-    indicator_id: i64,
+    indicator_id: IndicatorId,
     number: String,
     name: String,
     period: String,
@@ -65,7 +65,8 @@ struct CatalogueRow {
 /// What the failed form carried, shown again in its row.
 #[derive(Serialize, Default)]
 struct Typed {
-    indicator_id: i64,
+    /// None when no form failed (it matches no row then).
+    indicator_id: Option<IndicatorId>,
     period: String,
     value: String,
     qualitative: String,
@@ -106,7 +107,7 @@ async fn page(
     let today = state.clock().today;
     let clerk = matches!(sight, Sight::Unit(_));
     let (rows, catalogue) = state
-        .db_api(move |conn| {
+        .db(move |conn| {
             if clerk {
                 let rows = reports::owed_by(conn, sight, today, owed)?
                     .into_iter()
@@ -115,7 +116,7 @@ async fn page(
                         reported: !r.open(),
                         status: status_of(&r),
                         qualitative: r.comparison == Comparison::Qualitative,
-                        indicator_id: r.report.indicator_id,
+                        indicator_id: IndicatorId(r.report.indicator_id),
                         number: r.report.number.clone(),
                         name: r.report.name.clone(),
                         period: r.report.period.label(),
@@ -126,11 +127,11 @@ async fn page(
                 return Ok((rows, Vec::new()));
             }
             let latest = reports::latest(conn, sight, today)?;
-            let leads: Vec<i64> = latest.iter().filter_map(|(i, _)| i.lead_unit_id).collect();
-            let names: std::collections::HashMap<i64, String> = units::table
+            let leads: Vec<UnitId> = latest.iter().filter_map(|(i, _)| i.lead_unit_id).collect();
+            let names: std::collections::HashMap<UnitId, String> = units::table
                 .filter(units::id.eq_any(leads))
                 .select((units::id, units::name))
-                .load::<(i64, String)>(conn)?
+                .load::<(UnitId, String)>(conn)?
                 .into_iter()
                 .collect();
             let catalogue = latest
@@ -197,7 +198,7 @@ pub struct ValueForm {
 pub async fn submit(
     state: web::Data<AppState>,
     person: Person,
-    id: web::Path<i64>,
+    id: web::Path<IndicatorId>,
     form: web::Form<ValueForm>,
 ) -> Result<HttpResponse, PageError> {
     let lang = person.lang;
@@ -224,7 +225,7 @@ pub async fn submit(
             let clock = state.clock();
             let auth = person.auth.clone();
             state
-                .db_api(move |conn| values::submit(conn, &auth, id, req, clock.today, clock.now))
+                .db(move |conn| values::submit(conn, &auth, id, req, clock.today, clock.now))
                 .await
                 .map(|_| ())
         }
@@ -245,7 +246,7 @@ pub async fn submit(
         return Err(PageError::from_api(lang, err));
     }
     let typed = Typed {
-        indicator_id: id,
+        indicator_id: Some(id),
         period: form.period,
         value: form.value,
         qualitative: form.qualitative,
