@@ -11,7 +11,6 @@ use crate::config::Settings;
 use crate::credentials::Passwords;
 use crate::domain::message::Lang;
 use crate::domain::values::Password;
-use crate::http::problem::ApiError;
 use crate::startup::{self, Application};
 use crate::users::bootstrap::{generate_password, FirstAdmin};
 use crate::users::model::CreateUser;
@@ -444,10 +443,10 @@ async fn admin(settings: Settings, command: AdminCommand) -> anyhow::Result<()> 
     .await?
 }
 
-/// An API error as one line of English for the terminal: the message and
-/// the fields at fault.
-fn describe(err: impl Into<ApiError>) -> anyhow::Error {
-    anyhow::anyhow!("{}", err.into().sentence(Lang::En))
+/// What went wrong as one line of English for the terminal: the message,
+/// the fields (or cells) at fault, and the table row it happened at.
+fn describe(err: crate::error::Error) -> anyhow::Error {
+    anyhow::anyhow!("{}", err.sentence(Lang::En))
 }
 
 async fn import_file(

@@ -49,6 +49,17 @@ pub enum Error {
     },
     #[error(transparent)]
     Conflict(#[from] Conflict),
+    /// A table (an imported file) with cells at fault, each named like `C5`,
+    /// out of `rows` rows read: the whole file is refused, nothing written.
+    #[error("{} cells at fault in a table of {rows} rows", cells.len())]
+    InvalidTable { rows: usize, cells: Vec<FieldError> },
+    /// What went wrong with one row of a table (its row number in the sheet).
+    #[error("row {row}: {error}")]
+    AtRow {
+        row: usize,
+        #[source]
+        error: Box<Error>,
+    },
     /// The sign-in was refused.
     #[error("sign-in refused")]
     Unauthorized(AuthFailure),
@@ -166,7 +177,10 @@ impl Error {
                 "只有牵头单位可以执行此操作",
                 "only the lead unit may do this",
             ),
-            Error::Invalid(_) => Message::new("提交的数据未通过校验", "the request has invalid fields"),
+            Error::Invalid(_) | Error::InvalidTable { .. } => {
+                Message::new("提交的数据未通过校验", "the request has invalid fields")
+            }
+            Error::AtRow { error, .. } => error.message(),
             Error::StaleVersion {
                 sent: Some(sent),
                 current,
@@ -214,7 +228,8 @@ impl Error {
     /// The fields at fault, if any.
     pub fn fields(&self) -> &[FieldError] {
         match self {
-            Error::Invalid(fields) => fields,
+            Error::Invalid(fields) | Error::InvalidTable { cells: fields, .. } => fields,
+            Error::AtRow { error, .. } => error.fields(),
             _ => &[],
         }
     }
@@ -222,7 +237,25 @@ impl Error {
     /// The error as one line for a person at a terminal: the message, each
     /// field at fault, and for an unexpected failure its cause chain.
     pub fn sentence(&self, lang: Lang) -> String {
-        let mut line = self.message().get(lang).to_string();
+        let mut line = match self {
+            Error::InvalidTable { rows, cells } => Message::owned(
+                format!(
+                    "表格有 {} 处错误（共 {rows} 行），未导入任何内容",
+                    cells.len()
+                ),
+                format!(
+                    "the table has {} bad cells ({rows} rows read); nothing was imported",
+                    cells.len()
+                ),
+            )
+            .get(lang)
+            .to_string(),
+            Error::AtRow { row, error } => {
+                let at = Message::owned(format!("第 {row} 行："), format!("row {row}: "));
+                return format!("{}{}", at.get(lang), error.sentence(lang));
+            }
+            _ => self.message().get(lang).to_string(),
+        };
         for f in self.fields() {
             line.push_str(&format!("; {}: {}", f.field, f.message.get(lang)));
         }

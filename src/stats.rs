@@ -13,6 +13,8 @@ use crate::auth::{AuthUser, Permission};
 use crate::db::schema::units;
 use crate::db::DbConnection;
 use crate::domain::clock::Clock;
+use crate::domain::{PlanId, UnitId};
+use crate::error::Result;
 use crate::http::page::MAX_PER_PAGE;
 use crate::http::problem::{ApiResult, Problem};
 use crate::http::{Paging, QueryParams};
@@ -61,7 +63,7 @@ impl Counts {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UnitCounts {
-    pub unit_id: i64,
+    pub unit_id: UnitId,
     pub unit_name: String,
     #[serde(flatten)]
     pub counts: Counts,
@@ -86,9 +88,9 @@ pub async fn overview(
     auth.require(Permission::ReadTasks)?;
     let scope = visibility::scope(&auth, &state.settings);
     let clock = state.clock();
-    let plan = query.0.plan_id;
+    let plan = query.0.plan_id.map(PlanId);
     let overview = state
-        .db_api(move |conn| overview_of(conn, scope, plan, &clock))
+        .db(move |conn| overview_of(conn, scope, plan, &clock))
         .await?;
     Ok(HttpResponse::Ok().json(overview))
 }
@@ -97,21 +99,21 @@ pub async fn overview(
 pub fn overview_of(
     conn: &mut DbConnection,
     scope: Scope,
-    plan: Option<i64>,
+    plan: Option<PlanId>,
     clock: &Clock,
-) -> ApiResult<Overview> {
+) -> Result<Overview> {
     let views = visible_tasks(conn, scope, plan, clock)?;
-    let names: BTreeMap<i64, (String, String)> = units::table
+    let names: BTreeMap<UnitId, (String, String)> = units::table
         .select((units::id, units::code, units::name))
-        .load::<(i64, String, String)>(conn)?
+        .load::<(UnitId, String, String)>(conn)?
         .into_iter()
         .map(|(id, code, name)| (id, (code, name)))
         .collect();
     let mut totals = Counts::default();
-    let mut per_unit: BTreeMap<i64, Counts> = BTreeMap::new();
+    let mut per_unit: BTreeMap<UnitId, Counts> = BTreeMap::new();
     for t in &views {
         totals.add(t);
-        per_unit.entry(t.lead_unit_id.0).or_default().add(t);
+        per_unit.entry(t.lead_unit_id).or_default().add(t);
     }
     let mut units: Vec<UnitCounts> = per_unit
         .into_iter()
@@ -130,17 +132,20 @@ pub fn overview_of(
 fn visible_tasks(
     conn: &mut DbConnection,
     scope: Scope,
-    plan: Option<i64>,
+    plan: Option<PlanId>,
     clock: &Clock,
-) -> ApiResult<Vec<TaskView>> {
+) -> Result<Vec<TaskView>> {
     let filter = ListFilter {
-        plan_id: plan.map(crate::domain::PlanId),
+        plan_id: plan,
         ..Default::default()
     };
     let mut views = Vec::new();
     let mut page = 1;
     loop {
-        let paging = Paging::parse(Some(page), Some(MAX_PER_PAGE))?;
+        let paging = Paging {
+            page,
+            per_page: MAX_PER_PAGE,
+        };
         let batch = service::list(conn, scope, &filter, paging, clock)?;
         let done = batch.items.len() < MAX_PER_PAGE as usize;
         views.extend(batch.items);

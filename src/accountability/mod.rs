@@ -16,8 +16,7 @@ use crate::db::DbConnection;
 use crate::domain::kinds::{AccountabilityLevel, RecordSource, RecordStatus};
 use crate::domain::values::BoundedText;
 use crate::domain::{BulletinId, Message, RecordId, UnitId, UserId};
-use crate::error::Validator;
-use crate::http::problem::{ApiError, ApiResult};
+use crate::error::{Conflict, Error, Result, Validator};
 use crate::http::{Page, Paging};
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
@@ -124,9 +123,9 @@ pub struct Filter {
 
 /// The unit whose records `auth` reads (`None`: all), after checking that
 /// the role reads records at all: leaders get 403, as in the API.
-fn scope(auth: &AuthUser) -> ApiResult<Option<i64>> {
-    auth.require(Permission::ReadTasks)?;
-    auth.unit_records_scope()
+fn scope(auth: &AuthUser) -> Result<Option<UnitId>> {
+    auth.permit(Permission::ReadTasks)?;
+    auth.records_scope()
 }
 
 /// Records newest first: a unit clerk the own unit's, office, admin and
@@ -136,7 +135,7 @@ pub fn list(
     auth: &AuthUser,
     filter: &Filter,
     paging: Paging,
-) -> ApiResult<Page<RecordView>> {
+) -> Result<Page<RecordView>> {
     let own = scope(auth)?;
     let query = || {
         let mut q = records::table.into_boxed();
@@ -173,7 +172,7 @@ pub fn list(
 
 /// One record, for whoever may read it; 404 for a record of another unit,
 /// as for one that does not exist.
-pub fn find(conn: &mut DbConnection, auth: &AuthUser, id: i64) -> ApiResult<RecordView> {
+pub fn find(conn: &mut DbConnection, auth: &AuthUser, id: RecordId) -> Result<RecordView> {
     let own = scope(auth)?;
     let mut q = records::table.filter(records::id.eq(id)).into_boxed();
     if let Some(u) = own {
@@ -183,7 +182,7 @@ pub fn find(conn: &mut DbConnection, auth: &AuthUser, id: i64) -> ApiResult<Reco
         .first(conn)
         .optional()?
         .map(RecordView::from)
-        .ok_or_else(ApiError::not_found)
+        .ok_or(Error::NotFound)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -205,7 +204,7 @@ pub fn create(
     actor: UserId,
     req: CreateRecord,
     now: NaiveDateTime,
-) -> ApiResult<RecordRow> {
+) -> Result<RecordRow> {
     let mut v = Validator::default();
     let level = AccountabilityLevel::parse(&req.level);
     if let Err(m) = &level {
@@ -213,7 +212,7 @@ pub fn create(
     }
     let reason = v.check("reason", BoundedText::parse(&req.reason, 2000));
     let Some(reason) = reason else {
-        return Err(v.into_error().into());
+        return Err(v.into_error());
     };
     conn.write(|conn| {
         if crate::units::service::find(conn, req.unit_id)?.is_none() {
@@ -234,7 +233,7 @@ pub fn create(
         }
         std::mem::take(&mut v).finish()?;
         // Reported above with the other fields; not reached when wrong.
-        let level = level.map_err(|m| ApiError::invalid_field("level", m))?;
+        let level = level.map_err(|m| Error::invalid_field("level", m))?;
         let row: RecordRow = diesel::insert_into(records::table)
             .values((
                 records::unit_id.eq(req.unit_id),
@@ -270,21 +269,21 @@ pub fn create(
 pub fn decide(
     conn: &mut DbConnection,
     auth: &AuthUser,
-    id: i64,
+    id: RecordId,
     confirm: bool,
     note: Option<String>,
     now: NaiveDateTime,
-) -> ApiResult<RecordRow> {
-    auth.require(Permission::ManageTasks)?;
+) -> Result<RecordRow> {
+    auth.permit(Permission::ManageTasks)?;
     let actor = auth.id;
     let note = match note.as_deref().filter(|n| !n.trim().is_empty()) {
         Some(n) => Some(
             BoundedText::parse(n, 2000)
-                .map_err(|m| ApiError::invalid_field("note", m))?
+                .map_err(|m| Error::invalid_field("note", m))?
                 .into_inner(),
         ),
         None if !confirm => {
-            return Err(ApiError::invalid_field(
+            return Err(Error::invalid_field(
                 "note",
                 Message::new("不予问责须说明理由", "dismissing needs a reason"),
             ))
@@ -292,22 +291,18 @@ pub fn decide(
         None => None,
     };
     conn.write(|conn| {
-        crate::db::lock_row(conn, crate::db::Locked::AccountabilityRecords, id)?;
+        crate::db::lock_row(conn, crate::db::Locked::AccountabilityRecords, id.0)?;
         let current: RecordRow = records::table
             .find(id)
             .select(RecordRow::as_select())
             .first(conn)
             .optional()?
-            .ok_or_else(ApiError::not_found)?;
+            .ok_or(Error::NotFound)?;
         if current.status != RecordStatus::Proposed {
-            return Err(ApiError::conflict(
-                "record_decided",
-                Message::new("该问责建议已处理", "the proposal has already been decided"),
-            )
-            .with_extra(
-                "current_status",
-                serde_json::Value::String(current.status.as_str().into()),
-            ));
+            return Err(Conflict::RecordDecided {
+                status: current.status,
+            }
+            .into());
         }
         let status = if confirm {
             RecordStatus::Confirmed
@@ -327,7 +322,7 @@ pub fn decide(
             conn,
             Some(actor),
             status.as_str(),
-            ("accountability", id),
+            ("accountability", id.0),
             Some(&current),
             Some(&row),
             now,

@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use super::{CreateRecord, Filter, RecordView};
 use crate::auth::{AuthUser, Permission};
-use crate::domain::{BulletinId, UnitId};
+use crate::domain::{BulletinId, RecordId, UnitId};
 use crate::http::problem::{ApiResult, Problem};
 use crate::http::{JsonBody, Page, Paging, QueryParams};
 use crate::state::AppState;
@@ -56,7 +56,7 @@ pub async fn list_records(
         bulletin_id: q.bulletin_id,
     };
     let page = state
-        .db_api(move |conn| super::list(conn, &auth, &filter, paging))
+        .db(move |conn| super::list(conn, &auth, &filter, paging))
         .await?;
     Ok(HttpResponse::Ok().json(page))
 }
@@ -69,10 +69,8 @@ pub async fn get_record(
     auth: AuthUser,
     id: web::Path<i64>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
-    let record = state
-        .db_api(move |conn| super::find(conn, &auth, id))
-        .await?;
+    let id = RecordId(id.into_inner());
+    let record = state.db(move |conn| super::find(conn, &auth, id)).await?;
     Ok(HttpResponse::Ok().json(record))
 }
 
@@ -88,7 +86,7 @@ pub async fn create_record(
     let req = body.into_inner();
     let now = chrono::Utc::now().naive_utc();
     let row = state
-        .db_api(move |conn| super::create(conn, auth.id, req, now))
+        .db(move |conn| super::create(conn, auth.id, req, now))
         .await?;
     Ok(HttpResponse::Created().json(RecordView::from(row)))
 }
@@ -109,7 +107,14 @@ pub async fn confirm_record(
     id: web::Path<i64>,
     body: JsonBody<Decision>,
 ) -> ApiResult<HttpResponse> {
-    decide(state, auth, id.into_inner(), true, body.into_inner()).await
+    decide(
+        state,
+        auth,
+        RecordId(id.into_inner()),
+        true,
+        body.into_inner(),
+    )
+    .await
 }
 
 /// Dismiss a proposal with a reason (office).
@@ -121,19 +126,26 @@ pub async fn dismiss_record(
     id: web::Path<i64>,
     body: JsonBody<Decision>,
 ) -> ApiResult<HttpResponse> {
-    decide(state, auth, id.into_inner(), false, body.into_inner()).await
+    decide(
+        state,
+        auth,
+        RecordId(id.into_inner()),
+        false,
+        body.into_inner(),
+    )
+    .await
 }
 
 async fn decide(
     state: web::Data<AppState>,
     auth: AuthUser,
-    id: i64,
+    id: RecordId,
     confirm: bool,
     body: Decision,
 ) -> ApiResult<HttpResponse> {
     let now = chrono::Utc::now().naive_utc();
     let row = state
-        .db_api(move |conn| super::decide(conn, &auth, id, confirm, body.note, now))
+        .db(move |conn| super::decide(conn, &auth, id, confirm, body.note, now))
         .await?;
     Ok(HttpResponse::Ok().json(RecordView::from(row)))
 }

@@ -81,7 +81,7 @@ pub fn assess(
     settings: &Settings,
     clock: &Clock,
     year: i32,
-) -> anyhow::Result<Assessment> {
+) -> crate::error::Result<Assessment> {
     let period = Period::parse(&year.to_string()).map_err(|m| anyhow::anyhow!(m.en))?;
     let policy = settings.policy();
     let w = policy.weights;

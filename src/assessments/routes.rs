@@ -55,9 +55,7 @@ pub async fn get_assessment(
     let clock = state.clock();
     let settings = state.settings.clone();
     let assessment: Assessment = state
-        .db_api(move |conn| {
-            super::assess(conn, &settings, &clock, year).map_err(ApiError::internal)
-        })
+        .db(move |conn| super::assess(conn, &settings, &clock, year))
         .await?;
     if format == Format::Json {
         return Ok(HttpResponse::Ok().json(assessment));

@@ -19,8 +19,9 @@ const GENESIS: &str = "000000000000000000000000000000000000000000000000000000000
 #[diesel(table_name = audit_log)]
 pub struct AuditRow {
     pub id: i64,
-    pub actor_id: Option<i64>,
+    pub actor_id: Option<UserId>,
     pub action: String,
+    /// The kind of record changed; `entity_id` is an id of that kind.
     pub entity: String,
     pub entity_id: Option<i64>,
     pub before_json: Option<String>,
@@ -35,7 +36,7 @@ pub struct AuditRow {
 /// The hashed content of one entry.
 struct Hashed<'a> {
     prev: &'a str,
-    actor: Option<i64>,
+    actor: Option<UserId>,
     action: &'a str,
     entity: &'a str,
     entity_id: Option<i64>,
@@ -89,7 +90,7 @@ pub fn record(conn: &mut DbConnection, change: Change<'_>, now: NaiveDateTime) -
     let prev = prev.unwrap_or_else(|| GENESIS.to_string());
     let before = change.before.map(|v| v.to_string());
     let after = change.after.map(|v| v.to_string());
-    let actor = change.actor.map(|a| a.0);
+    let actor = change.actor;
     let hash = Hashed {
         prev: &prev,
         actor,

@@ -7,6 +7,7 @@ use serde::Deserialize;
 use super::AuditRow;
 use crate::auth::{AuthUser, Permission};
 use crate::db::schema::audit_log;
+use crate::domain::UserId;
 use crate::http::problem::{ApiResult, Problem};
 use crate::http::{Page, Paging, QueryParams};
 use crate::state::AppState;
@@ -40,7 +41,7 @@ pub async fn list_audit(
     let filter = query.0;
     let paging = Paging::parse(filter.page, filter.per_page)?;
     let page = state
-        .db_api(move |conn| {
+        .db(move |conn| {
             let query = || {
                 let mut q = audit_log::table.into_boxed();
                 if let Some(entity) = &filter.entity {
@@ -50,7 +51,7 @@ pub async fn list_audit(
                     q = q.filter(audit_log::entity_id.eq(id));
                 }
                 if let Some(actor) = filter.actor_id {
-                    q = q.filter(audit_log::actor_id.eq(actor));
+                    q = q.filter(audit_log::actor_id.eq(UserId(actor)));
                 }
                 q
             };

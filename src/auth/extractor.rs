@@ -32,9 +32,14 @@ impl AuthUser {
     /// when the account has no unit), office, admin and viewers read all
     /// (`None`), leaders none of them (403).
     pub fn unit_records_scope(&self) -> ApiResult<Option<i64>> {
+        Ok(self.records_scope()?.map(|u| u.0))
+    }
+
+    /// `unit_records_scope` for services that answer with the domain's `Error`.
+    pub fn records_scope(&self) -> crate::error::Result<Option<UnitId>> {
         match self.role {
-            Role::Unit => Ok(Some(self.unit_id.map_or(-1, |u| u.0))),
-            Role::Leader => Err(ApiError::forbidden()),
+            Role::Unit => Ok(Some(self.unit_id.unwrap_or(UnitId(-1)))),
+            Role::Leader => Err(crate::error::Error::Forbidden),
             Role::Admin | Role::Office | Role::Viewer => Ok(None),
         }
     }

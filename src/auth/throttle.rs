@@ -31,7 +31,8 @@ use diesel::prelude::*;
 
 use crate::db::schema::sign_in_attempts as attempts;
 use crate::db::{self, DbBackend, DbConnection};
-use crate::http::problem::{ApiError, ApiResult};
+use crate::error::{Error, Result};
+use crate::http::problem::ApiResult;
 use crate::state::AppState;
 
 /// The throttle's limits (settings `login_*`).
@@ -81,7 +82,7 @@ pub async fn begin(
     let limits = Limits::of(&state.settings);
     let (username, client) = (username.to_string(), client.to_string());
     state
-        .db_api(move |conn| admit(conn, &limits, &username, &client, now))
+        .db(move |conn| admit(conn, &limits, &username, &client, now))
         .await
 }
 
@@ -92,11 +93,9 @@ impl Attempt {
     pub async fn succeeded(self, state: &AppState, now: NaiveDateTime) -> ApiResult<()> {
         let limits = Limits::of(&state.settings);
         state
-            .db_api(move |conn| Ok(mark_succeeded(conn, &self, &limits, now)?))
+            .db(move |conn| Ok(mark_succeeded(conn, &self, &limits, now)?))
             .await?;
-        let swept = state
-            .db_api(move |conn| Ok(sweep(conn, &limits, now)?))
-            .await;
+        let swept = state.db(move |conn| Ok(sweep(conn, &limits, now)?)).await;
         if let Err(e) = swept {
             // Only housekeeping: stale rows never count, so the sign-in stands.
             tracing::warn!(error = ?e, "sweeping old sign-in attempts failed");
@@ -114,7 +113,7 @@ pub fn admit(
     username: &str,
     client: &str,
     now: NaiveDateTime,
-) -> ApiResult<Attempt> {
+) -> Result<Attempt> {
     conn.write(|conn| {
         db::lock_sign_in(conn, username, client)?;
         let id: i64 = diesel::insert_into(attempts::table)
@@ -165,7 +164,9 @@ pub fn admit(
             }
         }
         match wait {
-            Some(secs) => Err(ApiError::too_many_requests(secs)),
+            Some(secs) => Err(Error::TooManyAttempts {
+                retry_after_secs: secs,
+            }),
             None => Ok(Attempt {
                 id,
                 username: username.to_string(),

@@ -23,9 +23,9 @@ use crate::domain::clock::Clock;
 use crate::domain::kinds::BulletinStatus;
 use crate::domain::period::{number_label, Period};
 use crate::domain::values::BoundedText;
-use crate::domain::{Message, UserId};
-use crate::error::Validator;
-use crate::http::problem::{ApiError, ApiResult};
+use crate::domain::UnitKind;
+use crate::domain::{BulletinId, Message, UserId};
+use crate::error::{Conflict, Error, Result, Validator};
 use crate::rankings::{self, Ranking, RankingRow};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -123,7 +123,7 @@ pub struct BulletinView {
 }
 
 impl BulletinView {
-    pub fn of(row: &BulletinRow) -> ApiResult<BulletinView> {
+    pub fn of(row: &BulletinRow) -> Result<BulletinView> {
         Ok(BulletinView {
             id: row.id,
             period: row.period.clone(),
@@ -154,7 +154,7 @@ pub struct BulletinSummary {
 }
 
 impl BulletinSummary {
-    pub fn of(row: &BulletinRow) -> ApiResult<BulletinSummary> {
+    pub fn of(row: &BulletinRow) -> Result<BulletinSummary> {
         let s = row.snapshot()?;
         let names = |rows: &mut dyn Iterator<Item = &RankingRow>| -> Vec<String> {
             rows.map(|r| r.unit.name.clone()).collect()
@@ -270,7 +270,7 @@ pub fn build(
     clock: &Clock,
     period: Period,
     keep: Option<&Snapshot>,
-) -> ApiResult<Snapshot> {
+) -> Result<Snapshot> {
     let ranking = rankings::ranking(conn, period, &settings.policy(), clock)?;
     let calendar = crate::holidays::calendar(conn)?;
     let deadline = calendar.add_working_days(clock.today, settings.bulletin_rectify_working_days);
@@ -301,7 +301,7 @@ pub fn build(
         })
         .collect();
     let issuer: Option<String> = crate::db::schema::units::table
-        .filter(crate::db::schema::units::kind.eq("office"))
+        .filter(crate::db::schema::units::kind.eq(UnitKind::Office))
         .filter(crate::db::schema::units::active.eq(true))
         .order(crate::db::schema::units::code)
         .select(crate::db::schema::units::name)
@@ -324,30 +324,16 @@ pub fn build(
     })
 }
 
-fn snapshot_json(s: &Snapshot) -> ApiResult<String> {
-    serde_json::to_string(s).map_err(|e| ApiError::internal(e.into()))
+fn snapshot_json(s: &Snapshot) -> Result<String> {
+    serde_json::to_string(s).map_err(|e| anyhow::Error::new(e).context("bulletin snapshot").into())
 }
 
-fn bulletin_exists(row: &BulletinRow) -> ApiError {
-    ApiError::conflict(
-        "bulletin_exists",
-        Message::new(
-            "该期间已有督查通报",
-            "there is already a bulletin for this period",
-        ),
-    )
-    .with_extra("bulletin_id", serde_json::json!(row.id))
-    .with_extra("current_status", serde_json::json!(row.status))
-}
-
-fn published_already() -> ApiError {
-    ApiError::conflict(
-        "bulletin_published",
-        Message::new(
-            "通报已印发，不能再修改",
-            "the bulletin is published and cannot change",
-        ),
-    )
+fn bulletin_exists(row: &BulletinRow) -> Error {
+    Conflict::BulletinExists {
+        id: BulletinId(row.id),
+        status: row.status,
+    }
+    .into()
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -358,8 +344,8 @@ pub struct CreateBulletin {
 }
 
 /// Parses a period field.
-pub fn parse_period(field: &str, text: &str) -> ApiResult<Period> {
-    Period::parse(text).map_err(|m| ApiError::invalid_field(field, m))
+pub fn parse_period(field: &str, text: &str) -> Result<Period> {
+    Period::parse(text).map_err(|m| Error::invalid_field(field, m))
 }
 
 /// Creates the draft for a period (one bulletin per period).
@@ -369,7 +355,7 @@ pub fn create(
     clock: &Clock,
     actor: Option<UserId>,
     period: Period,
-) -> ApiResult<BulletinRow> {
+) -> Result<BulletinRow> {
     conn.write(|conn| {
         // Drafting takes the bulletins' lock, so a second drafter of the same
         // period waits and then finds the first one's draft.
@@ -419,18 +405,14 @@ fn audit_bulletin(
 }
 
 /// Loads a draft for a change, checking the version when one is given.
-fn draft_for_change(
-    conn: &mut DbConnection,
-    id: i64,
-    version: Option<i64>,
-) -> ApiResult<BulletinRow> {
+fn draft_for_change(conn: &mut DbConnection, id: i64, version: Option<i64>) -> Result<BulletinRow> {
     crate::db::lock_row(conn, crate::db::Locked::Bulletins, id)?;
-    let row = find(conn, id)?.ok_or_else(ApiError::not_found)?;
+    let row = find(conn, id)?.ok_or(Error::NotFound)?;
     if row.is_published() {
-        return Err(published_already());
+        return Err(Conflict::BulletinPublished.into());
     }
     if let Some(sent) = version.filter(|v| *v != row.version) {
-        return Err(ApiError::stale_version_sent(sent, row.version));
+        return Err(Error::stale(sent, row.version));
     }
     Ok(row)
 }
@@ -442,7 +424,7 @@ fn save_draft(
     snapshot: &Snapshot,
     action: &str,
     now: NaiveDateTime,
-) -> ApiResult<BulletinRow> {
+) -> Result<BulletinRow> {
     let saved: BulletinRow = diesel::update(
         bulletins::table
             .find(row.id)
@@ -457,7 +439,10 @@ fn save_draft(
     .returning(bulletins::all_columns)
     .get_result(conn)
     .optional()?
-    .ok_or_else(|| ApiError::stale_version(row.version))?;
+    .ok_or(Error::StaleVersion {
+        sent: Some(row.version),
+        current: row.version,
+    })?;
     audit_bulletin(conn, actor, action, &saved, now)?;
     Ok(saved)
 }
@@ -470,7 +455,7 @@ pub fn regenerate(
     actor: Option<UserId>,
     id: i64,
     version: Option<i64>,
-) -> ApiResult<BulletinRow> {
+) -> Result<BulletinRow> {
     conn.write(|conn| {
         let row = draft_for_change(conn, id, version)?;
         let old = row.snapshot()?;
@@ -510,7 +495,7 @@ pub fn edit(
     actor: UserId,
     id: i64,
     req: EditBulletin,
-) -> ApiResult<BulletinRow> {
+) -> Result<BulletinRow> {
     let mut v = Validator::default();
     let title = req
         .title
@@ -585,7 +570,7 @@ pub fn delete_draft(
     actor: UserId,
     id: i64,
     now: NaiveDateTime,
-) -> ApiResult<()> {
+) -> Result<()> {
     conn.write(|conn| {
         let row = draft_for_change(conn, id, None)?;
         diesel::delete(

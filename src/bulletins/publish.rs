@@ -18,7 +18,7 @@ use crate::domain::kinds::{
     AccountabilityLevel, BulletinStatus, Category, PlanStatus, Priority, RecordSource, RecordStatus,
 };
 use crate::domain::{PlanId, UnitId, UserId};
-use crate::http::problem::{ApiError, ApiResult};
+use crate::error::{Error, Result};
 use crate::mail::templates::{bulletin_notice, BulletinLetter};
 use crate::tasks::input::{NewTask, TaskLinks};
 use crate::tasks::service::{self, Origin};
@@ -31,12 +31,12 @@ pub fn publish(
     clock: &Clock,
     actor: Option<UserId>,
     id: i64,
-) -> ApiResult<(BulletinRow, bool)> {
+) -> Result<(BulletinRow, bool)> {
     conn.write(|conn| {
         // One publisher at a time: numbers are max + 1 within the year.
         db::lock_rule(conn, db::Rule::Bulletins)?;
         db::lock_row(conn, db::Locked::Bulletins, id)?;
-        let row = find(conn, id)?.ok_or_else(ApiError::not_found)?;
+        let row = find(conn, id)?.ok_or(Error::NotFound)?;
         if row.is_published() {
             return Ok((row, false));
         }
@@ -141,7 +141,7 @@ fn rectification_task(
     title: &str,
     actor: Option<UserId>,
     clock: &Clock,
-) -> ApiResult<i64> {
+) -> Result<i64> {
     let overdue: Vec<(String, String)> = tasks::table
         .filter(tasks::id.eq_any(&r.overdue_task_ids))
         .select((tasks::code, tasks::title))
@@ -194,7 +194,7 @@ fn queue_emails(
     row: &BulletinRow,
     snapshot: &Snapshot,
     calendar: &crate::domain::calendar::WorkCalendar,
-) -> ApiResult<()> {
+) -> Result<()> {
     let lang = settings.notice_language;
     let send_at = crate::notices::next_open(settings, calendar, clock.now)?;
     let domain = crate::notices::mail_domain(&settings.mail_from);

@@ -63,7 +63,7 @@ pub async fn list_bulletins(
     let paging = Paging::parse(filter.page, filter.per_page)?;
     let published_only = auth.require(Permission::ReadRankings).is_err();
     let page = state
-        .db_api(move |conn| {
+        .db(move |conn| {
             let query = || {
                 let mut q = bulletins::table.into_boxed();
                 if published_only {
@@ -87,7 +87,7 @@ pub async fn list_bulletins(
             let items = rows
                 .iter()
                 .map(BulletinSummary::of)
-                .collect::<ApiResult<Vec<_>>>()?;
+                .collect::<crate::error::Result<Vec<_>>>()?;
             Ok(Page::new(items, total, paging))
         })
         .await?;
@@ -109,7 +109,7 @@ pub async fn create_bulletin(
     let clock = state.clock();
     let settings = state.settings.clone();
     let row = state
-        .db_api(move |conn| super::create(conn, &settings, &clock, Some(auth.id), period))
+        .db(move |conn| super::create(conn, &settings, &clock, Some(auth.id), period))
         .await?;
     Ok(HttpResponse::Created().json(BulletinView::of(&row)?))
 }
@@ -140,7 +140,7 @@ pub async fn get_bulletin(
     let format = Format::parse(query.0.format.as_deref())?;
     let id = id.into_inner();
     let row = state
-        .db_api(move |conn| super::find(conn, id).map_err(ApiError::from))
+        .db(move |conn| Ok(super::find(conn, id)?))
         .await?
         .filter(|row| readable(&auth, row))
         .ok_or_else(ApiError::not_found)?;
@@ -171,7 +171,7 @@ pub async fn update_bulletin(
     let (id, req) = (id.into_inner(), body.into_inner());
     let clock = state.clock();
     let row = state
-        .db_api(move |conn| super::edit(conn, &clock, auth.id, id, req))
+        .db(move |conn| super::edit(conn, &clock, auth.id, id, req))
         .await?;
     Ok(HttpResponse::Ok().json(BulletinView::of(&row)?))
 }
@@ -188,7 +188,7 @@ pub async fn delete_bulletin(
     let id = id.into_inner();
     let now = chrono::Utc::now().naive_utc();
     state
-        .db_api(move |conn| super::delete_draft(conn, auth.id, id, now))
+        .db(move |conn| super::delete_draft(conn, auth.id, id, now))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -215,7 +215,7 @@ pub async fn regenerate_bulletin(
     let clock = state.clock();
     let settings = state.settings.clone();
     let row = state
-        .db_api(move |conn| super::regenerate(conn, &settings, &clock, Some(auth.id), id, version))
+        .db(move |conn| super::regenerate(conn, &settings, &clock, Some(auth.id), id, version))
         .await?;
     Ok(HttpResponse::Ok().json(BulletinView::of(&row)?))
 }
@@ -235,7 +235,7 @@ pub async fn publish_bulletin(
     let clock = state.clock();
     let settings = state.settings.clone();
     let (row, _) = state
-        .db_api(move |conn| super::publish::publish(conn, &settings, &clock, Some(auth.id), id))
+        .db(move |conn| super::publish::publish(conn, &settings, &clock, Some(auth.id), id))
         .await?;
     Ok(HttpResponse::Ok().json(BulletinView::of(&row)?))
 }

@@ -51,14 +51,19 @@ fn bulletin(b: &mut Builder, settings: &Settings, day: NaiveDate) -> anyhow::Res
         }
         _ => crate::bulletins::create(b.conn, settings, &clock, office, period),
     }
-    .map_err(|e| failed(&format!("drafting the bulletin for {}", period.label()), e))?;
+    .map_err(|e| {
+        failed(
+            &format!("drafting the bulletin for {}", period.label()),
+            e.into(),
+        )
+    })?;
     let (published, _) = crate::bulletins::publish::publish(
         b.conn, settings, &clock, office, draft.id,
     )
     .map_err(|e| {
         failed(
             &format!("publishing the bulletin for {}", period.label()),
-            e,
+            e.into(),
         )
     })?;
     Ok(format!(

@@ -13,7 +13,6 @@ use crate::domain::calendar::{DayKind, WorkCalendar};
 use crate::domain::values::{parse_date, BoundedText};
 use crate::domain::{Message, UserId};
 use crate::error::{Error, FieldError, Result, Validator};
-use crate::http::problem::ApiError;
 
 /// The whole calendar (a few dozen rows a year).
 pub fn calendar(conn: &mut DbConnection) -> QueryResult<WorkCalendar> {
@@ -36,7 +35,7 @@ pub struct Entry {
 /// Parses a calendar CSV: `date,kind,name` per line (`kind` is holiday/workday
 /// or 休/班); a header line and blank or `#` lines are skipped. Every bad line
 /// is reported as `line N`.
-pub fn parse_csv(text: &str) -> std::result::Result<Vec<Entry>, ApiError> {
+pub fn parse_csv(text: &str) -> Result<Vec<Entry>> {
     let mut entries = Vec::new();
     let mut errors = Vec::new();
     for (i, line) in text.trim_start_matches('\u{feff}').lines().enumerate() {
@@ -73,7 +72,7 @@ pub fn parse_csv(text: &str) -> std::result::Result<Vec<Entry>, ApiError> {
     if errors.is_empty() {
         Ok(entries)
     } else {
-        Err(ApiError::validation(errors))
+        Err(Error::Invalid(errors))
     }
 }
 

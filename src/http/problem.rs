@@ -435,7 +435,8 @@ impl From<anyhow::Error> for ApiError {
 
 /// The one mapping from what went wrong to what a client is told: the
 /// status, the stable code, and the members a client acts on
-/// (`current_version`, `current_status`, `bulletin_id`).
+/// (`current_version`, `current_status`, `bulletin_id`, an import's `rows`
+/// read and the `row` at fault).
 impl From<Error> for ApiError {
     fn from(err: Error) -> ApiError {
         let message = err.message();
@@ -445,6 +446,10 @@ impl From<Error> for ApiError {
             Error::OnlyLeadUnit => ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
                 .with_extra("reason", "only the lead unit may do this".into()),
             Error::Invalid(fields) => ApiError::validation(fields),
+            Error::InvalidTable { rows, cells } => {
+                ApiError::validation(cells).with_extra("rows", rows.into())
+            }
+            Error::AtRow { row, error } => ApiError::from(*error).with_extra("row", row.into()),
             Error::StaleVersion { current, .. } => {
                 ApiError::new(StatusCode::CONFLICT, "version_conflict", message)
                     .with_extra("current_version", current.into())

@@ -13,7 +13,7 @@ pub use table::{
 };
 
 use crate::domain::Message;
-use crate::http::problem::{ApiError, ApiResult};
+use crate::error::{Error, Result};
 
 /// The first sheet of an uploaded .xlsx or .csv file (by name, else by
 /// content type), within `limits`; anything else is refused naming the
@@ -23,7 +23,7 @@ pub fn read_upload(
     content_type: &str,
     bytes: &[u8],
     limits: &Limits,
-) -> ApiResult<Sheet> {
+) -> Result<Sheet> {
     let kind = FileKind::from_file_name(filename)
         .or(match content_type {
             "text/csv" | "application/csv" => Some(FileKind::Csv),
@@ -31,7 +31,7 @@ pub fn read_upload(
             _ => None,
         })
         .ok_or_else(|| {
-            ApiError::invalid_field(
+            Error::invalid_field(
                 "file",
                 Message::new(
                     "只接受 .xlsx 或 .csv 文件",
@@ -39,5 +39,5 @@ pub fn read_upload(
                 ),
             )
         })?;
-    read_table(bytes, kind, limits).map_err(|m| ApiError::invalid_field("file", m))
+    read_table(bytes, kind, limits).map_err(|m| Error::invalid_field("file", m))
 }

@@ -12,6 +12,7 @@ use super::run_once;
 use crate::config::Settings;
 use crate::db::DbPool;
 use crate::domain::period::Period;
+use crate::error::{Conflict, Error};
 
 #[derive(Debug, Serialize)]
 pub struct BulletinRun {
@@ -60,7 +61,7 @@ pub fn bulletin_if_due(
             conn.write(|conn| -> anyhow::Result<BulletinRun> {
                 let created = match crate::bulletins::create(conn, settings, &clock, None, period) {
                     Ok(row) => row,
-                    Err(e) if e.code() == "bulletin_exists" => {
+                    Err(Error::Conflict(Conflict::BulletinExists { .. })) => {
                         return Ok(BulletinRun {
                             period: period.label(),
                             bulletin_id: None,

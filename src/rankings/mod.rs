@@ -16,11 +16,12 @@ use crate::db::schema::{bulletins, extensions, notices, task_cooperators, tasks,
 use crate::db::DbConnection;
 use crate::domain::clock::Clock;
 use crate::domain::figures::{classify, Judgement, Outcome, TaskFacts};
-use crate::domain::kinds::BulletinStatus;
+use crate::domain::kinds::{BulletinStatus, Channel, ExtensionStatus, NoticeStatus};
 use crate::domain::period::{number_label, Period};
 use crate::domain::scoring::{standings, Policy, Totals, UnitFigures};
 use crate::domain::task_state::TaskStatus;
 use crate::domain::traffic::TrafficLight;
+use crate::domain::UnitKind;
 
 /// A unit as named in a ranking.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
@@ -195,7 +196,7 @@ pub fn unit_figures(
     // unless it leads counted tasks itself.
     let active: Vec<i64> = units::table
         .filter(units::active.eq(true))
-        .filter(units::kind.ne("office"))
+        .filter(units::kind.ne(UnitKind::Office))
         .select(units::id)
         .load(conn)?;
     let mut out: HashMap<i64, UnitFigures> = active
@@ -299,7 +300,7 @@ pub fn unit_figures(
     };
     let granted: Vec<(i64, Option<NaiveDateTime>)> = extensions::table
         .inner_join(tasks::table)
-        .filter(extensions::status.eq("approved"))
+        .filter(extensions::status.eq(ExtensionStatus::Approved))
         .filter(extensions::decided_at.between(from, to))
         .select((tasks::lead_unit_id, extensions::decided_at))
         .load(conn)?;
@@ -311,8 +312,8 @@ pub fn unit_figures(
         }
     }
     let sent: Vec<(Option<i64>, String, NaiveDateTime)> = notices::table
-        .filter(notices::channel.eq("email"))
-        .filter(notices::status.ne("cancelled"))
+        .filter(notices::channel.eq(Channel::Email))
+        .filter(notices::status.ne(NoticeStatus::Cancelled))
         .filter(
             notices::task_id
                 .is_not_null()

@@ -37,7 +37,7 @@ pub async fn get_ranking(
     let clock = state.clock();
     let policy = state.settings.policy();
     let ranking = state
-        .db_api(move |conn| super::ranking(conn, period, &policy, &clock).map_err(ApiError::from))
+        .db(move |conn| Ok(super::ranking(conn, period, &policy, &clock)?))
         .await?;
     Ok(HttpResponse::Ok().json(ranking))
 }

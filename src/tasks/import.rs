@@ -19,8 +19,7 @@ use crate::domain::deadline::{deadline_from_excel_serial, parse_deadline, Deadli
 use crate::domain::kinds::{Category, Priority};
 use crate::domain::unit_names::{match_unit, split_units, UnitRef};
 use crate::domain::{Message, PlanId, Role, TaskId, UnitId, UserId};
-use crate::error::{FieldError, Validator};
-use crate::http::problem::{ApiError, ApiResult};
+use crate::error::{Error, FieldError, Result, Validator};
 use crate::import::{ExportRow, ImportRow};
 use crate::plans;
 
@@ -31,16 +30,16 @@ pub struct ImportedTask {
     pub row: usize,
     pub code: String,
     pub title: String,
-    pub lead_unit_id: i64,
-    pub cooperating_unit_ids: Vec<i64>,
-    pub responsible_leader_id: Option<i64>,
+    pub lead_unit_id: UnitId,
+    pub cooperating_unit_ids: Vec<UnitId>,
+    pub responsible_leader_id: Option<UserId>,
     pub due_date: Option<chrono::NaiveDate>,
     /// Monthly report day, from deadlines like 每月25日前.
     pub report_day: Option<i32>,
     /// The code of the parent task, from the numbering (2.5 is the parent of 2.5.3).
     pub parent_code: Option<String>,
     /// Set once created.
-    pub id: Option<i64>,
+    pub id: Option<TaskId>,
     /// The 备注 cell, kept as the task's description.
     #[serde(skip)]
     pub note: Option<String>,
@@ -53,13 +52,6 @@ pub struct ImportReport {
     pub tasks: Vec<ImportedTask>,
 }
 
-fn cell_error(errors: &mut Vec<FieldError>, cell: String, message: Message) {
-    errors.push(FieldError {
-        field: cell,
-        message,
-    });
-}
-
 /// The code of the parent in a dotted numbering: `2.5.3` → `2.5`.
 fn parent_code(code: &str) -> Option<&str> {
     code.rsplit_once(['.', '．'])
@@ -67,195 +59,281 @@ fn parent_code(code: &str) -> Option<&str> {
         .filter(|h| !h.is_empty())
 }
 
-/// Checks every row against the plan, the units and the leaders.
-fn check_rows(
-    conn: &mut DbConnection,
-    plan_year: i32,
-    plan_id: i64,
-    rows: &[ImportRow],
-) -> ApiResult<Vec<ImportedTask>> {
-    let unit_rows: Vec<(i64, String, String)> = units::table
+/// What the rows are checked against: the active units and leaders, and the
+/// codes the plan already has.
+struct Known {
+    units: Vec<(UnitId, String, String)>,
+    leaders: Vec<(UserId, String, String)>,
+    codes: HashSet<String>,
+}
+
+fn load_known(conn: &mut DbConnection, plan: PlanId) -> Result<Known> {
+    let units = units::table
         .filter(units::active.eq(true))
         .select((units::id, units::code, units::name))
         .load(conn)?;
-    let refs: Vec<UnitRef<'_>> = unit_rows
-        .iter()
-        .map(|(id, code, name)| UnitRef {
-            id: *id,
-            code,
-            name,
-        })
-        .collect();
-    let leaders: Vec<(i64, String, String)> = users::table
-        .filter(users::role.eq(Role::Leader.as_str()))
+    let leaders = users::table
+        .filter(users::role.eq(Role::Leader))
         .filter(users::active.eq(true))
         .select((users::id, users::username, users::display_name))
         .load(conn)?;
-    let existing: HashSet<String> = tasks::table
-        .filter(tasks::plan_id.eq(plan_id))
+    let codes = tasks::table
+        .filter(tasks::plan_id.eq(plan))
         .select(tasks::code)
         .load::<String>(conn)?
         .into_iter()
         .collect();
-    let mut seen: HashSet<String> = HashSet::new();
-    let mut errors = Vec::new();
-    let mut out = Vec::new();
-    for (i, row) in rows.iter().enumerate() {
-        let code = row.code.clone().unwrap_or_else(|| (i + 1).to_string());
-        let code_cell = row
+    Ok(Known {
+        units,
+        leaders,
+        codes,
+    })
+}
+
+/// Checks rows one cell at a time, keeping every cell at fault so that the
+/// office fixes the whole table in one go.
+struct RowCheck<'a> {
+    known: &'a Known,
+    refs: Vec<UnitRef<'a>>,
+    plan_year: i32,
+    /// Codes met so far in the table, for duplicates within it.
+    seen: HashSet<String>,
+    cells: Vec<FieldError>,
+}
+
+impl<'a> RowCheck<'a> {
+    fn new(known: &'a Known, plan_year: i32) -> Self {
+        let refs = known
+            .units
+            .iter()
+            .map(|(id, code, name)| UnitRef {
+                id: id.0,
+                code,
+                name,
+            })
+            .collect();
+        RowCheck {
+            known,
+            refs,
+            plan_year,
+            seen: HashSet::new(),
+            cells: Vec::new(),
+        }
+    }
+
+    fn fault(&mut self, cell: String, message: Message) {
+        self.cells.push(FieldError {
+            field: cell,
+            message,
+        });
+    }
+
+    /// The task the row describes; its faults are kept in `cells`.
+    fn row(&mut self, index: usize, row: &ImportRow) -> ImportedTask {
+        let code = self.code(index, row);
+        self.title(row);
+        let mut unit_ids = self.units(row).into_iter();
+        ImportedTask {
+            row: row.row,
+            parent_code: None,
+            code,
+            title: row.title.trim().to_string(),
+            lead_unit_id: unit_ids.next().unwrap_or(UnitId(0)),
+            cooperating_unit_ids: unit_ids.collect(),
+            responsible_leader_id: self.leader(row),
+            due_date: None,
+            report_day: None,
+            id: None,
+            note: Some(row.note.trim().to_string()).filter(|n| !n.is_empty()),
+        }
+        .with_deadline(self.deadline(row))
+    }
+
+    /// The row's code (its position when the table has none): short, and new
+    /// to the plan and to the table.
+    fn code(&mut self, index: usize, row: &ImportRow) -> String {
+        let code = row.code.clone().unwrap_or_else(|| (index + 1).to_string());
+        let cell = row
             .columns
             .code
             .as_deref()
             .map_or_else(|| format!("row {}", row.row), |c| row.at(c));
         if code.chars().count() > 32 {
-            cell_error(
-                &mut errors,
-                code_cell.clone(),
+            self.fault(
+                cell,
                 Message::new(
                     "编号不能超过 32 个字符",
                     "the code is longer than 32 characters",
                 ),
             );
-        } else if existing.contains(&code) || !seen.insert(code.clone()) {
-            cell_error(
-                &mut errors,
-                code_cell.clone(),
+        } else if self.known.codes.contains(&code) || !self.seen.insert(code.clone()) {
+            self.fault(
+                cell,
                 Message::owned(
                     format!("编号“{code}”重复"),
                     format!("the code {code:?} is used twice"),
                 ),
             );
         }
+        code
+    }
+
+    fn title(&mut self, row: &ImportRow) {
+        let cell = row.at(&row.columns.title);
         if row.title.trim().is_empty() {
-            cell_error(
-                &mut errors,
-                row.at(&row.columns.title),
-                Message::new("任务内容为空", "the task is empty"),
-            );
+            self.fault(cell, Message::new("任务内容为空", "the task is empty"));
         } else if row.title.chars().count() > 500 {
-            cell_error(
-                &mut errors,
-                row.at(&row.columns.title),
+            self.fault(
+                cell,
                 Message::new(
                     "任务内容超过 500 个字符",
                     "the task is longer than 500 characters",
                 ),
             );
         }
-        let mut unit_ids = Vec::new();
+    }
+
+    /// The lead unit first, then the cooperating ones, each once.
+    fn units(&mut self, row: &ImportRow) -> Vec<UnitId> {
         let lead_cell = row.at(&row.columns.lead);
         let lead_names = split_units(&row.lead);
         if lead_names.is_empty() {
-            cell_error(
-                &mut errors,
+            self.fault(
                 lead_cell.clone(),
                 Message::new("缺少牵头单位", "no lead unit"),
             );
         }
-        let coop_cell = row
-            .columns
-            .cooperating
-            .as_deref()
-            .map(|c| row.at(c))
-            .unwrap_or_default();
+        let coop_cell = optional_cell(row, row.columns.cooperating.as_deref());
         let coop_names = split_units(&row.cooperating);
-        let names: Vec<(&String, &String)> = lead_names
+        let names = lead_names
             .iter()
             .map(|n| (n, &lead_cell))
-            .chain(coop_names.iter().map(|n| (n, &coop_cell)))
-            .collect();
+            .chain(coop_names.iter().map(|n| (n, &coop_cell)));
+        let mut ids = Vec::new();
         for (name, cell) in names {
-            match match_unit(name, &refs).into_result(name) {
-                Ok(id) => {
-                    if !unit_ids.contains(&id) {
-                        unit_ids.push(id);
-                    }
-                }
-                Err(message) => cell_error(&mut errors, cell.clone(), message),
+            match match_unit(name, &self.refs).into_result(name) {
+                Ok(id) if !ids.contains(&UnitId(id)) => ids.push(UnitId(id)),
+                Ok(_) => {}
+                Err(message) => self.fault(cell.clone(), message),
             }
         }
-        let leader = match row.leader.trim() {
-            "" => None,
-            name => {
-                let found: Vec<i64> = leaders
-                    .iter()
-                    .filter(|(_, u, d)| u == name || d == name)
-                    .map(|l| l.0)
-                    .collect();
-                if found.len() != 1 {
-                    let cell = row
-                        .columns
-                        .leader
-                        .as_deref()
-                        .map(|c| row.at(c))
-                        .unwrap_or_default();
-                    cell_error(
-                        &mut errors,
-                        cell,
-                        Message::owned(
-                            format!("找不到唯一的责任领导“{name}”"),
-                            format!("no single leader account named {name:?}"),
-                        ),
-                    );
-                }
-                found.first().copied()
+        ids
+    }
+
+    /// The responsible leader, by account name or display name: exactly one.
+    fn leader(&mut self, row: &ImportRow) -> Option<UserId> {
+        let name = row.leader.trim();
+        if name.is_empty() {
+            return None;
+        }
+        let found: Vec<UserId> = self
+            .known
+            .leaders
+            .iter()
+            .filter(|(_, u, d)| u == name || d == name)
+            .map(|l| l.0)
+            .collect();
+        if found.len() != 1 {
+            self.fault(
+                optional_cell(row, row.columns.leader.as_deref()),
+                Message::owned(
+                    format!("找不到唯一的责任领导“{name}”"),
+                    format!("no single leader account named {name:?}"),
+                ),
+            );
+        }
+        found.first().copied()
+    }
+
+    /// The deadline cell: a date (typed, an Excel serial, or written in
+    /// Chinese), a monthly report day, or ongoing (none).
+    fn deadline(&mut self, row: &ImportRow) -> Option<Deadline> {
+        if let Some(date) = row.deadline_date {
+            return Some(Deadline::Date(date));
+        }
+        let text = row.deadline.trim();
+        if text.is_empty() {
+            return None;
+        }
+        let serial = text
+            .parse::<f64>()
+            .ok()
+            .and_then(deadline_from_excel_serial);
+        match serial
+            .map(Deadline::Date)
+            .ok_or(())
+            .or_else(|_| parse_deadline(text, self.plan_year))
+        {
+            Ok(deadline) => Some(deadline),
+            Err(message) => {
+                self.fault(optional_cell(row, row.columns.deadline.as_deref()), message);
+                None
             }
-        };
-        let deadline_cell = row
-            .columns
-            .deadline
-            .as_deref()
-            .map(|c| row.at(c))
-            .unwrap_or_default();
-        let (due, report_day) = match (row.deadline_date, row.deadline.trim()) {
-            (Some(date), _) => (Some(date), None),
-            (None, "") => (None, None),
-            (None, text) => {
-                let serial = text
-                    .parse::<f64>()
-                    .ok()
-                    .and_then(deadline_from_excel_serial);
-                match serial
-                    .map(Deadline::Date)
-                    .ok_or(())
-                    .or_else(|_| parse_deadline(text, plan_year))
-                {
-                    Ok(Deadline::Date(d)) => (Some(d), None),
-                    Ok(Deadline::Monthly { day }) => (None, i32::try_from(day).ok()),
-                    Ok(Deadline::Ongoing) => (None, None),
-                    Err(message) => {
-                        cell_error(&mut errors, deadline_cell, message);
-                        (None, None)
-                    }
-                }
-            }
-        };
-        let mut ids = unit_ids.into_iter();
-        out.push(ImportedTask {
-            row: row.row,
-            parent_code: None,
-            code,
-            title: row.title.trim().to_string(),
-            lead_unit_id: ids.next().unwrap_or_default(),
-            cooperating_unit_ids: ids.collect(),
-            responsible_leader_id: leader,
-            due_date: due,
-            report_day,
-            id: None,
-            note: Some(row.note.trim().to_string()).filter(|n| !n.is_empty()),
+        }
+    }
+}
+
+impl ImportedTask {
+    fn with_deadline(mut self, deadline: Option<Deadline>) -> Self {
+        match deadline {
+            Some(Deadline::Date(d)) => self.due_date = Some(d),
+            Some(Deadline::Monthly { day }) => self.report_day = i32::try_from(day).ok(),
+            Some(Deadline::Ongoing) | None => {}
+        }
+        self
+    }
+}
+
+/// The cell of an optional column in the row (empty when the table has no
+/// such column).
+fn optional_cell(row: &ImportRow, column: Option<&str>) -> String {
+    column.map(|c| row.at(c)).unwrap_or_default()
+}
+
+/// Sets each task's parent from the numbering, among the imported rows and
+/// the plan's tasks.
+fn link_parents(tasks: &mut [ImportedTask], existing: &HashSet<String>) {
+    let codes: HashSet<&str> = tasks
+        .iter()
+        .map(|t| t.code.as_str())
+        .chain(existing.iter().map(String::as_str))
+        .collect();
+    let parents: Vec<Option<String>> = tasks
+        .iter()
+        .map(|t| {
+            parent_code(&t.code)
+                .filter(|p| codes.contains(p))
+                .map(str::to_string)
+        })
+        .collect();
+    for (t, parent) in tasks.iter_mut().zip(parents) {
+        t.parent_code = parent;
+    }
+}
+
+/// Checks every row against the plan, the units and the leaders: the tasks
+/// to create, or every cell at fault.
+fn check_rows(
+    conn: &mut DbConnection,
+    plan: PlanId,
+    plan_year: i32,
+    rows: &[ImportRow],
+) -> Result<Vec<ImportedTask>> {
+    let known = load_known(conn, plan)?;
+    let mut check = RowCheck::new(&known, plan_year);
+    let mut tasks: Vec<ImportedTask> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, row)| check.row(i, row))
+        .collect();
+    if !check.cells.is_empty() {
+        return Err(Error::InvalidTable {
+            rows: rows.len(),
+            cells: check.cells,
         });
     }
-    if !errors.is_empty() {
-        return Err(ApiError::validation(errors).with_extra("rows", rows.len().into()));
-    }
-    // Parents from the numbering, among the imported rows and the plan's tasks.
-    let codes: HashSet<String> = out.iter().map(|t| t.code.clone()).chain(existing).collect();
-    for t in &mut out {
-        t.parent_code = parent_code(&t.code)
-            .filter(|p| codes.contains(*p))
-            .map(str::to_string);
-    }
-    Ok(out)
+    link_parents(&mut tasks, &known.codes);
+    Ok(tasks)
 }
 
 /// Imports `rows` into the plan; with `dry_run` only reports what it would create.
@@ -266,10 +344,10 @@ pub fn import(
     rows: Vec<ImportRow>,
     dry_run: bool,
     now: NaiveDateTime,
-) -> ApiResult<ImportReport> {
+) -> Result<ImportReport> {
     conn.write(|conn| {
         let plan_row = plans::service::get(conn, plan)?;
-        let mut tasks = check_rows(conn, plan_row.year, plan_row.id, &rows)?;
+        let mut tasks = check_rows(conn, plan, plan_row.year, &rows)?;
         if dry_run {
             return Ok(ImportReport {
                 dry_run,
@@ -279,10 +357,12 @@ pub fn import(
         }
         let mut ids: HashMap<String, i64> = super::service::codes_in_plan(conn, plan_row.id)?;
         for t in &mut tasks {
-            let row = create_row(conn, actor, plan, &ids, t, now)
-                .map_err(|e| e.with_extra("row", t.row.into()))?;
+            let row = create_row(conn, actor, plan, &ids, t, now).map_err(|e| Error::AtRow {
+                row: t.row,
+                error: Box::new(e),
+            })?;
             ids.insert(row.code.clone(), row.id);
-            t.id = Some(row.id);
+            t.id = Some(TaskId(row.id));
         }
         Ok(ImportReport {
             dry_run,
@@ -302,13 +382,13 @@ fn create_row(
     ids: &HashMap<String, i64>,
     t: &ImportedTask,
     now: NaiveDateTime,
-) -> ApiResult<TaskRow> {
+) -> Result<TaskRow> {
     let mut v = Validator::default();
     let code = v.check("code", input::task_code(&t.code));
     let title = v.check("title", input::task_title(&t.title));
     let description = v.check("description", input::task_description(t.note.as_deref()));
     let (Some(code), Some(title), Some(description)) = (code, title, description) else {
-        return Err(v.into_error().into());
+        return Err(v.into_error());
     };
     let new = NewTask {
         links: TaskLinks {
@@ -318,9 +398,9 @@ fn create_row(
                 .as_ref()
                 .and_then(|p| ids.get(p))
                 .map(|id| TaskId(*id)),
-            lead_unit_id: UnitId(t.lead_unit_id),
-            cooperating_unit_ids: t.cooperating_unit_ids.iter().map(|u| UnitId(*u)).collect(),
-            responsible_leader_id: t.responsible_leader_id.map(UserId),
+            lead_unit_id: t.lead_unit_id,
+            cooperating_unit_ids: t.cooperating_unit_ids.clone(),
+            responsible_leader_id: t.responsible_leader_id,
         },
         code,
         title,
@@ -333,15 +413,11 @@ fn create_row(
         evidence_required: false,
         report_day: t.report_day,
     };
-    Ok(service::create(conn, Origin::draft(actor), new, now)?)
+    service::create(conn, Origin::draft(actor), new, now)
 }
 
 /// The plan's tasks visible to the caller, as table rows sorted by code.
-pub fn export_rows(
-    conn: &mut DbConnection,
-    scope: Scope,
-    plan: PlanId,
-) -> ApiResult<Vec<ExportRow>> {
+pub fn export_rows(conn: &mut DbConnection, scope: Scope, plan: PlanId) -> Result<Vec<ExportRow>> {
     plans::service::get(conn, plan)?;
     let rows: Vec<TaskRow> = tasks::table
         .filter(tasks::plan_id.eq(plan.0))
@@ -429,7 +505,7 @@ use serde::Deserialize;
 
 use crate::auth::{AuthUser, Permission};
 use crate::http::multipart::read_file;
-use crate::http::problem::Problem;
+use crate::http::problem::{ApiError, ApiResult, Problem};
 use crate::http::QueryParams;
 use crate::import::task_rows;
 use crate::state::AppState;
@@ -448,9 +524,9 @@ pub fn parse_file(
     content_type: &str,
     bytes: &[u8],
     limits: &crate::import::Limits,
-) -> ApiResult<Vec<ImportRow>> {
+) -> Result<Vec<ImportRow>> {
     let sheet = crate::import::read_upload(filename, content_type, bytes, limits)?;
-    task_rows(&sheet).map_err(|m| ApiError::invalid_field("file", m))
+    task_rows(&sheet).map_err(|m| Error::invalid_field("file", m))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -485,7 +561,7 @@ pub async fn import_table(
             .await??;
     let now = chrono::Utc::now().naive_utc();
     let report = state
-        .db_api(move |conn| import(conn, auth.id, plan, rows, dry_run, now))
+        .db(move |conn| import(conn, auth.id, plan, rows, dry_run, now))
         .await?;
     Ok(if dry_run {
         HttpResponse::Ok()
@@ -524,9 +600,7 @@ pub async fn export_table(
         ));
     }
     let scope = visibility::scope(&auth, &state.settings);
-    let rows = state
-        .db_api(move |conn| export_rows(conn, scope, plan))
-        .await?;
+    let rows = state.db(move |conn| export_rows(conn, scope, plan)).await?;
     let (body, content_type) = if format == "csv" {
         (crate::import::to_csv(&rows), "text/csv; charset=utf-8")
     } else {

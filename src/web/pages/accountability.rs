@@ -14,7 +14,7 @@ use crate::accountability::{self as records, Filter, RecordView};
 use crate::db::schema::{tasks, units, users};
 use crate::domain::kinds::{AccountabilityLevel, RecordStatus};
 use crate::domain::Role;
-use crate::domain::UnitId;
+use crate::domain::{RecordId, UnitId};
 use crate::http::problem::ApiError;
 use crate::http::Paging;
 use crate::state::AppState;
@@ -109,7 +109,7 @@ pub async fn list(
     let auth = person.auth.clone();
     let pick_unit = person.auth.role != Role::Unit;
     let (page, names, choices) = state
-        .db_api(move |conn| {
+        .db(move |conn| {
             let page = records::list(conn, &auth, &filter, paging)?;
             let names = unit_names(conn, page.items.iter().map(|r| r.unit_id).collect())?;
             let choices: Vec<(i64, String)> = if pick_unit {
@@ -200,8 +200,8 @@ async fn record_page(
     let lang = person.lang;
     let auth = person.auth.clone();
     let (record, unit, tasks, decided_by) = state
-        .db_api(move |conn| {
-            let record = records::find(conn, &auth, id)?;
+        .db(move |conn| {
+            let record = records::find(conn, &auth, RecordId(id))?;
             let unit = unit_names(conn, vec![record.unit_id])?
                 .remove(&record.unit_id)
                 .unwrap_or_default();
@@ -295,10 +295,10 @@ pub async fn decide(
     let note = filled(&form.note);
     let now = chrono::Utc::now().naive_utc();
     let result = state
-        .db_api(move |conn| {
+        .db(move |conn| {
             // The record must be one the person sees (404 as in the API).
-            records::find(conn, &auth, id)?;
-            records::decide(conn, &auth, id, confirm, note, now)
+            records::find(conn, &auth, RecordId(id))?;
+            records::decide(conn, &auth, RecordId(id), confirm, note, now)
         })
         .await;
     match result {
