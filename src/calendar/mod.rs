@@ -19,7 +19,7 @@ use crate::db::DbConnection;
 use crate::domain::kinds::BulletinStatus;
 use crate::domain::period::Period;
 use crate::domain::task_state::TaskStatus;
-use crate::domain::{Role, UnitId, UserId};
+use crate::domain::{Role, TaskId, UnitId, UserId};
 use crate::http::problem::{ApiError, ApiResult};
 use crate::indicators::Sight;
 use crate::tasks::model::TaskRow;
@@ -62,11 +62,11 @@ pub fn events(
     let scope = visibility::scope(auth, settings);
     let rows: Vec<TaskRow> = tasks::table
         .filter(tasks::due_date.between(from, to))
-        .filter(tasks::status.ne_all([TaskStatus::Draft.as_str(), TaskStatus::Cancelled.as_str()]))
+        .filter(tasks::status.ne_all([TaskStatus::Draft, TaskStatus::Cancelled]))
         .select(TaskRow::as_select())
         .order((tasks::due_date, tasks::code))
         .load(conn)?;
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let ids: Vec<TaskId> = rows.iter().map(|r| r.id).collect();
     let coops = visibility::cooperators_of(conn, &ids)?;
     let mut out = Vec::new();
     for row in rows {
@@ -74,12 +74,14 @@ pub fn events(
         if !visibility::sees(scope, &row, &c) {
             continue;
         }
-        if unit.is_some_and(|u| row.lead_unit_id != u && !c.contains(&u)) {
+        if unit
+            .map(UnitId)
+            .is_some_and(|u| row.lead_unit_id != u && !c.contains(&u))
+        {
             continue;
         }
         let Some(due) = row.due_date else { continue };
-        let done = row.status == TaskStatus::Submitted.as_str()
-            || row.status == TaskStatus::Completed.as_str();
+        let done = matches!(row.status, TaskStatus::Submitted | TaskStatus::Completed);
         out.push(CalendarEvent {
             uid: format!("task-{}@duban", row.id),
             date: due,
@@ -87,11 +89,11 @@ pub fn events(
             title: format!("【任务截止】{} {}", row.code, row.title),
             description: format!(
                 "牵头单位：{}；状态：{}",
-                name(row.lead_unit_id),
-                TaskStatus::parse(&row.status).map_or(row.status.as_str(), |s| s.zh())
+                name(row.lead_unit_id.0),
+                row.status.zh()
             ),
-            unit_id: Some(row.lead_unit_id),
-            task_id: Some(row.id),
+            unit_id: Some(row.lead_unit_id.0),
+            task_id: Some(row.id.0),
             indicator_id: None,
             bulletin_id: None,
             overdue: !done && due < today,

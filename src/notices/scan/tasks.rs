@@ -6,6 +6,7 @@ use super::write::{write_notice, About};
 use super::ScanCounts;
 use crate::db::DbConnection;
 use crate::domain::traffic;
+use crate::domain::{TaskId, UnitId};
 use crate::mail::templates::TaskFacts;
 
 pub(super) fn run(
@@ -17,11 +18,11 @@ pub(super) fn run(
         let row = &task.row;
         let days_overdue = traffic::days_overdue(&task.timing, ctx.clock.today);
         let about = About {
-            task_id: Some(row.id),
+            task_id: Some(row.id.0),
             indicator: None,
-            lead_unit: row.lead_unit_id,
+            lead_unit: row.lead_unit_id.0,
             due: row.due_date,
-            task_ids: vec![row.id],
+            task_ids: vec![row.id.0],
             reason: format!(
                 "任务 {} “{}” 逾期 {days_overdue} 天未完成",
                 row.code, row.title
@@ -40,13 +41,13 @@ pub(super) fn run(
                 step: w.step.clone(),
                 code: row.code.clone(),
                 title: row.title.clone(),
-                lead_unit: ctx.unit_name(row.lead_unit_id),
+                lead_unit: ctx.unit_name(row.lead_unit_id.0),
                 due_date: row.due_date,
                 days_overdue,
                 link: ctx.link(&format!("/tasks/{}", row.id)),
                 leader: row
                     .responsible_leader_id
-                    .and_then(|l| ctx.people.get(&l).cloned()),
+                    .and_then(|l| ctx.people.get(&l.0).cloned()),
                 latest: latest.clone().filter(|_| late),
                 reply_by: late.then(|| ctx.clock.today + chrono::Duration::days(REPLY_DAYS)),
                 note: None,
@@ -71,8 +72,8 @@ fn is_late_step(step: &str) -> bool {
 /// The lead unit's latest progress report as one line: "60%，2026-06-20：…".
 fn latest_progress(
     conn: &mut DbConnection,
-    task: i64,
-    lead_unit: i64,
+    task: TaskId,
+    lead_unit: UnitId,
 ) -> anyhow::Result<Option<String>> {
     use crate::db::schema::progress_reports as r;
     use diesel::prelude::*;
@@ -95,6 +96,7 @@ fn wanted(ctx: &Context, task: &OpenTask) -> Vec<Wanted> {
     let (row, clock) = (&task.row, &ctx.clock);
     let status = task.timing.status;
     let due = row.due_date.map(|d| d.to_string()).unwrap_or_default();
+    let coops: Vec<i64> = task.coops.iter().map(|u| u.0).collect();
     let mut wanted: Vec<Wanted> = ctx
         .ladder
         .owed(status, row.due_date, clock.today)
@@ -104,9 +106,9 @@ fn wanted(ctx: &Context, task: &OpenTask) -> Vec<Wanted> {
             ctx.climb(
                 step,
                 key,
-                row.lead_unit_id,
-                &task.coops,
-                row.responsible_leader_id,
+                row.lead_unit_id.0,
+                &coops,
+                row.responsible_leader_id.map(|l| l.0),
             )
         })
         .collect();
@@ -115,7 +117,7 @@ fn wanted(ctx: &Context, task: &OpenTask) -> Vec<Wanted> {
         .filter(|_| traffic::acceptance_overdue(status, assigned, clock.today, clock.accept_days))
     {
         let key = format!("task:{}:accept_overdue:{assigned}", row.id);
-        wanted.push(ctx.to_lead("accept_overdue", "accept_reminder", key, row.lead_unit_id));
+        wanted.push(ctx.to_lead("accept_overdue", "accept_reminder", key, row.lead_unit_id.0));
     }
     let started = row.started_at().map(|at| clock.local(at));
     let last_report = task.last_lead_report.map(|at| clock.local(at));
@@ -123,7 +125,7 @@ fn wanted(ctx: &Context, task: &OpenTask) -> Vec<Wanted> {
         traffic::missing_report(row.report_day, status, started, last_report, clock.today)
     {
         let key = format!("task:{}:report_missing:{report_date}", row.id);
-        wanted.push(ctx.to_lead("report_missing", "report_reminder", key, row.lead_unit_id));
+        wanted.push(ctx.to_lead("report_missing", "report_reminder", key, row.lead_unit_id.0));
     }
     wanted
 }
