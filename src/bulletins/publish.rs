@@ -182,7 +182,7 @@ fn rectification_task(
         assigned: true,
         note: Some(format!("{label}《{title}》整改任务")),
     };
-    Ok(service::create(conn, origin, new, clock.now)?.id)
+    Ok(service::create(conn, origin, new, clock.now)?.id.0)
 }
 
 /// One email per active unit, the office included (its contact addresses

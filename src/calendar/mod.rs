@@ -103,35 +103,29 @@ fn task_deadlines(
     let scope = visibility::scope(w.auth, settings);
     let rows: Vec<TaskRow> = tasks::table
         .filter(tasks::due_date.between(w.from, w.to))
-        .filter(tasks::status.ne_all([TaskStatus::Draft.as_str(), TaskStatus::Cancelled.as_str()]))
+        .filter(tasks::status.ne_all([TaskStatus::Draft, TaskStatus::Cancelled]))
         .select(TaskRow::as_select())
         .order((tasks::due_date, tasks::code))
         .load(conn)?;
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let ids: Vec<TaskId> = rows.iter().map(|r| r.id).collect();
     let coops = visibility::cooperators_of(conn, &ids)?;
     let mut out = Vec::new();
     for row in rows {
         let c = coops.get(&row.id).cloned().unwrap_or_default();
-        let lead = UnitId(row.lead_unit_id);
-        let typed: Vec<UnitId> = c.iter().copied().map(UnitId).collect();
-        if !visibility::sees(scope, &row, &c) || !w.for_unit(lead, &typed) {
+        let lead = row.lead_unit_id;
+        if !visibility::sees(scope, &row, &c) || !w.for_unit(lead, &c) {
             continue;
         }
         let Some(due) = row.due_date else { continue };
-        let status = TaskStatus::parse(&row.status).ok();
-        let done = matches!(status, Some(TaskStatus::Submitted | TaskStatus::Completed));
+        let done = matches!(row.status, TaskStatus::Submitted | TaskStatus::Completed);
         out.push(CalendarEvent {
             uid: format!("task-{}@duban", row.id),
             date: due,
             kind: "task_due".into(),
             title: format!("【任务截止】{} {}", row.code, row.title),
-            description: format!(
-                "牵头单位：{}；状态：{}",
-                name(lead),
-                status.map_or(row.status.as_str(), |s| s.zh())
-            ),
+            description: format!("牵头单位：{}；状态：{}", name(lead), row.status.zh()),
             unit_id: Some(lead),
-            task_id: Some(TaskId(row.id)),
+            task_id: Some(row.id),
             indicator_id: None,
             bulletin_id: None,
             overdue: !done && due < w.today,

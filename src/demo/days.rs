@@ -11,8 +11,10 @@ use super::tasks::Builder;
 use crate::config::Settings;
 use crate::db::schema::{notices, tasks};
 use crate::domain::clock::Clock;
+use crate::domain::kinds::Category;
 use crate::domain::period::Period;
-use crate::domain::UserId;
+use crate::domain::task_state::TaskStatus;
+use crate::domain::{TaskId, UserId};
 
 /// Runs the days from the history's start to today; returns the bulletins
 /// published, as their number and month.
@@ -77,9 +79,9 @@ fn bulletin(b: &mut Builder, settings: &Settings, day: NaiveDate) -> anyhow::Res
 /// (earlier ones stay as they were: history does not change).
 fn rectify(b: &mut Builder, day: NaiveDate) -> anyhow::Result<()> {
     let (today, office_user) = (b.today, b.office_user);
-    let rect: Vec<(i64, Option<NaiveDate>, i64)> = tasks::table
-        .filter(tasks::category.eq("rectification"))
-        .filter(tasks::status.eq("assigned"))
+    let rect: Vec<(TaskId, Option<NaiveDate>, i64)> = tasks::table
+        .filter(tasks::category.eq(Category::Rectification))
+        .filter(tasks::status.eq(TaskStatus::Assigned))
         .filter(tasks::due_date.gt(day))
         .select((tasks::id, tasks::due_date, tasks::lead_unit_id))
         .load(b.conn)?;
@@ -91,7 +93,7 @@ fn rectify(b: &mut Builder, day: NaiveDate) -> anyhow::Result<()> {
         }
         diesel::update(tasks::table.find(id))
             .set((
-                tasks::status.eq("completed"),
+                tasks::status.eq(TaskStatus::Completed),
                 tasks::progress.eq(100),
                 tasks::accepted_at.eq(b.at(day, 14)),
                 tasks::submitted_on.eq(done),

@@ -15,7 +15,8 @@ use crate::db::schema::{extensions, plans, progress_reports, task_events, tasks}
 use crate::db::DbConnection;
 use crate::domain::kinds::{Category, Priority};
 use crate::domain::period::Period;
-use crate::domain::{PlanId, UnitId, UserId};
+use crate::domain::task_state::TaskStatus;
+use crate::domain::{PlanId, TaskId, UnitId, UserId};
 use crate::tasks::input::{NewTask, TaskLinks};
 use crate::tasks::service::Origin;
 
@@ -67,7 +68,7 @@ impl Builder<'_> {
 
     pub fn event(
         &mut self,
-        task: i64,
+        task: TaskId,
         kind: &str,
         actor: i64,
         unit: Option<i64>,
@@ -99,7 +100,7 @@ impl Builder<'_> {
         leader: Option<i64>,
         due: NaiveDate,
         diligence: f64,
-    ) -> anyhow::Result<i64> {
+    ) -> anyhow::Result<TaskId> {
         let assigned_on = self.start.min(due - Duration::days(5));
         let accepted_on = (assigned_on + Duration::days(self.rng.gen_range(0..4))).min(self.today);
         let roll: f64 = self.rng.gen();
@@ -134,12 +135,12 @@ impl Builder<'_> {
         };
         // A submission in the last two days still awaits the office's check.
         let status = match submitted_on {
-            Some(d) if d >= self.today - Duration::days(1) => "submitted",
-            Some(_) => "completed",
-            None => "in_progress",
+            Some(d) if d >= self.today - Duration::days(1) => TaskStatus::Submitted,
+            Some(_) => TaskStatus::Completed,
+            None => TaskStatus::InProgress,
         };
         let progress = match status {
-            "in_progress" => self.rng.gen_range(10..90),
+            TaskStatus::InProgress => self.rng.gen_range(10..90),
             _ => 100,
         };
         let clerk = self.clerks.get(&lead).copied().unwrap_or(self.office_user);
@@ -179,7 +180,7 @@ impl Builder<'_> {
                 tasks::accepted_at.eq(self.at(accepted_on, 10)),
                 tasks::submitted_at.eq(submitted_on.map(|d| self.at(d, 16))),
                 tasks::submitted_on.eq(submitted_on),
-                tasks::completed_at.eq((status == "completed")
+                tasks::completed_at.eq((status == TaskStatus::Completed)
                     .then(|| self.at(submitted_on.unwrap_or(due) + Duration::days(1), 11))),
             ))
             .execute(self.conn)?;
@@ -221,7 +222,7 @@ impl Builder<'_> {
                 Some("已按要求完成"),
                 self.at(d, 16),
             )?;
-            if status == "completed" {
+            if status == TaskStatus::Completed {
                 self.event(
                     id,
                     "verified",
@@ -338,7 +339,7 @@ pub(super) fn plan(
 /// Three departments were granted extensions last month.
 pub(super) fn extensions(b: &mut Builder) -> QueryResult<()> {
     let (today, office_user) = (b.today, b.office_user);
-    let extended: Vec<(i64, Option<NaiveDate>)> = tasks::table
+    let extended: Vec<(TaskId, Option<NaiveDate>)> = tasks::table
         .filter(tasks::code.eq_any(["1.2", "1.6", "1.12"]))
         .select((tasks::id, tasks::due_date))
         .load(b.conn)?;

@@ -17,7 +17,7 @@ use crate::db::DbConnection;
 use crate::domain::clock::Clock;
 use crate::domain::notice_step::NoticeStep;
 use crate::domain::task_state::TaskAction;
-use crate::domain::{TaskId, UnitId};
+use crate::domain::UnitId;
 use crate::mail::templates::TaskFacts;
 use crate::tasks::model::TaskRow;
 
@@ -41,7 +41,7 @@ pub fn after_step(
     let ctx = Context::without_work(conn, settings, clock.today, clock.now)?;
     let mut units = vec![task.lead_unit_id];
     if action == TaskAction::Assign {
-        let coops: Vec<i64> = task_cooperators::table
+        let coops: Vec<UnitId> = task_cooperators::table
             .filter(task_cooperators::task_id.eq(task.id))
             .select(task_cooperators::unit_id)
             .order(task_cooperators::unit_id.asc())
@@ -50,11 +50,11 @@ pub fn after_step(
     }
     for unit in units {
         let key = format!("task:{}:{step}:v{}:unit:{unit}", task.id, task.version);
-        let wanted = ctx.direct(step, event_kind, key, unit);
+        let wanted = ctx.direct(step, event_kind, key, unit.0);
         let about = About {
-            task_id: Some(TaskId(task.id)),
+            task_id: Some(task.id),
             indicator: None,
-            lead_unit: UnitId(unit),
+            lead_unit: unit,
             due: task.due_date,
             task_ids: Vec::new(),
             reason: String::new(),
@@ -63,13 +63,13 @@ pub fn after_step(
             step,
             code: task.code.clone(),
             title: task.title.clone(),
-            lead_unit: ctx.unit_name(task.lead_unit_id),
+            lead_unit: ctx.unit_name(task.lead_unit_id.0),
             due_date: task.due_date,
             days_overdue: 0,
             link: ctx.link(&format!("/tasks/{}", task.id)),
             leader: task
                 .responsible_leader_id
-                .and_then(|l| ctx.people.get(&l).cloned()),
+                .and_then(|l| ctx.people.get(&l.0).cloned()),
             latest: None,
             reply_by: None,
             note: note.map(str::to_string),

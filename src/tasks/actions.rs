@@ -13,7 +13,7 @@ use crate::auth::{AuthUser, Permission};
 use crate::db::schema::{attachments, tasks};
 use crate::db::DbConnection;
 use crate::domain::clock::Clock;
-use crate::domain::task_state::{next_status, TaskAction};
+use crate::domain::task_state::{next_status, TaskAction, TaskStatus};
 use crate::domain::values::BoundedText;
 use crate::domain::{Message, TaskId};
 use crate::error::{Error, Result};
@@ -22,7 +22,7 @@ use crate::holidays;
 #[derive(AsChangeset, Default)]
 #[diesel(table_name = tasks)]
 struct ActionChangeset {
-    status: Option<String>,
+    status: Option<TaskStatus>,
     due_date: Option<Option<chrono::NaiveDate>>,
     returned: Option<bool>,
     completion_note: Option<Option<String>>,
@@ -42,7 +42,7 @@ fn check_actor(auth: &AuthUser, action: TaskAction, task: &TaskRow) -> Result<()
     match action {
         TaskAction::Accept | TaskAction::Submit => {
             auth.permit(Permission::ActForUnit)?;
-            if auth.unit_id.map(|u| u.0) != Some(task.lead_unit_id) {
+            if auth.unit_id != Some(task.lead_unit_id) {
                 return Err(Error::OnlyLeadUnit);
             }
             Ok(())
@@ -102,7 +102,7 @@ pub fn act(
     conn.write(|conn| {
         let (task, _) = visibility::lock_visible(conn, scope, id)?;
         check_actor(auth, action, &task)?;
-        let current = task.status()?;
+        let current = task.status;
         if task.version != version {
             return Err(Error::stale(version, task.version));
         }
@@ -121,7 +121,7 @@ pub fn act(
         }
         let now = clock.now;
         let mut changes = ActionChangeset {
-            status: Some(next.as_str().to_string()),
+            status: Some(next),
             version: Some(task.version + 1),
             updated_at: Some(now),
             ..Default::default()
@@ -190,7 +190,7 @@ pub fn act(
                 task_id: task.id,
                 kind: action.event_kind(),
                 actor: Some(auth.id),
-                unit_id: auth.unit_id.map(|u| u.0),
+                unit_id: auth.unit_id,
                 note: note.clone(),
                 data,
             },

@@ -15,7 +15,7 @@ use crate::audit;
 use crate::auth::{AuthUser, Permission};
 use crate::db::schema::attachments;
 use crate::db::DbConnection;
-use crate::domain::{Message, Role, TaskId};
+use crate::domain::{AttachmentId, Message, Role, TaskId, UnitId, UserId};
 use crate::error::{Conflict, Error, Result};
 use crate::http::multipart::read_file;
 use crate::http::problem::ApiResult;
@@ -24,10 +24,10 @@ use crate::storage::Storage;
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
 #[diesel(table_name = attachments)]
 pub struct AttachmentRow {
-    pub id: i64,
-    pub task_id: i64,
-    pub unit_id: Option<i64>,
-    pub uploaded_by: i64,
+    pub id: AttachmentId,
+    pub task_id: TaskId,
+    pub unit_id: Option<UnitId>,
+    pub uploaded_by: UserId,
     pub filename: String,
     pub content_type: String,
     pub size: i64,
@@ -38,10 +38,10 @@ pub struct AttachmentRow {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AttachmentView {
-    pub id: i64,
-    pub task_id: i64,
-    pub unit_id: Option<i64>,
-    pub uploaded_by: i64,
+    pub id: AttachmentId,
+    pub task_id: TaskId,
+    pub unit_id: Option<UnitId>,
+    pub uploaded_by: UserId,
     pub filename: String,
     pub content_type: String,
     pub size: i64,
@@ -132,7 +132,7 @@ pub fn store(
     check_uploader(auth)?;
     conn.write(|conn| {
         let (task, _) = visibility::lock_visible(conn, scope, id)?;
-        if task.status()? == crate::domain::task_state::TaskStatus::Cancelled {
+        if task.status == crate::domain::task_state::TaskStatus::Cancelled {
             return Err(Conflict::EvidenceOnCancelled.into());
         }
         storage.put(conn, &upload.sha256, &upload.bytes)?;
@@ -140,8 +140,8 @@ pub fn store(
         let row: AttachmentRow = diesel::insert_into(attachments::table)
             .values((
                 attachments::task_id.eq(task.id),
-                attachments::unit_id.eq(auth.unit_id.map(|u| u.0)),
-                attachments::uploaded_by.eq(auth.id.0),
+                attachments::unit_id.eq(auth.unit_id),
+                attachments::uploaded_by.eq(auth.id),
                 attachments::filename.eq(&upload.filename),
                 attachments::content_type.eq(&upload.content_type),
                 attachments::size.eq(size),
@@ -157,13 +157,13 @@ pub fn store(
                 task_id: task.id,
                 kind: "attachment_added",
                 actor: Some(auth.id),
-                unit_id: auth.unit_id.map(|u| u.0),
+                unit_id: auth.unit_id,
                 note: Some(upload.filename.clone()),
                 data: Some(serde_json::json!({ "attachment_id": row.id, "sha256": row.sha256, "size": size })),
             },
             now,
         )?;
-        audit::record_change(conn, Some(auth.id), "create", ("attachment", row.id), None, Some(&row), now)?;
+        audit::record_change(conn, Some(auth.id), "create", ("attachment", row.id.0), None, Some(&row), now)?;
         Ok(row)
     })
 }
@@ -177,7 +177,7 @@ pub fn remove(
     auth: &AuthUser,
     scope: Scope,
     id: TaskId,
-    attachment: i64,
+    attachment: AttachmentId,
     now: NaiveDateTime,
 ) -> Result<()> {
     conn.write(|conn| {
@@ -189,10 +189,10 @@ pub fn remove(
             .first(conn)
             .optional()?
             .ok_or(Error::NotFound)?;
-        if row.uploaded_by != auth.id.0 {
+        if row.uploaded_by != auth.id {
             return Err(Error::Forbidden);
         }
-        let status = task.status()?;
+        let status = task.status;
         use crate::domain::task_state::TaskStatus;
         if !matches!(status, TaskStatus::Assigned | TaskStatus::InProgress) {
             return Err(Conflict::EvidenceFixed { status }.into());
@@ -204,7 +204,7 @@ pub fn remove(
                 task_id: task.id,
                 kind: "attachment_removed",
                 actor: Some(auth.id),
-                unit_id: auth.unit_id.map(|u| u.0),
+                unit_id: auth.unit_id,
                 note: Some(row.filename.clone()),
                 data: Some(serde_json::json!({ "attachment_id": row.id, "sha256": row.sha256 })),
             },
@@ -214,7 +214,7 @@ pub fn remove(
             conn,
             Some(auth.id),
             "delete",
-            ("attachment", row.id),
+            ("attachment", row.id.0),
             Some(&row),
             None,
             now,
@@ -238,7 +238,7 @@ pub fn fetch(
     conn: &mut DbConnection,
     scope: Scope,
     id: TaskId,
-    attachment: i64,
+    attachment: AttachmentId,
     storage: &Storage,
     data_dir: &std::path::Path,
 ) -> Result<(AttachmentRow, Vec<u8>)> {

@@ -8,14 +8,14 @@ use utoipa::ToSchema;
 
 use crate::db::schema::{task_events, users};
 use crate::db::DbConnection;
-use crate::domain::UserId;
+use crate::domain::{EventId, TaskId, UnitId, UserId};
 
 /// One event to record.
 pub struct NewEvent<'a> {
-    pub task_id: i64,
+    pub task_id: TaskId,
     pub kind: &'a str,
     pub actor: Option<UserId>,
-    pub unit_id: Option<i64>,
+    pub unit_id: Option<UnitId>,
     pub note: Option<String>,
     pub data: Option<serde_json::Value>,
 }
@@ -25,7 +25,7 @@ pub fn record(conn: &mut DbConnection, event: NewEvent<'_>, now: NaiveDateTime) 
         .values((
             task_events::task_id.eq(event.task_id),
             task_events::kind.eq(event.kind),
-            task_events::actor_id.eq(event.actor.map(|a| a.0)),
+            task_events::actor_id.eq(event.actor),
             task_events::unit_id.eq(event.unit_id),
             task_events::note.eq(event.note),
             task_events::data.eq(event.data.map(|d| d.to_string())),
@@ -37,32 +37,32 @@ pub fn record(conn: &mut DbConnection, event: NewEvent<'_>, now: NaiveDateTime) 
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EventView {
-    pub id: i64,
+    pub id: EventId,
     /// created, updated, assigned, accepted, reported, attachment_added,
     /// submitted, verified, returned, cancelled, reopened, due_date_changed,
     /// extension_requested, extension_approved, extension_rejected, …
     pub kind: String,
-    pub actor_id: Option<i64>,
+    pub actor_id: Option<UserId>,
     pub actor_name: Option<String>,
-    pub unit_id: Option<i64>,
+    pub unit_id: Option<UnitId>,
     pub note: Option<String>,
     pub data: Option<serde_json::Value>,
     pub at: DateTime<Utc>,
 }
 
 type EventTuple = (
-    i64,
+    EventId,
     String,
-    Option<i64>,
+    Option<UserId>,
     Option<String>,
-    Option<i64>,
+    Option<UnitId>,
     Option<String>,
     Option<String>,
     NaiveDateTime,
 );
 
 /// The task's events, oldest first.
-pub fn list(conn: &mut DbConnection, task_id: i64) -> QueryResult<Vec<EventView>> {
+pub fn list(conn: &mut DbConnection, task_id: TaskId) -> QueryResult<Vec<EventView>> {
     let rows: Vec<EventTuple> = task_events::table
         .left_join(users::table.on(users::id.nullable().eq(task_events::actor_id)))
         .filter(task_events::task_id.eq(task_id))

@@ -103,10 +103,10 @@ pub fn request(
     };
     conn.write(|conn| {
         let (task, _) = visibility::lock_visible(conn, scope, id)?;
-        if auth.unit_id.map(|u| u.0) != Some(task.lead_unit_id) {
+        if auth.unit_id != Some(task.lead_unit_id) {
             return Err(Error::Forbidden);
         }
-        let status = task.status()?;
+        let status = task.status;
         if !status.is_open() || status == crate::domain::task_state::TaskStatus::Draft {
             return Err(Conflict::TaskNotOpen {
                 status,
@@ -132,7 +132,7 @@ pub fn request(
         let row: ExtensionRow = diesel::insert_into(extensions::table)
             .values((
                 extensions::task_id.eq(task.id),
-                extensions::requested_by.eq(auth.id.0),
+                extensions::requested_by.eq(auth.id),
                 extensions::old_due_date.eq(due),
                 extensions::new_due_date.eq(new_due),
                 extensions::reason.eq(reason.as_str()),
@@ -169,7 +169,7 @@ pub fn request(
     })
 }
 
-pub fn find(conn: &mut DbConnection, id: i64) -> Result<ExtensionRow> {
+pub fn find(conn: &mut DbConnection, id: ExtensionId) -> Result<ExtensionRow> {
     extensions::table
         .find(id)
         .select(ExtensionRow::as_select())
@@ -182,7 +182,7 @@ pub fn find(conn: &mut DbConnection, id: i64) -> Result<ExtensionRow> {
 pub fn decide(
     conn: &mut DbConnection,
     auth: &AuthUser,
-    id: i64,
+    id: ExtensionId,
     approve: bool,
     req: DecideExtension,
     now: NaiveDateTime,
@@ -208,7 +208,7 @@ pub fn decide(
         // deadlocking, and the second sees the first one's decision.
         let task_id = find(conn, id)?.task_id;
         service::find_locked(conn, task_id)?;
-        crate::db::lock_row(conn, crate::db::Locked::Extensions, id)?;
+        crate::db::lock_row(conn, crate::db::Locked::Extensions, id.0)?;
         let ext = find(conn, id)?;
         if ext.status != ExtensionStatus::Pending {
             return Err(Conflict::ExtensionDecided { status: ext.status }.into());
@@ -225,14 +225,14 @@ pub fn decide(
         )
         .set((
                 extensions::status.eq(status),
-                extensions::decided_by.eq(auth.id.0),
+                extensions::decided_by.eq(auth.id),
                 extensions::decision_note.eq(&note),
                 extensions::decided_at.eq(now),
             ))
             .returning(extensions::all_columns)
             .get_result(conn)?;
         if approve {
-            let task: TaskRow = service::find(conn, ext.task_id.0)?.ok_or(Error::NotFound)?;
+            let task: TaskRow = service::find(conn, ext.task_id)?.ok_or(Error::NotFound)?;
             let updated: TaskRow = diesel::update(tasks::table.find(task.id))
                 .set((
                     tasks::original_due_date.eq(task.original_due_date.or(task.due_date)),
@@ -247,7 +247,7 @@ pub fn decide(
         events::record(
             conn,
             NewEvent {
-                task_id: ext.task_id.0,
+                task_id: ext.task_id,
                 kind: if approve { "extension_approved" } else { "extension_rejected" },
                 actor: Some(auth.id),
                 unit_id: None,
@@ -256,7 +256,7 @@ pub fn decide(
             },
             now,
         )?;
-        audit::record_change(conn, Some(auth.id), status.as_str(), ("extension", id), Some(&ext), Some(&decided), now)?;
+        audit::record_change(conn, Some(auth.id), status.as_str(), ("extension", id.0), Some(&ext), Some(&decided), now)?;
         Ok(decided)
     })
 }

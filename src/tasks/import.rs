@@ -355,14 +355,14 @@ pub fn import(
                 tasks,
             });
         }
-        let mut ids: HashMap<String, i64> = super::service::codes_in_plan(conn, plan_row.id)?;
+        let mut ids: HashMap<String, TaskId> = super::service::codes_in_plan(conn, plan)?;
         for t in &mut tasks {
             let row = create_row(conn, actor, plan, &ids, t, now).map_err(|e| Error::AtRow {
                 row: t.row,
                 error: Box::new(e),
             })?;
             ids.insert(row.code.clone(), row.id);
-            t.id = Some(TaskId(row.id));
+            t.id = Some(row.id);
         }
         Ok(ImportReport {
             dry_run,
@@ -379,7 +379,7 @@ fn create_row(
     conn: &mut DbConnection,
     actor: UserId,
     plan: PlanId,
-    ids: &HashMap<String, i64>,
+    ids: &HashMap<String, TaskId>,
     t: &ImportedTask,
     now: NaiveDateTime,
 ) -> Result<TaskRow> {
@@ -393,11 +393,7 @@ fn create_row(
     let new = NewTask {
         links: TaskLinks {
             plan_id: plan,
-            parent_id: t
-                .parent_code
-                .as_ref()
-                .and_then(|p| ids.get(p))
-                .map(|id| TaskId(*id)),
+            parent_id: t.parent_code.as_ref().and_then(|p| ids.get(p)).copied(),
             lead_unit_id: t.lead_unit_id,
             cooperating_unit_ids: t.cooperating_unit_ids.clone(),
             responsible_leader_id: t.responsible_leader_id,
@@ -423,14 +419,14 @@ pub fn export_rows(conn: &mut DbConnection, scope: Scope, plan: PlanId) -> Resul
         .filter(tasks::plan_id.eq(plan.0))
         .select(TaskRow::as_select())
         .load(conn)?;
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let ids: Vec<TaskId> = rows.iter().map(|r| r.id).collect();
     let coops = visibility::cooperators_of(conn, &ids)?;
-    let unit_names: HashMap<i64, String> = units::table
+    let unit_names: HashMap<UnitId, String> = units::table
         .select((units::id, units::name))
         .load(conn)?
         .into_iter()
         .collect();
-    let leader_names: HashMap<i64, String> = users::table
+    let leader_names: HashMap<UserId, String> = users::table
         .select((users::id, users::display_name))
         .load(conn)?
         .into_iter()
@@ -440,11 +436,11 @@ pub fn export_rows(conn: &mut DbConnection, scope: Scope, plan: PlanId) -> Resul
         .filter(|r| visibility::sees(scope, r, coops.get(&r.id).map_or(&[][..], Vec::as_slice)))
         .collect();
     visible.sort_by_key(|t| natural_key(&t.code));
-    let name = |id: &i64| unit_names.get(id).cloned().unwrap_or_default();
+    let name = |id: &UnitId| unit_names.get(id).cloned().unwrap_or_default();
     visible
         .into_iter()
         .map(|r| {
-            let status = r.status()?;
+            let status = r.status;
             let deadline = match (r.due_date, r.report_day) {
                 (Some(d), _) => d.format("%Y-%m-%d").to_string(),
                 (None, Some(day)) => format!("每月{day}日前"),

@@ -6,29 +6,30 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::db::schema::tasks;
+use crate::domain::kinds::{Category, Priority};
 use crate::domain::task_state::TaskStatus;
 use crate::domain::traffic::TrafficLight;
-use crate::domain::{PlanId, TaskId, UnitId, UserId};
+use crate::domain::{ExtensionId, IndicatorId, PlanId, TaskId, UnitId, UserId};
 use crate::http::json::double_option;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = tasks)]
 pub struct TaskRow {
-    pub id: i64,
-    pub plan_id: i64,
-    pub parent_id: Option<i64>,
+    pub id: TaskId,
+    pub plan_id: PlanId,
+    pub parent_id: Option<TaskId>,
     pub code: String,
     pub title: String,
     pub description: Option<String>,
-    pub lead_unit_id: i64,
-    pub responsible_leader_id: Option<i64>,
+    pub lead_unit_id: UnitId,
+    pub responsible_leader_id: Option<UserId>,
     pub start_date: Option<NaiveDate>,
     pub due_date: Option<NaiveDate>,
     pub original_due_date: Option<NaiveDate>,
     pub due_working_days: Option<i32>,
-    pub priority: String,
-    pub category: String,
-    pub status: String,
+    pub priority: Priority,
+    pub category: Category,
+    pub status: TaskStatus,
     pub evidence_required: bool,
     pub report_day: Option<i32>,
     pub progress: i32,
@@ -43,15 +44,10 @@ pub struct TaskRow {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     /// The indicator the task was made from, if any.
-    pub indicator_id: Option<i64>,
+    pub indicator_id: Option<IndicatorId>,
 }
 
 impl TaskRow {
-    pub fn status(&self) -> anyhow::Result<TaskStatus> {
-        TaskStatus::parse(&self.status)
-            .map_err(|_| anyhow::anyhow!("stored task status {:?} is unknown", self.status))
-    }
-
     /// When work on the task started, for the progress-report rule: when it
     /// was signed for, or else when it was assigned.
     pub fn started_at(&self) -> Option<NaiveDateTime> {
@@ -77,10 +73,8 @@ pub struct TaskView {
     pub original_due_date: Option<NaiveDate>,
     /// Set when the deadline is "N working days from assignment".
     pub due_in_working_days: Option<i32>,
-    /// high, normal or low.
-    pub priority: String,
-    /// key_task, indicator or rectification.
-    pub category: String,
+    pub priority: Priority,
+    pub category: Category,
     pub status: TaskStatus,
     pub evidence_required: bool,
     /// Progress reports are due monthly by this day.
@@ -135,7 +129,7 @@ pub struct TaskDetail {
     pub rollup: Option<Rollup>,
     /// The lead unit's and each cooperating unit's latest input, side by side.
     pub unit_inputs: Vec<UnitInput>,
-    pub pending_extension_id: Option<i64>,
+    pub pending_extension_id: Option<ExtensionId>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

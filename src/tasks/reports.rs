@@ -14,7 +14,7 @@ use crate::db::schema::{progress_reports, tasks};
 use crate::db::DbConnection;
 use crate::domain::task_state::TaskStatus;
 use crate::domain::values::BoundedText;
-use crate::domain::{Message, TaskId};
+use crate::domain::{Message, ReportId, TaskId, UnitId, UserId};
 use crate::error::Validator;
 use crate::error::{Conflict, Error, Result, TaskUse};
 
@@ -28,12 +28,12 @@ pub struct CreateReport {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReportView {
-    pub id: i64,
+    pub id: ReportId,
     pub task_id: TaskId,
-    pub unit_id: i64,
+    pub unit_id: UnitId,
     /// lead or cooperating
     pub role: &'static str,
-    pub author_id: i64,
+    pub author_id: UserId,
     pub percent: i32,
     pub body: String,
     pub created_at: DateTime<Utc>,
@@ -60,10 +60,10 @@ pub fn create(
         return Err(v.into_error());
     };
     v.finish()?;
-    let unit = auth.unit_id.ok_or(Error::Forbidden)?.0;
+    let unit = auth.unit_id.ok_or(Error::Forbidden)?;
     conn.write(|conn| {
         let (task, _) = visibility::lock_visible(conn, scope, id)?;
-        let status = task.status()?;
+        let status = task.status;
         if !matches!(
             status,
             TaskStatus::Assigned | TaskStatus::InProgress | TaskStatus::Submitted
@@ -75,11 +75,11 @@ pub fn create(
             .into());
         }
         let is_lead = task.lead_unit_id == unit;
-        let row: (i64, NaiveDateTime) = diesel::insert_into(progress_reports::table)
+        let row: (ReportId, NaiveDateTime) = diesel::insert_into(progress_reports::table)
             .values((
                 progress_reports::task_id.eq(task.id),
                 progress_reports::unit_id.eq(unit),
-                progress_reports::author_id.eq(auth.id.0),
+                progress_reports::author_id.eq(auth.id),
                 progress_reports::percent.eq(req.percent),
                 progress_reports::body.eq(body.as_str()),
                 progress_reports::created_at.eq(now),
@@ -110,7 +110,7 @@ pub fn create(
                 actor: Some(auth.id),
                 action: "create",
                 entity: "progress_report",
-                entity_id: Some(row.0),
+                entity_id: Some(row.0 .0),
                 before: None,
                 after: Some(data),
             },
@@ -121,7 +121,7 @@ pub fn create(
             task_id: id,
             unit_id: unit,
             role: if is_lead { "lead" } else { "cooperating" },
-            author_id: auth.id.0,
+            author_id: auth.id,
             percent: req.percent,
             body: body.into_inner(),
             created_at: row.1.and_utc(),
@@ -129,7 +129,7 @@ pub fn create(
     })
 }
 
-type ReportTuple = (i64, i64, i64, i32, String, NaiveDateTime);
+type ReportTuple = (ReportId, UnitId, UserId, i32, String, NaiveDateTime);
 
 pub fn list(conn: &mut DbConnection, scope: Scope, id: TaskId) -> Result<Vec<ReportView>> {
     let (task, _) = visibility::load_visible(conn, scope, id)?;

@@ -16,7 +16,7 @@ use super::service::Origin;
 use super::visibility;
 use crate::auth::{AuthUser, Permission};
 use crate::domain::task_state::TaskAction;
-use crate::domain::TaskId;
+use crate::domain::{AttachmentId, ExtensionId, TaskId};
 use crate::http::problem::{ApiResult, Problem};
 use crate::http::{JsonBody, Page, Paging, QueryParams};
 use crate::state::AppState;
@@ -406,7 +406,14 @@ pub async fn download_attachment(
     let data_dir = state.settings.data_dir.clone();
     let (row, bytes) = state
         .db(move |conn| {
-            attachments::fetch(conn, scope, TaskId(id), attachment, &storage, &data_dir)
+            attachments::fetch(
+                conn,
+                scope,
+                TaskId(id),
+                AttachmentId(attachment),
+                &storage,
+                &data_dir,
+            )
         })
         .await?;
     let mut response = crate::http::download::named(bytes, &row.content_type, &row.filename, false);
@@ -436,7 +443,16 @@ pub async fn remove_attachment(
     let (id, attachment) = path.into_inner();
     let now = chrono::Utc::now().naive_utc();
     state
-        .db(move |conn| attachments::remove(conn, &auth, scope, TaskId(id), attachment, now))
+        .db(move |conn| {
+            attachments::remove(
+                conn,
+                &auth,
+                scope,
+                TaskId(id),
+                AttachmentId(attachment),
+                now,
+            )
+        })
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -487,7 +503,14 @@ pub async fn approve_extension(
     id: web::Path<i64>,
     body: JsonBody<DecideExtension>,
 ) -> ApiResult<HttpResponse> {
-    decide(state, auth, id.into_inner(), true, body.into_inner()).await
+    decide(
+        state,
+        auth,
+        ExtensionId(id.into_inner()),
+        true,
+        body.into_inner(),
+    )
+    .await
 }
 
 /// Reject an extension request with a reason (office).
@@ -499,13 +522,20 @@ pub async fn reject_extension(
     id: web::Path<i64>,
     body: JsonBody<DecideExtension>,
 ) -> ApiResult<HttpResponse> {
-    decide(state, auth, id.into_inner(), false, body.into_inner()).await
+    decide(
+        state,
+        auth,
+        ExtensionId(id.into_inner()),
+        false,
+        body.into_inner(),
+    )
+    .await
 }
 
 async fn decide(
     state: web::Data<AppState>,
     auth: AuthUser,
-    id: i64,
+    id: ExtensionId,
     approve: bool,
     req: DecideExtension,
 ) -> ApiResult<HttpResponse> {

@@ -11,16 +11,16 @@ use crate::auth::AuthUser;
 use crate::config::Settings;
 use crate::db::schema::{task_cooperators, tasks};
 use crate::db::DbConnection;
-use crate::domain::{Role, TaskId};
+use crate::domain::{Role, TaskId, UnitId, UserId};
 use crate::error::Error;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
     All,
     /// Tasks the unit leads or cooperates on.
-    Unit(i64),
+    Unit(UnitId),
     /// Tasks the leader is responsible for.
-    Leader(i64),
+    Leader(UserId),
     Nothing,
 }
 
@@ -28,12 +28,12 @@ pub fn scope(auth: &AuthUser, settings: &Settings) -> Scope {
     match auth.role {
         Role::Admin | Role::Office | Role::Viewer => Scope::All,
         Role::Leader if settings.leaders_see_all => Scope::All,
-        Role::Leader => Scope::Leader(auth.id.0),
-        Role::Unit => auth.unit_id.map_or(Scope::Nothing, |u| Scope::Unit(u.0)),
+        Role::Leader => Scope::Leader(auth.id),
+        Role::Unit => auth.unit_id.map_or(Scope::Nothing, Scope::Unit),
     }
 }
 
-pub fn cooperators(conn: &mut DbConnection, task: i64) -> QueryResult<Vec<i64>> {
+pub fn cooperators(conn: &mut DbConnection, task: TaskId) -> QueryResult<Vec<UnitId>> {
     task_cooperators::table
         .filter(task_cooperators::task_id.eq(task))
         .select(task_cooperators::unit_id)
@@ -41,8 +41,11 @@ pub fn cooperators(conn: &mut DbConnection, task: i64) -> QueryResult<Vec<i64>> 
         .load(conn)
 }
 
-pub fn cooperators_of(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<HashMap<i64, Vec<i64>>> {
-    let pairs: Vec<(i64, i64)> = task_cooperators::table
+pub fn cooperators_of(
+    conn: &mut DbConnection,
+    ids: &[TaskId],
+) -> QueryResult<HashMap<TaskId, Vec<UnitId>>> {
+    let pairs: Vec<(TaskId, UnitId)> = task_cooperators::table
         .filter(task_cooperators::task_id.eq_any(ids))
         .select((task_cooperators::task_id, task_cooperators::unit_id))
         .order((
@@ -50,14 +53,14 @@ pub fn cooperators_of(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<HashM
             task_cooperators::unit_id.asc(),
         ))
         .load(conn)?;
-    let mut map: HashMap<i64, Vec<i64>> = HashMap::new();
+    let mut map: HashMap<TaskId, Vec<UnitId>> = HashMap::new();
     for (task, unit) in pairs {
         map.entry(task).or_default().push(unit);
     }
     Ok(map)
 }
 
-pub fn sees(scope: Scope, row: &TaskRow, coops: &[i64]) -> bool {
+pub fn sees(scope: Scope, row: &TaskRow, coops: &[UnitId]) -> bool {
     match scope {
         Scope::All => true,
         Scope::Unit(u) => row.lead_unit_id == u || coops.contains(&u),
@@ -71,9 +74,9 @@ pub fn load_visible(
     conn: &mut DbConnection,
     scope: Scope,
     id: TaskId,
-) -> crate::error::Result<(TaskRow, Vec<i64>)> {
+) -> crate::error::Result<(TaskRow, Vec<UnitId>)> {
     let row: TaskRow = tasks::table
-        .find(id.0)
+        .find(id)
         .select(TaskRow::as_select())
         .first(conn)
         .optional()?
@@ -92,7 +95,7 @@ pub fn lock_visible(
     conn: &mut DbConnection,
     scope: Scope,
     id: TaskId,
-) -> crate::error::Result<(TaskRow, Vec<i64>)> {
+) -> crate::error::Result<(TaskRow, Vec<UnitId>)> {
     if !crate::db::lock_row(conn, crate::db::Locked::Tasks, id.0)? {
         return Err(Error::NotFound);
     }

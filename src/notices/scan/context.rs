@@ -18,7 +18,7 @@ use crate::domain::message::Lang;
 use crate::domain::notice_step::NoticeStep;
 use crate::domain::task_state::TaskStatus;
 use crate::domain::traffic::TaskTiming;
-use crate::domain::UnitKind;
+use crate::domain::{TaskId, UnitId, UnitKind};
 use crate::indicators::values::OwedReport;
 use crate::tasks::model::TaskRow;
 use crate::tasks::visibility;
@@ -38,7 +38,7 @@ pub(in crate::notices) struct UnitInfo {
 pub(in crate::notices) struct OpenTask {
     pub row: TaskRow,
     pub timing: TaskTiming,
-    pub coops: Vec<i64>,
+    pub coops: Vec<UnitId>,
     /// The lead unit's latest progress report (the one that counts).
     pub last_lead_report: Option<NaiveDateTime>,
 }
@@ -370,17 +370,16 @@ fn load_open_tasks(conn: &mut DbConnection) -> anyhow::Result<Vec<OpenTask>> {
         .select(TaskRow::as_select())
         .order(tasks::id.asc())
         .load(conn)?;
-    let ids: Vec<i64> = rows.iter().map(|t| t.id).collect();
+    let ids: Vec<TaskId> = rows.iter().map(|t| t.id).collect();
     let mut coops = visibility::cooperators_of(conn, &ids)?;
     let last_reports = crate::tasks::service::last_reports(conn, &ids)?;
-    rows.into_iter()
-        .map(|row| {
-            Ok(OpenTask {
-                timing: crate::tasks::service::timing(&row)?,
-                coops: coops.remove(&row.id).unwrap_or_default(),
-                last_lead_report: last_reports.get(&(row.id, row.lead_unit_id)).copied(),
-                row,
-            })
+    Ok(rows
+        .into_iter()
+        .map(|row| OpenTask {
+            timing: crate::tasks::service::timing(&row),
+            coops: coops.remove(&row.id).unwrap_or_default(),
+            last_lead_report: last_reports.get(&(row.id, row.lead_unit_id)).copied(),
+            row,
         })
-        .collect()
+        .collect())
 }

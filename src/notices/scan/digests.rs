@@ -47,7 +47,7 @@ fn lines(ctx: &Context, unit_id: i64) -> Vec<DigestLine> {
     let tasks = ctx
         .open
         .iter()
-        .filter(|t| t.row.lead_unit_id == unit_id || t.coops.contains(&unit_id))
+        .filter(|t| t.row.lead_unit_id.0 == unit_id || t.coops.contains(&UnitId(unit_id)))
         .filter_map(|t| {
             let due = t.row.due_date.filter(|d| *d <= ctx.horizon)?;
             Some(DigestLine {

@@ -19,11 +19,11 @@ pub(super) fn run(
         let row = &task.row;
         let days_overdue = traffic::days_overdue(&task.timing, ctx.clock.today);
         let about = About {
-            task_id: Some(TaskId(row.id)),
+            task_id: Some(row.id),
             indicator: None,
-            lead_unit: UnitId(row.lead_unit_id),
+            lead_unit: row.lead_unit_id,
             due: row.due_date,
-            task_ids: vec![row.id],
+            task_ids: vec![row.id.0],
             reason: format!(
                 "任务 {} “{}” 逾期 {days_overdue} 天未完成",
                 row.code, row.title
@@ -42,13 +42,13 @@ pub(super) fn run(
                 step: w.step,
                 code: row.code.clone(),
                 title: row.title.clone(),
-                lead_unit: ctx.unit_name(row.lead_unit_id),
+                lead_unit: ctx.unit_name(row.lead_unit_id.0),
                 due_date: row.due_date,
                 days_overdue,
                 link: ctx.link(&format!("/tasks/{}", row.id)),
                 leader: row
                     .responsible_leader_id
-                    .and_then(|l| ctx.people.get(&l).cloned()),
+                    .and_then(|l| ctx.people.get(&l.0).cloned()),
                 latest: latest.clone().filter(|_| late),
                 reply_by: late.then(|| ctx.clock.today + chrono::Duration::days(REPLY_DAYS)),
                 note: None,
@@ -66,8 +66,8 @@ const REPLY_DAYS: i64 = 3;
 /// The lead unit's latest progress report as one line: "60%，2026-06-20：…".
 fn latest_progress(
     conn: &mut DbConnection,
-    task: i64,
-    lead_unit: i64,
+    task: TaskId,
+    lead_unit: UnitId,
 ) -> anyhow::Result<Option<String>> {
     use crate::db::schema::progress_reports as r;
     use diesel::prelude::*;
@@ -90,6 +90,7 @@ fn wanted(ctx: &Context, task: &OpenTask) -> Vec<Wanted> {
     let (row, clock) = (&task.row, &ctx.clock);
     let status = task.timing.status;
     let due = row.due_date.map(|d| d.to_string()).unwrap_or_default();
+    let coops: Vec<i64> = task.coops.iter().map(|u| u.0).collect();
     let mut wanted: Vec<Wanted> = ctx
         .ladder
         .owed(status, row.due_date, clock.today)
@@ -99,9 +100,9 @@ fn wanted(ctx: &Context, task: &OpenTask) -> Vec<Wanted> {
             ctx.climb(
                 step,
                 key,
-                row.lead_unit_id,
-                &task.coops,
-                row.responsible_leader_id,
+                row.lead_unit_id.0,
+                &coops,
+                row.responsible_leader_id.map(|l| l.0),
             )
         })
         .collect();
@@ -114,7 +115,7 @@ fn wanted(ctx: &Context, task: &OpenTask) -> Vec<Wanted> {
             NoticeStep::AcceptOverdue,
             "accept_reminder",
             key,
-            row.lead_unit_id,
+            row.lead_unit_id.0,
         ));
     }
     let started = row.started_at().map(|at| clock.local(at));
@@ -127,7 +128,7 @@ fn wanted(ctx: &Context, task: &OpenTask) -> Vec<Wanted> {
             NoticeStep::ReportMissing,
             "report_reminder",
             key,
-            row.lead_unit_id,
+            row.lead_unit_id.0,
         ));
     }
     wanted

@@ -153,10 +153,10 @@ pub(in crate::notices) fn write_notice(
             let data =
                 serde_json::json!({ "notice_id": id, "step": w.step, "recipients": w.recipients });
             let event = NewEvent {
-                task_id: task_id.0,
+                task_id,
                 kind: w.event_kind,
                 actor: None,
-                unit_id: Some(about.lead_unit.0),
+                unit_id: Some(about.lead_unit),
                 note: Some(subject.clone()),
                 data: Some(data),
             };

@@ -14,7 +14,7 @@ use crate::db::{DbBackend, DbConnection};
 use crate::domain::clock::Clock;
 use crate::domain::task_state::TaskStatus;
 use crate::domain::traffic::{self, TrafficLight};
-use crate::domain::TaskId;
+use crate::domain::{PlanId, TaskId, UnitId};
 use crate::error::{Error, Result};
 use crate::http::{Page, Paging};
 use crate::tasks::input::{ListFilter, ReportFilter, Sort};
@@ -24,7 +24,7 @@ use crate::tasks::visibility::Scope;
 use super::view::views;
 type TaskQuery = tasks::BoxedQuery<'static, DbBackend>;
 
-fn unit_filter(q: TaskQuery, unit: i64) -> TaskQuery {
+fn unit_filter(q: TaskQuery, unit: UnitId) -> TaskQuery {
     q.filter(
         tasks::lead_unit_id.eq(unit).or(tasks::id.eq_any(
             task_cooperators::table
@@ -161,13 +161,19 @@ fn in_sight(scope: Scope) -> TaskQuery {
 /// `?overdue=true&lead_unit_id=` lists) and the most days one is overdue.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnitOverdue {
-    pub unit_id: i64,
+    pub unit_id: UnitId,
     pub count: i64,
     pub most_days: i64,
 }
 
 /// Lead unit, status, submission day; how many, the oldest due date.
-type OverdueGroup = (i64, String, Option<NaiveDate>, i64, Option<NaiveDate>);
+type OverdueGroup = (
+    UnitId,
+    TaskStatus,
+    Option<NaiveDate>,
+    i64,
+    Option<NaiveDate>,
+);
 
 /// The overdue tasks in sight, by lead unit, most first: the list's own
 /// `overdue` filter, counted by GROUP BY. Days overdue differ between open
@@ -183,7 +189,7 @@ pub fn overdue_by_lead_unit(
     // Boxed queries cannot be grouped, nor (on diesel's MultiBackend) nest
     // as subqueries: the list's own filter picks the ids first, then SQL
     // groups them (in chunks: SQLite bounds the number of parameters).
-    let overdue: Vec<i64> = red_filter(in_sight(scope), clock.today, true)
+    let overdue: Vec<TaskId> = red_filter(in_sight(scope), clock.today, true)
         .select(tasks::id)
         .load(conn)?;
     let mut groups: Vec<OverdueGroup> = Vec::new();
@@ -205,8 +211,7 @@ pub fn overdue_by_lead_unit(
     let mut out: Vec<UnitOverdue> = Vec::new();
     for (unit_id, status, submitted_on, count, due) in groups {
         let timing = crate::domain::traffic::TaskTiming {
-            status: TaskStatus::parse(&status)
-                .map_err(|_| Error::Internal(anyhow::anyhow!("stored task status {status:?}")))?,
+            status,
             due,
             submitted_on,
             returned: false,
@@ -242,13 +247,13 @@ pub fn list(
             q = q.filter(tasks::plan_id.eq(plan));
         }
         if let Some(unit) = filter.unit_id {
-            q = unit_filter(q, unit.0);
+            q = unit_filter(q, unit);
         }
         if let Some(unit) = filter.lead_unit_id {
-            q = q.filter(tasks::lead_unit_id.eq(unit.0));
+            q = q.filter(tasks::lead_unit_id.eq(unit));
         }
         if let Some(status) = filter.status {
-            q = q.filter(tasks::status.eq(status.as_str()));
+            q = q.filter(tasks::status.eq(status));
         }
         if let Some(leader) = filter.leader_id {
             q = q.filter(tasks::responsible_leader_id.eq(leader));
@@ -314,11 +319,14 @@ pub fn list(
 }
 
 /// Code → id of every task in the plan.
-pub fn codes_in_plan(conn: &mut DbConnection, plan: i64) -> QueryResult<HashMap<String, i64>> {
+pub fn codes_in_plan(
+    conn: &mut DbConnection,
+    plan: PlanId,
+) -> QueryResult<HashMap<String, TaskId>> {
     Ok(tasks::table
         .filter(tasks::plan_id.eq(plan))
         .select((tasks::code, tasks::id))
-        .load::<(String, i64)>(conn)?
+        .load::<(String, TaskId)>(conn)?
         .into_iter()
         .collect())
 }
@@ -328,10 +336,10 @@ pub fn find_locked(conn: &mut DbConnection, id: TaskId) -> Result<TaskRow> {
     if !crate::db::lock_row(conn, crate::db::Locked::Tasks, id.0)? {
         return Err(Error::NotFound);
     }
-    find(conn, id.0)?.ok_or(Error::NotFound)
+    find(conn, id)?.ok_or(Error::NotFound)
 }
 
-pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<TaskRow>> {
+pub fn find(conn: &mut DbConnection, id: TaskId) -> QueryResult<Option<TaskRow>> {
     tasks::table
         .find(id)
         .select(TaskRow::as_select())

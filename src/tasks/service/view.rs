@@ -10,29 +10,31 @@ use diesel::prelude::*;
 use crate::db::schema::{extensions, progress_reports, tasks};
 use crate::db::DbConnection;
 use crate::domain::clock::Clock;
+use crate::domain::kinds::ExtensionStatus;
+use crate::domain::task_state::TaskStatus;
 use crate::domain::traffic::{self, TaskTiming};
-use crate::domain::{PlanId, TaskId, UnitId, UserId};
+use crate::domain::{ExtensionId, TaskId, UnitId};
 use crate::error::{Error, Result};
 use crate::tasks::model::{Rollup, TaskDetail, TaskRow, TaskView, UnitInput};
 use crate::tasks::visibility::{self, Scope};
 /// What the traffic-light rules read of a stored task.
-pub fn timing(row: &TaskRow) -> anyhow::Result<TaskTiming> {
-    Ok(TaskTiming {
-        status: row.status()?,
+pub fn timing(row: &TaskRow) -> TaskTiming {
+    TaskTiming {
+        status: row.status,
         due: row.due_date,
         submitted_on: row.submitted_on,
         returned: row.returned,
-    })
+    }
 }
 
 /// The view of a task for `clock.today`.
 pub fn to_view(
     row: TaskRow,
-    coops: Vec<i64>,
+    coops: Vec<UnitId>,
     last_lead_report: Option<NaiveDateTime>,
     clock: &Clock,
-) -> anyhow::Result<TaskView> {
-    let t = timing(&row)?;
+) -> TaskView {
+    let t = timing(&row);
     let started = row.started_at().map(|at| clock.local(at));
     let report_missing = traffic::report_missing(
         row.report_day,
@@ -47,16 +49,16 @@ pub fn to_view(
         clock.today,
         clock.accept_days,
     );
-    Ok(TaskView {
-        id: TaskId(row.id),
-        plan_id: PlanId(row.plan_id),
-        parent_id: row.parent_id.map(TaskId),
+    TaskView {
+        id: row.id,
+        plan_id: row.plan_id,
+        parent_id: row.parent_id,
         code: row.code,
         title: row.title,
         description: row.description,
-        lead_unit_id: UnitId(row.lead_unit_id),
-        cooperating_unit_ids: coops.into_iter().map(UnitId).collect(),
-        responsible_leader_id: row.responsible_leader_id.map(UserId),
+        lead_unit_id: row.lead_unit_id,
+        cooperating_unit_ids: coops,
+        responsible_leader_id: row.responsible_leader_id,
         start_date: row.start_date,
         due_date: row.due_date,
         original_due_date: row.original_due_date,
@@ -80,15 +82,15 @@ pub fn to_view(
         version: row.version,
         created_at: row.created_at.and_utc(),
         updated_at: row.updated_at.and_utc(),
-    })
+    }
 }
 
 /// Latest report instant per (task, unit) for the given tasks.
 pub fn last_reports(
     conn: &mut DbConnection,
-    ids: &[i64],
-) -> QueryResult<HashMap<(i64, i64), NaiveDateTime>> {
-    let rows: Vec<(i64, i64, Option<NaiveDateTime>)> = progress_reports::table
+    ids: &[TaskId],
+) -> QueryResult<HashMap<(TaskId, UnitId), NaiveDateTime>> {
+    let rows: Vec<(TaskId, UnitId, Option<NaiveDateTime>)> = progress_reports::table
         .filter(progress_reports::task_id.eq_any(ids))
         .group_by((progress_reports::task_id, progress_reports::unit_id))
         .select((
@@ -105,16 +107,17 @@ pub fn last_reports(
 
 /// Views of `rows` for today, with cooperators and report dates loaded in bulk.
 pub fn views(conn: &mut DbConnection, rows: Vec<TaskRow>, clock: &Clock) -> Result<Vec<TaskView>> {
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let ids: Vec<TaskId> = rows.iter().map(|r| r.id).collect();
     let mut coops = visibility::cooperators_of(conn, &ids)?;
     let reports = last_reports(conn, &ids)?;
-    rows.into_iter()
+    Ok(rows
+        .into_iter()
         .map(|row| {
             let last = reports.get(&(row.id, row.lead_unit_id)).copied();
             let c = coops.remove(&row.id).unwrap_or_default();
-            to_view(row, c, last, clock).map_err(Error::from)
+            to_view(row, c, last, clock)
         })
-        .collect()
+        .collect())
 }
 
 pub fn view_one(conn: &mut DbConnection, row: TaskRow, clock: &Clock) -> Result<TaskView> {
@@ -132,20 +135,20 @@ pub fn detail(
     clock: &Clock,
 ) -> Result<TaskDetail> {
     let (row, coops) = visibility::load_visible(conn, scope, id)?;
-    let plan_tasks: Vec<(i64, Option<i64>, String, i32)> = tasks::table
+    let plan_tasks: Vec<PlanTask> = tasks::table
         .filter(tasks::plan_id.eq(row.plan_id))
         .select((tasks::id, tasks::parent_id, tasks::status, tasks::progress))
         .load(conn)?;
     let children: Vec<TaskId> = plan_tasks
         .iter()
         .filter(|t| t.1 == Some(row.id))
-        .map(|t| TaskId(t.0))
+        .map(|t| t.0)
         .collect();
     let rollup = rollup(row.id, &plan_tasks);
     let inputs = unit_inputs(conn, &row, &coops)?;
-    let pending: Option<i64> = extensions::table
+    let pending: Option<ExtensionId> = extensions::table
         .filter(extensions::task_id.eq(row.id))
-        .filter(extensions::status.eq("pending"))
+        .filter(extensions::status.eq(ExtensionStatus::Pending))
         .select(extensions::id)
         .first(conn)
         .optional()?;
@@ -159,9 +162,12 @@ pub fn detail(
     })
 }
 
+/// A task of the plan as the roll-up reads it: id, parent, status, progress.
+type PlanTask = (TaskId, Option<TaskId>, TaskStatus, i32);
+
 /// Status counts and mean progress of every descendant of `root`.
-fn rollup(root: i64, plan_tasks: &[(i64, Option<i64>, String, i32)]) -> Option<Rollup> {
-    let mut children: HashMap<i64, Vec<usize>> = HashMap::new();
+fn rollup(root: TaskId, plan_tasks: &[PlanTask]) -> Option<Rollup> {
+    let mut children: HashMap<TaskId, Vec<usize>> = HashMap::new();
     for (i, t) in plan_tasks.iter().enumerate() {
         if let Some(parent) = t.1 {
             children.entry(parent).or_default().push(i);
@@ -177,9 +183,9 @@ fn rollup(root: i64, plan_tasks: &[(i64, Option<i64>, String, i32)]) -> Option<R
     while let Some(i) = stack.pop() {
         let (id, _, status, progress) = &plan_tasks[i];
         result.descendants += 1;
-        *by_status.entry(status.clone()).or_default() += 1;
-        if status != "cancelled" {
-            progress_sum += i64::from(if status == "completed" {
+        *by_status.entry(status.as_str().to_string()).or_default() += 1;
+        if *status != TaskStatus::Cancelled {
+            progress_sum += i64::from(if *status == TaskStatus::Completed {
                 100
             } else {
                 *progress
@@ -199,8 +205,8 @@ fn rollup(root: i64, plan_tasks: &[(i64, Option<i64>, String, i32)]) -> Option<R
     Some(result)
 }
 
-fn unit_inputs(conn: &mut DbConnection, row: &TaskRow, coops: &[i64]) -> Result<Vec<UnitInput>> {
-    let reports: Vec<(i64, i32, String, NaiveDateTime)> = progress_reports::table
+fn unit_inputs(conn: &mut DbConnection, row: &TaskRow, coops: &[UnitId]) -> Result<Vec<UnitInput>> {
+    let reports: Vec<(UnitId, i32, String, NaiveDateTime)> = progress_reports::table
         .filter(progress_reports::task_id.eq(row.id))
         .select((
             progress_reports::unit_id,
@@ -210,14 +216,14 @@ fn unit_inputs(conn: &mut DbConnection, row: &TaskRow, coops: &[i64]) -> Result<
         ))
         .order(progress_reports::id.desc())
         .load(conn)?;
-    let latest = |unit: i64| reports.iter().find(|r| r.0 == unit);
+    let latest = |unit: UnitId| reports.iter().find(|r| r.0 == unit);
     let mut out = Vec::with_capacity(coops.len() + 1);
     for (unit, role) in
         std::iter::once((row.lead_unit_id, "lead")).chain(coops.iter().map(|c| (*c, "cooperating")))
     {
         let r = latest(unit);
         out.push(UnitInput {
-            unit_id: UnitId(unit),
+            unit_id: unit,
             role,
             percent: r.map(|r| r.1),
             body: r.map(|r| r.2.clone()),

@@ -81,17 +81,17 @@ fn check_leader(
     Ok(())
 }
 
-fn replace_cooperators(conn: &mut DbConnection, task: i64, coops: &[UnitId]) -> QueryResult<()> {
+fn replace_cooperators(conn: &mut DbConnection, task: TaskId, coops: &[UnitId]) -> QueryResult<()> {
     diesel::delete(task_cooperators::table.filter(task_cooperators::task_id.eq(task)))
         .execute(conn)?;
     let mut seen = Vec::new();
     for c in coops {
-        if !seen.contains(&c.0) {
-            seen.push(c.0);
+        if !seen.contains(c) {
+            seen.push(*c);
             diesel::insert_into(task_cooperators::table)
                 .values((
                     task_cooperators::task_id.eq(task),
-                    task_cooperators::unit_id.eq(c.0),
+                    task_cooperators::unit_id.eq(c),
                 ))
                 .execute(conn)?;
         }
@@ -125,7 +125,7 @@ impl Origin {
 /// an active leader.
 fn check_links(conn: &mut DbConnection, v: &mut Validator, links: &TaskLinks) -> QueryResult<()> {
     if plans::table
-        .find(links.plan_id.0)
+        .find(links.plan_id)
         .count()
         .get_result::<i64>(conn)?
         == 0
@@ -133,8 +133,8 @@ fn check_links(conn: &mut DbConnection, v: &mut Validator, links: &TaskLinks) ->
         v.add("plan_id", Message::new("实施方案不存在", "no such plan"));
     }
     if let Some(parent) = links.parent_id {
-        match find(conn, parent.0)? {
-            Some(p) if p.plan_id == links.plan_id.0 => {}
+        match find(conn, parent)? {
+            Some(p) if p.plan_id == links.plan_id => {}
             _ => v.add(
                 "parent_id",
                 Message::new("上级任务不存在或不属于该方案", "no such task in this plan"),
@@ -197,7 +197,7 @@ pub fn create(
                 tasks::due_working_days.eq(new.due_in_working_days),
                 tasks::priority.eq(new.priority),
                 tasks::category.eq(new.category),
-                tasks::status.eq(status.as_str()),
+                tasks::status.eq(status),
                 tasks::evidence_required.eq(new.evidence_required),
                 tasks::report_day.eq(new.report_day),
                 tasks::assigned_at.eq(origin.assigned.then_some(now)),
@@ -248,7 +248,7 @@ pub fn audit_task(
             "original_due_date": row.original_due_date, "status": row.status, "version": row.version,
         }))
     };
-    let entity_id = after.or(before).map(|r| r.id);
+    let entity_id = after.or(before).map(|r| r.id.0);
     let before = before.map(|r| snapshot(conn, r)).transpose()?;
     let after = after.map(|r| snapshot(conn, r)).transpose()?;
     audit::record(
@@ -346,13 +346,10 @@ fn apply(
         if current.version != req.version {
             return Err(Error::stale(req.version, current.version));
         }
-        let lead = req.lead_unit_id.or(Some(UnitId(current.lead_unit_id)));
+        let lead = req.lead_unit_id.or(Some(current.lead_unit_id));
         let coops: Vec<UnitId> = match &req.cooperating_unit_ids {
             Some(c) => c.clone(),
-            None => visibility::cooperators(conn, current.id)?
-                .into_iter()
-                .map(UnitId)
-                .collect(),
+            None => visibility::cooperators(conn, current.id)?,
         };
         if req.lead_unit_id.is_some() || req.cooperating_unit_ids.is_some() {
             check_units(conn, &mut v, lead, &coops)?;
@@ -361,10 +358,10 @@ fn apply(
             check_leader(conn, &mut v, Some(leader))?;
         }
         if let Some(Some(parent)) = req.parent_id {
-            check_parent(conn, &mut v, &current, parent.0)?;
+            check_parent(conn, &mut v, &current, parent)?;
         }
         let due_moves = matches!(changes.due_date, Some(new) if new != current.due_date);
-        let status = current.status()?;
+        let status = current.status;
         if due_moves && status != TaskStatus::Draft && reason.is_none() {
             v.add(
                 "due_date_reason",
@@ -426,7 +423,7 @@ fn check_parent(
     conn: &mut DbConnection,
     v: &mut Validator,
     task: &TaskRow,
-    parent: i64,
+    parent: TaskId,
 ) -> QueryResult<()> {
     let mut cursor = Some(parent);
     let mut steps = 0;

@@ -18,7 +18,7 @@ use crate::db::schema::{extensions, notices, tasks, units};
 use crate::db::DbConnection;
 use crate::domain::clock::Clock;
 use crate::domain::kinds::{ExtensionStatus, NoticeStatus};
-use crate::domain::Role;
+use crate::domain::{Role, UnitId};
 use crate::error::{Error, Result};
 use crate::http::Paging;
 use crate::indicators::{reports, Sight};
@@ -208,11 +208,11 @@ fn overdue_units(
     clock: &Clock,
 ) -> Result<Vec<OverdueUnit>> {
     let groups = service::overdue_by_lead_unit(conn, scope, clock)?;
-    let ids: Vec<i64> = groups.iter().map(|g| g.unit_id).collect();
-    let names: HashMap<i64, String> = units::table
+    let ids: Vec<UnitId> = groups.iter().map(|g| g.unit_id).collect();
+    let names: HashMap<UnitId, String> = units::table
         .filter(units::id.eq_any(ids))
         .select((units::id, units::name))
-        .load::<(i64, String)>(conn)?
+        .load::<(UnitId, String)>(conn)?
         .into_iter()
         .collect();
     Ok(groups
@@ -230,7 +230,7 @@ fn overdue_units(
 }
 
 /// The task list's query for one lead unit's overdue tasks.
-fn overdue_query(unit: i64) -> String {
+fn overdue_query(unit: UnitId) -> String {
     format!("overdue=true&lead_unit_id={unit}")
 }
 

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::db::schema::{units, users};
 use crate::db::DbConnection;
 use crate::domain::task_state::TaskStatus;
-use crate::domain::{Role, TaskId};
+use crate::domain::{AttachmentId, ExtensionId, Role, TaskId, UnitId, UserId};
 use crate::http::multipart::read_form;
 use crate::http::problem::{ApiError, ApiResult};
 use crate::http::Paging;
@@ -30,14 +30,14 @@ const PER_PAGE: i64 = 30;
 /// words (only those: a city has thousands).
 fn names(
     conn: &mut DbConnection,
-    unit_ids: Vec<i64>,
-    people_ids: Vec<i64>,
-) -> QueryResult<(HashMap<i64, String>, HashMap<i64, String>)> {
-    let units: Vec<(i64, String)> = units::table
+    unit_ids: Vec<UnitId>,
+    people_ids: Vec<UserId>,
+) -> QueryResult<(HashMap<UnitId, String>, HashMap<UserId, String>)> {
+    let units: Vec<(UnitId, String)> = units::table
         .filter(units::id.eq_any(unit_ids))
         .select((units::id, units::name))
         .load(conn)?;
-    let people: Vec<(i64, String)> = users::table
+    let people: Vec<(UserId, String)> = users::table
         .filter(users::id.eq_any(people_ids))
         .select((users::id, users::display_name))
         .load(conn)?;
@@ -173,7 +173,7 @@ pub async fn list(
         .db(move |conn| {
             let filter = crate::tasks::input::ListFilter::try_from(filter)?;
             let page = service::list(conn, scope, &filter, paging, &clock)?;
-            let leads = page.items.iter().map(|t| t.lead_unit_id.0).collect();
+            let leads = page.items.iter().map(|t| t.lead_unit_id).collect();
             let (units, _) = names(conn, leads, Vec::new())?;
             Ok((page, units))
         })
@@ -189,7 +189,7 @@ pub async fn list(
                 .items
                 .into_iter()
                 .map(|task| Row {
-                    lead_unit: units.get(&task.lead_unit_id.0).cloned().unwrap_or_default(),
+                    lead_unit: units.get(&task.lead_unit_id).cloned().unwrap_or_default(),
                     task,
                 })
                 .collect();
@@ -321,28 +321,24 @@ async fn load(
     Vec<events::EventView>,
     Vec<attachments::AttachmentView>,
     Vec<extensions::ExtensionView>,
-    HashMap<i64, String>,
-    HashMap<i64, String>,
+    HashMap<UnitId, String>,
+    HashMap<UserId, String>,
 )> {
     let scope = visibility::scope(&person.auth, &state.settings);
     let clock = state.clock();
     state
         .db(move |conn| {
             let detail = service::detail(conn, scope, id, &clock)?;
-            let events = events::list(conn, id.0)?;
+            let events = events::list(conn, id)?;
             let files = attachments::list(conn, scope, id)?;
             let exts = extensions::list_for_task(conn, scope, id)?;
             let task = &detail.task;
-            let unit_ids = std::iter::once(task.lead_unit_id.0)
-                .chain(task.cooperating_unit_ids.iter().map(|u| u.0))
-                .chain(detail.unit_inputs.iter().map(|i| i.unit_id.0))
+            let unit_ids = std::iter::once(task.lead_unit_id)
+                .chain(task.cooperating_unit_ids.iter().copied())
+                .chain(detail.unit_inputs.iter().map(|i| i.unit_id))
                 .chain(events.iter().filter_map(|e| e.unit_id))
                 .collect();
-            let leader = task
-                .responsible_leader_id
-                .map(|l| l.0)
-                .into_iter()
-                .collect();
+            let leader = task.responsible_leader_id.into_iter().collect();
             let (units, people) = names(conn, unit_ids, leader)?;
             Ok((detail, events, files, exts, units, people))
         })
@@ -381,17 +377,17 @@ async fn task_page(
     let (detail, events, attachments, extensions, units, people) =
         load(state, person, id).await.page(lang)?;
     let task = &detail.task;
-    let unit = person.auth.unit_id.map(|u| u.0);
-    let is_lead = person.auth.role == Role::Unit && unit == Some(task.lead_unit_id.0);
+    let unit = person.auth.unit_id;
+    let is_lead = person.auth.role == Role::Unit && unit == Some(task.lead_unit_id);
     let takes_part = is_lead
         || (person.auth.role == Role::Unit
-            && task.cooperating_unit_ids.iter().any(|u| Some(u.0) == unit));
-    let unit_name = |id: i64| units.get(&id).cloned().unwrap_or_else(|| id.to_string());
+            && task.cooperating_unit_ids.iter().any(|u| Some(*u) == unit));
+    let unit_name = |id: UnitId| units.get(&id).cloned().unwrap_or_else(|| id.to_string());
     let inputs = detail
         .unit_inputs
         .iter()
         .map(|i| Input {
-            unit: unit_name(i.unit_id.0),
+            unit: unit_name(i.unit_id),
             role: i.role,
             percent: i.percent,
             body: i.body.clone(),
@@ -401,15 +397,15 @@ async fn task_page(
         })
         .collect();
     let page = TaskPage {
-        lead_unit: unit_name(task.lead_unit_id.0),
+        lead_unit: unit_name(task.lead_unit_id),
         cooperating_units: task
             .cooperating_unit_ids
             .iter()
-            .map(|u| unit_name(u.0))
+            .map(|u| unit_name(*u))
             .collect(),
         leader: task
             .responsible_leader_id
-            .and_then(|l| people.get(&l.0).cloned()),
+            .and_then(|l| people.get(&l).cloned()),
         inputs,
         actions: actions_for(person, task, is_lead),
         takes_part,
@@ -703,7 +699,14 @@ pub async fn download(
     let data_dir = state.settings.data_dir.clone();
     let (row, bytes) = state
         .db(move |conn| {
-            attachments::fetch(conn, scope, TaskId(id), attachment, &storage, &data_dir)
+            attachments::fetch(
+                conn,
+                scope,
+                TaskId(id),
+                AttachmentId(attachment),
+                &storage,
+                &data_dir,
+            )
         })
         .await
         .page(lang)?;
@@ -736,7 +739,7 @@ pub async fn remove_upload(
     let auth = person.auth.clone();
     let now = chrono::Utc::now().naive_utc();
     let result = state
-        .db(move |conn| attachments::remove(conn, &auth, scope, id, attachment, now))
+        .db(move |conn| attachments::remove(conn, &auth, scope, id, AttachmentId(attachment), now))
         .await;
     match result {
         Ok(()) => Ok(see_other(&format!("/tasks/{}?done=removed", id.0))),
@@ -803,7 +806,7 @@ pub async fn decide_extension(
 ) -> Result<HttpResponse, PageError> {
     let form = form.into_inner();
     person.check_csrf(&form.csrf)?;
-    let extension = id.into_inner();
+    let extension = ExtensionId(id.into_inner());
     let task = TaskId(form.task_id);
     let approve = form.decision == "approve";
     let auth = person.auth.clone();
