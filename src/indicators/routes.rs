@@ -97,10 +97,10 @@ pub async fn create_indicator(
 pub async fn get_indicator(
     state: web::Data<AppState>,
     auth: AuthUser,
-    id: web::Path<IndicatorId>,
+    id: web::Path<i64>,
 ) -> ApiResult<HttpResponse> {
     auth.require(Permission::ReadTasks)?;
-    let (sight, id) = (Sight::of(&auth), id.into_inner());
+    let (sight, id) = (Sight::of(&auth), IndicatorId(id.into_inner()));
     let view = state
         .db(move |conn| {
             let (row, coops) = super::load_visible(conn, sight, id)?;
@@ -117,11 +117,11 @@ pub async fn get_indicator(
 pub async fn update_indicator(
     state: web::Data<AppState>,
     auth: AuthUser,
-    id: web::Path<IndicatorId>,
+    id: web::Path<i64>,
     body: JsonBody<UpdateIndicator>,
 ) -> ApiResult<HttpResponse> {
     auth.require(Permission::ManageTasks)?;
-    let (id, req) = (id.into_inner(), body.into_inner());
+    let (id, req) = (IndicatorId(id.into_inner()), body.into_inner());
     let clock = state.clock();
     let view = state
         .db(move |conn| super::update(conn, auth.id, id, req, clock.today, clock.now))
@@ -218,11 +218,11 @@ pub async fn get_dashboard(state: web::Data<AppState>, auth: AuthUser) -> ApiRes
 pub async fn create_indicator_task(
     state: web::Data<AppState>,
     auth: AuthUser,
-    id: web::Path<IndicatorId>,
+    id: web::Path<i64>,
     body: JsonBody<IndicatorTask>,
 ) -> ApiResult<HttpResponse> {
     auth.require(Permission::ManageTasks)?;
-    let (id, req) = (id.into_inner(), body.into_inner());
+    let (id, req) = (IndicatorId(id.into_inner()), body.into_inner());
     let clock = state.clock();
     let view = state
         .db(move |conn| {
@@ -239,10 +239,10 @@ pub async fn create_indicator_task(
 pub async fn list_values(
     state: web::Data<AppState>,
     auth: AuthUser,
-    id: web::Path<IndicatorId>,
+    id: web::Path<i64>,
 ) -> ApiResult<HttpResponse> {
     auth.require(Permission::ReadTasks)?;
-    let (sight, id) = (Sight::of(&auth), id.into_inner());
+    let (sight, id) = (Sight::of(&auth), IndicatorId(id.into_inner()));
     let list = state.db(move |conn| values::list(conn, sight, id)).await?;
     Ok(HttpResponse::Ok().json(list))
 }
@@ -254,11 +254,11 @@ pub async fn list_values(
 pub async fn submit_value(
     state: web::Data<AppState>,
     auth: AuthUser,
-    id: web::Path<IndicatorId>,
+    id: web::Path<i64>,
     body: JsonBody<SubmitValue>,
 ) -> ApiResult<HttpResponse> {
     auth.require(Permission::ReadTasks)?;
-    let (id, req) = (id.into_inner(), body.into_inner());
+    let (id, req) = (IndicatorId(id.into_inner()), body.into_inner());
     let clock = state.clock();
     let view = state
         .db(move |conn| values::submit(conn, &auth, id, req, clock.today, clock.now))
