@@ -6,7 +6,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::db;
-use crate::http::problem::{ApiError, ApiResult};
+use crate::domain::kinds::NoticeStatus;
+use crate::error::Error;
+use crate::http::problem::ApiResult;
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -39,7 +41,7 @@ pub async fn healthz() -> HttpResponse {
 #[utoipa::path(get, path = "/readyz", tag = "health", responses((status = 200, body = Readiness), (status = 503)))]
 pub async fn readyz(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     state
-        .db_api(|conn| db::ping(conn).map_err(|e| ApiError::unavailable(e.into())))
+        .db(|conn| db::ping(conn).map_err(|e| Error::Unavailable(e.into())))
         .await?;
     Ok(HttpResponse::Ok().json(Readiness {
         status: "ready",
@@ -58,9 +60,9 @@ pub async fn metrics(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     use crate::db::schema::notices;
     use diesel::dsl::{count_star, sum};
     use diesel::prelude::*;
-    type ByStatus = (String, i64, Option<i64>, Option<i64>);
+    type ByStatus = (NoticeStatus, i64, Option<i64>, Option<i64>);
     let by_status: Vec<ByStatus> = state
-        .db_api(|conn| {
+        .db(|conn| {
             Ok(notices::table
                 .group_by(notices::status)
                 .select((
@@ -72,24 +74,27 @@ pub async fn metrics(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
                 .load(conn)?)
         })
         .await?;
-    let count = |s: &str| {
+    let count = |s: NoticeStatus| {
         by_status
             .iter()
-            .find(|(k, ..)| k == s)
+            .find(|(k, ..)| *k == s)
             .map_or(0, |(_, n, ..)| *n)
     };
     let created: i64 = by_status.iter().map(|(_, n, ..)| n).sum();
     let attempts: i64 = by_status.iter().filter_map(|(_, _, a, _)| *a).sum();
     let revivals: i64 = by_status.iter().filter_map(|(.., r)| *r).sum();
     // Every attempt failed except the last one of each sent notice.
-    let failures = (attempts - count("sent")).max(0);
+    let failures = (attempts - count(NoticeStatus::Sent)).max(0);
     // Each time a notice went dead: the dead ones, and those sent again.
-    let dead = count("dead") + revivals;
+    let dead = count(NoticeStatus::Dead) + revivals;
     let mut out = String::new();
     out.push_str("# HELP duban_notices_created_total Notices written by the scan.\n# TYPE duban_notices_created_total counter\n");
     out.push_str(&format!("duban_notices_created_total {created}\n"));
     out.push_str("# HELP duban_notices_sent_total Notices delivered.\n# TYPE duban_notices_sent_total counter\n");
-    out.push_str(&format!("duban_notices_sent_total {}\n", count("sent")));
+    out.push_str(&format!(
+        "duban_notices_sent_total {}\n",
+        count(NoticeStatus::Sent)
+    ));
     out.push_str("# HELP duban_notice_failures_total Delivery attempts that failed.\n# TYPE duban_notice_failures_total counter\n");
     out.push_str(&format!("duban_notice_failures_total {failures}\n"));
     out.push_str("# HELP duban_notices_dead_total Times a notice was given up on (again after a retry).\n# TYPE duban_notices_dead_total counter\n");
@@ -99,7 +104,7 @@ pub async fn metrics(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     );
     out.push_str(&format!(
         "duban_outbox_depth {}\n",
-        count("pending") + count("sending")
+        count(NoticeStatus::Pending) + count(NoticeStatus::Sending)
     ));
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")

@@ -11,7 +11,7 @@ use crate::credentials::{Passwords, Tokens};
 use crate::db::{Backend, DbConnection, DbPool};
 use crate::domain::clock::Clock;
 use crate::http::client_address::TrustedProxies;
-use crate::http::problem::{ApiError, ApiResult};
+use crate::http::problem::ApiResult;
 use crate::storage::Storage;
 
 /// What every handler can reach.
@@ -42,21 +42,6 @@ impl AppState {
         })
         .await?;
         Ok(done?)
-    }
-
-    /// `db` for work that still returns the HTTP error type (areas not yet
-    /// converted to `crate::error::Error`); goes away when they are.
-    pub async fn db_api<T, F>(&self, f: F) -> ApiResult<T>
-    where
-        F: FnOnce(&mut DbConnection) -> ApiResult<T> + Send + 'static,
-        T: Send + 'static,
-    {
-        let pool = self.pool.clone();
-        web::block(move || {
-            let mut conn = pool.get().map_err(ApiError::from)?;
-            f(&mut conn)
-        })
-        .await?
     }
 
     /// "Now" for the rules, read from the system clock once per call.

@@ -59,7 +59,7 @@ pub async fn list(
     let status = query.into_inner().status;
     let filter_status = status.clone();
     let rows: Vec<NoticeTuple> = state
-        .db_api(move |conn| {
+        .db(move |conn| {
             let mut q = notices::table.left_join(tasks::table).into_boxed();
             if let Some(u) = own_unit {
                 q = q.filter(notices::unit_id.eq(u));
