@@ -409,11 +409,11 @@ async fn admin(settings: Settings, command: AdminCommand) -> anyhow::Result<()> 
         let pool = startup::open_database(&settings)?;
         let mut conn = pool.get()?;
         let unit_id = match &unit {
-            Some(code) => Some(crate::domain::UnitId(
+            Some(code) => Some(
                 units::service::find_by_code(&mut conn, code)?
                     .with_context(|| format!("no unit with code {code}"))?
                     .id,
-            )),
+            ),
             None => None,
         };
         let request = CreateUser {
@@ -473,7 +473,7 @@ async fn import_file(
             .with_context(|| format!("no account {username}"))?;
         let report = crate::tasks::import::import(
             &mut conn,
-            crate::domain::UserId(actor.id),
+            actor.id,
             crate::domain::PlanId(plan),
             rows,
             dry_run,

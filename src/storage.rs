@@ -29,10 +29,10 @@ impl Storage {
     }
 
     /// The value stored in `attachments.storage`.
-    pub fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> StorageKind {
         match self {
-            Storage::Files(_) => "fs",
-            Storage::Database => "db",
+            Storage::Files(_) => StorageKind::Fs,
+            Storage::Database => StorageKind::Db,
         }
     }
 
@@ -90,15 +90,15 @@ impl Storage {
         }
     }
 
-    /// Reads content stored as `kind` ("fs" or "db").
+    /// Reads content stored as `kind`.
     pub fn get(
         &self,
         conn: &mut DbConnection,
-        kind: &str,
+        kind: StorageKind,
         sha256: &str,
         data_dir: &std::path::Path,
     ) -> anyhow::Result<Vec<u8>> {
-        if kind == "db" {
+        if kind == StorageKind::Db {
             let data: Vec<u8> = attachment_blobs::table
                 .find(sha256)
                 .select(attachment_blobs::data)

@@ -18,6 +18,7 @@ use crate::domain::clock::Clock;
 use crate::domain::kinds::{AccountabilityLevel, RecordStatus};
 use crate::domain::period::Period;
 use crate::domain::scoring::{grade, Grade};
+use crate::domain::{RecordId, UnitId};
 use crate::rankings::{self, OverdueTask, UnitRef};
 
 /// Levels of accountability that count against the annual score.
@@ -27,18 +28,31 @@ pub const PENALISED_LEVELS: [AccountabilityLevel; 3] = [
     AccountabilityLevel::Accountability,
 ];
 
+crate::closed_set! {
+    /// Why a unit lost points.
+    pub enum DeductionKind ("扣分类型", "kind") {
+        /// Tasks completed after their deadline.
+        Late = "late",
+        /// Tasks still overdue.
+        Overdue = "overdue",
+        /// Supervision orders (督办) received.
+        SupervisionOrder = "supervision_order",
+        /// A confirmed accountability record.
+        Accountability = "accountability",
+    }
+}
+
 /// Something that cost a unit points.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Deduction {
-    /// late, overdue, supervision_order or accountability
-    pub kind: String,
+    pub kind: DeductionKind,
     /// How many tasks or orders (1 for an accountability record).
     pub count: u32,
     /// Points it cost, two decimals.
     pub points: f64,
     pub detail: String,
     /// The accountability record, for kind accountability.
-    pub record_id: Option<i64>,
+    pub record_id: Option<RecordId>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -95,7 +109,7 @@ pub fn assess(
     let to = NaiveDate::from_ymd_opt(year + 1, 1, 2)
         .and_then(|d| d.and_hms_opt(0, 0, 0))
         .unwrap_or_default();
-    let recs: Vec<(i64, i64, String, String, NaiveDateTime)> = records::table
+    let recs: Vec<(RecordId, UnitId, AccountabilityLevel, String, NaiveDateTime)> = records::table
         .filter(records::status.eq(RecordStatus::Confirmed))
         .filter(records::level.eq_any(PENALISED_LEVELS))
         .filter(records::created_at.between(from, to))
@@ -117,7 +131,7 @@ pub fn assess(
             let mut deductions = Vec::new();
             if f.completed_late > 0 {
                 deductions.push(Deduction {
-                    kind: "late".into(),
+                    kind: DeductionKind::Late,
                     count: f.completed_late,
                     points: round2(w.on_time * f64::from(f.completed_late) / due),
                     detail: format!(
@@ -130,7 +144,7 @@ pub fn assess(
             }
             if f.overdue > 0 {
                 deductions.push(Deduction {
-                    kind: "overdue".into(),
+                    kind: DeductionKind::Overdue,
                     count: f.overdue,
                     points: round2(
                         (w.on_time + w.completion) * f64::from(f.overdue) / due
@@ -145,7 +159,7 @@ pub fn assess(
             }
             if f.supervision_orders > 0 {
                 deductions.push(Deduction {
-                    kind: "supervision_order".into(),
+                    kind: DeductionKind::SupervisionOrder,
                     count: f.supervision_orders,
                     points: round2(w.supervision_penalty * f64::from(f.supervision_orders)),
                     detail: format!("收到督办通知 {} 次", f.supervision_orders),
@@ -159,7 +173,7 @@ pub fn assess(
                 }
                 penalty += settings.assessment_accountability_penalty;
                 deductions.push(Deduction {
-                    kind: "accountability".into(),
+                    kind: DeductionKind::Accountability,
                     count: 1,
                     points: settings.assessment_accountability_penalty,
                     detail: format!("{level}: {reason}"),

@@ -49,7 +49,7 @@ fn results(a: &Assessment, lang: Lang) -> Sheet {
                 let accountability: f64 = u
                     .deductions
                     .iter()
-                    .filter(|d| d.kind == "accountability")
+                    .filter(|d| d.kind == super::DeductionKind::Accountability)
                     .map(|d| d.points)
                     .sum();
                 vec![
@@ -91,7 +91,7 @@ fn deductions(a: &Assessment, lang: Lang) -> Sheet {
                 u.deductions.iter().map(|d| {
                     vec![
                         u.unit.name.clone(),
-                        d.kind.clone(),
+                        d.kind.as_str().to_string(),
                         d.count.to_string(),
                         format!("{:.2}", d.points),
                         d.detail.clone(),

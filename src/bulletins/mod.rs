@@ -24,7 +24,7 @@ use crate::domain::kinds::BulletinStatus;
 use crate::domain::period::{number_label, Period};
 use crate::domain::values::BoundedText;
 use crate::domain::UnitKind;
-use crate::domain::{BulletinId, Message, UserId};
+use crate::domain::{BulletinId, Message, TaskId, UnitId, UserId};
 use crate::error::{Conflict, Error, Result, Validator};
 use crate::rankings::{self, Ranking, RankingRow};
 
@@ -67,7 +67,7 @@ impl BulletinRow {
 /// What a criticised unit must put right, by when.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Rectification {
-    pub unit_id: i64,
+    pub unit_id: UnitId,
     pub unit_name: String,
     pub requirement: String,
     /// Working days from publication unless the office set it.
@@ -79,9 +79,9 @@ pub struct Rectification {
     #[serde(default)]
     pub requirement_edited: bool,
     /// The unit's overdue tasks named in the bulletin.
-    pub overdue_task_ids: Vec<i64>,
+    pub overdue_task_ids: Vec<TaskId>,
     /// The rectification task, created on publishing.
-    pub task_id: Option<i64>,
+    pub task_id: Option<TaskId>,
 }
 
 /// Everything a bulletin shows; frozen when published.
@@ -274,7 +274,7 @@ pub fn build(
     let ranking = rankings::ranking(conn, period, &settings.policy(), clock)?;
     let calendar = crate::holidays::calendar(conn)?;
     let deadline = calendar.add_working_days(clock.today, settings.bulletin_rectify_working_days);
-    let kept: HashMap<i64, &Rectification> = keep
+    let kept: HashMap<UnitId, &Rectification> = keep
         .map(|k| k.rectifications.iter().map(|r| (r.unit_id, r)).collect())
         .unwrap_or_default();
     let rectifications = ranking
@@ -471,7 +471,7 @@ pub fn regenerate(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RectificationEdit {
-    pub unit_id: i64,
+    pub unit_id: UnitId,
     pub requirement: Option<String>,
     /// YYYY-MM-DD; publishing keeps it instead of counting working days.
     pub deadline: Option<String>,

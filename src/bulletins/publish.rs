@@ -17,7 +17,8 @@ use crate::domain::clock::Clock;
 use crate::domain::kinds::{
     AccountabilityLevel, BulletinStatus, Category, PlanStatus, Priority, RecordSource, RecordStatus,
 };
-use crate::domain::{PlanId, UnitId, UserId};
+use crate::domain::notice_step::NoticeStep;
+use crate::domain::{PlanId, TaskId, UnitId, UserId};
 use crate::error::{Error, Result};
 use crate::mail::templates::{bulletin_notice, BulletinLetter};
 use crate::tasks::input::{NewTask, TaskLinks};
@@ -141,7 +142,7 @@ fn rectification_task(
     title: &str,
     actor: Option<UserId>,
     clock: &Clock,
-) -> Result<i64> {
+) -> Result<TaskId> {
     let overdue: Vec<(String, String)> = tasks::table
         .filter(tasks::id.eq_any(&r.overdue_task_ids))
         .select((tasks::code, tasks::title))
@@ -162,7 +163,7 @@ fn rectification_task(
         links: TaskLinks {
             plan_id: PlanId(plan),
             parent_id: None,
-            lead_unit_id: UnitId(r.unit_id),
+            lead_unit_id: r.unit_id,
             cooperating_unit_ids: Vec::new(),
             responsible_leader_id: None,
         },
@@ -182,7 +183,7 @@ fn rectification_task(
         assigned: true,
         note: Some(format!("{label}《{title}》整改任务")),
     };
-    Ok(service::create(conn, origin, new, clock.now)?.id.0)
+    Ok(service::create(conn, origin, new, clock.now)?.id)
 }
 
 /// One email per active unit, the office included (its contact addresses
@@ -199,7 +200,7 @@ fn queue_emails(
     let send_at = crate::notices::next_open(settings, calendar, clock.now)?;
     let domain = crate::notices::mail_domain(&settings.mail_from);
     let label = row.number_label().unwrap_or_default();
-    let all: Vec<(i64, String, String, Option<String>)> = units::table
+    let all: Vec<(UnitId, String, String, Option<String>)> = units::table
         .filter(units::active.eq(true))
         .select((
             units::id,
@@ -246,7 +247,7 @@ fn queue_emails(
         let notice: i64 = diesel::insert_into(notices::table)
             .values((
                 notices::unit_id.eq(unit_id),
-                notices::step.eq("bulletin"),
+                notices::step.eq(NoticeStep::Bulletin),
                 notices::dedupe_key.eq(format!("bulletin:{}:unit:{unit_id}", row.id)),
                 notices::recipients.eq(serde_json::to_string(&to).unwrap_or_else(|_| "[]".into())),
                 notices::subject.eq(&subject),

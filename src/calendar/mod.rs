@@ -146,13 +146,13 @@ fn indicator_reports(
         if report.due < w.from {
             continue;
         }
-        let lead = UnitId(report.lead_unit_id);
-        let coops: Vec<UnitId> = report.cooperating.iter().copied().map(UnitId).collect();
+        let lead = report.lead_unit_id;
+        let coops = &report.cooperating;
         let sees = match sight {
             Sight::All => true,
             Sight::Unit(u) => lead == u || coops.contains(&u),
         };
-        if !sees || !w.for_unit(lead, &coops) {
+        if !sees || !w.for_unit(lead, coops) {
             continue;
         }
         out.push(CalendarEvent {
@@ -167,7 +167,7 @@ fn indicator_reports(
             description: format!("牵头单位：{}", name(lead)),
             unit_id: Some(lead),
             task_id: None,
-            indicator_id: Some(IndicatorId(report.indicator_id)),
+            indicator_id: Some(report.indicator_id),
             bulletin_id: None,
             overdue: report.reported_on.is_none() && report.due < w.today,
         });

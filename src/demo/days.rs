@@ -11,7 +11,7 @@ use super::tasks::Builder;
 use crate::config::Settings;
 use crate::db::schema::{notices, tasks};
 use crate::domain::clock::Clock;
-use crate::domain::kinds::Category;
+use crate::domain::kinds::{Category, NoticeStatus};
 use crate::domain::period::Period;
 use crate::domain::task_state::TaskStatus;
 use crate::domain::{TaskId, UserId};
@@ -130,10 +130,10 @@ fn mark_sent(b: &mut Builder) -> QueryResult<()> {
     diesel::update(
         notices::table
             .filter(notices::created_at.lt(today_start))
-            .filter(notices::status.eq("pending")),
+            .filter(notices::status.eq(NoticeStatus::Pending)),
     )
     .set((
-        notices::status.eq("sent"),
+        notices::status.eq(NoticeStatus::Sent),
         notices::attempts.eq(1),
         notices::sent_at.eq(notices::created_at.nullable()),
     ))

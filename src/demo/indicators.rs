@@ -12,6 +12,7 @@ use super::tasks::Builder;
 use crate::config::Settings;
 use crate::db::schema::{indicator_cooperators, indicator_values, indicators};
 use crate::domain::indicator::{owed_periods, Frequency};
+use crate::domain::kinds::ValueStatus;
 use crate::domain::UserId;
 
 /// Imports the catalogue and reports its values; returns how many indicators.
@@ -81,7 +82,7 @@ pub(super) fn load(
                     indicator_values::period_end.eq(period.end),
                     indicator_values::due_date.eq(due),
                     indicator_values::value.eq(value),
-                    indicator_values::status.eq("verified"),
+                    indicator_values::status.eq(ValueStatus::Verified),
                     indicator_values::submitted_by.eq(b.clerks[&depts[lead].0]),
                     indicator_values::submitted_on.eq(on),
                     indicator_values::submitted_at.eq(b.at(on, 15)),

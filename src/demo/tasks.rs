@@ -13,7 +13,7 @@ use super::city::{City, People, DEPARTMENT_TASKS, PARK_TASKS, TOWNSHIP_TASKS};
 use super::failed;
 use crate::db::schema::{extensions, plans, progress_reports, task_events, tasks};
 use crate::db::DbConnection;
-use crate::domain::kinds::{Category, Priority};
+use crate::domain::kinds::{Category, ExtensionStatus, PlanStatus, Priority};
 use crate::domain::period::Period;
 use crate::domain::task_state::TaskStatus;
 use crate::domain::{PlanId, TaskId, UnitId, UserId};
@@ -328,7 +328,7 @@ pub(super) fn plan(
             plans::year.eq(today.year()),
             plans::description
                 .eq("按照“党委领导、政府负责、部门协同、全民参与”的要求，分解落实创建目标任务。"),
-            plans::status.eq("active"),
+            plans::status.eq(PlanStatus::Active),
             plans::created_at.eq(created_at),
             plans::updated_at.eq(created_at),
         ))
@@ -354,7 +354,7 @@ pub(super) fn extensions(b: &mut Builder) -> QueryResult<()> {
                 extensions::old_due_date.eq(old),
                 extensions::new_due_date.eq(due),
                 extensions::reason.eq("受汛期和施工条件影响，申请延期"),
-                extensions::status.eq("approved"),
+                extensions::status.eq(ExtensionStatus::Approved),
                 extensions::decided_by.eq(office_user),
                 extensions::decided_at.eq(decided),
                 extensions::created_at.eq(decided - Duration::days(2)),

@@ -18,12 +18,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::figures::Outcome;
+use super::ids::UnitId;
 use super::traffic::TrafficLight;
 
 /// What a unit did in the period (see `figures` for which tasks count).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct UnitFigures {
-    pub unit_id: i64,
+    pub unit_id: UnitId,
     /// Lead-unit tasks whose deadline has passed in or before the period
     /// (on time + late + overdue): the denominator of the rates.
     pub due: u32,
@@ -53,6 +54,28 @@ pub struct UnitFigures {
 }
 
 impl UnitFigures {
+    /// A unit's figures before anything is counted.
+    pub fn zero(unit_id: UnitId) -> UnitFigures {
+        UnitFigures {
+            unit_id,
+            due: 0,
+            completed_on_time: 0,
+            completed_late: 0,
+            overdue: 0,
+            overdue_days: 0,
+            late_days: 0,
+            completed_early: 0,
+            not_yet_due: 0,
+            extensions: 0,
+            reminders: 0,
+            chases: 0,
+            supervision_orders: 0,
+            accountability_notices: 0,
+            cooperating: 0,
+            cooperating_overdue: 0,
+        }
+    }
+
     /// Counts one lead-unit task.
     pub fn add(&mut self, outcome: Outcome) {
         match outcome {
@@ -150,7 +173,7 @@ pub fn score(f: &UnitFigures, w: &Weights) -> Option<f64> {
 /// A ranked unit.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Ranked {
-    pub unit_id: i64,
+    pub unit_id: UnitId,
     pub score: f64,
     /// 1 is best; units equal on every tie-break share a rank (1, 2, 2, 4).
     pub rank: u32,
@@ -258,10 +281,11 @@ impl<K> Standing<K> {
 pub fn standings<K: Ord + Clone>(
     units: &[(UnitFigures, K)],
     policy: &Policy,
-    previous: &HashMap<i64, u32>,
+    previous: &HashMap<UnitId, u32>,
 ) -> Vec<Standing<K>> {
     let ranked = rank(units, &policy.weights);
-    let by_id: HashMap<i64, &(UnitFigures, K)> = units.iter().map(|u| (u.0.unit_id, u)).collect();
+    let by_id: HashMap<UnitId, &(UnitFigures, K)> =
+        units.iter().map(|u| (u.0.unit_id, u)).collect();
     let count = u32::try_from(ranked.len()).unwrap_or(u32::MAX);
     let mut out: Vec<Standing<K>> = Vec::with_capacity(units.len());
     let mut commended = 0;
@@ -397,13 +421,13 @@ mod tests {
 
     fn figures(unit_id: i64, due: u32, on_time: u32, late: u32, overdue: u32) -> UnitFigures {
         UnitFigures {
-            unit_id,
+            unit_id: UnitId(unit_id),
             due,
             completed_on_time: on_time,
             completed_late: late,
             overdue,
             overdue_days: i64::from(overdue) * 5,
-            ..Default::default()
+            ..UnitFigures::zero(UnitId(unit_id))
         }
     }
 
@@ -451,7 +475,7 @@ mod tests {
             (figures(4, 0, 0, 0, 0), "D"),
         ];
         let ranked = rank(&units, &w);
-        let got: Vec<(i64, u32)> = ranked.iter().map(|r| (r.unit_id, r.rank)).collect();
+        let got: Vec<(i64, u32)> = ranked.iter().map(|r| (r.unit_id.0, r.rank)).collect();
         assert_eq!(
             got,
             [(1, 1), (2, 1), (3, 3)],
@@ -462,7 +486,7 @@ mod tests {
     fn any_figures() -> impl Strategy<Value = UnitFigures> {
         (0u32..10, 0u32..10, 0u32..10, 0u32..5, 0u32..5).prop_map(
             |(on_time, late, overdue, early, orders)| UnitFigures {
-                unit_id: 0,
+                unit_id: UnitId(0),
                 due: on_time + late + overdue,
                 completed_on_time: on_time,
                 completed_late: late,
@@ -470,7 +494,7 @@ mod tests {
                 overdue_days: i64::from(overdue) * 3,
                 completed_early: early.min(on_time),
                 supervision_orders: orders,
-                ..Default::default()
+                ..UnitFigures::zero(UnitId(0))
             },
         )
     }
@@ -478,11 +502,11 @@ mod tests {
     proptest! {
         #[test]
         fn ranks_cover_every_scored_unit_in_order(units in proptest::collection::vec(any_figures(), 0..20)) {
-            let units: Vec<(UnitFigures, usize)> = units.into_iter().enumerate().map(|(i, mut f)| { f.unit_id = i as i64; (f, i) }).collect();
+            let units: Vec<(UnitFigures, usize)> = units.into_iter().enumerate().map(|(i, mut f)| { f.unit_id = UnitId(i as i64); (f, i) }).collect();
             let ranked = rank(&units, &Weights::default());
             let scored = units.iter().filter(|(f, _)| f.due > 0).count();
             prop_assert_eq!(ranked.len(), scored);
-            let mut ids: Vec<i64> = ranked.iter().map(|r| r.unit_id).collect();
+            let mut ids: Vec<i64> = ranked.iter().map(|r| r.unit_id.0).collect();
             ids.sort();
             ids.dedup();
             prop_assert_eq!(ids.len(), scored, "each unit once");
@@ -498,9 +522,9 @@ mod tests {
 
         #[test]
         fn standings_list_every_unit_once_ranked_first(units in proptest::collection::vec(any_figures(), 0..20)) {
-            let units: Vec<(UnitFigures, usize)> = units.into_iter().enumerate().map(|(i, mut f)| { f.unit_id = i as i64; (f, i) }).collect();
+            let units: Vec<(UnitFigures, usize)> = units.into_iter().enumerate().map(|(i, mut f)| { f.unit_id = UnitId(i as i64); (f, i) }).collect();
             let rows = standings(&units, &Policy::default(), &HashMap::new());
-            let mut ids: Vec<i64> = rows.iter().map(|r| r.figures.unit_id).collect();
+            let mut ids: Vec<i64> = rows.iter().map(|r| r.figures.unit_id.0).collect();
             ids.sort();
             prop_assert_eq!(ids, (0..units.len() as i64).collect::<Vec<_>>(), "a permutation of the units");
             let ranked = rows.iter().take_while(|r| r.rank.is_some()).count();

@@ -19,6 +19,10 @@ use utoipa::ToSchema;
 use crate::domain::message::{Lang, Message};
 use crate::error::{AuthFailure, Conflict, Error, FieldError};
 
+/// The problem code of a stale `version`, written by every path that
+/// reports one.
+const VERSION_CONFLICT: &str = "version_conflict";
+
 /// Boxed so that `Result<T, ApiError>` stays small on the happy path.
 #[derive(Debug)]
 pub struct ApiError(Box<ErrorInner>);
@@ -135,7 +139,7 @@ impl ApiError {
             return ApiError::stale_version(current);
         }
         ApiError::conflict(
-            "version_conflict",
+            VERSION_CONFLICT,
             Message::owned(
                 format!("版本号 {sent} 不是当前版本（当前为 {current}），请刷新后重试"),
                 format!(
@@ -146,10 +150,16 @@ impl ApiError {
         .with_extra("current_version", current.into())
     }
 
+    /// Whether this is a `version_conflict`: the record changed since the
+    /// client read it (the console then shows the current state).
+    pub fn is_version_conflict(&self) -> bool {
+        self.0.code == VERSION_CONFLICT
+    }
+
     /// A `version` that is no longer the current one: someone else changed the record.
     pub fn stale_version(current: i64) -> Self {
         ApiError::conflict(
-            "version_conflict",
+            VERSION_CONFLICT,
             Message::new(
                 "该记录已被他人修改，请刷新后重试",
                 "the record was changed by someone else; reload it and try again",
@@ -451,7 +461,7 @@ impl From<Error> for ApiError {
             }
             Error::AtRow { row, error } => ApiError::from(*error).with_extra("row", row.into()),
             Error::StaleVersion { current, .. } => {
-                ApiError::new(StatusCode::CONFLICT, "version_conflict", message)
+                ApiError::new(StatusCode::CONFLICT, VERSION_CONFLICT, message)
                     .with_extra("current_version", current.into())
             }
             Error::InvalidTransition { current, .. } => {

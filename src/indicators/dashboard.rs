@@ -90,7 +90,7 @@ pub fn dashboard(
             [_, _] => Some("flat".to_string()),
             _ => None,
         };
-        let reports: Vec<_> = owed.iter().filter(|r| r.indicator_id == id.0).collect();
+        let reports: Vec<_> = owed.iter().filter(|r| r.indicator_id == id).collect();
         let overdue: Vec<_> = reports
             .iter()
             .filter(|r| r.reported_on.is_none() && r.due < today)

@@ -61,7 +61,7 @@ fn statuses(
 }
 
 fn with_status(conn: &mut DbConnection, owed: Vec<OwedReport>) -> QueryResult<Vec<UnitReport>> {
-    let mut ids: Vec<IndicatorId> = owed.iter().map(|r| IndicatorId(r.indicator_id)).collect();
+    let mut ids: Vec<IndicatorId> = owed.iter().map(|r| r.indicator_id).collect();
     ids.sort_unstable();
     ids.dedup();
     let rows: HashMap<IndicatorId, IndicatorRow> = indicators::table
@@ -75,7 +75,7 @@ fn with_status(conn: &mut DbConnection, owed: Vec<OwedReport>) -> QueryResult<Ve
     Ok(owed
         .into_iter()
         .map(|report| {
-            let id = IndicatorId(report.indicator_id);
+            let id = report.indicator_id;
             let row = rows.get(&id);
             UnitReport {
                 comparison: row.map_or(Comparison::None, |r| r.target().comparison),
@@ -102,7 +102,7 @@ pub fn owed_by(
     };
     let owed: Vec<OwedReport> = owed_reports(conn, today + Duration::days(OWED_AHEAD_DAYS))?
         .into_iter()
-        .filter(|r| r.lead_unit_id == unit.0)
+        .filter(|r| r.lead_unit_id == unit)
         .collect();
     let mut out: Vec<UnitReport> = with_status(conn, owed)?
         .into_iter()
@@ -123,18 +123,19 @@ pub fn latest(
 ) -> Result<Vec<(IndicatorView, Option<UnitReport>)>> {
     let catalogue = super::list(conn, sight)?;
     // owed_reports lists each indicator's periods oldest first.
-    let mut last: HashMap<i64, OwedReport> = HashMap::new();
+    let mut last: HashMap<IndicatorId, OwedReport> = HashMap::new();
     for report in owed_reports(conn, today)? {
         last.insert(report.indicator_id, report);
     }
-    let mut reports: HashMap<i64, UnitReport> = with_status(conn, last.into_values().collect())?
-        .into_iter()
-        .map(|r| (r.report.indicator_id, r))
-        .collect();
+    let mut reports: HashMap<IndicatorId, UnitReport> =
+        with_status(conn, last.into_values().collect())?
+            .into_iter()
+            .map(|r| (r.report.indicator_id, r))
+            .collect();
     Ok(catalogue
         .into_iter()
         .map(|view| {
-            let report = reports.remove(&view.id.0);
+            let report = reports.remove(&view.id);
             (view, report)
         })
         .collect())

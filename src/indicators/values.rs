@@ -16,10 +16,10 @@ use crate::auth::{AuthUser, Permission};
 use crate::db::schema::{indicator_attachments, indicator_values, indicators};
 use crate::db::DbConnection;
 use crate::domain::indicator::{attainment, owed_periods, Attainment, Comparison};
-use crate::domain::kinds::{Qualitative, ValueStatus};
+use crate::domain::kinds::{Qualitative, StorageKind, ValueStatus};
 use crate::domain::period::Period;
 use crate::domain::values::BoundedText;
-use crate::domain::{IndicatorId, Message, Role, UserId, ValueAttachmentId, ValueId};
+use crate::domain::{IndicatorId, Message, Role, UnitId, UserId, ValueAttachmentId, ValueId};
 use crate::error::{Conflict, Error, Result, Validator};
 use crate::storage::Storage;
 use crate::tasks::attachments::Upload;
@@ -355,7 +355,7 @@ pub struct ValueAttachment {
     pub size: i64,
     pub sha256: String,
     #[serde(skip)]
-    pub storage: String,
+    pub storage: StorageKind,
     #[serde(serialize_with = "crate::http::instant::utc")]
     #[schema(value_type = chrono::DateTime<chrono::Utc>)]
     pub created_at: NaiveDateTime,
@@ -464,20 +464,19 @@ pub fn fetch(
         .first(conn)
         .optional()?
         .ok_or(Error::NotFound)?;
-    let bytes = storage.get(conn, &row.storage, &row.sha256, data_dir)?;
+    let bytes = storage.get(conn, row.storage, &row.sha256, data_dir)?;
     Ok((row, bytes))
 }
 
 /// One report owed by a lead unit: an indicator's period, when it is due,
-/// and what was reported (if anything). Its ids stay plain integers until
-/// the notice ladder and the rankings, which read them, take typed ones.
+/// and what was reported (if anything).
 #[derive(Debug, Clone)]
 pub struct OwedReport {
-    pub indicator_id: i64,
+    pub indicator_id: IndicatorId,
     pub number: String,
     pub name: String,
-    pub lead_unit_id: i64,
-    pub cooperating: Vec<i64>,
+    pub lead_unit_id: UnitId,
+    pub cooperating: Vec<UnitId>,
     pub period: Period,
     pub due: NaiveDate,
     /// The day it was reported, if it is submitted or verified.
@@ -527,11 +526,11 @@ pub fn owed_reports(conn: &mut DbConnection, until: NaiveDate) -> QueryResult<Ve
             owed_periods(row.frequency, row.report_day(), row.reporting_from, until)
         {
             out.push(OwedReport {
-                indicator_id: row.id.0,
+                indicator_id: row.id,
                 number: row.number.clone(),
                 name: row.name.clone(),
-                lead_unit_id: lead.0,
-                cooperating: cooperating.iter().map(|u| u.0).collect(),
+                lead_unit_id: lead,
+                cooperating: cooperating.clone(),
                 reported_on: reported.get(&(row.id, period.start)).copied(),
                 period,
                 due,

@@ -50,7 +50,7 @@ pub fn after_step(
     }
     for unit in units {
         let key = format!("task:{}:{step}:v{}:unit:{unit}", task.id, task.version);
-        let wanted = ctx.direct(step, event_kind, key, unit.0);
+        let wanted = ctx.direct(step, event_kind, key, unit);
         let about = About {
             task_id: Some(task.id),
             indicator: None,
@@ -63,13 +63,13 @@ pub fn after_step(
             step,
             code: task.code.clone(),
             title: task.title.clone(),
-            lead_unit: ctx.unit_name(task.lead_unit_id.0),
+            lead_unit: ctx.unit_name(task.lead_unit_id),
             due_date: task.due_date,
             days_overdue: 0,
             link: ctx.link(&format!("/tasks/{}", task.id)),
             leader: task
                 .responsible_leader_id
-                .and_then(|l| ctx.people.get(&l.0).cloned()),
+                .and_then(|l| ctx.people.get(&l).cloned()),
             latest: None,
             reply_by: None,
             note: note.map(str::to_string),

@@ -17,20 +17,22 @@ use crate::db::DbConnection;
 use crate::domain::clock::Clock;
 use crate::domain::figures::{classify, Judgement, Outcome, TaskFacts};
 use crate::domain::kinds::{BulletinStatus, Channel, ExtensionStatus, NoticeStatus};
+use crate::domain::ladder::Step;
+use crate::domain::notice_step::NoticeStep;
 use crate::domain::period::{number_label, Period};
 use crate::domain::scoring::{standings, Policy, Totals, UnitFigures};
 use crate::domain::task_state::TaskStatus;
 use crate::domain::traffic::TrafficLight;
-use crate::domain::UnitKind;
+use crate::domain::{IndicatorId, TaskId, UnitId, UnitKind};
 
 /// A unit as named in a ranking.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
 pub struct UnitRef {
     pub code: String,
-    pub id: i64,
+    pub id: UnitId,
     pub name: String,
     /// township, park or department
-    pub kind: String,
+    pub kind: UnitKind,
 }
 
 /// One unit's line in a ranking.
@@ -59,12 +61,12 @@ pub struct RankingRow {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct OverdueTask {
     /// The task; null for an indicator report.
-    pub task_id: Option<i64>,
+    pub task_id: Option<TaskId>,
     /// The indicator, for an overdue indicator report.
-    pub indicator_id: Option<i64>,
+    pub indicator_id: Option<IndicatorId>,
     pub code: String,
     pub title: String,
-    pub unit_id: i64,
+    pub unit_id: UnitId,
     pub unit_name: String,
     pub due_date: NaiveDate,
     pub days_overdue: i64,
@@ -115,21 +117,22 @@ impl Ranking {
     }
 }
 
+/// A counted task as the ranking reads it.
 type TaskLine = (
-    i64,
+    TaskId,
     String,
     String,
-    i64,
+    UnitId,
     Option<NaiveDate>,
-    String,
+    TaskStatus,
     Option<NaiveDate>,
     Option<String>,
 );
 
 /// The task's facts for the rules: done on its submission day when submitted
 /// or completed.
-fn facts(due: NaiveDate, status: &str, submitted_on: Option<NaiveDate>) -> TaskFacts {
-    let done = status == TaskStatus::Submitted.as_str() || status == TaskStatus::Completed.as_str();
+fn facts(due: NaiveDate, status: TaskStatus, submitted_on: Option<NaiveDate>) -> TaskFacts {
+    let done = matches!(status, TaskStatus::Submitted | TaskStatus::Completed);
     TaskFacts {
         due,
         done_on: if done { submitted_on } else { None },
@@ -148,14 +151,28 @@ const COUNTED: [TaskStatus; 4] = [
 /// unit, not cancelled, due by then. A period where none does has nothing
 /// to rank (a fresh installation's past months, say).
 pub fn anything_counts(conn: &mut DbConnection, end: NaiveDate) -> QueryResult<bool> {
-    let counted: Vec<&str> = COUNTED.iter().map(|s| s.as_str()).collect();
-    let first: Option<i64> = tasks::table
-        .filter(tasks::status.eq_any(&counted))
+    let first: Option<TaskId> = tasks::table
+        .filter(tasks::status.eq_any(COUNTED))
         .filter(tasks::due_date.le(end))
         .select(tasks::id)
         .first(conn)
         .optional()?;
     Ok(first.is_some())
+}
+
+/// The figures being added up, by unit, and the work still overdue.
+struct Tally {
+    figures: HashMap<UnitId, UnitFigures>,
+    overdue: Vec<OverdueTask>,
+}
+
+impl Tally {
+    /// A unit's figures, started at zero the first time it is met.
+    fn of(&mut self, unit: UnitId) -> &mut UnitFigures {
+        self.figures
+            .entry(unit)
+            .or_insert_with(|| UnitFigures::zero(unit))
+    }
 }
 
 /// Every unit's figures for the judged period, keyed by unit id: active
@@ -164,11 +181,43 @@ pub fn unit_figures(
     conn: &mut DbConnection,
     j: &Judgement,
     clock: &Clock,
-) -> QueryResult<(HashMap<i64, UnitFigures>, Vec<OverdueTask>)> {
-    let counted: Vec<&str> = COUNTED.iter().map(|s| s.as_str()).collect();
+) -> QueryResult<(HashMap<UnitId, UnitFigures>, Vec<OverdueTask>)> {
+    // The office (a unit of kind office) runs the ranking and is not in it,
+    // unless it leads counted tasks itself.
+    let active: Vec<UnitId> = units::table
+        .filter(units::active.eq(true))
+        .filter(units::kind.ne(UnitKind::Office))
+        .select(units::id)
+        .load(conn)?;
+    let mut tally = Tally {
+        figures: HashMap::new(),
+        overdue: Vec::new(),
+    };
+    for id in active {
+        tally.of(id);
+    }
+    lead_tasks(conn, j, &mut tally)?;
+    indicator_reports(conn, j, &mut tally)?;
+    cooperations(conn, j, &mut tally)?;
+    extensions_and_notices(conn, j, clock, &mut tally)?;
+    let Tally {
+        figures,
+        mut overdue,
+    } = tally;
+    overdue.sort_by(|a, b| {
+        b.days_overdue
+            .cmp(&a.days_overdue)
+            .then_with(|| a.code.cmp(&b.code))
+            .then_with(|| a.task_id.cmp(&b.task_id))
+    });
+    Ok((figures, overdue))
+}
+
+/// The counted tasks, for their lead units; the overdue ones are listed.
+fn lead_tasks(conn: &mut DbConnection, j: &Judgement, tally: &mut Tally) -> QueryResult<()> {
     let lines: Vec<TaskLine> = tasks::table
         .left_join(users::table.on(users::id.nullable().eq(tasks::responsible_leader_id)))
-        .filter(tasks::status.eq_any(&counted))
+        .filter(tasks::status.eq_any(COUNTED))
         .filter(tasks::due_date.le(j.period.end))
         .select((
             tasks::id,
@@ -181,50 +230,14 @@ pub fn unit_figures(
             users::display_name.nullable(),
         ))
         .load(conn)?;
-    let coops: Vec<(i64, Option<NaiveDate>, String, Option<NaiveDate>)> = task_cooperators::table
-        .inner_join(tasks::table)
-        .filter(tasks::status.eq_any(&counted))
-        .filter(tasks::due_date.le(j.period.end))
-        .select((
-            task_cooperators::unit_id,
-            tasks::due_date,
-            tasks::status,
-            tasks::submitted_on,
-        ))
-        .load(conn)?;
-    // The office (a unit of kind office) runs the ranking and is not in it,
-    // unless it leads counted tasks itself.
-    let active: Vec<i64> = units::table
-        .filter(units::active.eq(true))
-        .filter(units::kind.ne(UnitKind::Office))
-        .select(units::id)
-        .load(conn)?;
-    let mut out: HashMap<i64, UnitFigures> = active
-        .into_iter()
-        .map(|id| {
-            (
-                id,
-                UnitFigures {
-                    unit_id: id,
-                    ..Default::default()
-                },
-            )
-        })
-        .collect();
-    let mut overdue = Vec::new();
     for (id, code, title, unit, due, status, submitted_on, leader) in lines {
         let Some(due) = due else { continue };
-        let Some(outcome) = classify(&facts(due, &status, submitted_on), j) else {
+        let Some(outcome) = classify(&facts(due, status, submitted_on), j) else {
             continue;
         };
-        out.entry(unit)
-            .or_insert(UnitFigures {
-                unit_id: unit,
-                ..Default::default()
-            })
-            .add(outcome);
+        tally.of(unit).add(outcome);
         if let Outcome::Overdue { days } = outcome {
-            overdue.push(OverdueTask {
+            tally.overdue.push(OverdueTask {
                 task_id: Some(id),
                 indicator_id: None,
                 code,
@@ -237,8 +250,13 @@ pub fn unit_figures(
             });
         }
     }
-    // An indicator report counts as a task of the lead unit, due on the
-    // report day, done on the day the value was submitted.
+    Ok(())
+}
+
+/// An indicator report counts as a task of the lead unit (and a cooperation
+/// of its cooperating units), due on the report day, done on the day the
+/// value was submitted.
+fn indicator_reports(conn: &mut DbConnection, j: &Judgement, tally: &mut Tally) -> QueryResult<()> {
     for report in crate::indicators::values::owed_reports(conn, j.period.end)? {
         let fact = TaskFacts {
             due: report.due,
@@ -247,22 +265,12 @@ pub fn unit_figures(
         let Some(outcome) = classify(&fact, j) else {
             continue;
         };
-        out.entry(report.lead_unit_id)
-            .or_insert(UnitFigures {
-                unit_id: report.lead_unit_id,
-                ..Default::default()
-            })
-            .add(outcome);
+        tally.of(report.lead_unit_id).add(outcome);
         for c in &report.cooperating {
-            out.entry(*c)
-                .or_insert(UnitFigures {
-                    unit_id: *c,
-                    ..Default::default()
-                })
-                .add_cooperating(outcome);
+            tally.of(*c).add_cooperating(outcome);
         }
         if let Outcome::Overdue { days } = outcome {
-            overdue.push(OverdueTask {
+            tally.overdue.push(OverdueTask {
                 task_id: None,
                 indicator_id: Some(report.indicator_id),
                 code: report.code(),
@@ -275,18 +283,40 @@ pub fn unit_figures(
             });
         }
     }
+    Ok(())
+}
+
+/// The counted tasks, for their cooperating units.
+fn cooperations(conn: &mut DbConnection, j: &Judgement, tally: &mut Tally) -> QueryResult<()> {
+    let coops: Vec<(UnitId, Option<NaiveDate>, TaskStatus, Option<NaiveDate>)> =
+        task_cooperators::table
+            .inner_join(tasks::table)
+            .filter(tasks::status.eq_any(COUNTED))
+            .filter(tasks::due_date.le(j.period.end))
+            .select((
+                task_cooperators::unit_id,
+                tasks::due_date,
+                tasks::status,
+                tasks::submitted_on,
+            ))
+            .load(conn)?;
     for (unit, due, status, submitted_on) in coops {
         let Some(due) = due else { continue };
-        if let Some(outcome) = classify(&facts(due, &status, submitted_on), j) {
-            out.entry(unit)
-                .or_insert(UnitFigures {
-                    unit_id: unit,
-                    ..Default::default()
-                })
-                .add_cooperating(outcome);
+        if let Some(outcome) = classify(&facts(due, status, submitted_on), j) {
+            tally.of(unit).add_cooperating(outcome);
         }
     }
-    // Extensions granted and notices received in the period, by local day.
+    Ok(())
+}
+
+/// Extensions granted and ladder notices received in the period, by local
+/// day, for the units already tallied.
+fn extensions_and_notices(
+    conn: &mut DbConnection,
+    j: &Judgement,
+    clock: &Clock,
+    tally: &mut Tally,
+) -> QueryResult<()> {
     // The UTC bounds are widened by a day each side and the local day decides.
     let from = (j.period.start - Duration::days(1))
         .and_hms_opt(0, 0, 0)
@@ -298,7 +328,7 @@ pub fn unit_figures(
         let day = clock.local(at);
         j.period.start <= day && day <= j.last_counted
     };
-    let granted: Vec<(i64, Option<NaiveDateTime>)> = extensions::table
+    let granted: Vec<(UnitId, Option<NaiveDateTime>)> = extensions::table
         .inner_join(tasks::table)
         .filter(extensions::status.eq(ExtensionStatus::Approved))
         .filter(extensions::decided_at.between(from, to))
@@ -306,12 +336,12 @@ pub fn unit_figures(
         .load(conn)?;
     for (unit, at) in granted {
         if at.is_some_and(in_period) {
-            if let Some(f) = out.get_mut(&unit) {
+            if let Some(f) = tally.figures.get_mut(&unit) {
                 f.extensions += 1;
             }
         }
     }
-    let sent: Vec<(Option<i64>, String, NaiveDateTime)> = notices::table
+    let sent: Vec<(Option<UnitId>, NoticeStep, NaiveDateTime)> = notices::table
         .filter(notices::channel.eq(Channel::Email))
         .filter(notices::status.ne(NoticeStatus::Cancelled))
         .filter(
@@ -323,33 +353,27 @@ pub fn unit_figures(
         .select((notices::unit_id, notices::step, notices::created_at))
         .load(conn)?;
     for (unit, step, at) in sent {
-        let Some(f) = unit.and_then(|u| out.get_mut(&u)) else {
+        let Some(f) = unit.and_then(|u| tally.figures.get_mut(&u)) else {
             continue;
         };
         if !in_period(at) {
             continue;
         }
-        match step.split('_').next() {
-            Some("reminder") => f.reminders += 1,
-            Some("chase") => f.chases += 1,
-            Some("supervise") => f.supervision_orders += 1,
-            Some("accountability") => f.accountability_notices += 1,
-            _ => {}
+        match step.rung() {
+            Some(Step::Reminder(_)) => f.reminders += 1,
+            Some(Step::Chase(_)) => f.chases += 1,
+            Some(Step::Supervise(_)) => f.supervision_orders += 1,
+            Some(Step::Accountability(_)) => f.accountability_notices += 1,
+            None => {}
         }
     }
-    overdue.sort_by(|a, b| {
-        b.days_overdue
-            .cmp(&a.days_overdue)
-            .then_with(|| a.code.cmp(&b.code))
-            .then_with(|| a.task_id.cmp(&b.task_id))
-    });
-    Ok((out, overdue))
+    Ok(())
 }
 
 /// The units named in a ranking, by id.
-fn unit_refs(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<HashMap<i64, UnitRef>> {
-    let ids: std::collections::HashSet<i64> = ids.iter().copied().collect();
-    let rows: Vec<(i64, String, String, String)> = units::table
+fn unit_refs(conn: &mut DbConnection, ids: &[UnitId]) -> QueryResult<HashMap<UnitId, UnitRef>> {
+    let ids: std::collections::HashSet<UnitId> = ids.iter().copied().collect();
+    let rows: Vec<(UnitId, String, String, UnitKind)> = units::table
         .select((units::id, units::code, units::name, units::kind))
         .load(conn)?;
     Ok(rows
@@ -375,7 +399,7 @@ fn unit_refs(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<HashMap<i64, U
 pub fn previous_ranks(
     conn: &mut DbConnection,
     before: NaiveDate,
-) -> QueryResult<(Option<PreviousBulletin>, HashMap<i64, u32>)> {
+) -> QueryResult<(Option<PreviousBulletin>, HashMap<UnitId, u32>)> {
     /// The part of a bulletin's snapshot a later ranking compares with.
     #[derive(Deserialize)]
     struct Published {
@@ -430,7 +454,7 @@ pub fn ranking(
 ) -> QueryResult<Ranking> {
     let j = Judgement::new(period, clock.today);
     let (figures, mut overdue) = unit_figures(conn, &j, clock)?;
-    let ids: Vec<i64> = figures.keys().copied().collect();
+    let ids: Vec<UnitId> = figures.keys().copied().collect();
     let refs = unit_refs(conn, &ids)?;
     let (previous_bulletin, previous) = previous_ranks(conn, period.start)?;
     let keyed: Vec<(UnitFigures, UnitRef)> = figures

@@ -49,7 +49,7 @@ pub async fn authenticate(
     match user {
         Some(row) if ok && row.active => {
             attempt.succeeded(state, now).await?;
-            tracing::info!(user = row.id, "signed in");
+            tracing::info!(user = row.id.0, "signed in");
             Ok(row)
         }
         // The attempt stays recorded as a failure.

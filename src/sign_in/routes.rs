@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::AuthUser;
-use crate::domain::{UnitId, UserId};
+
 use crate::error::Error;
 use crate::http::client_address::client_address;
 use crate::http::problem::{ApiResult, Problem};
@@ -39,13 +39,12 @@ pub struct TokenResponse {
 
 fn token_response(
     state: &AppState,
-    id: UserId,
     row: &crate::users::model::UserRow,
 ) -> ApiResult<TokenResponse> {
     let token = state.tokens.issue(
-        id,
-        row.role()?,
-        row.unit_id.map(UnitId),
+        row.id,
+        row.role,
+        row.unit_id,
         row.token_version,
         chrono::Utc::now(),
     )?;
@@ -70,7 +69,7 @@ pub async fn login(
     let LoginRequest { username, password } = body.into_inner();
     let client = client_address(&req, &state.trusted_proxies);
     let row = sign_in::authenticate(&state, &username, password, &client).await?;
-    let body = token_response(&state, UserId(row.id), &row)?;
+    let body = token_response(&state, &row)?;
     Ok(HttpResponse::Ok().json(body))
 }
 
@@ -109,5 +108,5 @@ pub async fn change_password(
     let id = auth.id;
     let updated =
         sign_in::change_own_password(&state, id, req.current_password, &req.new_password).await?;
-    Ok(HttpResponse::Ok().json(token_response(&state, id, &updated)?))
+    Ok(HttpResponse::Ok().json(token_response(&state, &updated)?))
 }

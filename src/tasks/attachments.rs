@@ -15,6 +15,7 @@ use crate::audit;
 use crate::auth::{AuthUser, Permission};
 use crate::db::schema::attachments;
 use crate::db::DbConnection;
+use crate::domain::kinds::StorageKind;
 use crate::domain::{AttachmentId, Message, Role, TaskId, UnitId, UserId};
 use crate::error::{Conflict, Error, Result};
 use crate::http::multipart::read_file;
@@ -32,7 +33,7 @@ pub struct AttachmentRow {
     pub content_type: String,
     pub size: i64,
     pub sha256: String,
-    pub storage: String,
+    pub storage: StorageKind,
     pub created_at: NaiveDateTime,
 }
 
@@ -250,6 +251,6 @@ pub fn fetch(
         .first(conn)
         .optional()?
         .ok_or(Error::NotFound)?;
-    let bytes = storage.get(conn, &row.storage, &row.sha256, data_dir)?;
+    let bytes = storage.get(conn, row.storage, &row.sha256, data_dir)?;
     Ok((row, bytes))
 }

@@ -20,7 +20,7 @@ use crate::db::schema::{
 };
 use crate::db::DbConnection;
 use crate::domain::clock::Clock;
-use crate::domain::kinds::BulletinStatus;
+use crate::domain::kinds::{BulletinStatus, Channel, NoticeStatus};
 use crate::domain::traffic::TrafficLight;
 use crate::domain::UnitId;
 use crate::error::{Error, Result};
@@ -124,14 +124,14 @@ pub fn record(conn: &mut DbConnection, id: UnitId, clock: &Clock) -> Result<Unit
         .get_result(conn)?;
     let steps: Vec<(String, i64)> = notices::table
         .filter(notices::unit_id.eq(id.0))
-        .filter(notices::channel.eq("email"))
-        .filter(notices::status.ne("cancelled"))
+        .filter(notices::channel.eq(Channel::Email))
+        .filter(notices::status.ne(NoticeStatus::Cancelled))
         .group_by(notices::step)
         .select((notices::step, diesel::dsl::count_star()))
         .load(conn)?;
     let undelivered: Vec<NoticeRow> = notices::table
         .filter(notices::unit_id.eq(id.0))
-        .filter(notices::status.eq("dead"))
+        .filter(notices::status.eq(NoticeStatus::Dead))
         .select(NoticeRow::as_select())
         .order(notices::id.desc())
         .limit(100)
@@ -154,7 +154,7 @@ pub fn record(conn: &mut DbConnection, id: UnitId, clock: &Clock) -> Result<Unit
             .ranked
             .iter()
             .chain(&snapshot.ranking.unranked)
-            .find(|r| r.unit.id == id.0);
+            .find(|r| r.unit.id == id);
         if let Some(r) = line {
             standings.push(BulletinStanding {
                 bulletin_id: b.id,

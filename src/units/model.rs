@@ -6,17 +6,18 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::db::schema::units;
+use crate::domain::kinds::{NoticeMode, WebhookKind};
 use crate::domain::{UnitId, UnitKind};
 use crate::http::json::double_option;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = units)]
 pub struct UnitRow {
-    pub id: i64,
+    pub id: UnitId,
     pub code: String,
     pub name: String,
-    pub kind: String,
-    pub parent_id: Option<i64>,
+    pub kind: UnitKind,
+    pub parent_id: Option<UnitId>,
     /// JSON array of addresses.
     pub contact_emails: String,
     pub head_name: Option<String>,
@@ -25,10 +26,10 @@ pub struct UnitRow {
     pub version: i64,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
-    pub webhook_kind: Option<String>,
+    pub webhook_kind: Option<WebhookKind>,
     pub webhook_url: Option<String>,
     pub webhook_secret: Option<String>,
-    pub notice_mode: String,
+    pub notice_mode: NoticeMode,
 }
 
 #[derive(Debug, Insertable)]
@@ -36,15 +37,15 @@ pub struct UnitRow {
 pub struct NewUnitRow {
     pub code: String,
     pub name: String,
-    pub kind: String,
-    pub parent_id: Option<i64>,
+    pub kind: UnitKind,
+    pub parent_id: Option<UnitId>,
     pub contact_emails: String,
     pub head_name: Option<String>,
     pub head_email: Option<String>,
-    pub webhook_kind: Option<String>,
+    pub webhook_kind: Option<WebhookKind>,
     pub webhook_url: Option<String>,
     pub webhook_secret: Option<String>,
-    pub notice_mode: String,
+    pub notice_mode: NoticeMode,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
@@ -63,13 +64,13 @@ pub struct UnitView {
     pub head_name: Option<String>,
     pub head_email: Option<String>,
     /// Group robot for notices: wecom, dingtalk or generic (null: none).
-    pub webhook_kind: Option<String>,
+    pub webhook_kind: Option<WebhookKind>,
     pub webhook_url: Option<String>,
     /// Whether a signing secret is set (the secret itself is never shown).
     pub webhook_secret_set: bool,
     /// per_task (one email per notice) or digest (one daily email listing all
     /// the unit's due and overdue tasks).
-    pub notice_mode: String,
+    pub notice_mode: NoticeMode,
     pub active: bool,
     /// Send back with a PATCH; a stale one gets 409.
     pub version: i64,
@@ -80,13 +81,12 @@ pub struct UnitView {
 impl UnitView {
     pub fn from_row(row: UnitRow) -> anyhow::Result<UnitView> {
         Ok(UnitView {
-            id: UnitId(row.id),
-            kind: UnitKind::parse(&row.kind)
-                .map_err(|_| anyhow::anyhow!("stored unit kind {:?} is unknown", row.kind))?,
+            id: row.id,
+            kind: row.kind,
             contact_emails: serde_json::from_str(&row.contact_emails)?,
             code: row.code,
             name: row.name,
-            parent_id: row.parent_id.map(UnitId),
+            parent_id: row.parent_id,
             head_name: row.head_name,
             head_email: row.head_email,
             webhook_kind: row.webhook_kind,

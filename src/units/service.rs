@@ -9,6 +9,7 @@ use crate::audit;
 use crate::db::schema::units;
 use crate::db::search::{like_pattern, search_text};
 use crate::db::{self, DbConnection};
+use crate::domain::kinds::{NoticeMode, WebhookKind};
 use crate::domain::message::Message;
 use crate::domain::values::{BoundedText, Email, UnitCode};
 use crate::domain::{UnitId, UnitKind, UserId};
@@ -133,7 +134,7 @@ fn parse_optional_email(
 
 /// A robot: kind and URL together (or neither), and an optional secret.
 struct Robot {
-    kind: Option<String>,
+    kind: Option<WebhookKind>,
     url: Option<String>,
     secret: Option<String>,
 }
@@ -149,10 +150,11 @@ fn parse_robot(
             .filter(|t| !t.is_empty())
             .map(str::to_string)
     };
-    let (kind, url, secret) = (blank(kind), blank(url), blank(secret));
+    let (kind_text, url, secret) = (blank(kind), blank(url), blank(secret));
     let mut ok = true;
-    if let Some(k) = &kind {
-        if !["wecom", "dingtalk", "generic"].contains(&k.as_str()) {
+    let kind = match kind_text.as_deref().map(WebhookKind::parse) {
+        Some(Ok(k)) => Some(k),
+        Some(Err(_)) => {
             v.add(
                 "webhook_kind",
                 Message::new(
@@ -161,8 +163,10 @@ fn parse_robot(
                 ),
             );
             ok = false;
+            None
         }
-    }
+        None => None,
+    };
     if let Some(u) = &url {
         let scheme_ok = u.starts_with("https://") || u.starts_with("http://");
         if !scheme_ok || u.len() > 500 || u.chars().any(char::is_whitespace) {
@@ -173,7 +177,7 @@ fn parse_robot(
             ok = false;
         }
     }
-    if kind.is_some() != url.is_some() {
+    if kind_text.is_some() != url.is_some() {
         v.add(
             "webhook_url",
             Message::new(
@@ -193,14 +197,13 @@ fn parse_robot(
     ok.then_some(Robot { kind, url, secret })
 }
 
-fn parse_notice_mode(mode: &str) -> Result<String, Message> {
-    match mode {
-        "per_task" | "digest" => Ok(mode.to_string()),
-        _ => Err(Message::new(
+fn parse_notice_mode(mode: &str) -> Result<NoticeMode, Message> {
+    NoticeMode::parse(mode).map_err(|_| {
+        Message::new(
             "通知方式必须是 per_task 或 digest",
             "notice_mode must be per_task or digest",
-        )),
-    }
+        )
+    })
 }
 
 fn map_unique(e: diesel::result::Error) -> Error {
@@ -266,8 +269,8 @@ pub fn create(
         let row = NewUnitRow {
             code: code.into_inner(),
             name: name.into_inner(),
-            kind: kind.as_str().to_string(),
-            parent_id: req.parent_id.map(|p| p.0),
+            kind,
+            parent_id: req.parent_id,
             contact_emails: serde_json::to_string(&emails).map_err(anyhow::Error::new)?,
             head_name,
             head_email,
@@ -288,7 +291,7 @@ pub fn create(
             conn,
             Some(actor),
             "create",
-            ("unit", row.id),
+            ("unit", row.id.0),
             None,
             Some(&after),
             now,
@@ -302,15 +305,15 @@ pub fn create(
 struct UnitChangeset {
     code: Option<String>,
     name: Option<String>,
-    kind: Option<String>,
-    parent_id: Option<Option<i64>>,
+    kind: Option<UnitKind>,
+    parent_id: Option<Option<UnitId>>,
     contact_emails: Option<String>,
     head_name: Option<Option<String>>,
     head_email: Option<Option<String>>,
-    webhook_kind: Option<Option<String>>,
+    webhook_kind: Option<Option<WebhookKind>>,
     webhook_url: Option<Option<String>>,
     webhook_secret: Option<Option<String>>,
-    notice_mode: Option<String>,
+    notice_mode: Option<NoticeMode>,
     active: Option<bool>,
     version: Option<i64>,
     updated_at: Option<NaiveDateTime>,
@@ -338,9 +341,8 @@ pub fn update(
         kind: req
             .kind
             .as_deref()
-            .and_then(|k| v.check("kind", UnitKind::parse(k)))
-            .map(|k| k.as_str().to_string()),
-        parent_id: req.parent_id.map(|p| p.map(|p| p.0)),
+            .and_then(|k| v.check("kind", UnitKind::parse(k))),
+        parent_id: req.parent_id,
         contact_emails: match &req.contact_emails {
             Some(list) => parse_emails(&mut v, "contact_emails", list)
                 .map(|l| serde_json::to_string(&l))
@@ -424,7 +426,7 @@ pub fn update(
             conn,
             Some(actor),
             "update",
-            ("unit", updated.id),
+            ("unit", updated.id.0),
             Some(&before),
             Some(&after),
             now,
@@ -448,7 +450,7 @@ fn check_parent(conn: &mut DbConnection, id: UnitId, parent: UnitId) -> Result<(
             ));
         }
         let row = find(conn, at)?.ok_or_else(no_such_parent)?;
-        cursor = row.parent_id.map(UnitId);
+        cursor = row.parent_id;
         steps += 1;
         if steps > 1000 {
             return Err(Error::Internal(anyhow::anyhow!(

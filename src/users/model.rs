@@ -12,12 +12,12 @@ use crate::http::json::double_option;
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users)]
 pub struct UserRow {
-    pub id: i64,
+    pub id: UserId,
     pub username: String,
     pub display_name: String,
     pub email: Option<String>,
-    pub role: String,
-    pub unit_id: Option<i64>,
+    pub role: Role,
+    pub unit_id: Option<UnitId>,
     pub password_hash: String,
     pub token_version: i64,
     pub active: bool,
@@ -29,21 +29,14 @@ pub struct UserRow {
     pub must_change_password: bool,
 }
 
-impl UserRow {
-    pub fn role(&self) -> anyhow::Result<Role> {
-        Role::parse(&self.role)
-            .map_err(|_| anyhow::anyhow!("stored role {:?} is unknown", self.role))
-    }
-}
-
 #[derive(Debug, Insertable)]
 #[diesel(table_name = users)]
 pub struct NewUserRow {
     pub username: String,
     pub display_name: String,
     pub email: Option<String>,
-    pub role: String,
-    pub unit_id: Option<i64>,
+    pub role: Role,
+    pub unit_id: Option<UnitId>,
     pub password_hash: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -69,12 +62,12 @@ pub struct UserView {
 impl UserView {
     pub fn from_row(row: UserRow) -> anyhow::Result<UserView> {
         Ok(UserView {
-            id: UserId(row.id),
-            role: row.role()?,
+            id: row.id,
+            role: row.role,
             username: row.username,
             display_name: row.display_name,
             email: row.email,
-            unit_id: row.unit_id.map(UnitId),
+            unit_id: row.unit_id,
             active: row.active,
             version: row.version,
             created_at: row.created_at.and_utc(),

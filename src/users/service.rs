@@ -44,7 +44,7 @@ fn unit_scope(auth: &AuthUser) -> Option<Option<UnitId>> {
 pub fn get(conn: &mut DbConnection, auth: &AuthUser, id: UserId) -> Result<UserView> {
     let row = find(conn, id)?.ok_or(Error::NotFound)?;
     if let Some(scope) = unit_scope(auth) {
-        if row.unit_id.map(UnitId) != scope && UserId(row.id) != auth.id {
+        if row.unit_id != scope && row.id != auth.id {
             return Err(Error::NotFound);
         }
     }
@@ -199,8 +199,8 @@ pub fn insert(
             username: user.username.as_str().to_string(),
             display_name: user.display_name.as_str().to_string(),
             email: user.email.as_ref().map(|e| e.as_str().to_string()),
-            role: user.role.as_str().to_string(),
-            unit_id: user.unit_id.map(|u| u.0),
+            role: user.role,
+            unit_id: user.unit_id,
             password_hash,
             created_at: now,
             updated_at: now,
@@ -217,7 +217,7 @@ pub fn insert(
             conn,
             actor,
             "create",
-            ("user", row.id),
+            ("user", row.id.0),
             None,
             Some(&after),
             now,
@@ -303,8 +303,8 @@ pub fn update(
         if current.version != changes.version {
             return Err(Error::stale(changes.version, current.version));
         }
-        let role = changes.role.unwrap_or(current.role()?);
-        let unit_id = changes.unit_id.unwrap_or(current.unit_id.map(UnitId));
+        let role = changes.role.unwrap_or(current.role);
+        let unit_id = changes.unit_id.unwrap_or(current.unit_id);
         let active = changes.active.unwrap_or(current.active);
         if role == Role::Unit && unit_id.is_none() {
             return Err(Error::invalid_field("unit_id", unit_required()));
@@ -312,7 +312,7 @@ pub fn update(
         if changes.unit_id.is_some() {
             check_unit(conn, unit_id)?;
         }
-        let was_admin = current.role()? == Role::Admin && current.active;
+        let was_admin = current.role == Role::Admin && current.active;
         if was_admin && (role != Role::Admin || !active) && active_admins_other_than(conn, id)? == 0
         {
             return Err(Conflict::LastAdmin.into());
@@ -371,7 +371,7 @@ pub fn update(
             conn,
             actor,
             action,
-            ("user", updated.id),
+            ("user", updated.id.0),
             Some(&before),
             Some(&after),
             now,

@@ -18,7 +18,7 @@ use crate::domain::message::Lang;
 use crate::domain::notice_step::NoticeStep;
 use crate::domain::task_state::TaskStatus;
 use crate::domain::traffic::TaskTiming;
-use crate::domain::{TaskId, UnitId, UnitKind};
+use crate::domain::{TaskId, UnitId, UnitKind, UserId};
 use crate::indicators::values::OwedReport;
 use crate::tasks::model::TaskRow;
 use crate::tasks::visibility;
@@ -50,7 +50,7 @@ pub(in crate::notices) struct Wanted {
     pub event_kind: &'static str,
     pub recipients: Vec<String>,
     /// Units whose group robot also gets the notice.
-    pub robots: Vec<i64>,
+    pub robots: Vec<UnitId>,
     /// Also propose accountability for the lead unit (the last rung).
     pub propose: bool,
     /// A unit concerned takes the daily digest instead of this email.
@@ -69,15 +69,15 @@ pub(in crate::notices) struct Context {
     /// When the notices written now may go (the next open send window).
     pub send_at: NaiveDateTime,
     /// Ordered by id, so notices are written in the same order every run.
-    pub units: BTreeMap<i64, UnitInfo>,
+    pub units: BTreeMap<UnitId, UnitInfo>,
     /// Every office unit, active or not (robots are checked when routing).
-    pub office_units: Vec<i64>,
+    pub office_units: Vec<UnitId>,
     /// The addresses of the active office units.
     pub office: Vec<String>,
     /// Active accounts' addresses, for the responsible leader.
-    pub leaders: HashMap<i64, Option<String>>,
+    pub leaders: HashMap<UserId, Option<String>>,
     /// Active accounts' names, for naming the responsible leader.
-    pub people: HashMap<i64, String>,
+    pub people: HashMap<UserId, String>,
     pub open: Vec<OpenTask>,
     /// Indicator reports not yet in, due up to `horizon`.
     pub reports: Vec<OwedReport>,
@@ -137,13 +137,13 @@ impl Context {
         let leaders = users::table
             .filter(users::active.eq(true))
             .select((users::id, users::email))
-            .load::<(i64, Option<String>)>(conn)?
+            .load::<(UserId, Option<String>)>(conn)?
             .into_iter()
             .collect();
         let people = users::table
             .filter(users::active.eq(true))
             .select((users::id, users::display_name))
-            .load::<(i64, String)>(conn)?
+            .load::<(UserId, String)>(conn)?
             .into_iter()
             .collect();
         Ok(Context {
@@ -172,7 +172,7 @@ impl Context {
         format!("{}{path}", self.base_url.trim_end_matches('/'))
     }
 
-    pub fn unit_name(&self, id: i64) -> String {
+    pub fn unit_name(&self, id: UnitId) -> String {
         self.units
             .get(&id)
             .map(|u| u.name.clone())
@@ -181,7 +181,7 @@ impl Context {
 
     /// A unit's addresses for a notice of its own: none for a digest unit,
     /// whose addresses get the daily digest instead.
-    fn contacts(&self, unit: i64) -> Vec<String> {
+    fn contacts(&self, unit: UnitId) -> Vec<String> {
         self.units
             .get(&unit)
             .filter(|u| u.active && !u.digest)
@@ -190,14 +190,14 @@ impl Context {
     }
 
     /// Those of `ids` with an active unit's group robot.
-    fn with_robot(&self, ids: Vec<i64>) -> Vec<i64> {
+    fn with_robot(&self, ids: Vec<UnitId>) -> Vec<UnitId> {
         ids.into_iter()
             .filter(|id| self.units.get(id).is_some_and(|u| u.active && u.robot))
             .collect()
     }
 
     /// Whether one of `ids` takes the daily digest.
-    fn digests(&self, ids: &[i64]) -> bool {
+    fn digests(&self, ids: &[UnitId]) -> bool {
         ids.iter()
             .any(|id| self.units.get(id).is_some_and(|u| u.active && u.digest))
     }
@@ -210,7 +210,7 @@ impl Context {
         step: NoticeStep,
         event_kind: &'static str,
         key: String,
-        unit: i64,
+        unit: UnitId,
     ) -> Wanted {
         Wanted {
             step,
@@ -234,7 +234,7 @@ impl Context {
         step: NoticeStep,
         event_kind: &'static str,
         key: String,
-        lead: i64,
+        lead: UnitId,
     ) -> Wanted {
         Wanted {
             step,
@@ -252,9 +252,9 @@ impl Context {
         &self,
         step: Step,
         key: String,
-        lead: i64,
-        coops: &[i64],
-        leader: Option<i64>,
+        lead: UnitId,
+        coops: &[UnitId],
+        leader: Option<UserId>,
     ) -> Wanted {
         let (recipients, robot_units, event_kind) = self.route(step, lead, coops, leader);
         Wanted {
@@ -274,10 +274,10 @@ impl Context {
     fn route(
         &self,
         step: Step,
-        lead: i64,
-        coops: &[i64],
-        leader: Option<i64>,
-    ) -> (Vec<String>, Vec<i64>, &'static str) {
+        lead: UnitId,
+        coops: &[UnitId],
+        leader: Option<UserId>,
+    ) -> (Vec<String>, Vec<UnitId>, &'static str) {
         let mut recipients = Vec::new();
         match step {
             Step::Reminder(_) => {
@@ -322,9 +322,9 @@ fn push_unique(list: &mut Vec<String>, items: impl IntoIterator<Item = String>) 
     }
 }
 
-fn load_units(conn: &mut DbConnection) -> QueryResult<BTreeMap<i64, UnitInfo>> {
+fn load_units(conn: &mut DbConnection) -> QueryResult<BTreeMap<UnitId, UnitInfo>> {
     type UnitTuple = (
-        i64,
+        UnitId,
         String,
         UnitKind,
         bool,

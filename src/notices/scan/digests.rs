@@ -31,7 +31,7 @@ pub(super) fn run(
         counts.tally(write_digest(
             conn,
             ctx,
-            UnitId(*unit_id),
+            *unit_id,
             &unit.contacts,
             &key,
             (&subject, &text, &html),
@@ -42,12 +42,12 @@ pub(super) fn run(
 
 /// The unit's lines: open tasks it leads or cooperates on and indicator
 /// reports it owes, due by the horizon.
-fn lines(ctx: &Context, unit_id: i64) -> Vec<DigestLine> {
+fn lines(ctx: &Context, unit_id: UnitId) -> Vec<DigestLine> {
     let today = ctx.clock.today;
     let tasks = ctx
         .open
         .iter()
-        .filter(|t| t.row.lead_unit_id.0 == unit_id || t.coops.contains(&UnitId(unit_id)))
+        .filter(|t| t.row.lead_unit_id == unit_id || t.coops.contains(&unit_id))
         .filter_map(|t| {
             let due = t.row.due_date.filter(|d| *d <= ctx.horizon)?;
             Some(DigestLine {

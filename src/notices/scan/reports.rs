@@ -7,7 +7,6 @@ use super::ScanCounts;
 use crate::db::DbConnection;
 use crate::domain::task_state::TaskStatus;
 use crate::domain::traffic;
-use crate::domain::{IndicatorId, UnitId};
 use crate::indicators::values::OwedReport;
 use crate::mail::templates::TaskFacts;
 
@@ -54,8 +53,8 @@ pub(super) fn run(
 fn about(report: &OwedReport, days_overdue: i64) -> About {
     About {
         task_id: None,
-        indicator: Some((IndicatorId(report.indicator_id), report.period.label())),
-        lead_unit: UnitId(report.lead_unit_id),
+        indicator: Some((report.indicator_id, report.period.label())),
+        lead_unit: report.lead_unit_id,
         due: Some(report.due),
         task_ids: Vec::new(),
         reason: format!(

@@ -42,13 +42,13 @@ pub(super) fn run(
                 step: w.step,
                 code: row.code.clone(),
                 title: row.title.clone(),
-                lead_unit: ctx.unit_name(row.lead_unit_id.0),
+                lead_unit: ctx.unit_name(row.lead_unit_id),
                 due_date: row.due_date,
                 days_overdue,
                 link: ctx.link(&format!("/tasks/{}", row.id)),
                 leader: row
                     .responsible_leader_id
-                    .and_then(|l| ctx.people.get(&l.0).cloned()),
+                    .and_then(|l| ctx.people.get(&l).cloned()),
                 latest: latest.clone().filter(|_| late),
                 reply_by: late.then(|| ctx.clock.today + chrono::Duration::days(REPLY_DAYS)),
                 note: None,
@@ -90,7 +90,6 @@ fn wanted(ctx: &Context, task: &OpenTask) -> Vec<Wanted> {
     let (row, clock) = (&task.row, &ctx.clock);
     let status = task.timing.status;
     let due = row.due_date.map(|d| d.to_string()).unwrap_or_default();
-    let coops: Vec<i64> = task.coops.iter().map(|u| u.0).collect();
     let mut wanted: Vec<Wanted> = ctx
         .ladder
         .owed(status, row.due_date, clock.today)
@@ -100,9 +99,9 @@ fn wanted(ctx: &Context, task: &OpenTask) -> Vec<Wanted> {
             ctx.climb(
                 step,
                 key,
-                row.lead_unit_id.0,
-                &coops,
-                row.responsible_leader_id.map(|l| l.0),
+                row.lead_unit_id,
+                &task.coops,
+                row.responsible_leader_id,
             )
         })
         .collect();
@@ -115,7 +114,7 @@ fn wanted(ctx: &Context, task: &OpenTask) -> Vec<Wanted> {
             NoticeStep::AcceptOverdue,
             "accept_reminder",
             key,
-            row.lead_unit_id.0,
+            row.lead_unit_id,
         ));
     }
     let started = row.started_at().map(|at| clock.local(at));
@@ -128,7 +127,7 @@ fn wanted(ctx: &Context, task: &OpenTask) -> Vec<Wanted> {
             NoticeStep::ReportMissing,
             "report_reminder",
             key,
-            row.lead_unit_id.0,
+            row.lead_unit_id,
         ));
     }
     wanted

@@ -139,7 +139,7 @@ pub(in crate::notices) fn write_notice(
         for unit in &w.robots {
             let key = format!("{}:robot:{unit}", w.dedupe_key);
             let robot = NewNotice {
-                unit_id: Some(UnitId(*unit)),
+                unit_id: Some(*unit),
                 dedupe_key: &key,
                 recipients: "[]".into(),
                 status: NoticeStatus::Pending,

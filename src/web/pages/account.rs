@@ -5,7 +5,6 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::UserId;
 use crate::http::client_address::client_address;
 use crate::sign_in;
 use crate::state::AppState;
@@ -110,7 +109,7 @@ pub async fn login(
         }
     };
     let now = chrono::Utc::now().naive_utc();
-    let id = UserId(row.id);
+    let id = row.id;
     let token = state
         .db(move |conn| Ok(session::open(conn, id, now)?))
         .await

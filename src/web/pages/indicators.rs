@@ -116,7 +116,7 @@ async fn page(
                         reported: !r.open(),
                         status: status_of(&r),
                         qualitative: r.comparison == Comparison::Qualitative,
-                        indicator_id: IndicatorId(r.report.indicator_id),
+                        indicator_id: r.report.indicator_id,
                         number: r.report.number.clone(),
                         name: r.report.name.clone(),
                         period: r.report.period.label(),

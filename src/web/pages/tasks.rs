@@ -471,7 +471,7 @@ async fn failed(
     {
         return Err(PageError::from_api(lang, err));
     }
-    let conflict = err.code() == "version_conflict";
+    let conflict = err.is_version_conflict();
     let error = if conflict {
         crate::web::i18n::text(lang, "task.conflict").to_string()
     } else {
