@@ -224,7 +224,7 @@ pub fn create(
             }
         }
         if let Some(b) = req.bulletin_id {
-            if crate::bulletins::find(conn, b.0)?.is_none() {
+            if crate::bulletins::find(conn, b)?.is_none() {
                 v.add(
                     "bulletin_id",
                     Message::new("督查通报不存在", "no such bulletin"),

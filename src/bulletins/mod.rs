@@ -31,7 +31,7 @@ use crate::rankings::{self, Ranking, RankingRow};
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = bulletins)]
 pub struct BulletinRow {
-    pub id: i64,
+    pub id: BulletinId,
     pub period: String,
     pub period_start: NaiveDate,
     pub period_end: NaiveDate,
@@ -108,7 +108,7 @@ pub struct Snapshot {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BulletinView {
-    pub id: i64,
+    pub id: BulletinId,
     pub period: String,
     pub status: BulletinStatus,
     pub year: Option<i32>,
@@ -143,7 +143,7 @@ impl BulletinView {
 /// A bulletin in a list: no snapshot.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BulletinSummary {
-    pub id: i64,
+    pub id: BulletinId,
     pub period: String,
     pub status: BulletinStatus,
     pub number_label: Option<String>,
@@ -174,7 +174,7 @@ impl BulletinSummary {
     }
 }
 
-pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<BulletinRow>> {
+pub fn find(conn: &mut DbConnection, id: BulletinId) -> QueryResult<Option<BulletinRow>> {
     bulletins::table
         .find(id)
         .select(BulletinRow::as_select())
@@ -330,7 +330,7 @@ fn snapshot_json(s: &Snapshot) -> Result<String> {
 
 fn bulletin_exists(row: &BulletinRow) -> Error {
     Conflict::BulletinExists {
-        id: BulletinId(row.id),
+        id: row.id,
         status: row.status,
     }
     .into()
@@ -397,7 +397,7 @@ fn audit_bulletin(
         conn,
         actor,
         action,
-        ("bulletin", row.id),
+        ("bulletin", row.id.0),
         None,
         Some(&summary),
         now,
@@ -405,8 +405,12 @@ fn audit_bulletin(
 }
 
 /// Loads a draft for a change, checking the version when one is given.
-fn draft_for_change(conn: &mut DbConnection, id: i64, version: Option<i64>) -> Result<BulletinRow> {
-    crate::db::lock_row(conn, crate::db::Locked::Bulletins, id)?;
+fn draft_for_change(
+    conn: &mut DbConnection,
+    id: BulletinId,
+    version: Option<i64>,
+) -> Result<BulletinRow> {
+    crate::db::lock_row(conn, crate::db::Locked::Bulletins, id.0)?;
     let row = find(conn, id)?.ok_or(Error::NotFound)?;
     if row.is_published() {
         return Err(Conflict::BulletinPublished.into());
@@ -453,7 +457,7 @@ pub fn regenerate(
     settings: &Settings,
     clock: &Clock,
     actor: Option<UserId>,
-    id: i64,
+    id: BulletinId,
     version: Option<i64>,
 ) -> Result<BulletinRow> {
     conn.write(|conn| {
@@ -493,7 +497,7 @@ pub fn edit(
     conn: &mut DbConnection,
     clock: &Clock,
     actor: UserId,
-    id: i64,
+    id: BulletinId,
     req: EditBulletin,
 ) -> Result<BulletinRow> {
     let mut v = Validator::default();
@@ -568,7 +572,7 @@ pub fn edit(
 pub fn delete_draft(
     conn: &mut DbConnection,
     actor: UserId,
-    id: i64,
+    id: BulletinId,
     now: NaiveDateTime,
 ) -> Result<()> {
     conn.write(|conn| {

@@ -18,7 +18,7 @@ use crate::domain::kinds::{
     AccountabilityLevel, BulletinStatus, Category, PlanStatus, Priority, RecordSource, RecordStatus,
 };
 use crate::domain::notice_step::NoticeStep;
-use crate::domain::{PlanId, TaskId, UnitId, UserId};
+use crate::domain::{BulletinId, PlanId, TaskId, UnitId, UserId};
 use crate::error::{Error, Result};
 use crate::mail::templates::{bulletin_notice, BulletinLetter};
 use crate::tasks::input::{NewTask, TaskLinks};
@@ -31,12 +31,12 @@ pub fn publish(
     settings: &Settings,
     clock: &Clock,
     actor: Option<UserId>,
-    id: i64,
+    id: BulletinId,
 ) -> Result<(BulletinRow, bool)> {
     conn.write(|conn| {
         // One publisher at a time: numbers are max + 1 within the year.
         db::lock_rule(conn, db::Rule::Bulletins)?;
-        db::lock_row(conn, db::Locked::Bulletins, id)?;
+        db::lock_row(conn, db::Locked::Bulletins, id.0)?;
         let row = find(conn, id)?.ok_or(Error::NotFound)?;
         if row.is_published() {
             return Ok((row, false));
@@ -274,7 +274,7 @@ fn queue_emails(
 pub fn attachments(
     conn: &mut DbConnection,
     settings: &Settings,
-    id: i64,
+    id: BulletinId,
 ) -> anyhow::Result<Vec<crate::mail::Attachment>> {
     use super::render;
     use crate::http::download::Format;

@@ -8,6 +8,7 @@ use super::{BulletinRow, BulletinSummary, BulletinView, CreateBulletin, EditBull
 use crate::auth::{AuthUser, Permission};
 use crate::db::schema::bulletins;
 use crate::domain::kinds::BulletinStatus;
+use crate::domain::BulletinId;
 use crate::http::download::{self, FileBytes, Format};
 use crate::http::problem::{ApiError, ApiResult, Problem};
 use crate::http::{request_lang, JsonBody, OptionalJsonBody, Page, Paging, QueryParams};
@@ -138,7 +139,7 @@ pub async fn get_bulletin(
 ) -> ApiResult<HttpResponse> {
     auth.require(Permission::ReadTasks)?;
     let format = Format::parse(query.0.format.as_deref())?;
-    let id = id.into_inner();
+    let id = BulletinId(id.into_inner());
     let row = state
         .db(move |conn| Ok(super::find(conn, id)?))
         .await?
@@ -168,7 +169,7 @@ pub async fn update_bulletin(
     body: JsonBody<EditBulletin>,
 ) -> ApiResult<HttpResponse> {
     auth.require(Permission::ManageBulletins)?;
-    let (id, req) = (id.into_inner(), body.into_inner());
+    let (id, req) = (BulletinId(id.into_inner()), body.into_inner());
     let clock = state.clock();
     let row = state
         .db(move |conn| super::edit(conn, &clock, auth.id, id, req))
@@ -185,7 +186,7 @@ pub async fn delete_bulletin(
     id: web::Path<i64>,
 ) -> ApiResult<HttpResponse> {
     auth.require(Permission::ManageBulletins)?;
-    let id = id.into_inner();
+    let id = BulletinId(id.into_inner());
     let now = chrono::Utc::now().naive_utc();
     state
         .db(move |conn| super::delete_draft(conn, auth.id, id, now))
@@ -210,7 +211,7 @@ pub async fn regenerate_bulletin(
     body: OptionalJsonBody<VersionBody>,
 ) -> ApiResult<HttpResponse> {
     auth.require(Permission::ManageBulletins)?;
-    let id = id.into_inner();
+    let id = BulletinId(id.into_inner());
     let version = body.into_inner().and_then(|b| b.version);
     let clock = state.clock();
     let settings = state.settings.clone();
@@ -231,7 +232,7 @@ pub async fn publish_bulletin(
     id: web::Path<i64>,
 ) -> ApiResult<HttpResponse> {
     auth.require(Permission::ManageBulletins)?;
-    let id = id.into_inner();
+    let id = BulletinId(id.into_inner());
     let clock = state.clock();
     let settings = state.settings.clone();
     let (row, _) = state

@@ -12,13 +12,14 @@ use super::run_once;
 use crate::config::Settings;
 use crate::db::DbPool;
 use crate::domain::period::Period;
+use crate::domain::BulletinId;
 use crate::error::{Conflict, Error};
 
 #[derive(Debug, Serialize)]
 pub struct BulletinRun {
     pub period: String,
     /// The draft made, or None when the office had already made one.
-    pub bulletin_id: Option<i64>,
+    pub bulletin_id: Option<BulletinId>,
     pub published: bool,
 }
 

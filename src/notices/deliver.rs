@@ -30,7 +30,7 @@ use crate::domain::calendar::WorkCalendar;
 use crate::domain::kinds::{Channel, NoticeStatus, ValueStatus, WebhookKind};
 use crate::domain::notice_step::NoticeStep;
 use crate::domain::task_state::TaskStatus;
-use crate::domain::{NoticeId, UnitId};
+use crate::domain::{BulletinId, NoticeId, UnitId};
 use crate::heartbeat;
 use crate::mail::{Mailer, Outgoing, SendError};
 
@@ -267,7 +267,7 @@ fn webhook_client(settings: &Settings) -> anyhow::Result<reqwest::blocking::Clie
 /// bulletin writes its notices through the outbox, so the outbox does not
 /// import bulletins.
 pub type Attach =
-    fn(&mut DbConnection, &Settings, i64) -> anyhow::Result<Vec<crate::mail::Attachment>>;
+    fn(&mut DbConnection, &Settings, BulletinId) -> anyhow::Result<Vec<crate::mail::Attachment>>;
 
 /// One delivery round over the notices due at `now`. A failure on one notice
 /// is recorded on it and does not stop the others.
@@ -364,7 +364,7 @@ impl Round<'_> {
             }
         };
         let attachments = match notice.bulletin_id {
-            Some(b) => (self.attach)(&mut conn, self.settings, b.0)?,
+            Some(b) => (self.attach)(&mut conn, self.settings, b)?,
             None => Vec::new(),
         };
         // The connection goes back to the pool while the other side talks.

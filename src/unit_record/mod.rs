@@ -22,7 +22,7 @@ use crate::db::DbConnection;
 use crate::domain::clock::Clock;
 use crate::domain::kinds::{BulletinStatus, Channel, NoticeStatus};
 use crate::domain::traffic::TrafficLight;
-use crate::domain::UnitId;
+use crate::domain::{BulletinId, UnitId};
 use crate::error::{Error, Result};
 use crate::notices::{NoticeRow, NoticeView};
 use crate::rankings::UnitRef;
@@ -41,7 +41,7 @@ pub struct RecordTask {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BulletinStanding {
-    pub bulletin_id: i64,
+    pub bulletin_id: BulletinId,
     pub period: String,
     pub number_label: Option<String>,
     pub rank: Option<u32>,
