@@ -69,10 +69,11 @@ async fn the_office_works_its_queues_from_the_console(app: TestApp) {
     let c = addressed_city(&app).await;
     settle_accounts(&app);
 
-    // 待审核: the third task is submitted first, the second after it, with
-    // evidence; the queue lists them by submission, not by id or code.
-    let third = c.in_progress(&app, "3", 20).await;
+    // 待审核: the second task is made first, the third after it; the third
+    // is submitted first, the second (with evidence) after it: the queue
+    // lists them by submission, not by id or code.
     let second = c.in_progress(&app, "2", 20).await;
+    let third = c.in_progress(&app, "3", 20).await;
     submit(&app, &c, &third, "第三项已完成，请审核").await;
     let res = upload(
         &app,
@@ -121,6 +122,21 @@ async fn the_office_works_its_queues_from_the_console(app: TestApp) {
         .await;
     c.ok(&app, &c.office, &b_task, "assign", None).await;
     c.ok(&app, &c.clerk_b, &b_task, "accept", None).await;
+
+    // The API lists the same queue in the same order.
+    let api = expect_json(
+        app.get("/api/v1/tasks?status=submitted&sort=submitted", &c.office)
+            .await,
+        200,
+    )
+    .await;
+    let codes: Vec<&str> = api["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["3", "2"]);
 
     let office = Visitor::signed_in(&app, "office", &password_of("office")).await;
     let home = office.get("/").await;
@@ -270,13 +286,13 @@ async fn the_office_works_its_queues_from_the_console(app: TestApp) {
         &[
             "城关镇",
             "2 项逾期",
-            "逾期 12 天",
+            "最长逾期 12 天",
             "任务 7",
             "任务 1",
             "逾期 1 天",
             "市生态环境局",
             "1 项逾期",
-            "逾期 3 天",
+            "最长逾期 3 天",
             "任务 6",
         ],
     );
