@@ -310,6 +310,7 @@ async fn the_office_works_its_queues_from_the_console(app: TestApp) {
         api["total"].as_u64().unwrap()
     );
     queue.assert_has("554");
+    queue.assert_has("逾期第 1 天催办");
     queue.assert_has("调度状态");
     let notice = api["items"][0]["id"].as_i64().unwrap();
     let recipient = api["items"][0]["recipients"][0].as_str().unwrap();

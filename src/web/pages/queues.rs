@@ -11,6 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::Permission;
 use crate::domain::clock::Clock;
+use crate::domain::ladder::Step;
+use crate::domain::notice_step::NoticeStep;
 use crate::domain::NoticeId;
 use crate::http::problem::ApiError;
 use crate::http::Paging;
@@ -262,6 +264,25 @@ struct Dead {
     #[serde(flatten)]
     notice: NoticeView,
     created: String,
+    /// The step in words: the i18n key under `step.` and its day count.
+    step_key: &'static str,
+    step_days: u32,
+}
+
+/// A notice's step as the page names it: which kind, and the ladder's day.
+fn step_words(step: NoticeStep) -> (&'static str, u32) {
+    match step {
+        NoticeStep::Ladder(Step::Reminder(n)) => ("reminder", n),
+        NoticeStep::Ladder(Step::Chase(n)) => ("chase", n),
+        NoticeStep::Ladder(Step::Supervise(n)) => ("supervise", n),
+        NoticeStep::Ladder(Step::Accountability(n)) => ("accountability", n),
+        NoticeStep::AcceptOverdue => ("accept_overdue", 0),
+        NoticeStep::ReportMissing => ("report_missing", 0),
+        NoticeStep::Assigned => ("assigned", 0),
+        NoticeStep::Returned => ("returned", 0),
+        NoticeStep::Digest => ("digest", 0),
+        NoticeStep::Bulletin => ("bulletin", 0),
+    }
 }
 
 #[derive(Serialize)]
@@ -303,9 +324,14 @@ async fn dead_page(
             notices: page
                 .items
                 .into_iter()
-                .map(|notice| Dead {
-                    created: time(notice.created_at),
-                    notice,
+                .map(|notice| {
+                    let (step_key, step_days) = step_words(notice.step);
+                    Dead {
+                        created: time(notice.created_at),
+                        step_key,
+                        step_days,
+                        notice,
+                    }
                 })
                 .collect(),
             lease_expires: scheduler.lease_expires_at.map(time).unwrap_or_default(),
