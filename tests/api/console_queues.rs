@@ -334,6 +334,14 @@ async fn the_office_works_its_queues_from_the_console(app: TestApp) {
         .unwrap()
         .iter()
         .any(|n| n["id"] == notice));
+    // The scheduler's state, as an instance leaves it: its lease and a run.
+    let pool = duban::db::connect(&app.database.url, 1).unwrap();
+    let now = chrono::Utc::now().naive_utc();
+    assert!(duban::jobs::try_lease(&mut pool.get().unwrap(), "node-7:4242", 60, now).unwrap());
+    duban::jobs::run_once(&pool, "scan", "2026-12-01", "node-7:4242", 60, || Ok(3)).unwrap();
+    let state = office.get("/queues/notices").await;
+    state.assert_has("<dd>node-7:4242</dd>");
+    state.assert_has("<td>scan</td><td>2026-12-01</td><td>node-7:4242</td>");
     // The same form once more: the notice is no longer dead (409, in words).
     let twice = office.post(&retry, &[("csrf", &queue.csrf())]).await;
     assert_eq!(twice.status, 409);
