@@ -386,6 +386,29 @@ pub fn lease_holder(conn: &mut DbConnection) -> QueryResult<Option<(String, Naiv
         .optional()
 }
 
+/// The scheduler as the office sees it, read-only.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SchedulerStatus {
+    pub lease_holder: Option<String>,
+    pub lease_expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Notices by status.
+    pub queue: std::collections::BTreeMap<String, i64>,
+    pub recent_runs: Vec<JobRunView>,
+}
+
+/// Who holds the lease and until when, the outbox by status and the last
+/// `runs` job runs: what `GET /api/v1/scheduler` and the console's
+/// 投递失败 queue show.
+pub fn status(conn: &mut DbConnection, runs: i64) -> QueryResult<SchedulerStatus> {
+    let lease = lease_holder(conn)?;
+    Ok(SchedulerStatus {
+        lease_holder: lease.as_ref().map(|l| l.0.clone()),
+        lease_expires_at: lease.map(|l| l.1.and_utc()),
+        queue: crate::notices::outbox::queue(conn)?,
+        recent_runs: recent_runs(conn, runs)?,
+    })
+}
+
 /// One tick of the scheduler: take the lease, scan and draft the bulletin if
 /// due, deliver. The lease is renewed between the steps and before each
 /// notice is claimed, so a long tick keeps it, and a tick that lost it (its

@@ -258,6 +258,9 @@ pub enum Sort {
     CodeDesc,
     Updated,
     UpdatedDesc,
+    /// Oldest submission first (the office's review queue), tasks never
+    /// submitted last.
+    Submitted,
 }
 
 impl Sort {
@@ -269,12 +272,11 @@ impl Sort {
             "-code" => Sort::CodeDesc,
             "updated" => Sort::Updated,
             "-updated" => Sort::UpdatedDesc,
-            _ => {
-                return Err(Message::new(
-                    "排序只能是 due_date、code、updated（前加 - 为倒序）",
-                    "sort must be due_date, code or updated, optionally prefixed with -",
-                ))
-            }
+            "submitted" => Sort::Submitted,
+            _ => return Err(Message::new(
+                "排序只能是 due_date、code、updated（前加 - 为倒序）或 submitted",
+                "sort must be due_date, code or updated, optionally prefixed with -, or submitted",
+            )),
         })
     }
 }

@@ -235,7 +235,8 @@ pub struct TaskFilter {
     pub report: Option<String>,
     /// Text in the title or code.
     pub q: Option<String>,
-    /// due_date (default), code, updated; prefix `-` for descending.
+    /// due_date (default), code, updated; prefix `-` for descending; or
+    /// submitted (oldest submission first).
     pub sort: Option<String>,
     pub page: Option<i64>,
     pub per_page: Option<i64>,

@@ -33,6 +33,20 @@ pub fn find_by_code(conn: &mut DbConnection, code: &str) -> QueryResult<Option<U
         .optional()
 }
 
+/// The names of these units, for pages that show ids as words (only those
+/// asked for: a city has thousands).
+pub fn names(
+    conn: &mut DbConnection,
+    ids: &[UnitId],
+) -> QueryResult<std::collections::HashMap<UnitId, String>> {
+    Ok(units::table
+        .filter(units::id.eq_any(ids))
+        .select((units::id, units::name))
+        .load::<(UnitId, String)>(conn)?
+        .into_iter()
+        .collect())
+}
+
 pub fn get(conn: &mut DbConnection, id: UnitId) -> Result<UnitView> {
     let row = find(conn, id)?.ok_or(Error::NotFound)?;
     Ok(UnitView::from_row(row)?)

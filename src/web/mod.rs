@@ -22,7 +22,7 @@ pub use templates::check as check_templates;
 /// Mounts the console. Call last: its default service answers every path the
 /// API did not claim (an HTML 404 page, or a problem for API paths).
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    use pages::{account, accountability, home, indicators, notices, tasks};
+    use pages::{account, accountability, home, indicators, notices, queues, tasks};
     cfg.service(
         web::scope("")
             .wrap(from_fn(headers::console_headers))
@@ -56,6 +56,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::post().to(tasks::decide_extension),
             )
             .route("/notices", web::get().to(notices::list))
+            .route("/queues", web::get().to(queues::index))
+            .route("/queues/review", web::get().to(queues::review))
+            .route("/queues/extensions", web::get().to(queues::extensions))
+            .route("/queues/overdue", web::get().to(queues::overdue))
+            .route("/queues/notices", web::get().to(queues::notices))
+            .route("/queues/notices/{id}/retry", web::post().to(queues::retry))
             .route("/accountability", web::get().to(accountability::list))
             .route("/accountability/{id}", web::get().to(accountability::show))
             .route(

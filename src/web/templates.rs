@@ -31,6 +31,27 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("templates/accountability_record.html"),
     ),
     ("indicators.html", include_str!("templates/indicators.html")),
+    ("queue_tabs.html", include_str!("templates/queue_tabs.html")),
+    (
+        "queue_index.html",
+        include_str!("templates/queue_index.html"),
+    ),
+    (
+        "queue_review.html",
+        include_str!("templates/queue_review.html"),
+    ),
+    (
+        "queue_extensions.html",
+        include_str!("templates/queue_extensions.html"),
+    ),
+    (
+        "queue_overdue.html",
+        include_str!("templates/queue_overdue.html"),
+    ),
+    (
+        "queue_notices.html",
+        include_str!("templates/queue_notices.html"),
+    ),
 ];
 
 static ENV: LazyLock<Result<Environment<'static>, minijinja::Error>> = LazyLock::new(build);

@@ -18,6 +18,7 @@ mod city;
 mod cli;
 mod console;
 mod console_home;
+mod console_queues;
 mod contract;
 mod docs;
 mod errors;
@@ -49,6 +50,7 @@ fn main() -> std::process::ExitCode {
         cli::tests(),
         console::tests(),
         console_home::tests(),
+        console_queues::tests(),
         contract::tests(),
         docs::tests(),
         errors::tests(),

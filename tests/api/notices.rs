@@ -111,7 +111,7 @@ impl Outbox {
 }
 
 /// The city with addresses: the office unit, unit heads and the leader.
-async fn addressed_city(app: &TestApp) -> City {
+pub async fn addressed_city(app: &TestApp) -> City {
     let c = city::build(app).await;
     let office = expect_json(
         app.post("/api/v1/units", &c.admin, json!({ "code": "OFFICE", "name": "创建办", "kind": "office", "contact_emails": ["office@example.gov.cn"] })).await,

@@ -304,6 +304,11 @@ pub fn list(
         Sort::CodeDesc => query().order((tasks::code.desc(), tasks::id.desc())),
         Sort::Updated => query().order((tasks::updated_at.asc(), tasks::id.asc())),
         Sort::UpdatedDesc => query().order((tasks::updated_at.desc(), tasks::id.desc())),
+        Sort::Submitted => query().order((
+            tasks::submitted_at.is_null().asc(),
+            tasks::submitted_at.asc(),
+            tasks::id.asc(),
+        )),
         Sort::DueDate => query().order((
             tasks::due_date.is_null().asc(),
             tasks::due_date.asc(),

@@ -102,6 +102,8 @@ struct HomePage {
     cards: Vec<Card>,
     extensions: Vec<PendingExtension>,
     overdue_units: Vec<OverdueUnit>,
+    /// The office's queues with their figures (office and admin).
+    queues: Option<super::queues::Counts>,
 }
 
 /// How many tasks in sight the list page would show for `query`.
@@ -251,12 +253,14 @@ pub async fn home(state: web::Data<AppState>, person: Person) -> Result<HttpResp
                         cards,
                         extensions: Vec::new(),
                         overdue_units: Vec::new(),
+                        queues: None,
                     }
                 }
                 Role::Leader => HomePage {
                     cards: task_cards(conn, scope, LEADER, &clock)?,
                     extensions: Vec::new(),
                     overdue_units: Vec::new(),
+                    queues: None,
                 },
                 Role::Office | Role::Admin | Role::Viewer => {
                     let mut cards = task_cards(conn, scope, OFFICE, &clock)?;
@@ -265,6 +269,11 @@ pub async fn home(state: web::Data<AppState>, person: Person) -> Result<HttpResp
                         cards,
                         extensions: pending_extensions(conn)?,
                         overdue_units: overdue_units(conn, scope, &clock)?,
+                        queues: if role == Role::Viewer {
+                            None
+                        } else {
+                            Some(super::queues::counts(conn, scope, &clock)?)
+                        },
                     }
                 }
             })

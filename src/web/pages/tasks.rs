@@ -494,6 +494,8 @@ pub struct ActForm {
     action: String,
     version: i64,
     note: String,
+    /// A queue the form was shown on (`queues::BACK`): where to go on.
+    back: String,
 }
 
 /// POST /tasks/{id}/act: one life-cycle step.
@@ -540,7 +542,10 @@ pub async fn act(
         })
         .await;
     match result {
-        Ok(_) => Ok(see_other(&format!("/tasks/{}?done={}", id.0, form.action))),
+        Ok(_) => Ok(see_other(&match super::queues::back_to(&form.back) {
+            Some(queue) => format!("{queue}?done={}", form.action),
+            None => format!("/tasks/{}?done={}", id.0, form.action),
+        })),
         Err(e) => {
             let typed = Typed {
                 action: form.action,
@@ -795,6 +800,8 @@ pub struct DecideForm {
     task_id: i64,
     decision: String,
     note: String,
+    /// A queue the form was shown on (`queues::BACK`): where to go on.
+    back: String,
 }
 
 /// POST /extensions/{id}/decide: the office approves or rejects (with a note).
@@ -827,10 +834,10 @@ pub async fn decide_extension(
         })
         .await;
     match result {
-        Ok(_) => Ok(see_other(&format!(
-            "/tasks/{}?done={}",
-            task.0, form.decision
-        ))),
+        Ok(_) => Ok(see_other(&match super::queues::back_to(&form.back) {
+            Some(queue) => format!("{queue}?done={}", form.decision),
+            None => format!("/tasks/{}?done={}", task.0, form.decision),
+        })),
         Err(e) => {
             let typed = Typed {
                 note: form.note,
