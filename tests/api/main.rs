@@ -13,6 +13,7 @@ mod helpers;
 
 mod auth;
 mod browser;
+mod bulk;
 mod bulletins;
 mod city;
 mod cli;
@@ -45,6 +46,7 @@ fn main() -> std::process::ExitCode {
     helpers::init_test_log();
     let tests: Vec<helpers::ApiTest> = [
         auth::tests(),
+        bulk::tests(),
         bulletins::tests(),
         cli::tests(),
         console::tests(),
