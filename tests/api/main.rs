@@ -19,6 +19,7 @@ mod city;
 mod cli;
 mod console;
 mod console_home;
+mod console_plans;
 mod contract;
 mod docs;
 mod errors;
@@ -51,6 +52,7 @@ fn main() -> std::process::ExitCode {
         cli::tests(),
         console::tests(),
         console_home::tests(),
+        console_plans::tests(),
         contract::tests(),
         docs::tests(),
         errors::tests(),
