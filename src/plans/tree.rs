@@ -2,17 +2,17 @@
 //! nested by their dotted codes (1, 1.1, 1.1.2), each parent with the worst
 //! light of its subtree, and the plan's count of tasks per light.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use diesel::prelude::*;
 use serde::Serialize;
 
 use super::model::PlanRow;
-use crate::db::schema::tasks;
+use crate::db::schema::{tasks, units};
 use crate::db::DbConnection;
 use crate::domain::clock::Clock;
 use crate::domain::traffic::TrafficLight;
-use crate::domain::PlanId;
+use crate::domain::{PlanId, UnitId};
 use crate::error::Result;
 use crate::tasks::model::{TaskRow, TaskView};
 use crate::tasks::service;
@@ -22,6 +22,8 @@ use crate::tasks::visibility::{self, Scope};
 #[derive(Debug, Serialize)]
 pub struct Node {
     pub task: TaskView,
+    /// The lead unit's name.
+    pub lead_unit: String,
     /// The worst light of the task and everything under it.
     pub rolled_up: Option<TrafficLight>,
     pub children: Vec<Node>,
@@ -60,6 +62,13 @@ pub fn load(
         })
         .collect();
     let views = service::views(conn, seen, clock)?;
+    let leads: Vec<UnitId> = views.iter().map(|v| v.lead_unit_id).collect();
+    let names: HashMap<UnitId, String> = units::table
+        .filter(units::id.eq_any(leads))
+        .select((units::id, units::name))
+        .load::<(UnitId, String)>(conn)?
+        .into_iter()
+        .collect();
     let mut by_light = BTreeMap::new();
     for v in &views {
         *by_light
@@ -70,7 +79,7 @@ pub fn load(
         plan_id: plan,
         title: row.title,
         total: views.len(),
-        roots: build(views),
+        roots: build(views, &names),
         by_light,
     })
 }
@@ -86,7 +95,7 @@ fn sort_key(code: &str) -> Vec<(u64, String)> {
 /// Nests tasks by code: a task goes under the task with the longest code
 /// that is a dotted prefix of its own (1.1.2 under 1.1, or under 1 when 1.1
 /// is not among them); the others are roots. Siblings in code order.
-pub fn build(mut views: Vec<TaskView>) -> Vec<Node> {
+pub fn build(mut views: Vec<TaskView>, units: &HashMap<UnitId, String>) -> Vec<Node> {
     views.sort_by_key(|v| sort_key(&v.code));
     // In code order a parent comes before its children, so a stack of the
     // open ancestors finds each task's parent.
@@ -100,6 +109,7 @@ pub fn build(mut views: Vec<TaskView>) -> Vec<Node> {
             close(&mut stack, &mut roots);
         }
         stack.push(Node {
+            lead_unit: units.get(&task.lead_unit_id).cloned().unwrap_or_default(),
             rolled_up: task.light,
             task,
             children: Vec::new(),

@@ -58,6 +58,7 @@ async fn the_office_sees_the_tree_with_rolled_up_lights_and_bulk_assigns_from_th
     let n1 = node(&tree.body, "1");
     assert!(n1.contains("light-green"), "{n1}");
     assert!(n1.contains("data-light=\"red\""), "{n1}");
+    assert!(n1.contains("城关镇"), "the lead unit by name: {n1}");
     assert!(node(&tree.body, "1.1").contains("data-light=\"red\""));
     assert!(node(&tree.body, "2").contains("data-light=\"none\""));
     let order: Vec<usize> = ["\"1\"", "\"1.1\"", "\"1.1.1\"", "\"2\"", "\"2.1\""]
