@@ -15,7 +15,7 @@ use crate::domain::kinds::{
 };
 use crate::domain::message::{Lang, Message};
 use crate::domain::task_state::{TaskAction, TaskStatus};
-use crate::domain::BulletinId;
+use crate::domain::{BulletinId, TaskId};
 
 /// A field that failed validation, and why.
 #[derive(Debug, Clone)]
@@ -57,6 +57,16 @@ pub enum Error {
     #[error("row {row}: {error}")]
     AtRow {
         row: usize,
+        #[source]
+        error: Box<Error>,
+    },
+    /// What stopped one task of a bulk change (its place in the request,
+    /// from 0, and its id and code): the whole change is rolled back.
+    #[error("task {task_id} (item {index}): {error}")]
+    AtTask {
+        index: usize,
+        task_id: TaskId,
+        code: String,
         #[source]
         error: Box<Error>,
     },
@@ -181,6 +191,23 @@ impl Error {
                 Message::new("提交的数据未通过校验", "the request has invalid fields")
             }
             Error::AtRow { error, .. } => error.message(),
+            Error::AtTask {
+                index, code, error, ..
+            } => {
+                let inner = error.message();
+                Message::owned(
+                    format!(
+                        "第 {} 项（任务 {code}）：{}；全部未作更改",
+                        index + 1,
+                        inner.get(Lang::Zh)
+                    ),
+                    format!(
+                        "item {} (task {code}): {}; nothing was changed",
+                        index + 1,
+                        inner.get(Lang::En)
+                    ),
+                )
+            }
             Error::StaleVersion {
                 sent: Some(sent),
                 current,
@@ -229,7 +256,7 @@ impl Error {
     pub fn fields(&self) -> &[FieldError] {
         match self {
             Error::Invalid(fields) | Error::InvalidTable { cells: fields, .. } => fields,
-            Error::AtRow { error, .. } => error.fields(),
+            Error::AtRow { error, .. } | Error::AtTask { error, .. } => error.fields(),
             _ => &[],
         }
     }

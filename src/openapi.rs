@@ -54,6 +54,8 @@ use crate::{
         tasks::routes::return_task,
         tasks::routes::cancel,
         tasks::routes::reopen,
+        tasks::routes::bulk_assign,
+        tasks::routes::bulk_cancel,
         tasks::routes::task_events,
         tasks::routes::list_reports,
         tasks::routes::create_report,

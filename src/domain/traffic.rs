@@ -31,6 +31,22 @@ impl TrafficLight {
         }
     }
 
+    /// The worse of two lights (red over yellow over green); a task without
+    /// a light (a draft, a cancelled task) does not change the other.
+    pub fn worst(a: Option<TrafficLight>, b: Option<TrafficLight>) -> Option<TrafficLight> {
+        let rank = |l: &Option<TrafficLight>| match l {
+            None => 0,
+            Some(TrafficLight::Green) => 1,
+            Some(TrafficLight::Yellow) => 2,
+            Some(TrafficLight::Red) => 3,
+        };
+        if rank(&b) > rank(&a) {
+            b
+        } else {
+            a
+        }
+    }
+
     pub fn parse(s: &str) -> Result<TrafficLight, Message> {
         match s {
             "green" => Ok(TrafficLight::Green),
@@ -233,6 +249,16 @@ pub fn missing_report(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_worst_light_wins_and_no_light_changes_nothing() {
+        use TrafficLight::{Green, Red, Yellow};
+        assert_eq!(TrafficLight::worst(Some(Green), Some(Red)), Some(Red));
+        assert_eq!(TrafficLight::worst(Some(Yellow), Some(Green)), Some(Yellow));
+        assert_eq!(TrafficLight::worst(None, Some(Green)), Some(Green));
+        assert_eq!(TrafficLight::worst(Some(Red), None), Some(Red));
+        assert_eq!(TrafficLight::worst(None, None), None);
+    }
     use proptest::prelude::*;
 
     #[test]

@@ -460,6 +460,21 @@ impl From<Error> for ApiError {
                 ApiError::validation(cells).with_extra("rows", rows.into())
             }
             Error::AtRow { row, error } => ApiError::from(*error).with_extra("row", row.into()),
+            // The inner answer (409 stale version, 409 invalid transition,
+            // 404, 422), said of the task that stopped the bulk change.
+            Error::AtTask {
+                index,
+                task_id,
+                code,
+                error,
+            } => {
+                let mut api = ApiError::from(*error)
+                    .with_extra("index", index.into())
+                    .with_extra("task_id", task_id.0.into())
+                    .with_extra("task_code", code.into());
+                api.message = message;
+                api
+            }
             Error::StaleVersion { current, .. } => {
                 ApiError::new(StatusCode::CONFLICT, VERSION_CONFLICT, message)
                     .with_extra("current_version", current.into())

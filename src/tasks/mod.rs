@@ -3,6 +3,7 @@
 
 pub mod actions;
 pub mod attachments;
+pub mod bulk;
 pub mod events;
 pub mod extensions;
 pub mod import;

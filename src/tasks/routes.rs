@@ -6,6 +6,7 @@ use actix_web::{web, HttpResponse};
 
 use super::actions;
 use super::attachments::{self, AttachmentView};
+use super::bulk::{self, BulkAction, BulkRequest, BulkResult};
 use super::events::{self, EventView};
 use super::extensions::{self, CreateExtension, DecideExtension, ExtensionView};
 use super::input::{ListFilter, NewTask, TaskChanges};
@@ -16,7 +17,7 @@ use super::service::Origin;
 use super::visibility;
 use crate::auth::{AuthUser, Permission};
 use crate::domain::task_state::TaskAction;
-use crate::domain::{AttachmentId, ExtensionId, TaskId};
+use crate::domain::{AttachmentId, ExtensionId, PlanId, TaskId};
 use crate::http::problem::{ApiResult, Problem};
 use crate::http::{JsonBody, Page, Paging, QueryParams};
 use crate::state::AppState;
@@ -64,6 +65,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route("/tasks/{id}/return", web::post().to(return_task))
     .route("/tasks/{id}/cancel", web::post().to(cancel))
     .route("/tasks/{id}/reopen", web::post().to(reopen))
+    .route("/plans/{id}/assign", web::post().to(bulk_assign))
+    .route("/plans/{id}/cancel", web::post().to(bulk_cancel))
     .route(
         "/extensions/{id}/approve",
         web::post().to(approve_extension),
@@ -288,6 +291,78 @@ pub async fn reopen(
     body: JsonBody<ActionRequest>,
 ) -> ApiResult<HttpResponse> {
     run_action(state, tell, auth, id, body, TaskAction::Reopen).await
+}
+
+async fn run_bulk(
+    state: web::Data<AppState>,
+    tell: web::Data<actions::StepNotices>,
+    auth: AuthUser,
+    plan: web::Path<i64>,
+    body: JsonBody<BulkRequest>,
+    action: BulkAction,
+) -> ApiResult<HttpResponse> {
+    auth.require(Permission::ManageTasks)?;
+    let plan = PlanId(plan.into_inner());
+    let req = body.into_inner();
+    let scope = visibility::scope(&auth, &state.settings);
+    let clock = state.clock();
+    let settings = state.settings.clone();
+    let tell = *tell.get_ref();
+    let result = state
+        .db(move |conn| {
+            let ctx = bulk::BulkContext {
+                auth: &auth,
+                scope,
+                clock: &clock,
+                settings: &settings,
+                tell,
+            };
+            let rows = bulk::act(conn, &ctx, plan, action, req)?;
+            let tasks = service::views(conn, rows, &clock)?;
+            Ok(BulkResult {
+                changed: tasks.len(),
+                tasks,
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(result))
+}
+
+/// Assign several draft tasks of the plan at once (批量交办; office), all or
+/// nothing in one transaction: each as `POST /tasks/{id}/assign` would, with
+/// its 交办通知 to the units. A task that is not a draft of this plan or whose
+/// `version` is stale stops it: the 409/422 names it (`index` in `tasks`,
+/// `task_id`, `task_code`) and nothing is changed.
+#[utoipa::path(post, path = "/api/v1/plans/{id}/assign", tag = "task life cycle", request_body = BulkRequest,
+    params(("id" = i64, Path, description = "the plan")),
+    responses((status = 200, body = BulkResult), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
+pub async fn bulk_assign(
+    state: web::Data<AppState>,
+    tell: web::Data<actions::StepNotices>,
+    auth: AuthUser,
+    plan: web::Path<i64>,
+    body: JsonBody<BulkRequest>,
+) -> ApiResult<HttpResponse> {
+    run_bulk(state, tell, auth, plan, body, BulkAction::Assign).await
+}
+
+/// Cancel several open tasks of the plan at once with one reason (`note`,
+/// required; 批量撤销; office), all or nothing in one transaction. A task that
+/// is not open, not of this plan or whose `version` is stale stops it: the
+/// 409/422 names it (`index`, `task_id`, `task_code`) and nothing is changed.
+#[utoipa::path(post, path = "/api/v1/plans/{id}/cancel", tag = "task life cycle", request_body = BulkRequest,
+    params(("id" = i64, Path, description = "the plan")),
+    responses((status = 200, body = BulkResult), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
+pub async fn bulk_cancel(
+    state: web::Data<AppState>,
+    tell: web::Data<actions::StepNotices>,
+    auth: AuthUser,
+    plan: web::Path<i64>,
+    body: JsonBody<BulkRequest>,
+) -> ApiResult<HttpResponse> {
+    run_bulk(state, tell, auth, plan, body, BulkAction::Cancel).await
 }
 
 /// The task's timeline, oldest first.

@@ -22,7 +22,7 @@ pub use templates::check as check_templates;
 /// Mounts the console. Call last: its default service answers every path the
 /// API did not claim (an HTML 404 page, or a problem for API paths).
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    use pages::{account, accountability, home, indicators, notices, queues, tasks};
+    use pages::{account, accountability, home, indicators, notices, plans, queues, tasks};
     cfg.service(
         web::scope("")
             .wrap(from_fn(headers::console_headers))
@@ -34,6 +34,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/password", web::post().to(account::change_password))
             .route("/lang", web::post().to(account::set_lang))
             .route("/", web::get().to(home::home))
+            .route("/plans", web::get().to(plans::list))
+            .route("/plans/{id}", web::get().to(plans::show))
+            .route("/plans/{id}/bulk", web::post().to(plans::bulk_step))
             .route("/tasks", web::get().to(tasks::list))
             .route("/tasks/{id}", web::get().to(tasks::show))
             .route("/tasks/{id}/act", web::post().to(tasks::act))

@@ -13,11 +13,13 @@ mod helpers;
 
 mod auth;
 mod browser;
+mod bulk;
 mod bulletins;
 mod city;
 mod cli;
 mod console;
 mod console_home;
+mod console_plans;
 mod console_queues;
 mod contract;
 mod docs;
@@ -46,11 +48,13 @@ fn main() -> std::process::ExitCode {
     helpers::init_test_log();
     let tests: Vec<helpers::ApiTest> = [
         auth::tests(),
+        bulk::tests(),
         bulletins::tests(),
         cli::tests(),
         console::tests(),
         console_home::tests(),
         console_queues::tests(),
+        console_plans::tests(),
         contract::tests(),
         docs::tests(),
         errors::tests(),

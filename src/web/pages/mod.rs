@@ -5,6 +5,7 @@ pub mod accountability;
 pub mod home;
 pub mod indicators;
 pub mod notices;
+pub mod plans;
 pub mod queues;
 pub mod tasks;
 
