@@ -8,6 +8,7 @@ pub mod extensions;
 pub mod import;
 pub mod input;
 pub mod model;
+pub mod reimport;
 pub mod reports;
 pub mod routes;
 pub mod service;
