@@ -5,6 +5,7 @@ use serde_json::{json, Value};
 
 use crate::api_tests;
 use crate::city::{self, local_day, City};
+use crate::console::{password_of, settle_accounts, Visitor};
 use crate::helpers::{expect_json, expect_problem, problem_fields, TestApp};
 
 api_tests![
@@ -52,6 +53,17 @@ async fn the_ledger_has_a_title_the_written_deadline_progress_and_light(app: Tes
     let tasks = tasks_by_code(&app, &c).await;
     assert_eq!(by_code(&tasks, "1")["due_text"], "2027年6月底前");
     assert_eq!(by_code(&tasks, "1")["due_date"], "2027-06-30");
+    // The console's task page shows the wording beside the date.
+    settle_accounts(&app);
+    let office = Visitor::signed_in(&app, "office", &password_of("office")).await;
+    let page = office
+        .get(&format!("/tasks/{}", by_code(&tasks, "1")["id"]))
+        .await;
+    assert!(
+        page.body.contains("分解表原文：2027年6月底前"),
+        "{}",
+        page.body
+    );
     // An assigned task three days late, with a progress report.
     let late = c.in_progress(&app, "3", -3).await;
     let r = app
