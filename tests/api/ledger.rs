@@ -11,6 +11,7 @@ use crate::helpers::{expect_json, expect_problem, problem_fields, TestApp};
 api_tests![
     the_ledger_has_a_title_the_written_deadline_progress_and_light,
     a_reimport_previews_then_updates_deadlines_and_lists_absent_tasks,
+    the_command_line_reimports_with_update,
 ];
 
 async fn send(app: &TestApp, c: &City, csv: &str, query: &str) -> reqwest::Response {
@@ -293,4 +294,54 @@ async fn a_reimport_previews_then_updates_deadlines_and_lists_absent_tasks(app: 
         (again["created"].clone(), again["updated"].clone()),
         (json!(0), json!(0))
     );
+}
+
+async fn the_command_line_reimports_with_update(app: TestApp) {
+    let c = city::build(&app).await;
+    let dir = tempfile::tempdir().unwrap();
+    let first = dir.path().join("first.csv");
+    let corrected = dir.path().join("corrected.csv");
+    std::fs::write(&first, FIRST).unwrap();
+    std::fs::write(&corrected, CORRECTED).unwrap();
+    let run = |file: &std::path::Path, args: &[&str]| {
+        let mut cmd = crate::helpers::duban();
+        cmd.arg("import")
+            .arg(file)
+            .args(["--plan", &c.plan_id.to_string()])
+            .args(args)
+            .env("DATABASE_URL", &app.database.url)
+            .env("DUBAN_DATA_DIR", app.data_dir.path());
+        crate::helpers::processes::output(&mut cmd)
+    };
+    assert!(run(&first, &[]).status.success());
+    // Without --update the codes are taken.
+    assert!(!run(&corrected, &[]).status.success());
+    let out = run(&corrected, &["--update", "--dry-run"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("1 tasks would be created, 2 would be updated"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("\"2026-12-31\" -> \"2027-01-31\""),
+        "{stdout}"
+    );
+    assert_eq!(
+        by_code(&tasks_by_code(&app, &c).await, "1")["due_date"],
+        "2026-12-31"
+    );
+    let out = run(&corrected, &["--update"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let tasks = tasks_by_code(&app, &c).await;
+    assert_eq!(tasks.len(), 4);
+    assert_eq!(by_code(&tasks, "2")["due_date"], "2027-09-30");
 }
