@@ -68,9 +68,16 @@ pub enum Command {
         /// The plan id.
         #[arg(long)]
         plan: i64,
-        /// Only report what would be created.
+        /// Only report what would be created (or changed); write nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Rows whose code the plan already has update that task (new codes
+        /// are created, tasks missing from the table are listed, not deleted).
+        #[arg(long)]
+        update: bool,
+        /// With --update: why the due dates of assigned tasks move.
+        #[arg(long)]
+        reason: Option<String>,
         /// The account the tasks are recorded as created by (default: the first admin).
         #[arg(long)]
         as_user: Option<String>,
@@ -216,8 +223,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             file,
             plan,
             dry_run,
+            update,
+            reason,
             as_user,
-        } => import_file(settings, file, plan, dry_run, as_user).await,
+        } => {
+            let options = crate::tasks::import::ImportOptions {
+                mode: if update {
+                    crate::tasks::import::ImportMode::Update
+                } else {
+                    crate::tasks::import::ImportMode::Create
+                },
+                dry_run,
+                reason: reason.filter(|r| !r.trim().is_empty()),
+            };
+            import_file(settings, file, plan, options, as_user).await
+        }
         Command::Audit {
             command: AuditCommand::Verify,
         } => {
@@ -449,11 +469,45 @@ fn describe(err: crate::error::Error) -> anyhow::Error {
     anyhow::anyhow!("{}", err.sentence(Lang::En))
 }
 
+/// What an import did (or, with `--dry-run`, would do), for the terminal.
+fn print_import(report: &crate::tasks::import::ImportReport, plan: i64) {
+    use crate::tasks::import::ImportMode;
+    let would = if report.dry_run { "would be " } else { "" };
+    if report.mode == ImportMode::Create {
+        let verb = if report.dry_run {
+            "would create"
+        } else {
+            "created"
+        };
+        println!("{verb} {} tasks in plan {plan}", report.tasks.len());
+        for t in &report.tasks {
+            println!("  row {:>4}  {:<10} {}", t.row, t.code, t.title);
+        }
+        return;
+    }
+    println!(
+        "{} tasks {would}created, {} {would}updated in plan {plan}",
+        report.created, report.updated
+    );
+    for d in &report.changes {
+        println!("  row {:>4}  {:<10}", d.row, d.code);
+        for f in &d.fields {
+            println!("      {} ({}): {:?} -> {:?}", f.field, f.cell, f.old, f.new);
+        }
+    }
+    if !report.absent.is_empty() {
+        println!("not in the table (kept as they are):");
+        for a in &report.absent {
+            println!("  {:<10} {}", a.code, a.title);
+        }
+    }
+}
+
 async fn import_file(
     settings: Settings,
     file: PathBuf,
     plan: i64,
-    dry_run: bool,
+    options: crate::tasks::import::ImportOptions,
     as_user: Option<String>,
 ) -> anyhow::Result<()> {
     let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
@@ -476,15 +530,11 @@ async fn import_file(
             actor.id,
             crate::domain::PlanId(plan),
             rows,
-            dry_run,
+            options,
             chrono::Utc::now().naive_utc(),
         )
         .map_err(describe)?;
-        let verb = if dry_run { "would create" } else { "created" };
-        println!("{verb} {} tasks in plan {plan}", report.tasks.len());
-        for t in &report.tasks {
-            println!("  row {:>4}  {:<10} {}", t.row, t.code, t.title);
-        }
+        print_import(&report, plan);
         Ok(())
     })
     .await?

@@ -172,6 +172,7 @@ fn rectification_task(
         description: Some(description),
         start_date: Some(clock.today),
         due_date: Some(r.deadline),
+        due_text: None,
         due_in_working_days: None,
         priority: Priority::High,
         category: Category::Rectification,

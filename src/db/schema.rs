@@ -108,6 +108,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         indicator_id -> Nullable<BigInt>,
+        due_text -> Nullable<Text>,
     }
 }
 

@@ -158,6 +158,7 @@ impl Builder<'_> {
             description: None,
             start_date: Some(assigned_on),
             due_date: Some(due),
+            due_text: None,
             due_in_working_days: None,
             priority: Priority::Normal,
             category: Category::KeyTask,

@@ -3,7 +3,7 @@
 
 use crate::render::table::{self, Sheet};
 
-/// One task as a row of the exported table.
+/// One task as a row of the exported table (the ledger, 台账).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ExportRow {
     pub code: String,
@@ -11,13 +11,24 @@ pub struct ExportRow {
     pub lead: String,
     pub cooperating: String,
     pub leader: String,
+    /// The deadline as the office wrote it (2026年6月底前), else as duban
+    /// says it; the importer reads this column back.
     pub deadline: String,
+    /// The due date it gives, `YYYY-MM-DD` (empty when there is none).
+    pub due_date: String,
+    /// The latest progress report's text, and its local date.
+    pub progress: String,
+    pub progress_on: String,
     pub status: String,
+    /// 红, 黄 or 绿 (empty for drafts and cancelled tasks).
+    pub light: String,
+    /// Days overdue, empty when not overdue.
+    pub days_overdue: String,
     pub note: String,
 }
 
 impl ExportRow {
-    fn cells(&self) -> [&str; 8] {
+    fn cells(&self) -> [&str; 13] {
         [
             &self.code,
             &self.title,
@@ -25,27 +36,40 @@ impl ExportRow {
             &self.cooperating,
             &self.leader,
             &self.deadline,
+            &self.due_date,
+            &self.progress,
+            &self.progress_on,
             &self.status,
+            &self.light,
+            &self.days_overdue,
             &self.note,
         ]
     }
 }
 
-/// The header row; `table::task_rows` recognises each of these names.
-pub const HEADERS: [&str; 8] = [
+/// The header row; `table::task_rows` recognises the task columns among them
+/// (完成时限 is the deadline it reads; the ledger's own columns are skipped).
+pub const HEADERS: [&str; 13] = [
     "序号",
     "任务",
     "牵头单位",
     "配合单位",
     "责任领导",
     "完成时限",
+    "到期日期",
+    "最新进展",
+    "进展日期",
     "状态",
+    "红黄绿灯",
+    "逾期天数",
     "备注",
 ];
 
-/// Column widths in Excel's character units, by column: task titles are
-/// long, codes and statuses short.
-const WIDTHS: [f64; 8] = [8.0, 50.0, 20.0, 30.0, 12.0, 16.0, 10.0, 30.0];
+/// Column widths in Excel's character units, by column: task titles and
+/// progress are long, codes and statuses short.
+const WIDTHS: [f64; 13] = [
+    8.0, 50.0, 20.0, 30.0, 12.0, 16.0, 12.0, 50.0, 12.0, 10.0, 8.0, 8.0, 30.0,
+];
 
 /// The rows as the table the importer reads.
 fn sheet(rows: &[ExportRow], sheet_title: &str) -> Sheet {
@@ -64,14 +88,28 @@ fn sheet(rows: &[ExportRow], sheet_title: &str) -> Sheet {
     }
 }
 
-/// The table as CSV for Excel (see `render::table::to_csv`).
-pub fn to_csv(rows: &[ExportRow]) -> Vec<u8> {
-    table::to_csv(&sheet(rows, ""))
+/// The ledger's heading: the plan, 台账, the day it was exported.
+pub fn ledger_title(plan_title: &str, today: chrono::NaiveDate) -> String {
+    format!(
+        "{plan_title}任务台账（导出日期：{}）",
+        today.format("%Y年%m月%d日")
+    )
 }
 
-/// The table as an xlsx workbook with one worksheet named `sheet_title`.
-pub fn to_xlsx(rows: &[ExportRow], sheet_title: &str) -> Result<Vec<u8>, anyhow::Error> {
-    table::to_xlsx(&[sheet(rows, sheet_title)])
+/// The table as CSV for Excel (see `render::table::to_csv`), headed by
+/// `title` when given.
+pub fn to_csv(rows: &[ExportRow], title: Option<&str>) -> Vec<u8> {
+    table::titled_csv(&sheet(rows, ""), title)
+}
+
+/// The table as an xlsx workbook with one worksheet named `sheet_title`,
+/// headed by `title` when given.
+pub fn to_xlsx(
+    rows: &[ExportRow],
+    sheet_title: &str,
+    title: Option<&str>,
+) -> Result<Vec<u8>, anyhow::Error> {
+    table::titled_xlsx(&[sheet(rows, sheet_title)], title)
 }
 
 #[cfg(test)]
@@ -90,7 +128,12 @@ mod tests {
                 cooperating: "市住建局、市城管局\n市公安局".into(),
                 leader: "张三".into(),
                 deadline: "2026年6月底前".into(),
+                due_date: "2026-06-30".into(),
+                progress: "=1+1 完成过半".into(),
+                progress_on: "2026-05-20".into(),
                 status: "进行中".into(),
+                light: "红".into(),
+                days_overdue: "3".into(),
                 note: "含\"引号\"，和逗号, 也行".into(),
             },
             ExportRow {
@@ -121,16 +164,22 @@ mod tests {
             cooperating: row.cooperating.clone(),
             leader: row.leader.clone(),
             deadline: row.deadline.clone(),
-            status: String::new(),
             note: row.note.clone(),
+            ..ExportRow::default()
         }
     }
 
     fn without_status(rows: &[ExportRow]) -> Vec<ExportRow> {
         rows.iter()
             .map(|r| ExportRow {
-                status: String::new(),
-                ..r.clone()
+                code: r.code.clone(),
+                title: r.title.clone(),
+                lead: r.lead.clone(),
+                cooperating: r.cooperating.clone(),
+                leader: r.leader.clone(),
+                deadline: r.deadline.clone(),
+                note: r.note.clone(),
+                ..ExportRow::default()
             })
             .collect()
     }
@@ -142,18 +191,18 @@ mod tests {
 
     #[test]
     fn csv_has_bom_headers_and_crlf() {
-        let csv = to_csv(&[]);
+        let csv = to_csv(&[], None);
         assert!(csv.starts_with(b"\xEF\xBB\xBF"));
         let text = String::from_utf8(csv).unwrap();
         assert_eq!(
             text,
-            "\u{FEFF}序号,任务,牵头单位,配合单位,责任领导,完成时限,状态,备注\r\n"
+            "\u{FEFF}序号,任务,牵头单位,配合单位,责任领导,完成时限,到期日期,最新进展,进展日期,状态,红黄绿灯,逾期天数,备注\r\n"
         );
     }
 
     #[test]
     fn csv_neutralises_hyperlink_formulas() {
-        let text = String::from_utf8(to_csv(&sample())).unwrap();
+        let text = String::from_utf8(to_csv(&sample(), None)).unwrap();
         assert!(text.contains("\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"点击\"\")\""));
         assert!(text.contains(",'-待定\r\n"));
         for line in text.lines() {
@@ -166,7 +215,7 @@ mod tests {
 
     #[test]
     fn xlsx_neutralises_hyperlink_formulas() {
-        let xlsx = to_xlsx(&sample(), "任务").unwrap();
+        let xlsx = to_xlsx(&sample(), "任务", None).unwrap();
         let sheet = read_table(&xlsx, FileKind::Xlsx, &Limits::default()).unwrap();
         assert_eq!(
             sheet.text(2, 1),
@@ -186,10 +235,29 @@ mod tests {
     }
 
     #[test]
+    fn the_title_row_heads_both_formats_and_the_header_follows() {
+        let title = ledger_title(
+            "示范市方案",
+            chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+        );
+        assert_eq!(title, "示范市方案任务台账（导出日期：2026年12月01日）");
+        let csv = String::from_utf8(to_csv(&sample(), Some(&title))).unwrap();
+        let mut lines = csv.lines();
+        assert_eq!(lines.next(), Some(format!("\u{FEFF}{title}").as_str()));
+        assert!(lines.next().unwrap().starts_with("序号,任务"));
+        assert!(csv.contains(",'=1+1 完成过半,"), "{csv}");
+        let xlsx = to_xlsx(&sample(), "任务", Some(&title)).unwrap();
+        let sheet = read_table(&xlsx, FileKind::Xlsx, &Limits::default()).unwrap();
+        assert_eq!(sheet.text(0, 0), title);
+        assert_eq!(sheet.text(1, 0), "序号");
+        assert_eq!(sheet.text(2, 7), "'=1+1 完成过半");
+    }
+
+    #[test]
     fn csv_round_trip() {
         let rows = sample();
         assert_eq!(
-            read_back(&to_csv(&rows), FileKind::Csv),
+            read_back(&to_csv(&rows, None), FileKind::Csv),
             without_status(&rows)
         );
     }
@@ -197,14 +265,14 @@ mod tests {
     #[test]
     fn xlsx_round_trip() {
         let rows = sample();
-        let xlsx = to_xlsx(&rows, "2026年重点任务").unwrap();
+        let xlsx = to_xlsx(&rows, "2026年重点任务", Some("2026年方案任务台账")).unwrap();
         assert_eq!(read_back(&xlsx, FileKind::Xlsx), without_status(&rows));
     }
 
     #[test]
     fn empty_table_round_trips() {
-        assert!(read_back(&to_csv(&[]), FileKind::Csv).is_empty());
-        assert!(read_back(&to_xlsx(&[], "x").unwrap(), FileKind::Xlsx).is_empty());
+        assert!(read_back(&to_csv(&[], None), FileKind::Csv).is_empty());
+        assert!(read_back(&to_xlsx(&[], "x", None).unwrap(), FileKind::Xlsx).is_empty());
     }
 
     /// Cell text as the importer keeps it: trimmed, no control characters
@@ -226,8 +294,8 @@ mod tests {
                     cooperating,
                     leader,
                     deadline,
-                    status: String::new(),
                     note,
+                    ..ExportRow::default()
                 },
             )
     }
@@ -237,12 +305,12 @@ mod tests {
 
         #[test]
         fn any_rows_round_trip_through_csv(rows in prop::collection::vec(row(), 0..6)) {
-            prop_assert_eq!(read_back(&to_csv(&rows), FileKind::Csv), rows);
+            prop_assert_eq!(read_back(&to_csv(&rows, None), FileKind::Csv), rows);
         }
 
         #[test]
         fn any_rows_round_trip_through_xlsx(rows in prop::collection::vec(row(), 0..6)) {
-            let xlsx = to_xlsx(&rows, "任务").unwrap();
+            let xlsx = to_xlsx(&rows, "任务", Some("台账")).unwrap();
             prop_assert_eq!(read_back(&xlsx, FileKind::Xlsx), rows);
         }
 

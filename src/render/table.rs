@@ -46,7 +46,16 @@ pub fn unguard_cell(text: &str) -> &str {
 /// The table as CSV for Excel: UTF-8 with a byte-order mark (without it,
 /// Chinese Excel reads UTF-8 as GBK and shows garbage), CRLF line ends.
 pub fn to_csv(sheet: &Sheet) -> Vec<u8> {
+    titled_csv(sheet, None)
+}
+
+/// The table as CSV for Excel with a title line above the header (a ledger's
+/// 台账 heading); readers that look for the header row skip it.
+pub fn titled_csv(sheet: &Sheet, title: Option<&str>) -> Vec<u8> {
     let mut out = String::from("\u{FEFF}");
+    if let Some(title) = title {
+        push_csv_record(&mut out, &[title.to_string()]);
+    }
     push_csv_record(&mut out, &sheet.headers);
     for row in &sheet.rows {
         push_csv_record(&mut out, row);
@@ -83,7 +92,19 @@ fn push_csv_field(out: &mut String, field: &str) {
 /// `sheet_name`): bold header row frozen at the top, the given widths, long
 /// text wrapped. Every cell is written as a string.
 pub fn to_xlsx(sheets: &[Sheet]) -> Result<Vec<u8>, anyhow::Error> {
+    titled_xlsx(sheets, None)
+}
+
+/// The tables as an xlsx workbook as `to_xlsx` makes it, each sheet headed by
+/// `title` in a bold row merged across its columns, above the header row.
+pub fn titled_xlsx(sheets: &[Sheet], title: Option<&str>) -> Result<Vec<u8>, anyhow::Error> {
     let mut book = Workbook::new();
+    let heading = Format::new()
+        .set_bold()
+        .set_font_size(14)
+        .set_align(FormatAlign::Center)
+        .set_align(FormatAlign::VerticalCenter);
+    let top = u32::from(title.is_some());
     let header = Format::new()
         .set_bold()
         .set_text_wrap()
@@ -93,17 +114,26 @@ pub fn to_xlsx(sheets: &[Sheet]) -> Result<Vec<u8>, anyhow::Error> {
     for table in sheets {
         let sheet = book.add_worksheet();
         sheet.set_name(sheet_name(&table.name))?;
+        if let Some(title) = title {
+            let last = u16::try_from(table.headers.len().saturating_sub(1)).unwrap_or(0);
+            if last > 0 {
+                sheet.merge_range(0, 0, 0, last, &guard_cell(title), &heading)?;
+            } else {
+                sheet.write_string_with_format(0, 0, guard_cell(title), &heading)?;
+            }
+            sheet.set_row_height(0, 28)?;
+        }
         for (col, name) in (0u16..).zip(&table.headers) {
             let width = table.widths.get(usize::from(col)).copied().unwrap_or(14.0);
             sheet.set_column_width(col, width)?;
-            sheet.write_string_with_format(0, col, guard_cell(name), &header)?;
+            sheet.write_string_with_format(top, col, guard_cell(name), &header)?;
         }
-        for (row, cells) in (1u32..).zip(&table.rows) {
+        for (row, cells) in (top + 1..).zip(&table.rows) {
             for (col, cell) in (0u16..).zip(cells) {
                 sheet.write_string_with_format(row, col, guard_cell(cell), &body)?;
             }
         }
-        sheet.set_freeze_panes(1, 0)?;
+        sheet.set_freeze_panes(top + 1, 0)?;
     }
     Ok(book.save_to_buffer()?)
 }

@@ -237,6 +237,8 @@ pub fn decide(
                 .set((
                     tasks::original_due_date.eq(task.original_due_date.or(task.due_date)),
                     tasks::due_date.eq(ext.new_due_date),
+                    // The table's wording said the old date.
+                    tasks::due_text.eq(None::<String>),
                     tasks::version.eq(tasks::version + 1),
                     tasks::updated_at.eq(now),
                 ))

@@ -13,10 +13,12 @@ use super::input::{self, NewTask, TaskLinks};
 use super::model::TaskRow;
 use super::service::{self, Origin};
 use super::visibility::{self, Scope};
-use crate::db::schema::{tasks, units, users};
+use crate::db::schema::{progress_reports, tasks, units, users};
 use crate::db::DbConnection;
+use crate::domain::clock::Clock;
 use crate::domain::deadline::{deadline_from_excel_serial, parse_deadline, Deadline};
 use crate::domain::kinds::{Category, Priority};
+use crate::domain::traffic::{self, TrafficLight};
 use crate::domain::unit_names::{match_unit, split_units, UnitRef};
 use crate::domain::{Message, PlanId, Role, TaskId, UnitId, UserId};
 use crate::error::{Error, FieldError, Result, Validator};
@@ -38,18 +40,70 @@ pub struct ImportedTask {
     pub report_day: Option<i32>,
     /// The code of the parent task, from the numbering (2.5 is the parent of 2.5.3).
     pub parent_code: Option<String>,
-    /// Set once created.
+    /// The deadline cell as written (2026年6月底前), kept beside the date.
+    pub due_text: Option<String>,
+    /// Set once created (or, re-importing, the task the code matched).
     pub id: Option<TaskId>,
     /// The 备注 cell, kept as the task's description.
     #[serde(skip)]
     pub note: Option<String>,
+    /// Where the row's cells are, and which columns the table has.
+    #[serde(skip)]
+    pub columns: crate::import::ColumnRefs,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ImportReport {
     pub dry_run: bool,
+    pub mode: ImportMode,
     pub created: usize,
+    /// Tasks of the plan changed by a re-import (`mode=update`).
+    pub updated: usize,
+    /// The rows, as created or matched.
     pub tasks: Vec<ImportedTask>,
+    /// Re-import: per matched task, what changes field by field (unchanged
+    /// tasks are left out).
+    pub changes: Vec<super::reimport::TaskDiff>,
+    /// Re-import: the plan's tasks whose code is not in the table. They are
+    /// listed, never deleted.
+    pub absent: Vec<super::reimport::AbsentTask>,
+}
+
+impl ImportReport {
+    fn created(dry_run: bool, created: usize, tasks: Vec<ImportedTask>) -> ImportReport {
+        ImportReport {
+            dry_run,
+            mode: ImportMode::Create,
+            created,
+            updated: 0,
+            tasks,
+            changes: Vec::new(),
+            absent: Vec::new(),
+        }
+    }
+}
+
+/// What an import does with codes the plan already has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportMode {
+    /// Every row is a new task; a code the plan has is refused (the default).
+    Create,
+    /// Rows whose code the plan has update that task; new codes are created.
+    Update,
+}
+
+impl ImportMode {
+    pub fn parse(s: &str) -> std::result::Result<ImportMode, Message> {
+        match s {
+            "create" => Ok(ImportMode::Create),
+            "update" => Ok(ImportMode::Update),
+            _ => Err(Message::new(
+                "导入方式只能是 create 或 update",
+                "mode must be create or update",
+            )),
+        }
+    }
 }
 
 /// The code of the parent in a dotted numbering: `2.5.3` → `2.5`.
@@ -61,13 +115,13 @@ fn parent_code(code: &str) -> Option<&str> {
 
 /// What the rows are checked against: the active units and leaders, and the
 /// codes the plan already has.
-struct Known {
-    units: Vec<(UnitId, String, String)>,
-    leaders: Vec<(UserId, String, String)>,
+pub(super) struct Known {
+    pub(super) units: Vec<(UnitId, String, String)>,
+    pub(super) leaders: Vec<(UserId, String, String)>,
     codes: HashSet<String>,
 }
 
-fn load_known(conn: &mut DbConnection, plan: PlanId) -> Result<Known> {
+pub(super) fn load_known(conn: &mut DbConnection, plan: PlanId) -> Result<Known> {
     let units = units::table
         .filter(units::active.eq(true))
         .select((units::id, units::code, units::name))
@@ -96,13 +150,15 @@ struct RowCheck<'a> {
     known: &'a Known,
     refs: Vec<UnitRef<'a>>,
     plan_year: i32,
+    /// Re-importing: codes the plan has name the task to update.
+    update: bool,
     /// Codes met so far in the table, for duplicates within it.
     seen: HashSet<String>,
     cells: Vec<FieldError>,
 }
 
 impl<'a> RowCheck<'a> {
-    fn new(known: &'a Known, plan_year: i32) -> Self {
+    fn new(known: &'a Known, plan_year: i32, update: bool) -> Self {
         let refs = known
             .units
             .iter()
@@ -116,6 +172,7 @@ impl<'a> RowCheck<'a> {
             known,
             refs,
             plan_year,
+            update,
             seen: HashSet::new(),
             cells: Vec::new(),
         }
@@ -143,8 +200,10 @@ impl<'a> RowCheck<'a> {
             responsible_leader_id: self.leader(row),
             due_date: None,
             report_day: None,
+            due_text: Some(row.deadline.trim().to_string()).filter(|d| !d.is_empty()),
             id: None,
             note: Some(row.note.trim().to_string()).filter(|n| !n.is_empty()),
+            columns: row.columns.clone(),
         }
         .with_deadline(self.deadline(row))
     }
@@ -166,7 +225,9 @@ impl<'a> RowCheck<'a> {
                     "the code is longer than 32 characters",
                 ),
             );
-        } else if self.known.codes.contains(&code) || !self.seen.insert(code.clone()) {
+        } else if (self.known.codes.contains(&code) && !self.update)
+            || !self.seen.insert(code.clone())
+        {
             self.fault(
                 cell,
                 Message::owned(
@@ -313,14 +374,15 @@ fn link_parents(tasks: &mut [ImportedTask], existing: &HashSet<String>) {
 
 /// Checks every row against the plan, the units and the leaders: the tasks
 /// to create, or every cell at fault.
-fn check_rows(
+pub(super) fn check_rows(
     conn: &mut DbConnection,
     plan: PlanId,
     plan_year: i32,
     rows: &[ImportRow],
+    mode: ImportMode,
 ) -> Result<Vec<ImportedTask>> {
     let known = load_known(conn, plan)?;
-    let mut check = RowCheck::new(&known, plan_year);
+    let mut check = RowCheck::new(&known, plan_year, mode == ImportMode::Update);
     let mut tasks: Vec<ImportedTask> = rows
         .iter()
         .enumerate()
@@ -336,24 +398,35 @@ fn check_rows(
     Ok(tasks)
 }
 
-/// Imports `rows` into the plan; with `dry_run` only reports what it would create.
+/// How an import runs: create or update, and whether only to preview.
+#[derive(Debug, Clone)]
+pub struct ImportOptions {
+    pub mode: ImportMode,
+    pub dry_run: bool,
+    /// Re-importing: why the due dates of assigned tasks move (the rule of
+    /// the single-task update; without it those rows are refused).
+    pub reason: Option<String>,
+}
+
+/// Imports `rows` into the plan; with `dry_run` only reports what it would
+/// create (or, with `mode=update`, change).
 pub fn import(
     conn: &mut DbConnection,
     actor: UserId,
     plan: PlanId,
     rows: Vec<ImportRow>,
-    dry_run: bool,
+    options: ImportOptions,
     now: NaiveDateTime,
 ) -> Result<ImportReport> {
+    let dry_run = options.dry_run;
+    if options.mode == ImportMode::Update {
+        return super::reimport::run(conn, actor, plan, rows, options, now);
+    }
     conn.write(|conn| {
         let plan_row = plans::service::get(conn, plan)?;
-        let mut tasks = check_rows(conn, plan, plan_row.year, &rows)?;
+        let mut tasks = check_rows(conn, plan, plan_row.year, &rows, ImportMode::Create)?;
         if dry_run {
-            return Ok(ImportReport {
-                dry_run,
-                created: 0,
-                tasks,
-            });
+            return Ok(ImportReport::created(dry_run, 0, tasks));
         }
         let mut ids: HashMap<String, TaskId> = super::service::codes_in_plan(conn, plan)?;
         for t in &mut tasks {
@@ -364,18 +437,14 @@ pub fn import(
             ids.insert(row.code.clone(), row.id);
             t.id = Some(row.id);
         }
-        Ok(ImportReport {
-            dry_run,
-            created: tasks.len(),
-            tasks,
-        })
+        Ok(ImportReport::created(dry_run, tasks.len(), tasks))
     })
 }
 
 /// Creates the task of one checked row, its parent found among `ids`. The
 /// cells were checked for length; the task's text rules (no control
 /// characters, a bounded note) are checked here, as for the API.
-fn create_row(
+pub(super) fn create_row(
     conn: &mut DbConnection,
     actor: UserId,
     plan: PlanId,
@@ -403,6 +472,7 @@ fn create_row(
         description,
         start_date: None,
         due_date: t.due_date,
+        due_text: t.due_text.clone(),
         due_in_working_days: None,
         priority: Priority::Normal,
         category: Category::KeyTask,
@@ -412,9 +482,16 @@ fn create_row(
     service::create(conn, Origin::draft(actor), new, now)
 }
 
-/// The plan's tasks visible to the caller, as table rows sorted by code.
-pub fn export_rows(conn: &mut DbConnection, scope: Scope, plan: PlanId) -> Result<Vec<ExportRow>> {
-    plans::service::get(conn, plan)?;
+/// The plan's ledger for the caller: its heading (plan, 台账, today) and the
+/// tasks the caller sees as table rows sorted by code, each with its deadline
+/// as written, latest progress report, status, light and days overdue.
+pub fn export_rows(
+    conn: &mut DbConnection,
+    scope: Scope,
+    plan: PlanId,
+    clock: &Clock,
+) -> Result<(String, Vec<ExportRow>)> {
+    let plan_row = plans::service::get(conn, plan)?;
     let rows: Vec<TaskRow> = tasks::table
         .filter(tasks::plan_id.eq(plan.0))
         .select(TaskRow::as_select())
@@ -436,17 +513,25 @@ pub fn export_rows(conn: &mut DbConnection, scope: Scope, plan: PlanId) -> Resul
         .filter(|r| visibility::sees(scope, r, coops.get(&r.id).map_or(&[][..], Vec::as_slice)))
         .collect();
     visible.sort_by_key(|t| natural_key(&t.code));
+    let visible_ids: Vec<TaskId> = visible.iter().map(|r| r.id).collect();
+    let latest = latest_reports(conn, &visible_ids)?;
     let name = |id: &UnitId| unit_names.get(id).cloned().unwrap_or_default();
-    visible
+    let rows = visible
         .into_iter()
         .map(|r| {
-            let status = r.status;
-            let deadline = match (r.due_date, r.report_day) {
+            let timing = service::timing(&r);
+            let light = traffic::light(&timing, clock.today, clock.warn_days);
+            let overdue = traffic::days_overdue(&timing, clock.today);
+            let written = match (r.due_date, r.report_day) {
                 (Some(d), _) => d.format("%Y-%m-%d").to_string(),
                 (None, Some(day)) => format!("每月{day}日前"),
                 (None, None) => "长期坚持".to_string(),
             };
-            Ok(ExportRow {
+            let (progress, progress_on) = latest
+                .get(&r.id)
+                .map(|(body, at)| (body.clone(), clock.local(*at).to_string()))
+                .unwrap_or_default();
+            ExportRow {
                 code: r.code.clone(),
                 title: r.title.clone(),
                 lead: name(&r.lead_unit_id),
@@ -458,16 +543,60 @@ pub fn export_rows(conn: &mut DbConnection, scope: Scope, plan: PlanId) -> Resul
                     .responsible_leader_id
                     .and_then(|l| leader_names.get(&l).cloned())
                     .unwrap_or_default(),
-                deadline,
-                status: status.zh().to_string(),
+                deadline: r.due_text.clone().unwrap_or(written),
+                due_date: r.due_date.map(|d| d.to_string()).unwrap_or_default(),
+                progress,
+                progress_on,
+                status: r.status.zh().to_string(),
+                light: light.map(light_zh).unwrap_or_default().to_string(),
+                days_overdue: if overdue > 0 {
+                    overdue.to_string()
+                } else {
+                    String::new()
+                },
                 note: r.description.clone().unwrap_or_default(),
-            })
+            }
         })
-        .collect()
+        .collect();
+    Ok((
+        crate::import::export::ledger_title(&plan_row.title, clock.today),
+        rows,
+    ))
+}
+
+/// The light as the ledger names it (红黄绿灯).
+fn light_zh(light: TrafficLight) -> &'static str {
+    match light {
+        TrafficLight::Green => "绿",
+        TrafficLight::Yellow => "黄",
+        TrafficLight::Red => "红",
+    }
+}
+
+/// The latest progress report of each task (by any of its units): its text
+/// and when it was made.
+fn latest_reports(
+    conn: &mut DbConnection,
+    ids: &[TaskId],
+) -> Result<HashMap<TaskId, (String, NaiveDateTime)>> {
+    let reports: Vec<(TaskId, String, NaiveDateTime)> = progress_reports::table
+        .filter(progress_reports::task_id.eq_any(ids))
+        .order((progress_reports::created_at, progress_reports::id))
+        .select((
+            progress_reports::task_id,
+            progress_reports::body,
+            progress_reports::created_at,
+        ))
+        .load(conn)?;
+    // Oldest first: the last one written for a task is its latest.
+    Ok(reports
+        .into_iter()
+        .map(|(task, body, at)| (task, (body, at)))
+        .collect())
 }
 
 /// Sorts `2.10` after `2.9`: numeric parts compare as numbers.
-fn natural_key(code: &str) -> Vec<(u64, String)> {
+pub(super) fn natural_key(code: &str) -> Vec<(u64, String)> {
     code.split(['.', '．', '-'])
         .map(|part| (part.parse::<u64>().unwrap_or(u64::MAX), part.to_string()))
         .collect()
@@ -529,8 +658,15 @@ pub fn parse_file(
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ImportQuery {
-    /// Report what would be created without writing anything.
+    /// Report what would be created (or changed) without writing anything.
     pub dry_run: Option<bool>,
+    /// `create` (default): every row is a new task and a code the plan has is
+    /// refused; `update`: rows whose code the plan has update that task, new
+    /// codes are created, tasks missing from the table are listed.
+    pub mode: Option<String>,
+    /// With `mode=update`: why the due dates of assigned tasks move (kept on
+    /// their timelines). Without it, such rows are refused at their deadline cell.
+    pub reason: Option<String>,
 }
 
 /// Import the plan's breakdown table (multipart field `file`, .xlsx or .csv,
@@ -549,7 +685,30 @@ pub async fn import_table(
 ) -> ApiResult<HttpResponse> {
     auth.require(Permission::ManageTasks)?;
     let plan = PlanId(id.into_inner());
-    let dry_run = query.0.dry_run.unwrap_or(false);
+    let query = query.0;
+    let dry_run = query.dry_run.unwrap_or(false);
+    let mode = match query.mode.as_deref() {
+        None => ImportMode::Create,
+        Some(m) => ImportMode::parse(m).map_err(|msg| ApiError::invalid_field("mode", msg))?,
+    };
+    let reason = query
+        .reason
+        .map(|r| r.trim().to_string())
+        .filter(|r| !r.is_empty());
+    if reason.as_ref().is_some_and(|r| r.chars().count() > 1000) {
+        return Err(ApiError::invalid_field(
+            "reason",
+            Message::new(
+                "理由不能超过 1000 个字符",
+                "the reason is longer than 1000 characters",
+            ),
+        ));
+    }
+    let options = ImportOptions {
+        mode,
+        dry_run,
+        reason,
+    };
     let file = read_file(multipart, MAX_TABLE_BYTES).await?;
     let limits = crate::import::Limits::of(&state.settings);
     let rows =
@@ -557,7 +716,7 @@ pub async fn import_table(
             .await??;
     let now = chrono::Utc::now().naive_utc();
     let report = state
-        .db(move |conn| import(conn, auth.id, plan, rows, dry_run, now))
+        .db(move |conn| import(conn, auth.id, plan, rows, options, now))
         .await?;
     Ok(if dry_run {
         HttpResponse::Ok()
@@ -575,7 +734,11 @@ pub struct ExportQuery {
     pub format: Option<String>,
 }
 
-/// Export the plan's tasks as a table (.xlsx or .csv, formula-injection safe).
+/// Export the plan's task ledger (台账) as a table (.xlsx or .csv, every cell
+/// guarded against formula injection): a title row (plan, 台账, export date),
+/// then per task the importer's columns (完成时限 as the table wrote it), the
+/// due date, the latest progress report and its date, status, light (红/黄/绿)
+/// and days overdue.
 #[utoipa::path(get, path = "/api/v1/plans/{id}/export", tag = "plans", params(ExportQuery),
     responses((status = 200, description = "the table in the `format` asked for", content(
         (String = "text/csv"), (crate::http::download::FileBytes = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
@@ -596,12 +759,18 @@ pub async fn export_table(
         ));
     }
     let scope = visibility::scope(&auth, &state.settings);
-    let rows = state.db(move |conn| export_rows(conn, scope, plan)).await?;
+    let clock = state.clock();
+    let (title, rows) = state
+        .db(move |conn| export_rows(conn, scope, plan, &clock))
+        .await?;
     let (body, content_type) = if format == "csv" {
-        (crate::import::to_csv(&rows), "text/csv; charset=utf-8")
+        (
+            crate::import::to_csv(&rows, Some(&title)),
+            "text/csv; charset=utf-8",
+        )
     } else {
         (
-            web::block(move || crate::import::to_xlsx(&rows, "任务台账")).await??,
+            web::block(move || crate::import::to_xlsx(&rows, "任务台账", Some(&title))).await??,
             crate::http::download::XLSX,
         )
     };

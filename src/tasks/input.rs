@@ -44,6 +44,8 @@ pub struct NewTask {
     pub description: Option<String>,
     pub start_date: Option<NaiveDate>,
     pub due_date: Option<NaiveDate>,
+    /// The deadline as written in an imported table.
+    pub due_text: Option<String>,
     /// Due N working days after assignment (1–365); resolved by the assign action.
     pub due_in_working_days: Option<i32>,
     pub priority: Priority,
@@ -67,6 +69,10 @@ pub struct TaskChanges {
     pub responsible_leader_id: Option<Option<UserId>>,
     pub start_date: Option<Option<NaiveDate>>,
     pub due_date: Option<Option<NaiveDate>>,
+    /// The deadline as written in an imported table; left as it is, it is
+    /// cleared when the due date or the report day changes (the old wording
+    /// would no longer say the same).
+    pub due_text: Option<Option<String>>,
     /// Why the due date of an assigned task moves; recorded on the timeline.
     pub due_date_reason: Option<String>,
     pub due_in_working_days: Option<Option<i32>>,
@@ -158,6 +164,7 @@ impl TryFrom<CreateTask> for NewTask {
                 description,
                 start_date,
                 due_date,
+                due_text: None,
                 due_in_working_days: working_days,
                 priority,
                 category,
@@ -223,6 +230,7 @@ impl TryFrom<UpdateTask> for TaskChanges {
                 Some(None) => Some(None),
                 None => None,
             },
+            due_text: None,
             due_date_reason: None,
         };
         let due_date_reason = optional_text(

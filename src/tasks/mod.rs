@@ -10,6 +10,7 @@ pub mod import;
 pub mod input;
 pub mod model;
 pub mod queues;
+pub mod reimport;
 pub mod reports;
 pub mod routes;
 pub mod service;

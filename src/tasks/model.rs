@@ -45,6 +45,8 @@ pub struct TaskRow {
     pub updated_at: NaiveDateTime,
     /// The indicator the task was made from, if any.
     pub indicator_id: Option<IndicatorId>,
+    /// The deadline as written in the imported table, when it came from one.
+    pub due_text: Option<String>,
 }
 
 impl TaskRow {
@@ -69,6 +71,9 @@ pub struct TaskView {
     pub responsible_leader_id: Option<UserId>,
     pub start_date: Option<NaiveDate>,
     pub due_date: Option<NaiveDate>,
+    /// The deadline as written in the imported table (2026年6月底前), kept
+    /// while the date it gave stands.
+    pub due_text: Option<String>,
     /// The due date before the first approved extension or date change.
     pub original_due_date: Option<NaiveDate>,
     /// Set when the deadline is "N working days from assignment".

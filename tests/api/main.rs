@@ -28,6 +28,7 @@ mod evidence;
 mod faults;
 mod import;
 mod indicators;
+mod ledger;
 mod migrations;
 mod notices;
 mod races;
@@ -61,6 +62,7 @@ fn main() -> std::process::ExitCode {
         evidence::tests(),
         faults::tests(),
         import::tests(),
+        ledger::tests(),
         indicators::tests(),
         migrations::tests(),
         notices::tests(),

@@ -61,6 +61,7 @@ pub fn to_view(
         responsible_leader_id: row.responsible_leader_id,
         start_date: row.start_date,
         due_date: row.due_date,
+        due_text: row.due_text,
         original_due_date: row.original_due_date,
         due_in_working_days: row.due_working_days,
         priority: row.priority,

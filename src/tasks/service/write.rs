@@ -194,6 +194,7 @@ pub fn create(
                 tasks::responsible_leader_id.eq(links.responsible_leader_id),
                 tasks::start_date.eq(new.start_date),
                 tasks::due_date.eq(new.due_date),
+                tasks::due_text.eq(&new.due_text),
                 tasks::due_working_days.eq(new.due_in_working_days),
                 tasks::priority.eq(new.priority),
                 tasks::category.eq(new.category),
@@ -277,6 +278,7 @@ struct TaskChangeset {
     responsible_leader_id: Option<Option<UserId>>,
     start_date: Option<Option<NaiveDate>>,
     due_date: Option<Option<NaiveDate>>,
+    due_text: Option<Option<String>>,
     original_due_date: Option<Option<NaiveDate>>,
     due_working_days: Option<Option<i32>>,
     priority: Option<Priority>,
@@ -333,6 +335,7 @@ fn apply(
         responsible_leader_id: req.responsible_leader_id,
         start_date: req.start_date,
         due_date: req.due_date,
+        due_text: req.due_text.clone(),
         due_working_days: req.due_in_working_days,
         priority: req.priority,
         category: req.category,
@@ -375,13 +378,26 @@ fn apply(
         if due_moves && status != TaskStatus::Draft && current.original_due_date.is_none() {
             changes.original_due_date = Some(current.due_date);
         }
+        let report_day_moves = matches!(changes.report_day, Some(new) if new != current.report_day);
+        if (due_moves || report_day_moves) && changes.due_text.is_none() {
+            // The table's wording said the old deadline; it no longer holds.
+            changes.due_text = Some(None);
+        }
         changes.version = Some(current.version + 1);
         changes.updated_at = Some(now);
-        let updated: TaskRow = diesel::update(tasks::table.find(current.id))
-            .set(&changes)
-            .returning(tasks::all_columns)
-            .get_result(conn)
-            .map_err(|e| Error::unique_or(e, Conflict::TaskCodeTaken))?;
+        // The version is checked again in the UPDATE itself, so that a
+        // concurrent writer is refused by the database, not by a read.
+        let updated: TaskRow = diesel::update(
+            tasks::table
+                .find(current.id)
+                .filter(tasks::version.eq(current.version)),
+        )
+        .set(&changes)
+        .returning(tasks::all_columns)
+        .get_result(conn)
+        .optional()
+        .map_err(|e| Error::unique_or(e, Conflict::TaskCodeTaken))?
+        .ok_or_else(|| Error::stale(req.version, current.version + 1))?;
         if req.cooperating_unit_ids.is_some() {
             replace_cooperators(conn, current.id, &coops)?;
         }
