@@ -1,5 +1,8 @@
 //! Unit names as people write them in task tables: splitting a cell that lists
-//! several units, and finding the unit a written name means.
+//! several units, reading group words (各乡镇) and finding the unit a written
+//! name means.
+
+use super::unit_kind::UnitKind;
 
 /// Characters that separate unit names in one cell.
 const SEPARATORS: &[char] = &['、', ',', '，', ';', '；', '/', '／', '\n', '\r'];
@@ -42,6 +45,80 @@ fn push_trimmed(names: &mut Vec<String>, part: &str) {
     if !part.is_empty() {
         names.push(part.to_string());
     }
+}
+
+/// What a group word in a unit cell ("各乡镇", "各部门") stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupWord {
+    /// Every active unit of this kind.
+    Kind(UnitKind),
+    /// Words such as 各有关单位 that do not say which units are meant: the
+    /// office must name them.
+    Vague,
+}
+
+/// Group words for every unit of one kind, compared once brackets (with
+/// what they hold) and a trailing 人民政府/政府 are removed, so
+/// "各县（市、区）人民政府" is "各县". There is no county kind: a city's
+/// counties and districts are entered as townships-level units, so 各县区
+/// means the townships (docs/tasks.md says so).
+const KIND_WORDS: &[(&str, UnitKind)] = &[
+    ("各乡镇", UnitKind::Township),
+    ("各镇", UnitKind::Township),
+    ("各乡", UnitKind::Township),
+    ("各街道", UnitKind::Township),
+    ("各乡镇街道", UnitKind::Township),
+    ("各镇街", UnitKind::Township),
+    ("各县区", UnitKind::Township),
+    ("各县市区", UnitKind::Township),
+    ("各县", UnitKind::Township),
+    ("各区", UnitKind::Township),
+    ("各园区", UnitKind::Park),
+    ("各工业园区", UnitKind::Park),
+    ("各园区管委会", UnitKind::Park),
+    ("各工业园区管委会", UnitKind::Park),
+    ("各开发区", UnitKind::Park),
+    ("各部门", UnitKind::Department),
+    ("各市直部门", UnitKind::Department),
+    ("各市直单位", UnitKind::Department),
+];
+
+/// Reads a written name as a group word. Names that start like a group
+/// (各…, 有关…, 相关…, 其他…) but name no kind, such as 各有关单位 or
+/// 相关部门, are `Vague`; ordinary unit names give `None`.
+pub fn group_word(name: &str) -> Option<GroupWord> {
+    let bare = without_brackets(&normalise(name));
+    let bare = without_government(&bare);
+    if let Some((_, kind)) = KIND_WORDS.iter().find(|(w, _)| *w == bare) {
+        return Some(GroupWord::Kind(*kind));
+    }
+    ["各", "有关", "相关", "其他", "其它"]
+        .iter()
+        .any(|p| bare.starts_with(p))
+        .then_some(GroupWord::Vague)
+}
+
+/// What to tell the office when a cell holds a vague group word.
+pub fn vague_group_message(name: &str) -> super::Message {
+    super::Message::owned(
+        format!("“{name}”没有说明是哪些单位，请写出单位名称（多个单位用“、”分隔）"),
+        format!("{name:?} does not say which units; name them (separate several with 、)"),
+    )
+}
+
+/// The name with every bracketed part, brackets included, removed.
+fn without_brackets(name: &str) -> String {
+    let mut depth = 0usize;
+    let mut out = String::new();
+    for c in name.chars() {
+        match c {
+            '(' | '（' => depth += 1,
+            ')' | '）' => depth = depth.saturating_sub(1),
+            _ if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    out
 }
 
 /// A unit as the matcher sees it; borrowed from whatever the caller loaded.
@@ -344,6 +421,36 @@ mod tests {
         assert_eq!(UnitMatch::NotFound.id(), None);
     }
 
+    #[test]
+    fn group_words_name_a_kind() {
+        let kind = |w: &str| group_word(w);
+        assert_eq!(kind("各乡镇"), Some(GroupWord::Kind(UnitKind::Township)));
+        assert_eq!(
+            kind(" 各乡镇（街道） "),
+            Some(GroupWord::Kind(UnitKind::Township))
+        );
+        assert_eq!(
+            kind("各县（市、区）人民政府"),
+            Some(GroupWord::Kind(UnitKind::Township))
+        );
+        assert_eq!(kind("各县区"), Some(GroupWord::Kind(UnitKind::Township)));
+        assert_eq!(kind("各园区"), Some(GroupWord::Kind(UnitKind::Park)));
+        assert_eq!(
+            kind("各工业园区管委会"),
+            Some(GroupWord::Kind(UnitKind::Park))
+        );
+        assert_eq!(kind("各部门"), Some(GroupWord::Kind(UnitKind::Department)));
+        assert_eq!(kind("各有关单位"), Some(GroupWord::Vague));
+        assert_eq!(kind("相关部门"), Some(GroupWord::Vague));
+        assert_eq!(kind("其他有关单位"), Some(GroupWord::Vague));
+        assert_eq!(kind("市生态环境局"), None);
+        assert_eq!(kind("东山镇"), None);
+        assert_eq!(kind(""), None);
+        let m = vague_group_message("各有关单位");
+        assert!(m.zh.contains("请写出单位名称"), "{}", m.zh);
+        assert!(m.en.contains("name them"), "{}", m.en);
+    }
+
     fn name() -> impl Strategy<Value = String> {
         "[市县区]?[一-龥]{2,8}(局|委|办|镇|镇人民政府)"
     }
@@ -396,6 +503,18 @@ mod tests {
                 UnitMatch::Ambiguous(ids) => prop_assert!(ids.len() >= 2),
                 UnitMatch::NotFound => {}
             }
+        }
+
+        #[test]
+        fn ordinary_unit_names_are_not_group_words(name in name()) {
+            prop_assume!(!name.starts_with(['各', '有', '相', '其']));
+            prop_assert_eq!(group_word(&name), None);
+        }
+
+        #[test]
+        fn group_words_survive_brackets_and_spaces(inner in "[一-龥、]{0,6}", pad in " {0,2}") {
+            let written = format!("{pad}各乡镇（{inner}）{pad}");
+            prop_assert_eq!(group_word(&written), Some(GroupWord::Kind(UnitKind::Township)));
         }
 
         #[test]
