@@ -127,6 +127,8 @@ pub struct UnitRef<'a> {
     pub id: i64,
     pub code: &'a str,
     pub name: &'a str,
+    /// Other names the unit goes by (别名).
+    pub aliases: &'a [String],
 }
 
 /// The outcome of looking a written name up among the units.
@@ -169,7 +171,8 @@ impl UnitMatch {
 ///
 /// 1. the unit code, ignoring case (`zf-hb` is `ZF-HB`);
 /// 2. the exact name;
-/// 3. a short form: equal once a leading 市/县/区/州/省 is removed from one of
+/// 3. an alias (别名: 经开区管委会 for 经济技术开发区管委会);
+/// 4. a short form: equal once a leading 市/县/区/州/省 is removed from one of
 ///    the two names (`生态环境局` ↔ `市生态环境局`), and once a trailing
 ///    人民政府/政府 is removed from both (`XX镇` ↔ `XX镇人民政府`).
 ///
@@ -182,9 +185,10 @@ pub fn match_unit(wanted: &str, units: &[UnitRef<'_>]) -> UnitMatch {
     if wanted.is_empty() {
         return UnitMatch::NotFound;
     }
-    let steps: [&dyn Fn(&UnitRef<'_>) -> bool; 3] = [
+    let steps: [&dyn Fn(&UnitRef<'_>) -> bool; 4] = [
         &|u| normalise(u.code).eq_ignore_ascii_case(&wanted),
         &|u| normalise(u.name) == wanted,
+        &|u| u.aliases.iter().any(|a| normalise(a) == wanted),
         &|u| short_forms_match(&wanted, &normalise(u.name)),
     ];
     for step in steps {
@@ -235,41 +239,49 @@ mod tests {
                 id: 1,
                 code: "ZF-HB",
                 name: "市生态环境局",
+                aliases: &[],
             },
             UnitRef {
                 id: 2,
                 code: "ZF-CZ",
                 name: "市财政局",
+                aliases: &[],
             },
             UnitRef {
                 id: 3,
                 code: "ZF-SCJG",
                 name: "市市场监督管理局",
+                aliases: &[],
             },
             UnitRef {
                 id: 4,
                 code: "XZ-DS",
                 name: "东山镇人民政府",
+                aliases: &[],
             },
             UnitRef {
                 id: 5,
                 code: "XZ-XS",
                 name: "西山镇",
+                aliases: &[],
             },
             UnitRef {
                 id: 6,
                 code: "ZF-ZJ",
                 name: "市住房和城乡建设局",
+                aliases: &[],
             },
             UnitRef {
                 id: 7,
                 code: "QX-ZJ",
                 name: "县住房和城乡建设局",
+                aliases: &[],
             },
             UnitRef {
                 id: 8,
                 code: "ZF-BGS",
                 name: "市政府办公室",
+                aliases: &[],
             },
         ]
     }
@@ -352,6 +364,7 @@ mod tests {
             id: 9,
             code: "X",
             name: "生态环境局",
+            aliases: &[],
         }];
         assert_eq!(match_unit("市生态环境局", &only_short), UnitMatch::Found(9));
     }
@@ -368,6 +381,7 @@ mod tests {
             id: 1,
             code: "A",
             name: "市生态环境局",
+            aliases: &[],
         }];
         assert_eq!(match_unit("县生态环境局", &city_only), UnitMatch::NotFound);
         assert_eq!(match_unit("区生态环境局", &city_only), UnitMatch::NotFound);
@@ -390,11 +404,13 @@ mod tests {
                 id: 1,
                 code: "A",
                 name: "生态环境局",
+                aliases: &[],
             },
             UnitRef {
                 id: 2,
                 code: "B",
                 name: "市生态环境局",
+                aliases: &[],
             },
         ];
         assert_eq!(match_unit("生态环境局", &both), UnitMatch::Found(1));
@@ -405,11 +421,13 @@ mod tests {
                 id: 1,
                 code: "X1",
                 name: "B2",
+                aliases: &[],
             },
             UnitRef {
                 id: 2,
                 code: "B2",
                 name: "X1",
+                aliases: &[],
             },
         ];
         assert_eq!(match_unit("b2", &clash), UnitMatch::Found(2));
@@ -419,6 +437,31 @@ mod tests {
     fn found_has_an_id() {
         assert_eq!(UnitMatch::Found(3).id(), Some(3));
         assert_eq!(UnitMatch::NotFound.id(), None);
+    }
+
+    #[test]
+    fn aliases_match_after_names_and_before_short_forms() {
+        let aliases = ["经开区管委会".to_string(), "开发区".to_string()];
+        let other = ["环保局".to_string()];
+        let units = [
+            UnitRef {
+                id: 1,
+                code: "P01",
+                name: "经济技术开发区管委会",
+                aliases: &aliases,
+            },
+            UnitRef {
+                id: 2,
+                code: "D01",
+                name: "市生态环境局",
+                aliases: &other,
+            },
+        ];
+        assert_eq!(match_unit("经开区管委会", &units), UnitMatch::Found(1));
+        assert_eq!(match_unit(" 经开区 管委会 ", &units), UnitMatch::Found(1));
+        assert_eq!(match_unit("环保局", &units), UnitMatch::Found(2));
+        assert_eq!(match_unit("生态环境局", &units), UnitMatch::Found(2));
+        assert_eq!(match_unit("经开区", &units), UnitMatch::NotFound);
     }
 
     #[test]
@@ -483,7 +526,7 @@ mod tests {
                 .iter()
                 .zip(&codes)
                 .enumerate()
-                .map(|(i, (name, code))| UnitRef { id: i as i64, code, name })
+                .map(|(i, (name, code))| UnitRef { id: i as i64, code, name, aliases: &[] })
                 .collect();
             for unit in &units {
                 prop_assert_eq!(match_unit(unit.name, &units), UnitMatch::Found(unit.id));
@@ -496,13 +539,33 @@ mod tests {
             let units: Vec<UnitRef<'_>> = names
                 .iter()
                 .enumerate()
-                .map(|(i, name)| UnitRef { id: i as i64, code: "C", name })
+                .map(|(i, name)| UnitRef { id: i as i64, code: "C", name, aliases: &[] })
                 .collect();
             match match_unit(&wanted, &units) {
                 UnitMatch::Found(id) => prop_assert!(units.iter().any(|u| u.id == id)),
                 UnitMatch::Ambiguous(ids) => prop_assert!(ids.len() >= 2),
                 UnitMatch::NotFound => {}
             }
+        }
+
+        #[test]
+        fn every_alias_finds_its_unit(
+            names in prop::collection::btree_set(name(), 2..8),
+            alias in "[一-龥]{2,6}别名",
+        ) {
+            let names: Vec<&String> = names.iter().collect();
+            let aliases = [alias.clone()];
+            let units: Vec<UnitRef<'_>> = names
+                .iter()
+                .enumerate()
+                .map(|(i, name)| UnitRef {
+                    id: i as i64,
+                    code: "C",
+                    name,
+                    aliases: if i == 1 { &aliases } else { &[] },
+                })
+                .collect();
+            prop_assert_eq!(match_unit(&alias, &units), UnitMatch::Found(1));
         }
 
         #[test]
@@ -520,7 +583,7 @@ mod tests {
         #[test]
         fn a_prefixed_name_is_found_by_its_short_form(core in "[一-龥]{2,8}局", prefix in "[市县区州省]") {
             let full = format!("{prefix}{core}");
-            let units = [UnitRef { id: 7, code: "C", name: &full }];
+            let units = [UnitRef { id: 7, code: "C", name: &full , aliases: &[]}];
             prop_assert_eq!(match_unit(&core, &units), UnitMatch::Found(7));
         }
     }

@@ -69,16 +69,32 @@ fn parent_code(code: &str) -> Option<&str> {
 /// codes the plan already has.
 struct Known {
     units: Vec<(UnitId, String, String, UnitKind)>,
+    /// Each unit's aliases, in the order of `units`.
+    aliases: Vec<Vec<String>>,
     leaders: Vec<(UserId, String, String)>,
     codes: HashSet<String>,
 }
 
 fn load_known(conn: &mut DbConnection, plan: PlanId) -> Result<Known> {
-    let units = units::table
+    let rows: Vec<(UnitId, String, String, UnitKind, String)> = units::table
         .filter(units::active.eq(true))
-        .select((units::id, units::code, units::name, units::kind))
+        .select((
+            units::id,
+            units::code,
+            units::name,
+            units::kind,
+            units::aliases,
+        ))
         .order(units::code)
         .load(conn)?;
+    let aliases = rows
+        .iter()
+        .map(|u| crate::units::aliases_of(&u.4))
+        .collect::<Result<_>>()?;
+    let units = rows
+        .into_iter()
+        .map(|(id, code, name, kind, _)| (id, code, name, kind))
+        .collect();
     let leaders = users::table
         .filter(users::role.eq(Role::Leader))
         .filter(users::active.eq(true))
@@ -92,6 +108,7 @@ fn load_known(conn: &mut DbConnection, plan: PlanId) -> Result<Known> {
         .collect();
     Ok(Known {
         units,
+        aliases,
         leaders,
         codes,
     })
@@ -121,10 +138,12 @@ impl<'a> RowCheck<'a> {
         let refs = known
             .units
             .iter()
-            .map(|(id, code, name, _)| UnitRef {
+            .zip(&known.aliases)
+            .map(|((id, code, name, _), aliases)| UnitRef {
                 id: id.0,
                 code,
                 name,
+                aliases,
             })
             .collect();
         RowCheck {

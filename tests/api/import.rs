@@ -16,6 +16,7 @@ api_tests![
     the_documented_example_table_imports,
     group_words_expand_to_one_subtask_per_unit_of_the_kind,
     vague_and_empty_group_words_are_errors_at_their_cells,
+    a_cell_matches_a_units_alias,
 ];
 
 /// Creates a unit of `kind` as admin; returns its id.
@@ -583,4 +584,49 @@ async fn vague_and_empty_group_words_are_errors_at_their_cells(app: TestApp) {
     assert!(text.contains("park"), "{text}");
     let list = expect_json(app.get("/api/v1/tasks", &c.office).await, 200).await;
     assert_eq!(list["total"], 0, "nothing was written");
+}
+
+async fn a_cell_matches_a_units_alias(app: TestApp) {
+    let c = city::build(&app).await;
+    let park = expect_json(
+        app.post(
+            "/api/v1/units",
+            &c.admin,
+            json!({ "code": "P01", "name": "经济技术开发区管委会", "kind": "park",
+                    "aliases": ["经开区管委会"] }),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let csv = "序号,任务,牵头单位,配合单位,完成时限\n\
+               1,园区雨污分流,经开区管委会,城关镇,2026-06-30\n\
+               2,园区绿化,经开区,,2026-06-30\n";
+    let res = send(
+        &app,
+        &c.office,
+        c.plan_id,
+        "t.csv",
+        csv.as_bytes().to_vec(),
+        "",
+    )
+    .await;
+    let p = expect_problem(res, 422, "validation_failed").await;
+    assert_eq!(
+        problem_fields(&p),
+        ["C3"],
+        "经开区 is nobody's name or alias"
+    );
+    let csv = csv.replace("经开区,", "经开区管委会,");
+    let report = expect_json(
+        send(&app, &c.office, c.plan_id, "t.csv", csv.into_bytes(), "").await,
+        201,
+    )
+    .await;
+    assert_eq!(report["tasks"][0]["lead_unit_id"], park["id"]);
+    assert_eq!(
+        report["tasks"][0]["cooperating_unit_ids"],
+        json!([c.unit_a])
+    );
+    assert_eq!(report["tasks"][1]["lead_unit_id"], park["id"]);
 }
