@@ -15,6 +15,7 @@ use super::service::{self, Origin};
 use super::visibility::{self, Scope};
 use crate::db::schema::{tasks, units, users};
 use crate::db::DbConnection;
+use crate::domain::calendar::{last_working_day_before_holiday, DayKind, WorkCalendar};
 use crate::domain::deadline::{deadline_from_excel_serial, parse_deadline, Deadline};
 use crate::domain::kinds::{Category, Priority};
 use crate::domain::unit_kind::UnitKind;
@@ -73,6 +74,9 @@ struct Known {
     aliases: Vec<Vec<String>>,
     leaders: Vec<(UserId, String, String)>,
     codes: HashSet<String>,
+    /// The holiday calendar's named entries, for 2027年春节前.
+    holidays: Vec<(chrono::NaiveDate, DayKind, String)>,
+    calendar: WorkCalendar,
 }
 
 fn load_known(conn: &mut DbConnection, plan: PlanId) -> Result<Known> {
@@ -106,7 +110,20 @@ fn load_known(conn: &mut DbConnection, plan: PlanId) -> Result<Known> {
         .load::<String>(conn)?
         .into_iter()
         .collect();
+    let holidays = crate::db::schema::holidays::table
+        .select((
+            crate::db::schema::holidays::day,
+            crate::db::schema::holidays::kind,
+            crate::db::schema::holidays::name,
+        ))
+        .load::<(chrono::NaiveDate, String, String)>(conn)?
+        .into_iter()
+        .filter_map(|(day, kind, name)| DayKind::parse(&kind).map(|k| (day, k, name)))
+        .collect::<Vec<_>>();
+    let calendar = WorkCalendar::new(holidays.iter().map(|(day, kind, _)| (*day, *kind)));
     Ok(Known {
+        holidays,
+        calendar,
         units,
         aliases,
         leaders,
@@ -399,6 +416,24 @@ impl<'a> RowCheck<'a> {
             .ok_or(())
             .or_else(|_| parse_deadline(text, self.plan_year))
         {
+            Ok(Deadline::BeforeHoliday { year, holiday }) => {
+                let day = last_working_day_before_holiday(
+                    &self.known.holidays,
+                    &self.known.calendar,
+                    year,
+                    holiday,
+                );
+                if day.is_none() {
+                    self.fault(
+                        optional_cell(row, row.columns.deadline.as_deref()),
+                        Message::owned(
+                            format!("节假日日历中没有{year}年{holiday}，请先导入节假日安排"),
+                            format!("the holiday calendar has no {holiday} in {year}; import that year's holiday arrangements first"),
+                        ),
+                    );
+                }
+                day.map(Deadline::Date)
+            }
             Ok(deadline) => Some(deadline),
             Err(message) => {
                 self.fault(optional_cell(row, row.columns.deadline.as_deref()), message);
@@ -413,7 +448,8 @@ impl ImportedTask {
         match deadline {
             Some(Deadline::Date(d)) => self.due_date = Some(d),
             Some(Deadline::Monthly { day }) => self.report_day = i32::try_from(day).ok(),
-            Some(Deadline::Ongoing) | None => {}
+            // Resolved to a date against the calendar while checking.
+            Some(Deadline::Ongoing | Deadline::BeforeHoliday { .. }) | None => {}
         }
         self
     }

@@ -17,6 +17,7 @@ api_tests![
     group_words_expand_to_one_subtask_per_unit_of_the_kind,
     vague_and_empty_group_words_are_errors_at_their_cells,
     a_cell_matches_a_units_alias,
+    a_holiday_anchored_deadline_needs_the_holiday_in_the_calendar,
 ];
 
 /// Creates a unit of `kind` as admin; returns its id.
@@ -629,4 +630,52 @@ async fn a_cell_matches_a_units_alias(app: TestApp) {
         json!([c.unit_a])
     );
     assert_eq!(report["tasks"][1]["lead_unit_id"], park["id"]);
+}
+
+async fn a_holiday_anchored_deadline_needs_the_holiday_in_the_calendar(app: TestApp) {
+    let c = city::build(&app).await;
+    let csv = "序号,任务,牵头单位,完成时限\n1,春节前完成冬季清洁取暖排查,城关镇,2027年春节前\n";
+    let res = send(
+        &app,
+        &c.office,
+        c.plan_id,
+        "t.csv",
+        csv.as_bytes().to_vec(),
+        "",
+    )
+    .await;
+    let p = expect_problem(res, 422, "validation_failed").await;
+    assert_eq!(problem_fields(&p), ["D2"]);
+    let text = p["errors"].to_string();
+    assert!(
+        text.contains("节假日日历中没有2027年春节，请先导入节假日安排"),
+        "{text}"
+    );
+    // 春节 2027: holidays from Friday 5 February; the Thursday before is due.
+    let calendar: String = (5..=11)
+        .map(|day| format!("2027-02-{day:02},holiday,春节\n"))
+        .collect();
+    let res = app
+        .client
+        .post(app.url("/api/v1/holidays/import"))
+        .bearer_auth(&c.admin)
+        .body(calendar)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(expect_json(res, 200).await["imported"], 7);
+    let report = expect_json(
+        send(
+            &app,
+            &c.office,
+            c.plan_id,
+            "t.csv",
+            csv.as_bytes().to_vec(),
+            "",
+        )
+        .await,
+        201,
+    )
+    .await;
+    assert_eq!(report["tasks"][0]["due_date"], "2027-02-04");
 }
