@@ -18,6 +18,7 @@ diesel::table! {
         webhook_url -> Nullable<Text>,
         webhook_secret -> Nullable<Text>,
         notice_mode -> Text,
+        aliases -> Text,
     }
 }
 

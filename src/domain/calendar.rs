@@ -77,6 +77,36 @@ impl WorkCalendar {
     }
 }
 
+/// The last working day before `year`'s `holiday` (a stem such as 春节),
+/// found in the calendar's named entries `(day, kind, name)`: the holiday
+/// starts on the earliest holiday day of that year whose name contains the
+/// stem (劳动节 also answers to 五一), extended back over the days right
+/// before it of the same holiday (元旦 may start on 30 December). `None`
+/// when the calendar has no such holiday in that year.
+pub fn last_working_day_before_holiday(
+    entries: &[(NaiveDate, DayKind, String)],
+    calendar: &WorkCalendar,
+    year: i32,
+    holiday: &str,
+) -> Option<NaiveDate> {
+    let named =
+        |name: &str| name.contains(holiday) || (holiday == "劳动节" && name.contains("五一"));
+    let days: HashSet<NaiveDate> = entries
+        .iter()
+        .filter(|(_, kind, name)| *kind == DayKind::Holiday && named(name))
+        .map(|(day, _, _)| *day)
+        .collect();
+    let mut first = *days.iter().filter(|d| d.year() == year).min()?;
+    while let Some(before) = first.pred_opt().filter(|d| days.contains(d)) {
+        first = before;
+    }
+    let mut day = first.pred_opt()?;
+    while !calendar.is_working_day(day) {
+        day = day.pred_opt()?;
+    }
+    Some(day)
+}
+
 /// When notices may go out: between `start` and `end` local time, on working
 /// days only unless `non_working_days` is set. None means at any time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -160,6 +190,43 @@ mod tests {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()
     }
 
+    fn spring_festival_2027() -> Vec<(NaiveDate, DayKind, String)> {
+        // 春节 2027 (6 February): holidays 5–11 February, make-up working
+        // day Saturday 20 February; 元旦 from 30 December 2026.
+        let mut entries: Vec<(NaiveDate, DayKind, String)> = (5..=11)
+            .map(|day| (d(2027, 2, day), DayKind::Holiday, "春节".to_string()))
+            .collect();
+        entries.push((d(2027, 2, 20), DayKind::Workday, "春节调休上班".into()));
+        for day in [d(2026, 12, 30), d(2026, 12, 31), d(2027, 1, 1)] {
+            entries.push((day, DayKind::Holiday, "元旦".into()));
+        }
+        entries
+    }
+
+    #[test]
+    fn holidays_anchor_the_last_working_day_before_them() {
+        let entries = spring_festival_2027();
+        let cal = WorkCalendar::new(entries.iter().map(|(d, k, _)| (*d, *k)));
+        // 5 February 2027 is a Friday: the Thursday before.
+        assert_eq!(
+            last_working_day_before_holiday(&entries, &cal, 2027, "春节"),
+            Some(d(2027, 2, 4))
+        );
+        // 元旦 2027 starts on Wednesday 30 December 2026.
+        assert_eq!(
+            last_working_day_before_holiday(&entries, &cal, 2027, "元旦"),
+            Some(d(2026, 12, 29))
+        );
+        assert_eq!(
+            last_working_day_before_holiday(&entries, &cal, 2028, "春节"),
+            None
+        );
+        assert_eq!(
+            last_working_day_before_holiday(&entries, &cal, 2027, "国庆"),
+            None
+        );
+    }
+
     #[test]
     fn weekends_are_skipped_without_a_calendar() {
         let cal = WorkCalendar::default();
@@ -240,6 +307,21 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn the_day_before_a_holiday_is_a_working_day_before_it(
+            start in 0i64..3000, len in 1i64..10
+        ) {
+            let first = d(2020, 1, 1) + Duration::days(start);
+            let entries: Vec<(NaiveDate, DayKind, String)> = (0..len)
+                .map(|i| (first + Duration::days(i), DayKind::Holiday, "国庆节、中秋节".to_string()))
+                .collect();
+            let cal = WorkCalendar::new(entries.iter().map(|(d, k, _)| (*d, *k)));
+            let day = last_working_day_before_holiday(&entries, &cal, first.year(), "国庆").unwrap();
+            prop_assert!(day < first);
+            prop_assert!(cal.is_working_day(day));
+            prop_assert!(first - day <= Duration::days(3), "at most a weekend between");
+        }
+
         #[test]
         fn the_next_open_instant_is_never_earlier_and_always_inside(
             minutes in 0i64..(60 * 24 * 60), start in 0u32..12, len in 1u32..12

@@ -15,7 +15,29 @@ pub enum Deadline {
     Monthly { day: u32 },
     /// No end date: "长期坚持", "持续推进".
     Ongoing,
+    /// Due the last working day before a public holiday of a year
+    /// ("2027年春节前"); the holiday calendar says when that is
+    /// (`calendar::last_working_day_before_holiday`). `holiday` is the name's
+    /// stem as calendars write it (春节, 国庆, 劳动节, …).
+    BeforeHoliday { year: i32, holiday: &'static str },
 }
+
+/// Holidays a deadline may be anchored to: the written name, and the stem
+/// the holiday calendar's names contain.
+const HOLIDAYS: &[(&str, &str)] = &[
+    ("元旦", "元旦"),
+    ("春节", "春节"),
+    ("清明节", "清明"),
+    ("清明", "清明"),
+    ("劳动节", "劳动节"),
+    ("五一", "劳动节"),
+    ("端午节", "端午"),
+    ("端午", "端午"),
+    ("中秋节", "中秋"),
+    ("中秋", "中秋"),
+    ("国庆节", "国庆"),
+    ("国庆", "国庆"),
+];
 
 /// Texts that mean the work never finishes. Compared after normalisation,
 /// so surrounding spaces and a trailing 前 do not matter.
@@ -33,8 +55,9 @@ const MAX_CHARS: usize = 40;
 /// `2026-06-30`, `2026/6/30`, `2026.6.30`, `2026年6月30日` (or 号),
 /// `[2026年]6月底` (or 末), `[2026]年底` (or 年末), `[2026年]上半年`/`下半年`,
 /// `[2026年][第]三季度[末]` (digits or 一二三四), `每月25日`, `每月底`,
-/// and the ongoing phrases (长期坚持, 长期, 持续推进, …). Months and days may
-/// also be written in Chinese numerals (六月底, 十二月三十一日).
+/// `[2027年]春节前` (also 元旦, 清明, 五一/劳动节, 端午, 中秋, 国庆), and the
+/// ongoing phrases (长期坚持, 长期, 持续推进, …). Months and days may also be
+/// written in Chinese numerals (六月底, 十二月三十一日).
 pub fn parse_deadline(text: &str, plan_year: i32) -> Result<Deadline, Message> {
     let shown: String = text.trim().chars().take(MAX_CHARS).collect();
     if shown.is_empty() {
@@ -57,8 +80,18 @@ pub fn parse_deadline(text: &str, plan_year: i32) -> Result<Deadline, Message> {
     match chinese_date(body, plan_year) {
         Some(Ok(date)) => Ok(Deadline::Date(date)),
         Some(Err(e)) => Err(e.explain(&shown)),
-        None => Err(unreadable(&shown)),
+        None => before_holiday(body, plan_year).ok_or_else(|| unreadable(&shown)),
     }
+}
+
+/// `[2027年]春节`: the holiday and its year (the 前 is already stripped).
+fn before_holiday(s: &str, plan_year: i32) -> Option<Deadline> {
+    let mut cursor = Cursor::new(s);
+    let year = cursor.year().unwrap_or(plan_year);
+    HOLIDAYS
+        .iter()
+        .find(|(written, _)| cursor.rest() == *written)
+        .map(|(_, holiday)| Deadline::BeforeHoliday { year, holiday })
 }
 
 /// Converts an Excel serial day number (1900 date system, the default on
@@ -359,6 +392,19 @@ mod tests {
     }
 
     #[test]
+    fn holiday_anchored_deadlines() {
+        let before = |year, holiday| Deadline::BeforeHoliday { year, holiday };
+        assert_eq!(parse("2027年春节前"), before(2027, "春节"));
+        assert_eq!(parse(" 2027 年春节之前 "), before(2027, "春节"));
+        assert_eq!(parse("春节前"), before(2026, "春节"));
+        assert_eq!(parse("国庆节前"), before(2026, "国庆"));
+        assert_eq!(parse("2026年五一前"), before(2026, "劳动节"));
+        assert_eq!(parse("中秋前"), before(2026, "中秋"));
+        assert!(parse_deadline("2027年圣诞节前", 2026).is_err());
+        assert!(parse_deadline("春节后", 2026).is_err());
+    }
+
+    #[test]
     fn numeric_dates() {
         for s in [
             "2026-06-30",
@@ -554,6 +600,22 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn every_holiday_reads_back_with_its_year(
+            i in 0usize..HOLIDAYS.len(),
+            year in 2000i32..2100,
+            written_year in any::<bool>(),
+            suffix in prop::sample::select(vec!["前", "之前", "以前"]),
+        ) {
+            let (written, holiday) = HOLIDAYS[i];
+            let text = if written_year { format!("{year}年{written}{suffix}") } else { format!("{written}{suffix}") };
+            let want_year = if written_year { year } else { 2026 };
+            prop_assert_eq!(
+                parse_deadline(&text, 2026),
+                Ok(Deadline::BeforeHoliday { year: want_year, holiday })
+            );
+        }
+
         #[test]
         fn every_written_form_of_a_date_reads_back(
             date in any_date(),

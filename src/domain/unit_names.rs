@@ -1,5 +1,8 @@
 //! Unit names as people write them in task tables: splitting a cell that lists
-//! several units, and finding the unit a written name means.
+//! several units, reading group words (各乡镇) and finding the unit a written
+//! name means.
+
+use super::unit_kind::UnitKind;
 
 /// Characters that separate unit names in one cell.
 const SEPARATORS: &[char] = &['、', ',', '，', ';', '；', '/', '／', '\n', '\r'];
@@ -44,12 +47,88 @@ fn push_trimmed(names: &mut Vec<String>, part: &str) {
     }
 }
 
+/// What a group word in a unit cell ("各乡镇", "各部门") stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupWord {
+    /// Every active unit of this kind.
+    Kind(UnitKind),
+    /// Words such as 各有关单位 that do not say which units are meant: the
+    /// office must name them.
+    Vague,
+}
+
+/// Group words for every unit of one kind, compared once brackets (with
+/// what they hold) and a trailing 人民政府/政府 are removed, so
+/// "各县（市、区）人民政府" is "各县". There is no county kind: a city's
+/// counties and districts are entered as townships-level units, so 各县区
+/// means the townships (docs/tasks.md says so).
+const KIND_WORDS: &[(&str, UnitKind)] = &[
+    ("各乡镇", UnitKind::Township),
+    ("各镇", UnitKind::Township),
+    ("各乡", UnitKind::Township),
+    ("各街道", UnitKind::Township),
+    ("各乡镇街道", UnitKind::Township),
+    ("各镇街", UnitKind::Township),
+    ("各县区", UnitKind::Township),
+    ("各县市区", UnitKind::Township),
+    ("各县", UnitKind::Township),
+    ("各区", UnitKind::Township),
+    ("各园区", UnitKind::Park),
+    ("各工业园区", UnitKind::Park),
+    ("各园区管委会", UnitKind::Park),
+    ("各工业园区管委会", UnitKind::Park),
+    ("各开发区", UnitKind::Park),
+    ("各部门", UnitKind::Department),
+    ("各市直部门", UnitKind::Department),
+    ("各市直单位", UnitKind::Department),
+];
+
+/// Reads a written name as a group word. Names that start like a group
+/// (各…, 有关…, 相关…, 其他…) but name no kind, such as 各有关单位 or
+/// 相关部门, are `Vague`; ordinary unit names give `None`.
+pub fn group_word(name: &str) -> Option<GroupWord> {
+    let bare = without_brackets(&normalise(name));
+    let bare = without_government(&bare);
+    if let Some((_, kind)) = KIND_WORDS.iter().find(|(w, _)| *w == bare) {
+        return Some(GroupWord::Kind(*kind));
+    }
+    ["各", "有关", "相关", "其他", "其它"]
+        .iter()
+        .any(|p| bare.starts_with(p))
+        .then_some(GroupWord::Vague)
+}
+
+/// What to tell the office when a cell holds a vague group word.
+pub fn vague_group_message(name: &str) -> super::Message {
+    super::Message::owned(
+        format!("“{name}”没有说明是哪些单位，请写出单位名称（多个单位用“、”分隔）"),
+        format!("{name:?} does not say which units; name them (separate several with 、)"),
+    )
+}
+
+/// The name with every bracketed part, brackets included, removed.
+fn without_brackets(name: &str) -> String {
+    let mut depth = 0usize;
+    let mut out = String::new();
+    for c in name.chars() {
+        match c {
+            '(' | '（' => depth += 1,
+            ')' | '）' => depth = depth.saturating_sub(1),
+            _ if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
 /// A unit as the matcher sees it; borrowed from whatever the caller loaded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct UnitRef<'a> {
     pub id: i64,
     pub code: &'a str,
     pub name: &'a str,
+    /// Other names the unit goes by (别名).
+    pub aliases: &'a [String],
 }
 
 /// The outcome of looking a written name up among the units.
@@ -92,7 +171,8 @@ impl UnitMatch {
 ///
 /// 1. the unit code, ignoring case (`zf-hb` is `ZF-HB`);
 /// 2. the exact name;
-/// 3. a short form: equal once a leading 市/县/区/州/省 is removed from one of
+/// 3. an alias (别名: 经开区管委会 for 经济技术开发区管委会);
+/// 4. a short form: equal once a leading 市/县/区/州/省 is removed from one of
 ///    the two names (`生态环境局` ↔ `市生态环境局`), and once a trailing
 ///    人民政府/政府 is removed from both (`XX镇` ↔ `XX镇人民政府`).
 ///
@@ -105,9 +185,10 @@ pub fn match_unit(wanted: &str, units: &[UnitRef<'_>]) -> UnitMatch {
     if wanted.is_empty() {
         return UnitMatch::NotFound;
     }
-    let steps: [&dyn Fn(&UnitRef<'_>) -> bool; 3] = [
+    let steps: [&dyn Fn(&UnitRef<'_>) -> bool; 4] = [
         &|u| normalise(u.code).eq_ignore_ascii_case(&wanted),
         &|u| normalise(u.name) == wanted,
+        &|u| u.aliases.iter().any(|a| normalise(a) == wanted),
         &|u| short_forms_match(&wanted, &normalise(u.name)),
     ];
     for step in steps {
@@ -158,41 +239,49 @@ mod tests {
                 id: 1,
                 code: "ZF-HB",
                 name: "市生态环境局",
+                aliases: &[],
             },
             UnitRef {
                 id: 2,
                 code: "ZF-CZ",
                 name: "市财政局",
+                aliases: &[],
             },
             UnitRef {
                 id: 3,
                 code: "ZF-SCJG",
                 name: "市市场监督管理局",
+                aliases: &[],
             },
             UnitRef {
                 id: 4,
                 code: "XZ-DS",
                 name: "东山镇人民政府",
+                aliases: &[],
             },
             UnitRef {
                 id: 5,
                 code: "XZ-XS",
                 name: "西山镇",
+                aliases: &[],
             },
             UnitRef {
                 id: 6,
                 code: "ZF-ZJ",
                 name: "市住房和城乡建设局",
+                aliases: &[],
             },
             UnitRef {
                 id: 7,
                 code: "QX-ZJ",
                 name: "县住房和城乡建设局",
+                aliases: &[],
             },
             UnitRef {
                 id: 8,
                 code: "ZF-BGS",
                 name: "市政府办公室",
+                aliases: &[],
             },
         ]
     }
@@ -275,6 +364,7 @@ mod tests {
             id: 9,
             code: "X",
             name: "生态环境局",
+            aliases: &[],
         }];
         assert_eq!(match_unit("市生态环境局", &only_short), UnitMatch::Found(9));
     }
@@ -291,6 +381,7 @@ mod tests {
             id: 1,
             code: "A",
             name: "市生态环境局",
+            aliases: &[],
         }];
         assert_eq!(match_unit("县生态环境局", &city_only), UnitMatch::NotFound);
         assert_eq!(match_unit("区生态环境局", &city_only), UnitMatch::NotFound);
@@ -313,11 +404,13 @@ mod tests {
                 id: 1,
                 code: "A",
                 name: "生态环境局",
+                aliases: &[],
             },
             UnitRef {
                 id: 2,
                 code: "B",
                 name: "市生态环境局",
+                aliases: &[],
             },
         ];
         assert_eq!(match_unit("生态环境局", &both), UnitMatch::Found(1));
@@ -328,11 +421,13 @@ mod tests {
                 id: 1,
                 code: "X1",
                 name: "B2",
+                aliases: &[],
             },
             UnitRef {
                 id: 2,
                 code: "B2",
                 name: "X1",
+                aliases: &[],
             },
         ];
         assert_eq!(match_unit("b2", &clash), UnitMatch::Found(2));
@@ -342,6 +437,61 @@ mod tests {
     fn found_has_an_id() {
         assert_eq!(UnitMatch::Found(3).id(), Some(3));
         assert_eq!(UnitMatch::NotFound.id(), None);
+    }
+
+    #[test]
+    fn aliases_match_after_names_and_before_short_forms() {
+        let aliases = ["经开区管委会".to_string(), "开发区".to_string()];
+        let other = ["环保局".to_string()];
+        let units = [
+            UnitRef {
+                id: 1,
+                code: "P01",
+                name: "经济技术开发区管委会",
+                aliases: &aliases,
+            },
+            UnitRef {
+                id: 2,
+                code: "D01",
+                name: "市生态环境局",
+                aliases: &other,
+            },
+        ];
+        assert_eq!(match_unit("经开区管委会", &units), UnitMatch::Found(1));
+        assert_eq!(match_unit(" 经开区 管委会 ", &units), UnitMatch::Found(1));
+        assert_eq!(match_unit("环保局", &units), UnitMatch::Found(2));
+        assert_eq!(match_unit("生态环境局", &units), UnitMatch::Found(2));
+        assert_eq!(match_unit("经开区", &units), UnitMatch::NotFound);
+    }
+
+    #[test]
+    fn group_words_name_a_kind() {
+        let kind = |w: &str| group_word(w);
+        assert_eq!(kind("各乡镇"), Some(GroupWord::Kind(UnitKind::Township)));
+        assert_eq!(
+            kind(" 各乡镇（街道） "),
+            Some(GroupWord::Kind(UnitKind::Township))
+        );
+        assert_eq!(
+            kind("各县（市、区）人民政府"),
+            Some(GroupWord::Kind(UnitKind::Township))
+        );
+        assert_eq!(kind("各县区"), Some(GroupWord::Kind(UnitKind::Township)));
+        assert_eq!(kind("各园区"), Some(GroupWord::Kind(UnitKind::Park)));
+        assert_eq!(
+            kind("各工业园区管委会"),
+            Some(GroupWord::Kind(UnitKind::Park))
+        );
+        assert_eq!(kind("各部门"), Some(GroupWord::Kind(UnitKind::Department)));
+        assert_eq!(kind("各有关单位"), Some(GroupWord::Vague));
+        assert_eq!(kind("相关部门"), Some(GroupWord::Vague));
+        assert_eq!(kind("其他有关单位"), Some(GroupWord::Vague));
+        assert_eq!(kind("市生态环境局"), None);
+        assert_eq!(kind("东山镇"), None);
+        assert_eq!(kind(""), None);
+        let m = vague_group_message("各有关单位");
+        assert!(m.zh.contains("请写出单位名称"), "{}", m.zh);
+        assert!(m.en.contains("name them"), "{}", m.en);
     }
 
     fn name() -> impl Strategy<Value = String> {
@@ -376,7 +526,7 @@ mod tests {
                 .iter()
                 .zip(&codes)
                 .enumerate()
-                .map(|(i, (name, code))| UnitRef { id: i as i64, code, name })
+                .map(|(i, (name, code))| UnitRef { id: i as i64, code, name, aliases: &[] })
                 .collect();
             for unit in &units {
                 prop_assert_eq!(match_unit(unit.name, &units), UnitMatch::Found(unit.id));
@@ -389,7 +539,7 @@ mod tests {
             let units: Vec<UnitRef<'_>> = names
                 .iter()
                 .enumerate()
-                .map(|(i, name)| UnitRef { id: i as i64, code: "C", name })
+                .map(|(i, name)| UnitRef { id: i as i64, code: "C", name, aliases: &[] })
                 .collect();
             match match_unit(&wanted, &units) {
                 UnitMatch::Found(id) => prop_assert!(units.iter().any(|u| u.id == id)),
@@ -399,9 +549,41 @@ mod tests {
         }
 
         #[test]
+        fn every_alias_finds_its_unit(
+            names in prop::collection::btree_set(name(), 2..8),
+            alias in "[一-龥]{2,6}别名",
+        ) {
+            let names: Vec<&String> = names.iter().collect();
+            let aliases = [alias.clone()];
+            let units: Vec<UnitRef<'_>> = names
+                .iter()
+                .enumerate()
+                .map(|(i, name)| UnitRef {
+                    id: i as i64,
+                    code: "C",
+                    name,
+                    aliases: if i == 1 { &aliases } else { &[] },
+                })
+                .collect();
+            prop_assert_eq!(match_unit(&alias, &units), UnitMatch::Found(1));
+        }
+
+        #[test]
+        fn ordinary_unit_names_are_not_group_words(name in name()) {
+            prop_assume!(!name.starts_with(['各', '有', '相', '其']));
+            prop_assert_eq!(group_word(&name), None);
+        }
+
+        #[test]
+        fn group_words_survive_brackets_and_spaces(inner in "[一-龥、]{0,6}", pad in " {0,2}") {
+            let written = format!("{pad}各乡镇（{inner}）{pad}");
+            prop_assert_eq!(group_word(&written), Some(GroupWord::Kind(UnitKind::Township)));
+        }
+
+        #[test]
         fn a_prefixed_name_is_found_by_its_short_form(core in "[一-龥]{2,8}局", prefix in "[市县区州省]") {
             let full = format!("{prefix}{core}");
-            let units = [UnitRef { id: 7, code: "C", name: &full }];
+            let units = [UnitRef { id: 7, code: "C", name: &full , aliases: &[]}];
             prop_assert_eq!(match_unit(&core, &units), UnitMatch::Found(7));
         }
     }

@@ -146,16 +146,22 @@ pub fn import(
     now: NaiveDateTime,
 ) -> Result<CatalogueImport> {
     let (header, cols) = columns(sheet).map_err(|m| Error::invalid_field("file", m))?;
-    let all_units: Vec<(i64, String, String)> = units::table
+    let all_units: Vec<(i64, String, String, String)> = units::table
         .filter(units::active.eq(true))
-        .select((units::id, units::code, units::name))
+        .select((units::id, units::code, units::name, units::aliases))
         .load(conn)?;
+    let aliases: Vec<Vec<String>> = all_units
+        .iter()
+        .map(|u| crate::units::aliases_of(&u.3))
+        .collect::<Result<_>>()?;
     let refs: Vec<UnitRef<'_>> = all_units
         .iter()
-        .map(|(id, code, name)| UnitRef {
+        .zip(&aliases)
+        .map(|((id, code, name, _), aliases)| UnitRef {
             id: *id,
             code,
             name,
+            aliases,
         })
         .collect();
     let mut errors: Vec<FieldError> = Vec::new();

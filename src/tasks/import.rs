@@ -15,11 +15,15 @@ use super::service::{self, Origin};
 use super::visibility::{self, Scope};
 use crate::db::schema::{progress_reports, tasks, units, users};
 use crate::db::DbConnection;
+use crate::domain::calendar::{last_working_day_before_holiday, DayKind, WorkCalendar};
 use crate::domain::clock::Clock;
 use crate::domain::deadline::{deadline_from_excel_serial, parse_deadline, Deadline};
 use crate::domain::kinds::{Category, Priority};
 use crate::domain::traffic::{self, TrafficLight};
-use crate::domain::unit_names::{match_unit, split_units, UnitRef};
+use crate::domain::unit_kind::UnitKind;
+use crate::domain::unit_names::{
+    group_word, match_unit, split_units, vague_group_message, GroupWord, UnitRef,
+};
 use crate::domain::{Message, PlanId, Role, TaskId, UnitId, UserId};
 use crate::error::{Error, FieldError, Result, Validator};
 use crate::import::{ExportRow, ImportRow};
@@ -42,6 +46,9 @@ pub struct ImportedTask {
     pub parent_code: Option<String>,
     /// The deadline cell as written (2026年6月底前), kept beside the date.
     pub due_text: Option<String>,
+    /// The group word (各乡镇) this sub-task was made for, one per unit of
+    /// the kind; `None` for a task written in the table.
+    pub from_group: Option<String>,
     /// Set once created (or, re-importing, the task the code matched).
     pub id: Option<TaskId>,
     /// The 备注 cell, kept as the task's description.
@@ -116,16 +123,36 @@ fn parent_code(code: &str) -> Option<&str> {
 /// What the rows are checked against: the active units and leaders, and the
 /// codes the plan already has.
 pub(super) struct Known {
-    pub(super) units: Vec<(UnitId, String, String)>,
+    pub(super) units: Vec<(UnitId, String, String, UnitKind)>,
+    /// Each unit's aliases, in the order of `units`.
+    pub(super) aliases: Vec<Vec<String>>,
     pub(super) leaders: Vec<(UserId, String, String)>,
     codes: HashSet<String>,
+    /// The holiday calendar's named entries, for 2027年春节前.
+    holidays: Vec<(chrono::NaiveDate, DayKind, String)>,
+    calendar: WorkCalendar,
 }
 
 pub(super) fn load_known(conn: &mut DbConnection, plan: PlanId) -> Result<Known> {
-    let units = units::table
+    let rows: Vec<(UnitId, String, String, UnitKind, String)> = units::table
         .filter(units::active.eq(true))
-        .select((units::id, units::code, units::name))
+        .select((
+            units::id,
+            units::code,
+            units::name,
+            units::kind,
+            units::aliases,
+        ))
+        .order(units::code)
         .load(conn)?;
+    let aliases = rows
+        .iter()
+        .map(|u| crate::units::aliases_of(&u.4))
+        .collect::<Result<_>>()?;
+    let units = rows
+        .into_iter()
+        .map(|(id, code, name, kind, _)| (id, code, name, kind))
+        .collect();
     let leaders = users::table
         .filter(users::role.eq(Role::Leader))
         .filter(users::active.eq(true))
@@ -137,11 +164,33 @@ pub(super) fn load_known(conn: &mut DbConnection, plan: PlanId) -> Result<Known>
         .load::<String>(conn)?
         .into_iter()
         .collect();
+    let holidays = crate::db::schema::holidays::table
+        .select((
+            crate::db::schema::holidays::day,
+            crate::db::schema::holidays::kind,
+            crate::db::schema::holidays::name,
+        ))
+        .load::<(chrono::NaiveDate, String, String)>(conn)?
+        .into_iter()
+        .filter_map(|(day, kind, name)| DayKind::parse(&kind).map(|k| (day, k, name)))
+        .collect::<Vec<_>>();
+    let calendar = WorkCalendar::new(holidays.iter().map(|(day, kind, _)| (*day, *kind)));
     Ok(Known {
+        holidays,
+        calendar,
         units,
+        aliases,
         leaders,
         codes,
     })
+}
+
+/// The units one row names.
+struct RowUnits {
+    lead: Option<UnitId>,
+    cooperating: Vec<UnitId>,
+    /// One sub-task per unit, with the group word that brought it.
+    expanded: Vec<(UnitId, String)>,
 }
 
 /// Checks rows one cell at a time, keeping every cell at fault so that the
@@ -162,10 +211,12 @@ impl<'a> RowCheck<'a> {
         let refs = known
             .units
             .iter()
-            .map(|(id, code, name)| UnitRef {
+            .zip(&known.aliases)
+            .map(|((id, code, name, _), aliases)| UnitRef {
                 id: id.0,
                 code,
                 name,
+                aliases,
             })
             .collect();
         RowCheck {
@@ -185,18 +236,26 @@ impl<'a> RowCheck<'a> {
         });
     }
 
-    /// The task the row describes; its faults are kept in `cells`.
-    fn row(&mut self, index: usize, row: &ImportRow) -> ImportedTask {
-        let code = self.code(index, row);
+    /// The task the row describes, followed by the sub-tasks its group words
+    /// (各乡镇) expand to; faults are kept in `cells`.
+    fn row(&mut self, index: usize, row: &ImportRow) -> Vec<ImportedTask> {
+        let code = row.code.clone().unwrap_or_else(|| (index + 1).to_string());
+        let code_cell = row
+            .columns
+            .code
+            .as_deref()
+            .map_or_else(|| format!("row {}", row.row), |c| row.at(c));
+        self.code(&code_cell, &code);
         self.title(row);
-        let mut unit_ids = self.units(row).into_iter();
-        ImportedTask {
+        let units = self.units(row);
+        let task = ImportedTask {
             row: row.row,
             parent_code: None,
+            from_group: None,
             code,
             title: row.title.trim().to_string(),
-            lead_unit_id: unit_ids.next().unwrap_or(UnitId(0)),
-            cooperating_unit_ids: unit_ids.collect(),
+            lead_unit_id: units.lead.unwrap_or(UnitId(0)),
+            cooperating_unit_ids: units.cooperating,
             responsible_leader_id: self.leader(row),
             due_date: None,
             report_day: None,
@@ -205,18 +264,38 @@ impl<'a> RowCheck<'a> {
             note: Some(row.note.trim().to_string()).filter(|n| !n.is_empty()),
             columns: row.columns.clone(),
         }
-        .with_deadline(self.deadline(row))
+        .with_deadline(self.deadline(row));
+        let subtasks: Vec<ImportedTask> = units
+            .expanded
+            .iter()
+            .enumerate()
+            .map(|(i, (unit, word))| ImportedTask {
+                row: task.row,
+                parent_code: Some(task.code.clone()),
+                from_group: Some(word.clone()),
+                code: format!("{}.{}", task.code, i + 1),
+                title: task.title.clone(),
+                lead_unit_id: *unit,
+                cooperating_unit_ids: Vec::new(),
+                responsible_leader_id: task.responsible_leader_id,
+                due_date: task.due_date,
+                report_day: task.report_day,
+                due_text: task.due_text.clone(),
+                id: None,
+                note: task.note.clone(),
+                columns: task.columns.clone(),
+            })
+            .collect();
+        for sub in &subtasks {
+            self.code(&code_cell, &sub.code);
+        }
+        std::iter::once(task).chain(subtasks).collect()
     }
 
-    /// The row's code (its position when the table has none): short, and new
-    /// to the plan and to the table.
-    fn code(&mut self, index: usize, row: &ImportRow) -> String {
-        let code = row.code.clone().unwrap_or_else(|| (index + 1).to_string());
-        let cell = row
-            .columns
-            .code
-            .as_deref()
-            .map_or_else(|| format!("row {}", row.row), |c| row.at(c));
+    /// A code (the row's, or one made for a sub-task): short, and new to the
+    /// plan and to the table; faults go to `cell`.
+    fn code(&mut self, cell: &str, code: &str) {
+        let cell = cell.to_string();
         if code.chars().count() > 32 {
             self.fault(
                 cell,
@@ -225,8 +304,8 @@ impl<'a> RowCheck<'a> {
                     "the code is longer than 32 characters",
                 ),
             );
-        } else if (self.known.codes.contains(&code) && !self.update)
-            || !self.seen.insert(code.clone())
+        } else if (self.known.codes.contains(code) && !self.update)
+            || !self.seen.insert(code.to_string())
         {
             self.fault(
                 cell,
@@ -236,7 +315,6 @@ impl<'a> RowCheck<'a> {
                 ),
             );
         }
-        code
     }
 
     fn title(&mut self, row: &ImportRow) {
@@ -254,8 +332,11 @@ impl<'a> RowCheck<'a> {
         }
     }
 
-    /// The lead unit first, then the cooperating ones, each once.
-    fn units(&mut self, row: &ImportRow) -> Vec<UnitId> {
+    /// The row's units: the lead, the cooperating ones (each once), and the
+    /// units its group words expand to (each with the word, in unit code
+    /// order). A lead cell holding only group words leaves the row's task to
+    /// the office (the one active unit of kind office) to lead.
+    fn units(&mut self, row: &ImportRow) -> RowUnits {
         let lead_cell = row.at(&row.columns.lead);
         let lead_names = split_units(&row.lead);
         if lead_names.is_empty() {
@@ -268,17 +349,90 @@ impl<'a> RowCheck<'a> {
         let coop_names = split_units(&row.cooperating);
         let names = lead_names
             .iter()
-            .map(|n| (n, &lead_cell))
-            .chain(coop_names.iter().map(|n| (n, &coop_cell)));
+            .map(|n| (n, &lead_cell, true))
+            .chain(coop_names.iter().map(|n| (n, &coop_cell, false)));
         let mut ids = Vec::new();
-        for (name, cell) in names {
-            match match_unit(name, &self.refs).into_result(name) {
-                Ok(id) if !ids.contains(&UnitId(id)) => ids.push(UnitId(id)),
-                Ok(_) => {}
-                Err(message) => self.fault(cell.clone(), message),
+        let mut groups: Vec<(UnitKind, &String, &String)> = Vec::new();
+        let mut lead_named = false;
+        for (name, cell, in_lead) in names {
+            match group_word(name) {
+                Some(GroupWord::Kind(kind)) => groups.push((kind, name, cell)),
+                Some(GroupWord::Vague) => self.fault(cell.clone(), vague_group_message(name)),
+                None => match match_unit(name, &self.refs).into_result(name) {
+                    Ok(id) => {
+                        lead_named |= in_lead;
+                        if !ids.contains(&UnitId(id)) {
+                            ids.push(UnitId(id));
+                        }
+                    }
+                    Err(message) => self.fault(cell.clone(), message),
+                },
             }
         }
-        ids
+        if !lead_names.is_empty() && !lead_named && !groups.is_empty() {
+            match self.office_unit() {
+                Some(office) => {
+                    ids.retain(|id| *id != office);
+                    ids.insert(0, office);
+                }
+                None => self.fault(
+                    lead_cell.clone(),
+                    Message::new(
+                        "牵头单位只写了“各乡镇”等统称时，总任务由办公室（类型为 office 的单位）牵头，但没有唯一的在用办公室单位；请在牵头单位中写出总牵头单位",
+                        "when the lead cell holds only a group word such as 各乡镇, the office (the unit of kind office) leads the row's task, but there is no single active office unit; name the unit that leads the whole task",
+                    ),
+                ),
+            }
+        }
+        let lead = ids.first().copied();
+        let mut expanded: Vec<(UnitId, String)> = Vec::new();
+        for (kind, word, cell) in groups {
+            let members: Vec<UnitId> = self
+                .known
+                .units
+                .iter()
+                .filter(|u| u.3 == kind)
+                .map(|u| u.0)
+                .collect();
+            if members.is_empty() {
+                self.fault(
+                    cell.clone(),
+                    Message::owned(
+                        format!(
+                            "没有类型为 {} 的在用单位，无法把“{word}”分解到各单位",
+                            kind.as_str()
+                        ),
+                        format!(
+                            "there is no active unit of kind {}, so {word:?} cannot be broken down",
+                            kind.as_str()
+                        ),
+                    ),
+                );
+            }
+            for unit in members {
+                if Some(unit) != lead && !expanded.iter().any(|(u, _)| *u == unit) {
+                    expanded.push((unit, word.clone()));
+                }
+            }
+        }
+        // Units of the groups in code order, whichever word brought them.
+        let order = |id: &UnitId| self.known.units.iter().position(|u| u.0 == *id);
+        expanded.sort_by_key(|(u, _)| order(u));
+        let cooperating = ids.into_iter().skip(1).collect();
+        RowUnits {
+            lead,
+            cooperating,
+            expanded,
+        }
+    }
+
+    /// The one active unit of kind office, if there is exactly one.
+    fn office_unit(&self) -> Option<UnitId> {
+        let mut offices = self.known.units.iter().filter(|u| u.3 == UnitKind::Office);
+        match (offices.next(), offices.next()) {
+            (Some(u), None) => Some(u.0),
+            _ => None,
+        }
     }
 
     /// The responsible leader, by account name or display name: exactly one.
@@ -325,6 +479,24 @@ impl<'a> RowCheck<'a> {
             .ok_or(())
             .or_else(|_| parse_deadline(text, self.plan_year))
         {
+            Ok(Deadline::BeforeHoliday { year, holiday }) => {
+                let day = last_working_day_before_holiday(
+                    &self.known.holidays,
+                    &self.known.calendar,
+                    year,
+                    holiday,
+                );
+                if day.is_none() {
+                    self.fault(
+                        optional_cell(row, row.columns.deadline.as_deref()),
+                        Message::owned(
+                            format!("节假日日历中没有{year}年{holiday}，请先导入节假日安排"),
+                            format!("the holiday calendar has no {holiday} in {year}; import that year's holiday arrangements first"),
+                        ),
+                    );
+                }
+                day.map(Deadline::Date)
+            }
             Ok(deadline) => Some(deadline),
             Err(message) => {
                 self.fault(optional_cell(row, row.columns.deadline.as_deref()), message);
@@ -339,7 +511,8 @@ impl ImportedTask {
         match deadline {
             Some(Deadline::Date(d)) => self.due_date = Some(d),
             Some(Deadline::Monthly { day }) => self.report_day = i32::try_from(day).ok(),
-            Some(Deadline::Ongoing) | None => {}
+            // Resolved to a date against the calendar while checking.
+            Some(Deadline::Ongoing | Deadline::BeforeHoliday { .. }) | None => {}
         }
         self
     }
@@ -386,7 +559,7 @@ pub(super) fn check_rows(
     let mut tasks: Vec<ImportedTask> = rows
         .iter()
         .enumerate()
-        .map(|(i, row)| check.row(i, row))
+        .flat_map(|(i, row)| check.row(i, row))
         .collect();
     if !check.cells.is_empty() {
         return Err(Error::InvalidTable {

@@ -151,7 +151,7 @@ fn update_all(
         units: known
             .units
             .iter()
-            .map(|(id, _, n)| (*id, n.clone()))
+            .map(|(id, _, n, _)| (*id, n.clone()))
             .collect(),
         leaders: known
             .leaders

@@ -30,6 +30,8 @@ pub struct UnitRow {
     pub webhook_url: Option<String>,
     pub webhook_secret: Option<String>,
     pub notice_mode: NoticeMode,
+    /// JSON array of other names (别名).
+    pub aliases: String,
 }
 
 #[derive(Debug, Insertable)]
@@ -46,6 +48,7 @@ pub struct NewUnitRow {
     pub webhook_url: Option<String>,
     pub webhook_secret: Option<String>,
     pub notice_mode: NoticeMode,
+    pub aliases: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
@@ -58,6 +61,9 @@ pub struct UnitView {
     pub name: String,
     pub kind: UnitKind,
     pub parent_id: Option<UnitId>,
+    /// Other names the unit goes by (别名, e.g. 经开区管委会); the task import
+    /// matches them like the name.
+    pub aliases: Vec<String>,
     /// Where the unit's notices go.
     pub contact_emails: Vec<String>,
     /// The unit head (主要负责人), copied on supervision orders.
@@ -84,6 +90,7 @@ impl UnitView {
             id: row.id,
             kind: row.kind,
             contact_emails: serde_json::from_str(&row.contact_emails)?,
+            aliases: serde_json::from_str(&row.aliases)?,
             code: row.code,
             name: row.name,
             parent_id: row.parent_id,
@@ -110,6 +117,9 @@ pub struct CreateUnit {
     /// office, township, park, department or other.
     pub kind: String,
     pub parent_id: Option<UnitId>,
+    /// Other names (别名), each unlike every other unit's name and aliases.
+    #[serde(default)]
+    pub aliases: Vec<String>,
     #[serde(default)]
     pub contact_emails: Vec<String>,
     pub head_name: Option<String>,
@@ -135,6 +145,8 @@ pub struct UpdateUnit {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<i64>)]
     pub parent_id: Option<Option<UnitId>>,
+    /// Replaces the aliases (别名).
+    pub aliases: Option<Vec<String>>,
     pub contact_emails: Option<Vec<String>>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]

@@ -11,6 +11,7 @@ use crate::db::search::{like_pattern, search_text};
 use crate::db::{self, DbConnection};
 use crate::domain::kinds::{NoticeMode, WebhookKind};
 use crate::domain::message::Message;
+use crate::domain::text::compact;
 use crate::domain::values::{BoundedText, Email, UnitCode};
 use crate::domain::{UnitId, UnitKind, UserId};
 use crate::error::Validator;
@@ -118,6 +119,85 @@ fn parse_emails(v: &mut Validator, field: &str, emails: &[String]) -> Option<Vec
         }
     }
     ok.then_some(out)
+}
+
+/// Aliases (别名): each 1–100 characters, at most 20, written once (spaces
+/// and full-width letters do not make a second one).
+fn parse_aliases(v: &mut Validator, aliases: &[String]) -> Option<Vec<String>> {
+    if aliases.len() > 20 {
+        v.add(
+            "aliases",
+            Message::new("最多 20 个别名", "at most 20 aliases"),
+        );
+        return None;
+    }
+    let mut out: Vec<String> = Vec::with_capacity(aliases.len());
+    let mut ok = true;
+    for (i, a) in aliases.iter().enumerate() {
+        match v.check(&format!("aliases[{i}]"), BoundedText::parse(a, 100)) {
+            Some(a) if !out.iter().any(|o| compact(o) == compact(a.as_str())) => {
+                out.push(a.into_inner());
+            }
+            Some(_) => {}
+            None => ok = false,
+        }
+    }
+    ok.then_some(out)
+}
+
+/// Refuses a name or aliases that another unit already goes by (as its name
+/// or one of its aliases), so that a written name in a table means one unit:
+/// 422 naming `name` or `aliases[i]`.
+fn check_names_free(
+    conn: &mut DbConnection,
+    unit: Option<UnitId>,
+    name: Option<&str>,
+    aliases: Option<&[String]>,
+) -> Result<()> {
+    let others: Vec<(UnitId, String, String)> = units::table
+        .select((units::id, units::name, units::aliases))
+        .load(conn)?;
+    // (the compacted name or alias, whose it is, whether it is an alias)
+    let mut taken: Vec<(String, String, bool)> = Vec::new();
+    for (id, other_name, other_aliases) in others {
+        if Some(id) == unit {
+            continue;
+        }
+        let list = super::aliases_of(&other_aliases)?;
+        taken.push((compact(&other_name), other_name.clone(), false));
+        taken.extend(
+            list.into_iter()
+                .map(|a| (compact(&a), other_name.clone(), true)),
+        );
+    }
+    let owner = |written: &str, aliases_only: bool| {
+        let key = compact(written);
+        taken
+            .iter()
+            .find(|(k, _, alias)| *k == key && (*alias || !aliases_only))
+            .map(|(_, o, _)| o.clone())
+    };
+    let mut v = Validator::default();
+    if let Some(name) = name {
+        // Two units with one name is the unique index's business (or
+        // allowed); here a name may only not be another unit's alias.
+        if let Some(other) = owner(name, true) {
+            v.add("name", taken_message(name, &other));
+        }
+    }
+    for (i, alias) in aliases.unwrap_or_default().iter().enumerate() {
+        if let Some(other) = owner(alias, false) {
+            v.add(&format!("aliases[{i}]"), taken_message(alias, &other));
+        }
+    }
+    v.finish()
+}
+
+fn taken_message(written: &str, other: &str) -> Message {
+    Message::owned(
+        format!("“{written}”已是单位“{other}”的名称或别名"),
+        format!("{written:?} is already the name or an alias of the unit {other:?}"),
+    )
 }
 
 fn parse_optional_text(
@@ -242,6 +322,7 @@ pub fn create(
     let name = v.check("name", BoundedText::parse(&req.name, 100));
     let kind = v.check("kind", UnitKind::parse(&req.kind));
     let emails = parse_emails(&mut v, "contact_emails", &req.contact_emails);
+    let aliases = parse_aliases(&mut v, &req.aliases);
     let head_name = parse_optional_text(&mut v, "head_name", req.head_name.as_deref());
     let head_email = parse_optional_email(&mut v, "head_email", req.head_email.as_deref());
     let robot = parse_robot(
@@ -263,6 +344,7 @@ pub fn create(
         Some(head_email),
         Some(robot),
         Some(notice_mode),
+        Some(aliases),
     ) = (
         code,
         name,
@@ -272,6 +354,7 @@ pub fn create(
         head_email,
         robot,
         notice_mode,
+        aliases,
     )
     else {
         return Err(v.into_error());
@@ -280,6 +363,7 @@ pub fn create(
         if let Some(parent) = req.parent_id {
             find(conn, parent)?.ok_or_else(no_such_parent)?;
         }
+        check_names_free(conn, None, Some(name.as_str()), Some(&aliases))?;
         let row = NewUnitRow {
             code: code.into_inner(),
             name: name.into_inner(),
@@ -292,6 +376,7 @@ pub fn create(
             webhook_url: robot.url,
             webhook_secret: robot.secret,
             notice_mode,
+            aliases: serde_json::to_string(&aliases).map_err(anyhow::Error::new)?,
             created_at: now,
             updated_at: now,
         };
@@ -322,6 +407,7 @@ struct UnitChangeset {
     kind: Option<UnitKind>,
     parent_id: Option<Option<UnitId>>,
     contact_emails: Option<String>,
+    aliases: Option<String>,
     head_name: Option<Option<String>>,
     head_email: Option<Option<String>>,
     webhook_kind: Option<Option<WebhookKind>>,
@@ -341,6 +427,10 @@ pub fn update(
     now: NaiveDateTime,
 ) -> Result<UnitRow> {
     let mut v = Validator::default();
+    let aliases = req
+        .aliases
+        .as_deref()
+        .and_then(|list| parse_aliases(&mut v, list));
     let changes = UnitChangeset {
         code: req
             .code
@@ -364,6 +454,11 @@ pub fn update(
                 .map_err(anyhow::Error::new)?,
             None => None,
         },
+        aliases: aliases
+            .as_ref()
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(anyhow::Error::new)?,
         head_name: match &req.head_name {
             Some(t) => parse_optional_text(&mut v, "head_name", t.as_deref()),
             None => None,
@@ -416,6 +511,7 @@ pub fn update(
         if let Some(Some(parent)) = req.parent_id {
             check_parent(conn, id, parent)?;
         }
+        check_names_free(conn, Some(id), changes.name.as_deref(), aliases.as_deref())?;
         let changes = UnitChangeset {
             version: Some(current.version + 1),
             ..changes

@@ -14,7 +14,43 @@ api_tests![
     export_is_formula_safe_and_imports_back,
     the_command_line_imports_a_table,
     the_documented_example_table_imports,
+    group_words_expand_to_one_subtask_per_unit_of_the_kind,
+    vague_and_empty_group_words_are_errors_at_their_cells,
+    a_cell_matches_a_units_alias,
+    a_holiday_anchored_deadline_needs_the_holiday_in_the_calendar,
 ];
+
+/// Creates a unit of `kind` as admin; returns its id.
+async fn unit_of_kind(app: &TestApp, admin: &str, kind: &str, code: &str, name: &str) -> i64 {
+    let unit = expect_json(
+        app.post(
+            "/api/v1/units",
+            admin,
+            json!({ "code": code, "name": name, "kind": kind }),
+        )
+        .await,
+        201,
+    )
+    .await;
+    unit["id"].as_i64().unwrap()
+}
+
+/// Makes the city's 市生态环境局 a department (the test helper creates
+/// every unit as a township).
+async fn make_department(app: &TestApp, c: &city::City) {
+    let path = format!("/api/v1/units/{}", c.unit_b);
+    let unit = expect_json(app.get(&path, &c.admin).await, 200).await;
+    expect_json(
+        app.patch(
+            &path,
+            &c.admin,
+            json!({ "version": unit["version"], "kind": "department" }),
+        )
+        .await,
+        200,
+    )
+    .await;
+}
 
 async fn send(
     app: &TestApp,
@@ -412,4 +448,234 @@ async fn the_documented_example_table_imports(app: TestApp) {
             json!("2026-09-30")
         ]
     );
+}
+
+async fn group_words_expand_to_one_subtask_per_unit_of_the_kind(app: TestApp) {
+    let c = city::build(&app).await;
+    make_department(&app, &c).await;
+    let office_unit = unit_of_kind(&app, &c.admin, "office", "B00", "创建办").await;
+    let park = unit_of_kind(&app, &c.admin, "park", "P01", "经济技术开发区管委会").await;
+    // An xlsx as offices write it: one row for every township, one where the
+    // department leads and the parks each do their part.
+    use rust_xlsxwriter::Workbook;
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    let rows = [
+        ["序号", "任务", "牵头单位", "配合单位", "完成时限", "备注"],
+        [
+            "1",
+            "农村生活垃圾治理",
+            "各乡镇（街道）",
+            "",
+            "2026年9月底前",
+            "每季度报送",
+        ],
+        [
+            "2",
+            "园区污水管网排查",
+            "市生态环境局",
+            "各园区",
+            "2026年底前",
+            "",
+        ],
+    ];
+    for (r, row) in rows.iter().enumerate() {
+        for (col, v) in row.iter().enumerate() {
+            ws.write_string(r as u32, col as u16, *v).unwrap();
+        }
+    }
+    let xlsx = wb.save_to_buffer().unwrap();
+    let preview = expect_json(
+        send(
+            &app,
+            &c.office,
+            c.plan_id,
+            "分解表.xlsx",
+            xlsx.clone(),
+            "?dry_run=true",
+        )
+        .await,
+        200,
+    )
+    .await;
+    let codes: Vec<&str> = preview["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["1", "1.1", "1.2", "2", "2.1"]);
+    let report = expect_json(
+        send(&app, &c.office, c.plan_id, "分解表.xlsx", xlsx, "").await,
+        201,
+    )
+    .await;
+    assert_eq!(report["created"], 5);
+    let list = expect_json(
+        app.get(&format!("/api/v1/tasks?plan_id={}", c.plan_id), &c.office)
+            .await,
+        200,
+    )
+    .await;
+    let tasks = list["items"].as_array().unwrap();
+    let by_code = |code: &str| tasks.iter().find(|t| t["code"] == code).unwrap();
+    let parent = by_code("1");
+    assert_eq!(
+        parent["lead_unit_id"], office_unit,
+        "the office leads the whole"
+    );
+    assert_eq!(parent["cooperating_unit_ids"], json!([]));
+    // Townships in unit code order: T01 城关镇, T02 东城镇.
+    for (code, unit) in [("1.1", c.unit_a), ("1.2", c.unit_c)] {
+        let sub = by_code(code);
+        assert_eq!(sub["lead_unit_id"], unit, "{code}");
+        assert_eq!(sub["parent_id"], parent["id"], "{code}");
+        assert_eq!(sub["title"], "农村生活垃圾治理");
+        assert_eq!(sub["due_date"], "2026-09-30");
+        assert_eq!(sub["description"], "每季度报送");
+    }
+    let t2 = by_code("2");
+    assert_eq!(t2["lead_unit_id"], c.unit_b, "a named lead keeps the whole");
+    let t21 = by_code("2.1");
+    assert_eq!(t21["lead_unit_id"], park);
+    assert_eq!(t21["parent_id"], t2["id"]);
+    assert_eq!(t21["due_date"], "2026-12-31");
+    // The township clerk sees its own share.
+    let mine = expect_json(
+        app.get(&format!("/api/v1/tasks?plan_id={}", c.plan_id), &c.clerk_c)
+            .await,
+        200,
+    )
+    .await;
+    assert!(mine["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|t| t["code"] == "1.2"));
+}
+
+async fn vague_and_empty_group_words_are_errors_at_their_cells(app: TestApp) {
+    let c = city::build(&app).await;
+    make_department(&app, &c).await;
+    // No office unit and no park: 各乡镇 alone cannot lead, 各园区 is empty,
+    // 各有关单位 names nobody, and 1.1 is both written and made for 各乡镇.
+    let csv = "序号,任务,牵头单位,配合单位,完成时限\n\
+               1,甲,各乡镇,,2026-06-30\n\
+               2,乙,市生态环境局,各有关单位,2026-06-30\n\
+               3,丙,市生态环境局,各园区,2026-06-30\n\
+               4,丁,市生态环境局,各部门,2026-06-30\n\
+               5,戊,市生态环境局,各乡镇,2026-06-30\n\
+               5.1,己,城关镇,,2026-06-30\n";
+    let res = send(
+        &app,
+        &c.office,
+        c.plan_id,
+        "t.csv",
+        csv.as_bytes().to_vec(),
+        "",
+    )
+    .await;
+    let p = expect_problem(res, 422, "validation_failed").await;
+    let mut cells = problem_fields(&p);
+    cells.sort();
+    assert_eq!(cells, ["A7", "C2", "D3", "D4"]);
+    let text = p["errors"].to_string();
+    assert!(text.contains("请写出单位名称"), "{text}");
+    assert!(text.contains("office"), "{text}");
+    assert!(text.contains("park"), "{text}");
+    let list = expect_json(app.get("/api/v1/tasks", &c.office).await, 200).await;
+    assert_eq!(list["total"], 0, "nothing was written");
+}
+
+async fn a_cell_matches_a_units_alias(app: TestApp) {
+    let c = city::build(&app).await;
+    let park = expect_json(
+        app.post(
+            "/api/v1/units",
+            &c.admin,
+            json!({ "code": "P01", "name": "经济技术开发区管委会", "kind": "park",
+                    "aliases": ["经开区管委会"] }),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let csv = "序号,任务,牵头单位,配合单位,完成时限\n\
+               1,园区雨污分流,经开区管委会,城关镇,2026-06-30\n\
+               2,园区绿化,经开区,,2026-06-30\n";
+    let res = send(
+        &app,
+        &c.office,
+        c.plan_id,
+        "t.csv",
+        csv.as_bytes().to_vec(),
+        "",
+    )
+    .await;
+    let p = expect_problem(res, 422, "validation_failed").await;
+    assert_eq!(
+        problem_fields(&p),
+        ["C3"],
+        "经开区 is nobody's name or alias"
+    );
+    let csv = csv.replace("经开区,", "经开区管委会,");
+    let report = expect_json(
+        send(&app, &c.office, c.plan_id, "t.csv", csv.into_bytes(), "").await,
+        201,
+    )
+    .await;
+    assert_eq!(report["tasks"][0]["lead_unit_id"], park["id"]);
+    assert_eq!(
+        report["tasks"][0]["cooperating_unit_ids"],
+        json!([c.unit_a])
+    );
+    assert_eq!(report["tasks"][1]["lead_unit_id"], park["id"]);
+}
+
+async fn a_holiday_anchored_deadline_needs_the_holiday_in_the_calendar(app: TestApp) {
+    let c = city::build(&app).await;
+    let csv = "序号,任务,牵头单位,完成时限\n1,春节前完成冬季清洁取暖排查,城关镇,2027年春节前\n";
+    let res = send(
+        &app,
+        &c.office,
+        c.plan_id,
+        "t.csv",
+        csv.as_bytes().to_vec(),
+        "",
+    )
+    .await;
+    let p = expect_problem(res, 422, "validation_failed").await;
+    assert_eq!(problem_fields(&p), ["D2"]);
+    let text = p["errors"].to_string();
+    assert!(
+        text.contains("节假日日历中没有2027年春节，请先导入节假日安排"),
+        "{text}"
+    );
+    // 春节 2027: holidays from Friday 5 February; the Thursday before is due.
+    let calendar: String = (5..=11)
+        .map(|day| format!("2027-02-{day:02},holiday,春节\n"))
+        .collect();
+    let res = app
+        .client
+        .post(app.url("/api/v1/holidays/import"))
+        .bearer_auth(&c.admin)
+        .body(calendar)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(expect_json(res, 200).await["imported"], 7);
+    let report = expect_json(
+        send(
+            &app,
+            &c.office,
+            c.plan_id,
+            "t.csv",
+            csv.as_bytes().to_vec(),
+            "",
+        )
+        .await,
+        201,
+    )
+    .await;
+    assert_eq!(report["tasks"][0]["due_date"], "2027-02-04");
 }

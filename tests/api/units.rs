@@ -15,6 +15,7 @@ api_tests![
     a_unit_cannot_be_placed_under_itself,
     unit_lists_filter_and_paginate,
     bad_unit_fields_are_all_named,
+    unit_aliases_are_kept_and_never_shared,
 ];
 
 async fn admin_creates_reads_and_changes_a_unit(app: TestApp) {
@@ -256,4 +257,88 @@ async fn bad_unit_fields_are_all_named(app: TestApp) {
     );
     let list = expect_json(app.get("/api/v1/units", &admin).await, 200).await;
     assert_eq!(list["total"], 0, "nothing was written");
+}
+
+async fn unit_aliases_are_kept_and_never_shared(app: TestApp) {
+    let admin = app.admin_token().await;
+    let park = expect_json(
+        app.post(
+            "/api/v1/units",
+            &admin,
+            json!({ "code": "P01", "name": "经济技术开发区管委会", "kind": "park",
+                    "aliases": [" 经开区管委会 ", "经开区管委会", "开发区"] }),
+        )
+        .await,
+        201,
+    )
+    .await;
+    assert_eq!(
+        park["aliases"],
+        json!(["经开区管委会", "开发区"]),
+        "trimmed, once"
+    );
+    let other = app.create_unit(&admin, "D01", "市生态环境局").await;
+    assert_eq!(other["aliases"], json!([]));
+    // Another unit's alias or name cannot become an alias, nor a name.
+    let path = format!("/api/v1/units/{}", other["id"]);
+    let p = expect_problem(
+        app.patch(
+            &path,
+            &admin,
+            json!({ "version": other["version"], "aliases": ["环保局", "开发区", "经济技术开发区管委会"] }),
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(problem_fields(&p), ["aliases[1]", "aliases[2]"]);
+    assert!(p["errors"].to_string().contains("经济技术开发区管委会"));
+    let p = expect_problem(
+        app.patch(
+            &path,
+            &admin,
+            json!({ "version": other["version"], "name": "经开区管委会" }),
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(problem_fields(&p), ["name"]);
+    let res = app
+        .post(
+            "/api/v1/units",
+            &admin,
+            json!({ "code": "X1", "name": "某局", "kind": "department", "aliases": ["经开区管委会"] }),
+        )
+        .await;
+    assert_eq!(
+        problem_fields(&expect_problem(res, 422, "validation_failed").await),
+        ["aliases[0]"]
+    );
+    // Its own aliases may be replaced; the unit shows the new ones.
+    let changed = expect_json(
+        app.patch(
+            &path,
+            &admin,
+            json!({ "version": other["version"], "aliases": ["环保局"] }),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(changed["aliases"], json!(["环保局"]));
+    let park_path = format!("/api/v1/units/{}", park["id"]);
+    let again = expect_json(
+        app.patch(
+            &park_path,
+            &admin,
+            json!({ "version": park["version"], "aliases": ["经开区管委会", "经开区"] }),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(again["aliases"], json!(["经开区管委会", "经开区"]));
 }
