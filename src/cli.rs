@@ -525,7 +525,7 @@ async fn import_file(
         let username = as_user.unwrap_or_else(|| settings.admin_username.clone());
         let actor = users::service::find_by_username(&mut conn, &username)?
             .with_context(|| format!("no account {username}"))?;
-        let report = crate::tasks::import::import(
+        let report = crate::tasks::reimport::by_mode(
             &mut conn,
             actor.id,
             crate::domain::PlanId(plan),

@@ -3,4 +3,3 @@
 pub mod model;
 pub mod routes;
 pub mod service;
-pub mod tree;

@@ -19,6 +19,7 @@ use crate::domain::calendar::{last_working_day_before_holiday, DayKind, WorkCale
 use crate::domain::clock::Clock;
 use crate::domain::deadline::{deadline_from_excel_serial, parse_deadline, Deadline};
 use crate::domain::kinds::{Category, Priority};
+use crate::domain::task_state::TaskStatus;
 use crate::domain::traffic::{self, TrafficLight};
 use crate::domain::unit_kind::UnitKind;
 use crate::domain::unit_names::{
@@ -26,7 +27,7 @@ use crate::domain::unit_names::{
 };
 use crate::domain::{Message, PlanId, Role, TaskId, UnitId, UserId};
 use crate::error::{Error, FieldError, Result, Validator};
-use crate::import::{ExportRow, ImportRow};
+use crate::import::{task_rows, ExportRow, ImportRow};
 use crate::plans;
 
 /// One task the import would create (or created).
@@ -70,10 +71,10 @@ pub struct ImportReport {
     pub tasks: Vec<ImportedTask>,
     /// Re-import: per matched task, what changes field by field (unchanged
     /// tasks are left out).
-    pub changes: Vec<super::reimport::TaskDiff>,
+    pub changes: Vec<TaskDiff>,
     /// Re-import: the plan's tasks whose code is not in the table. They are
     /// listed, never deleted.
-    pub absent: Vec<super::reimport::AbsentTask>,
+    pub absent: Vec<AbsentTask>,
 }
 
 impl ImportReport {
@@ -581,8 +582,40 @@ pub struct ImportOptions {
     pub reason: Option<String>,
 }
 
-/// Imports `rows` into the plan; with `dry_run` only reports what it would
-/// create (or, with `mode=update`, change).
+/// One field of a task that the re-import changes, as text for people.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FieldChange {
+    /// The task field, as the task API names it (`due_date`, `lead_unit_id`…).
+    pub field: String,
+    /// The cell of the table it comes from, e.g. `F5`.
+    pub cell: String,
+    pub old: String,
+    pub new: String,
+}
+
+/// A task matched by its code, and what changes in it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TaskDiff {
+    /// The sheet row.
+    pub row: usize,
+    pub id: TaskId,
+    pub code: String,
+    pub status: TaskStatus,
+    pub fields: Vec<FieldChange>,
+}
+
+/// A task of the plan whose code the table does not have: kept as it is.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AbsentTask {
+    pub id: TaskId,
+    pub code: String,
+    pub title: String,
+    pub status: TaskStatus,
+}
+
+/// Imports `rows` into the plan as new tasks; with `dry_run` only reports
+/// what it would create. (`mode=update` is `reimport::run`; the route and the
+/// command line choose.)
 pub fn import(
     conn: &mut DbConnection,
     actor: UserId,
@@ -592,9 +625,6 @@ pub fn import(
     now: NaiveDateTime,
 ) -> Result<ImportReport> {
     let dry_run = options.dry_run;
-    if options.mode == ImportMode::Update {
-        return super::reimport::run(conn, actor, plan, rows, options, now);
-    }
     conn.write(|conn| {
         let plan_row = plans::service::get(conn, plan)?;
         let mut tasks = check_rows(conn, plan, plan_row.year, &rows, ImportMode::Create)?;
@@ -775,6 +805,17 @@ pub(super) fn natural_key(code: &str) -> Vec<(u64, String)> {
         .collect()
 }
 
+/// Reads an uploaded table into rows; the kind comes from the file name, else the content type.
+pub fn parse_file(
+    filename: &str,
+    content_type: &str,
+    bytes: &[u8],
+    limits: &crate::import::Limits,
+) -> Result<Vec<ImportRow>> {
+    let sheet = crate::import::read_upload(filename, content_type, bytes, limits)?;
+    task_rows(&sheet).map_err(|m| Error::invalid_field("file", m))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -792,166 +833,4 @@ mod tests {
         codes.sort_by_key(|c| natural_key(c));
         assert_eq!(codes, ["1.1", "2", "2.9", "2.10", "10"]);
     }
-}
-
-// ---- HTTP ----
-
-use actix_multipart::Multipart;
-use actix_web::http::header;
-use actix_web::{web, HttpResponse};
-use serde::Deserialize;
-
-use crate::auth::{AuthUser, Permission};
-use crate::http::multipart::read_file;
-use crate::http::problem::{ApiError, ApiResult, Problem};
-use crate::http::QueryParams;
-use crate::import::task_rows;
-use crate::state::AppState;
-
-/// The largest table accepted.
-const MAX_TABLE_BYTES: usize = 10 * 1024 * 1024;
-
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/plans/{id}/import", web::post().to(import_table))
-        .route("/plans/{id}/export", web::get().to(export_table));
-}
-
-/// Reads an uploaded table into rows; the kind comes from the file name, else the content type.
-pub fn parse_file(
-    filename: &str,
-    content_type: &str,
-    bytes: &[u8],
-    limits: &crate::import::Limits,
-) -> Result<Vec<ImportRow>> {
-    let sheet = crate::import::read_upload(filename, content_type, bytes, limits)?;
-    task_rows(&sheet).map_err(|m| Error::invalid_field("file", m))
-}
-
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ImportQuery {
-    /// Report what would be created (or changed) without writing anything.
-    pub dry_run: Option<bool>,
-    /// `create` (default): every row is a new task and a code the plan has is
-    /// refused; `update`: rows whose code the plan has update that task, new
-    /// codes are created, tasks missing from the table are listed.
-    pub mode: Option<String>,
-    /// With `mode=update`: why the due dates of assigned tasks move (kept on
-    /// their timelines). Without it, such rows are refused at their deadline cell.
-    pub reason: Option<String>,
-}
-
-/// Import the plan's breakdown table (multipart field `file`, .xlsx or .csv,
-/// UTF-8 or GBK) as tasks (office). Any bad cell rejects the whole file with an
-/// error per cell (`field` is the cell, e.g. `C5`); nothing is written.
-#[utoipa::path(post, path = "/api/v1/plans/{id}/import", tag = "plans", params(ImportQuery),
-    request_body(content = crate::http::multipart::FileUpload, content_type = "multipart/form-data"),
-    responses((status = 201, body = ImportReport), (status = 200, body = ImportReport, description = "dry run"),
-        (status = 422, body = Problem)), security(("bearer" = [])))]
-pub async fn import_table(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    id: web::Path<i64>,
-    query: QueryParams<ImportQuery>,
-    multipart: Multipart,
-) -> ApiResult<HttpResponse> {
-    auth.require(Permission::ManageTasks)?;
-    let plan = PlanId(id.into_inner());
-    let query = query.0;
-    let dry_run = query.dry_run.unwrap_or(false);
-    let mode = match query.mode.as_deref() {
-        None => ImportMode::Create,
-        Some(m) => ImportMode::parse(m).map_err(|msg| ApiError::invalid_field("mode", msg))?,
-    };
-    let reason = query
-        .reason
-        .map(|r| r.trim().to_string())
-        .filter(|r| !r.is_empty());
-    if reason.as_ref().is_some_and(|r| r.chars().count() > 1000) {
-        return Err(ApiError::invalid_field(
-            "reason",
-            Message::new(
-                "理由不能超过 1000 个字符",
-                "the reason is longer than 1000 characters",
-            ),
-        ));
-    }
-    let options = ImportOptions {
-        mode,
-        dry_run,
-        reason,
-    };
-    let file = read_file(multipart, MAX_TABLE_BYTES).await?;
-    let limits = crate::import::Limits::of(&state.settings);
-    let rows =
-        web::block(move || parse_file(&file.filename, &file.content_type, &file.bytes, &limits))
-            .await??;
-    let now = chrono::Utc::now().naive_utc();
-    let report = state
-        .db(move |conn| import(conn, auth.id, plan, rows, options, now))
-        .await?;
-    Ok(if dry_run {
-        HttpResponse::Ok()
-    } else {
-        HttpResponse::Created()
-    }
-    .json(report))
-}
-
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ExportQuery {
-    /// xlsx (default) or csv
-    pub format: Option<String>,
-}
-
-/// Export the plan's task ledger (台账) as a table (.xlsx or .csv, every cell
-/// guarded against formula injection): a title row (plan, 台账, export date),
-/// then per task the importer's columns (完成时限 as the table wrote it), the
-/// due date, the latest progress report and its date, status, light (红/黄/绿)
-/// and days overdue.
-#[utoipa::path(get, path = "/api/v1/plans/{id}/export", tag = "plans", params(ExportQuery),
-    responses((status = 200, description = "the table in the `format` asked for", content(
-        (String = "text/csv"), (crate::http::download::FileBytes = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
-        (status = 404, body = Problem)), security(("bearer" = [])))]
-pub async fn export_table(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    id: web::Path<i64>,
-    query: QueryParams<ExportQuery>,
-) -> ApiResult<HttpResponse> {
-    auth.require(Permission::ReadTasks)?;
-    let plan = PlanId(id.into_inner());
-    let format = query.0.format.unwrap_or_else(|| "xlsx".into());
-    if format != "xlsx" && format != "csv" {
-        return Err(ApiError::invalid_field(
-            "format",
-            Message::new("格式必须是 xlsx 或 csv", "format must be xlsx or csv"),
-        ));
-    }
-    let scope = visibility::scope(&auth, &state.settings);
-    let clock = state.clock();
-    let (title, rows) = state
-        .db(move |conn| export_rows(conn, scope, plan, &clock))
-        .await?;
-    let (body, content_type) = if format == "csv" {
-        (
-            crate::import::to_csv(&rows, Some(&title)),
-            "text/csv; charset=utf-8",
-        )
-    } else {
-        (
-            web::block(move || crate::import::to_xlsx(&rows, "任务台账", Some(&title))).await??,
-            crate::http::download::XLSX,
-        )
-    };
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, content_type))
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"plan-{}-tasks.{format}\"", plan.0),
-        ))
-        .body(body))
 }

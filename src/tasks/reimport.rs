@@ -10,11 +10,10 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use serde::Serialize;
-use utoipa::ToSchema;
 
 use super::import::{
-    check_rows, create_row, load_known, ImportMode, ImportOptions, ImportReport, ImportedTask,
+    check_rows, create_row, load_known, AbsentTask, FieldChange, ImportMode, ImportOptions,
+    ImportReport, ImportedTask, TaskDiff,
 };
 use super::input::{self, TaskChanges};
 use super::model::TaskRow;
@@ -22,41 +21,25 @@ use super::service;
 use super::visibility;
 use crate::db::schema::tasks;
 use crate::db::DbConnection;
-use crate::domain::task_state::TaskStatus;
 use crate::domain::{Message, PlanId, TaskId, UnitId, UserId};
 use crate::error::{Error, FieldError, Result};
 use crate::import::ImportRow;
 use crate::plans;
 
-/// One field of a task that the re-import changes, as text for people.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct FieldChange {
-    /// The task field, as the task API names it (`due_date`, `lead_unit_id`…).
-    pub field: String,
-    /// The cell of the table it comes from, e.g. `F5`.
-    pub cell: String,
-    pub old: String,
-    pub new: String,
-}
-
-/// A task matched by its code, and what changes in it.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct TaskDiff {
-    /// The sheet row.
-    pub row: usize,
-    pub id: TaskId,
-    pub code: String,
-    pub status: TaskStatus,
-    pub fields: Vec<FieldChange>,
-}
-
-/// A task of the plan whose code the table does not have: kept as it is.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct AbsentTask {
-    pub id: TaskId,
-    pub code: String,
-    pub title: String,
-    pub status: TaskStatus,
+/// Imports a table in the mode asked for: new tasks (`import::import`) or
+/// a corrected table (`run`).
+pub fn by_mode(
+    conn: &mut DbConnection,
+    actor: UserId,
+    plan: PlanId,
+    rows: Vec<ImportRow>,
+    options: ImportOptions,
+    now: NaiveDateTime,
+) -> Result<ImportReport> {
+    match options.mode {
+        ImportMode::Create => super::import::import(conn, actor, plan, rows, options, now),
+        ImportMode::Update => run(conn, actor, plan, rows, options, now),
+    }
 }
 
 /// Why the transaction ends without committing: a refusal, or a preview

@@ -23,7 +23,7 @@ use crate::http::{JsonBody, Page, Paging, QueryParams};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    super::import::configure(cfg);
+    super::import_routes::configure(cfg);
     cfg.service(
         web::resource("/tasks")
             .route(web::get().to(list_tasks))

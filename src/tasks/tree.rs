@@ -7,16 +7,16 @@ use std::collections::{BTreeMap, HashMap};
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::model::PlanRow;
+use super::model::{TaskRow, TaskView};
+use super::service;
+use super::visibility::{self, Scope};
 use crate::db::schema::{tasks, units};
 use crate::db::DbConnection;
 use crate::domain::clock::Clock;
 use crate::domain::traffic::TrafficLight;
 use crate::domain::{PlanId, UnitId};
 use crate::error::Result;
-use crate::tasks::model::{TaskRow, TaskView};
-use crate::tasks::service;
-use crate::tasks::visibility::{self, Scope};
+use crate::plans::model::PlanRow;
 
 /// A task and the tasks under it.
 #[derive(Debug, Serialize)]
@@ -47,7 +47,7 @@ pub fn load(
     plan: PlanId,
     clock: &Clock,
 ) -> Result<PlanTree> {
-    let row: PlanRow = super::service::get(conn, plan)?;
+    let row: PlanRow = crate::plans::service::get(conn, plan)?;
     let rows: Vec<TaskRow> = tasks::table
         .filter(tasks::plan_id.eq(plan))
         .select(TaskRow::as_select())
