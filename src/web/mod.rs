@@ -22,7 +22,10 @@ pub use templates::check as check_templates;
 /// Mounts the console. Call last: its default service answers every path the
 /// API did not claim (an HTML 404 page, or a problem for API paths).
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    use pages::{account, accountability, home, indicators, notices, plans, queues, tasks};
+    use pages::{
+        account, accountability, admin_units, admin_users, home, indicators, notices, plans,
+        queues, tasks,
+    };
     cfg.service(
         web::scope("")
             .wrap(from_fn(headers::console_headers))
@@ -75,6 +78,20 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(
                 "/indicators/{id}/values",
                 web::post().to(indicators::submit),
+            )
+            .route("/admin/units", web::get().to(admin_units::list))
+            .route("/admin/units", web::post().to(admin_units::create))
+            .route("/admin/units/{id}", web::get().to(admin_units::edit))
+            .route("/admin/units/{id}", web::post().to(admin_units::update))
+            .route("/admin/users", web::get().to(admin_users::list))
+            .route("/admin/users", web::post().to(admin_users::create))
+            .route(
+                "/admin/users/{id}/password",
+                web::post().to(admin_users::reset_password),
+            )
+            .route(
+                "/admin/users/{id}/active",
+                web::post().to(admin_users::set_active),
             )
             .default_service(web::to(pages::not_found)),
     );

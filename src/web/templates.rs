@@ -33,6 +33,24 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("templates/accountability_record.html"),
     ),
     ("indicators.html", include_str!("templates/indicators.html")),
+    ("admin_tabs.html", include_str!("templates/admin_tabs.html")),
+    (
+        "admin_macros.html",
+        include_str!("templates/admin_macros.html"),
+    ),
+    (
+        "admin_users.html",
+        include_str!("templates/admin_users.html"),
+    ),
+    (
+        "admin_unit_fields.html",
+        include_str!("templates/admin_unit_fields.html"),
+    ),
+    (
+        "admin_units.html",
+        include_str!("templates/admin_units.html"),
+    ),
+    ("admin_unit.html", include_str!("templates/admin_unit.html")),
     ("queue_tabs.html", include_str!("templates/queue_tabs.html")),
     (
         "queue_index.html",

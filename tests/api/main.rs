@@ -18,6 +18,7 @@ mod bulletins;
 mod city;
 mod cli;
 mod console;
+mod console_admin;
 mod console_home;
 mod console_plans;
 mod console_queues;
@@ -53,6 +54,7 @@ fn main() -> std::process::ExitCode {
         bulletins::tests(),
         cli::tests(),
         console::tests(),
+        console_admin::tests(),
         console_home::tests(),
         console_queues::tests(),
         console_plans::tests(),

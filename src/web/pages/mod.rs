@@ -2,6 +2,8 @@
 
 pub mod account;
 pub mod accountability;
+pub mod admin_units;
+pub mod admin_users;
 pub mod home;
 pub mod indicators;
 pub mod notices;
