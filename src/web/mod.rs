@@ -22,7 +22,9 @@ pub use templates::check as check_templates;
 /// Mounts the console. Call last: its default service answers every path the
 /// API did not claim (an HTML 404 page, or a problem for API paths).
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    use pages::{account, accountability, home, indicators, notices, plans, queues, tasks};
+    use pages::{
+        account, accountability, bulletins, home, indicators, notices, plans, queues, tasks,
+    };
     cfg.service(
         web::scope("")
             .wrap(from_fn(headers::console_headers))
@@ -71,6 +73,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 "/accountability/{id}/decide",
                 web::post().to(accountability::decide),
             )
+            .route("/bulletins", web::get().to(bulletins::list))
+            .route("/bulletins", web::post().to(bulletins::draft))
+            .route("/bulletins/{id}", web::get().to(bulletins::show))
+            .route("/bulletins/{id}", web::post().to(bulletins::save))
+            .route("/bulletins/{id}/publish", web::get().to(bulletins::confirm))
+            .route(
+                "/bulletins/{id}/publish",
+                web::post().to(bulletins::publish),
+            )
+            .route("/bulletins/{id}/file", web::get().to(bulletins::file))
             .route("/indicators", web::get().to(indicators::list))
             .route(
                 "/indicators/{id}/values",

@@ -18,6 +18,7 @@ mod bulletins;
 mod city;
 mod cli;
 mod console;
+mod console_bulletins;
 mod console_home;
 mod console_plans;
 mod console_queues;
@@ -56,6 +57,7 @@ fn main() -> std::process::ExitCode {
         console_home::tests(),
         console_queues::tests(),
         console_plans::tests(),
+        console_bulletins::tests(),
         contract::tests(),
         docs::tests(),
         errors::tests(),

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod accountability;
+pub mod bulletins;
 pub mod home;
 pub mod indicators;
 pub mod notices;
