@@ -46,7 +46,8 @@ async fn the_office_drafts_edits_and_publishes_a_bulletin_from_the_console(app: 
     page.assert_has(&format!("href=\"{path}/file?format=html\""));
     let version = page.version();
 
-    // Edit the title at the version shown.
+    // Edit the title and 城关镇's requirement at the version shown.
+    let requirement = format!("requirement.{}", c.unit_a);
     let saved = office
         .post(
             &path,
@@ -54,6 +55,7 @@ async fn the_office_drafts_edits_and_publishes_a_bulletin_from_the_console(app: 
                 ("csrf", csrf.as_str()),
                 ("version", version.as_str()),
                 ("title", "第十一期督查通报（测试）"),
+                (requirement.as_str(), "十日内整改完毕并书面报告"),
             ],
         )
         .await;
@@ -88,6 +90,7 @@ async fn the_office_drafts_edits_and_publishes_a_bulletin_from_the_console(app: 
     let confirm = office.get(&format!("{path}/publish")).await;
     assert_eq!(confirm.status, 200, "{}", confirm.body);
     confirm.assert_has("下一个期号");
+    confirm.assert_has("城关镇");
     confirm.assert_has("整改任务");
     confirm.assert_has("问责建议");
     confirm.assert_has("邮件发送给每个单位");
@@ -114,10 +117,13 @@ async fn the_office_drafts_edits_and_publishes_a_bulletin_from_the_console(app: 
     page.assert_has("年第1期");
     page.assert_has("已发布");
     assert!(!page.body.contains("name=\"version\""), "read-only");
+    page.assert_has("十日内整改完毕并书面报告");
     page.assert_has(&format!("href=\"{path}/file?format=xlsx\""));
     let b = expect_json(app.get(&api, &c.office).await, 200).await;
     assert_eq!(b["status"], "published");
-    for r in b["snapshot"]["rectifications"].as_array().unwrap() {
+    let rectifications = b["snapshot"]["rectifications"].as_array().unwrap();
+    assert!(!rectifications.is_empty(), "城关镇 criticised: {b}");
+    for r in rectifications {
         assert!(r["task_id"].is_i64(), "a rectification task: {r}");
         page.assert_has(&format!("href=\"/tasks/{}\"", r["task_id"]));
     }
