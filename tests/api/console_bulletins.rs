@@ -66,6 +66,9 @@ async fn the_office_drafts_edits_and_publishes_a_bulletin_from_the_console(app: 
     let preview = office.get(&format!("{path}/file?format=html")).await;
     assert_eq!(preview.status, 200);
     preview.assert_has("第十一期督查通报（测试）");
+    let csp = preview.headers["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("style-src 'unsafe-inline'"), "{csp}");
+    assert!(csp.contains("default-src 'none'"), "no script: {csp}");
 
     // The same form again: its version is stale, told in words, unsaved.
     let stale = office

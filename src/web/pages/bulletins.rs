@@ -378,5 +378,16 @@ pub async fn file(
         .await
         .map_err(|e| PageError::internal(lang, e))?
         .map_err(|e| PageError::internal(lang, e))?;
-    Ok(download::file(bytes, format, &name, format == Format::Html))
+    let mut res = download::file(bytes, format, &name, format == Format::Html);
+    // The printable page carries its own <style>; nothing else may load or
+    // run in it.
+    res.headers_mut().insert(
+        actix_web::http::header::CONTENT_SECURITY_POLICY,
+        actix_web::http::header::HeaderValue::from_static(PREVIEW_CSP),
+    );
+    Ok(res)
 }
+
+/// The policy of the preview and downloads: inline styles only.
+const PREVIEW_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; \
+    frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
