@@ -174,6 +174,42 @@ impl BulletinSummary {
     }
 }
 
+/// Bulletins, newest period first; `published_only` for those who may not
+/// read drafts (the API's list and the console's).
+pub fn list(
+    conn: &mut DbConnection,
+    published_only: bool,
+    year: Option<i32>,
+    status: Option<&str>,
+    paging: crate::http::Paging,
+) -> Result<crate::http::Page<BulletinSummary>> {
+    let query = || {
+        let mut q = bulletins::table.into_boxed();
+        if published_only {
+            q = q.filter(bulletins::status.eq(BulletinStatus::Published));
+        }
+        if let Some(y) = year {
+            q = q.filter(bulletins::year.eq(y));
+        }
+        if let Some(s) = status {
+            q = q.filter(bulletins::status.eq(s.to_string()));
+        }
+        q
+    };
+    let total: i64 = query().count().get_result(conn)?;
+    let rows: Vec<BulletinRow> = query()
+        .select(BulletinRow::as_select())
+        .order((bulletins::period_end.desc(), bulletins::id.desc()))
+        .limit(paging.per_page)
+        .offset(paging.offset())
+        .load(conn)?;
+    let items = rows
+        .iter()
+        .map(BulletinSummary::of)
+        .collect::<Result<Vec<_>>>()?;
+    Ok(crate::http::Page::new(items, total, paging))
+}
+
 pub fn find(conn: &mut DbConnection, id: BulletinId) -> QueryResult<Option<BulletinRow>> {
     bulletins::table
         .find(id)

@@ -1,13 +1,10 @@
 //! `/api/v1/bulletins`: drafts, edits, publishing and the renderings.
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use diesel::prelude::*;
 use serde::Deserialize;
 
 use super::{BulletinRow, BulletinSummary, BulletinView, CreateBulletin, EditBulletin};
 use crate::auth::{AuthUser, Permission};
-use crate::db::schema::bulletins;
-use crate::domain::kinds::BulletinStatus;
 use crate::domain::BulletinId;
 use crate::http::download::{self, FileBytes, Format};
 use crate::http::problem::{ApiError, ApiResult, Problem};
@@ -35,7 +32,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// Whether the caller may read this bulletin: published ones are sent to
 /// every unit; drafts only to those who read rankings.
-fn readable(auth: &AuthUser, row: &BulletinRow) -> bool {
+pub fn readable(auth: &AuthUser, row: &BulletinRow) -> bool {
     row.is_published() || auth.require(Permission::ReadRankings).is_ok()
 }
 
@@ -65,31 +62,13 @@ pub async fn list_bulletins(
     let published_only = auth.require(Permission::ReadRankings).is_err();
     let page = state
         .db(move |conn| {
-            let query = || {
-                let mut q = bulletins::table.into_boxed();
-                if published_only {
-                    q = q.filter(bulletins::status.eq(BulletinStatus::Published));
-                }
-                if let Some(y) = filter.year {
-                    q = q.filter(bulletins::year.eq(y));
-                }
-                if let Some(s) = &filter.status {
-                    q = q.filter(bulletins::status.eq(s.clone()));
-                }
-                q
-            };
-            let total: i64 = query().count().get_result(conn)?;
-            let rows: Vec<BulletinRow> = query()
-                .select(BulletinRow::as_select())
-                .order((bulletins::period_end.desc(), bulletins::id.desc()))
-                .limit(paging.per_page)
-                .offset(paging.offset())
-                .load(conn)?;
-            let items = rows
-                .iter()
-                .map(BulletinSummary::of)
-                .collect::<crate::error::Result<Vec<_>>>()?;
-            Ok(Page::new(items, total, paging))
+            super::list(
+                conn,
+                published_only,
+                filter.year,
+                filter.status.as_deref(),
+                paging,
+            )
         })
         .await?;
     Ok(HttpResponse::Ok().json(page))

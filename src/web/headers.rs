@@ -18,10 +18,15 @@ pub async fn console_headers(
     let is_static = req.path().starts_with("/static/");
     let mut res = next.call(req).await?;
     let headers = res.headers_mut();
+    let own_policy = headers.contains_key(header::CONTENT_SECURITY_POLICY);
     let mut set = |name: HeaderName, value: &'static str| {
         headers.insert(name, HeaderValue::from_static(value));
     };
-    set(header::CONTENT_SECURITY_POLICY, CSP);
+    // A response that brings its own, stricter policy keeps it (the
+    // bulletin preview: its printable page styles itself inline, no script).
+    if !own_policy {
+        set(header::CONTENT_SECURITY_POLICY, CSP);
+    }
     set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(header::X_FRAME_OPTIONS, "DENY");
     set(header::REFERRER_POLICY, "same-origin");

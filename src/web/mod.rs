@@ -23,8 +23,8 @@ pub use templates::check as check_templates;
 /// API did not claim (an HTML 404 page, or a problem for API paths).
 pub fn configure(cfg: &mut web::ServiceConfig) {
     use pages::{
-        account, accountability, admin_units, admin_users, home, indicators, notices, plans,
-        queues, tasks,
+        account, accountability, admin_units, admin_users, bulletins, home, indicators, notices,
+        plans, queues, tasks,
     };
     cfg.service(
         web::scope("")
@@ -74,6 +74,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 "/accountability/{id}/decide",
                 web::post().to(accountability::decide),
             )
+            .route("/bulletins", web::get().to(bulletins::list))
+            .route("/bulletins", web::post().to(bulletins::draft))
+            .route("/bulletins/{id}", web::get().to(bulletins::show))
+            .route("/bulletins/{id}", web::post().to(bulletins::save))
+            .route("/bulletins/{id}/publish", web::get().to(bulletins::confirm))
+            .route(
+                "/bulletins/{id}/publish",
+                web::post().to(bulletins::publish),
+            )
+            .route("/bulletins/{id}/file", web::get().to(bulletins::file))
             .route("/indicators", web::get().to(indicators::list))
             .route(
                 "/indicators/{id}/values",

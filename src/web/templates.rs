@@ -32,6 +32,12 @@ const TEMPLATES: &[(&str, &str)] = &[
         "accountability_record.html",
         include_str!("templates/accountability_record.html"),
     ),
+    ("bulletins.html", include_str!("templates/bulletins.html")),
+    ("bulletin.html", include_str!("templates/bulletin.html")),
+    (
+        "bulletin_publish.html",
+        include_str!("templates/bulletin_publish.html"),
+    ),
     ("indicators.html", include_str!("templates/indicators.html")),
     ("admin_tabs.html", include_str!("templates/admin_tabs.html")),
     (

@@ -19,6 +19,7 @@ mod city;
 mod cli;
 mod console;
 mod console_admin;
+mod console_bulletins;
 mod console_home;
 mod console_plans;
 mod console_queues;
@@ -58,6 +59,7 @@ fn main() -> std::process::ExitCode {
         console_home::tests(),
         console_queues::tests(),
         console_plans::tests(),
+        console_bulletins::tests(),
         contract::tests(),
         docs::tests(),
         errors::tests(),

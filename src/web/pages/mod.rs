@@ -4,6 +4,7 @@ pub mod account;
 pub mod accountability;
 pub mod admin_units;
 pub mod admin_users;
+pub mod bulletins;
 pub mod home;
 pub mod indicators;
 pub mod notices;
