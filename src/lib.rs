@@ -21,6 +21,7 @@ pub mod http;
 pub mod import;
 pub mod indicators;
 pub mod jobs;
+pub mod leading;
 pub mod mail;
 pub mod notices;
 pub mod openapi;

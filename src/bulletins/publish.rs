@@ -166,6 +166,7 @@ fn rectification_task(
             lead_unit_id: r.unit_id,
             cooperating_unit_ids: Vec::new(),
             responsible_leader_id: None,
+            co_leader_ids: Vec::new(),
         },
         code: format!("ZG-{label}-{unit_code}"),
         title: format!("落实{label}督查通报整改要求"),

@@ -108,12 +108,12 @@ fn task_deadlines(
         .order((tasks::due_date, tasks::code))
         .load(conn)?;
     let ids: Vec<TaskId> = rows.iter().map(|r| r.id).collect();
-    let coops = visibility::cooperators_of(conn, &ids)?;
+    let parties = visibility::PartiesOf::load(conn, &ids)?;
     let mut out = Vec::new();
     for row in rows {
-        let c = coops.get(&row.id).cloned().unwrap_or_default();
+        let c = parties.of(row.id).coops;
         let lead = row.lead_unit_id;
-        if !visibility::sees(scope, &row, &c) || !w.for_unit(lead, &c) {
+        if !parties.sees(scope, &row) || !w.for_unit(lead, c) {
             continue;
         }
         let Some(due) = row.due_date else { continue };

@@ -121,6 +121,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    task_co_leaders (task_id, user_id) {
+        task_id -> BigInt,
+        user_id -> BigInt,
+    }
+}
+
+diesel::table! {
     task_events (id) {
         id -> BigInt,
         task_id -> BigInt,
@@ -380,6 +387,8 @@ diesel::joinable!(notices -> tasks (task_id));
 diesel::joinable!(tasks -> plans (plan_id));
 diesel::joinable!(tasks -> units (lead_unit_id));
 diesel::joinable!(task_cooperators -> tasks (task_id));
+diesel::joinable!(task_co_leaders -> tasks (task_id));
+diesel::joinable!(task_co_leaders -> users (user_id));
 diesel::joinable!(task_events -> tasks (task_id));
 diesel::joinable!(progress_reports -> tasks (task_id));
 diesel::joinable!(attachments -> tasks (task_id));
@@ -396,6 +405,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     plans,
     tasks,
     task_cooperators,
+    task_co_leaders,
     task_events,
     progress_reports,
     attachment_blobs,

@@ -152,6 +152,7 @@ impl Builder<'_> {
                 lead_unit_id: UnitId(lead),
                 cooperating_unit_ids: coops.iter().copied().map(UnitId).collect(),
                 responsible_leader_id: leader.map(UserId),
+                co_leader_ids: Vec::new(),
             },
             code,
             title: title.to_string(),

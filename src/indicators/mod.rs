@@ -629,6 +629,7 @@ pub fn create_task(
             lead_unit_id: lead,
             cooperating_unit_ids: coops,
             responsible_leader_id: req.responsible_leader_id,
+            co_leader_ids: Vec::new(),
             start_date: req.start_date,
             due_date: req.due_date,
             due_in_working_days: req.due_in_working_days,

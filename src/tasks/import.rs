@@ -39,7 +39,10 @@ pub struct ImportedTask {
     pub title: String,
     pub lead_unit_id: UnitId,
     pub cooperating_unit_ids: Vec<UnitId>,
+    /// The first leader the leader cell names.
     pub responsible_leader_id: Option<UserId>,
+    /// The others it names (张副市长、李副市长: 李副市长), co-responsible.
+    pub co_leader_ids: Vec<UserId>,
     pub due_date: Option<chrono::NaiveDate>,
     /// Monthly report day, from deadlines like 每月25日前.
     pub report_day: Option<i32>,
@@ -249,6 +252,7 @@ impl<'a> RowCheck<'a> {
         self.code(&code_cell, &code);
         self.title(row);
         let units = self.units(row);
+        let (leader, co_leaders) = self.leaders(row);
         let task = ImportedTask {
             row: row.row,
             parent_code: None,
@@ -257,7 +261,8 @@ impl<'a> RowCheck<'a> {
             title: row.title.trim().to_string(),
             lead_unit_id: units.lead.unwrap_or(UnitId(0)),
             cooperating_unit_ids: units.cooperating,
-            responsible_leader_id: self.leader(row),
+            responsible_leader_id: leader,
+            co_leader_ids: co_leaders,
             due_date: None,
             report_day: None,
             due_text: Some(row.deadline.trim().to_string()).filter(|d| !d.is_empty()),
@@ -279,6 +284,7 @@ impl<'a> RowCheck<'a> {
                 lead_unit_id: *unit,
                 cooperating_unit_ids: Vec::new(),
                 responsible_leader_id: task.responsible_leader_id,
+                co_leader_ids: task.co_leader_ids.clone(),
                 due_date: task.due_date,
                 report_day: task.report_day,
                 due_text: task.due_text.clone(),
@@ -436,12 +442,24 @@ impl<'a> RowCheck<'a> {
         }
     }
 
-    /// The responsible leader, by account name or display name: exactly one.
-    fn leader(&mut self, row: &ImportRow) -> Option<UserId> {
-        let name = row.leader.trim();
-        if name.is_empty() {
-            return None;
+    /// The leaders the cell names, separated by 、，,/ or spaces: the first
+    /// is the responsible leader, the others co-responsible. Each name, by
+    /// account name or display name, must match exactly one leader; a name
+    /// given twice counts once.
+    fn leaders(&mut self, row: &ImportRow) -> (Option<UserId>, Vec<UserId>) {
+        let mut found: Vec<UserId> = Vec::new();
+        for name in split_leaders(&row.leader) {
+            match self.leader(row, name) {
+                Some(l) if !found.contains(&l) => found.push(l),
+                _ => {}
+            }
         }
+        let mut found = found.into_iter();
+        (found.next(), found.collect())
+    }
+
+    /// One leader by account name or display name: exactly one.
+    fn leader(&mut self, row: &ImportRow, name: &str) -> Option<UserId> {
         let found: Vec<UserId> = self
             .known
             .leaders
@@ -521,6 +539,13 @@ impl ImportedTask {
 
 /// The cell of an optional column in the row (empty when the table has no
 /// such column).
+/// The names in a leader cell: 张副市长、李副市长 (also ，,/ and spaces).
+fn split_leaders(cell: &str) -> impl Iterator<Item = &str> {
+    cell.split(|c: char| matches!(c, '、' | '，' | ',' | '/' | '／') || c.is_whitespace())
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+}
+
 fn optional_cell(row: &ImportRow, column: Option<&str>) -> String {
     column.map(|c| row.at(c)).unwrap_or_default()
 }
@@ -669,6 +694,7 @@ pub(super) fn create_row(
             lead_unit_id: t.lead_unit_id,
             cooperating_unit_ids: t.cooperating_unit_ids.clone(),
             responsible_leader_id: t.responsible_leader_id,
+            co_leader_ids: t.co_leader_ids.clone(),
         },
         code,
         title,
@@ -700,6 +726,7 @@ pub fn export_rows(
         .select(TaskRow::as_select())
         .load(conn)?;
     let ids: Vec<TaskId> = rows.iter().map(|r| r.id).collect();
+    let parties = visibility::PartiesOf::load(conn, &ids)?;
     let coops = visibility::cooperators_of(conn, &ids)?;
     let unit_names: HashMap<UnitId, String> = units::table
         .select((units::id, units::name))
@@ -713,11 +740,12 @@ pub fn export_rows(
         .collect();
     let mut visible: Vec<TaskRow> = rows
         .into_iter()
-        .filter(|r| visibility::sees(scope, r, coops.get(&r.id).map_or(&[][..], Vec::as_slice)))
+        .filter(|r| parties.sees(scope, r))
         .collect();
     visible.sort_by_key(|t| natural_key(&t.code));
     let visible_ids: Vec<TaskId> = visible.iter().map(|r| r.id).collect();
     let latest = latest_reports(conn, &visible_ids)?;
+    let co_leaders = visibility::co_leaders_of(conn, &visible_ids)?;
     let name = |id: &UnitId| unit_names.get(id).cloned().unwrap_or_default();
     let rows = visible
         .into_iter()
@@ -742,10 +770,21 @@ pub fn export_rows(
                     .get(&r.id)
                     .map(|c| c.iter().map(name).collect::<Vec<_>>().join("、"))
                     .unwrap_or_default(),
+                // Written as the import reads it: the responsible leader
+                // first, then the co-responsible ones.
                 leader: r
                     .responsible_leader_id
                     .and_then(|l| leader_names.get(&l).cloned())
-                    .unwrap_or_default(),
+                    .into_iter()
+                    .chain(
+                        co_leaders
+                            .get(&r.id)
+                            .into_iter()
+                            .flatten()
+                            .map(|l| l.1.clone()),
+                    )
+                    .collect::<Vec<_>>()
+                    .join("、"),
                 deadline: r.due_text.clone().unwrap_or(written),
                 due_date: r.due_date.map(|d| d.to_string()).unwrap_or_default(),
                 progress,
@@ -825,6 +864,12 @@ mod tests {
         assert_eq!(parent_code("2.5.3"), Some("2.5"));
         assert_eq!(parent_code("2"), None);
         assert_eq!(parent_code(".1"), None);
+    }
+
+    #[test]
+    fn a_leader_cell_names_several_leaders() {
+        let names: Vec<&str> = split_leaders(" 张副市长、李副市长，王 / 赵,钱　孙 ").collect();
+        assert_eq!(names, ["张副市长", "李副市长", "王", "赵", "钱", "孙"]);
     }
 
     #[test]

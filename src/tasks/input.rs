@@ -31,6 +31,8 @@ pub struct TaskLinks {
     pub cooperating_unit_ids: Vec<UnitId>,
     /// A user with role leader.
     pub responsible_leader_id: Option<UserId>,
+    /// Co-responsible leaders, users with role leader.
+    pub co_leader_ids: Vec<UserId>,
 }
 
 /// A task to create. Texts are trimmed and bounded by whoever built it (the
@@ -67,6 +69,8 @@ pub struct TaskChanges {
     pub lead_unit_id: Option<UnitId>,
     pub cooperating_unit_ids: Option<Vec<UnitId>>,
     pub responsible_leader_id: Option<Option<UserId>>,
+    /// Replaces the co-responsible leaders.
+    pub co_leader_ids: Option<Vec<UserId>>,
     pub start_date: Option<Option<NaiveDate>>,
     pub due_date: Option<Option<NaiveDate>>,
     /// The deadline as written in an imported table; left as it is, it is
@@ -147,6 +151,7 @@ impl TryFrom<CreateTask> for NewTask {
             lead_unit_id: req.lead_unit_id,
             cooperating_unit_ids: req.cooperating_unit_ids,
             responsible_leader_id: req.responsible_leader_id,
+            co_leader_ids: req.co_leader_ids,
         };
         match (code, title, description, start, due, priority, category) {
             (
@@ -203,6 +208,7 @@ impl TryFrom<UpdateTask> for TaskChanges {
             lead_unit_id: req.lead_unit_id,
             cooperating_unit_ids: req.cooperating_unit_ids,
             responsible_leader_id: req.responsible_leader_id,
+            co_leader_ids: req.co_leader_ids,
             start_date: req
                 .start_date
                 .as_ref()
@@ -463,6 +469,7 @@ mod tests {
             lead_unit_id: UnitId(2),
             cooperating_unit_ids: vec![UnitId(3)],
             responsible_leader_id: None,
+            co_leader_ids: Vec::new(),
             start_date: Some("2026-06-01".into()),
             due_date: Some("2026-06-30".into()),
             due_in_working_days: None,

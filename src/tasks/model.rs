@@ -69,6 +69,11 @@ pub struct TaskView {
     pub lead_unit_id: UnitId,
     pub cooperating_unit_ids: Vec<UnitId>,
     pub responsible_leader_id: Option<UserId>,
+    /// Co-responsible leaders (共同责任领导): they see the task and are
+    /// copied on its supervision orders.
+    pub co_leader_ids: Vec<UserId>,
+    /// The co-responsible leaders with their names, in the order of `co_leader_ids`.
+    pub co_leaders: Vec<LeaderRef>,
     pub start_date: Option<NaiveDate>,
     pub due_date: Option<NaiveDate>,
     /// The deadline as written in the imported table (2026年6月底前), kept
@@ -104,6 +109,13 @@ pub struct TaskView {
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// A leader named on a task: the account and its display name.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LeaderRef {
+    pub id: UserId,
+    pub name: String,
 }
 
 /// Sub-task figures rolled up to a parent (all depths).
@@ -151,6 +163,9 @@ pub struct CreateTask {
     pub cooperating_unit_ids: Vec<UnitId>,
     /// A user with role leader.
     pub responsible_leader_id: Option<UserId>,
+    /// Co-responsible leaders: users with role leader, besides the responsible one.
+    #[serde(default)]
+    pub co_leader_ids: Vec<UserId>,
     /// YYYY-MM-DD
     pub start_date: Option<String>,
     /// YYYY-MM-DD; or give due_in_working_days instead.
@@ -184,6 +199,8 @@ pub struct UpdateTask {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<i64>)]
     pub responsible_leader_id: Option<Option<UserId>>,
+    /// Replaces the co-responsible leaders (users with role leader).
+    pub co_leader_ids: Option<Vec<UserId>>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub start_date: Option<Option<String>>,
@@ -223,6 +240,7 @@ pub struct TaskFilter {
     /// Lead unit only.
     pub lead_unit_id: Option<i64>,
     pub status: Option<String>,
+    /// Responsible or co-responsible leader.
     pub leader_id: Option<i64>,
     pub parent_id: Option<i64>,
     pub category: Option<String>,

@@ -110,15 +110,12 @@ pub fn pending_extensions(conn: &mut DbConnection, scope: Scope) -> Result<Vec<P
         .limit(QUEUE_MAX)
         .load(conn)?;
     let task_ids: Vec<TaskId> = rows.iter().map(|(_, t, _)| t.id).collect();
-    let coops = visibility::cooperators_of(conn, &task_ids)?;
+    let parties = visibility::PartiesOf::load(conn, &task_ids)?;
     let unit_ids: Vec<UnitId> = rows.iter().map(|(_, t, _)| t.lead_unit_id).collect();
     let names = crate::units::service::names(conn, &unit_ids)?;
     Ok(rows
         .into_iter()
-        .filter(|(_, task, _)| {
-            let c = coops.get(&task.id).map(Vec::as_slice).unwrap_or(&[]);
-            visibility::sees(scope, task, c)
-        })
+        .filter(|(_, task, _)| parties.sees(scope, task))
         .map(|(extension, task, requester)| PendingExtension {
             requested_by: requester.unwrap_or_else(|| user_label(extension.requested_by)),
             lead_unit: name_of(&names, task.lead_unit_id),

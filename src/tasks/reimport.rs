@@ -81,13 +81,19 @@ impl Names {
     }
 
     fn leader(&self, id: Option<UserId>) -> String {
-        id.map(|l| {
-            self.leaders
-                .get(&l)
-                .cloned()
-                .unwrap_or_else(|| l.0.to_string())
-        })
-        .unwrap_or_default()
+        self.leaders(id.as_slice())
+    }
+
+    fn leaders(&self, ids: &[UserId]) -> String {
+        ids.iter()
+            .map(|l| {
+                self.leaders
+                    .get(l)
+                    .cloned()
+                    .unwrap_or_else(|| l.0.to_string())
+            })
+            .collect::<Vec<_>>()
+            .join("、")
     }
 }
 
@@ -148,6 +154,7 @@ fn update_all(
         .load(conn)?;
     let ids: Vec<TaskId> = existing.iter().map(|r| r.id).collect();
     let coops = visibility::cooperators_of(conn, &ids)?;
+    let co_leaders = visibility::co_leaders_of(conn, &ids)?;
     let in_table: HashSet<&str> = table.iter().map(|t| t.code.as_str()).collect();
     let mut absent: Vec<AbsentTask> = existing
         .iter()
@@ -180,7 +187,18 @@ fn update_all(
         };
         t.id = Some(current.id);
         let current_coops = coops.get(&current.id).cloned().unwrap_or_default();
-        let (diff, changes) = diff(current, &current_coops, t, &names, options, &mut cells);
+        let current_co_leaders: Vec<UserId> = co_leaders
+            .get(&current.id)
+            .into_iter()
+            .flatten()
+            .map(|l| l.0)
+            .collect();
+        let stored = Stored {
+            row: current,
+            coops: &current_coops,
+            co_leaders: &current_co_leaders,
+        };
+        let (diff, changes) = diff(stored, t, &names, options, &mut cells);
         if diff.fields.is_empty() {
             continue;
         }
@@ -246,14 +264,21 @@ fn at_cell(t: &ImportedTask, diff: &TaskDiff, f: FieldError) -> FieldError {
 /// changes for the task service. Optional columns the table lacks leave their
 /// fields as they are; so does the deadline wording alone (an exported table
 /// writes the date where the office wrote words).
+/// A stored task with its cooperating units and co-responsible leaders.
+struct Stored<'a> {
+    row: &'a TaskRow,
+    coops: &'a [UnitId],
+    co_leaders: &'a [UserId],
+}
+
 fn diff(
-    current: &TaskRow,
-    current_coops: &[UnitId],
+    stored: Stored<'_>,
     t: &ImportedTask,
     names: &Names,
     options: &ImportOptions,
     cells: &mut Vec<FieldError>,
 ) -> (TaskDiff, TaskChanges) {
+    let (current, current_coops) = (stored.row, stored.coops);
     let cols = &t.columns;
     let at = |col: &str| format!("{col}{}", t.row);
     let mut fields = Vec::new();
@@ -329,18 +354,33 @@ fn diff(
         );
         changes.cooperating_unit_ids = Some(t.cooperating_unit_ids.clone());
     }
-    if let Some(col) = cols
-        .leader
-        .as_ref()
-        .filter(|_| t.responsible_leader_id != current.responsible_leader_id)
-    {
-        change(
-            "responsible_leader_id",
-            at(col),
-            names.leader(current.responsible_leader_id),
-            names.leader(t.responsible_leader_id),
-        );
-        changes.responsible_leader_id = Some(t.responsible_leader_id);
+    let mut old_co_leaders = stored.co_leaders.to_vec();
+    old_co_leaders.sort();
+    let mut new_co_leaders = t.co_leader_ids.clone();
+    new_co_leaders.sort();
+    if let Some(col) = &cols.leader {
+        if t.responsible_leader_id != current.responsible_leader_id {
+            change(
+                "responsible_leader_id",
+                at(col),
+                names.leader(current.responsible_leader_id),
+                names.leader(t.responsible_leader_id),
+            );
+            changes.responsible_leader_id = Some(t.responsible_leader_id);
+        }
+        if old_co_leaders != new_co_leaders {
+            change(
+                "co_leader_ids",
+                at(col),
+                names.leaders(stored.co_leaders),
+                names.leaders(&t.co_leader_ids),
+            );
+        }
+        // Both are set together, so that leaders swapping places are
+        // checked as the new pair, not against the old one.
+        if changes.responsible_leader_id.is_some() || old_co_leaders != new_co_leaders {
+            changes.co_leader_ids = Some(t.co_leader_ids.clone());
+        }
     }
     if let Some(col) = &cols.deadline {
         let mut moved = false;

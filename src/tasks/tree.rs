@@ -53,13 +53,10 @@ pub fn load(
         .select(TaskRow::as_select())
         .load(conn)?;
     let ids: Vec<_> = rows.iter().map(|r| r.id).collect();
-    let coops = visibility::cooperators_of(conn, &ids)?;
+    let parties = visibility::PartiesOf::load(conn, &ids)?;
     let seen: Vec<TaskRow> = rows
         .into_iter()
-        .filter(|r| {
-            let c = coops.get(&r.id).map(Vec::as_slice).unwrap_or(&[]);
-            visibility::sees(scope, r, c)
-        })
+        .filter(|r| parties.sees(scope, r))
         .collect();
     let views = service::views(conn, seen, clock)?;
     let leads: Vec<UnitId> = views.iter().map(|v| v.lead_unit_id).collect();

@@ -1,6 +1,7 @@
 //! Who sees which task. A unit clerk sees the tasks where the own unit leads or
-//! cooperates; a leader those they are responsible for (or all, if configured);
-//! office, admin and viewers see all. A task out of sight answers 404.
+//! cooperates; a leader those they are responsible or co-responsible for (or
+//! all, if configured); office, admin and viewers see all. A task out of sight
+//! answers 404.
 
 use std::collections::HashMap;
 
@@ -9,7 +10,7 @@ use diesel::prelude::*;
 use super::model::TaskRow;
 use crate::auth::AuthUser;
 use crate::config::Settings;
-use crate::db::schema::{task_cooperators, tasks};
+use crate::db::schema::{task_co_leaders, task_cooperators, tasks, users};
 use crate::db::DbConnection;
 use crate::domain::{Role, TaskId, UnitId, UserId};
 use crate::error::Error;
@@ -19,7 +20,7 @@ pub enum Scope {
     All,
     /// Tasks the unit leads or cooperates on.
     Unit(UnitId),
-    /// Tasks the leader is responsible for.
+    /// Tasks the leader is responsible or co-responsible for.
     Leader(UserId),
     Nothing,
 }
@@ -60,11 +61,85 @@ pub fn cooperators_of(
     Ok(map)
 }
 
-pub fn sees(scope: Scope, row: &TaskRow, coops: &[UnitId]) -> bool {
+/// The co-responsible leaders of a task, by id.
+pub fn co_leaders(conn: &mut DbConnection, task: TaskId) -> QueryResult<Vec<UserId>> {
+    task_co_leaders::table
+        .filter(task_co_leaders::task_id.eq(task))
+        .select(task_co_leaders::user_id)
+        .order(task_co_leaders::user_id.asc())
+        .load(conn)
+}
+
+/// The co-responsible leaders of many tasks, with their names, by task.
+pub fn co_leaders_of(
+    conn: &mut DbConnection,
+    ids: &[TaskId],
+) -> QueryResult<HashMap<TaskId, Vec<(UserId, String)>>> {
+    let rows: Vec<(TaskId, UserId, String)> = task_co_leaders::table
+        .inner_join(users::table)
+        .filter(task_co_leaders::task_id.eq_any(ids))
+        .select((
+            task_co_leaders::task_id,
+            task_co_leaders::user_id,
+            users::display_name,
+        ))
+        .order((
+            task_co_leaders::task_id.asc(),
+            task_co_leaders::user_id.asc(),
+        ))
+        .load(conn)?;
+    let mut map: HashMap<TaskId, Vec<(UserId, String)>> = HashMap::new();
+    for (task, user, name) in rows {
+        map.entry(task).or_default().push((user, name));
+    }
+    Ok(map)
+}
+
+/// Who takes part in a task besides its lead unit and responsible leader:
+/// what `sees` reads for units and leaders.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Parties<'a> {
+    pub coops: &'a [UnitId],
+    pub co_leaders: &'a [UserId],
+}
+
+/// The parties of many tasks, loaded in bulk for `sees`.
+#[derive(Debug, Default)]
+pub struct PartiesOf {
+    coops: HashMap<TaskId, Vec<UnitId>>,
+    co_leaders: HashMap<TaskId, Vec<UserId>>,
+}
+
+impl PartiesOf {
+    pub fn load(conn: &mut DbConnection, ids: &[TaskId]) -> QueryResult<PartiesOf> {
+        let co_leaders = co_leaders_of(conn, ids)?
+            .into_iter()
+            .map(|(task, people)| (task, people.into_iter().map(|p| p.0).collect()))
+            .collect();
+        Ok(PartiesOf {
+            coops: cooperators_of(conn, ids)?,
+            co_leaders,
+        })
+    }
+
+    pub fn of(&self, task: TaskId) -> Parties<'_> {
+        Parties {
+            coops: self.coops.get(&task).map_or(&[], Vec::as_slice),
+            co_leaders: self.co_leaders.get(&task).map_or(&[], Vec::as_slice),
+        }
+    }
+
+    /// Whether `scope` sees `row`.
+    pub fn sees(&self, scope: Scope, row: &TaskRow) -> bool {
+        sees(scope, row, self.of(row.id))
+    }
+}
+
+pub fn sees(scope: Scope, row: &TaskRow, parties: Parties<'_>) -> bool {
     match scope {
         Scope::All => true,
-        Scope::Unit(u) => row.lead_unit_id == u || coops.contains(&u),
-        Scope::Leader(l) => row.responsible_leader_id == Some(l),
+        Scope::Unit(u) => row.lead_unit_id == u || parties.coops.contains(&u),
+        Scope::Leader(l) => row.responsible_leader_id == Some(l) || parties.co_leaders.contains(&l),
         Scope::Nothing => false,
     }
 }
@@ -82,7 +157,15 @@ pub fn load_visible(
         .optional()?
         .ok_or(Error::NotFound)?;
     let coops = cooperators(conn, row.id)?;
-    if !sees(scope, &row, &coops) {
+    let co_leaders = match scope {
+        Scope::Leader(_) => co_leaders(conn, row.id)?,
+        _ => Vec::new(),
+    };
+    let parties = Parties {
+        coops: &coops,
+        co_leaders: &co_leaders,
+    };
+    if !sees(scope, &row, parties) {
         return Err(Error::NotFound);
     }
     Ok((row, coops))

@@ -23,8 +23,8 @@ pub use templates::check as check_templates;
 /// API did not claim (an HTML 404 page, or a problem for API paths).
 pub fn configure(cfg: &mut web::ServiceConfig) {
     use pages::{
-        account, accountability, admin_units, admin_users, bulletins, home, indicators, notices,
-        plans, queues, tasks,
+        account, accountability, admin_units, admin_users, bulletins, home, indicators, leading,
+        notices, plans, queues, tasks,
     };
     cfg.service(
         web::scope("")
@@ -37,6 +37,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/password", web::post().to(account::change_password))
             .route("/lang", web::post().to(account::set_lang))
             .route("/", web::get().to(home::home))
+            .route("/leading", web::get().to(leading::show))
             .route("/plans", web::get().to(plans::list))
             .route("/plans/{id}", web::get().to(plans::show))
             .route("/plans/{id}/bulk", web::post().to(plans::bulk_step))

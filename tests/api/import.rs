@@ -52,7 +52,7 @@ async fn make_department(app: &TestApp, c: &city::City) {
     .await;
 }
 
-async fn send(
+pub async fn send(
     app: &TestApp,
     token: &str,
     plan: i64,

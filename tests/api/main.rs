@@ -30,6 +30,7 @@ mod evidence;
 mod faults;
 mod import;
 mod indicators;
+mod leaders;
 mod ledger;
 mod migrations;
 mod notices;
@@ -66,6 +67,7 @@ fn main() -> std::process::ExitCode {
         evidence::tests(),
         faults::tests(),
         import::tests(),
+        leaders::tests(),
         ledger::tests(),
         indicators::tests(),
         migrations::tests(),

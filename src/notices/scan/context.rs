@@ -39,6 +39,8 @@ pub(in crate::notices) struct OpenTask {
     pub row: TaskRow,
     pub timing: TaskTiming,
     pub coops: Vec<UnitId>,
+    /// The co-responsible leaders, copied with the responsible one.
+    pub co_leaders: Vec<UserId>,
     /// The lead unit's latest progress report (the one that counts).
     pub last_lead_report: Option<NaiveDateTime>,
 }
@@ -74,7 +76,7 @@ pub(in crate::notices) struct Context {
     pub office_units: Vec<UnitId>,
     /// The addresses of the active office units.
     pub office: Vec<String>,
-    /// Active accounts' addresses, for the responsible leader.
+    /// Active accounts' addresses, for the responsible and co-responsible leaders.
     pub leaders: HashMap<UserId, Option<String>>,
     /// Active accounts' names, for naming the responsible leader.
     pub people: HashMap<UserId, String>,
@@ -247,16 +249,17 @@ impl Context {
         }
     }
 
-    /// The notice of a ladder step for work led by `lead`.
+    /// The notice of a ladder step for work led by `lead`, whose leaders
+    /// (the responsible one first, then the co-responsible ones) are `leaders`.
     pub fn climb(
         &self,
         step: Step,
         key: String,
         lead: UnitId,
         coops: &[UnitId],
-        leader: Option<UserId>,
+        leaders: &[UserId],
     ) -> Wanted {
-        let (recipients, robot_units, event_kind) = self.route(step, lead, coops, leader);
+        let (recipients, robot_units, event_kind) = self.route(step, lead, coops, leaders);
         Wanted {
             step: step.into(),
             dedupe_key: key,
@@ -276,7 +279,7 @@ impl Context {
         step: Step,
         lead: UnitId,
         coops: &[UnitId],
-        leader: Option<UserId>,
+        leaders: &[UserId],
     ) -> (Vec<String>, Vec<UnitId>, &'static str) {
         let mut recipients = Vec::new();
         match step {
@@ -296,8 +299,10 @@ impl Context {
                 if let Some(u) = self.units.get(&lead).filter(|u| u.active) {
                     push_unique(&mut recipients, u.head_email.clone());
                 }
-                if let Some(l) = leader {
-                    push_unique(&mut recipients, self.leaders.get(&l).cloned().flatten());
+                // The co-responsible leaders are copied like the responsible
+                // one: the same notice, so its dedupe key still holds.
+                for l in leaders {
+                    push_unique(&mut recipients, self.leaders.get(l).cloned().flatten());
                 }
                 push_unique(&mut recipients, self.office.clone());
                 (recipients, self.office_units.clone(), "supervision_order")
@@ -362,8 +367,8 @@ fn load_units(conn: &mut DbConnection) -> QueryResult<BTreeMap<UnitId, UnitInfo>
         .collect())
 }
 
-/// Assigned and in-progress tasks, by id, with their cooperators and the
-/// lead unit's last report read in bulk.
+/// Assigned and in-progress tasks, by id, with their cooperators,
+/// co-responsible leaders and the lead unit's last report read in bulk.
 fn load_open_tasks(conn: &mut DbConnection) -> anyhow::Result<Vec<OpenTask>> {
     let rows: Vec<TaskRow> = tasks::table
         .filter(tasks::status.eq_any([TaskStatus::Assigned, TaskStatus::InProgress]))
@@ -372,12 +377,19 @@ fn load_open_tasks(conn: &mut DbConnection) -> anyhow::Result<Vec<OpenTask>> {
         .load(conn)?;
     let ids: Vec<TaskId> = rows.iter().map(|t| t.id).collect();
     let mut coops = visibility::cooperators_of(conn, &ids)?;
+    let mut co_leaders = visibility::co_leaders_of(conn, &ids)?;
     let last_reports = crate::tasks::service::last_reports(conn, &ids)?;
     Ok(rows
         .into_iter()
         .map(|row| OpenTask {
             timing: crate::tasks::service::timing(&row),
             coops: coops.remove(&row.id).unwrap_or_default(),
+            co_leaders: co_leaders
+                .remove(&row.id)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|l| l.0)
+                .collect(),
             last_lead_report: last_reports.get(&(row.id, row.lead_unit_id)).copied(),
             row,
         })

@@ -29,7 +29,7 @@ pub(super) fn run(
                 step.key(),
                 report.due
             );
-            let w = ctx.climb(step, key, report.lead_unit_id, &report.cooperating, None);
+            let w = ctx.climb(step, key, report.lead_unit_id, &report.cooperating, &[]);
             let facts = TaskFacts {
                 step: w.step,
                 code: report.code(),

@@ -7,7 +7,7 @@ use super::ScanCounts;
 use crate::db::DbConnection;
 use crate::domain::notice_step::NoticeStep;
 use crate::domain::traffic;
-use crate::domain::{TaskId, UnitId};
+use crate::domain::{TaskId, UnitId, UserId};
 use crate::mail::templates::TaskFacts;
 
 pub(super) fn run(
@@ -90,19 +90,18 @@ fn wanted(ctx: &Context, task: &OpenTask) -> Vec<Wanted> {
     let (row, clock) = (&task.row, &ctx.clock);
     let status = task.timing.status;
     let due = row.due_date.map(|d| d.to_string()).unwrap_or_default();
+    let leaders: Vec<UserId> = row
+        .responsible_leader_id
+        .into_iter()
+        .chain(task.co_leaders.iter().copied())
+        .collect();
     let mut wanted: Vec<Wanted> = ctx
         .ladder
         .owed(status, row.due_date, clock.today)
         .into_iter()
         .map(|step| {
             let key = format!("task:{}:{}:{due}", row.id, step.key());
-            ctx.climb(
-                step,
-                key,
-                row.lead_unit_id,
-                &task.coops,
-                row.responsible_leader_id,
-            )
+            ctx.climb(step, key, row.lead_unit_id, &task.coops, &leaders)
         })
         .collect();
     let assigned = row.assigned_at.map(|at| clock.local(at));

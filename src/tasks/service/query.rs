@@ -8,13 +8,13 @@ use chrono::{Duration, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use diesel::sql_types::Bool;
 
-use crate::db::schema::{progress_reports, task_cooperators, tasks};
+use crate::db::schema::{progress_reports, task_co_leaders, task_cooperators, tasks};
 use crate::db::search::like_pattern;
 use crate::db::{DbBackend, DbConnection};
 use crate::domain::clock::Clock;
 use crate::domain::task_state::TaskStatus;
 use crate::domain::traffic::{self, TrafficLight};
-use crate::domain::{PlanId, TaskId, UnitId};
+use crate::domain::{PlanId, TaskId, UnitId, UserId};
 use crate::error::{Error, Result};
 use crate::http::{Page, Paging};
 use crate::tasks::input::{ListFilter, ReportFilter, Sort};
@@ -30,6 +30,17 @@ fn unit_filter(q: TaskQuery, unit: UnitId) -> TaskQuery {
             task_cooperators::table
                 .filter(task_cooperators::unit_id.eq(unit))
                 .select(task_cooperators::task_id),
+        )),
+    )
+}
+
+/// Tasks the leader is responsible or co-responsible for.
+fn leader_filter(q: TaskQuery, leader: UserId) -> TaskQuery {
+    q.filter(
+        tasks::responsible_leader_id.eq(leader).or(tasks::id.eq_any(
+            task_co_leaders::table
+                .filter(task_co_leaders::user_id.eq(leader))
+                .select(task_co_leaders::task_id),
         )),
     )
 }
@@ -152,7 +163,7 @@ fn in_sight(scope: Scope) -> TaskQuery {
     match scope {
         Scope::All => q,
         Scope::Unit(u) => unit_filter(q, u),
-        Scope::Leader(l) => q.filter(tasks::responsible_leader_id.eq(l)),
+        Scope::Leader(l) => leader_filter(q, l),
         Scope::Nothing => q.filter(tasks::id.eq(-1)),
     }
 }
@@ -256,7 +267,7 @@ pub fn list(
             q = q.filter(tasks::status.eq(status));
         }
         if let Some(leader) = filter.leader_id {
-            q = q.filter(tasks::responsible_leader_id.eq(leader));
+            q = leader_filter(q, leader);
         }
         if let Some(parent) = filter.parent_id {
             q = q.filter(tasks::parent_id.eq(parent));

@@ -13,9 +13,9 @@ use crate::domain::clock::Clock;
 use crate::domain::kinds::ExtensionStatus;
 use crate::domain::task_state::TaskStatus;
 use crate::domain::traffic::{self, TaskTiming};
-use crate::domain::{ExtensionId, TaskId, UnitId};
+use crate::domain::{ExtensionId, TaskId, UnitId, UserId};
 use crate::error::{Error, Result};
-use crate::tasks::model::{Rollup, TaskDetail, TaskRow, TaskView, UnitInput};
+use crate::tasks::model::{LeaderRef, Rollup, TaskDetail, TaskRow, TaskView, UnitInput};
 use crate::tasks::visibility::{self, Scope};
 /// What the traffic-light rules read of a stored task.
 pub fn timing(row: &TaskRow) -> TaskTiming {
@@ -27,10 +27,12 @@ pub fn timing(row: &TaskRow) -> TaskTiming {
     }
 }
 
-/// The view of a task for `clock.today`.
+/// The view of a task for `clock.today`, with its cooperating units and its
+/// co-responsible leaders (id, name).
 pub fn to_view(
     row: TaskRow,
     coops: Vec<UnitId>,
+    co_leaders: Vec<(UserId, String)>,
     last_lead_report: Option<NaiveDateTime>,
     clock: &Clock,
 ) -> TaskView {
@@ -59,6 +61,11 @@ pub fn to_view(
         lead_unit_id: row.lead_unit_id,
         cooperating_unit_ids: coops,
         responsible_leader_id: row.responsible_leader_id,
+        co_leader_ids: co_leaders.iter().map(|l| l.0).collect(),
+        co_leaders: co_leaders
+            .into_iter()
+            .map(|(id, name)| LeaderRef { id, name })
+            .collect(),
         start_date: row.start_date,
         due_date: row.due_date,
         due_text: row.due_text,
@@ -106,17 +113,20 @@ pub fn last_reports(
         .collect())
 }
 
-/// Views of `rows` for today, with cooperators and report dates loaded in bulk.
+/// Views of `rows` for today, with cooperators, co-responsible leaders and
+/// report dates loaded in bulk.
 pub fn views(conn: &mut DbConnection, rows: Vec<TaskRow>, clock: &Clock) -> Result<Vec<TaskView>> {
     let ids: Vec<TaskId> = rows.iter().map(|r| r.id).collect();
     let mut coops = visibility::cooperators_of(conn, &ids)?;
+    let mut co_leaders = visibility::co_leaders_of(conn, &ids)?;
     let reports = last_reports(conn, &ids)?;
     Ok(rows
         .into_iter()
         .map(|row| {
             let last = reports.get(&(row.id, row.lead_unit_id)).copied();
             let c = coops.remove(&row.id).unwrap_or_default();
-            to_view(row, c, last, clock)
+            let l = co_leaders.remove(&row.id).unwrap_or_default();
+            to_view(row, c, l, last, clock)
         })
         .collect())
 }

@@ -6,7 +6,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use crate::audit;
-use crate::db::schema::{plans, task_cooperators, tasks, units, users};
+use crate::db::schema::{plans, task_co_leaders, task_cooperators, tasks, units, users};
 use crate::db::DbConnection;
 use crate::domain::kinds::{Category, Priority};
 use crate::domain::task_state::TaskStatus;
@@ -81,6 +81,69 @@ fn check_leader(
     Ok(())
 }
 
+/// Co-responsible leaders must be active leader accounts, other than the
+/// responsible leader; names the failing `co_leader_ids[i]`.
+fn check_co_leaders(
+    conn: &mut DbConnection,
+    v: &mut Validator,
+    responsible: Option<UserId>,
+    co_leaders: &[UserId],
+) -> QueryResult<()> {
+    if co_leaders.is_empty() {
+        return Ok(());
+    }
+    let wanted: Vec<i64> = co_leaders.iter().map(|u| u.0).collect();
+    let leaders: Vec<i64> = users::table
+        .filter(users::id.eq_any(&wanted))
+        .filter(users::role.eq(Role::Leader.as_str()))
+        .filter(users::active.eq(true))
+        .select(users::id)
+        .load(conn)?;
+    for (i, l) in co_leaders.iter().enumerate() {
+        let field = format!("co_leader_ids[{i}]");
+        if !leaders.contains(&l.0) {
+            v.add(
+                &field,
+                Message::new(
+                    "共同责任领导必须是有效的领导账号",
+                    "must be an active user with role leader",
+                ),
+            );
+        } else if Some(*l) == responsible {
+            v.add(
+                &field,
+                Message::new(
+                    "责任领导不能同时是共同责任领导",
+                    "the responsible leader cannot also be a co-responsible leader",
+                ),
+            );
+        }
+    }
+    Ok(())
+}
+
+fn replace_co_leaders(
+    conn: &mut DbConnection,
+    task: TaskId,
+    co_leaders: &[UserId],
+) -> QueryResult<()> {
+    diesel::delete(task_co_leaders::table.filter(task_co_leaders::task_id.eq(task)))
+        .execute(conn)?;
+    let mut seen = Vec::new();
+    for l in co_leaders {
+        if !seen.contains(l) {
+            seen.push(*l);
+            diesel::insert_into(task_co_leaders::table)
+                .values((
+                    task_co_leaders::task_id.eq(task),
+                    task_co_leaders::user_id.eq(l),
+                ))
+                .execute(conn)?;
+        }
+    }
+    Ok(())
+}
+
 fn replace_cooperators(conn: &mut DbConnection, task: TaskId, coops: &[UnitId]) -> QueryResult<()> {
     diesel::delete(task_cooperators::table.filter(task_cooperators::task_id.eq(task)))
         .execute(conn)?;
@@ -147,7 +210,8 @@ fn check_links(conn: &mut DbConnection, v: &mut Validator, links: &TaskLinks) ->
         Some(links.lead_unit_id),
         &links.cooperating_unit_ids,
     )?;
-    check_leader(conn, v, links.responsible_leader_id)
+    check_leader(conn, v, links.responsible_leader_id)?;
+    check_co_leaders(conn, v, links.responsible_leader_id, &links.co_leader_ids)
 }
 
 /// The answer to a task body that did not parse: its links are checked too,
@@ -209,6 +273,7 @@ pub fn create(
             .get_result(conn)
             .map_err(|e| Error::unique_or(e, Conflict::TaskCodeTaken))?;
         replace_cooperators(conn, row.id, &links.cooperating_unit_ids)?;
+        replace_co_leaders(conn, row.id, &links.co_leader_ids)?;
         let assigned = origin
             .assigned
             .then_some(("assigned", Some(row.lead_unit_id)));
@@ -242,10 +307,12 @@ pub fn audit_task(
 ) -> Result<()> {
     let snapshot = |conn: &mut DbConnection, row: &TaskRow| -> QueryResult<serde_json::Value> {
         let coops = visibility::cooperators(conn, row.id)?;
+        let co_leaders = visibility::co_leaders(conn, row.id)?;
         Ok(serde_json::json!({
             "id": row.id, "plan_id": row.plan_id, "parent_id": row.parent_id, "code": row.code,
             "title": row.title, "lead_unit_id": row.lead_unit_id, "cooperating_unit_ids": coops,
-            "responsible_leader_id": row.responsible_leader_id, "due_date": row.due_date,
+            "responsible_leader_id": row.responsible_leader_id, "co_leader_ids": co_leaders,
+            "due_date": row.due_date,
             "original_due_date": row.original_due_date, "status": row.status, "version": row.version,
         }))
     };
@@ -360,6 +427,16 @@ fn apply(
         if let Some(Some(leader)) = req.responsible_leader_id {
             check_leader(conn, &mut v, Some(leader))?;
         }
+        let responsible = req
+            .responsible_leader_id
+            .unwrap_or(current.responsible_leader_id);
+        let co_leaders: Vec<UserId> = match &req.co_leader_ids {
+            Some(c) => c.clone(),
+            None => visibility::co_leaders(conn, current.id)?,
+        };
+        if req.co_leader_ids.is_some() || req.responsible_leader_id.is_some() {
+            check_co_leaders(conn, &mut v, responsible, &co_leaders)?;
+        }
         if let Some(Some(parent)) = req.parent_id {
             check_parent(conn, &mut v, &current, parent)?;
         }
@@ -400,6 +477,9 @@ fn apply(
         .ok_or_else(|| Error::stale(req.version, current.version + 1))?;
         if req.cooperating_unit_ids.is_some() {
             replace_cooperators(conn, current.id, &coops)?;
+        }
+        if req.co_leader_ids.is_some() {
+            replace_co_leaders(conn, current.id, &co_leaders)?;
         }
         let (kind, note, data) = if due_moves && status != TaskStatus::Draft {
             (

@@ -7,6 +7,7 @@ pub mod admin_users;
 pub mod bulletins;
 pub mod home;
 pub mod indicators;
+pub mod leading;
 pub mod notices;
 pub mod plans;
 pub mod queues;

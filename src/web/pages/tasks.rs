@@ -78,6 +78,9 @@ pub struct ListQuery {
     unit_id: String,
     /// Set by the home's overdue-by-unit links; kept across pages.
     lead_unit_id: String,
+    /// Set by 我分管的 (`/leading`): the leader's tasks, responsible or
+    /// co-responsible; kept across pages.
+    leader_id: String,
     status: String,
     light: String,
     overdue: String,
@@ -97,6 +100,7 @@ impl ListQuery {
             plan_id: self.plan_id.trim().parse().ok(),
             unit_id: self.unit_id.trim().parse().ok(),
             lead_unit_id: self.lead_unit_id.trim().parse().ok(),
+            leader_id: self.leader_id.trim().parse().ok(),
             status: filled(&self.status),
             light: filled(&self.light),
             overdue: (self.overdue == "true").then_some(true),
@@ -118,6 +122,7 @@ impl ListQuery {
                 ("plan_id", &self.plan_id),
                 ("unit_id", &self.unit_id),
                 ("lead_unit_id", &self.lead_unit_id),
+                ("leader_id", &self.leader_id),
                 ("status", &self.status),
                 ("light", &self.light),
                 ("overdue", &self.overdue),
