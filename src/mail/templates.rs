@@ -23,7 +23,8 @@ pub struct TaskFacts {
     /// the indicator's); for an accountability proposal, the record's page,
     /// where the office confirms or dismisses it.
     pub link: String,
-    /// The responsible leader, named in a supervision order.
+    /// The responsible leader (then the co-responsible ones, 、-separated),
+    /// named in a supervision order.
     pub leader: Option<String>,
     /// The lead unit's latest progress report as one line ("60%，2026-06-20：…").
     pub latest: Option<String>,

@@ -279,6 +279,9 @@ async fn the_supervision_order_is_copied_to_the_co_leaders(app: TestApp) {
         ]
     );
     assert!(got[1].subject().contains("督办通知"));
+    // The order names both leaders, the responsible one first.
+    let text = got[1].text();
+    assert!(text.contains("责任领导：leader、李副市长"), "{text}");
 }
 
 async fn the_leading_page_counts_the_leaders_share_by_unit_and_light(app: TestApp) {

@@ -46,9 +46,7 @@ pub(super) fn run(
                 due_date: row.due_date,
                 days_overdue,
                 link: ctx.link(&format!("/tasks/{}", row.id)),
-                leader: row
-                    .responsible_leader_id
-                    .and_then(|l| ctx.people.get(&l).cloned()),
+                leader: leader_names(ctx, task),
                 latest: latest.clone().filter(|_| late),
                 reply_by: late.then(|| ctx.clock.today + chrono::Duration::days(REPLY_DAYS)),
                 note: None,
@@ -58,6 +56,19 @@ pub(super) fn run(
         }
     }
     Ok(())
+}
+
+/// The task's leaders as a notice names them: the responsible one, then the
+/// co-responsible ones (张副市长、李副市长).
+fn leader_names(ctx: &Context, task: &OpenTask) -> Option<String> {
+    let names: Vec<String> = task
+        .row
+        .responsible_leader_id
+        .iter()
+        .chain(&task.co_leaders)
+        .filter_map(|l| ctx.people.get(l).cloned())
+        .collect();
+    (!names.is_empty()).then(|| names.join("、"))
 }
 
 /// Days a chased or supervised unit has to reply in writing.
