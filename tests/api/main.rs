@@ -30,6 +30,7 @@ mod evidence;
 mod faults;
 mod import;
 mod indicators;
+mod instructions;
 mod ledger;
 mod migrations;
 mod notices;
@@ -68,6 +69,7 @@ fn main() -> std::process::ExitCode {
         import::tests(),
         ledger::tests(),
         indicators::tests(),
+        instructions::tests(),
         migrations::tests(),
         notices::tests(),
         races::tests(),
