@@ -96,6 +96,7 @@ pub enum TaskUse {
     Report,
     Evidence,
     Extension,
+    Instruction,
 }
 
 /// A change refused because of what is already there.
@@ -147,6 +148,9 @@ pub enum Conflict {
     EvidenceOnCancelled,
     #[error("a {status} task's evidence stays as it is")]
     EvidenceFixed { status: TaskStatus },
+    /// The instruction already has its reply (another report answered it).
+    #[error("the instruction is already replied to")]
+    InstructionReplied,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -334,6 +338,13 @@ impl Conflict {
                 format!("任务当前状态为“{}”，不能申请延期", status.zh()),
                 format!("a task in status {status} cannot be extended"),
             ),
+            Conflict::TaskNotOpen {
+                status,
+                attempted: TaskUse::Instruction,
+            } => Message::owned(
+                format!("任务当前状态为“{}”，不能作出批示", status.zh()),
+                format!("a task in status {status} takes no instructions"),
+            ),
             Conflict::NoDueDate => Message::new(
                 "该任务没有完成时限，无需延期",
                 "the task has no due date to extend",
@@ -378,6 +389,10 @@ impl Conflict {
             Conflict::EvidenceFixed { .. } => Message::new(
                 "任务已提交或已结束，佐证材料不能再删除",
                 "the task is submitted or closed; its evidence can no longer be removed",
+            ),
+            Conflict::InstructionReplied => Message::new(
+                "该批示已反馈落实情况，不能重复反馈",
+                "the instruction has already been replied to",
             ),
         }
     }

@@ -20,6 +20,7 @@ pub mod holidays;
 pub mod http;
 pub mod import;
 pub mod indicators;
+pub mod instructions;
 pub mod jobs;
 pub mod leading;
 pub mod mail;

@@ -14,7 +14,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::{
     accountability, assessments, audit, bulletins, calendar, health, holidays, http, indicators,
-    jobs, notices, plans, rankings, sign_in, stats, tasks, unit_record, units, users,
+    instructions, jobs, notices, plans, rankings, sign_in, stats, tasks, unit_record, units, users,
 };
 
 #[derive(OpenApi)]
@@ -59,6 +59,8 @@ use crate::{
         tasks::routes::task_events,
         tasks::routes::list_reports,
         tasks::routes::create_report,
+        instructions::routes::list_instructions,
+        instructions::routes::create_instruction,
         tasks::routes::list_attachments,
         tasks::routes::upload_attachment,
         tasks::routes::download_attachment,
@@ -121,7 +123,7 @@ use crate::{
         (name = "units", description = "Units (单位)"),
         (name = "users", description = "Accounts"),
         (name = "plans", description = "Implementation plans (实施方案)"),
-        (name = "tasks", description = "Tasks, progress reports, evidence and the timeline"),
+        (name = "tasks", description = "Tasks, progress reports, instructions (批示), evidence and the timeline"),
         (name = "task life cycle", description = "assign → accept → submit → verify; return, cancel, reopen"),
         (name = "extensions", description = "Extension requests (延期申请)"),
         (name = "calendar", description = "Holiday calendar for working-day deadlines; the work calendar (工作行事历) and its iCalendar feeds"),

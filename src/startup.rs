@@ -30,8 +30,8 @@ use crate::state::AppState;
 use crate::storage::Storage;
 use crate::users::bootstrap::{self, FirstAdmin};
 use crate::{
-    accountability, assessments, audit, bulletins, calendar, health, holidays, indicators, jobs,
-    notices, plans, rankings, stats, tasks, unit_record, units, users,
+    accountability, assessments, audit, bulletins, calendar, health, holidays, indicators,
+    instructions, jobs, notices, plans, rankings, stats, tasks, unit_record, units, users,
 };
 
 /// Opens the pool and applies pending migrations.
@@ -110,6 +110,7 @@ impl Application {
                         .configure(users::routes::configure)
                         .configure(plans::routes::configure)
                         .configure(tasks::routes::configure)
+                        .configure(instructions::routes::configure)
                         .configure(holidays::routes::configure)
                         .configure(audit::routes::configure)
                         .configure(stats::configure)

@@ -5,3 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 DUBAN_SCREENSHOTS=docs/console DUBAN_TEST_REQUIRE_BROWSER=1 \
   cargo test --test api -- --exact sqlite::browser::a_clerk_and_the_office_close_a_task_in_the_browser
+DUBAN_SCREENSHOTS=docs/console DUBAN_TEST_REQUIRE_BROWSER=1 \
+  cargo test --test api -- --exact sqlite::browser::a_leader_instructs_the_clerk_replies_and_the_leader_sees_it

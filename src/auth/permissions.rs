@@ -31,6 +31,8 @@ pub enum Permission {
     ReadRankings,
     /// Draft, edit and publish bulletins.
     ManageBulletins,
+    /// Write an instruction (批示) on a task the person sees.
+    Instruct,
 }
 
 use Permission::*;
@@ -49,6 +51,7 @@ const TABLE: &[(Permission, &[Role])] = &[
     (ReadAudit, &[Admin, Office, Viewer]),
     (ReadRankings, &[Admin, Office, Leader, Viewer]),
     (ManageBulletins, &[Admin, Office]),
+    (Instruct, &[Admin, Office, Leader]),
 ];
 
 pub fn allows(role: Role, permission: Permission) -> bool {
@@ -79,6 +82,7 @@ mod tests {
             ActForUnit,
             ManageCalendar,
             ManageBulletins,
+            Instruct,
         ] {
             assert!(!allows(Viewer, p), "{p:?}");
         }

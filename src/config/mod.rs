@@ -77,8 +77,8 @@ pub struct Settings {
     pub yellow_warning_days: i64,
     /// An assigned task not signed for (签收) within this many days is flagged.
     pub accept_within_days: i64,
-    /// Tell the units at once when a task is assigned (交办通知) or a
-    /// submission returned (退回通知).
+    /// Tell the units at once when a task is assigned (交办通知), a
+    /// submission returned (退回通知) or an instruction written (批示通知).
     pub step_notices: bool,
     /// Leaders read every task, not only those they are responsible for.
     pub leaders_see_all: bool,

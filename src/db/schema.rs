@@ -383,6 +383,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    instructions (id) {
+        id -> BigInt,
+        task_id -> BigInt,
+        author_id -> BigInt,
+        body -> Text,
+        reply_by -> Nullable<Date>,
+        created_at -> Timestamp,
+        reply_report_id -> Nullable<BigInt>,
+        replied_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(notices -> tasks (task_id));
 diesel::joinable!(tasks -> plans (plan_id));
 diesel::joinable!(tasks -> units (lead_unit_id));
@@ -393,6 +406,7 @@ diesel::joinable!(task_events -> tasks (task_id));
 diesel::joinable!(progress_reports -> tasks (task_id));
 diesel::joinable!(attachments -> tasks (task_id));
 diesel::joinable!(extensions -> tasks (task_id));
+diesel::joinable!(instructions -> tasks (task_id));
 diesel::joinable!(indicator_cooperators -> indicators (indicator_id));
 diesel::joinable!(indicator_values -> indicators (indicator_id));
 diesel::joinable!(indicator_attachments -> indicator_values (value_id));
@@ -423,4 +437,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     indicator_values,
     indicator_attachments,
     calendar_feeds,
+    instructions,
 );

@@ -120,7 +120,8 @@ stored_as_bigint!(
     IndicatorId,
     ValueId,
     ValueAttachmentId,
-    FeedId
+    FeedId,
+    InstructionId
 );
 stored_as_text!(
     Role,

@@ -81,6 +81,10 @@ id_type!(
     ValueAttachmentId
 );
 id_type!(
+    /// A leader's instruction on a task (批示).
+    InstructionId
+);
+id_type!(
     /// A personal calendar feed.
     FeedId
 );

@@ -26,8 +26,8 @@ pub mod values;
 
 pub use deadline::Deadline;
 pub use ids::{
-    AttachmentId, BulletinId, EventId, ExtensionId, FeedId, IndicatorId, NoticeId, PlanId,
-    RecordId, ReportId, TaskId, UnitId, UserId, ValueAttachmentId, ValueId,
+    AttachmentId, BulletinId, EventId, ExtensionId, FeedId, IndicatorId, InstructionId, NoticeId,
+    PlanId, RecordId, ReportId, TaskId, UnitId, UserId, ValueAttachmentId, ValueId,
 };
 pub use message::Message;
 pub use role::Role;

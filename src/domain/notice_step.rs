@@ -22,6 +22,9 @@ pub enum NoticeStep {
     Assigned,
     /// `returned`: 退回通知, the office returned the submission.
     Returned,
+    /// `instruction`: 批示通知, a leader's instruction on the task, to the
+    /// lead unit.
+    Instruction,
     /// `digest`: a unit's daily digest.
     Digest,
     /// `bulletin`: a published bulletin, to a unit.
@@ -37,6 +40,7 @@ impl NoticeStep {
             NoticeStep::ReportMissing => "report_missing".into(),
             NoticeStep::Assigned => "assigned".into(),
             NoticeStep::Returned => "returned".into(),
+            NoticeStep::Instruction => "instruction".into(),
             NoticeStep::Digest => "digest".into(),
             NoticeStep::Bulletin => "bulletin".into(),
         }
@@ -49,6 +53,7 @@ impl NoticeStep {
             "report_missing" => NoticeStep::ReportMissing,
             "assigned" => NoticeStep::Assigned,
             "returned" => NoticeStep::Returned,
+            "instruction" => NoticeStep::Instruction,
             "digest" => NoticeStep::Digest,
             "bulletin" => NoticeStep::Bulletin,
             _ => return Step::parse(key).map(NoticeStep::Ladder),
@@ -94,7 +99,7 @@ impl utoipa::PartialSchema for NoticeStep {
             .schema_type(utoipa::openapi::schema::Type::String)
             .description(Some(
                 "reminder_N, chase_N, supervise_N, accountability_N (N: the ladder's day), \
-                 accept_overdue, report_missing, assigned, returned, digest or bulletin",
+                 accept_overdue, report_missing, assigned, returned, instruction, digest or bulletin",
             ))
             .into()
     }
@@ -120,6 +125,7 @@ mod tests {
             NoticeStep::ReportMissing,
             NoticeStep::Assigned,
             NoticeStep::Returned,
+            NoticeStep::Instruction,
             NoticeStep::Digest,
             NoticeStep::Bulletin,
         ]);

@@ -32,6 +32,9 @@ pub struct TaskFacts {
     pub reply_by: Option<NaiveDate>,
     /// A returned submission: the office's note.
     pub note: Option<String>,
+    /// A leader's instruction (批示) the notice is about: its author and text.
+    /// A ladder step with it chases the instruction's reply, not the task.
+    pub instruction: Option<(String, String)>,
     /// The notice goes to a cooperating unit, not the lead.
     pub cooperating: bool,
 }
@@ -55,6 +58,8 @@ fn label(step: NoticeStep, lang: Lang) -> String {
         (Assigned, Lang::En) => "Task assigned".into(),
         (Returned, Lang::Zh) => "退回通知".into(),
         (Returned, Lang::En) => "Submission returned".into(),
+        (Instruction, Lang::Zh) => "领导批示".into(),
+        (Instruction, Lang::En) => "Leader's instruction".into(),
         // A digest and a bulletin have templates of their own.
         (Digest | Bulletin, Lang::Zh) => "督办通知".into(),
         (Digest | Bulletin, Lang::En) => "Notice".into(),
@@ -86,7 +91,30 @@ fn intro(f: &TaskFacts, label: &str, lang: Lang) -> String {
         (NoticeStep::Returned, _, Lang::En) => {
             return format!("{label}: your unit's submission was returned. Please complete it as the office asks and submit it again.")
         }
+        (NoticeStep::Instruction, _, Lang::Zh) => {
+            return format!("{label}：领导对贵单位牵头的以下任务作出批示，请认真抓好落实，并在进展反馈中报告批示落实情况。")
+        }
+        (NoticeStep::Instruction, _, Lang::En) => {
+            return format!("{label}: a leader has given an instruction on the task below, which your unit leads. Please act on it and report how in a progress report marked as its reply.")
+        }
         _ => {}
+    }
+    if f.instruction.is_some() {
+        match (f.step.rung(), lang) {
+            (Some(Step::Accountability(_)), Lang::Zh) => {
+                return format!("{label}：以下任务的领导批示逾期 {n} 天未反馈落实情况，已按规定形成问责建议，请督查室审定（确认或驳回）。")
+            }
+            (Some(Step::Accountability(_)), Lang::En) => {
+                return format!("{label}: the reply to a leader's instruction on the task below is {n} days late and an accountability proposal has been drawn up; the office is asked to decide (confirm or dismiss).")
+            }
+            (Some(_), Lang::Zh) => {
+                return format!("{label}：以下任务的领导批示已过回复期限 {n} 天，贵单位尚未反馈落实情况，请抓紧落实并报送。")
+            }
+            (Some(_), Lang::En) => {
+                return format!("{label}: the reply to a leader's instruction on the task below is {n} days late; please act on it and report how.")
+            }
+            (None, _) => {}
+        }
     }
     match (f.step.rung(), lang) {
         (Some(Step::Reminder(days)), Lang::Zh) => {
@@ -124,7 +152,14 @@ fn intro(f: &TaskFacts, label: &str, lang: Lang) -> String {
 /// link's URL, the HTML part an `<a href>` to it, named for what the reader
 /// does there: handle the task, or decide on the proposal.
 pub fn task_notice(f: &TaskFacts, lang: Lang) -> (String, String, String) {
-    let label = label(f.step, lang);
+    let mut label = label(f.step, lang);
+    // A ladder step about an instruction's reply says so in its subject.
+    if f.instruction.is_some() && f.step.rung().is_some() {
+        label = match lang {
+            Lang::Zh => format!("批示落实{label}"),
+            Lang::En => format!("Instruction reply: {label}"),
+        };
+    }
     let late = matches!(
         f.step.rung(),
         Some(Step::Chase(_) | Step::Supervise(_) | Step::Accountability(_))
@@ -156,6 +191,10 @@ pub fn task_notice(f: &TaskFacts, lang: Lang) -> (String, String, String) {
             pick("最新进展", "Latest progress"),
             f.latest.clone().unwrap_or(none),
         ));
+    }
+    if let Some((author, text)) = &f.instruction {
+        lines.push((pick("批示领导", "Instruction by"), author.clone()));
+        lines.push((pick("批示内容", "Instruction"), text.clone()));
     }
     if let Some(d) = f.reply_by {
         lines.push((pick("回复期限", "Reply by"), day(d)));
@@ -367,6 +406,7 @@ mod tests {
             latest: Some("60%，2026-06-28：已回收八成".into()),
             reply_by: NaiveDate::from_ymd_opt(2026, 7, 4),
             note: None,
+            instruction: None,
             cooperating: false,
         }
     }

@@ -30,7 +30,7 @@ use crate::domain::calendar::WorkCalendar;
 use crate::domain::kinds::{Channel, NoticeStatus, ValueStatus, WebhookKind};
 use crate::domain::notice_step::NoticeStep;
 use crate::domain::task_state::TaskStatus;
-use crate::domain::{BulletinId, NoticeId, UnitId};
+use crate::domain::{BulletinId, InstructionId, NoticeId, UnitId};
 use crate::heartbeat;
 use crate::mail::{Mailer, Outgoing, SendError};
 
@@ -170,7 +170,8 @@ fn renew(
 
 /// Whether the reason for the notice still holds: the task is still open,
 /// still due on the date the notice was about, and (for a signing reminder)
-/// still not signed for; or the indicator's report is still not in.
+/// still not signed for; or the indicator's report is still not in; or the
+/// instruction still has no reply.
 fn still_owed(conn: &mut DbConnection, notice: &NoticeRow) -> QueryResult<bool> {
     if let (Some(indicator), Some(period)) = (notice.indicator_id, &notice.period) {
         // An indicator report: owed while no value for the period is in.
@@ -194,11 +195,38 @@ fn still_owed(conn: &mut DbConnection, notice: &NoticeRow) -> QueryResult<bool> 
         return Ok(false);
     };
     let open = matches!(status, TaskStatus::Assigned | TaskStatus::InProgress);
+    if let Some(instruction) = instruction_of(notice) {
+        return Ok(match notice.step {
+            // A new instruction is news while the unit still works on the task.
+            NoticeStep::Instruction => open || status == TaskStatus::Submitted,
+            // A reply chased: owed while the instruction has none.
+            _ => open && unanswered(conn, instruction)?,
+        });
+    }
     Ok(match notice.step {
         NoticeStep::AcceptOverdue => status == TaskStatus::Assigned,
         NoticeStep::Ladder(_) => open && due == notice.due_date,
         _ => open,
     })
+}
+
+/// The instruction (批示) a notice is about: its dedupe key starts with
+/// `instruction:{id}:` (`notices::tell::instruction`, the scan's
+/// instructions pass).
+fn instruction_of(notice: &NoticeRow) -> Option<InstructionId> {
+    let rest = notice.dedupe_key.strip_prefix("instruction:")?;
+    let id = rest.split(':').next()?.parse().ok()?;
+    Some(InstructionId(id))
+}
+
+fn unanswered(conn: &mut DbConnection, id: InstructionId) -> QueryResult<bool> {
+    use crate::db::schema::instructions;
+    let open: i64 = instructions::table
+        .find(id)
+        .filter(instructions::reply_report_id.is_null())
+        .count()
+        .get_result(conn)?;
+    Ok(open == 1)
 }
 
 /// How a claimed notice ends this attempt.

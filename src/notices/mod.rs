@@ -61,7 +61,7 @@ pub struct NoticeView {
     pub bulletin_id: Option<BulletinId>,
     pub unit_id: Option<UnitId>,
     /// reminder_7, chase_1, supervise_7, accountability_15, accept_overdue,
-    /// report_missing, assigned, returned, digest or bulletin
+    /// report_missing, assigned, returned, instruction, digest or bulletin
     pub step: NoticeStep,
     /// email, or webhook: the group robot of `unit_id`.
     pub channel: Channel,

@@ -1,5 +1,7 @@
 //! Progress reports (进展反馈): the lead unit and each cooperating unit report
-//! their part; the lead unit's latest percent is the task's progress.
+//! their part; the lead unit's latest percent is the task's progress. A lead
+//! unit's report may answer an instruction (批示落实情况), recorded on the
+//! instruction in the report's transaction.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -10,11 +12,11 @@ use super::events::{self, NewEvent};
 use super::visibility::{self, Scope};
 use crate::audit;
 use crate::auth::{AuthUser, Permission};
-use crate::db::schema::{progress_reports, tasks};
+use crate::db::schema::{instructions, progress_reports, tasks};
 use crate::db::DbConnection;
 use crate::domain::task_state::TaskStatus;
 use crate::domain::values::BoundedText;
-use crate::domain::{Message, ReportId, TaskId, UnitId, UserId};
+use crate::domain::{InstructionId, Message, ReportId, TaskId, UnitId, UserId};
 use crate::error::Validator;
 use crate::error::{Conflict, Error, Result, TaskUse};
 
@@ -24,6 +26,9 @@ pub struct CreateReport {
     /// 0–100: how far the reporting unit's part is done.
     pub percent: i32,
     pub body: String,
+    /// The instruction (批示) this report answers (批示落实情况): lead unit
+    /// only, once per instruction.
+    pub instruction_id: Option<InstructionId>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -37,6 +42,8 @@ pub struct ReportView {
     pub percent: i32,
     pub body: String,
     pub created_at: DateTime<Utc>,
+    /// The instruction (批示) this report answers, if it does.
+    pub instruction_id: Option<InstructionId>,
 }
 
 pub fn create(
@@ -75,6 +82,15 @@ pub fn create(
             .into());
         }
         let is_lead = task.lead_unit_id == unit;
+        if req.instruction_id.is_some() && !is_lead {
+            return Err(Error::invalid_field(
+                "instruction_id",
+                Message::new(
+                    "只有牵头单位可以反馈批示落实情况",
+                    "only the lead unit replies to an instruction",
+                ),
+            ));
+        }
         let row: (ReportId, NaiveDateTime) = diesel::insert_into(progress_reports::table)
             .values((
                 progress_reports::task_id.eq(task.id),
@@ -91,7 +107,12 @@ pub fn create(
                 .set(tasks::progress.eq(req.percent))
                 .execute(conn)?;
         }
-        let data = serde_json::json!({ "report_id": row.0, "percent": req.percent });
+        if let Some(instruction) = req.instruction_id {
+            answer(conn, task.id, instruction, row.0, now)?;
+        }
+        let data = serde_json::json!({
+            "report_id": row.0, "percent": req.percent, "instruction_id": req.instruction_id,
+        });
         events::record(
             conn,
             NewEvent {
@@ -125,8 +146,49 @@ pub fn create(
             percent: req.percent,
             body: body.into_inner(),
             created_at: row.1.and_utc(),
+            instruction_id: req.instruction_id,
         })
     })
+}
+
+/// Records `report` as the reply to `instruction` of `task`, in the report's
+/// transaction. The database decides between two replies: only a row with
+/// no reply yet is changed, so the second finds none and is refused (and
+/// its report rolled back with it).
+fn answer(
+    conn: &mut DbConnection,
+    task: TaskId,
+    instruction: InstructionId,
+    report: ReportId,
+    now: NaiveDateTime,
+) -> Result<()> {
+    let changed = diesel::update(
+        instructions::table
+            .find(instruction)
+            .filter(instructions::task_id.eq(task))
+            .filter(instructions::reply_report_id.is_null()),
+    )
+    .set((
+        instructions::reply_report_id.eq(report),
+        instructions::replied_at.eq(now),
+    ))
+    .execute(conn)?;
+    if changed == 1 {
+        return Ok(());
+    }
+    let exists: Option<InstructionId> = instructions::table
+        .find(instruction)
+        .filter(instructions::task_id.eq(task))
+        .select(instructions::id)
+        .first(conn)
+        .optional()?;
+    match exists {
+        Some(_) => Err(Conflict::InstructionReplied.into()),
+        None => Err(Error::invalid_field(
+            "instruction_id",
+            Message::new("该任务没有这条批示", "the task has no such instruction"),
+        )),
+    }
 }
 
 type ReportTuple = (ReportId, UnitId, UserId, i32, String, NaiveDateTime);
@@ -145,6 +207,14 @@ pub fn list(conn: &mut DbConnection, scope: Scope, id: TaskId) -> Result<Vec<Rep
         ))
         .order(progress_reports::id.asc())
         .load(conn)?;
+    let answered: std::collections::HashMap<ReportId, InstructionId> = instructions::table
+        .filter(instructions::task_id.eq(task.id))
+        .filter(instructions::reply_report_id.is_not_null())
+        .select((instructions::reply_report_id, instructions::id))
+        .load::<(Option<ReportId>, InstructionId)>(conn)?
+        .into_iter()
+        .filter_map(|(r, i)| Some((r?, i)))
+        .collect();
     Ok(rows
         .into_iter()
         .map(|(rid, unit_id, author_id, percent, body, at)| ReportView {
@@ -160,6 +230,7 @@ pub fn list(conn: &mut DbConnection, scope: Scope, id: TaskId) -> Result<Vec<Rep
             percent,
             body,
             created_at: at.and_utc(),
+            instruction_id: answered.get(&rid).copied(),
         })
         .collect())
 }

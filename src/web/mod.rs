@@ -45,6 +45,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/tasks/{id}", web::get().to(tasks::show))
             .route("/tasks/{id}/act", web::post().to(tasks::act))
             .route("/tasks/{id}/reports", web::post().to(tasks::report))
+            .route("/tasks/{id}/instructions", web::post().to(tasks::instruct))
             .route("/tasks/{id}/attachments", web::post().to(tasks::upload))
             .route(
                 "/tasks/{id}/attachments/{attachment}",

@@ -19,6 +19,7 @@ use crate::helpers::{expect_json, TestApp};
 crate::api_tests![
     a_clerk_and_the_office_close_a_task_in_the_browser,
     a_chase_emails_link_leads_through_sign_in_to_the_task with crate::helpers::ladder_only,
+    a_leader_instructs_the_clerk_replies_and_the_leader_sees_it,
 ];
 
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -436,6 +437,81 @@ async fn a_chase_emails_link_leads_through_sign_in_to_the_task(app: TestApp) {
     assert!(
         page.contains("4.2") && page.contains("催办通知"),
         "the task, with the chase on its timeline: {page}"
+    );
+    b.close().await;
+}
+
+async fn a_leader_instructs_the_clerk_replies_and_the_leader_sees_it(app: TestApp) {
+    let c = city::build(&app).await;
+    crate::console::settle_accounts(&app);
+    let task = c.in_progress(&app, "3.2", 20).await;
+    let id = task["id"].as_i64().unwrap();
+    let leader_pw = crate::console::password_of("leader");
+    let clerk_pw = crate::console::password_of("clerk-a");
+
+    let b = Browser::open(&app).await;
+    // The responsible leader writes a 批示 with a reply-by date.
+    b.goto(&format!("/tasks/{id}")).await;
+    b.sign_in("leader", &leader_pw).await;
+    assert_eq!(b.path().await, format!("/tasks/{id}"));
+    b.fill(
+        "#instruction-body",
+        "请于本周内完成河道清淤，并报送落实情况",
+    )
+    .await;
+    // The date picker's typing order depends on the locale: set its value.
+    let due = city::local_day(5);
+    b.client
+        .execute(
+            "document.querySelector('#instruction-reply-by').value = arguments[0]",
+            vec![json!(due)],
+        )
+        .await
+        .unwrap();
+    b.press("作出批示").await;
+    let page = b.text().await;
+    assert!(page.contains("批示已发出"), "{page}");
+    assert!(page.contains("待反馈"), "{page}");
+
+    // The lead unit's clerk answers it with a progress report.
+    b.sign_out().await;
+    b.goto(&format!("/tasks/{id}")).await;
+    b.sign_in("clerk-a", &clerk_pw).await;
+    let page = b.text().await;
+    assert!(page.contains("请于本周内完成河道清淤"), "{page}");
+    b.fill("#percent", "70").await;
+    b.fill("#body", "清淤已完成七成，周五前全部完成").await;
+    let choice = b
+        .client
+        .find(Locator::Css("#report-instruction"))
+        .await
+        .unwrap();
+    choice.select_by_index(1).await.unwrap();
+    b.press("报告进展").await;
+    assert!(b.text().await.contains("进展已报告"));
+
+    // The leader sees the reply under the instruction.
+    b.sign_out().await;
+    b.goto(&format!("/tasks/{id}")).await;
+    b.sign_in("leader", &leader_pw).await;
+    let page = b.text().await;
+    assert!(
+        page.contains("已反馈") && page.contains("清淤已完成七成，周五前全部完成"),
+        "{page}"
+    );
+    b.screenshot("task-instruction").await;
+    let list = expect_json(
+        app.get(&format!("/api/v1/tasks/{id}/instructions"), &c.leader)
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(list[0]["reply_by"], due);
+    assert_eq!(list[0]["reply"]["percent"], 70);
+    assert_eq!(
+        b.console_errors().await,
+        Vec::<String>::new(),
+        "no errors in the browser console"
     );
     b.close().await;
 }

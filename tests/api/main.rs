@@ -31,6 +31,7 @@ mod faults;
 mod import;
 mod indicators;
 mod leaders;
+mod instructions;
 mod ledger;
 mod migrations;
 mod notices;
@@ -70,6 +71,7 @@ fn main() -> std::process::ExitCode {
         leaders::tests(),
         ledger::tests(),
         indicators::tests(),
+        instructions::tests(),
         migrations::tests(),
         notices::tests(),
         races::tests(),

@@ -9,7 +9,7 @@ use chrono::{Duration, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use crate::config::Settings;
-use crate::db::schema::{tasks, units, users};
+use crate::db::schema::{instructions, tasks, units, users};
 use crate::db::DbConnection;
 use crate::domain::clock::Clock;
 use crate::domain::kinds::NoticeMode;
@@ -18,7 +18,7 @@ use crate::domain::message::Lang;
 use crate::domain::notice_step::NoticeStep;
 use crate::domain::task_state::TaskStatus;
 use crate::domain::traffic::TaskTiming;
-use crate::domain::{TaskId, UnitId, UnitKind, UserId};
+use crate::domain::{InstructionId, TaskId, UnitId, UnitKind, UserId};
 use crate::indicators::values::OwedReport;
 use crate::tasks::model::TaskRow;
 use crate::tasks::visibility;
@@ -43,6 +43,16 @@ pub(in crate::notices) struct OpenTask {
     pub co_leaders: Vec<UserId>,
     /// The lead unit's latest progress report (the one that counts).
     pub last_lead_report: Option<NaiveDateTime>,
+}
+
+/// An instruction (批示) whose reply-by date has passed with no reply, on
+/// an open task.
+pub(in crate::notices) struct OwedInstruction {
+    pub id: InstructionId,
+    pub task_id: TaskId,
+    pub author_id: UserId,
+    pub body: String,
+    pub reply_by: NaiveDate,
 }
 
 /// One notice the scan wants to exist.
@@ -83,6 +93,8 @@ pub(in crate::notices) struct Context {
     pub open: Vec<OpenTask>,
     /// Indicator reports not yet in, due up to `horizon`.
     pub reports: Vec<OwedReport>,
+    /// Instructions on open tasks not answered by their date.
+    pub instructions: Vec<OwedInstruction>,
     /// Today plus the longest reminder period: what is due by then is owed
     /// a reminder or a digest line.
     pub horizon: NaiveDate,
@@ -103,6 +115,8 @@ impl Context {
             .into_iter()
             .filter(|r| r.reported_on.is_none())
             .collect();
+        let open: Vec<TaskId> = ctx.open.iter().map(|t| t.row.id).collect();
+        ctx.instructions = load_owed_instructions(conn, &open, today)?;
         Ok(ctx)
     }
 
@@ -165,6 +179,7 @@ impl Context {
             people,
             open: Vec::new(),
             reports: Vec::new(),
+            instructions: Vec::new(),
             horizon,
         })
     }
@@ -392,6 +407,40 @@ fn load_open_tasks(conn: &mut DbConnection) -> anyhow::Result<Vec<OpenTask>> {
                 .collect(),
             last_lead_report: last_reports.get(&(row.id, row.lead_unit_id)).copied(),
             row,
+        })
+        .collect())
+}
+
+/// The instructions on `open` tasks with no reply and a reply-by date before
+/// `today`, by id. Answered ones drop out: the reply is on the row.
+fn load_owed_instructions(
+    conn: &mut DbConnection,
+    open: &[TaskId],
+    today: NaiveDate,
+) -> QueryResult<Vec<OwedInstruction>> {
+    let rows: Vec<(InstructionId, TaskId, UserId, String, Option<NaiveDate>)> = instructions::table
+        .filter(instructions::task_id.eq_any(open))
+        .filter(instructions::reply_report_id.is_null())
+        .filter(instructions::reply_by.lt(today))
+        .select((
+            instructions::id,
+            instructions::task_id,
+            instructions::author_id,
+            instructions::body,
+            instructions::reply_by,
+        ))
+        .order(instructions::id.asc())
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, task_id, author_id, body, reply_by)| {
+            Some(OwedInstruction {
+                id,
+                task_id,
+                author_id,
+                body,
+                reply_by: reply_by?,
+            })
         })
         .collect())
 }

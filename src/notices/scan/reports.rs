@@ -42,6 +42,7 @@ pub(super) fn run(
                 latest: None,
                 reply_by: None,
                 note: None,
+                instruction: None,
                 cooperating: false,
             };
             counts.tally(write_notice(conn, ctx, &about, &w, &facts)?);

@@ -50,6 +50,7 @@ pub(super) fn run(
                 latest: latest.clone().filter(|_| late),
                 reply_by: late.then(|| ctx.clock.today + chrono::Duration::days(REPLY_DAYS)),
                 note: None,
+                instruction: None,
                 cooperating: false,
             };
             counts.tally(write_notice(conn, ctx, &about, &w, &facts)?);

@@ -280,6 +280,7 @@ fn step_words(step: NoticeStep) -> (&'static str, u32) {
         NoticeStep::ReportMissing => ("report_missing", 0),
         NoticeStep::Assigned => ("assigned", 0),
         NoticeStep::Returned => ("returned", 0),
+        NoticeStep::Instruction => ("instruction", 0),
         NoticeStep::Digest => ("digest", 0),
         NoticeStep::Bulletin => ("bulletin", 0),
     }

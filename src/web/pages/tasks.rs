@@ -14,10 +14,11 @@ use serde::{Deserialize, Serialize};
 use crate::db::schema::{units, users};
 use crate::db::DbConnection;
 use crate::domain::task_state::TaskStatus;
-use crate::domain::{AttachmentId, ExtensionId, Role, TaskId, UnitId, UserId};
+use crate::domain::{AttachmentId, ExtensionId, InstructionId, Role, TaskId, UnitId, UserId};
 use crate::http::multipart::read_form;
 use crate::http::problem::{ApiError, ApiResult};
 use crate::http::Paging;
+use crate::instructions::{self, CreateInstruction, InstructionView};
 use crate::state::AppState;
 use crate::tasks::model::{ActionRequest, TaskDetail, TaskFilter, TaskView};
 use crate::tasks::{actions, attachments, events, extensions, reports, service, visibility};
@@ -258,6 +259,9 @@ struct Typed {
     body: String,
     new_due_date: String,
     reason: String,
+    instruction_id: String,
+    instruction_body: String,
+    reply_by: String,
 }
 
 #[derive(Serialize)]
@@ -270,6 +274,13 @@ struct TaskPage {
     events: Vec<Line>,
     attachments: Vec<attachments::AttachmentView>,
     extensions: Vec<extensions::ExtensionView>,
+    /// 批示, newest first, shown at the top of the page.
+    instructions: Vec<InstructionLine>,
+    /// The person may write an instruction now (a leader who sees the task,
+    /// the office, an admin; the task open).
+    can_instruct: bool,
+    /// For the lead unit's report form: the instructions it may answer.
+    open_instructions: Vec<InstructionLine>,
     actions: Vec<Action>,
     /// The person's unit takes part (lead or cooperating): reports, evidence.
     takes_part: bool,
@@ -316,27 +327,38 @@ fn actions_for(person: &Person, task: &TaskView, is_lead: bool) -> Vec<Action> {
     out
 }
 
-/// Loads everything the task page shows; 404 exactly where the API says so.
-async fn load(
-    state: &AppState,
-    person: &Person,
-    id: TaskId,
-) -> ApiResult<(
+/// An instruction as the page shows it: its times in local words.
+#[derive(Serialize)]
+struct InstructionLine {
+    #[serde(flatten)]
+    instruction: InstructionView,
+    when: String,
+    replied_when: Option<String>,
+}
+
+/// Everything the task page shows besides the task's own facts.
+type Loaded = (
     TaskDetail,
     Vec<events::EventView>,
     Vec<attachments::AttachmentView>,
     Vec<extensions::ExtensionView>,
+    Vec<InstructionView>,
     HashMap<UnitId, String>,
     HashMap<UserId, String>,
-)> {
+);
+
+/// Loads everything the task page shows; 404 exactly where the API says so.
+async fn load(state: &AppState, person: &Person, id: TaskId) -> ApiResult<Loaded> {
     let scope = visibility::scope(&person.auth, &state.settings);
     let clock = state.clock();
+    let auth = person.auth.clone();
     state
         .db(move |conn| {
             let detail = service::detail(conn, scope, id, &clock)?;
             let events = events::list(conn, id)?;
             let files = attachments::list(conn, scope, id)?;
             let exts = extensions::list_for_task(conn, scope, id)?;
+            let said = instructions::list(conn, &auth, scope, id, clock.today)?;
             let task = &detail.task;
             let unit_ids = std::iter::once(task.lead_unit_id)
                 .chain(task.cooperating_unit_ids.iter().copied())
@@ -345,7 +367,7 @@ async fn load(
                 .collect();
             let leader = task.responsible_leader_id.into_iter().collect();
             let (units, people) = names(conn, unit_ids, leader)?;
-            Ok((detail, events, files, exts, units, people))
+            Ok((detail, events, files, exts, said, units, people))
         })
         .await
 }
@@ -379,7 +401,7 @@ async fn task_page(
     shown: Shown,
 ) -> Result<HttpResponse, PageError> {
     let lang = person.lang;
-    let (detail, events, attachments, extensions, units, people) =
+    let (detail, events, attachments, extensions, said, units, people) =
         load(state, person, id).await.page(lang)?;
     let task = &detail.task;
     let unit = person.auth.unit_id;
@@ -401,7 +423,40 @@ async fn task_page(
                 .map(|t| crate::web::page::local_time(state, t)),
         })
         .collect();
+    let open = matches!(
+        task.status,
+        TaskStatus::Assigned | TaskStatus::InProgress | TaskStatus::Submitted
+    );
+    let can_instruct = open
+        && crate::auth::permissions::allows(person.auth.role, crate::auth::Permission::Instruct);
+    let lines: Vec<InstructionLine> = said
+        .into_iter()
+        .map(|i| InstructionLine {
+            when: crate::web::page::local_time(state, i.created_at),
+            replied_when: i
+                .reply
+                .as_ref()
+                .map(|r| crate::web::page::local_time(state, r.at)),
+            instruction: i,
+        })
+        .collect();
+    let open_instructions = if is_lead {
+        lines
+            .iter()
+            .filter(|l| l.instruction.reply.is_none())
+            .map(|l| InstructionLine {
+                instruction: l.instruction.clone(),
+                when: l.when.clone(),
+                replied_when: None,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let page = TaskPage {
+        instructions: lines,
+        can_instruct,
+        open_instructions,
         lead_unit: unit_name(task.lead_unit_id),
         cooperating_units: task
             .cooperating_unit_ids
@@ -581,6 +636,7 @@ pub async fn report(
     let typed = Typed {
         percent: form.text("percent").to_string(),
         body: form.text("body").to_string(),
+        instruction_id: form.text("instruction_id").to_string(),
         ..Default::default()
     };
     let percent = match form.text("percent").trim().parse::<i32>() {
@@ -596,9 +652,17 @@ pub async fn report(
             return failed(&state, &person, id, err, typed).await;
         }
     };
+    let instruction_id = match form.text("instruction_id").trim() {
+        "" => None,
+        text => match text.parse::<i64>() {
+            Ok(n) => Some(InstructionId(n)),
+            Err(_) => return Err(PageError::not_found(lang)),
+        },
+    };
     let req = reports::CreateReport {
         percent,
         body: form.text("body").to_string(),
+        instruction_id,
     };
     let uploads = match checked_files(&state, form.files) {
         Ok(u) => u,
@@ -850,6 +914,48 @@ pub async fn decide_extension(
                 ..Default::default()
             };
             failed(&state, &person, task, e, typed).await
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct InstructionForm {
+    csrf: String,
+    body: String,
+    reply_by: String,
+}
+
+/// POST /tasks/{id}/instructions: a leader (or the office) writes a 批示.
+pub async fn instruct(
+    state: web::Data<AppState>,
+    person: Person,
+    id: web::Path<i64>,
+    form: web::Form<InstructionForm>,
+) -> Result<HttpResponse, PageError> {
+    let form = form.into_inner();
+    person.check_csrf(&form.csrf)?;
+    let id = TaskId(id.into_inner());
+    let scope = visibility::scope(&person.auth, &state.settings);
+    let clock = state.clock();
+    let settings = state.settings.clone();
+    let auth = person.auth.clone();
+    let req = CreateInstruction {
+        body: form.body.clone(),
+        reply_by: filled(&form.reply_by),
+    };
+    let result = state
+        .db(move |conn| instructions::create(conn, &auth, scope, id, req, &clock, &settings))
+        .await;
+    match result {
+        Ok(_) => Ok(see_other(&format!("/tasks/{}?done=instruction", id.0))),
+        Err(e) => {
+            let typed = Typed {
+                instruction_body: form.body,
+                reply_by: form.reply_by,
+                ..Default::default()
+            };
+            failed(&state, &person, id, e, typed).await
         }
     }
 }
