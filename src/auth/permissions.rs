@@ -31,6 +31,8 @@ pub enum Permission {
     ReadRankings,
     /// Draft, edit and publish bulletins.
     ManageBulletins,
+    /// Follow tasks and units (关注) and get their daily digest.
+    Follow,
 }
 
 use Permission::*;
@@ -49,6 +51,7 @@ const TABLE: &[(Permission, &[Role])] = &[
     (ReadAudit, &[Admin, Office, Viewer]),
     (ReadRankings, &[Admin, Office, Leader, Viewer]),
     (ManageBulletins, &[Admin, Office]),
+    (Follow, &[Admin, Office, Leader]),
 ];
 
 pub fn allows(role: Role, permission: Permission) -> bool {

@@ -376,6 +376,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    follows (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        task_id -> Nullable<BigInt>,
+        unit_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(notices -> tasks (task_id));
 diesel::joinable!(tasks -> plans (plan_id));
 diesel::joinable!(tasks -> units (lead_unit_id));
@@ -413,4 +423,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     indicator_values,
     indicator_attachments,
     calendar_feeds,
+    follows,
 );

@@ -24,6 +24,9 @@ pub enum NoticeStep {
     Returned,
     /// `digest`: a unit's daily digest.
     Digest,
+    /// `follow_digest`: a follower's daily digest of what changed in the
+    /// tasks and units followed (关注).
+    FollowDigest,
     /// `bulletin`: a published bulletin, to a unit.
     Bulletin,
 }
@@ -38,6 +41,7 @@ impl NoticeStep {
             NoticeStep::Assigned => "assigned".into(),
             NoticeStep::Returned => "returned".into(),
             NoticeStep::Digest => "digest".into(),
+            NoticeStep::FollowDigest => "follow_digest".into(),
             NoticeStep::Bulletin => "bulletin".into(),
         }
     }
@@ -50,6 +54,7 @@ impl NoticeStep {
             "assigned" => NoticeStep::Assigned,
             "returned" => NoticeStep::Returned,
             "digest" => NoticeStep::Digest,
+            "follow_digest" => NoticeStep::FollowDigest,
             "bulletin" => NoticeStep::Bulletin,
             _ => return Step::parse(key).map(NoticeStep::Ladder),
         })
@@ -94,7 +99,7 @@ impl utoipa::PartialSchema for NoticeStep {
             .schema_type(utoipa::openapi::schema::Type::String)
             .description(Some(
                 "reminder_N, chase_N, supervise_N, accountability_N (N: the ladder's day), \
-                 accept_overdue, report_missing, assigned, returned, digest or bulletin",
+                 accept_overdue, report_missing, assigned, returned, digest, follow_digest or bulletin",
             ))
             .into()
     }
@@ -121,6 +126,7 @@ mod tests {
             NoticeStep::Assigned,
             NoticeStep::Returned,
             NoticeStep::Digest,
+            NoticeStep::FollowDigest,
             NoticeStep::Bulletin,
         ]);
         for step in steps {

@@ -8,7 +8,7 @@ mod assets;
 mod csrf;
 mod error;
 mod headers;
-mod i18n;
+pub(crate) mod i18n;
 mod page;
 mod pages;
 pub mod session;
@@ -23,8 +23,8 @@ pub use templates::check as check_templates;
 /// API did not claim (an HTML 404 page, or a problem for API paths).
 pub fn configure(cfg: &mut web::ServiceConfig) {
     use pages::{
-        account, accountability, admin_units, admin_users, bulletins, home, indicators, notices,
-        plans, queues, tasks,
+        account, accountability, admin_units, admin_users, bulletins, calendar, follows, home,
+        indicators, notices, plans, queues, tasks,
     };
     cfg.service(
         web::scope("")
@@ -43,6 +43,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/tasks", web::get().to(tasks::list))
             .route("/tasks/{id}", web::get().to(tasks::show))
             .route("/tasks/{id}/act", web::post().to(tasks::act))
+            .route("/tasks/{id}/follow", web::post().to(follows::task))
+            .route("/units/{id}/follow", web::post().to(follows::unit))
+            .route("/calendar", web::get().to(calendar::month))
+            .route("/calendar/feed", web::post().to(calendar::create_feed))
             .route("/tasks/{id}/reports", web::post().to(tasks::report))
             .route("/tasks/{id}/attachments", web::post().to(tasks::upload))
             .route(

@@ -39,6 +39,7 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("templates/bulletin_publish.html"),
     ),
     ("indicators.html", include_str!("templates/indicators.html")),
+    ("calendar.html", include_str!("templates/calendar.html")),
     ("admin_tabs.html", include_str!("templates/admin_tabs.html")),
     (
         "admin_macros.html",
