@@ -289,8 +289,11 @@ pub fn list(
     Ok(Followed { tasks, units })
 }
 
-/// Every follow, as (follower, task, unit): what the daily digest reads.
-pub fn all(conn: &mut DbConnection) -> QueryResult<Vec<(UserId, Option<TaskId>, Option<UnitId>)>> {
+/// One follow: the follower and the task or the unit followed.
+pub type FollowRow = (UserId, Option<TaskId>, Option<UnitId>);
+
+/// Every follow: what the daily digest reads.
+pub fn all(conn: &mut DbConnection) -> QueryResult<Vec<FollowRow>> {
     follows::table
         .select((follows::user_id, follows::task_id, follows::unit_id))
         .order(follows::id.asc())
