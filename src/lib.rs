@@ -14,6 +14,7 @@ pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod follows;
 pub mod health;
 pub mod heartbeat;
 pub mod holidays;

@@ -15,6 +15,8 @@ use utoipa::{Modify, OpenApi};
 use crate::{
     accountability, assessments, audit, bulletins, calendar, health, holidays, http, indicators,
     instructions, jobs, notices, plans, rankings, sign_in, stats, tasks, unit_record, units, users,
+    accountability, assessments, audit, bulletins, calendar, follows, health, holidays, http,
+    indicators, jobs, notices, plans, rankings, sign_in, stats, tasks, unit_record, units, users,
 };
 
 #[derive(OpenApi)]
@@ -115,6 +117,11 @@ use crate::{
         calendar::routes::get_feed,
         tasks::import_routes::import_table,
         tasks::import_routes::export_table,
+        follows::routes::list_follows,
+        follows::routes::follow_task,
+        follows::routes::unfollow_task,
+        follows::routes::follow_unit,
+        follows::routes::unfollow_unit,
     ),
     components(schemas(http::problem::Problem, http::problem::ProblemField)),
     modifiers(&BearerAuth, &ProblemResponses),
@@ -132,6 +139,7 @@ use crate::{
         (name = "notices", description = "Reminders, chase notices, supervision orders; the outbox and the scheduler"),
         (name = "accountability", description = "Accountability records (问责): proposed, confirmed, dismissed"),
         (name = "bulletins", description = "Rankings, supervision bulletins (督查通报) and the annual assessment"),
+        (name = "follows", description = "Following tasks and units (关注): the home page and a daily digest"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]

@@ -32,6 +32,8 @@ use crate::users::bootstrap::{self, FirstAdmin};
 use crate::{
     accountability, assessments, audit, bulletins, calendar, health, holidays, indicators,
     instructions, jobs, notices, plans, rankings, stats, tasks, unit_record, units, users,
+    accountability, assessments, audit, bulletins, calendar, follows, health, holidays, indicators,
+    jobs, notices, plans, rankings, stats, tasks, unit_record, units, users,
 };
 
 /// Opens the pool and applies pending migrations.
@@ -121,7 +123,8 @@ impl Application {
                         .configure(bulletins::routes::configure)
                         .configure(assessments::routes::configure)
                         .configure(indicators::routes::configure)
-                        .configure(calendar::routes::configure),
+                        .configure(calendar::routes::configure)
+                        .configure(follows::routes::configure),
                 )
                 .route(
                     "/docs",

@@ -33,6 +33,8 @@ pub enum Permission {
     ManageBulletins,
     /// Write an instruction (批示) on a task the person sees.
     Instruct,
+    /// Follow tasks and units (关注) and get their daily digest.
+    Follow,
 }
 
 use Permission::*;
@@ -52,6 +54,7 @@ const TABLE: &[(Permission, &[Role])] = &[
     (ReadRankings, &[Admin, Office, Leader, Viewer]),
     (ManageBulletins, &[Admin, Office]),
     (Instruct, &[Admin, Office, Leader]),
+    (Follow, &[Admin, Office, Leader]),
 ];
 
 pub fn allows(role: Role, permission: Permission) -> bool {

@@ -393,6 +393,12 @@ diesel::table! {
         created_at -> Timestamp,
         reply_report_id -> Nullable<BigInt>,
         replied_at -> Nullable<Timestamp>,
+    follows (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        task_id -> Nullable<BigInt>,
+        unit_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
     }
 }
 
@@ -438,4 +444,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     indicator_attachments,
     calendar_feeds,
     instructions,
+    follows,
 );

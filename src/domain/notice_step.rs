@@ -27,6 +27,9 @@ pub enum NoticeStep {
     Instruction,
     /// `digest`: a unit's daily digest.
     Digest,
+    /// `follow_digest`: a follower's daily digest of what changed in the
+    /// tasks and units followed (关注).
+    FollowDigest,
     /// `bulletin`: a published bulletin, to a unit.
     Bulletin,
 }
@@ -42,6 +45,7 @@ impl NoticeStep {
             NoticeStep::Returned => "returned".into(),
             NoticeStep::Instruction => "instruction".into(),
             NoticeStep::Digest => "digest".into(),
+            NoticeStep::FollowDigest => "follow_digest".into(),
             NoticeStep::Bulletin => "bulletin".into(),
         }
     }
@@ -55,6 +59,7 @@ impl NoticeStep {
             "returned" => NoticeStep::Returned,
             "instruction" => NoticeStep::Instruction,
             "digest" => NoticeStep::Digest,
+            "follow_digest" => NoticeStep::FollowDigest,
             "bulletin" => NoticeStep::Bulletin,
             _ => return Step::parse(key).map(NoticeStep::Ladder),
         })
@@ -100,6 +105,7 @@ impl utoipa::PartialSchema for NoticeStep {
             .description(Some(
                 "reminder_N, chase_N, supervise_N, accountability_N (N: the ladder's day), \
                  accept_overdue, report_missing, assigned, returned, instruction, digest or bulletin",
+                 accept_overdue, report_missing, assigned, returned, digest, follow_digest or bulletin",
             ))
             .into()
     }
@@ -127,6 +133,7 @@ mod tests {
             NoticeStep::Returned,
             NoticeStep::Instruction,
             NoticeStep::Digest,
+            NoticeStep::FollowDigest,
             NoticeStep::Bulletin,
         ]);
         for step in steps {

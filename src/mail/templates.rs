@@ -61,8 +61,8 @@ fn label(step: NoticeStep, lang: Lang) -> String {
         (Instruction, Lang::Zh) => "领导批示".into(),
         (Instruction, Lang::En) => "Leader's instruction".into(),
         // A digest and a bulletin have templates of their own.
-        (Digest | Bulletin, Lang::Zh) => "督办通知".into(),
-        (Digest | Bulletin, Lang::En) => "Notice".into(),
+        (Digest | FollowDigest | Bulletin, Lang::Zh) => "督办通知".into(),
+        (Digest | FollowDigest | Bulletin, Lang::En) => "Notice".into(),
     }
 }
 
@@ -293,6 +293,85 @@ pub fn digest(
         ));
     }
     html.push_str("</table>\n");
+    text.push_str(&format!("\n{link}\n"));
+    html.push_str(&format!(
+        "<p><a href=\"{}\">{}</a></p>\n",
+        html_escape::encode_double_quoted_attribute(link),
+        encode_text(link)
+    ));
+    (subject, text, html)
+}
+
+/// One change in a followed task, as the follower's digest lists it.
+#[derive(Debug, Clone)]
+pub struct FollowChange {
+    /// Local time, e.g. `12-01 09:30`.
+    pub when: String,
+    /// What happened, in the timeline's words (报告进展, 提交办结…).
+    pub what: String,
+    pub who: Option<String>,
+    pub note: Option<String>,
+}
+
+/// A followed task that changed, with its changes oldest first.
+#[derive(Debug, Clone)]
+pub struct FollowedChanges {
+    pub code: String,
+    pub title: String,
+    pub lead_unit: String,
+    /// The task's page in the console, a full URL.
+    pub link: String,
+    pub changes: Vec<FollowChange>,
+}
+
+/// Subject, plain text and HTML of a follower's daily digest: what changed
+/// during the last day in the tasks followed and the tasks of the units
+/// followed.
+pub fn follow_digest(
+    person: &str,
+    day: NaiveDate,
+    tasks: &[FollowedChanges],
+    link: &str,
+    lang: Lang,
+) -> (String, String, String) {
+    let n = tasks.len();
+    let (subject, intro) = match lang {
+        Lang::Zh => (
+            format!("【关注日报】{day}：{n} 项关注的任务有新进展"),
+            format!("{person}：您关注的任务和单位在过去一天有以下变化。"),
+        ),
+        Lang::En => (
+            format!("[Followed] {day}: {n} followed tasks changed"),
+            format!(
+                "{person}: what changed during the last day in the tasks and units you follow."
+            ),
+        ),
+    };
+    let mut text = format!("{intro}\n");
+    let mut html = format!("<p>{}</p>\n", encode_text(&intro));
+    for t in tasks {
+        text.push_str(&format!("\n{} {}（{}）\n", t.code, t.title, t.lead_unit));
+        html.push_str(&format!(
+            "<h3><a href=\"{}\">{} {}</a> · {}</h3>\n<ul>\n",
+            html_escape::encode_double_quoted_attribute(&t.link),
+            encode_text(&t.code),
+            encode_text(&t.title),
+            encode_text(&t.lead_unit)
+        ));
+        for c in &t.changes {
+            let mut line = format!("{} {}", c.when, c.what);
+            if let Some(who) = &c.who {
+                line.push_str(&format!(" · {who}"));
+            }
+            if let Some(note) = &c.note {
+                line.push_str(&format!(" · {note}"));
+            }
+            text.push_str(&format!("  {line}\n"));
+            html.push_str(&format!("<li>{}</li>\n", encode_text(&line)));
+        }
+        text.push_str(&format!("  {}\n", t.link));
+        html.push_str("</ul>\n");
+    }
     text.push_str(&format!("\n{link}\n"));
     html.push_str(&format!(
         "<p><a href=\"{}\">{}</a></p>\n",

@@ -83,7 +83,7 @@ pub fn load(
 
 /// The parts of a dotted code as numbers where they are (so 1.10 follows
 /// 1.9), as text otherwise.
-fn sort_key(code: &str) -> Vec<(u64, String)> {
+pub fn sort_key(code: &str) -> Vec<(u64, String)> {
     code.split('.')
         .map(|p| (p.trim().parse().unwrap_or(u64::MAX), p.to_string()))
         .collect()

@@ -582,6 +582,12 @@ pub fn delete(
     conn.write(|conn| {
         crate::db::lock_row(conn, crate::db::Locked::Units, id.0)?;
         let current = find(conn, id)?.ok_or(Error::NotFound)?;
+        // Following a unit is a person's bookmark, not a use of it: it goes
+        // with the unit (and comes back if the delete is refused).
+        diesel::delete(
+            crate::db::schema::follows::table.filter(crate::db::schema::follows::unit_id.eq(id)),
+        )
+        .execute(conn)?;
         diesel::delete(units::table.find(id.0))
             .execute(conn)
             .map_err(|e| {

@@ -8,7 +8,7 @@ mod assets;
 mod csrf;
 mod error;
 mod headers;
-mod i18n;
+pub(crate) mod i18n;
 mod page;
 mod pages;
 pub mod session;
@@ -25,6 +25,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     use pages::{
         account, accountability, admin_units, admin_users, bulletins, home, indicators, leading,
         notices, plans, queues, tasks,
+        account, accountability, admin_units, admin_users, bulletins, calendar, follows, home,
+        indicators, notices, plans, queues, tasks,
     };
     cfg.service(
         web::scope("")
@@ -44,6 +46,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/tasks", web::get().to(tasks::list))
             .route("/tasks/{id}", web::get().to(tasks::show))
             .route("/tasks/{id}/act", web::post().to(tasks::act))
+            .route("/tasks/{id}/follow", web::post().to(follows::task))
+            .route("/units/{id}/follow", web::post().to(follows::unit))
+            .route("/calendar", web::get().to(calendar::month))
+            .route("/calendar/feed", web::post().to(calendar::create_feed))
             .route("/tasks/{id}/reports", web::post().to(tasks::report))
             .route("/tasks/{id}/instructions", web::post().to(tasks::instruct))
             .route("/tasks/{id}/attachments", web::post().to(tasks::upload))

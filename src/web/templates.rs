@@ -40,6 +40,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("indicators.html", include_str!("templates/indicators.html")),
     ("leading.html", include_str!("templates/leading.html")),
+    ("calendar.html", include_str!("templates/calendar.html")),
     ("admin_tabs.html", include_str!("templates/admin_tabs.html")),
     (
         "admin_macros.html",

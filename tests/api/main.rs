@@ -28,6 +28,7 @@ mod docs;
 mod errors;
 mod evidence;
 mod faults;
+mod follows;
 mod import;
 mod indicators;
 mod leaders;
@@ -60,6 +61,7 @@ fn main() -> std::process::ExitCode {
         console_admin::tests(),
         console_home::tests(),
         console_queues::tests(),
+        follows::tests(),
         console_plans::tests(),
         console_bulletins::tests(),
         contract::tests(),

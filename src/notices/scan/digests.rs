@@ -6,6 +6,7 @@ use super::context::Context;
 use super::write::write_digest;
 use super::ScanCounts;
 use crate::db::DbConnection;
+use crate::domain::notice_step::NoticeStep;
 use crate::domain::traffic;
 use crate::domain::UnitId;
 use crate::mail::templates::{digest, DigestLine};
@@ -31,7 +32,7 @@ pub(super) fn run(
         counts.tally(write_digest(
             conn,
             ctx,
-            *unit_id,
+            (NoticeStep::Digest, Some(*unit_id)),
             &unit.contacts,
             &key,
             (&subject, &text, &html),

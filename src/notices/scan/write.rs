@@ -1,6 +1,6 @@
 //! Writing what the passes want into the outbox: a notice with its robot
 //! copies, its accountability proposal and its timeline event in one
-//! transaction, or a unit's digest. Each is looked up by its dedupe key
+//! transaction, or a digest (a unit's or a follower's). Each is looked up by its dedupe key
 //! first and written only when absent; false when it was already there.
 
 use chrono::{NaiveDate, NaiveDateTime};
@@ -167,11 +167,12 @@ pub(in crate::notices) fn write_notice(
     settle(result)
 }
 
-/// Writes a unit's daily digest; false when it already existed.
+/// Writes a daily digest (a unit's, or a follower's with no unit); false
+/// when it already existed.
 pub(super) fn write_digest(
     conn: &mut DbConnection,
     ctx: &Context,
-    unit_id: UnitId,
+    (step, unit_id): (NoticeStep, Option<UnitId>),
     contacts: &[String],
     key: &str,
     (subject, text, html): (&str, &str, &str),
@@ -180,8 +181,8 @@ pub(super) fn write_digest(
         task_id: None,
         indicator_id: None,
         period: None,
-        unit_id: Some(unit_id),
-        step: NoticeStep::Digest,
+        unit_id,
+        step,
         due_date: None,
         dedupe_key: key,
         recipients: json_list(contacts),

@@ -3,7 +3,8 @@
 //! counted through the same filter the list page applies; the clerk's
 //! indicator card counts the same function `/indicators?owed=true` lists;
 //! the office's overdue-by-unit table groups the task list's own overdue
-//! filter by lead unit, each row linking to that unit's list.
+//! filter by lead unit, each row linking to that unit's list. Leaders, the
+//! office and administrators find what they follow (关注) at the top.
 
 use std::collections::HashMap;
 
@@ -99,6 +100,9 @@ struct OverdueUnit {
 
 #[derive(Serialize)]
 struct HomePage {
+    /// What the person follows (关注), at the head of the page: leaders,
+    /// the office and administrators.
+    followed: Option<crate::follows::Followed>,
     cards: Vec<Card>,
     extensions: Vec<PendingExtension>,
     overdue_units: Vec<OverdueUnit>,
@@ -243,6 +247,7 @@ pub async fn home(state: web::Data<AppState>, person: Person) -> Result<HttpResp
     let role = person.auth.role;
     let sight = Sight::of(&person.auth);
     let clock = state.clock();
+    let user = person.auth.id;
     let page = state
         .db(move |conn| {
             Ok(match role {
@@ -250,6 +255,7 @@ pub async fn home(state: web::Data<AppState>, person: Person) -> Result<HttpResp
                     let mut cards = task_cards(conn, scope, CLERK, &clock)?;
                     cards.push(indicators_owed(conn, sight, clock.today)?);
                     HomePage {
+                        followed: None,
                         cards,
                         extensions: Vec::new(),
                         overdue_units: Vec::new(),
@@ -257,6 +263,7 @@ pub async fn home(state: web::Data<AppState>, person: Person) -> Result<HttpResp
                     }
                 }
                 Role::Leader => HomePage {
+                    followed: Some(crate::follows::list(conn, user, scope, &clock)?),
                     cards: task_cards(conn, scope, LEADER, &clock)?,
                     extensions: Vec::new(),
                     overdue_units: Vec::new(),
@@ -266,6 +273,11 @@ pub async fn home(state: web::Data<AppState>, person: Person) -> Result<HttpResp
                     let mut cards = task_cards(conn, scope, OFFICE, &clock)?;
                     cards.push(dead_notices(conn)?);
                     HomePage {
+                        followed: if role == Role::Viewer {
+                            None
+                        } else {
+                            Some(crate::follows::list(conn, user, scope, &clock)?)
+                        },
                         cards,
                         extensions: pending_extensions(conn)?,
                         overdue_units: overdue_units(conn, scope, &clock)?,

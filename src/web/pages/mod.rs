@@ -5,6 +5,8 @@ pub mod accountability;
 pub mod admin_units;
 pub mod admin_users;
 pub mod bulletins;
+pub mod calendar;
+pub mod follows;
 pub mod home;
 pub mod indicators;
 pub mod leading;

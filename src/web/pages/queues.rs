@@ -282,6 +282,7 @@ fn step_words(step: NoticeStep) -> (&'static str, u32) {
         NoticeStep::Returned => ("returned", 0),
         NoticeStep::Instruction => ("instruction", 0),
         NoticeStep::Digest => ("digest", 0),
+        NoticeStep::FollowDigest => ("follow_digest", 0),
         NoticeStep::Bulletin => ("bulletin", 0),
     }
 }

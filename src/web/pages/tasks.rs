@@ -288,6 +288,9 @@ struct TaskPage {
     can_decide_extension: bool,
     allowed_types: String,
     max_mb: usize,
+    /// Whether the person follows the task (关注); `None` for those who
+    /// may not follow.
+    following: Option<bool>,
     /// Set when the last form failed: what went wrong, and what was typed.
     error: Option<String>,
     conflict: bool,
@@ -403,6 +406,19 @@ async fn task_page(
     let lang = person.lang;
     let (detail, events, attachments, extensions, said, units, people) =
         load(state, person, id).await.page(lang)?;
+    let following =
+        if crate::auth::permissions::allows(person.auth.role, crate::auth::Permission::Follow) {
+            let user = person.auth.id;
+            let target = crate::follows::Target::Task(id);
+            Some(
+                state
+                    .db(move |conn| crate::follows::is_following(conn, user, target))
+                    .await
+                    .page(lang)?,
+            )
+        } else {
+            None
+        };
     let task = &detail.task;
     let unit = person.auth.unit_id;
     let is_lead = person.auth.role == Role::Unit && unit == Some(task.lead_unit_id);
@@ -484,6 +500,7 @@ async fn task_page(
         attachments,
         extensions,
         detail,
+        following,
         error: shown.error,
         conflict: shown.conflict,
         typed: shown.typed,
