@@ -6,10 +6,12 @@ pub mod admin_units;
 pub mod admin_users;
 pub mod bulletins;
 pub mod home;
+pub mod import;
 pub mod indicators;
 pub mod notices;
 pub mod plans;
 pub mod queues;
+pub mod task_form;
 pub mod tasks;
 
 use actix_web::{HttpRequest, HttpResponse};
