@@ -235,6 +235,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 },
                 dry_run,
                 reason: reason.filter(|r| !r.trim().is_empty()),
+                seen: None,
             };
             import_file(settings, file, plan, options, as_user).await
         }

@@ -55,6 +55,10 @@ pub struct ImportedTask {
     pub from_group: Option<String>,
     /// Set once created (or, re-importing, the task the code matched).
     pub id: Option<TaskId>,
+    /// Re-importing: the version of the task the code matched, to send back
+    /// with the real run (`versions`) so that a task changed since the
+    /// preview is refused, not overwritten.
+    pub version: Option<i64>,
     /// The 备注 cell, kept as the task's description.
     #[serde(skip)]
     pub note: Option<String>,
@@ -118,7 +122,7 @@ impl ImportMode {
 }
 
 /// The code of the parent in a dotted numbering: `2.5.3` → `2.5`.
-fn parent_code(code: &str) -> Option<&str> {
+pub(crate) fn parent_code(code: &str) -> Option<&str> {
     code.rsplit_once(['.', '．'])
         .map(|(head, _)| head)
         .filter(|h| !h.is_empty())
@@ -267,6 +271,7 @@ impl<'a> RowCheck<'a> {
             report_day: None,
             due_text: Some(row.deadline.trim().to_string()).filter(|d| !d.is_empty()),
             id: None,
+            version: None,
             note: Some(row.note.trim().to_string()).filter(|n| !n.is_empty()),
             columns: row.columns.clone(),
         }
@@ -289,6 +294,7 @@ impl<'a> RowCheck<'a> {
                 report_day: task.report_day,
                 due_text: task.due_text.clone(),
                 id: None,
+                version: None,
                 note: task.note.clone(),
                 columns: task.columns.clone(),
             })
@@ -605,6 +611,10 @@ pub struct ImportOptions {
     /// Re-importing: why the due dates of assigned tasks move (the rule of
     /// the single-task update; without it those rows are refused).
     pub reason: Option<String>,
+    /// Re-importing: the version of each matched task as the preview showed
+    /// it. A task changed since (or matched now but not then) is refused
+    /// with a version conflict; `None` takes the versions as they are.
+    pub seen: Option<HashMap<TaskId, i64>>,
 }
 
 /// One field of a task that the re-import changes, as text for people.

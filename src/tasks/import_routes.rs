@@ -3,7 +3,9 @@
 
 use super::import::{export_rows, parse_file, ImportMode, ImportOptions, ImportReport};
 use super::visibility;
-use crate::domain::{Message, PlanId};
+use std::collections::HashMap;
+
+use crate::domain::{Message, PlanId, TaskId};
 
 use actix_multipart::Multipart;
 use actix_web::http::header;
@@ -17,7 +19,7 @@ use crate::http::QueryParams;
 use crate::state::AppState;
 
 /// The largest table accepted.
-const MAX_TABLE_BYTES: usize = 10 * 1024 * 1024;
+pub const MAX_TABLE_BYTES: usize = 10 * 1024 * 1024;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/plans/{id}/import", web::post().to(import_table))
@@ -37,6 +39,29 @@ pub struct ImportQuery {
     /// With `mode=update`: why the due dates of assigned tasks move (kept on
     /// their timelines). Without it, such rows are refused at their deadline cell.
     pub reason: Option<String>,
+    /// With `mode=update`: the matched tasks' versions as the preview
+    /// reported them (`tasks[].id:tasks[].version`, comma separated, e.g.
+    /// `12:3,13:1`). A task changed since then is refused with 409
+    /// `stale_version` instead of being overwritten.
+    pub versions: Option<String>,
+}
+
+/// `12:3,13:1` → task 12 at version 3, task 13 at version 1.
+pub fn parse_versions(text: &str) -> Result<HashMap<TaskId, i64>, Message> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            pair.split_once(':')
+                .and_then(|(id, v)| Some((TaskId(id.trim().parse().ok()?), v.trim().parse().ok()?)))
+                .ok_or_else(|| {
+                    Message::owned(
+                        format!("无法识别的任务版本“{pair}”（应为 任务id:版本）"),
+                        format!("{pair:?} is not a task id:version pair"),
+                    )
+                })
+        })
+        .collect()
 }
 
 /// Import the plan's breakdown table (multipart field `file`, .xlsx or .csv,
@@ -74,10 +99,17 @@ pub async fn import_table(
             ),
         ));
     }
+    let seen = query
+        .versions
+        .as_deref()
+        .map(parse_versions)
+        .transpose()
+        .map_err(|msg| ApiError::invalid_field("versions", msg))?;
     let options = ImportOptions {
         mode,
         dry_run,
         reason,
+        seen,
     };
     let file = read_file(multipart, MAX_TABLE_BYTES).await?;
     let limits = crate::import::Limits::of(&state.settings);

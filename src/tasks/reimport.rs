@@ -186,6 +186,7 @@ fn update_all(
             continue;
         };
         t.id = Some(current.id);
+        t.version = Some(current.version);
         let current_coops = coops.get(&current.id).cloned().unwrap_or_default();
         let current_co_leaders: Vec<UserId> = co_leaders
             .get(&current.id)
@@ -282,8 +283,15 @@ fn diff(
     let cols = &t.columns;
     let at = |col: &str| format!("{col}{}", t.row);
     let mut fields = Vec::new();
+    // The version the preview saw goes into the update's WHERE: a task
+    // changed in between is refused (409), not overwritten. A task the
+    // preview did not match has no version to go by, and is refused too.
+    let version = match &options.seen {
+        None => current.version,
+        Some(seen) => seen.get(&current.id).copied().unwrap_or(-1),
+    };
     let mut changes = TaskChanges {
-        version: current.version,
+        version,
         ..TaskChanges::default()
     };
     let mut change = |field: &str, cell: String, old: String, new: String| {

@@ -27,6 +27,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         notices, plans, queues, tasks,
         account, accountability, admin_units, admin_users, bulletins, calendar, follows, home,
         indicators, notices, plans, queues, tasks,
+        account, accountability, admin_units, admin_users, bulletins, home, import, indicators,
+        notices, plans, queues, task_form, tasks,
     };
     cfg.service(
         web::scope("")
@@ -43,7 +45,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/plans", web::get().to(plans::list))
             .route("/plans/{id}", web::get().to(plans::show))
             .route("/plans/{id}/bulk", web::post().to(plans::bulk_step))
+            .route("/plans/{id}/import", web::get().to(import::form))
+            .route("/plans/{id}/import", web::post().to(import::submit))
             .route("/tasks", web::get().to(tasks::list))
+            // Before /tasks/{id}, which "new" would otherwise meet.
+            .route("/tasks/new", web::get().to(task_form::new_form))
+            .route("/tasks/new", web::post().to(task_form::create))
+            .route("/tasks/{id}/edit", web::get().to(task_form::edit_form))
+            .route("/tasks/{id}/edit", web::post().to(task_form::update))
             .route("/tasks/{id}", web::get().to(tasks::show))
             .route("/tasks/{id}/act", web::post().to(tasks::act))
             .route("/tasks/{id}/follow", web::post().to(follows::task))

@@ -23,6 +23,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("plan.html", include_str!("templates/plan.html")),
     ("tasks.html", include_str!("templates/tasks.html")),
     ("task.html", include_str!("templates/task.html")),
+    ("task_form.html", include_str!("templates/task_form.html")),
+    ("import.html", include_str!("templates/import.html")),
     ("notices.html", include_str!("templates/notices.html")),
     (
         "accountability.html",

@@ -21,6 +21,7 @@ mod console;
 mod console_admin;
 mod console_bulletins;
 mod console_home;
+mod console_import;
 mod console_plans;
 mod console_queues;
 mod contract;
@@ -62,6 +63,7 @@ fn main() -> std::process::ExitCode {
         console_home::tests(),
         console_queues::tests(),
         follows::tests(),
+        console_import::tests(),
         console_plans::tests(),
         console_bulletins::tests(),
         contract::tests(),

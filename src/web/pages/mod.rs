@@ -8,11 +8,13 @@ pub mod bulletins;
 pub mod calendar;
 pub mod follows;
 pub mod home;
+pub mod import;
 pub mod indicators;
 pub mod leading;
 pub mod notices;
 pub mod plans;
 pub mod queues;
+pub mod task_form;
 pub mod tasks;
 
 use actix_web::{HttpRequest, HttpResponse};

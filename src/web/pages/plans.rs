@@ -98,11 +98,16 @@ pub async fn show(
     query: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, PageError> {
     let lang = person.lang;
+    let count = |key: &str| -> usize { query.get(key).and_then(|n| n.parse().ok()).unwrap_or(0) };
     let flash = match (query.get("done").map(String::as_str), query.get("n")) {
-        (Some(done @ ("assign" | "cancel")), Some(n)) => {
-            let n: usize = n.parse().unwrap_or(0);
-            Some(i18n::text(lang, &format!("plan.done_{done}")).replace("{n}", &n.to_string()))
-        }
+        (Some(done @ ("assign" | "cancel")), Some(_)) => Some(
+            i18n::text(lang, &format!("plan.done_{done}")).replace("{n}", &count("n").to_string()),
+        ),
+        (Some("import"), Some(_)) => Some(
+            i18n::text(lang, "plan.done_import")
+                .replace("{n}", &count("n").to_string())
+                .replace("{m}", &count("m").to_string()),
+        ),
         _ => None,
     };
     let plan = PlanId(id.into_inner());
