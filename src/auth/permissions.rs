@@ -31,6 +31,9 @@ pub enum Permission {
     ReadRankings,
     /// Draft, edit and publish bulletins.
     ManageBulletins,
+    /// Keep the house: read the effective settings and verify the audit
+    /// chain from the console.
+    Administer,
 }
 
 use Permission::*;
@@ -49,6 +52,7 @@ const TABLE: &[(Permission, &[Role])] = &[
     (ReadAudit, &[Admin, Office, Viewer]),
     (ReadRankings, &[Admin, Office, Leader, Viewer]),
     (ManageBulletins, &[Admin, Office]),
+    (Administer, &[Admin]),
 ];
 
 pub fn allows(role: Role, permission: Permission) -> bool {
@@ -66,6 +70,7 @@ mod tests {
         for role in Role::ALL {
             assert_eq!(allows(role, ManageUnits), role == Admin, "{role}");
             assert_eq!(allows(role, ManageUsers), role == Admin, "{role}");
+            assert_eq!(allows(role, Administer), role == Admin, "{role}");
             assert!(allows(role, ReadUnits), "{role}");
         }
     }
@@ -79,6 +84,7 @@ mod tests {
             ActForUnit,
             ManageCalendar,
             ManageBulletins,
+            Administer,
         ] {
             assert!(!allows(Viewer, p), "{p:?}");
         }
@@ -96,6 +102,7 @@ mod tests {
             ActForUnit,
             ManageCalendar,
             ReadAudit,
+            Administer,
         ] {
             assert!(TABLE.iter().any(|(q, _)| *q == p), "{p:?}");
         }

@@ -21,6 +21,7 @@ mod console;
 mod console_admin;
 mod console_bulletins;
 mod console_home;
+mod console_house;
 mod console_plans;
 mod console_queues;
 mod contract;
@@ -56,6 +57,7 @@ fn main() -> std::process::ExitCode {
         cli::tests(),
         console::tests(),
         console_admin::tests(),
+        console_house::tests(),
         console_home::tests(),
         console_queues::tests(),
         console_plans::tests(),
