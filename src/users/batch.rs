@@ -406,7 +406,7 @@ mod tests {
             &["用户名", "姓名", "单位", "角色"],
             &["zhang", "张三", "经开区管委会", "unit"],
             &[],
-            &["li", "李四", "", "创建办"],
+            &["lisi", "李四", "", "创建办"],
         ]);
         let planned = check(&s, &refs, &HashSet::new()).expect("plans");
         assert_eq!(planned.len(), 2);
