@@ -40,6 +40,7 @@ use crate::{
         users::routes::list_users,
         users::routes::get_user,
         users::routes::create_user,
+        users::routes::create_users_batch,
         users::routes::update_user,
         plans::routes::list_plans,
         plans::routes::get_plan,

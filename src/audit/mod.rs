@@ -143,6 +143,52 @@ pub fn record_change<T: Serialize>(
     )
 }
 
+/// Which entries a reader of the trail asks for.
+#[derive(Debug, Default, Clone)]
+pub struct TrailFilter {
+    pub entity: Option<String>,
+    pub entity_id: Option<i64>,
+    pub actor_id: Option<UserId>,
+}
+
+/// One page of the trail, newest first, for the API and the console.
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &TrailFilter,
+    paging: crate::http::Paging,
+) -> QueryResult<crate::http::Page<AuditRow>> {
+    let query = || {
+        let mut q = audit_log::table.into_boxed();
+        if let Some(entity) = &filter.entity {
+            q = q.filter(audit_log::entity.eq(entity.clone()));
+        }
+        if let Some(id) = filter.entity_id {
+            q = q.filter(audit_log::entity_id.eq(id));
+        }
+        if let Some(actor) = filter.actor_id {
+            q = q.filter(audit_log::actor_id.eq(actor));
+        }
+        q
+    };
+    let total: i64 = query().count().get_result(conn)?;
+    let rows = query()
+        .select(AuditRow::as_select())
+        .order(audit_log::id.desc())
+        .limit(paging.per_page)
+        .offset(paging.offset())
+        .load(conn)?;
+    Ok(crate::http::Page::new(rows, total, paging))
+}
+
+/// The kinds of record the trail holds, for the console's filter.
+pub fn entities(conn: &mut DbConnection) -> QueryResult<Vec<String>> {
+    audit_log::table
+        .select(audit_log::entity)
+        .distinct()
+        .order(audit_log::entity.asc())
+        .load(conn)
+}
+
 /// The outcome of checking the chain.
 #[derive(Debug, PartialEq, Eq)]
 pub enum ChainCheck {
@@ -152,8 +198,39 @@ pub enum ChainCheck {
     /// The first entry whose stored hash or link does not match.
     Broken {
         entry_id: i64,
-        reason: &'static str,
+        reason: BreakReason,
     },
+}
+
+/// Why an entry breaks the chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BreakReason {
+    /// It links to a previous entry that is not there.
+    Unlinked,
+    /// Its content does not match its hash.
+    Altered,
+}
+
+impl BreakReason {
+    /// The reason in words, for the console and the command line.
+    pub fn message(self) -> crate::domain::Message {
+        match self {
+            BreakReason::Unlinked => crate::domain::Message::new(
+                "它指向的上一条记录不存在（有记录被删除或修改）",
+                "links to a previous entry that is not there (an entry was deleted or altered)",
+            ),
+            BreakReason::Altered => crate::domain::Message::new(
+                "内容与其哈希不符（该记录被修改过）",
+                "its content does not match its hash (the entry was altered)",
+            ),
+        }
+    }
+}
+
+impl std::fmt::Display for BreakReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message().en)
+    }
 }
 
 /// Walks the chain oldest first and reports the first broken link.
@@ -167,8 +244,7 @@ pub fn verify(conn: &mut DbConnection) -> QueryResult<ChainCheck> {
         if row.prev_hash != prev {
             return Ok(ChainCheck::Broken {
                 entry_id: row.id,
-                reason:
-                    "links to a previous entry that is not there (an entry was deleted or altered)",
+                reason: BreakReason::Unlinked,
             });
         }
         let expected = Hashed {
@@ -185,7 +261,7 @@ pub fn verify(conn: &mut DbConnection) -> QueryResult<ChainCheck> {
         if expected != row.hash {
             return Ok(ChainCheck::Broken {
                 entry_id: row.id,
-                reason: "its content does not match its hash (the entry was altered)",
+                reason: BreakReason::Altered,
             });
         }
         prev = row.hash.clone();

@@ -1,12 +1,10 @@
 //! `GET /api/v1/audit`: the audit trail, newest first.
 
 use actix_web::{web, HttpResponse};
-use diesel::prelude::*;
 use serde::Deserialize;
 
 use super::AuditRow;
 use crate::auth::{AuthUser, Permission};
-use crate::db::schema::audit_log;
 use crate::domain::UserId;
 use crate::http::problem::{ApiResult, Problem};
 use crate::http::{Page, Paging, QueryParams};
@@ -40,30 +38,13 @@ pub async fn list_audit(
     auth.require(Permission::ReadAudit)?;
     let filter = query.0;
     let paging = Paging::parse(filter.page, filter.per_page)?;
+    let trail = super::TrailFilter {
+        entity: filter.entity,
+        entity_id: filter.entity_id,
+        actor_id: filter.actor_id.map(UserId),
+    };
     let page = state
-        .db(move |conn| {
-            let query = || {
-                let mut q = audit_log::table.into_boxed();
-                if let Some(entity) = &filter.entity {
-                    q = q.filter(audit_log::entity.eq(entity.clone()));
-                }
-                if let Some(id) = filter.entity_id {
-                    q = q.filter(audit_log::entity_id.eq(id));
-                }
-                if let Some(actor) = filter.actor_id {
-                    q = q.filter(audit_log::actor_id.eq(UserId(actor)));
-                }
-                q
-            };
-            let total: i64 = query().count().get_result(conn)?;
-            let rows = query()
-                .select(AuditRow::as_select())
-                .order(audit_log::id.desc())
-                .limit(paging.per_page)
-                .offset(paging.offset())
-                .load(conn)?;
-            Ok(Page::new(rows, total, paging))
-        })
+        .db(move |conn| Ok(super::list(conn, &trail, paging)?))
         .await?;
     Ok(HttpResponse::Ok().json(page))
 }

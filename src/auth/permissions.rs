@@ -35,6 +35,9 @@ pub enum Permission {
     Instruct,
     /// Follow tasks and units (关注) and get their daily digest.
     Follow,
+    /// Keep the house: read the effective settings and verify the audit
+    /// chain from the console.
+    Administer,
 }
 
 use Permission::*;
@@ -55,6 +58,7 @@ const TABLE: &[(Permission, &[Role])] = &[
     (ManageBulletins, &[Admin, Office]),
     (Instruct, &[Admin, Office, Leader]),
     (Follow, &[Admin, Office, Leader]),
+    (Administer, &[Admin]),
 ];
 
 pub fn allows(role: Role, permission: Permission) -> bool {
@@ -72,6 +76,7 @@ mod tests {
         for role in Role::ALL {
             assert_eq!(allows(role, ManageUnits), role == Admin, "{role}");
             assert_eq!(allows(role, ManageUsers), role == Admin, "{role}");
+            assert_eq!(allows(role, Administer), role == Admin, "{role}");
             assert!(allows(role, ReadUnits), "{role}");
         }
     }
@@ -86,6 +91,7 @@ mod tests {
             ManageCalendar,
             ManageBulletins,
             Instruct,
+            Administer,
         ] {
             assert!(!allows(Viewer, p), "{p:?}");
         }
@@ -103,6 +109,7 @@ mod tests {
             ActForUnit,
             ManageCalendar,
             ReadAudit,
+            Administer,
         ] {
             assert!(TABLE.iter().any(|(q, _)| *q == p), "{p:?}");
         }

@@ -434,6 +434,71 @@ impl Settings {
     pub fn database_url_for_display(&self) -> String {
         redact_url_password(&self.database_url())
     }
+
+    /// Every setting in force, by name, fit to show an administrator:
+    /// secrets (the first admin's password, the signing key) only say
+    /// whether they are set, and URLs (database, SMTP) lose their password.
+    pub fn for_display(&self) -> Vec<ShownSetting> {
+        use secrecy::ExposeSecret;
+        let secret = |name: &str, value: &Option<SecretString>| ShownSetting {
+            name: name.to_string(),
+            value: String::new(),
+            secret: true,
+            set: value.is_some(),
+        };
+        let mut shown = Vec::new();
+        let serde_json::Value::Object(map) = serde_json::to_value(self).unwrap_or_default() else {
+            return shown;
+        };
+        for (name, value) in map {
+            let line = match name.as_str() {
+                "admin_password" => secret(&name, &self.admin_password),
+                "jwt_secret" => secret(&name, &self.jwt_secret),
+                "smtp_url" => ShownSetting {
+                    value: self
+                        .smtp_url
+                        .as_ref()
+                        .map(|u| redact_url_password(u.expose_secret()))
+                        .unwrap_or_default(),
+                    ..secret(&name, &self.smtp_url)
+                },
+                "database_url" => ShownSetting {
+                    name,
+                    value: self.database_url_for_display(),
+                    secret: true,
+                    set: true,
+                },
+                _ => {
+                    let text = match value {
+                        serde_json::Value::Null => String::new(),
+                        serde_json::Value::String(s) => s,
+                        other => other.to_string(),
+                    };
+                    ShownSetting {
+                        set: !text.is_empty(),
+                        // A URL someone put a password into stays readable
+                        // without it.
+                        value: redact_url_password(&text),
+                        name,
+                        secret: false,
+                    }
+                }
+            };
+            shown.push(line);
+        }
+        shown
+    }
+}
+
+/// One setting as an administrator sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ShownSetting {
+    pub name: String,
+    /// The value, a secret's left out (a URL's password replaced by `***`).
+    pub value: String,
+    /// A secret or a URL that may hold one.
+    pub secret: bool,
+    pub set: bool,
 }
 
 fn redact_url_password(url: &str) -> String {
@@ -441,13 +506,28 @@ fn redact_url_password(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_string();
     };
-    let Some((userinfo, host)) = rest.split_once('@') else {
-        return url.to_string();
+    let rest = match rest.split_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{user}:***@{host}"),
+            None => rest.to_string(),
+        },
+        None => rest.to_string(),
     };
-    match userinfo.split_once(':') {
-        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
-        None => url.to_string(),
-    }
+    // …?password=secret&… (libpq's form) → …?password=***&…
+    let rest = match rest.split_once('?') {
+        Some((path, query)) => {
+            let query: Vec<String> = query
+                .split('&')
+                .map(|pair| match pair.split_once('=') {
+                    Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                    _ => pair.to_string(),
+                })
+                .collect();
+            format!("{path}?{}", query.join("&"))
+        }
+        None => rest,
+    };
+    format!("{scheme}://{rest}")
 }
 
 #[cfg(test)]
@@ -461,6 +541,10 @@ mod tests {
             "postgres://duban:***@db:5432/duban"
         );
         assert_eq!(redact_url_password("data/duban.db"), "data/duban.db");
+        assert_eq!(
+            redact_url_password("postgres://db/duban?user=d&password=s3cret"),
+            "postgres://db/duban?user=d&password=***"
+        );
         assert_eq!(
             redact_url_password("postgres://postgres@127.0.0.1/x"),
             "postgres://postgres@127.0.0.1/x"

@@ -457,7 +457,7 @@ fn empty_lines_at(text: &[u8], start: usize) -> usize {
 /// UTF-8 (a BOM is dropped), else GB18030, the superset of the GBK that
 /// Chinese Windows writes. Real GBK text is almost never valid UTF-8, so
 /// trying UTF-8 first is safe.
-fn decode_text(bytes: &[u8]) -> Result<String, Message> {
+pub fn decode_text(bytes: &[u8]) -> Result<String, Message> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     if let Ok(text) = std::str::from_utf8(bytes) {
         return Ok(text.to_string());

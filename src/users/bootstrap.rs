@@ -58,3 +58,16 @@ pub fn generate_password() -> String {
         .map(|_| char::from(ALPHABET[rng.gen_range(0..ALPHABET.len())]))
         .collect()
 }
+
+/// A generated password checked by the same policy as a typed one, and its
+/// text to show once (a new account's or a reset one's).
+pub fn one_time_password() -> crate::http::problem::ApiResult<(Password, String)> {
+    let text = generate_password();
+    let parsed = Password::parse(&text).map_err(|m| {
+        crate::http::problem::ApiError::internal(anyhow::anyhow!(
+            "generated password rejected: {}",
+            m.en
+        ))
+    })?;
+    Ok((parsed, text))
+}

@@ -1,6 +1,10 @@
 //! `/api/v1/users`: list, read, create and change accounts.
 
+use actix_multipart::Multipart;
 use actix_web::{web, HttpResponse};
+
+use super::batch::BatchReport;
+use crate::http::multipart::read_file;
 
 use super::model::{CreateUser, CreatedUser, UpdateUser, UserFilter, UserView};
 use super::service;
@@ -11,12 +15,17 @@ use crate::http::problem::{ApiError, ApiResult, Problem};
 use crate::http::{JsonBody, Page, Paging, QueryParams};
 use crate::state::AppState;
 
+/// Largest account list, in bytes: thousands of rows fit in far less.
+pub const MAX_LIST_BYTES: usize = 5 * 1024 * 1024;
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/users")
             .route(web::get().to(list_users))
             .route(web::post().to(create_user)),
     )
+    // Before `/users/{id}`, which would otherwise claim the path.
+    .service(web::resource("/users/batch").route(web::post().to(create_users_batch)))
     .service(
         web::resource("/users/{id}")
             .route(web::get().to(get_user))
@@ -71,9 +80,7 @@ pub async fn create_user(
     let (password, generated) = match password {
         Some(p) => (p, None),
         None => {
-            let generated = super::bootstrap::generate_password();
-            let parsed = crate::domain::values::Password::parse(&generated)
-                .map_err(|m| anyhow::anyhow!("generated password rejected: {}", m.en))?;
+            let (parsed, generated) = super::bootstrap::one_time_password()?;
             (parsed, Some(generated))
         }
     };
@@ -86,6 +93,29 @@ pub async fn create_user(
         user: UserView::from_row(row)?,
         generated_password: generated,
     }))
+}
+
+/// Create accounts from a list (admin): multipart field `file`, an .xlsx
+/// or .csv table with the columns 单位/姓名/用户名/角色/手机/邮箱 (units by
+/// name, code or alias; roles by their Chinese or English names). All or
+/// none: any bad cell refuses the whole list with an error per cell
+/// (`field` is the cell, e.g. `C5`) and nothing is created. Each account
+/// gets a one-time password, returned only here, to be changed at first
+/// sign-in.
+#[utoipa::path(post, path = "/api/v1/users/batch", tag = "users",
+    request_body(content = crate::http::multipart::FileUpload, content_type = "multipart/form-data"),
+    responses((status = 201, body = BatchReport), (status = 403, body = Problem),
+        (status = 409, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn create_users_batch(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    multipart: Multipart,
+) -> ApiResult<HttpResponse> {
+    auth.require(Permission::ManageUsers)?;
+    let file = read_file(multipart, MAX_LIST_BYTES).await?;
+    let report = super::batch::create_from_upload(&state, auth.id, file).await?;
+    Ok(HttpResponse::Created().json(report))
 }
 
 /// Change an account (admin). Send the `version` you read; a stale one gets 409.

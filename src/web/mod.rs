@@ -29,6 +29,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         indicators, notices, plans, queues, tasks,
         account, accountability, admin_units, admin_users, bulletins, home, import, indicators,
         notices, plans, queues, task_form, tasks,
+        account, accountability, admin_audit, admin_batch, admin_holidays, admin_settings,
+        admin_units, admin_users, bulletins, home, indicators, notices, plans, queues, tasks,
     };
     cfg.service(
         web::scope("")
@@ -112,6 +114,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/admin/units/{id}", web::post().to(admin_units::update))
             .route("/admin/users", web::get().to(admin_users::list))
             .route("/admin/users", web::post().to(admin_users::create))
+            .route("/admin/users/batch", web::post().to(admin_batch::create))
+            .route("/admin/holidays", web::get().to(admin_holidays::list))
+            .route(
+                "/admin/holidays/import",
+                web::post().to(admin_holidays::import),
+            )
+            .route("/admin/audit", web::get().to(admin_audit::list))
+            .route("/admin/audit/verify", web::post().to(admin_audit::verify))
+            .route("/admin/settings", web::get().to(admin_settings::show))
             .route(
                 "/admin/users/{id}/password",
                 web::post().to(admin_users::reset_password),

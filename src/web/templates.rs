@@ -82,6 +82,22 @@ const TEMPLATES: &[(&str, &str)] = &[
         "queue_notices.html",
         include_str!("templates/queue_notices.html"),
     ),
+    (
+        "admin_users_batch.html",
+        include_str!("templates/admin_users_batch.html"),
+    ),
+    (
+        "admin_holidays.html",
+        include_str!("templates/admin_holidays.html"),
+    ),
+    (
+        "admin_audit.html",
+        include_str!("templates/admin_audit.html"),
+    ),
+    (
+        "admin_settings.html",
+        include_str!("templates/admin_settings.html"),
+    ),
 ];
 
 static ENV: LazyLock<Result<Environment<'static>, minijinja::Error>> = LazyLock::new(build);

@@ -22,6 +22,7 @@ mod console_admin;
 mod console_bulletins;
 mod console_home;
 mod console_import;
+mod console_house;
 mod console_plans;
 mod console_queues;
 mod contract;
@@ -60,6 +61,7 @@ fn main() -> std::process::ExitCode {
         cli::tests(),
         console::tests(),
         console_admin::tests(),
+        console_house::tests(),
         console_home::tests(),
         console_queues::tests(),
         follows::tests(),

@@ -13,7 +13,6 @@ use serde::{Deserialize, Serialize};
 
 use super::admin_units::{admin_only, Refusal};
 use crate::auth::Permission;
-use crate::domain::values::Password;
 use crate::domain::{Role, UnitId, UserId};
 use crate::http::problem::ApiError;
 use crate::http::Paging;
@@ -160,15 +159,6 @@ pub async fn list(
     list_page(&state, &person, StatusCode::OK, form, None, done, None).await
 }
 
-/// A password duban chose, checked by the same policy as a typed one.
-fn generated() -> Result<(Password, String), ApiError> {
-    let text = bootstrap::generate_password();
-    let parsed = Password::parse(&text).map_err(|m| {
-        ApiError::internal(anyhow::anyhow!("generated password rejected: {}", m.en))
-    })?;
-    Ok((parsed, text))
-}
-
 /// The refused form again with the service's words, or the error page.
 async fn refused(
     state: &AppState,
@@ -212,7 +202,7 @@ pub async fn create(
         let (password, shown) = match password {
             Some(p) => (p, None),
             None => {
-                let (p, text) = generated()?;
+                let (p, text) = bootstrap::one_time_password()?;
                 (p, Some(text))
             }
         };
@@ -273,7 +263,7 @@ pub async fn reset_password(
     let id = UserId(id.into_inner());
     let version = form.version;
     let result = async {
-        let (password, text) = generated()?;
+        let (password, text) = bootstrap::one_time_password()?;
         let changes = service::parse_update(UpdateUser {
             version,
             display_name: None,

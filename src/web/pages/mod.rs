@@ -2,6 +2,10 @@
 
 pub mod account;
 pub mod accountability;
+pub mod admin_audit;
+pub mod admin_batch;
+pub mod admin_holidays;
+pub mod admin_settings;
 pub mod admin_units;
 pub mod admin_users;
 pub mod bulletins;
