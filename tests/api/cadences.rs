@@ -266,7 +266,7 @@ async fn a_quarterly_report_is_owed_in_the_quarters_last_month_only(app: TestApp
     assert_eq!(r.status(), 201);
     let last_quarter = quarter_start(today) - Duration::days(10);
     reported_on(&app, reported, last_quarter.and_hms_opt(12, 0, 0).unwrap());
-    let in_report_month = today.month() % 3 == 0;
+    let in_report_month = today.month().is_multiple_of(3);
 
     let ids = |list: &Value| -> Vec<i64> {
         list["items"]
