@@ -21,7 +21,7 @@ use serde_json::{json, Value};
 
 use crate::helpers::{expect_json, TestApp};
 
-crate::api_tests![list_filters_agree_with_the_traffic_rule];
+crate::api_tests![list_filters_agree_with_the_traffic_rule timeout 600];
 
 /// An instant relative to today: a local day (days from today) and seconds
 /// into it, often the very first or last second.

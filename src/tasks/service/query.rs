@@ -106,23 +106,19 @@ fn report_filter(q: TaskQuery, which: ReportFilter, clock: &Clock) -> TaskQuery 
             let Some((due, previous)) = cycle.report_dates(clock.today) else {
                 continue;
             };
-            let mut pairs = vec![(due, previous)];
-            if which == ReportFilter::Owed {
-                let next = cycle.next_report_date(clock.today);
-                let opens = next.and_then(|n| cycle.owed_after(n));
-                if let (Some(next), Some(opens)) = (next, opens) {
-                    if opens < clock.today {
-                        pairs.push((next, due));
-                    }
-                }
-            }
-            for (started_before, reported_after) in pairs {
-                let since = clock.day_start(reported_after + Duration::days(1));
-                bounds
-                    .entry((clock.day_start(started_before), since, cadence))
-                    .or_default()
-                    .push(day);
-            }
+            // Missing implies owed within the month before the next report
+            // date, so there the one condition covers both.
+            let next = cycle.next_report_date(clock.today);
+            let opens = next.and_then(|n| cycle.owed_after(n));
+            let (started_before, reported_after) = match (which, next, opens) {
+                (ReportFilter::Owed, Some(next), Some(opens)) if opens < clock.today => (next, due),
+                _ => (due, previous),
+            };
+            let since = clock.day_start(reported_after + Duration::days(1));
+            bounds
+                .entry((clock.day_start(started_before), since, cadence))
+                .or_default()
+                .push(day);
         }
     }
     let mut any: Option<Condition> = None;
