@@ -179,6 +179,7 @@ fn rectification_task(
         category: Category::Rectification,
         evidence_required: true,
         report_day: None,
+        report_cadence: crate::domain::report_cycle::ReportCadence::Monthly,
     };
     let origin = Origin {
         actor,

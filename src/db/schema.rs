@@ -110,6 +110,7 @@ diesel::table! {
         updated_at -> Timestamp,
         indicator_id -> Nullable<BigInt>,
         due_text -> Nullable<Text>,
+        report_cadence -> Text,
     }
 }
 

@@ -102,6 +102,7 @@ use crate::domain::calendar::DayKind;
 use crate::domain::ids::*;
 use crate::domain::indicator::{Comparison, Frequency};
 use crate::domain::kinds::*;
+use crate::domain::report_cycle::ReportCadence;
 use crate::domain::task_state::TaskStatus;
 use crate::domain::{Role, UnitKind};
 
@@ -146,7 +147,8 @@ stored_as_text!(
     ValueStatus,
     Comparison,
     Frequency,
-    DayKind
+    DayKind,
+    ReportCadence
 );
 
 // A notice's step is a ladder rung with its day or one of a few names, so it

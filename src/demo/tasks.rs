@@ -165,6 +165,7 @@ impl Builder<'_> {
             category: Category::KeyTask,
             evidence_required: false,
             report_day: None,
+            report_cadence: crate::domain::report_cycle::ReportCadence::Monthly,
         };
         let origin = Origin {
             actor: Some(UserId(self.office_user)),

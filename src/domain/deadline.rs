@@ -1,8 +1,10 @@
 //! Deadlines as offices write them in task tables ("2026年6月底前", "三季度末",
-//! "每月25日前", "长期坚持"), read into a date, a monthly day or "ongoing".
+//! "每月25日前", "每季度末", "长期坚持"), read into a date, a reporting cycle or
+//! "ongoing".
 
 use chrono::{Months, NaiveDate};
 
+use super::report_cycle::{ReportCadence, ReportCycle};
 use super::Message;
 
 /// When a task is due.
@@ -10,9 +12,10 @@ use super::Message;
 pub enum Deadline {
     /// Due on this day (inclusive: "6月30日前" means by the end of 30 June).
     Date(NaiveDate),
-    /// Due every month by this day, 1–31. Day 31 ("每月底前") means the last
-    /// day of each month; whoever schedules the reports clamps to month end.
-    Monthly { day: u32 },
+    /// Due every cycle (month, quarter, half-year) by a day, 1–31, of the
+    /// cycle's last month. Day 31 ("每月底前", "每季度末") means the month's
+    /// last day; whoever schedules the reports clamps to month end.
+    Recurring(ReportCycle),
     /// No end date: "长期坚持", "持续推进".
     Ongoing,
     /// Due the last working day before a public holiday of a year
@@ -55,6 +58,7 @@ const MAX_CHARS: usize = 40;
 /// `2026-06-30`, `2026/6/30`, `2026.6.30`, `2026年6月30日` (or 号),
 /// `[2026年]6月底` (or 末), `[2026]年底` (or 年末), `[2026年]上半年`/`下半年`,
 /// `[2026年][第]三季度[末]` (digits or 一二三四), `每月25日`, `每月底`,
+/// `每季度末`, `每季度最后一个月25日`, `每半年[末]`,
 /// `[2027年]春节前` (also 元旦, 清明, 五一/劳动节, 端午, 中秋, 国庆), and the
 /// ongoing phrases (长期坚持, 长期, 持续推进, …). Months and days may also be
 /// written in Chinese numerals (六月底, 十二月三十一日).
@@ -71,8 +75,10 @@ pub fn parse_deadline(text: &str, plan_year: i32) -> Result<Deadline, Message> {
     if ONGOING.contains(&body) {
         return Ok(Deadline::Ongoing);
     }
-    if let Some(rest) = body.strip_prefix("每月") {
-        return monthly(rest).ok_or_else(|| unreadable(&shown))?;
+    for cadence in ReportCadence::ALL {
+        if let Some(rest) = body.strip_prefix(cadence.zh()) {
+            return recurring(cadence, rest).ok_or_else(|| unreadable(&shown))?;
+        }
     }
     if let Some(result) = numeric_date(body) {
         return result.map(Deadline::Date).map_err(|e| e.explain(&shown));
@@ -186,10 +192,24 @@ fn is_digits(s: &str, min: usize, max: usize) -> bool {
     (min..=max).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
 }
 
-/// `25日`, `25号`, `25`, `底`, `末` after 每月.
-fn monthly(rest: &str) -> Option<Result<Deadline, Message>> {
+/// What follows 每月, 每季度 or 每半年: `25日`, `25号`, `25`, `底`, `末`
+/// after 每月; for quarters and halves `末`/`底` (or nothing: 每半年), or
+/// `最后一个月` and a day as after 每月.
+fn recurring(cadence: ReportCadence, rest: &str) -> Option<Result<Deadline, Message>> {
+    let day = if cadence == ReportCadence::Monthly {
+        day_of_month(rest)?
+    } else if ["", "末", "底"].contains(&rest) {
+        Ok(31)
+    } else {
+        day_of_month(rest.strip_prefix("最后一个月")?)?
+    };
+    Some(day.map(|day| Deadline::Recurring(ReportCycle { cadence, day })))
+}
+
+/// `25日`, `25号`, `25`, `底`, `末`: a day of a month.
+fn day_of_month(rest: &str) -> Option<Result<u32, Message>> {
     if rest == "底" || rest == "末" {
-        return Some(Ok(Deadline::Monthly { day: 31 }));
+        return Some(Ok(31));
     }
     let mut cursor = Cursor::new(rest);
     let day = cursor.number()?;
@@ -199,11 +219,11 @@ fn monthly(rest: &str) -> Option<Result<Deadline, Message>> {
     }
     if !(1..=31).contains(&day) {
         return Some(Err(Message::owned(
-            format!("每月的截止日 {day} 不存在，应在 1 到 31 之间"),
-            format!("the monthly day {day} does not exist; it must be 1 to 31"),
+            format!("每月（或周期最后一个月）的截止日 {day} 不存在，应在 1 到 31 之间"),
+            format!("the day of the month {day} does not exist; it must be 1 to 31"),
         )));
     }
-    Some(Ok(Deadline::Monthly { day }))
+    Some(Ok(day))
 }
 
 /// `2026-06-30`, `2026/6/30`, `2026.6.30` (one separator throughout).
@@ -495,14 +515,42 @@ mod tests {
         assert_eq!(parse_deadline("年底前", 2030).unwrap(), date(2030, 12, 31));
     }
 
+    fn every(cadence: ReportCadence, day: u32) -> Deadline {
+        Deadline::Recurring(ReportCycle { cadence, day })
+    }
+
     #[test]
     fn monthly_and_ongoing() {
-        assert_eq!(parse("每月25日前"), Deadline::Monthly { day: 25 });
-        assert_eq!(parse("每月25号"), Deadline::Monthly { day: 25 });
-        assert_eq!(parse("每月５日"), Deadline::Monthly { day: 5 });
-        assert_eq!(parse("每月底前"), Deadline::Monthly { day: 31 });
+        use ReportCadence::Monthly;
+        assert_eq!(parse("每月25日前"), every(Monthly, 25));
+        assert_eq!(parse("每月25号"), every(Monthly, 25));
+        assert_eq!(parse("每月５日"), every(Monthly, 5));
+        assert_eq!(parse("每月底前"), every(Monthly, 31));
         for s in ["长期坚持", "长期", "持续推进", " 长期坚持 ", "长期推进"] {
             assert_eq!(parse(s), Deadline::Ongoing, "{s}");
+        }
+    }
+
+    #[test]
+    fn quarterly_and_half_yearly() {
+        use ReportCadence::{HalfYearly, Quarterly};
+        assert_eq!(parse("每季度末"), every(Quarterly, 31));
+        assert_eq!(parse("每季度末前"), every(Quarterly, 31));
+        assert_eq!(parse("每季度最后一个月25日前"), every(Quarterly, 25));
+        assert_eq!(parse("每季度最后一个月 25 号"), every(Quarterly, 25));
+        assert_eq!(parse("每季度最后一个月底前"), every(Quarterly, 31));
+        assert_eq!(parse("每半年"), every(HalfYearly, 31));
+        assert_eq!(parse("每半年末"), every(HalfYearly, 31));
+        assert_eq!(parse("每半年最后一个月20日前"), every(HalfYearly, 20));
+        // A quarter of one year is still a date, not a cycle.
+        assert_eq!(parse("三季度末"), date(2026, 9, 30));
+        for s in [
+            "每季度25日",
+            "每季度最后一个月",
+            "每半年初",
+            "每季度最后一个月32日",
+        ] {
+            assert!(parse_deadline(s, 2026).is_err(), "{s}");
         }
     }
 
@@ -679,7 +727,15 @@ mod tests {
 
         #[test]
         fn monthly_days_read_back(day in 1u32..=31) {
-            prop_assert_eq!(parse_deadline(&format!("每月{day}日前"), 2026), Ok(Deadline::Monthly { day }));
+            prop_assert_eq!(parse_deadline(&format!("每月{day}日前"), 2026), Ok(every(ReportCadence::Monthly, day)));
+        }
+
+        #[test]
+        fn every_cycle_reads_back_as_written(
+            cadence in prop::sample::select(ReportCadence::ALL.to_vec()), day in 1u32..=31
+        ) {
+            let cycle = ReportCycle { cadence, day };
+            prop_assert_eq!(parse_deadline(&cycle.written(), 2026), Ok(Deadline::Recurring(cycle)));
         }
 
         #[test]

@@ -15,6 +15,7 @@ pub mod ladder;
 pub mod message;
 pub mod notice_step;
 pub mod period;
+pub mod report_cycle;
 pub mod role;
 pub mod scoring;
 pub mod task_state;

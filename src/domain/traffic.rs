@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::report_cycle::ReportCycle;
 use super::task_state::TaskStatus;
 use super::Message;
 
@@ -135,120 +136,75 @@ pub fn light(t: &TaskTiming, today: NaiveDate, warn_days: i64) -> Option<Traffic
     })
 }
 
-/// The monthly report date of `year-month`: `day`, or the month's last day
-/// when the month is shorter.
-fn cadence_date(year: i32, month: u32, day: u32) -> Option<NaiveDate> {
-    (1..=day.min(31))
-        .rev()
-        .find_map(|d| NaiveDate::from_ymd_opt(year, month, d))
-}
-
-fn previous_month(year: i32, month: u32) -> (i32, u32) {
-    if month == 1 {
-        (year - 1, 12)
-    } else {
-        (year, month - 1)
-    }
-}
-
-/// The latest monthly report date strictly before `today` (a report due
-/// today is not late yet), and the report date before that one.
-pub fn report_dates(report_day: i32, today: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
-    use chrono::Datelike;
-    if report_day < 1 {
-        return None;
-    }
-    let day = report_day.unsigned_abs();
-    let (mut y, mut m) = (today.year(), today.month());
-    let mut due = cadence_date(y, m, day)?;
-    if due >= today {
-        (y, m) = previous_month(y, m);
-        due = cadence_date(y, m, day)?;
-    }
-    let (py, pm) = previous_month(y, m);
-    Some((due, cadence_date(py, pm, day)?))
-}
-
-/// The first monthly report date on or after `today` (the one the current
-/// cycle's report is due by), or None for a report day below 1.
-pub fn next_report_date(report_day: i32, today: NaiveDate) -> Option<NaiveDate> {
-    use chrono::Datelike;
-    if report_day < 1 {
-        return None;
-    }
-    let day = report_day.unsigned_abs();
-    let this_month = cadence_date(today.year(), today.month(), day)?;
-    if this_month >= today {
-        return Some(this_month);
-    }
-    let (y, m) = if today.month() == 12 {
-        (today.year() + 1, 1)
-    } else {
-        (today.year(), today.month() + 1)
-    };
-    cadence_date(y, m, day)
-}
-
 /// Whether the report of the current cycle is owed (报告待报): the task is
 /// assigned or in progress, started before the next report date (on or
-/// after today), and its lead unit has not reported since the report date
-/// before that one. Every task whose report is missing ([`report_missing`])
-/// owes one; so does a task whose report is not late yet but not in either.
+/// after today), today is within a month of it ([`ReportCycle::owed_after`]:
+/// always so for monthly reports; in the quarter's or half-year's last
+/// month for the others), and its lead unit has not reported since the
+/// report date before that one. Every task whose report is missing
+/// ([`report_missing`]) owes one too.
 pub fn report_owed(
-    report_day: Option<i32>,
+    cycle: Option<ReportCycle>,
     status: TaskStatus,
     started_on: Option<NaiveDate>,
     last_report_on: Option<NaiveDate>,
     today: NaiveDate,
 ) -> bool {
-    let (Some(day), Some(started)) = (report_day, started_on) else {
+    let (Some(cycle), Some(started)) = (cycle, started_on) else {
         return false;
     };
     if !matches!(status, TaskStatus::Assigned | TaskStatus::InProgress) {
         return false;
     }
+    if missing_report(Some(cycle), status, started_on, last_report_on, today).is_some() {
+        return true;
+    }
     // The report date before the next one is the latest strictly before today.
-    match (next_report_date(day, today), report_dates(day, today)) {
+    match (cycle.next_report_date(today), cycle.report_dates(today)) {
         (Some(next), Some((since, _))) => {
-            started < next && last_report_on.is_none_or(|r| r <= since)
+            cycle.owed_after(next).is_some_and(|opens| opens < today)
+                && started < next
+                && last_report_on.is_none_or(|r| r <= since)
         }
         _ => false,
     }
 }
 
-/// Whether a monthly progress report (due by `report_day` each month) is
-/// missing: the latest report date before today has passed since the task
-/// started, and no report was made after the report date before it.
+/// Whether a progress report (due by the cycle's day of each cycle's last
+/// month, [`ReportCycle`]) is missing: the latest report date before today
+/// has passed since the task started, and no report was made after the
+/// report date before it.
 pub fn report_missing(
-    report_day: Option<i32>,
+    cycle: Option<ReportCycle>,
     status: TaskStatus,
     started_on: Option<NaiveDate>,
     last_report_on: Option<NaiveDate>,
     today: NaiveDate,
 ) -> bool {
-    missing_report(report_day, status, started_on, last_report_on, today).is_some()
+    missing_report(cycle, status, started_on, last_report_on, today).is_some()
 }
 
 /// The report date whose report is missing, when [`report_missing`]: a
 /// reminder about it is owed once per report date.
 pub fn missing_report(
-    report_day: Option<i32>,
+    cycle: Option<ReportCycle>,
     status: TaskStatus,
     started_on: Option<NaiveDate>,
     last_report_on: Option<NaiveDate>,
     today: NaiveDate,
 ) -> Option<NaiveDate> {
-    let (day, started) = (report_day?, started_on?);
+    let (cycle, started) = (cycle?, started_on?);
     if !matches!(status, TaskStatus::Assigned | TaskStatus::InProgress) {
         return None;
     }
-    let (due, previous) = report_dates(day, today)?;
+    let (due, previous) = cycle.report_dates(today)?;
     (started < due && last_report_on.is_none_or(|r| r <= previous)).then_some(due)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::report_cycle::ReportCadence;
 
     #[test]
     fn the_worst_light_wins_and_no_light_changes_nothing() {
@@ -267,7 +223,7 @@ mod tests {
         let started = Some(d(2026, 9, 1));
         // Due by the 25th: on 11-25 the October report (after 09-25) still counts.
         assert!(!report_missing(
-            Some(25),
+            m(25),
             s,
             started,
             Some(d(2026, 10, 20)),
@@ -275,23 +231,23 @@ mod tests {
         ));
         // On 11-26 the report for 11-25 must be after 10-25.
         assert!(report_missing(
-            Some(25),
+            m(25),
             s,
             started,
             Some(d(2026, 10, 20)),
             d(2026, 11, 26)
         ));
         assert!(!report_missing(
-            Some(25),
+            m(25),
             s,
             started,
             Some(d(2026, 10, 26)),
             d(2026, 11, 26)
         ));
-        assert!(report_missing(Some(25), s, started, None, d(2026, 11, 26)));
+        assert!(report_missing(m(25), s, started, None, d(2026, 11, 26)));
         // Started after the last report date: nothing due yet.
         assert!(!report_missing(
-            Some(25),
+            m(25),
             s,
             Some(d(2026, 11, 25)),
             None,
@@ -299,14 +255,14 @@ mod tests {
         ));
         // Day 31 in a 30-day month means the 30th; February of a leap year the 29th.
         assert!(report_missing(
-            Some(31),
+            m(31),
             s,
             started,
             Some(d(2026, 9, 15)),
             d(2026, 11, 30)
         ));
         assert!(!report_missing(
-            Some(31),
+            m(31),
             s,
             started,
             Some(d(2028, 1, 31)),
@@ -314,14 +270,14 @@ mod tests {
         ));
         // The February 2028 report is due by the 29th: missing from 03-01.
         assert!(!report_missing(
-            Some(31),
+            m(31),
             s,
             Some(d(2027, 12, 1)),
             Some(d(2028, 1, 20)),
             d(2028, 2, 29)
         ));
         assert!(report_missing(
-            Some(31),
+            m(31),
             s,
             Some(d(2027, 12, 1)),
             Some(d(2028, 1, 20)),
@@ -329,7 +285,7 @@ mod tests {
         ));
         // Done tasks owe nothing.
         assert!(!report_missing(
-            Some(25),
+            m(25),
             TaskStatus::Completed,
             started,
             None,
@@ -341,15 +297,55 @@ mod tests {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()
     }
 
+    /// Monthly reports due by `day`.
+    fn m(day: impl TryInto<i32>) -> Option<ReportCycle> {
+        ReportCycle::new(ReportCadence::Monthly, day.try_into().ok()?)
+    }
+
+    fn monthly_next(day: i32, today: NaiveDate) -> Option<NaiveDate> {
+        m(day)?.next_report_date(today)
+    }
+
     #[test]
     fn the_next_report_date_is_on_or_after_today() {
-        assert_eq!(next_report_date(25, d(2026, 11, 25)), Some(d(2026, 11, 25)));
-        assert_eq!(next_report_date(25, d(2026, 11, 26)), Some(d(2026, 12, 25)));
-        assert_eq!(next_report_date(25, d(2026, 12, 26)), Some(d(2027, 1, 25)));
+        assert_eq!(monthly_next(25, d(2026, 11, 25)), Some(d(2026, 11, 25)));
+        assert_eq!(monthly_next(25, d(2026, 11, 26)), Some(d(2026, 12, 25)));
+        assert_eq!(monthly_next(25, d(2026, 12, 26)), Some(d(2027, 1, 25)));
         // Day 31 falls on a short month's last day.
-        assert_eq!(next_report_date(31, d(2026, 11, 2)), Some(d(2026, 11, 30)));
-        assert_eq!(next_report_date(31, d(2028, 2, 1)), Some(d(2028, 2, 29)));
-        assert_eq!(next_report_date(0, d(2028, 2, 1)), None);
+        assert_eq!(monthly_next(31, d(2026, 11, 2)), Some(d(2026, 11, 30)));
+        assert_eq!(monthly_next(31, d(2028, 2, 1)), Some(d(2028, 2, 29)));
+        assert_eq!(monthly_next(0, d(2028, 2, 1)), None);
+    }
+
+    #[test]
+    fn a_quarterly_report_is_owed_in_the_quarters_last_month_only() {
+        let s = TaskStatus::InProgress;
+        let q = ReportCycle::new(ReportCadence::Quarterly, 31);
+        let started = Some(d(2026, 8, 1));
+        let reported = Some(d(2026, 9, 20));
+        // The Q3 report came in: in November nothing is owed yet.
+        assert!(!report_owed(q, s, started, reported, d(2026, 11, 10)));
+        assert!(!report_owed(q, s, started, reported, d(2026, 11, 30)));
+        // December, the quarter's last month: owed, not missing.
+        assert!(report_owed(q, s, started, reported, d(2026, 12, 1)));
+        assert!(!report_missing(q, s, started, reported, d(2026, 12, 31)));
+        // From January the Q4 report is missing, and stays owed.
+        assert_eq!(
+            missing_report(q, s, started, reported, d(2027, 1, 1)),
+            Some(d(2026, 12, 31))
+        );
+        assert!(report_owed(q, s, started, reported, d(2027, 2, 10)));
+        // Reported in December: settled until next March.
+        let december = Some(d(2026, 12, 5));
+        assert!(!report_owed(q, s, started, december, d(2027, 2, 10)));
+        assert!(report_owed(q, s, started, december, d(2027, 3, 1)));
+        // Half-yearly, reported in the first half: owed in December only.
+        let h = ReportCycle::new(ReportCadence::HalfYearly, 31);
+        let june = Some(d(2026, 6, 20));
+        assert!(!report_owed(h, s, started, june, d(2026, 10, 15)));
+        assert!(report_owed(h, s, started, june, d(2026, 12, 15)));
+        // A report any time in the half-year settles it.
+        assert!(!report_owed(h, s, started, reported, d(2026, 12, 15)));
     }
 
     #[test]
@@ -358,16 +354,10 @@ mod tests {
         let started = Some(d(2026, 9, 1));
         // Due by the 25th, today 11-10: the report for 11-25 must come after 10-25.
         let today = d(2026, 11, 10);
-        assert!(report_owed(Some(25), s, started, None, today));
-        assert!(report_owed(
-            Some(25),
-            s,
-            started,
-            Some(d(2026, 10, 25)),
-            today
-        ));
+        assert!(report_owed(m(25), s, started, None, today));
+        assert!(report_owed(m(25), s, started, Some(d(2026, 10, 25)), today));
         assert!(!report_owed(
-            Some(25),
+            m(25),
             s,
             started,
             Some(d(2026, 10, 26)),
@@ -375,7 +365,7 @@ mod tests {
         ));
         // Owed but not missing: the 11-25 report is not late yet.
         assert!(!report_missing(
-            Some(25),
+            m(25),
             s,
             started,
             Some(d(2026, 10, 20)),
@@ -384,32 +374,26 @@ mod tests {
         // On the report date itself the cycle's report is still owed, not missing.
         let due_day = d(2026, 11, 25);
         assert!(report_owed(
-            Some(25),
+            m(25),
             s,
             started,
             Some(d(2026, 10, 20)),
             due_day
         ));
         assert!(!report_missing(
-            Some(25),
+            m(25),
             s,
             started,
             Some(d(2026, 10, 20)),
             due_day
         ));
         // Started after the last report date: the first report is owed by the next.
-        assert!(report_owed(Some(25), s, Some(d(2026, 11, 1)), None, today));
+        assert!(report_owed(m(25), s, Some(d(2026, 11, 1)), None, today));
         // Started on the next report date: nothing owed yet.
-        assert!(!report_owed(
-            Some(25),
-            s,
-            Some(d(2026, 11, 25)),
-            None,
-            due_day
-        ));
+        assert!(!report_owed(m(25), s, Some(d(2026, 11, 25)), None, due_day));
         // Missing is owed: no report since 10-25 on 11-26.
         assert!(report_owed(
-            Some(25),
+            m(25),
             s,
             started,
             Some(d(2026, 10, 20)),
@@ -421,10 +405,10 @@ mod tests {
             TaskStatus::Completed,
             TaskStatus::Draft,
         ] {
-            assert!(!report_owed(Some(25), status, started, None, today));
+            assert!(!report_owed(m(25), status, started, None, today));
         }
         assert!(!report_owed(None, s, started, None, today));
-        assert!(!report_owed(Some(25), s, None, None, today));
+        assert!(!report_owed(m(25), s, None, None, today));
     }
 
     #[test]
@@ -447,11 +431,11 @@ mod tests {
         let s = TaskStatus::InProgress;
         let started = Some(d(2026, 9, 1));
         assert_eq!(
-            missing_report(Some(25), s, started, None, d(2026, 11, 26)),
+            missing_report(m(25), s, started, None, d(2026, 11, 26)),
             Some(d(2026, 11, 25))
         );
         assert_eq!(
-            missing_report(Some(25), s, started, Some(d(2026, 10, 26)), d(2026, 11, 26)),
+            missing_report(m(25), s, started, Some(d(2026, 10, 26)), d(2026, 11, 26)),
             None
         );
     }
@@ -538,6 +522,7 @@ mod tests {
         #[test]
         fn a_missing_report_is_owed(
             day in 1i32..=31,
+            cadence in prop::sample::select(ReportCadence::ALL.to_vec()),
             status in prop::sample::select(TaskStatus::ALL.to_vec()),
             started in prop::option::of(0i64..900),
             reported in prop::option::of(0i64..900),
@@ -546,11 +531,12 @@ mod tests {
             let base = d(2026, 1, 1);
             let at = |n: i64| base + chrono::Duration::days(n);
             let (started, reported, today) = (started.map(at), reported.map(at), at(today));
-            if report_missing(Some(day), status, started, reported, today) {
-                prop_assert!(report_owed(Some(day), status, started, reported, today));
+            let cycle = ReportCycle::new(cadence, day);
+            if report_missing(cycle, status, started, reported, today) {
+                prop_assert!(report_owed(cycle, status, started, reported, today));
             }
             // A report made today settles what is owed.
-            prop_assert!(!report_owed(Some(day), status, started, Some(today), today));
+            prop_assert!(!report_owed(cycle, status, started, Some(today), today));
         }
 
         #[test]

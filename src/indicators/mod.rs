@@ -637,6 +637,7 @@ pub fn create_task(
             category: Some("indicator".into()),
             evidence_required: req.evidence_required,
             report_day: req.report_day,
+            report_cadence: None,
         });
         let task = match input {
             Ok(new) => crate::tasks::service::create(conn, Origin::draft(actor), new, now)?,

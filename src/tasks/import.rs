@@ -19,6 +19,7 @@ use crate::domain::calendar::{last_working_day_before_holiday, DayKind, WorkCale
 use crate::domain::clock::Clock;
 use crate::domain::deadline::{deadline_from_excel_serial, parse_deadline, Deadline};
 use crate::domain::kinds::{Category, Priority};
+use crate::domain::report_cycle::ReportCadence;
 use crate::domain::task_state::TaskStatus;
 use crate::domain::traffic::{self, TrafficLight};
 use crate::domain::unit_kind::UnitKind;
@@ -44,8 +45,12 @@ pub struct ImportedTask {
     /// The others it names (张副市长、李副市长: 李副市长), co-responsible.
     pub co_leader_ids: Vec<UserId>,
     pub due_date: Option<chrono::NaiveDate>,
-    /// Monthly report day, from deadlines like 每月25日前.
+    /// Report day, from deadlines like 每月25日前 or 每季度最后一个月25日前
+    /// (31 for 每季度末, 每半年末).
     pub report_day: Option<i32>,
+    /// How often the report is due: monthly (每月…), quarterly (每季度…) or
+    /// half_yearly (每半年…).
+    pub report_cadence: ReportCadence,
     /// The code of the parent task, from the numbering (2.5 is the parent of 2.5.3).
     pub parent_code: Option<String>,
     /// The deadline cell as written (2026年6月底前), kept beside the date.
@@ -269,6 +274,7 @@ impl<'a> RowCheck<'a> {
             co_leader_ids: co_leaders,
             due_date: None,
             report_day: None,
+            report_cadence: ReportCadence::Monthly,
             due_text: Some(row.deadline.trim().to_string()).filter(|d| !d.is_empty()),
             id: None,
             version: None,
@@ -292,6 +298,7 @@ impl<'a> RowCheck<'a> {
                 co_leader_ids: task.co_leader_ids.clone(),
                 due_date: task.due_date,
                 report_day: task.report_day,
+                report_cadence: task.report_cadence,
                 due_text: task.due_text.clone(),
                 id: None,
                 version: None,
@@ -535,7 +542,10 @@ impl ImportedTask {
     fn with_deadline(mut self, deadline: Option<Deadline>) -> Self {
         match deadline {
             Some(Deadline::Date(d)) => self.due_date = Some(d),
-            Some(Deadline::Monthly { day }) => self.report_day = i32::try_from(day).ok(),
+            Some(Deadline::Recurring(cycle)) => {
+                self.report_day = i32::try_from(cycle.day).ok();
+                self.report_cadence = cycle.cadence;
+            }
             // Resolved to a date against the calendar while checking.
             Some(Deadline::Ongoing | Deadline::BeforeHoliday { .. }) | None => {}
         }
@@ -717,6 +727,7 @@ pub(super) fn create_row(
         category: Category::KeyTask,
         evidence_required: false,
         report_day: t.report_day,
+        report_cadence: t.report_cadence,
     };
     service::create(conn, Origin::draft(actor), new, now)
 }
@@ -763,9 +774,9 @@ pub fn export_rows(
             let timing = service::timing(&r);
             let light = traffic::light(&timing, clock.today, clock.warn_days);
             let overdue = traffic::days_overdue(&timing, clock.today);
-            let written = match (r.due_date, r.report_day) {
+            let written = match (r.due_date, r.report_cycle()) {
                 (Some(d), _) => d.format("%Y-%m-%d").to_string(),
-                (None, Some(day)) => format!("每月{day}日前"),
+                (None, Some(cycle)) => cycle.written(),
                 (None, None) => "长期坚持".to_string(),
             };
             let (progress, progress_on) = latest

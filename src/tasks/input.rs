@@ -10,6 +10,7 @@ use chrono::NaiveDate;
 use super::model::{CreateTask, TaskFilter, UpdateTask};
 use crate::db::search::search_text;
 use crate::domain::kinds::{Category, Priority};
+use crate::domain::report_cycle::ReportCadence;
 use crate::domain::task_state::TaskStatus;
 use crate::domain::traffic::TrafficLight;
 use crate::domain::values::{parse_date, BoundedText};
@@ -53,8 +54,10 @@ pub struct NewTask {
     pub priority: Priority,
     pub category: Category,
     pub evidence_required: bool,
-    /// 1–31: a progress report is due every month by this day.
+    /// 1–31: a progress report is due by this day of each cycle's last month.
     pub report_day: Option<i32>,
+    /// How often the report is due (monthly unless said otherwise).
+    pub report_cadence: ReportCadence,
 }
 
 /// Changes to a task: `None` leaves a field as it is, `Some(None)` clears it.
@@ -84,6 +87,7 @@ pub struct TaskChanges {
     pub category: Option<Category>,
     pub evidence_required: Option<bool>,
     pub report_day: Option<Option<i32>>,
+    pub report_cadence: Option<ReportCadence>,
 }
 
 /// Input with bad fields, and the part of it that did parse: the service
@@ -145,6 +149,12 @@ impl TryFrom<CreateTask> for NewTask {
         let report_day = req
             .report_day
             .and_then(|d| v.check("report_day", report_day(d)));
+        let report_cadence = v.check(
+            "report_cadence",
+            req.report_cadence
+                .as_deref()
+                .map_or(Ok(ReportCadence::Monthly), ReportCadence::parse),
+        );
         let links = TaskLinks {
             plan_id: req.plan_id,
             parent_id: req.parent_id,
@@ -153,7 +163,16 @@ impl TryFrom<CreateTask> for NewTask {
             responsible_leader_id: req.responsible_leader_id,
             co_leader_ids: req.co_leader_ids,
         };
-        match (code, title, description, start, due, priority, category) {
+        match (
+            code,
+            title,
+            description,
+            start,
+            due,
+            priority,
+            category,
+            report_cadence,
+        ) {
             (
                 Some(code),
                 Some(title),
@@ -162,6 +181,7 @@ impl TryFrom<CreateTask> for NewTask {
                 Some(due_date),
                 Some(priority),
                 Some(category),
+                Some(report_cadence),
             ) if v.is_empty() => Ok(NewTask {
                 links,
                 code,
@@ -175,6 +195,7 @@ impl TryFrom<CreateTask> for NewTask {
                 category,
                 evidence_required: req.evidence_required,
                 report_day,
+                report_cadence,
             }),
             _ => Err(Rejected {
                 errors: v,
@@ -236,6 +257,10 @@ impl TryFrom<UpdateTask> for TaskChanges {
                 Some(None) => Some(None),
                 None => None,
             },
+            report_cadence: req
+                .report_cadence
+                .as_deref()
+                .and_then(|c| v.check("report_cadence", ReportCadence::parse(c))),
             due_text: None,
             due_date_reason: None,
         };
@@ -477,6 +502,7 @@ mod tests {
             category: Some("rectification".into()),
             evidence_required: true,
             report_day: Some(25),
+            report_cadence: None,
         }
     }
 
@@ -487,6 +513,7 @@ mod tests {
         assert_eq!(new.description, None);
         assert_eq!(new.due_date, NaiveDate::from_ymd_opt(2026, 6, 30));
         assert_eq!(new.priority, Priority::Normal);
+        assert_eq!(new.report_cadence, ReportCadence::Monthly);
         assert_eq!(new.category, Category::Rectification);
         assert_eq!(new.links.cooperating_unit_ids, [UnitId(3)]);
     }
@@ -499,6 +526,7 @@ mod tests {
             due_in_working_days: Some(400),
             priority: Some("urgent".into()),
             report_day: Some(32),
+            report_cadence: Some("weekly".into()),
             ..request()
         };
         let bad = NewTask::try_from(req).unwrap_err();
@@ -516,7 +544,8 @@ mod tests {
                 "due_in_working_days",
                 "due_in_working_days",
                 "priority",
-                "report_day"
+                "report_day",
+                "report_cadence"
             ]
         );
         assert_eq!(bad.parsed.lead_unit_id, UnitId(2));

@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 
 use crate::db::schema::tasks;
 use crate::domain::kinds::{Category, Priority};
+use crate::domain::report_cycle::{ReportCadence, ReportCycle};
 use crate::domain::task_state::TaskStatus;
 use crate::domain::traffic::TrafficLight;
 use crate::domain::{ExtensionId, IndicatorId, PlanId, TaskId, UnitId, UserId};
@@ -47,9 +48,16 @@ pub struct TaskRow {
     pub indicator_id: Option<IndicatorId>,
     /// The deadline as written in the imported table, when it came from one.
     pub due_text: Option<String>,
+    /// How often the progress report is due, by `report_day`.
+    pub report_cadence: ReportCadence,
 }
 
 impl TaskRow {
+    /// The task's reporting cycle, when it has a report day.
+    pub fn report_cycle(&self) -> Option<ReportCycle> {
+        ReportCycle::new(self.report_cadence, self.report_day?)
+    }
+
     /// When work on the task started, for the progress-report rule: when it
     /// was signed for, or else when it was assigned.
     pub fn started_at(&self) -> Option<NaiveDateTime> {
@@ -87,8 +95,12 @@ pub struct TaskView {
     pub category: Category,
     pub status: TaskStatus,
     pub evidence_required: bool,
-    /// Progress reports are due monthly by this day.
+    /// Progress reports are due by this day (1–31; 31 is the month's last
+    /// day) of each reporting cycle's last month.
     pub report_day: Option<i32>,
+    /// How often the progress report is due: every month, quarter
+    /// (March, June, September, December) or half-year (June, December).
+    pub report_cadence: ReportCadence,
     /// Percent done, from the lead unit's latest report.
     pub progress: i32,
     /// Returned by the office and not resubmitted yet.
@@ -178,8 +190,13 @@ pub struct CreateTask {
     pub category: Option<String>,
     #[serde(default)]
     pub evidence_required: bool,
-    /// 1–31: a progress report is due every month by this day.
+    /// 1–31: a progress report is due by this day of each reporting
+    /// cycle's last month (31: the month's last day).
     pub report_day: Option<i32>,
+    /// monthly (default), quarterly or half_yearly: how often the report
+    /// is due.
+    #[schema(value_type = Option<ReportCadence>)]
+    pub report_cadence: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -218,6 +235,9 @@ pub struct UpdateTask {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<i32>)]
     pub report_day: Option<Option<i32>>,
+    /// monthly, quarterly or half_yearly.
+    #[schema(value_type = Option<ReportCadence>)]
+    pub report_cadence: Option<String>,
 }
 
 /// The body of a life-cycle action.

@@ -412,6 +412,16 @@ fn diff(
             changes.report_day = Some(t.report_day);
             moved = true;
         }
+        if t.report_cadence != current.report_cadence {
+            change(
+                "report_cadence",
+                at(col),
+                current.report_cadence.to_string(),
+                t.report_cadence.to_string(),
+            );
+            changes.report_cadence = Some(t.report_cadence);
+            moved = true;
+        }
         if moved {
             if t.due_text != current.due_text {
                 change(

@@ -15,6 +15,7 @@ mod auth;
 mod browser;
 mod bulk;
 mod bulletins;
+mod cadences;
 mod city;
 mod cli;
 mod console;
@@ -58,6 +59,7 @@ fn main() -> std::process::ExitCode {
         auth::tests(),
         bulk::tests(),
         bulletins::tests(),
+        cadences::tests(),
         cli::tests(),
         console::tests(),
         console_admin::tests(),

@@ -32,6 +32,7 @@ api_tests![
     the_last_rung_proposes_accountability_for_the_office_to_decide,
     a_digest_unit_gets_one_daily_email_listing_its_tasks with crate::helpers::ladder_only,
     unsigned_tasks_and_missing_reports_get_their_own_reminders with crate::helpers::ladder_only,
+    a_quarterly_report_is_reminded_of_once_the_quarter_is_over with crate::helpers::ladder_only,
     titles_and_names_cannot_smuggle_mail_headers,
     assigning_and_returning_tell_the_units_at_once,
 ];
@@ -1098,6 +1099,106 @@ async fn unsigned_tasks_and_missing_reports_get_their_own_reminders(app: TestApp
     assert_eq!(out.scan(today()).created, 1);
     c.ok(&app, &c.clerk_a, &again, "accept", None).await;
     assert_eq!(out.deliver().cancelled, 1);
+}
+
+/// The report dates the scan found missing for `task`, from its notices' keys.
+fn missing_report_dates(out: &Outbox, task: i64) -> Vec<String> {
+    use diesel::prelude::*;
+    use duban::db::schema::notices;
+    let prefix = format!("task:{task}:report_missing:");
+    let mut conn = out.pool.get().unwrap();
+    let mut keys: Vec<String> = notices::table
+        .filter(notices::task_id.eq(task))
+        .select(notices::dedupe_key)
+        .load::<String>(&mut conn)
+        .unwrap()
+        .into_iter()
+        .filter_map(|k| k.strip_prefix(&prefix).map(str::to_string))
+        .collect();
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
+async fn a_quarterly_report_is_reminded_of_once_the_quarter_is_over(app: TestApp) {
+    let smtp = SmtpServer::start();
+    let c = addressed_city(&app).await;
+    // No due date: only the progress reports can be late.
+    let quarterly = c
+        .task(
+            &app,
+            "1",
+            0,
+            json!({ "due_date": null, "report_day": 31, "report_cadence": "quarterly" }),
+        )
+        .await;
+    let monthly = c
+        .task(&app, "2", 0, json!({ "due_date": null, "report_day": 31 }))
+        .await;
+    let mut ids = Vec::new();
+    for task in [&quarterly, &monthly] {
+        let id = task["id"].as_i64().unwrap();
+        c.ok(&app, &c.office, task, "assign", None).await;
+        c.ok(&app, &c.clerk_a, task, "accept", None).await;
+        let r = app
+            .post(
+                &format!("/api/v1/tasks/{id}/reports"),
+                &c.clerk_a,
+                json!({ "percent": 30, "body": "三季度进展" }),
+            )
+            .await;
+        assert_eq!(r.status(), 201);
+        ids.push(id);
+    }
+    let (q, m) = (ids[0], ids[1]);
+    let out = Outbox::new(&app, &smtp.url());
+    // Both started on 1 August 2026 and reported on 20 September.
+    {
+        use diesel::prelude::*;
+        use duban::db::schema::{progress_reports, tasks};
+        let mut conn = out.pool.get().unwrap();
+        let at = |m: u32, d: u32| {
+            NaiveDate::from_ymd_opt(2026, m, d)
+                .unwrap()
+                .and_hms_opt(4, 0, 0)
+                .unwrap()
+        };
+        diesel::update(tasks::table)
+            .set((
+                tasks::assigned_at.eq(at(8, 1)),
+                tasks::accepted_at.eq(at(8, 1)),
+            ))
+            .execute(&mut conn)
+            .unwrap();
+        diesel::update(progress_reports::table)
+            .set(progress_reports::created_at.eq(at(9, 20)))
+            .execute(&mut conn)
+            .unwrap();
+    }
+    let day = |y: i32, m: u32, d: u32| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+    // November: the monthly report for 31 October is missing; the quarterly
+    // one is not due before 31 December.
+    out.scan(day(2026, 11, 15));
+    assert_eq!(missing_report_dates(&out, m), ["2026-10-31"]);
+    assert!(missing_report_dates(&out, q).is_empty());
+    // On the quarter's report date it is owed but not late yet.
+    out.scan(day(2026, 12, 31));
+    assert!(missing_report_dates(&out, q).is_empty());
+    // From 1 January it is missing: one reminder, for that report date.
+    out.scan(day(2027, 1, 1));
+    out.scan(day(2027, 2, 10));
+    assert_eq!(missing_report_dates(&out, q), ["2026-12-31"]);
+    assert_eq!(
+        missing_report_dates(&out, m),
+        ["2026-10-31", "2026-11-30", "2026-12-31", "2027-01-31"]
+    );
+    assert!(out.deliver().sent >= 1);
+    assert!(
+        smtp.received()
+            .iter()
+            .any(|mail| mail.subject().contains("进展报送提醒")),
+        "the lead unit is reminded"
+    );
 }
 
 async fn titles_and_names_cannot_smuggle_mail_headers(app: TestApp) {

@@ -3,7 +3,7 @@
 //! which `domain::traffic` gives that light or whose progress report it finds
 //! owed or missing, and the views show the same. Tasks are generated around
 //! today (status, due date, submission date, start date, returned, report
-//! day, when they were assigned and signed for, the reports made on them,
+//! day and cadence, when they were assigned and signed for, the reports made on them,
 //! some at the very edges of local days) and written straight into the
 //! database; proptest shrinks a disagreement to a small batch.
 
@@ -12,6 +12,7 @@ use diesel::prelude::*;
 use duban::db::schema::{progress_reports, tasks, users};
 use duban::db::DbConnection;
 use duban::domain::clock::Clock;
+use duban::domain::report_cycle::{ReportCadence, ReportCycle};
 use duban::domain::task_state::TaskStatus;
 use duban::domain::traffic::{self, TaskTiming, TrafficLight};
 use proptest::prelude::*;
@@ -20,7 +21,7 @@ use serde_json::{json, Value};
 
 use crate::helpers::{expect_json, TestApp};
 
-crate::api_tests![list_filters_agree_with_the_traffic_rule];
+crate::api_tests![list_filters_agree_with_the_traffic_rule timeout 600];
 
 /// An instant relative to today: a local day (days from today) and seconds
 /// into it, often the very first or last second.
@@ -35,6 +36,7 @@ struct Generated {
     start: Option<i64>,
     returned: bool,
     report_day: Option<i32>,
+    report_cadence: ReportCadence,
     assigned: Option<Instant>,
     accepted: Option<Instant>,
     /// Progress reports: by the lead unit (true) or a cooperating one.
@@ -57,6 +59,7 @@ fn generated() -> impl Strategy<Value = Generated> {
         ),
         (
             prop::option::of(1i32..=31),
+            prop::sample::select(ReportCadence::ALL.to_vec()),
             prop::option::of(instant()),
             prop::option::of(instant()),
             prop::collection::vec((any::<bool>(), instant()), 0..3),
@@ -65,7 +68,7 @@ fn generated() -> impl Strategy<Value = Generated> {
         .prop_map(
             |(
                 (status, due, submitted, start, returned),
-                (report_day, assigned, accepted, reports),
+                (report_day, report_cadence, assigned, accepted, reports),
             )| Generated {
                 status,
                 due,
@@ -73,6 +76,7 @@ fn generated() -> impl Strategy<Value = Generated> {
                 start,
                 returned,
                 report_day,
+                report_cadence,
                 assigned,
                 accepted,
                 reports,
@@ -210,6 +214,7 @@ fn insert(
                 tasks::returned.eq(g.returned),
                 tasks::submitted_on.eq(day(g.submitted)),
                 tasks::report_day.eq(g.report_day),
+                tasks::report_cadence.eq(g.report_cadence),
                 tasks::assigned_at.eq(g.assigned.map(at)),
                 tasks::accepted_at.eq(g.accepted.map(at)),
                 tasks::created_at.eq(now),
@@ -246,8 +251,10 @@ fn insert(
             .map(|&(_, i)| at(i))
             .max()
             .map(|i| clock.local(i));
-        let rule =
-            |f: fn(_, _, _, _, _) -> bool| f(g.report_day, g.status, started, last_report, today);
+        let cycle = g
+            .report_day
+            .and_then(|d| ReportCycle::new(g.report_cadence, d));
+        let rule = |f: fn(_, _, _, _, _) -> bool| f(cycle, g.status, started, last_report, today);
         expected.push((
             code,
             Expected {

@@ -1,5 +1,6 @@
 //! The tasks pass: each open task's ladder steps, a late signing-for and a
-//! missing monthly progress report, as the domain rules judge them today.
+//! missing progress report (monthly, quarterly or half-yearly), as the
+//! domain rules judge them today.
 
 use super::context::{Context, OpenTask, Wanted};
 use super::write::{write_notice, About};
@@ -130,9 +131,13 @@ fn wanted(ctx: &Context, task: &OpenTask) -> Vec<Wanted> {
     }
     let started = row.started_at().map(|at| clock.local(at));
     let last_report = task.last_lead_report.map(|at| clock.local(at));
-    if let Some(report_date) =
-        traffic::missing_report(row.report_day, status, started, last_report, clock.today)
-    {
+    if let Some(report_date) = traffic::missing_report(
+        row.report_cycle(),
+        status,
+        started,
+        last_report,
+        clock.today,
+    ) {
         let key = format!("task:{}:report_missing:{report_date}", row.id);
         wanted.push(ctx.to_lead(
             NoticeStep::ReportMissing,

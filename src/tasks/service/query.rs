@@ -12,9 +12,12 @@ use crate::db::schema::{progress_reports, task_co_leaders, task_cooperators, tas
 use crate::db::search::like_pattern;
 use crate::db::{DbBackend, DbConnection};
 use crate::domain::clock::Clock;
+use crate::domain::report_cycle::{ReportCadence, ReportCycle};
 use crate::domain::task_state::TaskStatus;
 use crate::domain::traffic::{self, TrafficLight};
 use crate::domain::{PlanId, TaskId, UnitId, UserId};
+use crate::domain::traffic::TrafficLight;
+use crate::domain::{PlanId, TaskId, UnitId};
 use crate::error::{Error, Result};
 use crate::http::{Page, Paging};
 use crate::tasks::input::{ListFilter, ReportFilter, Sort};
@@ -98,32 +101,41 @@ fn light_filter(q: TaskQuery, light: TrafficLight, clock: &Clock) -> TaskQuery {
 type Condition = Box<dyn BoxableExpression<tasks::table, DbBackend, SqlType = Bool>>;
 
 /// Owed or missing progress reports, as `domain::traffic::report_owed` and
-/// `report_missing` say (`tests/api/traffic.rs` checks that they agree). Both
-/// read "started before local date S, and the lead unit has not reported
-/// since local date R", with S and R set by the report day; stored instants
-/// are UTC, so each local date becomes the instant its day starts, and the
-/// report days that share both instants share one branch (at most 31).
+/// `report_missing` say (`tests/api/traffic.rs` checks that they agree). Each
+/// reads "started before local date S, and the lead unit has not reported
+/// since local date R", with S and R set by the reporting cycle (owed is
+/// also missing, or, within a month of the next report date, the report of
+/// the next one); stored instants are UTC, so each local date becomes the
+/// instant its day starts, and the cycles that share both instants and a
+/// cadence share one branch.
 fn report_filter(q: TaskQuery, which: ReportFilter, clock: &Clock) -> TaskQuery {
-    let mut bounds: BTreeMap<(NaiveDateTime, NaiveDateTime), Vec<i32>> = BTreeMap::new();
-    for day in 1..=31 {
-        let Some((due, previous)) = traffic::report_dates(day, clock.today) else {
-            continue;
-        };
-        let (started_before, reported_after) = match which {
-            ReportFilter::Owed => match traffic::next_report_date(day, clock.today) {
-                Some(next) => (next, due),
-                None => continue,
-            },
-            ReportFilter::Missing => (due, previous),
-        };
-        let since = clock.day_start(reported_after + Duration::days(1));
-        bounds
-            .entry((clock.day_start(started_before), since))
-            .or_default()
-            .push(day);
+    type Bounds = (NaiveDateTime, NaiveDateTime, ReportCadence);
+    let mut bounds: BTreeMap<Bounds, Vec<i32>> = BTreeMap::new();
+    for cadence in ReportCadence::ALL {
+        for day in 1..=31 {
+            let Some(cycle) = ReportCycle::new(cadence, day) else {
+                continue;
+            };
+            let Some((due, previous)) = cycle.report_dates(clock.today) else {
+                continue;
+            };
+            // Missing implies owed within the month before the next report
+            // date, so there the one condition covers both.
+            let next = cycle.next_report_date(clock.today);
+            let opens = next.and_then(|n| cycle.owed_after(n));
+            let (started_before, reported_after) = match (which, next, opens) {
+                (ReportFilter::Owed, Some(next), Some(opens)) if opens < clock.today => (next, due),
+                _ => (due, previous),
+            };
+            let since = clock.day_start(reported_after + Duration::days(1));
+            bounds
+                .entry((clock.day_start(started_before), since, cadence))
+                .or_default()
+                .push(day);
+        }
     }
     let mut any: Option<Condition> = None;
-    for ((started_before, since), days) in bounds {
+    for ((started_before, since, cadence), days) in bounds {
         // Started: signed for, or else assigned (`TaskRow::started_at`).
         let started = tasks::accepted_at
             .is_not_null()
@@ -138,9 +150,9 @@ fn report_filter(q: TaskQuery, which: ReportFilter, clock: &Clock) -> TaskQuery 
             .filter(progress_reports::unit_id.eq(tasks::lead_unit_id))
             .filter(progress_reports::created_at.ge(since))
             .select(progress_reports::id);
-        let branch = tasks::report_day
-            .assume_not_null()
-            .eq_any(days)
+        let branch = tasks::report_cadence
+            .eq(cadence)
+            .and(tasks::report_day.assume_not_null().eq_any(days))
             .and(started)
             .and(diesel::dsl::not(diesel::dsl::exists(reported)));
         any = Some(match any {

@@ -39,7 +39,7 @@ pub fn to_view(
     let t = timing(&row);
     let started = row.started_at().map(|at| clock.local(at));
     let report_missing = traffic::report_missing(
-        row.report_day,
+        row.report_cycle(),
         t.status,
         started,
         last_lead_report.map(|at| clock.local(at)),
@@ -76,6 +76,7 @@ pub fn to_view(
         status: t.status,
         evidence_required: row.evidence_required,
         report_day: row.report_day,
+        report_cadence: row.report_cadence,
         progress: row.progress,
         returned: row.returned,
         completion_note: row.completion_note,

@@ -9,6 +9,7 @@ use crate::audit;
 use crate::db::schema::{plans, task_co_leaders, task_cooperators, tasks, units, users};
 use crate::db::DbConnection;
 use crate::domain::kinds::{Category, Priority};
+use crate::domain::report_cycle::ReportCadence;
 use crate::domain::task_state::TaskStatus;
 use crate::domain::{Message, Role, TaskId, UnitId, UserId};
 use crate::error::Validator;
@@ -265,6 +266,7 @@ pub fn create(
                 tasks::status.eq(status),
                 tasks::evidence_required.eq(new.evidence_required),
                 tasks::report_day.eq(new.report_day),
+                tasks::report_cadence.eq(new.report_cadence),
                 tasks::assigned_at.eq(origin.assigned.then_some(now)),
                 tasks::created_at.eq(now),
                 tasks::updated_at.eq(now),
@@ -352,6 +354,7 @@ struct TaskChangeset {
     category: Option<Category>,
     evidence_required: Option<bool>,
     report_day: Option<Option<i32>>,
+    report_cadence: Option<ReportCadence>,
     version: Option<i64>,
     updated_at: Option<NaiveDateTime>,
 }
@@ -408,6 +411,7 @@ fn apply(
         category: req.category,
         evidence_required: req.evidence_required,
         report_day: req.report_day,
+        report_cadence: req.report_cadence,
         ..Default::default()
     };
     let reason = req.due_date_reason.clone();
@@ -455,7 +459,8 @@ fn apply(
         if due_moves && status != TaskStatus::Draft && current.original_due_date.is_none() {
             changes.original_due_date = Some(current.due_date);
         }
-        let report_day_moves = matches!(changes.report_day, Some(new) if new != current.report_day);
+        let report_day_moves = matches!(changes.report_day, Some(new) if new != current.report_day)
+            || matches!(changes.report_cadence, Some(new) if new != current.report_cadence);
         if (due_moves || report_day_moves) && changes.due_text.is_none() {
             // The table's wording said the old deadline; it no longer holds.
             changes.due_text = Some(None);
