@@ -13,10 +13,9 @@ use utoipa::openapi::{Components, ObjectBuilder, Ref, RefOr};
 use utoipa::{Modify, OpenApi};
 
 use crate::{
-    accountability, assessments, audit, bulletins, calendar, health, holidays, http, indicators,
-    instructions, jobs, notices, plans, rankings, sign_in, stats, tasks, unit_record, units, users,
     accountability, assessments, audit, bulletins, calendar, follows, health, holidays, http,
-    indicators, jobs, notices, plans, rankings, sign_in, stats, tasks, unit_record, units, users,
+    indicators, instructions, jobs, notices, plans, rankings, sign_in, stats, tasks, unit_record,
+    units, users,
 };
 
 #[derive(OpenApi)]

@@ -30,10 +30,8 @@ use crate::state::AppState;
 use crate::storage::Storage;
 use crate::users::bootstrap::{self, FirstAdmin};
 use crate::{
-    accountability, assessments, audit, bulletins, calendar, health, holidays, indicators,
-    instructions, jobs, notices, plans, rankings, stats, tasks, unit_record, units, users,
     accountability, assessments, audit, bulletins, calendar, follows, health, holidays, indicators,
-    jobs, notices, plans, rankings, stats, tasks, unit_record, units, users,
+    instructions, jobs, notices, plans, rankings, stats, tasks, unit_record, units, users,
 };
 
 /// Opens the pool and applies pending migrations.

@@ -394,6 +394,10 @@ diesel::table! {
         created_at -> Timestamp,
         reply_report_id -> Nullable<BigInt>,
         replied_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     follows (id) {
         id -> BigInt,
         user_id -> BigInt,

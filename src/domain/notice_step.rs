@@ -104,8 +104,8 @@ impl utoipa::PartialSchema for NoticeStep {
             .schema_type(utoipa::openapi::schema::Type::String)
             .description(Some(
                 "reminder_N, chase_N, supervise_N, accountability_N (N: the ladder's day), \
-                 accept_overdue, report_missing, assigned, returned, instruction, digest or bulletin",
-                 accept_overdue, report_missing, assigned, returned, digest, follow_digest or bulletin",
+                 accept_overdue, report_missing, assigned, returned, instruction, digest, \
+                 follow_digest or bulletin",
             ))
             .into()
     }

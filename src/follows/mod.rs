@@ -224,13 +224,10 @@ pub fn list(
         .select(TaskRow::as_select())
         .load(conn)?;
     let ids: Vec<TaskId> = task_rows.iter().map(|r| r.id).collect();
-    let coops = visibility::cooperators_of(conn, &ids)?;
+    let parties = visibility::PartiesOf::load(conn, &ids)?;
     let seen: Vec<TaskRow> = task_rows
         .into_iter()
-        .filter(|r| {
-            let c = coops.get(&r.id).map(Vec::as_slice).unwrap_or_default();
-            visibility::sees(scope, r, c)
-        })
+        .filter(|r| parties.sees(scope, r))
         .collect();
     let views = service::views(conn, seen, clock)?;
 

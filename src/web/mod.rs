@@ -23,14 +23,9 @@ pub use templates::check as check_templates;
 /// API did not claim (an HTML 404 page, or a problem for API paths).
 pub fn configure(cfg: &mut web::ServiceConfig) {
     use pages::{
-        account, accountability, admin_units, admin_users, bulletins, home, indicators, leading,
-        notices, plans, queues, tasks,
-        account, accountability, admin_units, admin_users, bulletins, calendar, follows, home,
-        indicators, notices, plans, queues, tasks,
-        account, accountability, admin_units, admin_users, bulletins, home, import, indicators,
-        notices, plans, queues, task_form, tasks,
         account, accountability, admin_audit, admin_batch, admin_holidays, admin_settings,
-        admin_units, admin_users, bulletins, home, indicators, notices, plans, queues, tasks,
+        admin_units, admin_users, bulletins, calendar, follows, home, import, indicators, leading,
+        notices, plans, queues, task_form, tasks,
     };
     cfg.service(
         web::scope("")

@@ -88,7 +88,7 @@ pub(super) fn run(
         .into_iter()
         .map(|r| (r.id, r))
         .collect();
-    let coops = visibility::cooperators_of(conn, &changed)?;
+    let parties = visibility::PartiesOf::load(conn, &changed)?;
     let followers: Vec<Follower> = users::table
         .filter(users::id.eq_any(by_user.keys().copied().collect::<Vec<_>>()))
         .filter(users::active.eq(true))
@@ -120,10 +120,7 @@ pub(super) fn run(
             .filter(|row| {
                 follows.tasks.contains(&row.id) || follows.units.contains(&row.lead_unit_id)
             })
-            .filter(|row| {
-                let c = coops.get(&row.id).map(Vec::as_slice).unwrap_or_default();
-                visibility::sees(scope, row, c)
-            })
+            .filter(|row| parties.sees(scope, row))
             .map(|row| changes_of(ctx, row, &events))
             .collect();
         if tasks.is_empty() {

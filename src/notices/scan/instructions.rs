@@ -40,7 +40,7 @@ pub(super) fn run(
                 // The lead unit alone, even when it takes the daily digest,
                 // which lists tasks, not instructions.
                 Step::Chase(_) => ctx.direct(step.into(), "chase_notice", key, lead),
-                _ => ctx.climb(step, key, lead, &[], Some(owed.author_id)),
+                _ => ctx.climb(step, key, lead, &[], std::slice::from_ref(&owed.author_id)),
             };
             let author = ctx.people.get(&owed.author_id).cloned().unwrap_or_default();
             let facts = TaskFacts {

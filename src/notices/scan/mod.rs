@@ -2,12 +2,8 @@
 //! and every instruction (批示) not answered by its date, the notices the
 //! ladder says it is owed today, each written once (its dedupe key is
 //! unique) together with the timeline event that records it (for tasks and
-//! instructions); and each digest unit's daily digest.
-//! The daily scan: for every open task and every indicator report not yet
-//! in, the notices the ladder says it is owed today, each written once (its
-//! dedupe key is unique) together with the timeline event that records it
-//! (for tasks); each digest unit's daily digest; and each follower's digest
-//! of what changed in the tasks and units followed (关注).
+//! instructions); each digest unit's daily digest; and each follower's
+//! digest of what changed in the tasks and units followed (关注).
 //!
 //! What every pass needs (the clock, the ladder, units, open tasks, owed
 //! reports) is read once into a [`context::Context`]; the passes only decide
@@ -16,8 +12,8 @@
 
 pub(super) mod context;
 mod digests;
-mod instructions;
 mod follows;
+mod instructions;
 mod reports;
 mod tasks;
 pub(super) mod write;

@@ -387,6 +387,7 @@ pub async fn create(
                 lead_unit_id: names.lead,
                 cooperating_unit_ids: names.cooperating,
                 responsible_leader_id: names.leader,
+                co_leader_ids: Vec::new(),
                 start_date: None,
                 due_date: filled(&typed.due_date),
                 due_in_working_days: None,
@@ -394,6 +395,7 @@ pub async fn create(
                 category: filled(&typed.category),
                 evidence_required: false,
                 report_day: None,
+                report_cadence: None,
             };
             match NewTask::try_from(req) {
                 Ok(_) if !names.faults.is_empty() => Err(Error::Invalid(names.faults)),
