@@ -19,6 +19,7 @@ pub mod health;
 pub mod heartbeat;
 pub mod holidays;
 pub mod http;
+pub mod i18n;
 pub mod import;
 pub mod indicators;
 pub mod instructions;

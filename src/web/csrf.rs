@@ -19,8 +19,8 @@ pub fn refused(lang: Lang) -> PageError {
     PageError::Shown {
         status: StatusCode::FORBIDDEN,
         lang,
-        title: super::i18n::text(lang, "error.title").to_string(),
-        detail: super::i18n::text(lang, "error.csrf").to_string(),
+        title: crate::i18n::text(lang, "error.title").to_string(),
+        detail: crate::i18n::text(lang, "error.csrf").to_string(),
     }
 }
 

@@ -32,7 +32,7 @@ impl PageError {
         PageError::Shown {
             status: StatusCode::INTERNAL_SERVER_ERROR,
             lang,
-            title: super::i18n::text(lang, "error.internal").to_string(),
+            title: crate::i18n::text(lang, "error.internal").to_string(),
             detail: String::new(),
         }
     }
@@ -41,8 +41,8 @@ impl PageError {
         PageError::Shown {
             status: StatusCode::NOT_FOUND,
             lang,
-            title: super::i18n::text(lang, "error.not_found").to_string(),
-            detail: super::i18n::text(lang, "error.not_found_detail").to_string(),
+            title: crate::i18n::text(lang, "error.not_found").to_string(),
+            detail: crate::i18n::text(lang, "error.not_found_detail").to_string(),
         }
     }
 
@@ -58,7 +58,7 @@ impl PageError {
         PageError::Shown {
             status,
             lang,
-            title: super::i18n::text(lang, "error.title").to_string(),
+            title: crate::i18n::text(lang, "error.title").to_string(),
             detail: err.sentence(lang),
         }
     }

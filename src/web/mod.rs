@@ -8,7 +8,6 @@ mod assets;
 mod csrf;
 mod error;
 mod headers;
-pub(crate) mod i18n;
 mod page;
 mod pages;
 pub mod session;

@@ -8,8 +8,8 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
 pub use super::error::{OrPage, PageError};
-pub use super::i18n::{lang_of, LANG_COOKIE};
 pub use crate::domain::message::Lang;
+pub use crate::i18n::{lang_of, LANG_COOKIE};
 
 use super::session::Person;
 
@@ -43,7 +43,7 @@ pub fn render<T: Serialize>(
     page: T,
 ) -> Result<HttpResponse, PageError> {
     let ctx = Common {
-        lang: super::i18n::tag(lang),
+        lang: crate::i18n::tag(lang),
         me: person.map(|p| Me {
             id: p.auth.id.0,
             name: &p.display_name,
@@ -60,7 +60,7 @@ pub fn render<T: Serialize>(
     let html = super::templates::render(template, ctx).map_err(|e| PageError::internal(lang, e))?;
     Ok(HttpResponse::build(status)
         .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
-        .insert_header((header::CONTENT_LANGUAGE, super::i18n::tag(lang)))
+        .insert_header((header::CONTENT_LANGUAGE, crate::i18n::tag(lang)))
         .body(html))
 }
 

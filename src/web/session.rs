@@ -166,7 +166,7 @@ impl FromRequest for Person {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let token = req.cookie(COOKIE).map(|c| c.value().to_string());
-        let lang = super::i18n::lang_of(req);
+        let lang = crate::i18n::lang_of(req);
         let path = req.path().to_string();
         let next = req
             .uri()

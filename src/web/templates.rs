@@ -8,8 +8,8 @@ use std::sync::LazyLock;
 use minijinja::{Environment, State, Value};
 use serde::Serialize;
 
-use super::i18n;
 use crate::domain::message::Lang;
+use crate::i18n;
 
 /// Every template, by name. A new page adds its file here.
 const TEMPLATES: &[(&str, &str)] = &[

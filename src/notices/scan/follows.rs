@@ -153,7 +153,7 @@ fn changes_of(ctx: &Context, row: &TaskRow, events: &[EventRow]) -> FollowedChan
                 .with_timezone(&tz)
                 .format("%m-%d %H:%M")
                 .to_string(),
-            what: crate::web::i18n::text(ctx.lang, &format!("event.{kind}")).to_string(),
+            what: crate::i18n::text(ctx.lang, &format!("event.{kind}")).to_string(),
             who: actor.and_then(|a| ctx.people.get(&a).cloned()),
             note: note.clone(),
         })

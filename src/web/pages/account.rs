@@ -87,7 +87,7 @@ pub async fn login(
         .map(|c| c.value().to_string())
         .unwrap_or_default();
     if !csrf::matches(&form.csrf, &expected) {
-        let error = crate::web::i18n::text(lang, "login.expired").to_string();
+        let error = crate::i18n::text(lang, "login.expired").to_string();
         return login_page(
             &req,
             StatusCode::FORBIDDEN,
@@ -210,7 +210,7 @@ pub async fn change_password(
         )
     };
     if form.new_password != form.confirm_password {
-        let text = crate::web::i18n::text(lang, "password.mismatch").to_string();
+        let text = crate::i18n::text(lang, "password.mismatch").to_string();
         return failed("confirm_password", text);
     }
     let id = person.auth.id;

@@ -257,7 +257,7 @@ pub async fn show(
     let flash = query
         .get("done")
         .filter(|d| ["confirmed", "dismissed"].contains(&d.as_str()))
-        .map(|key| crate::web::i18n::text(person.lang, &format!("done.{key}")).to_string());
+        .map(|key| crate::i18n::text(person.lang, &format!("done.{key}")).to_string());
     let shown = Shown {
         flash,
         ..Shown::default()

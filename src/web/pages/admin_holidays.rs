@@ -166,7 +166,7 @@ pub async fn import(
                     // The service names a line `line N`; the page says it in
                     // the reader's language.
                     line: match f.field.strip_prefix("line ") {
-                        Some(n) => crate::web::i18n::text(lang, "holidays.line").replace("{n}", n),
+                        Some(n) => crate::i18n::text(lang, "holidays.line").replace("{n}", n),
                         None => f.field.clone(),
                     },
                     message: f.message.get(lang).to_string(),

@@ -18,8 +18,8 @@ use crate::domain::BulletinId;
 use crate::http::download::{self, Format};
 use crate::http::problem::ApiError;
 use crate::http::Paging;
+use crate::i18n;
 use crate::state::AppState;
-use crate::web::i18n;
 use crate::web::page::{render, see_other, OrPage, PageError};
 use crate::web::session::Person;
 

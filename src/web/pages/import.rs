@@ -26,13 +26,13 @@ use crate::db::schema::{units, users};
 use crate::domain::{PlanId, UnitId, UserId};
 use crate::http::multipart::read_form;
 use crate::http::problem::ApiError;
+use crate::i18n;
 use crate::import::table::column_letters;
 use crate::import::{task_rows, Limits, Sheet};
 use crate::state::AppState;
 use crate::tasks::import::{AbsentTask, ImportMode, ImportOptions, ImportReport, TaskDiff};
 use crate::tasks::import_routes::{parse_versions, MAX_TABLE_BYTES};
 use crate::tasks::reimport;
-use crate::web::i18n;
 use crate::web::page::{filled, render, see_other, Lang, OrPage, PageError};
 use crate::web::session::Person;
 

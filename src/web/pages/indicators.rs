@@ -171,7 +171,7 @@ pub async fn list(
     query: web::Query<IndicatorsQuery>,
 ) -> Result<HttpResponse, PageError> {
     let flash = (query.done == "value")
-        .then(|| crate::web::i18n::text(person.lang, "indicators.done").to_string());
+        .then(|| crate::i18n::text(person.lang, "indicators.done").to_string());
     let owed = query.owed == "true";
     page(
         &state,

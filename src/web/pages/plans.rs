@@ -13,13 +13,13 @@ use serde::Serialize;
 use crate::domain::{PlanId, Role};
 use crate::http::problem::ApiError;
 use crate::http::Paging;
+use crate::i18n;
 use crate::plans::model::{PlanFilter, PlanView};
 use crate::state::AppState;
 use crate::tasks::actions::StepNotices;
 use crate::tasks::bulk::{self, BulkAction, BulkRequest, BulkTask};
 use crate::tasks::tree::{self, PlanTree};
 use crate::tasks::visibility;
-use crate::web::i18n;
 use crate::web::page::{filled, render, see_other, OrPage, PageError};
 use crate::web::session::Person;
 

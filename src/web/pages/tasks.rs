@@ -518,7 +518,7 @@ pub async fn show(
 ) -> Result<HttpResponse, PageError> {
     let flash = query
         .get("done")
-        .map(|key| crate::web::i18n::text(person.lang, &format!("done.{key}")).to_string());
+        .map(|key| crate::i18n::text(person.lang, &format!("done.{key}")).to_string());
     let id = TaskId(id.into_inner());
     task_page(
         &state,
@@ -550,7 +550,7 @@ async fn failed(
     }
     let conflict = err.is_version_conflict();
     let error = if conflict {
-        crate::web::i18n::text(lang, "task.conflict").to_string()
+        crate::i18n::text(lang, "task.conflict").to_string()
     } else {
         err.sentence(lang)
     };

@@ -1,7 +1,9 @@
-//! The console's words in zh-CN (default) and English, one catalogue per
-//! language in `i18n/*.toml`. Both catalogues have the same keys (a unit test
-//! checks), so a page never falls back to showing a key. Also which
-//! language a request gets (`lang_of`).
+//! The words people read in zh-CN (default) and English, one catalogue per
+//! language in `i18n/*.toml`: the console's pages, and the words notices
+//! share with them (the timeline's event names in the followers' digest).
+//! Both catalogues have the same keys (a unit test checks), so a page never
+//! falls back to showing a key. Also which language a request gets
+//! (`lang_of`).
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
