@@ -18,11 +18,9 @@ use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse, ResponseError};
 use base64::Engine;
-use diesel::prelude::*;
 use serde::Serialize;
 
 use crate::auth::Permission;
-use crate::db::schema::{units, users};
 use crate::domain::{PlanId, UnitId, UserId};
 use crate::http::multipart::read_form;
 use crate::http::problem::ApiError;
@@ -312,15 +310,7 @@ fn names_of(
         .iter()
         .filter_map(|t| t.responsible_leader_id)
         .collect();
-    let units: Vec<(UnitId, String)> = units::table
-        .filter(units::id.eq_any(unit_ids))
-        .select((units::id, units::name))
-        .load(conn)?;
-    let leaders: Vec<(UserId, String)> = users::table
-        .filter(users::id.eq_any(leader_ids))
-        .select((users::id, users::display_name))
-        .load(conn)?;
-    Ok((units.into_iter().collect(), leaders.into_iter().collect()))
+    Ok(super::tasks::names(conn, unit_ids, leader_ids)?)
 }
 
 fn preview(report: ImportReport, (units, leaders): &Names) -> Preview {

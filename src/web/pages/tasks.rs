@@ -29,7 +29,7 @@ const PER_PAGE: i64 = 30;
 
 /// The names of the units and people a page shows, for showing ids as
 /// words (only those: a city has thousands).
-fn names(
+pub(crate) fn names(
     conn: &mut DbConnection,
     unit_ids: Vec<UnitId>,
     people_ids: Vec<UserId>,
