@@ -13,6 +13,7 @@ mod helpers;
 
 mod auth;
 mod browser;
+mod browser_office;
 mod bulk;
 mod bulletins;
 mod cadences;
@@ -114,7 +115,10 @@ fn main() -> std::process::ExitCode {
         );
     }
 
-    let browser_tests = browser::tests();
+    let browser_tests: Vec<helpers::ApiTest> = [browser::tests(), browser_office::tests()]
+        .into_iter()
+        .flatten()
+        .collect();
     let browser_missing = browser::missing();
     let require_browser = std::env::var("DUBAN_TEST_REQUIRE_BROWSER").is_ok_and(|v| v == "1");
     if let Some(why) = &browser_missing {
