@@ -349,8 +349,10 @@ async fn the_office_publishes_a_bulletin_and_confirms_its_proposal_in_the_browse
     for (field, text) in &texts {
         b.fill(field, text).await;
     }
-    b.scroll_to("section.actions").await;
+    // Tall enough for the whole form in the picture.
+    b.resize(1280, 1400).await;
     b.screenshot("bulletin-edit").await;
+    b.resize(1280, 900).await;
     b.press("保存").await;
     let page = b.text().await;
     assert!(page.contains("已保存修改"), "{page}");
