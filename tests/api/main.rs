@@ -14,6 +14,7 @@ mod helpers;
 mod auth;
 mod browser;
 mod bulk;
+mod bulletin_files;
 mod bulletins;
 mod cadences;
 mod city;
@@ -58,6 +59,7 @@ fn main() -> std::process::ExitCode {
     let tests: Vec<helpers::ApiTest> = [
         auth::tests(),
         bulk::tests(),
+        bulletin_files::tests(),
         bulletins::tests(),
         cadences::tests(),
         cli::tests(),
