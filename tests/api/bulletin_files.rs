@@ -191,7 +191,7 @@ async fn the_workbook_keeps_numbers_as_numbers_with_a_title_row_and_a_chart(app:
     let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
     let unit_row = |name: &str| {
         (2..ranking.height())
-            .find(|r| ranking.get((*r, 1)).unwrap().to_string() == name)
+            .find(|r| matches!(ranking.get((*r, 1)), Some(Data::String(s)) if s == name))
             .unwrap()
     };
     let first = unit_row("城关镇");
@@ -216,7 +216,7 @@ async fn the_workbook_keeps_numbers_as_numbers_with_a_title_row_and_a_chart(app:
     );
     // Counts are whole numbers; rates are fractions in 0..=1.
     for r in 2..ranking.height() {
-        if ranking.get((r, 0)).unwrap().to_string() == "未排名" {
+        if matches!(ranking.get((r, 0)), Some(Data::String(s)) if s == "未排名") {
             continue;
         }
         for name in [
