@@ -4,9 +4,11 @@
 //! accountability proposal for each criticised unit, and an email with the
 //! bulletin attached to every unit, all in one transaction.
 
+pub mod markdown;
 pub mod publish;
 pub mod render;
 pub mod routes;
+pub mod sheets;
 
 use std::collections::HashMap;
 

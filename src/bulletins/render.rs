@@ -1,7 +1,8 @@
 //! A bulletin for people: a printable HTML page in the formal style of a
 //! 督查通报 (red masthead, issue number, numbered sections, ranking and
-//! overdue tables), the same as Markdown, and its tables for spreadsheets.
-//! Every piece of data is escaped: unit names and task titles are user input.
+//! overdue tables), and the text tables the Markdown shares with it; the
+//! Markdown is in `markdown`, the spreadsheets in `sheets`. Every piece of
+//! data is escaped: unit names and task titles are user input.
 
 use std::fmt::Write;
 
@@ -13,14 +14,13 @@ use crate::domain::period::zh_date;
 use crate::domain::traffic::TrafficLight;
 use crate::http::download::Format;
 use crate::rankings::{Ranking, RankingRow};
-use crate::render::table::Sheet;
-use crate::render::{html_table, md, md_table, t, STYLE};
+use crate::render::{html_table, t, STYLE};
 
-fn opt(v: Option<f64>, suffix: &str) -> String {
+pub(super) fn opt(v: Option<f64>, suffix: &str) -> String {
     v.map_or_else(|| "—".into(), |x| format!("{x:.2}{suffix}"))
 }
 
-fn light(l: Option<TrafficLight>, lang: Lang) -> &'static str {
+pub(super) fn light(l: Option<TrafficLight>, lang: Lang) -> &'static str {
     match l {
         Some(TrafficLight::Green) => t(lang, "绿", "green"),
         Some(TrafficLight::Yellow) => t(lang, "黄", "yellow"),
@@ -29,7 +29,7 @@ fn light(l: Option<TrafficLight>, lang: Lang) -> &'static str {
     }
 }
 
-fn change(r: &RankingRow) -> String {
+pub(super) fn change(r: &RankingRow) -> String {
     match r.rank_change {
         Some(0) => "→".into(),
         Some(n) if n > 0 => format!("↑{n}"),
@@ -38,7 +38,7 @@ fn change(r: &RankingRow) -> String {
     }
 }
 
-fn mark(r: &RankingRow, lang: Lang) -> &'static str {
+pub(super) fn mark(r: &RankingRow, lang: Lang) -> &'static str {
     if r.criticised {
         t(lang, "通报批评", "criticised")
     } else if r.commended {
@@ -49,7 +49,7 @@ fn mark(r: &RankingRow, lang: Lang) -> &'static str {
 }
 
 /// The ranking table's header and rows, shared by every rendering.
-fn ranking_table(r: &Ranking, lang: Lang) -> (Vec<String>, Vec<Vec<String>>) {
+pub(super) fn ranking_table(r: &Ranking, lang: Lang) -> (Vec<String>, Vec<Vec<String>>) {
     let headers = [
         t(lang, "排名", "Rank"),
         t(lang, "单位", "Unit"),
@@ -107,7 +107,7 @@ fn ranking_table(r: &Ranking, lang: Lang) -> (Vec<String>, Vec<Vec<String>>) {
     (headers, rows)
 }
 
-fn overdue_table(r: &Ranking, lang: Lang) -> (Vec<String>, Vec<Vec<String>>) {
+pub(super) fn overdue_table(r: &Ranking, lang: Lang) -> (Vec<String>, Vec<Vec<String>>) {
     let headers = [
         t(lang, "序号", "No."),
         t(lang, "任务编号", "Code"),
@@ -139,12 +139,12 @@ fn overdue_table(r: &Ranking, lang: Lang) -> (Vec<String>, Vec<Vec<String>>) {
     (headers, rows)
 }
 
-fn number_line(row: &BulletinRow, lang: Lang) -> String {
+pub(super) fn number_line(row: &BulletinRow, lang: Lang) -> String {
     row.number_label()
         .unwrap_or_else(|| t(lang, "（草稿，未印发）", "(draft, not published)").to_string())
 }
 
-fn issued_on(s: &Snapshot) -> String {
+pub(super) fn issued_on(s: &Snapshot) -> String {
     zh_date(s.published_on.unwrap_or(s.generated_on))
 }
 
@@ -282,107 +282,6 @@ pub fn html(row: &BulletinRow, s: &Snapshot, lang: Lang) -> String {
     h
 }
 
-/// The bulletin as Markdown.
-pub fn markdown(row: &BulletinRow, s: &Snapshot, lang: Lang) -> String {
-    let r = &s.ranking;
-    let mut m = String::new();
-    let _ = writeln!(m, "# {}\n", md(&s.title));
-    let _ = writeln!(
-        m,
-        "{} · {} · {}\n",
-        md(&number_line(row, lang)),
-        md(&s.issuer),
-        md(&issued_on(s))
-    );
-    let _ = writeln!(
-        m,
-        "## {}\n\n{}\n",
-        t(lang, "一、总体情况", "1. Overview"),
-        md(&s.foreword)
-    );
-    let _ = writeln!(m, "## {}\n", t(lang, "二、排名情况", "2. Ranking"));
-    let (headers, rows) = ranking_table(r, lang);
-    md_table(&mut m, &headers, &rows);
-    let _ = writeln!(
-        m,
-        "\n## {}\n",
-        t(lang, "三、逾期未完成任务", "3. Overdue tasks")
-    );
-    if r.overdue_tasks.is_empty() {
-        let _ = writeln!(
-            m,
-            "{}",
-            t(lang, "本期无逾期未完成任务。", "No task is overdue.")
-        );
-    } else {
-        let (headers, rows) = overdue_table(r, lang);
-        md_table(&mut m, &headers, &rows);
-    }
-    let _ = writeln!(
-        m,
-        "\n## {}\n",
-        t(lang, "四、表扬和批评", "4. Commendation and criticism")
-    );
-    let commended: Vec<String> = r.commended().map(|x| md(&x.unit.name)).collect();
-    let criticised: Vec<String> = r.criticised().map(|x| md(&x.unit.name)).collect();
-    let none = t(lang, "无", "none").to_string();
-    let _ = writeln!(
-        m,
-        "- {}{}\n- {}{}",
-        t(lang, "通报表扬：", "Commended: "),
-        if commended.is_empty() {
-            none.clone()
-        } else {
-            commended.join("、")
-        },
-        t(lang, "通报批评：", "Criticised: "),
-        if criticised.is_empty() {
-            none
-        } else {
-            criticised.join("、")
-        },
-    );
-    let _ = writeln!(m, "\n## {}\n", t(lang, "五、整改要求", "5. Rectification"));
-    for (i, rect) in s.rectifications.iter().enumerate() {
-        let _ = writeln!(
-            m,
-            "{}. **{}**：{} {}{}",
-            i + 1,
-            md(&rect.unit_name),
-            md(&rect.requirement),
-            t(lang, "整改时限：", "Deadline: "),
-            md(&zh_date(rect.deadline))
-        );
-    }
-    let _ = writeln!(
-        m,
-        "\n## {}\n\n{}",
-        t(lang, "六、工作要求", "6. Requirements"),
-        md(&s.closing)
-    );
-    m
-}
-
-/// The bulletin's tables: the ranking, then the overdue tasks.
-pub fn sheets(s: &Snapshot, lang: Lang) -> Vec<Sheet> {
-    let (headers, rows) = ranking_table(&s.ranking, lang);
-    let (o_headers, o_rows) = overdue_table(&s.ranking, lang);
-    vec![
-        Sheet {
-            name: t(lang, "排名", "Ranking").into(),
-            widths: vec![8.0, 24.0],
-            headers,
-            rows,
-        },
-        Sheet {
-            name: t(lang, "逾期任务", "Overdue tasks").into(),
-            widths: vec![6.0, 12.0, 50.0, 24.0, 12.0, 10.0, 12.0],
-            headers: o_headers,
-            rows: o_rows,
-        },
-    ]
-}
-
 /// The bulletin in a file format (JSON is served by the route itself).
 pub fn file_bytes(
     row: &BulletinRow,
@@ -393,16 +292,9 @@ pub fn file_bytes(
     Ok(match format {
         Format::Json => serde_json::to_vec_pretty(s)?,
         Format::Html => html(row, s, lang).into_bytes(),
-        Format::Markdown => markdown(row, s, lang).into_bytes(),
-        Format::Csv => {
-            let mut tables = sheets(s, lang);
-            tables.truncate(1);
-            tables
-                .first()
-                .map(crate::render::table::to_csv)
-                .unwrap_or_default()
-        }
-        Format::Xlsx => crate::render::table::to_xlsx(&sheets(s, lang))?,
+        Format::Markdown => super::markdown::markdown(row, s, lang).into_bytes(),
+        Format::Csv => super::sheets::csv(s, lang),
+        Format::Xlsx => super::sheets::xlsx(row, s, lang)?,
     })
 }
 

@@ -13,6 +13,7 @@ pub mod indicator;
 pub mod kinds;
 pub mod ladder;
 pub mod message;
+pub mod named;
 pub mod notice_step;
 pub mod period;
 pub mod report_cycle;

@@ -19,6 +19,7 @@ use utoipa::ToSchema;
 
 use super::figures::Outcome;
 use super::ids::UnitId;
+use super::named::{self, Candidate};
 use super::traffic::TrafficLight;
 
 /// What a unit did in the period (see `figures` for which tasks count).
@@ -220,10 +221,12 @@ pub struct Policy {
     pub yellow_from: f64,
     /// Criticised: every unit scoring below this…
     pub criticise_below: f64,
-    /// …and the last this many ranked units, when they have overdue or late tasks.
+    /// …and the last this many ranked units, when they have overdue or late
+    /// tasks; units tied at the cut are all criticised (see `named`).
     pub criticise_bottom: u32,
     /// Commended: the first this many ranked units scoring at least
-    /// `commend_from` with nothing late or overdue.
+    /// `commend_from` with nothing late or overdue; units tied at the cut
+    /// are all commended (see `named`).
     pub commend_top: u32,
     pub commend_from: f64,
 }
@@ -266,6 +269,8 @@ pub struct Standing<K> {
     pub light: Option<TrafficLight>,
     pub criticised: bool,
     pub commended: bool,
+    /// Shares its rank with another unit (see `named`).
+    pub tied: bool,
 }
 
 impl<K> Standing<K> {
@@ -286,22 +291,23 @@ pub fn standings<K: Ord + Clone>(
     let ranked = rank(units, &policy.weights);
     let by_id: HashMap<UnitId, &(UnitFigures, K)> =
         units.iter().map(|u| (u.0.unit_id, u)).collect();
-    let count = u32::try_from(ranked.len()).unwrap_or(u32::MAX);
+    let candidates: Vec<Candidate> = ranked
+        .iter()
+        .filter_map(|r| {
+            let (f, _) = by_id.get(&r.unit_id)?;
+            Some(Candidate {
+                rank: r.rank,
+                score: r.score,
+                faulty: f.overdue > 0 || f.completed_late > 0,
+            })
+        })
+        .collect();
+    let marks = named::marks(&candidates, policy);
     let mut out: Vec<Standing<K>> = Vec::with_capacity(units.len());
-    let mut commended = 0;
-    for (i, r) in ranked.iter().enumerate() {
-        let Some((f, key)) = by_id.get(&r.unit_id).copied() else {
-            continue;
-        };
-        let position = u32::try_from(i).unwrap_or(u32::MAX);
-        let faulty = f.overdue > 0 || f.completed_late > 0;
-        let criticised = r.score < policy.criticise_below
-            || (faulty && position + policy.criticise_bottom >= count);
-        let commend = !faulty
-            && !criticised
-            && r.score >= policy.commend_from
-            && commended < policy.commend_top;
-        commended += u32::from(commend);
+    let ranked_units = ranked
+        .iter()
+        .filter_map(|r| by_id.get(&r.unit_id).map(|u| (r, *u)));
+    for ((r, (f, key)), m) in ranked_units.zip(marks) {
         out.push(Standing {
             figures: *f,
             key: key.clone(),
@@ -309,8 +315,9 @@ pub fn standings<K: Ord + Clone>(
             rank: Some(r.rank),
             previous_rank: previous.get(&f.unit_id).copied(),
             light: Some(policy.light(r.score)),
-            criticised,
-            commended: commend,
+            criticised: m.criticised,
+            commended: m.commended,
+            tied: m.tied,
         });
     }
     let mut unranked: Vec<&(UnitFigures, K)> = units.iter().filter(|(f, _)| f.due == 0).collect();
@@ -324,6 +331,7 @@ pub fn standings<K: Ord + Clone>(
         light: None,
         criticised: false,
         commended: false,
+        tied: false,
     }));
     out
 }
@@ -483,6 +491,34 @@ mod tests {
         );
     }
 
+    #[test]
+    fn six_units_tied_at_the_top_are_all_commended_whatever_their_codes() {
+        let mut units: Vec<(UnitFigures, &str)> = ["T06", "T05", "D01", "P02", "T01", "D09"]
+            .into_iter()
+            .zip(1..)
+            .map(|(code, id)| (figures(id, 3, 3, 0, 0), code))
+            .collect();
+        units.push((figures(7, 4, 3, 1, 0), "A00"));
+        let rows = standings(&units, &Policy::default(), &HashMap::new());
+        let top: Vec<(&str, Option<u32>, bool, bool)> = rows
+            .iter()
+            .map(|r| (r.key, r.rank, r.commended, r.tied))
+            .collect();
+        assert_eq!(
+            top,
+            [
+                ("D01", Some(1), true, true),
+                ("D09", Some(1), true, true),
+                ("P02", Some(1), true, true),
+                ("T01", Some(1), true, true),
+                ("T05", Some(1), true, true),
+                ("T06", Some(1), true, true),
+                ("A00", Some(7), false, false),
+            ],
+            "listed by code, all six commended although the nominal count is three"
+        );
+    }
+
     fn any_figures() -> impl Strategy<Value = UnitFigures> {
         (0u32..10, 0u32..10, 0u32..10, 0u32..5, 0u32..5).prop_map(
             |(on_time, late, overdue, early, orders)| UnitFigures {
@@ -534,6 +570,31 @@ mod tests {
                 let ahead = rows[..ranked].iter().filter(|o| o.rank < r.rank).count();
                 prop_assert_eq!(r.rank, Some(ahead as u32 + 1));
                 prop_assert!(!(r.criticised && r.commended));
+            }
+        }
+
+        #[test]
+        fn units_with_equal_figures_are_named_alike(units in proptest::collection::vec(any_figures(), 0..20), twins in proptest::collection::vec(0usize..20, 0..6)) {
+            // Some units get a twin: the same figures under another id and code.
+            let mut units: Vec<(UnitFigures, usize)> = units.into_iter().enumerate().map(|(i, mut f)| { f.unit_id = UnitId(i as i64); (f, i) }).collect();
+            let n = units.len();
+            for (k, t) in twins.into_iter().enumerate() {
+                if let Some((f, _)) = units.get(t).copied() {
+                    let id = n + k;
+                    units.push((UnitFigures { unit_id: UnitId(id as i64), ..f }, id));
+                }
+            }
+            let rows = standings(&units, &Policy::default(), &HashMap::new());
+            for a in &rows {
+                for b in &rows {
+                    let same = UnitFigures { unit_id: a.figures.unit_id, ..b.figures } == a.figures;
+                    if same {
+                        prop_assert_eq!((a.rank, a.commended, a.criticised, a.light), (b.rank, b.commended, b.criticised, b.light));
+                        if a.figures.unit_id != b.figures.unit_id && a.rank.is_some() {
+                            prop_assert!(a.tied && b.tied);
+                        }
+                    }
+                }
             }
         }
 

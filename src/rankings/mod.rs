@@ -55,6 +55,11 @@ pub struct RankingRow {
     /// Named for criticism (通报批评) / commendation (通报表扬).
     pub criticised: bool,
     pub commended: bool,
+    /// Shares its rank with another unit (并列): equal score, tasks on time
+    /// and days overdue. Tied units are always named alike. False in
+    /// bulletins published before the flag existed.
+    #[serde(default)]
+    pub tied: bool,
 }
 
 /// A task, or an indicator report, still overdue at the end of the period.
@@ -474,6 +479,7 @@ pub fn ranking(
             light: s.light,
             criticised: s.criticised,
             commended: s.commended,
+            tied: s.tied,
             figures: s.figures,
             unit: s.key,
         })

@@ -1,9 +1,14 @@
 //! Tables for spreadsheets: CSV for Excel (UTF-8 with a byte-order mark, CRLF)
-//! and xlsx workbooks with one sheet per table. Every cell is guarded against
-//! formula injection and written as text, never as a formula. Task exports,
-//! bulletins and assessments all go through here.
+//! and xlsx workbooks with one sheet per table. Every text cell is guarded
+//! against formula injection and written as text, never as a formula. Task
+//! exports, bulletins and assessments all go through here; typed tables
+//! (`Table`, `typed_xlsx`) keep numbers as numbers, with formats, so an
+//! office can sort and sum them, and may add a native bar chart.
 
-use rust_xlsxwriter::{Format, FormatAlign, Workbook};
+use chrono::{Datelike, NaiveDate};
+use rust_xlsxwriter::{
+    Chart, ChartDataLabel, ChartType, ExcelDateTime, Format, FormatAlign, Workbook, Worksheet,
+};
 
 /// One table: a sheet of a workbook, or the whole of a CSV file.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -136,6 +141,164 @@ pub fn titled_xlsx(sheets: &[Sheet], title: Option<&str>) -> Result<Vec<u8>, any
         sheet.set_freeze_panes(top + 1, 0)?;
     }
     Ok(book.save_to_buffer()?)
+}
+
+/// One cell of a typed table. Numbers are written as numbers (they cannot
+/// carry a formula, so they need no guard); text is guarded as everywhere.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Text(String),
+    Int(i64),
+    /// A share as a fraction (0.739), shown as 73.90%.
+    Percent(f64),
+    /// Two decimals: a score, average days.
+    Decimal(f64),
+    /// Places gained (negative: lost), shown as ↑2, ↓1 or →.
+    Change(i64),
+    Date(NaiveDate),
+    Blank,
+}
+
+/// A table whose cells keep their types: one worksheet of a workbook.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Table {
+    pub name: String,
+    pub headers: Vec<String>,
+    /// Column widths in Excel's character units; missing ones get 12.
+    pub widths: Vec<f64>,
+    pub rows: Vec<Vec<Cell>>,
+}
+
+/// A native Excel bar chart on a chart sheet of its own: one numeric column
+/// of a table against its label column, over the table's first `rows` rows,
+/// the first at the top.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BarChart {
+    pub sheet_name: String,
+    pub title: String,
+    /// Which table (index into the tables given) and which of its columns.
+    pub table: usize,
+    pub labels: u16,
+    pub values: u16,
+    pub rows: u32,
+    /// The value axis ends here (100 for a score out of a hundred).
+    pub max: Option<f64>,
+}
+
+/// The tables as an xlsx workbook: each sheet headed by `title` in a bold
+/// row merged across its columns, a bold header row frozen below it, typed
+/// cells with number formats; then the chart, if any, on its chart sheet.
+pub fn typed_xlsx(
+    tables: &[Table],
+    title: &str,
+    chart: Option<&BarChart>,
+) -> Result<Vec<u8>, anyhow::Error> {
+    let mut book = Workbook::new();
+    let mut names = Vec::with_capacity(tables.len());
+    for table in tables {
+        let sheet = book.add_worksheet();
+        let name = sheet_name(&table.name);
+        sheet.set_name(&name)?;
+        write_typed(sheet, table, title)?;
+        names.push(name);
+    }
+    if let Some(c) = chart {
+        if let Some(source) = names.get(c.table).filter(|_| c.rows > 0) {
+            // Data start below the title row and the header row.
+            let (first, last) = (2, 1 + c.rows);
+            let mut bars = Chart::new(ChartType::Bar);
+            bars.title().set_name(&c.title);
+            bars.legend().set_hidden();
+            bars.add_series()
+                .set_categories((source.as_str(), first, c.labels, last, c.labels))
+                .set_values((source.as_str(), first, c.values, last, c.values))
+                .set_data_label(ChartDataLabel::new().show_value());
+            // A bar chart lists its first category at the bottom; reversed,
+            // rank 1 is at the top as in the table.
+            bars.y_axis().set_reverse();
+            bars.x_axis().set_min(0.0);
+            if let Some(max) = c.max {
+                bars.x_axis().set_max(max);
+            }
+            let sheet = book.add_chartsheet();
+            sheet.set_name(sheet_name(&c.sheet_name))?;
+            sheet.insert_chart(0, 0, &bars)?;
+        }
+    }
+    Ok(book.save_to_buffer()?)
+}
+
+fn write_typed(sheet: &mut Worksheet, table: &Table, title: &str) -> Result<(), anyhow::Error> {
+    let heading = Format::new()
+        .set_bold()
+        .set_font_size(14)
+        .set_align(FormatAlign::Center)
+        .set_align(FormatAlign::VerticalCenter);
+    let header = Format::new()
+        .set_bold()
+        .set_text_wrap()
+        .set_align(FormatAlign::Center)
+        .set_align(FormatAlign::VerticalCenter);
+    let text = Format::new().set_text_wrap().set_align(FormatAlign::Top);
+    let int = Format::new().set_num_format("0");
+    let percent = Format::new().set_num_format("0.00%");
+    let decimal = Format::new().set_num_format("0.00");
+    let change = Format::new()
+        .set_num_format("\"↑\"0;\"↓\"0;\"→\"")
+        .set_align(FormatAlign::Center);
+    let date = Format::new().set_num_format("yyyy-mm-dd");
+    let last = u16::try_from(table.headers.len().saturating_sub(1)).unwrap_or(0);
+    if last > 0 {
+        sheet.merge_range(0, 0, 0, last, &guard_cell(title), &heading)?;
+    } else {
+        sheet.write_string_with_format(0, 0, guard_cell(title), &heading)?;
+    }
+    sheet.set_row_height(0, 28)?;
+    for (col, name) in (0u16..).zip(&table.headers) {
+        let width = table.widths.get(usize::from(col)).copied().unwrap_or(12.0);
+        sheet.set_column_width(col, width)?;
+        sheet.write_string_with_format(1, col, guard_cell(name), &header)?;
+    }
+    for (row, cells) in (2u32..).zip(&table.rows) {
+        for (col, cell) in (0u16..).zip(cells) {
+            match cell {
+                Cell::Text(t) => {
+                    sheet.write_string_with_format(row, col, guard_cell(t), &text)?;
+                }
+                Cell::Int(n) => {
+                    // Counts and days are far below 2^53: exact as a double.
+                    sheet.write_number_with_format(row, col, *n as f64, &int)?;
+                }
+                Cell::Percent(x) => {
+                    sheet.write_number_with_format(row, col, *x, &percent)?;
+                }
+                Cell::Decimal(x) => {
+                    sheet.write_number_with_format(row, col, *x, &decimal)?;
+                }
+                Cell::Change(n) => {
+                    sheet.write_number_with_format(row, col, *n as f64, &change)?;
+                }
+                Cell::Date(d) => {
+                    let day = ExcelDateTime::from_ymd(
+                        u16::try_from(d.year()).unwrap_or(1900),
+                        u8::try_from(d.month()).unwrap_or(1),
+                        u8::try_from(d.day()).unwrap_or(1),
+                    )?;
+                    sheet.write_datetime_with_format(row, col, &day, &date)?;
+                }
+                Cell::Blank => {}
+            }
+        }
+    }
+    sheet.set_freeze_panes(2, 0)?;
+    // Filter buttons on the header row: the office sorts and filters in place.
+    let last_row = u32::try_from(table.rows.len())
+        .unwrap_or(u32::MAX)
+        .saturating_add(1);
+    if !table.rows.is_empty() {
+        sheet.autofilter(1, 0, last_row, last)?;
+    }
+    Ok(())
 }
 
 /// A valid worksheet name from a title: Excel refuses `[ ] : * ? / \`,

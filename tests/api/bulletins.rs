@@ -605,13 +605,17 @@ async fn published_bulletins_reach_every_unit_by_email_with_the_files_attached(a
     assert!(html.contains(&label) && html.contains("督查通报") && html.contains("东城镇"));
     use calamine::Reader;
     let mut book = calamine::Xlsx::new(std::io::Cursor::new(files[1].1.clone())).unwrap();
-    assert_eq!(book.sheet_names(), ["排名", "逾期任务"]);
+    assert_eq!(book.sheet_names(), ["排名", "逾期任务", "排名图"]);
     let ranking = book.worksheet_range("排名").unwrap();
+    // Below the title row and the header row; the score is a number.
     assert_eq!(
-        ranking.get_value((1, 1)).unwrap().to_string(),
+        ranking.get_value((2, 1)).unwrap().to_string(),
         "市生态环境局"
     );
-    assert_eq!(ranking.get_value((2, 14)).unwrap().to_string(), "64.00");
+    assert_eq!(
+        ranking.get_value((3, 16)),
+        Some(&calamine::Data::Float(64.0))
+    );
     let park = mail
         .iter()
         .find(|m| m.to.contains(&"p01@example.gov.cn".to_string()))
@@ -718,7 +722,7 @@ async fn hostile_names_are_escaped_and_spreadsheet_cells_are_defused(app: TestAp
         .await
         .unwrap();
     assert!(!md.contains("<script>") && !md.contains("<img"), "{md}");
-    assert!(md.contains("&lt;script&gt;"));
+    assert!(md.contains("&lt;script>"));
 
     let res = app.get(&format!("{path}?format=csv"), &c.office).await;
     assert_eq!(res.headers()["content-type"], "text/csv; charset=utf-8");

@@ -15,6 +15,7 @@ mod auth;
 mod browser;
 mod browser_office;
 mod bulk;
+mod bulletin_files;
 mod bulletins;
 mod cadences;
 mod city;
@@ -59,6 +60,7 @@ fn main() -> std::process::ExitCode {
     let tests: Vec<helpers::ApiTest> = [
         auth::tests(),
         bulk::tests(),
+        bulletin_files::tests(),
         bulletins::tests(),
         cadences::tests(),
         cli::tests(),
