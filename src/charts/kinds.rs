@@ -54,6 +54,11 @@ pub struct Words {
     pub no_data: String,
     /// Between a value and its unit (`%`, or nothing).
     pub suffix: String,
+    /// The punctuation of the description: after a label, between values,
+    /// between labels (full-width in Chinese).
+    pub colon: &'static str,
+    pub comma: &'static str,
+    pub semicolon: &'static str,
 }
 
 /// A value a bar can be drawn with: finite and not negative.
@@ -137,7 +142,7 @@ pub fn bars(title: &str, bars: &[Bar], legend_items: &[(Fill, String)], words: &
             w,
             BAR,
             b.fill,
-            Some(&format!("{}：{shown}", b.label)),
+            Some(&format!("{}{}{shown}", b.label, words.colon)),
         );
         svg.text(
             left + w + 4.0,
@@ -146,7 +151,7 @@ pub fn bars(title: &str, bars: &[Bar], legend_items: &[(Fill, String)], words: &
             "start",
             &fit(&shown, FONT, VALUE_ROOM - 8.0),
         );
-        desc.push(format!("{}：{shown}", b.label));
+        desc.push(format!("{}{}{shown}", b.label, words.colon));
     }
     svg.line(
         left,
@@ -156,7 +161,7 @@ pub fn bars(title: &str, bars: &[Bar], legend_items: &[(Fill, String)], words: &
         r##"stroke="#333""##,
     );
     svg.set_height(TOP + bars.len() as f64 * ROW + 8.0);
-    svg.finish(title, &desc.join("；"))
+    svg.finish(title, &desc.join(words.semicolon))
 }
 
 /// Stacked horizontal bars: one per row, a part per segment, the total
@@ -214,7 +219,7 @@ pub fn stacked(
                 w,
                 BAR,
                 seg.fill,
-                Some(&format!("{} {}：{text}", s.label, seg.name)),
+                Some(&format!("{} {}{}{text}", s.label, seg.name, words.colon)),
             );
             // The count inside its part when it fits, on a white ground so
             // it reads over any texture.
@@ -247,12 +252,17 @@ pub fn stacked(
         let note = if s.note.is_empty() {
             String::new()
         } else {
-            format!("，{}", s.note)
+            format!("{}{}", words.comma, s.note)
         };
-        desc.push(format!("{}：{}{note}", s.label, parts.join("，")));
+        desc.push(format!(
+            "{}{}{}{note}",
+            s.label,
+            words.colon,
+            parts.join(words.comma)
+        ));
     }
     svg.set_height(TOP + stacks.len() as f64 * ROW + 8.0);
-    svg.finish(title, &desc.join("；"))
+    svg.finish(title, &desc.join(words.semicolon))
 }
 
 const PLOT_LEFT: f64 = 44.0;
@@ -420,11 +430,11 @@ pub fn lines(
                     format!("{} {v}", s.name)
                 })
                 .collect();
-            format!("{p}：{}", values.join("，"))
+            format!("{p}{}{}", words.colon, values.join(words.comma))
         })
         .collect();
     svg.set_height(bottom + 28.0);
-    svg.finish(title, &desc.join("；"))
+    svg.finish(title, &desc.join(words.semicolon))
 }
 
 /// A point's marker: a circle, a square or a triangle, white inside.

@@ -63,6 +63,9 @@ fn words(lang: Lang, suffix: &str) -> Words {
     Words {
         no_data: t(lang, "暂无数据", "No data yet").into(),
         suffix: suffix.into(),
+        colon: t(lang, "：", ": "),
+        comma: t(lang, "，", ", "),
+        semicolon: t(lang, "；", "; "),
     }
 }
 

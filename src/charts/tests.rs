@@ -183,6 +183,9 @@ fn words() -> Words {
     Words {
         no_data: "暂无数据".into(),
         suffix: "%".into(),
+        colon: "：",
+        comma: "，",
+        semicolon: "；",
     }
 }
 
@@ -553,4 +556,109 @@ proptest! {
         let elements = parse(&kinds::lines(&title, &periods, &series, scale, &words()));
         inside(&elements);
     }
+}
+
+fn row(
+    name: &str,
+    rank: Option<u32>,
+    score: Option<f64>,
+    light: Option<TrafficLight>,
+) -> crate::rankings::RankingRow {
+    crate::rankings::RankingRow {
+        unit: crate::rankings::UnitRef {
+            code: name.into(),
+            id: crate::domain::UnitId(1),
+            name: name.into(),
+            kind: crate::domain::UnitKind::Township,
+        },
+        figures: crate::domain::scoring::UnitFigures::zero(crate::domain::UnitId(1)),
+        completion_rate: None,
+        on_time_rate: None,
+        average_days_late: None,
+        score,
+        rank,
+        previous_rank: None,
+        rank_change: None,
+        light,
+        criticised: false,
+        commended: false,
+    }
+}
+
+fn snapshot() -> Snapshot {
+    let totals = crate::domain::scoring::Totals {
+        on_time_rate: Some(62.5),
+        completion_rate: Some(75.0),
+        ..Default::default()
+    };
+    Snapshot {
+        issuer: "创建办".into(),
+        title: "通报".into(),
+        foreword: String::new(),
+        foreword_edited: false,
+        closing: String::new(),
+        ranking: crate::rankings::Ranking {
+            period: "2026-11".into(),
+            period_name: "2026年11月".into(),
+            start: d(2026, 11, 1),
+            end: d(2026, 11, 30),
+            judged_on: d(2026, 12, 1),
+            running: false,
+            totals,
+            ranked: vec![
+                row("城关镇", Some(1), Some(96.5), Some(TrafficLight::Green)),
+                row(HOSTILE, Some(2), Some(71.25), Some(TrafficLight::Red)),
+            ],
+            unranked: vec![row("西山乡", None, None, None)],
+            overdue_tasks: Vec::new(),
+            previous_bulletin: None,
+        },
+        rectifications: Vec::new(),
+        generated_at: chrono::Utc::now(),
+        generated_on: d(2026, 12, 1),
+        published_on: None,
+    }
+}
+
+#[test]
+fn a_bulletin_draws_its_ranking_by_light_and_the_city_rate_over_the_bulletins() {
+    let history = vec![
+        PeriodRates {
+            period: "2026-10".into(),
+            period_name: "2026年10月".into(),
+            on_time_rate: Some(50.0),
+            completion_rate: Some(80.0),
+        },
+        // The bulletin itself, once published, is not drawn twice.
+        PeriodRates {
+            period: "2026-11".into(),
+            period_name: "2026年11月".into(),
+            on_time_rate: Some(62.5),
+            completion_rate: Some(75.0),
+        },
+    ];
+    let html = bulletin_charts(&snapshot(), &history, Lang::Zh);
+    let (ranking, trend) = html.split_once('\n').unwrap();
+    let ranking = parse(ranking);
+    inside(&ranking);
+    let d = desc(&ranking);
+    assert!(d.contains("城关镇：96.5 绿灯"), "{d}");
+    assert!(d.contains(&format!("{HOSTILE}：71.25 红灯")), "{d}");
+    assert!(
+        !d.contains("西山乡"),
+        "units with nothing due are not ranked"
+    );
+    let trend = parse(trend);
+    inside(&trend);
+    let d = desc(&trend);
+    assert_eq!(
+        d,
+        "2026年10月：全市按时完成率 50%，全市完成率 80%；2026年11月：全市按时完成率 62.5%，全市完成率 75%"
+    );
+    // A draft: its period comes after the published ones.
+    let draft = bulletin_charts(&snapshot(), &history[..1], Lang::En);
+    let (_, trend) = draft.split_once('\n').unwrap();
+    assert!(
+        desc(&parse(trend)).ends_with("2026-11: City on-time rate 62.5%, City completion rate 75%")
+    );
 }
