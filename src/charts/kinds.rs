@@ -393,8 +393,14 @@ pub fn lines(
             };
             let (x, y) = (x_of(i), y_of(v));
             marker(&mut svg, k, x, y);
-            // The first line's values above its points, the others' below.
-            let ty = if k % 2 == 0 { y - 7.0 } else { y + 16.0 };
+            // The highest value at a period is labelled above its point, the
+            // others below theirs, so close lines do not write over each other.
+            let highest = series
+                .iter()
+                .filter_map(|s| s.values.get(i).copied().flatten())
+                .filter(|v| v.is_finite())
+                .fold(f64::NEG_INFINITY, f64::max);
+            let ty = if v >= highest { y - 7.0 } else { y + 16.0 };
             let text = format!("{}{}", number(v), words.suffix);
             let text = fit(&text, 10.0, 2.0 * x.min(WIDTH - x) - 2.0);
             svg.text(x, ty.max(TOP), 10.0, "middle", &text);
