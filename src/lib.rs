@@ -7,6 +7,7 @@ pub mod audit;
 pub mod auth;
 pub mod bulletins;
 pub mod calendar;
+pub mod charts;
 pub mod cli;
 pub mod config;
 pub mod credentials;

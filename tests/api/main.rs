@@ -23,6 +23,7 @@ mod cli;
 mod console;
 mod console_admin;
 mod console_bulletins;
+mod console_charts;
 mod console_home;
 mod console_house;
 mod console_import;
@@ -72,6 +73,7 @@ fn main() -> std::process::ExitCode {
         follows::tests(),
         console_import::tests(),
         console_plans::tests(),
+        console_charts::tests(),
         console_bulletins::tests(),
         contract::tests(),
         docs::tests(),

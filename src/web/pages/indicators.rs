@@ -1,7 +1,8 @@
 //! 考核指标: for a unit clerk, the reports the unit owes as lead unit (due by
 //! a week from today), with a form on each one not yet reported that calls
 //! `indicators::values::submit` like the API's route; for everyone else the
-//! catalogue in sight with each indicator's latest period, read-only. The
+//! catalogue in sight with each indicator's latest period, read-only, under
+//! the dashboard's chart by domain (`charts::indicator_domains`). The
 //! lists come from `indicators::reports`, which the home's count also uses.
 
 use actix_web::http::StatusCode;
@@ -79,6 +80,9 @@ struct IndicatorsPage {
     owed: bool,
     rows: Vec<OwedRow>,
     catalogue: Vec<CatalogueRow>,
+    /// SVG (escaped by `charts`): met / not met / no value by domain, with
+    /// overdue reports; for those who read every indicator.
+    chart: Option<String>,
     flash: Option<String>,
     error: Option<String>,
     typed: Typed,
@@ -106,7 +110,7 @@ async fn page(
     let sight = Sight::of(&person.auth);
     let today = state.clock().today;
     let clerk = matches!(sight, Sight::Unit(_));
-    let (rows, catalogue) = state
+    let (rows, catalogue, groups) = state
         .db(move |conn| {
             if clerk {
                 let rows = reports::owed_by(conn, sight, today, owed)?
@@ -124,7 +128,7 @@ async fn page(
                         measure_unit: r.measure_unit,
                     })
                     .collect();
-                return Ok((rows, Vec::new()));
+                return Ok((rows, Vec::new(), None));
             }
             let latest = reports::latest(conn, sight, today)?;
             let leads: Vec<UnitId> = latest.iter().filter_map(|(i, _)| i.lead_unit_id).collect();
@@ -147,7 +151,8 @@ async fn page(
                     name: view.name,
                 })
                 .collect();
-            Ok((Vec::new(), catalogue))
+            let groups = crate::indicators::dashboard::dashboard(conn, sight, today)?;
+            Ok((Vec::new(), catalogue, Some(groups)))
         })
         .await
         .page(lang)?;
@@ -157,6 +162,7 @@ async fn page(
         owed,
         rows,
         catalogue,
+        chart: groups.map(|g| crate::charts::indicator_domains(&g, lang)),
         flash,
         error,
         typed,

@@ -1,5 +1,6 @@
 //! 实施方案: the plans list and a plan's task tree (nested by dotted code,
 //! lights rolled up to each parent, counts per light), with the office's
+//! charts (tasks by lead unit and light, rates by month), its
 //! bulk steps (批量交办, 批量撤销) posting to the same service function as
 //! `POST /api/v1/plans/{id}/assign|cancel`. The result is told in words:
 //! how many tasks changed, or which task stopped it and why, nothing changed.
@@ -57,6 +58,9 @@ pub async fn list(state: web::Data<AppState>, person: Person) -> Result<HttpResp
 #[derive(Serialize)]
 struct TreePage {
     tree: PlanTree,
+    /// SVG (escaped by `charts`): tasks by lead unit and light, and the
+    /// completion and on-time rates by month.
+    charts: Vec<String>,
     /// The office's bulk steps are offered.
     bulk: bool,
     flash: Option<String>,
@@ -80,8 +84,13 @@ async fn tree_page(
         .db(move |conn| tree::load(conn, scope, plan, &clock))
         .await
         .page(lang)?;
+    let charts = vec![
+        crate::charts::light_by_unit(&tree, lang),
+        crate::charts::plan_trend(&tree, &clock, lang),
+    ];
     let page = TreePage {
         tree,
+        charts,
         bulk: matches!(person.auth.role, Role::Office | Role::Admin),
         flash,
         error,
