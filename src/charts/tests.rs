@@ -582,6 +582,7 @@ fn row(
         light,
         criticised: false,
         commended: false,
+        tied: false,
     }
 }
 
