@@ -39,6 +39,7 @@ mod leaders;
 mod ledger;
 mod migrations;
 mod notices;
+mod orders;
 mod races;
 mod security;
 mod smtp;
@@ -80,6 +81,7 @@ fn main() -> std::process::ExitCode {
         ledger::tests(),
         indicators::tests(),
         instructions::tests(),
+        orders::tests(),
         migrations::tests(),
         notices::tests(),
         races::tests(),
