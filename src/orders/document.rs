@@ -283,3 +283,66 @@ pub fn attachment(
         bytes: render(&doc)?.into_bytes(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(lang: Lang, receipt: bool) -> Document {
+        let d = |m, day| NaiveDate::from_ymd_opt(2026, m, day).unwrap();
+        Document {
+            lang: i18n::tag(lang),
+            id: OrderId(1),
+            task_id: TaskId(7),
+            title: super::super::number_label(2026, 3),
+            year: 2026,
+            number: 3,
+            issuer: "创建办<script>".into(),
+            lead_unit: "城关镇 & <b>东城</b>".into(),
+            head: Some("张镇长\"".into()),
+            leaders: vec!["李副市长".into(), "王副市长".into()],
+            cooperating: vec!["市生态环境局".into()],
+            code: "2.5.3".into(),
+            task_title: "<img src=x onerror=alert(1)>".into(),
+            due_date: Some(d(6, 30)),
+            days_overdue: 7,
+            requirement: "请于五日内回执".into(),
+            reply_by: d(7, 14),
+            issued_on: d(7, 7),
+            from_ladder: true,
+            receipt: receipt.then(|| Receipt {
+                unit: "城关镇".into(),
+                author: "刘文书".into(),
+                percent: 70,
+                body: "已倒排工期<script>".into(),
+                on: d(7, 10),
+            }),
+            link: "http://duban.local/tasks/7#report".into(),
+        }
+    }
+
+    #[test]
+    fn the_document_renders_in_both_languages_with_everything_escaped() {
+        check().unwrap();
+        for lang in [Lang::Zh, Lang::En] {
+            for receipt in [false, true] {
+                let html = render(&sample(lang, receipt)).unwrap();
+                assert!(html.contains("督办〔2026〕3号"), "{html}");
+                assert!(html.contains("@page") && html.contains("size: A4"));
+                assert!(
+                    !html.contains("<script>") && !html.contains("<img"),
+                    "{html}"
+                );
+                assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"));
+                assert!(html.contains("李副市长、王副市长"));
+                assert_eq!(html.contains("已倒排工期"), receipt);
+                // Every word is in the catalogue: no key shows through.
+                assert!(!html.contains("order."), "{html}");
+            }
+        }
+        let zh = render(&sample(Lang::Zh, false)).unwrap();
+        assert!(zh.contains("回 执") && zh.contains("抄送") && zh.contains("逾期 7 天"));
+        let en = render(&sample(Lang::En, false)).unwrap();
+        assert!(en.contains("RECEIPT") && en.contains("7 days overdue"));
+    }
+}
