@@ -425,7 +425,7 @@ diesel::table! {
 
 diesel::table! {
     supervision_order_counters (year) {
-        year -> Integer,
+        year -> BigInt,
         last_number -> BigInt,
     }
 }

@@ -137,7 +137,7 @@ fn next_number(conn: &mut DbConnection, year: i32) -> QueryResult<i64> {
     let first = conn.write(|c| {
         diesel::insert_into(supervision_order_counters::table)
             .values((
-                supervision_order_counters::year.eq(year),
+                supervision_order_counters::year.eq(i64::from(year)),
                 supervision_order_counters::last_number.eq(1_i64),
             ))
             .execute(c)
@@ -152,7 +152,7 @@ fn next_number(conn: &mut DbConnection, year: i32) -> QueryResult<i64> {
 }
 
 fn bump(conn: &mut DbConnection, year: i32) -> QueryResult<Option<i64>> {
-    diesel::update(supervision_order_counters::table.find(year))
+    diesel::update(supervision_order_counters::table.find(i64::from(year)))
         .set(
             supervision_order_counters::last_number.eq(supervision_order_counters::last_number + 1),
         )

@@ -28,6 +28,7 @@ CREATE INDEX supervision_orders_open_reply_by ON supervision_orders (reply_by) W
 -- transaction: the row lock orders concurrent creations (one number each),
 -- and a rolled-back creation gives its number back (no gaps).
 CREATE TABLE supervision_order_counters (
+    -- INTEGER PRIMARY KEY: SQLite's rowid, a 64-bit integer (BIGINT on PostgreSQL).
     year INTEGER PRIMARY KEY,
     last_number BIGINT NOT NULL CHECK (last_number >= 0)
 );
