@@ -410,9 +410,9 @@ async fn receipt_notices(app: &TestApp, c: &City, task: i64) -> Vec<(String, Vec
         .unwrap()
         .iter()
         .filter(|n| {
-            n["channel"] == "email" && n["subject"].as_str().unwrap().contains("督办单回执")
-                || n["channel"] == "email"
-                    && n["subject"].as_str().unwrap().starts_with("【督办通知】")
+            let subject = n["subject"].as_str().unwrap();
+            n["channel"] == "email"
+                && (subject.contains("督办单回执") || subject.starts_with("【督办通知】"))
         })
         .map(|n| {
             let to = n["recipients"]

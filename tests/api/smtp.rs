@@ -80,25 +80,23 @@ impl Received {
 
 /// A MIME part (its headers, then its body up to the next boundary), decoded.
 fn decode_part(part: &str) -> String {
-    {
-        let body_start = part.find("\r\n\r\n").map_or(0, |i| i + 4);
-        let header = &part[..body_start];
-        let body = &part[body_start..];
-        let body = body.split("\r\n--").next().unwrap_or("");
-        if header.contains("base64") {
-            use base64::Engine;
-            let joined: String = body.split("\r\n").collect();
-            String::from_utf8(
-                base64::engine::general_purpose::STANDARD
-                    .decode(joined)
-                    .unwrap_or_default(),
-            )
-            .unwrap_or_default()
-        } else if header.contains("quoted-printable") {
-            decode_qp(body)
-        } else {
-            body.to_string()
-        }
+    let body_start = part.find("\r\n\r\n").map_or(0, |i| i + 4);
+    let header = &part[..body_start];
+    let body = &part[body_start..];
+    let body = body.split("\r\n--").next().unwrap_or("");
+    if header.contains("base64") {
+        use base64::Engine;
+        let joined: String = body.split("\r\n").collect();
+        String::from_utf8(
+            base64::engine::general_purpose::STANDARD
+                .decode(joined)
+                .unwrap_or_default(),
+        )
+        .unwrap_or_default()
+    } else if header.contains("quoted-printable") {
+        decode_qp(body)
+    } else {
+        body.to_string()
     }
 }
 
