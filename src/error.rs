@@ -97,6 +97,7 @@ pub enum TaskUse {
     Evidence,
     Extension,
     Instruction,
+    Order,
 }
 
 /// A change refused because of what is already there.
@@ -151,6 +152,9 @@ pub enum Conflict {
     /// The instruction already has its reply (another report answered it).
     #[error("the instruction is already replied to")]
     InstructionReplied,
+    /// The supervision order already has its receipt (another report).
+    #[error("the supervision order is already replied to")]
+    OrderReplied,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -345,6 +349,13 @@ impl Conflict {
                 format!("任务当前状态为“{}”，不能作出批示", status.zh()),
                 format!("a task in status {status} takes no instructions"),
             ),
+            Conflict::TaskNotOpen {
+                status,
+                attempted: TaskUse::Order,
+            } => Message::owned(
+                format!("任务当前状态为“{}”，不能下发督办单", status.zh()),
+                format!("a task in status {status} takes no supervision orders"),
+            ),
             Conflict::NoDueDate => Message::new(
                 "该任务没有完成时限，无需延期",
                 "the task has no due date to extend",
@@ -393,6 +404,10 @@ impl Conflict {
             Conflict::InstructionReplied => Message::new(
                 "该批示已反馈落实情况，不能重复反馈",
                 "the instruction has already been replied to",
+            ),
+            Conflict::OrderReplied => Message::new(
+                "该督办单已回执，不能重复回执",
+                "the supervision order has already been replied to",
             ),
         }
     }

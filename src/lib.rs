@@ -29,6 +29,7 @@ pub mod leading;
 pub mod mail;
 pub mod notices;
 pub mod openapi;
+pub mod orders;
 pub mod plans;
 pub mod rankings;
 pub mod render;

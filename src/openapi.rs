@@ -14,8 +14,8 @@ use utoipa::{Modify, OpenApi};
 
 use crate::{
     accountability, assessments, audit, bulletins, calendar, follows, health, holidays, http,
-    indicators, instructions, jobs, notices, plans, rankings, sign_in, stats, tasks, unit_record,
-    units, users,
+    indicators, instructions, jobs, notices, orders, plans, rankings, sign_in, stats, tasks,
+    unit_record, units, users,
 };
 
 #[derive(OpenApi)]
@@ -63,6 +63,9 @@ use crate::{
         tasks::routes::create_report,
         instructions::routes::list_instructions,
         instructions::routes::create_instruction,
+        orders::routes::list_orders,
+        orders::routes::create_order,
+        orders::routes::get_order,
         tasks::routes::list_attachments,
         tasks::routes::upload_attachment,
         tasks::routes::download_attachment,

@@ -31,7 +31,7 @@ use crate::storage::Storage;
 use crate::users::bootstrap::{self, FirstAdmin};
 use crate::{
     accountability, assessments, audit, bulletins, calendar, follows, health, holidays, indicators,
-    instructions, jobs, notices, plans, rankings, stats, tasks, unit_record, units, users,
+    instructions, jobs, notices, orders, plans, rankings, stats, tasks, unit_record, units, users,
 };
 
 /// Opens the pool and applies pending migrations.
@@ -61,6 +61,7 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         // A broken page template stops the start, never a person's request.
         crate::web::check_templates()?;
+        crate::orders::document::check()?;
         let settings = Arc::new(settings);
         let prepared = {
             let settings = settings.clone();
@@ -111,6 +112,7 @@ impl Application {
                         .configure(plans::routes::configure)
                         .configure(tasks::routes::configure)
                         .configure(instructions::routes::configure)
+                        .configure(orders::routes::configure)
                         .configure(holidays::routes::configure)
                         .configure(audit::routes::configure)
                         .configure(stats::configure)

@@ -77,6 +77,9 @@ pub struct Settings {
     pub yellow_warning_days: i64,
     /// An assigned task not signed for (签收) within this many days is flagged.
     pub accept_within_days: i64,
+    /// Working days a supervision order (督办单) gives the lead unit to
+    /// complete its receipt (回执), unless the office sets a date.
+    pub order_reply_working_days: u32,
     /// Tell the units at once when a task is assigned (交办通知), a
     /// submission returned (退回通知) or an instruction written (批示通知).
     pub step_notices: bool,
@@ -213,6 +216,7 @@ impl Default for Settings {
             json_limit_bytes: 256 * 1024,
             yellow_warning_days: 3,
             accept_within_days: 3,
+            order_reply_working_days: 5,
             step_notices: true,
             leaders_see_all: false,
             import_max_unpacked_bytes: 64 * 1024 * 1024,

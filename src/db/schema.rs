@@ -240,6 +240,7 @@ diesel::table! {
         period -> Nullable<Text>,
         claim_token -> Nullable<Text>,
         revivals -> Integer,
+        supervision_order_id -> Nullable<BigInt>,
     }
 }
 
@@ -407,6 +408,28 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    supervision_orders (id) {
+        id -> BigInt,
+        task_id -> BigInt,
+        year -> Integer,
+        number -> BigInt,
+        requirement -> Text,
+        reply_by -> Date,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        reply_report_id -> Nullable<BigInt>,
+        replied_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    supervision_order_counters (year) {
+        year -> BigInt,
+        last_number -> BigInt,
+    }
+}
+
 diesel::joinable!(notices -> tasks (task_id));
 diesel::joinable!(tasks -> plans (plan_id));
 diesel::joinable!(tasks -> units (lead_unit_id));
@@ -418,6 +441,7 @@ diesel::joinable!(progress_reports -> tasks (task_id));
 diesel::joinable!(attachments -> tasks (task_id));
 diesel::joinable!(extensions -> tasks (task_id));
 diesel::joinable!(instructions -> tasks (task_id));
+diesel::joinable!(supervision_orders -> tasks (task_id));
 diesel::joinable!(indicator_cooperators -> indicators (indicator_id));
 diesel::joinable!(indicator_values -> indicators (indicator_id));
 diesel::joinable!(indicator_attachments -> indicator_values (value_id));
@@ -450,4 +474,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     calendar_feeds,
     instructions,
     follows,
+    supervision_orders,
+    supervision_order_counters,
 );

@@ -122,7 +122,8 @@ stored_as_bigint!(
     ValueId,
     ValueAttachmentId,
     FeedId,
-    InstructionId
+    InstructionId,
+    OrderId
 );
 stored_as_text!(
     Role,

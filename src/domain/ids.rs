@@ -85,6 +85,10 @@ id_type!(
     InstructionId
 );
 id_type!(
+    /// A supervision order (督办单).
+    OrderId
+);
+id_type!(
     /// A personal calendar feed.
     FeedId
 );

@@ -29,7 +29,7 @@ pub mod values;
 pub use deadline::Deadline;
 pub use ids::{
     AttachmentId, BulletinId, EventId, ExtensionId, FeedId, IndicatorId, InstructionId, NoticeId,
-    PlanId, RecordId, ReportId, TaskId, UnitId, UserId, ValueAttachmentId, ValueId,
+    OrderId, PlanId, RecordId, ReportId, TaskId, UnitId, UserId, ValueAttachmentId, ValueId,
 };
 pub use message::Message;
 pub use role::Role;

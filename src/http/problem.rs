@@ -518,6 +518,7 @@ fn conflict_code(conflict: &Conflict) -> (&'static str, Vec<(&'static str, serde
         Conflict::ExtensionTooLate { .. } => ("extension_too_late", vec![]),
         Conflict::ExtensionPending => ("extension_pending", vec![]),
         Conflict::InstructionReplied => ("instruction_replied", vec![]),
+        Conflict::OrderReplied => ("order_replied", vec![]),
         Conflict::ExtensionDecided { status: s } => ("extension_decided", status(s.as_str())),
         Conflict::RecordDecided { status: s } => ("record_decided", status(s.as_str())),
         Conflict::ValueNotSubmitted { status: s } => ("value_not_submitted", status(s.as_str())),

@@ -37,6 +37,10 @@ pub struct TaskFacts {
     pub instruction: Option<(String, String)>,
     /// The notice goes to a cooperating unit, not the lead.
     pub cooperating: bool,
+    /// The supervision order (督办单) the notice carries or chases, by its
+    /// number (督办〔2026〕3号). A chase notice with it chases the order's
+    /// receipt (回执), not the task.
+    pub order: Option<String>,
 }
 
 fn label(step: NoticeStep, lang: Lang) -> String {
@@ -160,6 +164,13 @@ pub fn task_notice(f: &TaskFacts, lang: Lang) -> (String, String, String) {
             Lang::En => format!("Instruction reply: {label}"),
         };
     }
+    // So does a chase of a supervision order's receipt.
+    if f.order.is_some() && matches!(f.step.rung(), Some(Step::Chase(_))) {
+        label = match lang {
+            Lang::Zh => format!("督办单回执{label}"),
+            Lang::En => format!("Supervision order receipt: {label}"),
+        };
+    }
     let late = matches!(
         f.step.rung(),
         Some(Step::Chase(_) | Step::Supervise(_) | Step::Accountability(_))
@@ -195,6 +206,9 @@ pub fn task_notice(f: &TaskFacts, lang: Lang) -> (String, String, String) {
     if let Some((author, text)) = &f.instruction {
         lines.push((pick("批示领导", "Instruction by"), author.clone()));
         lines.push((pick("批示内容", "Instruction"), text.clone()));
+    }
+    if let Some(order) = &f.order {
+        lines.push((pick("督办单", "Supervision order"), order.clone()));
     }
     if let Some(d) = f.reply_by {
         lines.push((pick("回复期限", "Reply by"), day(d)));
@@ -487,6 +501,7 @@ mod tests {
             note: None,
             instruction: None,
             cooperating: false,
+            order: None,
         }
     }
 

@@ -195,6 +195,10 @@ fn still_owed(conn: &mut DbConnection, notice: &NoticeRow) -> QueryResult<bool> 
         return Ok(false);
     };
     let open = matches!(status, TaskStatus::Assigned | TaskStatus::InProgress);
+    if let Some(order) = order_of(notice) {
+        // A receipt chased: owed while the order has none.
+        return Ok(open && unreceipted(conn, order)?);
+    }
     if let Some(instruction) = instruction_of(notice) {
         return Ok(match notice.step {
             // A new instruction is news while the unit still works on the task.
@@ -224,6 +228,24 @@ fn unanswered(conn: &mut DbConnection, id: InstructionId) -> QueryResult<bool> {
     let open: i64 = instructions::table
         .find(id)
         .filter(instructions::reply_report_id.is_null())
+        .count()
+        .get_result(conn)?;
+    Ok(open == 1)
+}
+
+/// The supervision order whose receipt a notice chases: its dedupe key
+/// starts with `order:{id}:` (the scan's orders pass).
+fn order_of(notice: &NoticeRow) -> Option<crate::domain::OrderId> {
+    let rest = notice.dedupe_key.strip_prefix("order:")?;
+    let id = rest.split(':').next()?.parse().ok()?;
+    Some(crate::domain::OrderId(id))
+}
+
+fn unreceipted(conn: &mut DbConnection, id: crate::domain::OrderId) -> QueryResult<bool> {
+    use crate::db::schema::supervision_orders as o;
+    let open: i64 = o::table
+        .find(id)
+        .filter(o::reply_report_id.is_null())
         .count()
         .get_result(conn)?;
     Ok(open == 1)
@@ -391,10 +413,18 @@ impl Round<'_> {
                 return Ok(());
             }
         };
-        let attachments = match notice.bulletin_id {
+        let mut attachments = match notice.bulletin_id {
             Some(b) => (self.attach)(&mut conn, self.settings, b)?,
             None => Vec::new(),
         };
+        // A 督办 email carries its supervision order (督办单) as a page.
+        if let (Some(order), Channel::Email) = (notice.supervision_order_id, notice.channel) {
+            attachments.push(crate::orders::document::attachment(
+                &mut conn,
+                self.settings,
+                order,
+            )?);
+        }
         // The connection goes back to the pool while the other side talks.
         drop(conn);
         // Right before sending: the claim is still this one's (the checks

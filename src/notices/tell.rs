@@ -78,6 +78,7 @@ pub fn after_step(
             note: note.map(str::to_string),
             instruction: None,
             cooperating: unit != task.lead_unit_id,
+            order: None,
         };
         write_notice(conn, &ctx, &about, &wanted, &facts)?;
     }
@@ -136,6 +137,7 @@ pub fn instruction(
         note: None,
         instruction: Some((instruction.author.to_string(), instruction.body.to_string())),
         cooperating: false,
+        order: None,
     };
     write_notice(conn, &ctx, &about, &wanted, &facts)?;
     Ok(())

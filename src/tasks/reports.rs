@@ -1,7 +1,8 @@
 //! Progress reports (进展反馈): the lead unit and each cooperating unit report
 //! their part; the lead unit's latest percent is the task's progress. A lead
 //! unit's report may answer an instruction (批示落实情况), recorded on the
-//! instruction in the report's transaction.
+//! instruction in the report's transaction; likewise the receipt (回执) of a
+//! supervision order (`orders::answer`).
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -16,7 +17,7 @@ use crate::db::schema::{instructions, progress_reports, tasks};
 use crate::db::DbConnection;
 use crate::domain::task_state::TaskStatus;
 use crate::domain::values::BoundedText;
-use crate::domain::{InstructionId, Message, ReportId, TaskId, UnitId, UserId};
+use crate::domain::{InstructionId, Message, OrderId, ReportId, TaskId, UnitId, UserId};
 use crate::error::Validator;
 use crate::error::{Conflict, Error, Result, TaskUse};
 
@@ -29,6 +30,9 @@ pub struct CreateReport {
     /// The instruction (批示) this report answers (批示落实情况): lead unit
     /// only, once per instruction.
     pub instruction_id: Option<InstructionId>,
+    /// The supervision order (督办单) this report answers (its receipt,
+    /// 回执): lead unit only, once per order.
+    pub order_id: Option<OrderId>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -44,6 +48,8 @@ pub struct ReportView {
     pub created_at: DateTime<Utc>,
     /// The instruction (批示) this report answers, if it does.
     pub instruction_id: Option<InstructionId>,
+    /// The supervision order (督办单) this report is the receipt of, if it is.
+    pub order_id: Option<OrderId>,
 }
 
 pub fn create(
@@ -91,6 +97,15 @@ pub fn create(
                 ),
             ));
         }
+        if req.order_id.is_some() && !is_lead {
+            return Err(Error::invalid_field(
+                "order_id",
+                Message::new(
+                    "只有牵头单位可以回执督办单",
+                    "only the lead unit replies to a supervision order",
+                ),
+            ));
+        }
         let row: (ReportId, NaiveDateTime) = diesel::insert_into(progress_reports::table)
             .values((
                 progress_reports::task_id.eq(task.id),
@@ -110,8 +125,12 @@ pub fn create(
         if let Some(instruction) = req.instruction_id {
             answer(conn, task.id, instruction, row.0, now)?;
         }
+        if let Some(order) = req.order_id {
+            crate::orders::answer(conn, task.id, order, row.0, now)?;
+        }
         let data = serde_json::json!({
             "report_id": row.0, "percent": req.percent, "instruction_id": req.instruction_id,
+            "order_id": req.order_id,
         });
         events::record(
             conn,
@@ -147,6 +166,7 @@ pub fn create(
             body: body.into_inner(),
             created_at: row.1.and_utc(),
             instruction_id: req.instruction_id,
+            order_id: req.order_id,
         })
     })
 }
@@ -215,6 +235,7 @@ pub fn list(conn: &mut DbConnection, scope: Scope, id: TaskId) -> Result<Vec<Rep
         .into_iter()
         .filter_map(|(r, i)| Some((r?, i)))
         .collect();
+    let receipts = crate::orders::answered(conn, task.id)?;
     Ok(rows
         .into_iter()
         .map(|(rid, unit_id, author_id, percent, body, at)| ReportView {
@@ -231,6 +252,7 @@ pub fn list(conn: &mut DbConnection, scope: Scope, id: TaskId) -> Result<Vec<Rep
             body,
             created_at: at.and_utc(),
             instruction_id: answered.get(&rid).copied(),
+            order_id: receipts.get(&rid).copied(),
         })
         .collect())
 }

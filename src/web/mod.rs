@@ -24,7 +24,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     use pages::{
         account, accountability, admin_audit, admin_batch, admin_holidays, admin_settings,
         admin_units, admin_users, bulletins, calendar, follows, home, import, indicators, leading,
-        notices, plans, queues, task_form, tasks,
+        notices, orders, plans, queues, task_form, tasks,
     };
     cfg.service(
         web::scope("")
@@ -75,6 +75,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::post().to(tasks::decide_extension),
             )
             .route("/notices", web::get().to(notices::list))
+            .route("/orders/{id}", web::get().to(orders::show))
             .route("/queues", web::get().to(queues::index))
             .route("/queues/review", web::get().to(queues::review))
             .route("/queues/extensions", web::get().to(queues::extensions))

@@ -42,6 +42,7 @@ mod leaders;
 mod ledger;
 mod migrations;
 mod notices;
+mod orders;
 mod races;
 mod security;
 mod smtp;
@@ -85,6 +86,7 @@ fn main() -> std::process::ExitCode {
         ledger::tests(),
         indicators::tests(),
         instructions::tests(),
+        orders::tests(),
         migrations::tests(),
         notices::tests(),
         races::tests(),

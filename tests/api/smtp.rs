@@ -61,25 +61,42 @@ impl Received {
         let Some(start) = self.data.find(&format!("Content-Type: {content_type}")) else {
             return String::new();
         };
-        let part = &self.data[start..];
-        let body_start = part.find("\r\n\r\n").map_or(0, |i| i + 4);
-        let header = &part[..body_start];
-        let body = &part[body_start..];
-        let body = body.split("\r\n--").next().unwrap_or("");
-        if header.contains("base64") {
-            use base64::Engine;
-            let joined: String = body.split("\r\n").collect();
-            String::from_utf8(
-                base64::engine::general_purpose::STANDARD
-                    .decode(joined)
-                    .unwrap_or_default(),
-            )
-            .unwrap_or_default()
-        } else if header.contains("quoted-printable") {
-            decode_qp(body)
-        } else {
-            body.to_string()
-        }
+        decode_part(&self.data[start..])
+    }
+
+    /// The decoded body of the attached file whose name contains `name`.
+    pub fn attachment(&self, name: &str) -> Option<String> {
+        let at = self
+            .data
+            .match_indices("filename=")
+            .map(|(i, _)| i)
+            .find(|i| self.data[*i..].lines().next().unwrap_or("").contains(name))?;
+        // The part starts after the boundary line before its headers.
+        let start = self.data[..at].rfind("\r\n--").map_or(0, |i| i + 4);
+        let start = start + self.data[start..].find("\r\n").map_or(0, |i| i + 2);
+        Some(decode_part(&self.data[start..]))
+    }
+}
+
+/// A MIME part (its headers, then its body up to the next boundary), decoded.
+fn decode_part(part: &str) -> String {
+    let body_start = part.find("\r\n\r\n").map_or(0, |i| i + 4);
+    let header = &part[..body_start];
+    let body = &part[body_start..];
+    let body = body.split("\r\n--").next().unwrap_or("");
+    if header.contains("base64") {
+        use base64::Engine;
+        let joined: String = body.split("\r\n").collect();
+        String::from_utf8(
+            base64::engine::general_purpose::STANDARD
+                .decode(joined)
+                .unwrap_or_default(),
+        )
+        .unwrap_or_default()
+    } else if header.contains("quoted-printable") {
+        decode_qp(body)
+    } else {
+        body.to_string()
     }
 }
 

@@ -9,7 +9,7 @@ use chrono::{Duration, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use crate::config::Settings;
-use crate::db::schema::{instructions, tasks, units, users};
+use crate::db::schema::{instructions, supervision_orders, tasks, units, users};
 use crate::db::DbConnection;
 use crate::domain::clock::Clock;
 use crate::domain::kinds::NoticeMode;
@@ -18,7 +18,7 @@ use crate::domain::message::Lang;
 use crate::domain::notice_step::NoticeStep;
 use crate::domain::task_state::TaskStatus;
 use crate::domain::traffic::TaskTiming;
-use crate::domain::{InstructionId, TaskId, UnitId, UnitKind, UserId};
+use crate::domain::{InstructionId, OrderId, TaskId, UnitId, UnitKind, UserId};
 use crate::indicators::values::OwedReport;
 use crate::tasks::model::TaskRow;
 use crate::tasks::visibility;
@@ -52,6 +52,15 @@ pub(in crate::notices) struct OwedInstruction {
     pub task_id: TaskId,
     pub author_id: UserId,
     pub body: String,
+    pub reply_by: NaiveDate,
+}
+
+/// A supervision order (督办单) whose reply-by date has passed with no
+/// receipt, on an open task.
+pub(in crate::notices) struct OwedOrder {
+    pub id: OrderId,
+    pub task_id: TaskId,
+    pub title: String,
     pub reply_by: NaiveDate,
 }
 
@@ -95,6 +104,11 @@ pub(in crate::notices) struct Context {
     pub reports: Vec<OwedReport>,
     /// Instructions on open tasks not answered by their date.
     pub instructions: Vec<OwedInstruction>,
+    /// Supervision orders on open tasks not answered by their date.
+    pub orders: Vec<OwedOrder>,
+    /// The reply-by date of a supervision order issued today: the
+    /// configured number of working days on.
+    pub order_reply_by: NaiveDate,
     /// Today plus the longest reminder period: what is due by then is owed
     /// a reminder or a digest line.
     pub horizon: NaiveDate,
@@ -117,6 +131,7 @@ impl Context {
             .collect();
         let open: Vec<TaskId> = ctx.open.iter().map(|t| t.row.id).collect();
         ctx.instructions = load_owed_instructions(conn, &open, today)?;
+        ctx.orders = load_owed_orders(conn, &open, today)?;
         Ok(ctx)
     }
 
@@ -180,6 +195,8 @@ impl Context {
             open: Vec::new(),
             reports: Vec::new(),
             instructions: Vec::new(),
+            orders: Vec::new(),
+            order_reply_by: calendar.add_working_days(today, settings.order_reply_working_days),
             horizon,
         })
     }
@@ -441,6 +458,37 @@ fn load_owed_instructions(
                 body,
                 reply_by: reply_by?,
             })
+        })
+        .collect())
+}
+
+/// The supervision orders on `open` tasks with no receipt and a reply-by
+/// date before `today`, by id.
+fn load_owed_orders(
+    conn: &mut DbConnection,
+    open: &[TaskId],
+    today: NaiveDate,
+) -> QueryResult<Vec<OwedOrder>> {
+    let rows: Vec<(OrderId, TaskId, i32, i64, NaiveDate)> = supervision_orders::table
+        .filter(supervision_orders::task_id.eq_any(open))
+        .filter(supervision_orders::reply_report_id.is_null())
+        .filter(supervision_orders::reply_by.lt(today))
+        .select((
+            supervision_orders::id,
+            supervision_orders::task_id,
+            supervision_orders::year,
+            supervision_orders::number,
+            supervision_orders::reply_by,
+        ))
+        .order(supervision_orders::id.asc())
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, task_id, year, number, reply_by)| OwedOrder {
+            id,
+            task_id,
+            title: crate::orders::number_label(year, number),
+            reply_by,
         })
         .collect())
 }

@@ -59,6 +59,7 @@ pub(super) fn run(
                 note: None,
                 instruction: Some((author, owed.body.clone())),
                 cooperating: false,
+                order: None,
             };
             counts.tally(write_notice(conn, ctx, &about, &wanted, &facts)?);
         }

@@ -1,5 +1,6 @@
 //! The daily scan: for every open task, every indicator report not yet in
-//! and every instruction (批示) not answered by its date, the notices the
+//! every instruction (批示) and supervision order (督办单) not answered by
+//! its date, the notices the
 //! ladder says it is owed today, each written once (its dedupe key is
 //! unique) together with the timeline event that records it (for tasks and
 //! instructions); each digest unit's daily digest; and each follower's
@@ -14,6 +15,7 @@ pub(super) mod context;
 mod digests;
 mod follows;
 mod instructions;
+mod orders;
 mod reports;
 mod tasks;
 pub(super) mod write;
@@ -60,6 +62,7 @@ pub fn scan(
     digests::run(conn, &ctx, &mut counts)?;
     reports::run(conn, &ctx, &mut counts)?;
     instructions::run(conn, &ctx, &mut counts)?;
+    orders::run(conn, &ctx, &mut counts)?;
     follows::run(conn, &ctx, settings, &mut counts)?;
     Ok(counts)
 }

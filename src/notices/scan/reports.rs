@@ -44,6 +44,7 @@ pub(super) fn run(
                 note: None,
                 instruction: None,
                 cooperating: false,
+                order: None,
             };
             counts.tally(write_notice(conn, ctx, &about, &w, &facts)?);
         }

@@ -1,11 +1,13 @@
 //! The tasks pass: each open task's ladder steps, a late signing-for and a
 //! missing progress report (monthly, quarterly or half-yearly), as the
-//! domain rules judge them today.
+//! domain rules judge them today. The 督办 step issues a supervision order
+//! (督办单) with its notice.
 
 use super::context::{Context, OpenTask, Wanted};
-use super::write::{write_notice, About};
+use super::write::{write_notice_with, About, OrderWanted};
 use super::ScanCounts;
 use crate::db::DbConnection;
+use crate::domain::ladder::Step;
 use crate::domain::notice_step::NoticeStep;
 use crate::domain::traffic;
 use crate::domain::{TaskId, UnitId, UserId};
@@ -53,8 +55,27 @@ pub(super) fn run(
                 note: None,
                 instruction: None,
                 cooperating: false,
+                order: None,
             };
-            counts.tally(write_notice(conn, ctx, &about, &w, &facts)?);
+            // The 督办 step issues its supervision order (督办单) with the
+            // notice, which carries it as an attachment.
+            let order = matches!(w.step.rung(), Some(Step::Supervise(_))).then(|| OrderWanted {
+                requirement: crate::orders::default_requirement(
+                    ctx.lang,
+                    days_overdue,
+                    ctx.order_reply_by,
+                ),
+                reply_by: ctx.order_reply_by,
+                year: chrono::Datelike::year(&ctx.clock.today),
+            });
+            counts.tally(write_notice_with(
+                conn,
+                ctx,
+                &about,
+                &w,
+                &facts,
+                order.as_ref(),
+            )?);
         }
     }
     Ok(())

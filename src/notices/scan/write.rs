@@ -1,7 +1,8 @@
 //! Writing what the passes want into the outbox: a notice with its robot
 //! copies, its accountability proposal and its timeline event in one
 //! transaction, or a digest (a unit's or a follower's). Each is looked up by its dedupe key
-//! first and written only when absent; false when it was already there.
+//! first and written only when absent; false when it was already there. A
+//! 督办 notice issues its supervision order (督办单) in its transaction too.
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
@@ -11,7 +12,7 @@ use crate::db::schema::notices;
 use crate::db::{self, DbConnection};
 use crate::domain::kinds::{Channel, NoticeStatus};
 use crate::domain::notice_step::NoticeStep;
-use crate::domain::{IndicatorId, NoticeId, TaskId, UnitId};
+use crate::domain::{IndicatorId, NoticeId, OrderId, TaskId, UnitId};
 use crate::mail::templates::{task_notice, TaskFacts};
 use crate::tasks::events::{self, NewEvent};
 
@@ -25,6 +26,14 @@ pub(in crate::notices) struct About {
     /// For an accountability proposal: the tasks concerned and why.
     pub task_ids: Vec<i64>,
     pub reason: String,
+}
+
+/// The supervision order (督办单) a 督办 notice issues with itself.
+pub(in crate::notices) struct OrderWanted {
+    pub requirement: String,
+    pub reply_by: NaiveDate,
+    /// The local year it is numbered in.
+    pub year: i32,
 }
 
 #[derive(Clone, Insertable)]
@@ -46,6 +55,7 @@ struct NewNotice<'a> {
     next_attempt_at: NaiveDateTime,
     created_at: NaiveDateTime,
     channel: Channel,
+    supervision_order_id: Option<OrderId>,
 }
 
 /// Inserts a notice and gives it the Message-ID derived from its id.
@@ -92,12 +102,52 @@ pub(in crate::notices) fn write_notice(
     w: &Wanted,
     facts: &TaskFacts,
 ) -> anyhow::Result<bool> {
+    write_notice_with(conn, ctx, about, w, facts, None)
+}
+
+/// `write_notice`, and with `order` the supervision order the notice
+/// carries, issued (numbered) in the same transaction: a notice that was
+/// already there issues none, and a failed write gives its number back.
+pub(in crate::notices) fn write_notice_with(
+    conn: &mut DbConnection,
+    ctx: &Context,
+    about: &About,
+    w: &Wanted,
+    facts: &TaskFacts,
+    order: Option<&OrderWanted>,
+) -> anyhow::Result<bool> {
     let (status, error) = initial_status(w);
     let now = ctx.clock.now;
     let result = conn.write(|conn| -> QueryResult<bool> {
         if exists(conn, &w.dedupe_key)? {
             return Ok(false);
         }
+        let issued = match (order, about.task_id) {
+            (Some(o), Some(task_id)) => Some(crate::orders::issue(
+                conn,
+                &crate::orders::Draft {
+                    task_id,
+                    requirement: &o.requirement,
+                    reply_by: o.reply_by,
+                    created_by: None,
+                    year: o.year,
+                },
+                now,
+            )?),
+            _ => None,
+        };
+        let with_order;
+        let facts = match &issued {
+            Some(i) => {
+                with_order = TaskFacts {
+                    order: Some(i.title()),
+                    reply_by: Some(i.reply_by),
+                    ..facts.clone()
+                };
+                &with_order
+            }
+            None => facts,
+        };
         let proposal = if w.propose {
             let (unit, tasks) = (about.lead_unit, &about.task_ids);
             let record = crate::accountability::propose(
@@ -133,6 +183,7 @@ pub(in crate::notices) fn write_notice(
             next_attempt_at: ctx.send_at,
             created_at: now,
             channel: Channel::Email,
+            supervision_order_id: issued.map(|i| i.id),
         };
         let id = insert(conn, &email, &ctx.mail_domain)?;
         // The same notice for each unit robot, written with it: all or none.
@@ -150,8 +201,10 @@ pub(in crate::notices) fn write_notice(
             insert(conn, &robot, &ctx.mail_domain)?;
         }
         if let Some(task_id) = about.task_id {
-            let data =
-                serde_json::json!({ "notice_id": id, "step": w.step, "recipients": w.recipients });
+            let data = serde_json::json!({
+                "notice_id": id, "step": w.step, "recipients": w.recipients,
+                "order_id": issued.map(|i| i.id), "order": issued.map(|i| i.title()),
+            });
             let event = NewEvent {
                 task_id,
                 kind: w.event_kind,
@@ -194,6 +247,7 @@ pub(super) fn write_digest(
         next_attempt_at: ctx.send_at,
         created_at: ctx.clock.now,
         channel: Channel::Email,
+        supervision_order_id: None,
     };
     let result = conn.write(|conn| -> QueryResult<bool> {
         if exists(conn, key)? {

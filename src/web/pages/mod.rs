@@ -16,6 +16,7 @@ pub mod import;
 pub mod indicators;
 pub mod leading;
 pub mod notices;
+pub mod orders;
 pub mod plans;
 pub mod queues;
 pub mod task_form;

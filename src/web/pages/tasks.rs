@@ -260,6 +260,7 @@ struct Typed {
     new_due_date: String,
     reason: String,
     instruction_id: String,
+    order_id: String,
     instruction_body: String,
     reply_by: String,
 }
@@ -281,6 +282,11 @@ struct TaskPage {
     can_instruct: bool,
     /// For the lead unit's report form: the instructions it may answer.
     open_instructions: Vec<InstructionLine>,
+    /// 督办单, newest first, each linking to its printable page.
+    orders: Vec<crate::orders::OrderView>,
+    /// For the lead unit's report form: the orders whose receipt (回执) it
+    /// may complete.
+    open_orders: Vec<crate::orders::OrderView>,
     actions: Vec<Action>,
     /// The person's unit takes part (lead or cooperating): reports, evidence.
     takes_part: bool,
@@ -346,6 +352,7 @@ type Loaded = (
     Vec<attachments::AttachmentView>,
     Vec<extensions::ExtensionView>,
     Vec<InstructionView>,
+    Vec<crate::orders::OrderView>,
     HashMap<UnitId, String>,
     HashMap<UserId, String>,
 );
@@ -362,6 +369,7 @@ async fn load(state: &AppState, person: &Person, id: TaskId) -> ApiResult<Loaded
             let files = attachments::list(conn, scope, id)?;
             let exts = extensions::list_for_task(conn, scope, id)?;
             let said = instructions::list(conn, &auth, scope, id, clock.today)?;
+            let orders = crate::orders::list(conn, &auth, scope, id, clock.today)?;
             let task = &detail.task;
             let unit_ids = std::iter::once(task.lead_unit_id)
                 .chain(task.cooperating_unit_ids.iter().copied())
@@ -370,7 +378,7 @@ async fn load(state: &AppState, person: &Person, id: TaskId) -> ApiResult<Loaded
                 .collect();
             let leader = task.responsible_leader_id.into_iter().collect();
             let (units, people) = names(conn, unit_ids, leader)?;
-            Ok((detail, events, files, exts, said, units, people))
+            Ok((detail, events, files, exts, said, orders, units, people))
         })
         .await
 }
@@ -404,7 +412,7 @@ async fn task_page(
     shown: Shown,
 ) -> Result<HttpResponse, PageError> {
     let lang = person.lang;
-    let (detail, events, attachments, extensions, said, units, people) =
+    let (detail, events, attachments, extensions, said, orders, units, people) =
         load(state, person, id).await.page(lang)?;
     let following =
         if crate::auth::permissions::allows(person.auth.role, crate::auth::Permission::Follow) {
@@ -469,7 +477,18 @@ async fn task_page(
     } else {
         Vec::new()
     };
+    let open_orders = if is_lead {
+        orders
+            .iter()
+            .filter(|o| o.reply.is_none())
+            .cloned()
+            .collect()
+    } else {
+        Vec::new()
+    };
     let page = TaskPage {
+        orders,
+        open_orders,
         instructions: lines,
         can_instruct,
         open_instructions,
@@ -654,6 +673,7 @@ pub async fn report(
         percent: form.text("percent").to_string(),
         body: form.text("body").to_string(),
         instruction_id: form.text("instruction_id").to_string(),
+        order_id: form.text("order_id").to_string(),
         ..Default::default()
     };
     let percent = match form.text("percent").trim().parse::<i32>() {
@@ -676,10 +696,18 @@ pub async fn report(
             Err(_) => return Err(PageError::not_found(lang)),
         },
     };
+    let order_id = match form.text("order_id").trim() {
+        "" => None,
+        text => match text.parse::<i64>() {
+            Ok(n) => Some(crate::domain::OrderId(n)),
+            Err(_) => return Err(PageError::not_found(lang)),
+        },
+    };
     let req = reports::CreateReport {
         percent,
         body: form.text("body").to_string(),
         instruction_id,
+        order_id,
     };
     let uploads = match checked_files(&state, form.files) {
         Ok(u) => u,

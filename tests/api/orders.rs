@@ -1,0 +1,500 @@
+//! 督办单 (supervision orders): issued by the ladder's 督办 step with its
+//! email (which carries the order as an HTML attachment) and by the office
+//! at will; numbered per year in the database; answered once by the lead
+//! unit's receipt (回执); a receipt not in by its date climbs the ladder.
+//! API and pages.
+
+use chrono::{Datelike, Duration, NaiveDate};
+use futures_util::future::join_all;
+use reqwest::multipart::Form;
+use serde_json::{json, Value};
+
+use crate::city::{self, local_day, City};
+use crate::console::{password_of, settle_accounts, Visitor};
+use crate::helpers::{expect_json, expect_problem, problem_fields, TestApp};
+use crate::notices::{addressed_city, Outbox};
+use crate::smtp::SmtpServer;
+
+crate::api_tests![
+    the_office_issues_orders_by_hand_and_whoever_sees_the_task_reads_them,
+    concurrent_orders_take_consecutive_numbers_and_a_rollback_leaves_no_gap,
+    the_supervision_step_issues_an_order_attached_to_its_email_and_the_receipt_closes_it,
+    a_receipt_not_in_by_its_date_climbs_the_ladder,
+];
+
+fn path(task: i64) -> String {
+    format!("/api/v1/tasks/{task}/orders")
+}
+
+fn year() -> i32 {
+    local_day(0)[..4].parse().unwrap()
+}
+
+fn title(n: i64) -> String {
+    format!("督办〔{}〕{n}号", year())
+}
+
+async fn order(app: &TestApp, token: &str, task: i64, body: Value) -> reqwest::Response {
+    app.post(&path(task), token, body).await
+}
+
+async fn report(app: &TestApp, token: &str, task: i64, body: Value) -> reqwest::Response {
+    app.post(&format!("/api/v1/tasks/{task}/reports"), token, body)
+        .await
+}
+
+async fn the_office_issues_orders_by_hand_and_whoever_sees_the_task_reads_them(app: TestApp) {
+    let c = city::build(&app).await;
+    let task = c.in_progress(&app, "3.1", 30).await;
+    let id = task["id"].as_i64().unwrap();
+    let body = json!({ "requirement": "请于三日内报送整改方案", "reply_by": local_day(3) });
+
+    let made = expect_json(order(&app, &c.office, id, body.clone()).await, 201).await;
+    assert_eq!(made["title"], title(1));
+    assert_eq!(made["number"], 1);
+    assert_eq!(made["year"], year());
+    assert_eq!(made["requirement"], "请于三日内报送整改方案");
+    assert_eq!(made["reply_by"], local_day(3));
+    assert_eq!(made["reply"], Value::Null);
+    assert_eq!(made["overdue"], false);
+    assert!(made["created_by"].is_i64());
+    // Without a date: the configured working days (5) from today, so at
+    // least a week of calendar days minus a weekend.
+    let second = expect_json(
+        order(&app, &c.admin, id, json!({ "requirement": "跟踪督办" })).await,
+        201,
+    )
+    .await;
+    assert_eq!(second["title"], title(2));
+    let reply_by: NaiveDate = second["reply_by"].as_str().unwrap().parse().unwrap();
+    let today: NaiveDate = local_day(0).parse().unwrap();
+    assert!(
+        reply_by >= today + Duration::days(5) && reply_by <= today + Duration::days(9),
+        "{reply_by}"
+    );
+
+    // Leaders, clerks and viewers do not issue orders.
+    for token in [&c.leader, &c.clerk_a, &c.viewer] {
+        expect_problem(order(&app, token, id, body.clone()).await, 403, "forbidden").await;
+    }
+    // A clerk whose unit takes no part learns nothing of the task.
+    expect_problem(
+        order(&app, &c.clerk_c, id, body.clone()).await,
+        404,
+        "not_found",
+    )
+    .await;
+    expect_problem(app.get(&path(id), &c.clerk_c).await, 404, "not_found").await;
+
+    // Whoever sees the task reads them, newest first.
+    for token in [&c.clerk_a, &c.clerk_b, &c.viewer, &c.leader, &c.office] {
+        let list = expect_json(app.get(&path(id), token).await, 200).await;
+        let titles: Vec<&str> = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o.as_object().unwrap()["title"].as_str().unwrap())
+            .collect();
+        assert_eq!(titles, [title(2), title(1)]);
+    }
+    let one = expect_json(
+        app.get(&format!("/api/v1/orders/{}", made["id"]), &c.clerk_a)
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(one["title"], title(1));
+    expect_problem(
+        app.get(&format!("/api/v1/orders/{}", made["id"]), &c.clerk_c)
+            .await,
+        404,
+        "not_found",
+    )
+    .await;
+
+    // Fields at fault are named; nothing is numbered for them.
+    let bad = expect_problem(
+        order(
+            &app,
+            &c.office,
+            id,
+            json!({ "requirement": " ", "reply_by": local_day(-1) }),
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    let mut fields = problem_fields(&bad);
+    fields.sort();
+    assert_eq!(fields, ["reply_by", "requirement"]);
+    let unknown = expect_problem(
+        order(
+            &app,
+            &c.office,
+            id,
+            json!({ "requirement": "x", "number": 7 }),
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert!(unknown.to_string().contains("number"), "{unknown}");
+    // A draft is not open: 409.
+    let draft = c.task(&app, "3.2", 30, json!({})).await;
+    expect_problem(
+        order(&app, &c.office, draft["id"].as_i64().unwrap(), body.clone()).await,
+        409,
+        "task_not_open",
+    )
+    .await;
+
+    // The timeline records the issue.
+    let events = expect_json(
+        app.get(&format!("/api/v1/tasks/{id}/events"), &c.clerk_a)
+            .await,
+        200,
+    )
+    .await;
+    let issued: Vec<&Value> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "order_issued")
+        .collect();
+    assert_eq!(issued.len(), 2);
+    assert!(issued
+        .iter()
+        .any(|e| e["note"].as_str().unwrap().starts_with(&title(1))));
+}
+
+async fn concurrent_orders_take_consecutive_numbers_and_a_rollback_leaves_no_gap(app: TestApp) {
+    let c = city::build(&app).await;
+    let mut tasks = Vec::new();
+    for code in ["3.3", "3.4", "3.5", "3.6"] {
+        tasks.push(c.in_progress(&app, code, 30).await["id"].as_i64().unwrap());
+    }
+    // Eight at once, two on each task.
+    let shots = (0..8).map(|i| {
+        let task = tasks[i % tasks.len()];
+        let (app, token) = (&app, c.office.clone());
+        async move {
+            let res = order(
+                app,
+                &token,
+                task,
+                json!({ "requirement": format!("并发督办 {i}") }),
+            )
+            .await;
+            expect_json(res, 201).await
+        }
+    });
+    let made = join_all(shots).await;
+    let mut numbers: Vec<i64> = made.iter().map(|o| o["number"].as_i64().unwrap()).collect();
+    numbers.sort();
+    assert_eq!(numbers, (1..=8).collect::<Vec<i64>>());
+
+    // A creation rolled back gives its number back.
+    {
+        use diesel::Connection;
+        let pool = duban::db::connect(&app.database.url, 1).unwrap();
+        let mut conn = pool.get().unwrap();
+        let reply_by: NaiveDate = local_day(5).parse().unwrap();
+        let taken = std::cell::Cell::new(0);
+        let rolled: Result<(), diesel::result::Error> = conn.transaction(|conn| {
+            let issued = duban::orders::issue(
+                conn,
+                &duban::orders::Draft {
+                    task_id: duban::domain::TaskId(tasks[0]),
+                    requirement: "回滚",
+                    reply_by,
+                    created_by: None,
+                    year: year(),
+                },
+                chrono::Utc::now().naive_utc(),
+            )?;
+            taken.set(issued.number);
+            Err(diesel::result::Error::RollbackTransaction)
+        });
+        assert!(rolled.is_err());
+        assert_eq!(taken.get(), 9, "the number it would have had");
+    }
+    // So does a request that fails (here: an unknown task).
+    expect_problem(
+        order(
+            &app,
+            &c.office,
+            999_999,
+            json!({ "requirement": "无此任务" }),
+        )
+        .await,
+        404,
+        "not_found",
+    )
+    .await;
+    let next = expect_json(
+        order(
+            &app,
+            &c.office,
+            tasks[1],
+            json!({ "requirement": "回滚之后" }),
+        )
+        .await,
+        201,
+    )
+    .await;
+    assert_eq!(next["number"], 9);
+    assert_eq!(next["title"], title(9));
+}
+
+/// The decoded attachment of a supervision order in a mail, if any.
+fn attached_order(mail: &crate::smtp::Received) -> Option<String> {
+    mail.attachment("supervision-order-")
+}
+
+async fn the_supervision_step_issues_an_order_attached_to_its_email_and_the_receipt_closes_it(
+    app: TestApp,
+) {
+    let smtp = SmtpServer::start();
+    let c = addressed_city(&app).await;
+    settle_accounts(&app);
+    let task = c.in_progress(&app, "3.7", 10).await;
+    let id = task["id"].as_i64().unwrap();
+    let due: NaiveDate = task["due_date"].as_str().unwrap().parse().unwrap();
+    let out = Outbox::new(&app, &smtp.url());
+    out.deliver();
+    let before = smtp.received().len();
+
+    // Day 6 overdue: no order yet; day 7: one, however often the scan runs.
+    out.scan(due + Duration::days(6));
+    assert_eq!(
+        expect_json(app.get(&path(id), &c.office).await, 200).await,
+        json!([])
+    );
+    out.scan(due + Duration::days(7));
+    out.scan(due + Duration::days(7));
+    let list = expect_json(app.get(&path(id), &c.clerk_a).await, 200).await;
+    assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+    let made = &list[0];
+    let order_id = made["id"].as_i64().unwrap();
+    assert_eq!(made["title"], title(made["number"].as_i64().unwrap()));
+    assert_eq!(made["created_by"], Value::Null, "from the ladder");
+    assert!(
+        made["requirement"].as_str().unwrap().contains("逾期 7 天"),
+        "{made}"
+    );
+    assert_eq!(made["year"], (due + Duration::days(7)).year());
+
+    // The 督办 email carries it as an HTML page.
+    out.deliver();
+    let mail: Vec<_> = smtp.received().into_iter().skip(before).collect();
+    let sent = mail
+        .iter()
+        .find(|m| m.subject().starts_with("【督办通知】3.7"))
+        .unwrap_or_else(|| panic!("{:?}", mail.iter().map(|m| m.subject()).collect::<Vec<_>>()));
+    assert!(
+        sent.text()
+            .contains(&format!("督办单：{}", made["title"].as_str().unwrap())),
+        "{}",
+        sent.text()
+    );
+    let page = attached_order(sent).expect("the order is attached");
+    assert!(page.contains("<!DOCTYPE html>"), "{page}");
+    assert!(page.contains(made["title"].as_str().unwrap()), "{page}");
+    assert!(page.contains("城关镇") && page.contains("张镇长"), "{page}");
+    assert!(
+        page.contains("市生态环境局"),
+        "the cooperating unit is copied"
+    );
+    assert!(page.contains("回 执") && page.contains("@page"), "{page}");
+    // Only the 督办 email carries one.
+    assert!(mail
+        .iter()
+        .filter(|m| !m.subject().starts_with("【督办通知】"))
+        .all(|m| attached_order(m).is_none()));
+
+    // The printable page, to whoever sees the task; listed on the task page.
+    let clerk = Visitor::signed_in(&app, "clerk-a", &password_of("clerk-a")).await;
+    let doc = clerk.get(&format!("/orders/{order_id}")).await;
+    assert_eq!(doc.status, 200);
+    doc.assert_has(made["title"].as_str().unwrap());
+    doc.assert_has("逾期天数");
+    assert!(!doc.body.contains("<nav"), "no console navigation");
+    let stranger = Visitor::signed_in(&app, "clerk-c", &password_of("clerk-c")).await;
+    assert_eq!(
+        stranger.get(&format!("/orders/{order_id}")).await.status,
+        404
+    );
+    let task_page = clerk.get(&format!("/tasks/{id}")).await;
+    task_page.assert_has(&format!("/orders/{order_id}"));
+    task_page.assert_has("作为督办单回执");
+
+    // A cooperating unit's report is no receipt.
+    let coop = expect_problem(
+        report(
+            &app,
+            &c.clerk_b,
+            id,
+            json!({ "percent": 20, "body": "配合中", "order_id": order_id }),
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(problem_fields(&coop), ["order_id"]);
+    // The lead clerk completes the receipt on the task page's report form.
+    let form = Form::new()
+        .text("csrf", task_page.csrf())
+        .text("percent", "70")
+        .text("body", "已倒排工期，月底前完工")
+        .text("order_id", order_id.to_string());
+    let reported = clerk
+        .post_multipart(&format!("/tasks/{id}/reports"), form)
+        .await;
+    assert_eq!(reported.status, 303, "{}", reported.body);
+    let list = expect_json(app.get(&path(id), &c.office).await, 200).await;
+    assert_eq!(list[0]["reply"]["body"], "已倒排工期，月底前完工");
+    assert_eq!(list[0]["reply"]["percent"], 70);
+    assert!(!clerk
+        .get(&format!("/tasks/{id}"))
+        .await
+        .body
+        .contains("作为督办单回执"));
+    clerk
+        .get(&format!("/orders/{order_id}"))
+        .await
+        .assert_has("已倒排工期，月底前完工");
+
+    // A second receipt is refused and its report not kept.
+    expect_problem(
+        report(
+            &app,
+            &c.clerk_a,
+            id,
+            json!({ "percent": 80, "body": "再次回执", "order_id": order_id }),
+        )
+        .await,
+        409,
+        "order_replied",
+    )
+    .await;
+    let reports = expect_json(
+        app.get(&format!("/api/v1/tasks/{id}/reports"), &c.office)
+            .await,
+        200,
+    )
+    .await;
+    let reports = reports.as_array().unwrap();
+    assert!(reports.iter().all(|r| r["body"] != "再次回执"));
+    assert_eq!(
+        reports.iter().filter(|r| r["order_id"] == order_id).count(),
+        1
+    );
+}
+
+/// The notices chasing an order's receipt on `task`: (subject, recipients).
+async fn receipt_notices(app: &TestApp, c: &City, task: i64) -> Vec<(String, Vec<String>)> {
+    let list = expect_json(
+        app.get(
+            &format!("/api/v1/notices?task_id={task}&per_page=200"),
+            &c.office,
+        )
+        .await,
+        200,
+    )
+    .await;
+    let mut found: Vec<(String, Vec<String>)> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| {
+            let subject = n["subject"].as_str().unwrap();
+            n["channel"] == "email"
+                && (subject.contains("督办单回执") || subject.starts_with("【督办通知】"))
+        })
+        .map(|n| {
+            let to = n["recipients"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r.as_str().unwrap().to_string())
+                .collect();
+            (n["subject"].as_str().unwrap().to_string(), to)
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+async fn a_receipt_not_in_by_its_date_climbs_the_ladder(app: TestApp) {
+    let smtp = SmtpServer::start();
+    let c = addressed_city(&app).await;
+    let task = c.in_progress(&app, "3.8", 60).await;
+    let id = task["id"].as_i64().unwrap();
+    let made = expect_json(
+        order(
+            &app,
+            &c.office,
+            id,
+            json!({ "requirement": "请报送整改清单", "reply_by": local_day(0) }),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let out = Outbox::new(&app, &smtp.url());
+    let today: NaiveDate = local_day(0).parse().unwrap();
+
+    // On the date itself nothing is late.
+    out.scan(today);
+    assert!(receipt_notices(&app, &c, id).await.is_empty());
+    // The day after: a chase notice to the lead unit, once.
+    out.scan(today + Duration::days(1));
+    out.scan(today + Duration::days(1));
+    let chased = receipt_notices(&app, &c, id).await;
+    assert_eq!(chased.len(), 1, "{chased:?}");
+    assert!(
+        chased[0].0.starts_with("【督办单回执催办通知】3.8"),
+        "{chased:?}"
+    );
+    assert_eq!(chased[0].1, ["t01@example.gov.cn"]);
+    // Still not in a week later: up to the unit head, the leader and the office.
+    out.scan(today + Duration::days(7));
+    let climbed = receipt_notices(&app, &c, id).await;
+    assert_eq!(climbed.len(), 2, "{climbed:?}");
+    let up = climbed
+        .iter()
+        .find(|n| n.0.starts_with("【督办通知】"))
+        .unwrap();
+    for who in [
+        "head-t01@example.gov.cn",
+        "leader@example.gov.cn",
+        "office@example.gov.cn",
+    ] {
+        assert!(up.1.contains(&who.to_string()), "{up:?}");
+    }
+    // That step issues no second order.
+    let orders = expect_json(app.get(&path(id), &c.office).await, 200).await;
+    assert_eq!(orders.as_array().unwrap().len(), 1);
+    let counts = out.deliver();
+    assert!(counts.sent >= 2, "{counts:?}");
+
+    // Answered, it climbs no further.
+    expect_json(
+        report(
+            &app,
+            &c.clerk_a,
+            id,
+            json!({ "percent": 30, "body": "整改清单已报送", "order_id": made["id"] }),
+        )
+        .await,
+        201,
+    )
+    .await;
+    out.scan(today + Duration::days(16));
+    assert_eq!(receipt_notices(&app, &c, id).await.len(), 2);
+    let listed = expect_json(app.get(&path(id), &c.office).await, 200).await;
+    assert_eq!(listed[0]["reply"]["body"], "整改清单已报送");
+}
