@@ -45,7 +45,7 @@ impl Passwords {
             params,
             permits: Arc::new(Semaphore::new(lanes)),
             admitted: Arc::new(AtomicUsize::new(0)),
-            capacity: lanes * (1 + WAITING_PER_LANE),
+            capacity: lanes + WAITING.max(WAITING_PER_LANE * lanes),
             dummy_hash: Arc::from(""),
         };
         let random = crate::secrets::random_hex(16);
@@ -113,7 +113,10 @@ impl Passwords {
     }
 }
 
-/// How many hashes may wait for a permit, per permit.
+/// How many hashes may wait for a permit: 16, or four per permit when that
+/// is more. Enough for the sign-in throttle's own limit (ten attempts per
+/// account or address reach the check) to be answered 401, not 503.
+const WAITING: usize = 16;
 const WAITING_PER_LANE: usize = 4;
 
 /// Hashes that may run at once on `cores` cores: all but one, at least one.
