@@ -181,6 +181,21 @@ impl ApiError {
         err
     }
 
+    /// Too many sign-ins (password hashes) at once: refused at once rather
+    /// than queued, retryable in a second.
+    pub fn busy() -> Self {
+        let mut err = ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "busy",
+            Message::new(
+                "登录请求过多，请稍后重试",
+                "too many sign-ins at once; try again in a moment",
+            ),
+        );
+        err.retry_after_secs = Some(1);
+        err
+    }
+
     pub fn payload_too_large(limit: usize) -> Self {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,

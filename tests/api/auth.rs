@@ -21,6 +21,7 @@ api_tests![
     each_role_is_refused_what_it_may_not_do,
     deactivated_account_is_signed_out_at_once,
     sessions_survive_a_restart_with_the_generated_key,
+    a_sign_in_flood_is_answered_and_reads_go_on with production_hashing,
 ];
 
 fn secret(app: &TestApp) -> Vec<u8> {
@@ -327,4 +328,46 @@ async fn sessions_survive_a_restart_with_the_generated_key(app: TestApp) {
         .unwrap();
     assert_eq!(res.status(), 200);
     handle.stop(false).await;
+}
+
+/// The production (OWASP) argon2 parameters instead of the tests' cheap ones.
+fn production_hashing(settings: &mut duban::config::Settings) {
+    let owasp = duban::config::Settings::default();
+    settings.argon2_memory_kib = owasp.argon2_memory_kib;
+    settings.argon2_iterations = owasp.argon2_iterations;
+    settings.argon2_parallelism = owasp.argon2_parallelism;
+}
+
+/// 40 wrong passwords at once, with the real hashing cost: every attempt is
+/// answered 401, or refused as busy or throttled (503/429 with
+/// `Retry-After`), never 500; a read in the middle of it still answers.
+async fn a_sign_in_flood_is_answered_and_reads_go_on(app: TestApp) {
+    use futures_util::future::join_all;
+    let admin = app.admin_token().await;
+    let shots = (0..40).map(|i| {
+        let app = &app;
+        async move {
+            let res = app
+                .try_login(&format!("nobody-{i}"), "wrong-password-1")
+                .await;
+            let status = res.status().as_u16();
+            let retry = res.headers().get("retry-after").is_some();
+            (status, retry)
+        }
+    });
+    let read = async {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        app.get("/api/v1/tasks", &admin).await.status().as_u16()
+    };
+    let (answers, read) = futures_util::join!(join_all(shots), read);
+    assert_eq!(read, 200, "a task read during the flood is answered");
+    for (status, retry) in &answers {
+        assert!(
+            matches!(status, 401 | 429 | 503),
+            "every sign-in is answered 401, 429 or 503: {answers:?}"
+        );
+        if *status != 401 {
+            assert!(retry, "a refusal says when to come back: {answers:?}");
+        }
+    }
 }

@@ -20,6 +20,7 @@ api_tests![
     working_day_deadlines_skip_holidays,
     lists_filter_by_unit_status_lateness_and_light,
     sub_tasks_roll_up_to_their_parent,
+    the_roll_up_reads_only_the_task_s_own_subtree,
     missing_reports_and_unsigned_tasks_are_flagged,
     task_input_is_validated_field_by_field,
     the_overview_counts_by_status_light_and_unit,
@@ -898,6 +899,93 @@ async fn sub_tasks_roll_up_to_their_parent(app: TestApp) {
         .post("/api/v1/tasks", &c.office, json!({ "plan_id": c.plan_id, "code": "2.1", "title": "重复", "lead_unit_id": c.unit_a }))
         .await;
     expect_problem(dup, 409, "task_code_taken").await;
+}
+
+/// The roll-up walks the task's own descendants: another plan with the same
+/// codes, siblings in the same plan and the task's parent do not count.
+async fn the_roll_up_reads_only_the_task_s_own_subtree(app: TestApp) {
+    let c = city::build(&app).await;
+    let other_plan = expect_json(
+        app.post(
+            "/api/v1/plans",
+            &c.office,
+            json!({ "title": "另一个实施方案", "year": 2026 }),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let in_other = json!({ "plan_id": other_plan["id"] });
+    // The other plan: the same codes, more sub-tasks, one of them completed.
+    let o_parent = c.task(&app, "1", 30, in_other.clone()).await;
+    let mut o_extra = in_other.clone();
+    o_extra["parent_id"] = o_parent["id"].clone();
+    for code in ["1.1", "1.2", "1.3"] {
+        c.task(&app, code, 30, o_extra.clone()).await;
+    }
+    // This plan: a root, its sibling with a child, and the task under test.
+    let root = c.task(&app, "1", 30, json!({})).await;
+    let sibling = c.task(&app, "2", 30, json!({})).await;
+    c.task(&app, "2.1", 30, json!({ "parent_id": sibling["id"] }))
+        .await;
+    let task = c
+        .task(&app, "1.1", 30, json!({ "parent_id": root["id"] }))
+        .await;
+    let child = c
+        .task(&app, "1.1.1", 30, json!({ "parent_id": task["id"] }))
+        .await;
+    let grandchild = c
+        .task(&app, "1.1.1.1", 30, json!({ "parent_id": child["id"] }))
+        .await;
+    c.ok(&app, &c.office, &grandchild, "assign", None).await;
+    c.ok(&app, &c.clerk_a, &grandchild, "accept", None).await;
+    app.post(
+        &format!("/api/v1/tasks/{}/reports", id(&grandchild)),
+        &c.clerk_a,
+        json!({ "percent": 60, "body": "推进中" }),
+    )
+    .await;
+    let detail = expect_json(
+        app.get(&format!("/api/v1/tasks/{}", id(&task)), &c.office)
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(detail["children"], json!([child["id"]]));
+    assert_eq!(
+        detail["rollup"],
+        json!({
+            "descendants": 2,
+            "by_status": { "draft": 1, "in_progress": 1 },
+            "progress": 30,
+        })
+    );
+    // The root counts its whole subtree, nothing of the other plan's "1".
+    let top = expect_json(
+        app.get(&format!("/api/v1/tasks/{}", id(&root)), &c.office)
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(top["children"], json!([task["id"]]));
+    assert_eq!(top["rollup"]["descendants"], 3);
+    // A leaf has no roll-up; the other plan's parent counts its own three.
+    let leaf = expect_json(
+        app.get(&format!("/api/v1/tasks/{}", id(&grandchild)), &c.office)
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(leaf["children"], json!([]));
+    assert_eq!(leaf["rollup"], Value::Null);
+    let other = expect_json(
+        app.get(&format!("/api/v1/tasks/{}", id(&o_parent)), &c.office)
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(other["rollup"]["descendants"], 3);
+    assert_eq!(other["rollup"]["by_status"], json!({ "draft": 3 }));
 }
 
 async fn missing_reports_and_unsigned_tasks_are_flagged(app: TestApp) {

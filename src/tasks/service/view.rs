@@ -2,7 +2,7 @@
 //! reports), many at once with their cooperators and reports loaded in bulk,
 //! and the detail with its roll-up and the units' inputs side by side.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -147,16 +147,7 @@ pub fn detail(
     clock: &Clock,
 ) -> Result<TaskDetail> {
     let (row, coops) = visibility::load_visible(conn, scope, id)?;
-    let plan_tasks: Vec<PlanTask> = tasks::table
-        .filter(tasks::plan_id.eq(row.plan_id))
-        .select((tasks::id, tasks::parent_id, tasks::status, tasks::progress))
-        .load(conn)?;
-    let children: Vec<TaskId> = plan_tasks
-        .iter()
-        .filter(|t| t.1 == Some(row.id))
-        .map(|t| t.0)
-        .collect();
-    let rollup = rollup(row.id, &plan_tasks);
+    let (children, rollup) = descendants(conn, row.id)?;
     let inputs = unit_inputs(conn, &row, &coops)?;
     let pending: Option<ExtensionId> = extensions::table
         .filter(extensions::task_id.eq(row.id))
@@ -174,26 +165,57 @@ pub fn detail(
     })
 }
 
-/// A task of the plan as the roll-up reads it: id, parent, status, progress.
-type PlanTask = (TaskId, Option<TaskId>, TaskStatus, i32);
+/// A descendant as the roll-up reads it: id, status, progress.
+type Descendant = (TaskId, TaskStatus, i32);
 
-/// Status counts and mean progress of every descendant of `root`.
-fn rollup(root: TaskId, plan_tasks: &[PlanTask]) -> Option<Rollup> {
-    let mut children: HashMap<TaskId, Vec<usize>> = HashMap::new();
-    for (i, t) in plan_tasks.iter().enumerate() {
-        if let Some(parent) = t.1 {
-            children.entry(parent).or_default().push(i);
+/// How many parents one query of the walk asks about (well under SQLite's
+/// bound on parameters).
+const WALK_CHUNK: usize = 500;
+
+/// The direct children of `root` and the roll-up of all its descendants,
+/// read level by level through the `parent_id` index: the cost follows the
+/// size of the task's own subtree, not of its plan or the city.
+fn descendants(conn: &mut DbConnection, root: TaskId) -> Result<(Vec<TaskId>, Option<Rollup>)> {
+    let mut found: Vec<Descendant> = Vec::new();
+    let mut seen: HashSet<TaskId> = HashSet::from([root]);
+    let mut frontier = vec![root];
+    let mut children = Vec::new();
+    while !frontier.is_empty() {
+        let mut next = Vec::new();
+        for chunk in frontier.chunks(WALK_CHUNK) {
+            let level: Vec<(TaskId, Option<TaskId>, TaskStatus, i32)> = tasks::table
+                .filter(tasks::parent_id.eq_any(chunk))
+                .select((tasks::id, tasks::parent_id, tasks::status, tasks::progress))
+                .order(tasks::id.asc())
+                .load(conn)?;
+            for (id, parent, status, progress) in level {
+                // A cycle cannot be written (the parent must exist first), but
+                // a walk must end whatever the rows say.
+                if !seen.insert(id) {
+                    continue;
+                }
+                if parent == Some(root) {
+                    children.push(id);
+                }
+                found.push((id, status, progress));
+                next.push(id);
+            }
         }
+        frontier = next;
     }
-    let mut stack = children.get(&root).cloned().unwrap_or_default();
-    if stack.is_empty() {
+    Ok((children, rollup(&found)))
+}
+
+/// Status counts and mean progress of the descendants; None when there are
+/// none.
+fn rollup(descendants: &[Descendant]) -> Option<Rollup> {
+    if descendants.is_empty() {
         return None;
     }
     let mut result = Rollup::default();
     let mut by_status: BTreeMap<String, i64> = BTreeMap::new();
     let (mut progress_sum, mut progress_n) = (0i64, 0i64);
-    while let Some(i) = stack.pop() {
-        let (id, _, status, progress) = &plan_tasks[i];
+    for (_, status, progress) in descendants {
         result.descendants += 1;
         *by_status.entry(status.as_str().to_string()).or_default() += 1;
         if *status != TaskStatus::Cancelled {
@@ -203,9 +225,6 @@ fn rollup(root: TaskId, plan_tasks: &[PlanTask]) -> Option<Rollup> {
                 *progress
             });
             progress_n += 1;
-        }
-        if let Some(more) = children.get(id) {
-            stack.extend(more);
         }
     }
     result.by_status = by_status;

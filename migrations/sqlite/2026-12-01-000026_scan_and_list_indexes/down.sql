@@ -1,0 +1,2 @@
+DROP INDEX tasks_responsible_leader_id;
+DROP INDEX tasks_status_due_date;
