@@ -443,19 +443,7 @@ pub fn tick(
     if let Some(run) = bulletin::bulletin_if_due(pool, settings, holder, Utc::now())? {
         tracing::info!(?run, "monthly bulletin");
     }
-    // The lease is renewed at most once a second while a round drains the
-    // outbox: a write per notice would cost as much as the notice.
-    let mut renewed = std::time::Instant::now();
-    let mut keep_going = || -> anyhow::Result<bool> {
-        if stopping() {
-            return Ok(false);
-        }
-        if renewed.elapsed() < std::time::Duration::from_secs(1) {
-            return Ok(true);
-        }
-        renewed = std::time::Instant::now();
-        lease()
-    };
+    let mut keep_going = || -> anyhow::Result<bool> { Ok(!stopping() && lease()?) };
     let counts = deliver::deliver_while(
         pool,
         mailer,

@@ -56,10 +56,7 @@ impl DeliveryCounts {
     }
 }
 
-/// How many due notices one query of a round reads. A round drains every
-/// notice due at its start, a batch at a time: the batch bounds memory and
-/// how stale the list is, not how much a round sends.
-const BATCH: i64 = 200;
+const BATCH: i64 = 50;
 
 /// The clock of a round: real time, shifted by how far the `now` the round
 /// was asked for lies from the moment it started (tests run rounds hours
@@ -109,17 +106,9 @@ fn due(now: NaiveDateTime) -> _ {
             .and(notices::lease_until.lt(now)))
 }
 
-/// The next batch of due notices after `after` in id order: a round walks
-/// the ids forward once, so a notice that failed and was put back (or that
-/// another deliverer holds) is not tried again in the same round.
-fn due_ids(
-    conn: &mut DbConnection,
-    now: NaiveDateTime,
-    after: NoticeId,
-) -> QueryResult<Vec<NoticeId>> {
+fn due_ids(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<Vec<NoticeId>> {
     notices::table
         .filter(due(now))
-        .filter(notices::id.gt(after))
         .select(notices::id)
         .order(notices::id.asc())
         .limit(BATCH)
@@ -355,9 +344,12 @@ pub fn deliver_while(
 ) -> anyhow::Result<DeliveryCounts> {
     let clock = RoundClock::new(now);
     let mut counts = DeliveryCounts::default();
-    let calendar = {
+    let (ids, calendar) = {
         let mut conn = pool.get()?;
-        crate::holidays::calendar(&mut conn)?
+        (
+            due_ids(&mut conn, now)?,
+            crate::holidays::calendar(&mut conn)?,
+        )
     };
     let round = Round {
         pool,
@@ -367,23 +359,12 @@ pub fn deliver_while(
         calendar: &calendar,
         clock: &clock,
     };
-    let mut after = NoticeId(0);
-    loop {
-        let ids = {
-            let mut conn = pool.get()?;
-            due_ids(&mut conn, now, after)?
-        };
-        let Some(last) = ids.last().copied() else {
+    for id in ids {
+        if !keep_going()? {
+            tracing::info!("delivery round stopped before its end");
             break;
-        };
-        for id in ids {
-            if !keep_going()? {
-                tracing::info!("delivery round stopped before its end");
-                return Ok(counts);
-            }
-            round.deliver_one(id, &mut counts)?;
         }
-        after = last;
+        round.deliver_one(id, &mut counts)?;
     }
     Ok(counts)
 }

@@ -35,7 +35,6 @@ api_tests![
     a_quarterly_report_is_reminded_of_once_the_quarter_is_over with crate::helpers::ladder_only,
     titles_and_names_cannot_smuggle_mail_headers,
     assigning_and_returning_tell_the_units_at_once,
-    one_round_drains_a_full_outbox_once_with_two_deliverers,
 ];
 
 fn today() -> NaiveDate {
@@ -1332,64 +1331,4 @@ async fn assigning_and_returning_tell_the_units_at_once(app: TestApp) {
     c.ok(&app, &c.office, &task, "return", Some("报告未盖章"))
         .await;
     assert_eq!(out.deliver().sent, 1);
-}
-
-/// A round drains the whole outbox (not a fixed batch per tick) over one
-/// reused connection, and two deliverers draining at once send each notice
-/// once: the claims are decided in the database.
-async fn one_round_drains_a_full_outbox_once_with_two_deliverers(app: TestApp) {
-    use diesel::prelude::*;
-    use duban::db::schema::notices;
-    const QUEUED: usize = 300;
-    let smtp = SmtpServer::start();
-    let outbox = Outbox::new(&app, &smtp.url());
-    {
-        let mut conn = outbox.pool.get().unwrap();
-        let now = chrono::Utc::now().naive_utc();
-        for i in 0..QUEUED {
-            diesel::insert_into(notices::table)
-                .values((
-                    notices::step.eq("digest"),
-                    notices::dedupe_key.eq(format!("drain-test:{i}")),
-                    notices::message_id.eq(format!("<drain-{i}@example.gov.cn>")),
-                    notices::recipients.eq(format!("[\"u{i}@example.gov.cn\"]")),
-                    notices::subject.eq(format!("每日汇总 {i}")),
-                    notices::body_text.eq("正文"),
-                    notices::body_html.eq("<p>正文</p>"),
-                    notices::status.eq("pending"),
-                    notices::next_attempt_at.eq(now - Duration::minutes(1)),
-                    notices::created_at.eq(now - Duration::minutes(1)),
-                ))
-                .execute(&mut conn)
-                .unwrap();
-        }
-    }
-    let other = Outbox::new(&app, &smtp.url());
-    let second = std::thread::spawn(move || other.deliver());
-    let first = outbox.deliver();
-    let second = second.join().unwrap();
-    assert_eq!(
-        first.sent + second.sent,
-        QUEUED,
-        "one round each, every notice sent: {first:?} {second:?}"
-    );
-    assert_eq!(first.retried + second.retried + first.dead + second.dead, 0);
-    let received = smtp.received();
-    let mut ids: Vec<String> = received
-        .iter()
-        .map(|m| m.header("Message-ID").unwrap())
-        .collect();
-    ids.sort();
-    ids.dedup();
-    assert_eq!(received.len(), QUEUED, "nothing sent twice");
-    assert_eq!(ids.len(), QUEUED);
-    let mut conn = outbox.pool.get().unwrap();
-    let sent: i64 = notices::table
-        .filter(notices::status.eq("sent"))
-        .count()
-        .get_result(&mut conn)
-        .unwrap();
-    assert_eq!(sent, QUEUED as i64);
-    // Nothing is left for the next round.
-    assert_eq!(outbox.deliver(), deliver::DeliveryCounts::default());
 }
