@@ -739,7 +739,7 @@ fn bench_data(
     let pool = startup::open_database(settings)?;
     let passwords = Passwords::new(settings)?;
     let mut conn = pool.get()?;
-    crate::users::bootstrap::ensure_first_admin(&mut conn, settings, &passwords)?;
+    let admin = crate::users::bootstrap::ensure_first_admin(&mut conn, settings, &passwords)?;
     let generated = password.is_none();
     let password = match password {
         Some(p) => Password::parse(&p)
@@ -774,6 +774,9 @@ fn bench_data(
             "; every account has the password given".to_string()
         }
     );
+    if let FirstAdmin::CreatedWithGeneratedPassword { username, password } = &admin {
+        println!("first admin account created: username {username}, password {password}");
+    }
     Ok(())
 }
 
