@@ -25,6 +25,15 @@ const TITLES: [&str; 8] = [
     "城镇生活垃圾分类",
 ];
 
+/// An event to write: kind, actor, unit, note, when.
+type Event<'s> = (
+    &'s str,
+    &'s str,
+    Option<&'s str>,
+    Option<&'s str>,
+    NaiveDateTime,
+);
+
 const REPORT: &str = "已制定工作方案，明确责任人和时间节点，正在推进。";
 
 /// How a task stands today.
@@ -220,8 +229,8 @@ impl<'a> Writer<'a> {
             &text(priority),
             &text("key_task"),
             &text(status),
-            boolean(n % 3 == 0),
-            &opt((n % 4 == 0).then_some(25), |d: i32| d.to_string()),
+            boolean(n.is_multiple_of(3)),
+            &opt(n.is_multiple_of(4).then_some(25), |d: i32| d.to_string()),
             &progress.to_string(),
             &batch::at(assigned_at),
             &opt(accepted.then_some(accepted_at), batch::at),
@@ -275,8 +284,7 @@ impl<'a> Writer<'a> {
             clerk.to_string(),
             office.to_string(),
         );
-        let mut events: Vec<(&str, &str, Option<&str>, Option<&str>, NaiveDateTime)> =
-            vec![("assigned", &office_s, None, None, self.created_at)];
+        let mut events: Vec<Event> = vec![("assigned", &office_s, None, None, self.created_at)];
         if accepted {
             events.push(("accepted", &clerk_s, Some(&lead_s), None, accepted_at));
         }
