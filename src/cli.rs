@@ -100,6 +100,37 @@ pub enum Command {
         #[arg(long)]
         today: Option<String>,
     },
+    /// Fill an empty database with a synthetic city at province scale for
+    /// the benchmarks (bench/run, docs/performance.md): set-wise inserts,
+    /// every account sharing one password.
+    BenchData {
+        /// Units, the office included.
+        #[arg(long, default_value_t = 2_000)]
+        units: u32,
+        /// Accounts: the office, two leaders, a viewer and clerks (at least one per unit).
+        #[arg(long, default_value_t = 10_000)]
+        users: u32,
+        #[arg(long, default_value_t = 1_000_000)]
+        tasks: u64,
+        /// Timeline events in all (default: five per task).
+        #[arg(long)]
+        events: Option<u64>,
+        /// Percent of the tasks open past their due date.
+        #[arg(long, default_value_t = 10)]
+        overdue_percent: u32,
+        /// The random seed: the same seed and options give the same city.
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+        /// Date the city as of this local date, YYYY-MM-DD (default: today).
+        #[arg(long)]
+        today: Option<String>,
+        /// The database to fill (default: the configured one).
+        #[arg(long)]
+        database_url: Option<String>,
+        /// The password every account shares (default: generated and printed).
+        #[arg(long, env = "DUBAN_BENCH_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
     /// Supervision bulletins.
     Bulletin {
         #[command(subcommand)]
@@ -270,6 +301,38 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 None => crate::domain::calendar::local_date(chrono::Utc::now(), settings.timezone),
             };
             tokio::task::spawn_blocking(move || demo(&settings, scale, seed, today)).await?
+        }
+        Command::BenchData {
+            units,
+            users,
+            tasks,
+            events,
+            overdue_percent,
+            seed,
+            today,
+            database_url,
+            password,
+        } => {
+            let today = match today {
+                Some(t) => crate::domain::values::parse_date(&t)
+                    .map_err(|m| anyhow::anyhow!("--today: {}", m.en))?,
+                None => crate::domain::calendar::local_date(chrono::Utc::now(), settings.timezone),
+            };
+            let options = crate::bench_data::BenchOptions {
+                units,
+                users,
+                tasks,
+                events: events.unwrap_or(tasks.saturating_mul(5)),
+                overdue_percent,
+                seed,
+                today,
+            };
+            crate::bench_data::check(&options)?;
+            let mut settings = settings;
+            if database_url.is_some() {
+                settings.database_url = database_url;
+            }
+            tokio::task::spawn_blocking(move || bench_data(&settings, &options, password)).await?
         }
         Command::Bulletin {
             command:
@@ -663,6 +726,57 @@ fn demo(
         "(the list is also in {}, readable only by you; start duban and sign in as office)",
         file.display()
     );
+    Ok(())
+}
+
+/// `duban bench-data`: one hash for every account, then the city.
+fn bench_data(
+    settings: &Settings,
+    options: &crate::bench_data::BenchOptions,
+    password: Option<String>,
+) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&settings.data_dir)?;
+    let pool = startup::open_database(settings)?;
+    let passwords = Passwords::new(settings)?;
+    let mut conn = pool.get()?;
+    let admin = crate::users::bootstrap::ensure_first_admin(&mut conn, settings, &passwords)?;
+    let generated = password.is_none();
+    let password = match password {
+        Some(p) => Password::parse(&p)
+            .map_err(|m| anyhow::anyhow!("--password: {}", m.en))?
+            .expose()
+            .to_string(),
+        None => generate_password(),
+    };
+    let hash = passwords.hash_blocking(&password)?;
+    let started = std::time::Instant::now();
+    let summary = crate::bench_data::load(&mut conn, options, &hash, &mut |done| {
+        println!("  {:>7.1} s  {done}", started.elapsed().as_secs_f64());
+    })?;
+    println!(
+        "bench data loaded in {:.1} s: {} units, {} accounts, {} tasks ({} overdue), {} events, {} progress reports",
+        started.elapsed().as_secs_f64(),
+        summary.units,
+        summary.users,
+        summary.tasks,
+        summary.overdue,
+        summary.events,
+        summary.reports
+    );
+    println!(
+        "sign in as bench-office, bench-leader-1, bench-viewer or clerk-b00001… ({} of unit {} leads task {}){}",
+        summary.sample_clerk,
+        summary.sample_unit,
+        summary.sample_task,
+        if generated {
+            format!("; every account's password: {password}")
+        } else {
+            "; every account has the password given".to_string()
+        }
+    );
+    if let FirstAdmin::CreatedWithGeneratedPassword { username, password } = &admin {
+        println!("first admin account created: username {username}, password {password}");
+    }
     Ok(())
 }
 

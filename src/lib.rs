@@ -5,6 +5,7 @@ pub mod accountability;
 pub mod assessments;
 pub mod audit;
 pub mod auth;
+pub mod bench_data;
 pub mod bulletins;
 pub mod calendar;
 pub mod charts;

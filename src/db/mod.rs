@@ -1,6 +1,7 @@
 //! Database access: the one connection type for SQLite and PostgreSQL, the pool,
 //! transactions and migrations. Backend-specific SQL lives here and nowhere else.
 
+pub mod bulk;
 pub mod introspect;
 pub mod migrations;
 pub mod schema;

@@ -19,6 +19,7 @@ api_tests![
     an_unknown_database_url_scheme_is_refused_at_start,
     log_lines_written_to_a_file_carry_no_colour_codes,
     one_shot_commands_exit_cleanly_every_time,
+    bench_data_builds_a_city_the_server_serves,
 ];
 
 /// A running `duban serve` and the lines it has printed.
@@ -342,4 +343,188 @@ async fn one_shot_commands_exit_cleanly_every_time(app: TestApp) {
         );
         assert!(String::from_utf8_lossy(&out.stdout).contains("audit chain intact"));
     }
+}
+
+/// `duban bench-data` at a small size: the counts asked for, about a tenth
+/// overdue, a second load refused, and the server serves it: a clerk reads
+/// their unit's task and not another's, reports progress, and the office
+/// creates a task (the id sequences moved past the explicit ids).
+async fn bench_data_builds_a_city_the_server_serves(app: TestApp) {
+    use diesel::prelude::*;
+    use duban::db::schema::{task_cooperators, task_events, tasks, units, users};
+
+    let database = FreshDatabase::new(app.backend);
+    let data_dir = tempfile::tempdir().unwrap();
+    let load = || {
+        output(
+            duban()
+                .args([
+                    "bench-data",
+                    "--units",
+                    "50",
+                    "--users",
+                    "80",
+                    "--tasks",
+                    "2000",
+                ])
+                .args([
+                    "--database-url",
+                    &database.url,
+                    "--password",
+                    "bench-password-2026",
+                ])
+                .env("DUBAN_DATA_DIR", data_dir.path()),
+        )
+    };
+    let loaded = load();
+    let stdout = String::from_utf8_lossy(&loaded.stdout);
+    assert!(
+        loaded.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&loaded.stderr)
+    );
+    assert!(
+        stdout.contains("50 units, 80 accounts, 2000 tasks"),
+        "{stdout}"
+    );
+    let pool = duban::db::connect(&database.url, 1).unwrap();
+    let conn = &mut pool.get().unwrap();
+    let count = |n: QueryResult<i64>| n.unwrap();
+    assert_eq!(count(units::table.count().get_result(conn)), 50);
+    assert_eq!(
+        count(users::table.count().get_result(conn)),
+        81,
+        "80 and the admin"
+    );
+    assert_eq!(count(tasks::table.count().get_result(conn)), 2000);
+    let events = count(task_events::table.count().get_result(conn));
+    assert!(
+        (8_000..=10_000).contains(&events),
+        "about five per task: {events}"
+    );
+    let today = duban::domain::calendar::local_date(chrono::Utc::now(), chrono_tz::Asia::Shanghai);
+    let overdue = count(
+        tasks::table
+            .filter(tasks::status.eq_any(["assigned", "in_progress"]))
+            .filter(tasks::due_date.lt(today))
+            .count()
+            .get_result(conn),
+    );
+    assert!(
+        (120..=300).contains(&overdue),
+        "about a tenth overdue: {overdue}"
+    );
+
+    let again = load();
+    assert_eq!(again.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("the database already holds data"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+
+    let (clerk_unit, plan): (i64, i64) = users::table
+        .inner_join(tasks::table.on(tasks::lead_unit_id.nullable().eq(users::unit_id)))
+        .filter(users::username.eq("clerk-b00001"))
+        .select((tasks::lead_unit_id, tasks::plan_id))
+        .first(conn)
+        .unwrap();
+    let own: i64 = tasks::table
+        .filter(tasks::lead_unit_id.eq(clerk_unit))
+        .filter(tasks::status.eq("in_progress"))
+        .select(tasks::id)
+        .first(conn)
+        .unwrap();
+    let cooperating = task_cooperators::table
+        .filter(task_cooperators::unit_id.eq(clerk_unit))
+        .select(task_cooperators::task_id);
+    let foreign: i64 = tasks::table
+        .filter(tasks::lead_unit_id.ne(clerk_unit))
+        .filter(tasks::id.ne_all(cooperating))
+        .select(tasks::id)
+        .first(conn)
+        .unwrap();
+    let other_unit: i64 = units::table
+        .filter(units::code.eq("B00002"))
+        .select(units::id)
+        .first(conn)
+        .unwrap();
+
+    let served = Served::start_with(data_dir.path(), &database.url, &["serve", "--no-scheduler"]);
+    let base = served.base_url();
+    let client = reqwest::Client::new();
+    let token = |username: &'static str| {
+        let (client, base) = (client.clone(), base.clone());
+        async move {
+            let res = client
+                .post(format!("{base}/api/v1/auth/login"))
+                .json(&json!({ "username": username, "password": "bench-password-2026" }))
+                .send()
+                .await
+                .unwrap();
+            expect_json(res, 200).await["access_token"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        }
+    };
+    let clerk = token("clerk-b00001").await;
+    let get = |path: String, token: String| {
+        let (client, base) = (client.clone(), base.clone());
+        async move {
+            client
+                .get(format!("{base}{path}"))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let task = expect_json(
+        get(format!("/api/v1/tasks/{own}"), clerk.clone()).await,
+        200,
+    )
+    .await;
+    assert_eq!(task["lead_unit_id"], clerk_unit);
+    assert!(task["code"].as_str().unwrap().starts_with("BT"), "{task}");
+    assert_eq!(
+        get(format!("/api/v1/tasks/{foreign}"), clerk.clone())
+            .await
+            .status(),
+        404,
+        "another unit's task stays hidden"
+    );
+    let list = expect_json(
+        get(
+            "/api/v1/tasks?status=in_progress&sort=due_date&per_page=20".into(),
+            clerk.clone(),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert!(list["total"].as_i64().unwrap() > 0, "{list}");
+    let report = client
+        .post(format!("{base}/api/v1/tasks/{own}/reports"))
+        .bearer_auth(&clerk)
+        .json(&json!({ "percent": 60, "body": "基准测试进展" }))
+        .send()
+        .await
+        .unwrap();
+    expect_json(report, 201).await;
+
+    let office = token("bench-office").await;
+    let created = client
+        .post(format!("{base}/api/v1/tasks"))
+        .bearer_auth(&office)
+        .json(
+            &json!({ "plan_id": plan, "code": "NEW-1", "title": "新增任务",
+                       "lead_unit_id": other_unit, "due_date": "2030-01-31" }),
+        )
+        .send()
+        .await
+        .unwrap();
+    let created = expect_json(created, 201).await;
+    assert!(created["id"].as_i64().unwrap() > 2000, "{created}");
+    served.stop();
 }
