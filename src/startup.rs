@@ -61,6 +61,8 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         // A broken page template stops the start, never a person's request.
         crate::web::check_templates()?;
+        // So does a broken document or email template, an override included.
+        crate::templates::install(&settings)?;
         let settings = Arc::new(settings);
         let prepared = {
             let settings = settings.clone();
