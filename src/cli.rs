@@ -195,7 +195,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = Settings::load(cli.config.as_deref())?;
     // Documents and emails use the installation's templates: a broken
     // override stops every command here, naming its file and line.
-    crate::templates::install(&settings)?;
+    crate::template_samples::install(&settings)?;
     match cli.command.unwrap_or(Command::Serve {
         no_scheduler: false,
     }) {

@@ -39,6 +39,7 @@ pub mod stats;
 pub mod storage;
 pub mod tasks;
 pub mod telemetry;
+pub mod template_samples;
 pub mod templates;
 pub mod unit_record;
 pub mod units;

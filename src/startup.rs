@@ -62,7 +62,7 @@ impl Application {
         // A broken page template stops the start, never a person's request.
         crate::web::check_templates()?;
         // So does a broken document or email template, an override included.
-        crate::templates::install(&settings)?;
+        crate::template_samples::install(&settings)?;
         let settings = Arc::new(settings);
         let prepared = {
             let settings = settings.clone();

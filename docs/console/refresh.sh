@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Takes the console screenshots docs/console.md shows, from the browser test
+# Takes the console screenshots docs/console.md (and docs/bulletins.md) shows, from the browser tests
 # (needs Debian's chromium, chromium-driver and fonts-noto-cjk).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -7,3 +7,5 @@ DUBAN_SCREENSHOTS=docs/console DUBAN_TEST_REQUIRE_BROWSER=1 \
   cargo test --test api -- --exact sqlite::browser::a_clerk_and_the_office_close_a_task_in_the_browser
 DUBAN_SCREENSHOTS=docs/console DUBAN_TEST_REQUIRE_BROWSER=1 \
   cargo test --test api -- --exact sqlite::browser::a_leader_instructs_the_clerk_replies_and_the_leader_sees_it
+DUBAN_SCREENSHOTS=docs/console DUBAN_TEST_REQUIRE_BROWSER=1 \
+  cargo test --test api -- --exact sqlite::browser::a_published_bulletin_prints_on_a4

@@ -1,10 +1,15 @@
-//! Sample data for every template, in both languages: what start-up renders
-//! each template (default or override) with before serving, and what the
-//! tests render. The names carry markup and quotes (`<script>`, `"&'`), so
-//! a template that forgets to escape shows it in the tests.
+//! Sample data for every template of `templates` (documents and emails),
+//! in both languages: what start-up renders each template (default or
+//! override) with before serving (`install`), and what the tests render.
+//! The names carry markup and quotes (`<script>`, `"&'`), so a template
+//! that forgets to escape shows it in the tests. It sits above the slices
+//! whose contexts it builds (`mail`, `bulletins`, `assessments`), which
+//! themselves only call `templates::render`.
 
 use chrono::NaiveDate;
 use minijinja::Value;
+
+use crate::config::Settings;
 
 use crate::assessments::render::{AssessedUnit, AssessmentDoc, DeductionLine};
 use crate::bulletins::render::{BulletinDoc, DocOverdue, DocRectification, DocRow};
@@ -191,6 +196,11 @@ pub fn assessment(lang: Lang) -> AssessmentDoc {
     }
 }
 
+/// Installs the templates (`templates::install`), checked with `all()`.
+pub fn install(settings: &Settings) -> anyhow::Result<()> {
+    crate::templates::install(settings, &all())
+}
+
 /// Every template name with a sample context, each in both languages.
 pub fn all() -> Vec<(&'static str, Value)> {
     let mut out = Vec::new();
@@ -296,6 +306,28 @@ pub fn all() -> Vec<(&'static str, Value)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_default_renders_its_samples_with_its_settings() {
+        let settings = Settings {
+            bulletin_cc: "市委办公室，市人大办公室 <b>".into(),
+            bulletin_issuer: "市创建工作领导小组办公室".into(),
+            data_dir: std::path::PathBuf::from("/nonexistent"),
+            ..Settings::default()
+        };
+        // No override directory: the defaults, rendered with every sample.
+        crate::templates::install(&settings, &all()).unwrap();
+        let zh = crate::templates::render(
+            "documents/bulletin.html",
+            Value::from_serialize(bulletin(Lang::Zh)),
+        )
+        .unwrap();
+        assert!(
+            zh.contains("抄送：市委办公室，市人大办公室 &lt;b&gt;"),
+            "{zh}"
+        );
+        assert!(zh.contains("<span>市创建工作领导小组办公室</span>"), "{zh}");
+    }
 
     /// Every template renders in both languages, and no HTML output lets
     /// the hostile names through unescaped.
