@@ -358,7 +358,9 @@ async fn templates_export_writes_the_defaults_to_edit(_app: TestApp) {
     assert!(said.contains("templates written to"), "{said}");
     // The office edits these: the bulletin, the assessment, each email's parts.
     let bulletin = std::fs::read_to_string(dir.path().join("documents/bulletin.html")).unwrap();
-    assert!(bulletin.contains("doc.bulletin.masthead") && bulletin.contains("@page"));
+    assert!(bulletin.contains("doc.bulletin.masthead") && bulletin.contains("{% include"));
+    let style = std::fs::read_to_string(dir.path().join("documents/_style.css")).unwrap();
+    assert!(style.contains("size: A4"), "{style}");
     for name in [
         "documents/assessment.html",
         "mail/task.subject.txt",
