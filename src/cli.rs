@@ -1,5 +1,6 @@
 //! The command line: `duban [serve]`, `duban migrate`, `duban admin create`,
-//! `duban openapi`. `main.rs` parses it and calls `run`.
+//! `duban templates export`, `duban openapi`. `main.rs` parses it and calls
+//! `run`.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -131,6 +132,11 @@ pub enum Command {
         #[arg(long, env = "DUBAN_BENCH_PASSWORD", hide_env_values = true)]
         password: Option<String>,
     },
+    /// The templates of documents and emails.
+    Templates {
+        #[command(subcommand)]
+        command: TemplatesCommand,
+    },
     /// Supervision bulletins.
     Bulletin {
         #[command(subcommand)]
@@ -156,6 +162,17 @@ pub enum BulletinCommand {
         /// Judge as of this local date, YYYY-MM-DD (default: today).
         #[arg(long)]
         today: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TemplatesCommand {
+    /// Write the built-in templates (documents and emails) into DIR, to edit
+    /// and copy into <data dir>/templates/ as the installation's own.
+    Export {
+        /// The directory to write into (created if missing; files there of
+        /// the same names are overwritten).
+        dir: PathBuf,
     },
 }
 
@@ -194,7 +211,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         print!("{}", openapi::document()?);
         return Ok(());
     }
+    if let Some(Command::Templates {
+        command: TemplatesCommand::Export { dir },
+    }) = &cli.command
+    {
+        let n = crate::templates::export(dir)?;
+        println!(
+            "{n} templates written to {}; copy the ones to change into <data dir>/{}/",
+            dir.display(),
+            crate::templates::OVERRIDES
+        );
+        return Ok(());
+    }
     let settings = Settings::load(cli.config.as_deref())?;
+    // Documents and emails use the installation's templates: a broken
+    // override stops every command here, naming its file and line.
+    crate::template_samples::install(&settings)?;
     match cli.command.unwrap_or(Command::Serve {
         no_scheduler: false,
     }) {
@@ -289,7 +321,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             }
         }
-        Command::Openapi => Ok(()),
+        Command::Openapi | Command::Templates { .. } => Ok(()),
         Command::Demo { scale, seed, today } => {
             anyhow::ensure!(
                 (1..=100).contains(&scale),

@@ -42,6 +42,8 @@ pub mod stats;
 pub mod storage;
 pub mod tasks;
 pub mod telemetry;
+pub mod template_samples;
+pub mod templates;
 pub mod unit_record;
 pub mod units;
 pub mod users;

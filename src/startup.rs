@@ -62,6 +62,8 @@ impl Application {
         // A broken page template stops the start, never a person's request.
         crate::web::check_templates()?;
         crate::orders::document::check()?;
+        // So does a broken document or email template, an override included.
+        crate::template_samples::install(&settings)?;
         let settings = Arc::new(settings);
         let prepared = {
             let settings = settings.clone();

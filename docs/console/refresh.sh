@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Takes the console screenshots docs/console.md shows, from the browser test
+# Takes the console screenshots docs/console.md (and docs/bulletins.md) shows, from the browser tests
 # (needs Debian's chromium, chromium-driver and fonts-noto-cjk).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -12,3 +12,5 @@ for t in the_office_imports_a_table_and_bulk_assigns_it_in_the_browser \
   DUBAN_SCREENSHOTS=docs/console DUBAN_TEST_REQUIRE_BROWSER=1 \
     cargo test --test api -- --exact "sqlite::browser_office::$t"
 done
+DUBAN_SCREENSHOTS=docs/console DUBAN_TEST_REQUIRE_BROWSER=1 \
+  cargo test --test api -- --exact sqlite::browser::a_published_bulletin_prints_on_a4

@@ -3,14 +3,14 @@
 
 use std::fmt::Write;
 
-use html_escape::encode_text;
+use serde::Serialize;
 
 use super::Assessment;
 use crate::domain::message::Lang;
 use crate::domain::period::zh_date;
 use crate::http::download::Format;
 use crate::render::table::{self, Sheet};
-use crate::render::{html_table, md, md_table, t, STYLE};
+use crate::render::{md, md_table, t};
 
 fn grade_name(g: crate::domain::scoring::Grade, lang: Lang) -> &'static str {
     match lang {
@@ -121,38 +121,96 @@ fn note(a: &Assessment, lang: Lang) -> String {
     text
 }
 
-pub fn html(a: &Assessment, lang: Lang) -> String {
-    let e = |x: &str| encode_text(x).to_string();
-    let title = title(a, lang);
-    let mut h = String::new();
-    let _ = writeln!(
-        h,
-        "<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<h1>{}</h1>\n<p>{}</p>",
-        t(lang, "zh-CN", "en"),
-        e(&title),
-        e(&title),
-        e(&note(a, lang))
-    );
-    let r = results(a, lang);
-    html_table(&mut h, &r.headers, &r.rows, &[1, 6], &[]);
-    let d = deductions(a, lang);
-    let _ = writeln!(h, "<h2>{}</h2>", t(lang, "扣分明细", "Deductions"));
-    html_table(&mut h, &d.headers, &d.rows, &[0, 4], &[]);
-    if !a.not_assessed.is_empty() {
-        let names: Vec<&str> = a.not_assessed.iter().map(|u| u.name.as_str()).collect();
-        let _ = writeln!(
-            h,
-            "<p>{}{}</p>",
-            t(
-                lang,
-                "本年度无到期任务、未参加考核排名的单位：",
-                "Units with nothing due, not assessed: "
-            ),
-            e(&names.join("、"))
-        );
+/// What `documents/assessment.html` is given.
+#[derive(Debug, Serialize)]
+pub struct AssessmentDoc {
+    pub lang: &'static str,
+    pub year: i32,
+    pub running: bool,
+    /// 2026年12月1日 (zh-CN) or 2026-12-01.
+    pub judged_on: String,
+    pub thresholds: [f64; 3],
+    pub units: Vec<AssessedUnit>,
+    pub deductions: Vec<DeductionLine>,
+    pub not_assessed: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AssessedUnit {
+    pub rank: u32,
+    pub unit: String,
+    pub task_score: String,
+    pub accountability: String,
+    pub score: String,
+    pub grade: String,
+    /// "code title" of each task still overdue.
+    pub overdue_tasks: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DeductionLine {
+    pub unit: String,
+    pub kind: String,
+    pub count: u32,
+    pub points: String,
+    pub detail: String,
+}
+
+pub fn document(a: &Assessment, lang: Lang) -> AssessmentDoc {
+    AssessmentDoc {
+        lang: crate::i18n::tag(lang),
+        year: a.year,
+        running: a.running,
+        judged_on: match lang {
+            Lang::Zh => zh_date(a.judged_on),
+            Lang::En => a.judged_on.to_string(),
+        },
+        thresholds: a.thresholds,
+        units: a
+            .units
+            .iter()
+            .map(|u| AssessedUnit {
+                rank: u.rank,
+                unit: u.unit.name.clone(),
+                task_score: format!("{:.2}", u.task_score),
+                accountability: format!(
+                    "{:.2}",
+                    u.deductions
+                        .iter()
+                        .filter(|d| d.kind == super::DeductionKind::Accountability)
+                        .map(|d| d.points)
+                        .sum::<f64>()
+                ),
+                score: format!("{:.2}", u.score),
+                grade: grade_name(u.grade, lang).to_string(),
+                overdue_tasks: u
+                    .overdue_tasks
+                    .iter()
+                    .map(|o| format!("{} {}", o.code, o.title))
+                    .collect(),
+            })
+            .collect(),
+        deductions: a
+            .units
+            .iter()
+            .flat_map(|u| {
+                u.deductions.iter().map(|d| DeductionLine {
+                    unit: u.unit.name.clone(),
+                    kind: crate::i18n::text(lang, &format!("doc.deduction.{}", d.kind.as_str()))
+                        .to_string(),
+                    count: d.count,
+                    points: format!("{:.2}", d.points),
+                    detail: d.detail.clone(),
+                })
+            })
+            .collect(),
+        not_assessed: a.not_assessed.iter().map(|u| u.name.clone()).collect(),
     }
-    h.push_str("</body>\n</html>\n");
-    h
+}
+
+/// The assessment as a printable HTML page (`documents/assessment.html`).
+pub fn html(a: &Assessment, lang: Lang) -> anyhow::Result<String> {
+    crate::templates::render("documents/assessment.html", document(a, lang))
 }
 
 pub fn markdown(a: &Assessment, lang: Lang) -> String {
@@ -168,7 +226,7 @@ pub fn markdown(a: &Assessment, lang: Lang) -> String {
 pub fn file_bytes(a: &Assessment, format: Format, lang: Lang) -> anyhow::Result<Vec<u8>> {
     Ok(match format {
         Format::Json => serde_json::to_vec_pretty(a)?,
-        Format::Html => html(a, lang).into_bytes(),
+        Format::Html => html(a, lang)?.into_bytes(),
         Format::Markdown => markdown(a, lang).into_bytes(),
         Format::Csv => table::to_csv(&results(a, lang)),
         Format::Xlsx => table::to_xlsx(&[results(a, lang), deductions(a, lang)])?,

@@ -238,7 +238,7 @@ fn queue_emails(
                 })
                 .map(|r| (r.deadline, r.requirement.as_str())),
         };
-        let (subject, text, html) = bulletin_notice(&letter, lang);
+        let (subject, text, html) = bulletin_notice(&letter, lang)?;
         let (status, error) = if to.is_empty() {
             (
                 "dead",

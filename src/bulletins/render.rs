@@ -1,12 +1,11 @@
 //! A bulletin for people: a printable HTML page in the formal style of a
 //! 督查通报 (red masthead, issue number, numbered sections, ranking and
-//! overdue tables), and the text tables the Markdown shares with it; the
+//! overdue tables; the template `documents/bulletin.html`, see `templates`),
+//! and the text tables the Markdown shares with it; the
 //! Markdown is in `markdown`, the spreadsheets in `sheets`. Every piece of
 //! data is escaped: unit names and task titles are user input.
 
-use std::fmt::Write;
-
-use html_escape::encode_text;
+use serde::Serialize;
 
 use super::{BulletinRow, Snapshot};
 use crate::domain::message::Lang;
@@ -14,7 +13,7 @@ use crate::domain::period::zh_date;
 use crate::domain::traffic::TrafficLight;
 use crate::http::download::Format;
 use crate::rankings::{Ranking, RankingRow};
-use crate::render::{html_table, t, STYLE};
+use crate::render::t;
 
 pub(super) fn opt(v: Option<f64>, suffix: &str) -> String {
     v.map_or_else(|| "—".into(), |x| format!("{x:.2}{suffix}"))
@@ -148,138 +147,137 @@ pub(super) fn issued_on(s: &Snapshot) -> String {
     zh_date(s.published_on.unwrap_or(s.generated_on))
 }
 
-/// The bulletin as a complete, printable HTML page.
-pub fn html(row: &BulletinRow, s: &Snapshot, lang: Lang) -> String {
+/// What `documents/bulletin.html` is given: the bulletin's text and
+/// figures, formatted, and the ranking condensed for a portrait A4 page.
+#[derive(Debug, Serialize)]
+pub struct BulletinDoc {
+    pub lang: &'static str,
+    pub title: String,
+    /// 2026年第3期; none for a draft.
+    pub number: Option<String>,
+    pub issuer: String,
+    /// 2026年12月1日
+    pub issued_on: String,
+    pub foreword: String,
+    pub closing: String,
+    /// Ranked units, best first.
+    pub ranked: Vec<DocRow>,
+    /// Units with nothing due: named in one sentence, not as rows of zeros.
+    pub unranked: Vec<String>,
+    /// The previous bulletin's number, which the rank changes compare with.
+    pub previous: Option<String>,
+    pub overdue: Vec<DocOverdue>,
+    pub commended: Vec<String>,
+    pub criticised: Vec<String>,
+    pub rectifications: Vec<DocRectification>,
+    /// Pictures (SVG) shown after the ranking; empty until charts exist.
+    pub charts: String,
+}
+
+/// One ranked unit, as the printed table shows it.
+#[derive(Debug, Serialize)]
+pub struct DocRow {
+    pub rank: u32,
+    pub unit: String,
+    pub due: u32,
+    pub on_time: u32,
+    pub late: u32,
+    pub overdue: u32,
+    pub completion: String,
+    pub on_time_rate: String,
+    pub score: String,
+    /// ↑2, ↓1, → or —.
+    pub change: String,
+    /// green, yellow, red, or empty.
+    pub light: &'static str,
+    /// commended, criticised, or empty (also the row's class).
+    pub mark: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DocOverdue {
+    pub code: String,
+    pub title: String,
+    pub unit: String,
+    pub due: String,
+    pub days: i64,
+    pub leader: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DocRectification {
+    pub unit: String,
+    pub requirement: String,
+    pub deadline: String,
+}
+
+/// The template context of a bulletin.
+pub fn document(row: &BulletinRow, s: &Snapshot, lang: Lang) -> BulletinDoc {
     let r = &s.ranking;
-    let e = |x: &str| encode_text(x).to_string();
-    let mut h = String::new();
-    let _ = writeln!(
-        h,
-        "<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>",
-        t(lang, "zh-CN", "en"),
-        e(&s.title)
-    );
-    let _ = writeln!(
-        h,
-        "<div class=\"masthead\">{}</div>\n<p class=\"number\">{}</p>\n<div class=\"issuer\"><span>{}</span><span>{}</span></div>\n<hr class=\"rule\">\n<h1>{}</h1>",
-        t(lang, "督查通报", "Supervision Bulletin"),
-        e(&number_line(row, lang)),
-        e(&s.issuer),
-        e(&issued_on(s)),
-        e(&s.title)
-    );
-    let _ = writeln!(
-        h,
-        "<p class=\"to\">{}</p>\n<h2>{}</h2>\n<p>{}</p>",
-        t(
-            lang,
-            "各乡镇、园区管委会，市直各有关单位：",
-            "To all townships, park committees and departments:"
-        ),
-        t(lang, "一、总体情况", "1. Overview"),
-        e(&s.foreword)
-    );
-    let _ = writeln!(h, "<h2>{}</h2>", t(lang, "二、排名情况", "2. Ranking"));
-    let (headers, rows) = ranking_table(r, lang);
-    let classes: Vec<&str> = r
-        .ranked
-        .iter()
-        .chain(&r.unranked)
-        .map(|line| {
-            if line.criticised {
-                "criticised"
-            } else if line.commended {
-                "commended"
-            } else {
-                ""
-            }
-        })
-        .collect();
-    html_table(&mut h, &headers, &rows, &[1], &classes);
-    let _ = writeln!(
-        h,
-        "<p>{}</p>",
-        e(&format!(
-            "{}{}",
-            t(lang, "得分计算方法见《督查排名计分办法》；无到期任务的单位不参加排名。名次变化与上期通报比较", "Scores follow the published scoring rules; units with nothing due are not ranked. Change compared with "),
-            r.previous_bulletin
-                .as_ref()
-                .map_or_else(|| t(lang, "（无上期通报）。", "(no earlier bulletin).").to_string(), |p| format!("{}。", p.number))
-        ))
-    );
-    let _ = writeln!(
-        h,
-        "<h2>{}</h2>",
-        t(lang, "三、逾期未完成任务", "3. Overdue tasks")
-    );
-    if r.overdue_tasks.is_empty() {
-        let _ = writeln!(
-            h,
-            "<p>{}</p>",
-            t(lang, "本期无逾期未完成任务。", "No task is overdue.")
-        );
-    } else {
-        let (headers, rows) = overdue_table(r, lang);
-        html_table(&mut h, &headers, &rows, &[2, 3], &[]);
+    BulletinDoc {
+        lang: crate::i18n::tag(lang),
+        title: s.title.clone(),
+        number: row.number_label(),
+        issuer: s.issuer.clone(),
+        issued_on: issued_on(s),
+        foreword: s.foreword.clone(),
+        closing: s.closing.clone(),
+        ranked: r
+            .ranked
+            .iter()
+            .map(|x| DocRow {
+                rank: x.rank.unwrap_or_default(),
+                unit: x.unit.name.clone(),
+                due: x.figures.due,
+                on_time: x.figures.completed_on_time,
+                late: x.figures.completed_late,
+                overdue: x.figures.overdue,
+                completion: opt(x.completion_rate, "%"),
+                on_time_rate: opt(x.on_time_rate, "%"),
+                score: opt(x.score, ""),
+                change: change(x),
+                light: x.light.map_or("", |l| l.as_str()),
+                mark: if x.criticised {
+                    "criticised"
+                } else if x.commended {
+                    "commended"
+                } else {
+                    ""
+                },
+            })
+            .collect(),
+        unranked: r.unranked.iter().map(|x| x.unit.name.clone()).collect(),
+        previous: r.previous_bulletin.as_ref().map(|p| p.number.clone()),
+        overdue: r
+            .overdue_tasks
+            .iter()
+            .map(|o| DocOverdue {
+                code: o.code.clone(),
+                title: o.title.clone(),
+                unit: o.unit_name.clone(),
+                due: o.due_date.to_string(),
+                days: o.days_overdue,
+                leader: o.leader.clone().unwrap_or_default(),
+            })
+            .collect(),
+        commended: r.commended().map(|x| x.unit.name.clone()).collect(),
+        criticised: r.criticised().map(|x| x.unit.name.clone()).collect(),
+        rectifications: s
+            .rectifications
+            .iter()
+            .map(|x| DocRectification {
+                unit: x.unit_name.clone(),
+                requirement: x.requirement.clone(),
+                deadline: zh_date(x.deadline),
+            })
+            .collect(),
+        charts: String::new(),
     }
-    let _ = writeln!(
-        h,
-        "<h2>{}</h2>",
-        t(lang, "四、表扬和批评", "4. Commendation and criticism")
-    );
-    let names = |rows: &mut dyn Iterator<Item = &RankingRow>| -> Vec<String> {
-        rows.map(|x| x.unit.name.clone()).collect()
-    };
-    let commended = names(&mut r.commended());
-    let criticised = names(&mut r.criticised());
-    let _ = writeln!(
-        h,
-        "<p>{}{}</p>\n<p>{}{}</p>",
-        t(lang, "通报表扬：", "Commended: "),
-        e(&if commended.is_empty() {
-            t(lang, "无", "none").to_string()
-        } else {
-            commended.join("、")
-        }),
-        t(lang, "通报批评：", "Criticised: "),
-        e(&if criticised.is_empty() {
-            t(lang, "无", "none").to_string()
-        } else {
-            criticised.join("、")
-        }),
-    );
-    let _ = writeln!(
-        h,
-        "<h2>{}</h2>",
-        t(lang, "五、整改要求", "5. Rectification")
-    );
-    if s.rectifications.is_empty() {
-        let _ = writeln!(
-            h,
-            "<p>{}</p>",
-            t(lang, "本期无整改要求。", "Nothing to rectify.")
-        );
-    }
-    for (i, rect) in s.rectifications.iter().enumerate() {
-        let _ = writeln!(
-            h,
-            "<p>{}. {}：{}{}{}</p>",
-            i + 1,
-            e(&rect.unit_name),
-            e(&rect.requirement),
-            t(lang, "整改时限：", " Deadline: "),
-            e(&zh_date(rect.deadline))
-        );
-    }
-    let _ = writeln!(
-        h,
-        "<h2>{}</h2>\n<p>{}</p>\n<p class=\"sign\">{}<br>{}</p>\n</body>\n</html>",
-        t(lang, "六、工作要求", "6. Requirements"),
-        e(&s.closing),
-        e(&s.issuer),
-        e(&issued_on(s))
-    );
-    h
+}
+
+/// The bulletin as a complete, printable HTML page (`documents/bulletin.html`).
+pub fn html(row: &BulletinRow, s: &Snapshot, lang: Lang) -> anyhow::Result<String> {
+    crate::templates::render("documents/bulletin.html", document(row, s, lang))
 }
 
 /// The bulletin in a file format (JSON is served by the route itself).
@@ -291,7 +289,7 @@ pub fn file_bytes(
 ) -> anyhow::Result<Vec<u8>> {
     Ok(match format {
         Format::Json => serde_json::to_vec_pretty(s)?,
-        Format::Html => html(row, s, lang).into_bytes(),
+        Format::Html => html(row, s, lang)?.into_bytes(),
         Format::Markdown => super::markdown::markdown(row, s, lang).into_bytes(),
         Format::Csv => super::sheets::csv(s, lang),
         Format::Xlsx => super::sheets::xlsx(row, s, lang)?,

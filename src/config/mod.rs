@@ -168,6 +168,13 @@ pub struct Settings {
     pub bulletin_day: u32,
     /// Publish the scheduled draft at once instead of waiting for the office.
     pub bulletin_auto_publish: bool,
+    /// The printed bulletin's 抄送 line: who receives copies (e.g.
+    /// 市委办公室，市人大办公室); empty: no 抄送 line.
+    pub bulletin_cc: String,
+    /// The printed bulletin's 印发 line: who prints and issues it (e.g.
+    /// 市生态文明建设示范市创建工作领导小组办公室); empty: the office named
+    /// in the bulletin.
+    pub bulletin_issuer: String,
     /// Annual assessment grades: lowest scores of 优秀, 良好 and 合格, comma-separated.
     #[serde(with = "text")]
     pub assessment_grades: GradeCuts,
@@ -278,6 +285,8 @@ impl Default for Settings {
             bulletin_rectify_working_days: 10,
             bulletin_day: 1,
             bulletin_auto_publish: false,
+            bulletin_cc: String::new(),
+            bulletin_issuer: String::new(),
             assessment_grades: GradeCuts([90.0, 75.0, 60.0]),
             assessment_accountability_penalty: 5.0,
         }

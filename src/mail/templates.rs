@@ -1,12 +1,15 @@
-//! The text of notices, in zh-CN (default) and English, as plain text and as
-//! HTML with every value escaped.
+//! What notices say: each email's facts as the context of its templates
+//! (`src/templates/mail/…`, overridable per installation, see `templates`),
+//! in zh-CN (default) and English, as plain text and as HTML with every
+//! value escaped.
 
 use chrono::NaiveDate;
-use html_escape::encode_text;
+use serde::Serialize;
 
 use crate::domain::ladder::Step;
 use crate::domain::message::Lang;
 use crate::domain::notice_step::NoticeStep;
+use crate::templates;
 
 /// What a task notice says.
 #[derive(Debug, Clone)]
@@ -43,216 +46,130 @@ pub struct TaskFacts {
     pub order: Option<String>,
 }
 
-fn label(step: NoticeStep, lang: Lang) -> String {
+/// The notice's name, by step: `mail.label.<key>` in the catalogue.
+fn label_key(step: NoticeStep) -> &'static str {
     use NoticeStep::*;
-    match (step, lang) {
-        (Ladder(Step::Reminder(n)), Lang::Zh) => format!("到期提醒（距完成时限 {n} 天）"),
-        (Ladder(Step::Reminder(n)), Lang::En) => format!("Reminder: due in {n} days"),
-        (Ladder(Step::Chase(_)), Lang::Zh) => "催办通知".into(),
-        (Ladder(Step::Chase(_)), Lang::En) => "Chase notice: overdue".into(),
-        (Ladder(Step::Supervise(_)), Lang::Zh) => "督办通知".into(),
-        (Ladder(Step::Supervise(_)), Lang::En) => "Supervision order".into(),
-        (Ladder(Step::Accountability(_)), Lang::Zh) => "问责建议".into(),
-        (Ladder(Step::Accountability(_)), Lang::En) => "Accountability proposal".into(),
-        (AcceptOverdue, Lang::Zh) => "签收提醒".into(),
-        (AcceptOverdue, Lang::En) => "Reminder: task not signed for".into(),
-        (ReportMissing, Lang::Zh) => "进展报送提醒".into(),
-        (ReportMissing, Lang::En) => "Reminder: progress report missing".into(),
-        (Assigned, Lang::Zh) => "交办通知".into(),
-        (Assigned, Lang::En) => "Task assigned".into(),
-        (Returned, Lang::Zh) => "退回通知".into(),
-        (Returned, Lang::En) => "Submission returned".into(),
-        (Instruction, Lang::Zh) => "领导批示".into(),
-        (Instruction, Lang::En) => "Leader's instruction".into(),
+    match step {
+        Ladder(Step::Reminder(_)) => "reminder",
+        Ladder(Step::Chase(_)) => "chase",
+        Ladder(Step::Supervise(_)) => "supervise",
+        Ladder(Step::Accountability(_)) => "accountability",
+        AcceptOverdue => "accept_overdue",
+        ReportMissing => "report_missing",
+        Assigned => "assigned",
+        Returned => "returned",
+        Instruction => "instruction",
         // A digest and a bulletin have templates of their own.
-        (Digest | FollowDigest | Bulletin, Lang::Zh) => "督办通知".into(),
-        (Digest | FollowDigest | Bulletin, Lang::En) => "Notice".into(),
+        Digest | FollowDigest | Bulletin => "notice",
     }
 }
 
-/// What the notice asks of its reader, by step: a reminder reminds, a chase
-/// states how late the task is and asks for a reply by a date, a supervision
-/// order is addressed to the unit's head, and an accountability proposal asks
-/// the office to decide.
-fn intro(f: &TaskFacts, label: &str, lang: Lang) -> String {
-    let n = f.days_overdue;
-    match (f.step, f.cooperating, lang) {
-        (NoticeStep::Assigned, false, Lang::Zh) => {
-            return format!("{label}：现将以下任务交由贵单位牵头办理，请及时签收，按时办结并报送进展。")
-        }
-        (NoticeStep::Assigned, false, Lang::En) => {
-            return format!("{label}: your unit leads the task below. Please sign for it, finish it on time and report progress.")
-        }
-        (NoticeStep::Assigned, true, Lang::Zh) => {
-            return format!("{label}：以下任务由{}牵头，请贵单位配合办理，并报送配合进展。", f.lead_unit)
-        }
-        (NoticeStep::Assigned, true, Lang::En) => {
-            return format!("{label}: {} leads the task below; your unit cooperates. Please report your progress.", f.lead_unit)
-        }
-        (NoticeStep::Returned, _, Lang::Zh) => {
-            return format!("{label}：贵单位的办结申请已被退回，请按督查室意见补充完善后重新提交。")
-        }
-        (NoticeStep::Returned, _, Lang::En) => {
-            return format!("{label}: your unit's submission was returned. Please complete it as the office asks and submit it again.")
-        }
-        (NoticeStep::Instruction, _, Lang::Zh) => {
-            return format!("{label}：领导对贵单位牵头的以下任务作出批示，请认真抓好落实，并在进展反馈中报告批示落实情况。")
-        }
-        (NoticeStep::Instruction, _, Lang::En) => {
-            return format!("{label}: a leader has given an instruction on the task below, which your unit leads. Please act on it and report how in a progress report marked as its reply.")
-        }
+/// What the notice asks of its reader, by step (`mail.intro.<kind>`): a
+/// reminder reminds, a chase states how late the task is and asks for a
+/// reply by a date, a supervision order is addressed to the unit's head,
+/// and an accountability proposal asks the office to decide.
+fn intro_kind(f: &TaskFacts) -> &'static str {
+    match (f.step, f.cooperating) {
+        (NoticeStep::Assigned, false) => return "assigned",
+        (NoticeStep::Assigned, true) => return "assigned_cooperating",
+        (NoticeStep::Returned, _) => return "returned",
+        (NoticeStep::Instruction, _) => return "instruction",
         _ => {}
     }
     if f.instruction.is_some() {
-        match (f.step.rung(), lang) {
-            (Some(Step::Accountability(_)), Lang::Zh) => {
-                return format!("{label}：以下任务的领导批示逾期 {n} 天未反馈落实情况，已按规定形成问责建议，请督查室审定（确认或驳回）。")
-            }
-            (Some(Step::Accountability(_)), Lang::En) => {
-                return format!("{label}: the reply to a leader's instruction on the task below is {n} days late and an accountability proposal has been drawn up; the office is asked to decide (confirm or dismiss).")
-            }
-            (Some(_), Lang::Zh) => {
-                return format!("{label}：以下任务的领导批示已过回复期限 {n} 天，贵单位尚未反馈落实情况，请抓紧落实并报送。")
-            }
-            (Some(_), Lang::En) => {
-                return format!("{label}: the reply to a leader's instruction on the task below is {n} days late; please act on it and report how.")
-            }
-            (None, _) => {}
+        match f.step.rung() {
+            Some(Step::Accountability(_)) => return "instruction_accountability",
+            Some(_) => return "instruction_late",
+            None => {}
         }
     }
-    match (f.step.rung(), lang) {
-        (Some(Step::Reminder(days)), Lang::Zh) => {
-            format!("{label}：以下任务距完成时限还有 {days} 天，请按时办结并报送进展。")
-        }
-        (Some(Step::Reminder(days)), Lang::En) => {
-            format!("{label}: the task below is due in {days} days; please finish it on time and report progress.")
-        }
-        (Some(Step::Chase(_)), Lang::Zh) => {
-            format!("{label}：以下任务已逾期 {n} 天，请抓紧办理，并在回复期限前报送进展。")
-        }
-        (Some(Step::Chase(_)), Lang::En) => {
-            format!("{label}: the task below is {n} days overdue; act on it and report progress by the reply date.")
-        }
-        (Some(Step::Supervise(_)), Lang::Zh) => format!(
-            "{}负责同志：以下任务已逾期 {n} 天，现予督办。请亲自过问，在回复期限前书面反馈办理情况。",
-            f.lead_unit
-        ),
-        (Some(Step::Supervise(_)), Lang::En) => format!(
-            "To the head of {}: the task below is {n} days overdue and is placed under supervision. Please see to it in person and reply in writing by the reply date.",
-            f.lead_unit
-        ),
-        (Some(Step::Accountability(_)), Lang::Zh) => format!(
-            "{label}：以下任务已逾期 {n} 天，已按规定形成问责建议，请督查室审定（确认或驳回）。"
-        ),
-        (Some(Step::Accountability(_)), Lang::En) => format!(
-            "{label}: the task below is {n} days overdue and an accountability proposal has been drawn up; the office is asked to decide (confirm or dismiss)."
-        ),
-        (None, Lang::Zh) => format!("{label}：请抓紧办理以下任务，按时反馈进展。"),
-        (None, Lang::En) => format!("{label}: please act on the task below and report progress."),
+    match f.step.rung() {
+        Some(Step::Reminder(_)) => "reminder",
+        Some(Step::Chase(_)) => "chase",
+        Some(Step::Supervise(_)) => "supervise",
+        Some(Step::Accountability(_)) => "accountability",
+        None => "other",
     }
 }
 
-/// Subject, plain text and HTML of a task notice. The text part carries the
-/// link's URL, the HTML part an `<a href>` to it, named for what the reader
-/// does there: handle the task, or decide on the proposal.
-pub fn task_notice(f: &TaskFacts, lang: Lang) -> (String, String, String) {
-    let mut label = label(f.step, lang);
-    // A ladder step about an instruction's reply says so in its subject.
-    if f.instruction.is_some() && f.step.rung().is_some() {
-        label = match lang {
-            Lang::Zh => format!("批示落实{label}"),
-            Lang::En => format!("Instruction reply: {label}"),
-        };
-    }
-    // So does a chase of a supervision order's receipt.
-    if f.order.is_some() && matches!(f.step.rung(), Some(Step::Chase(_))) {
-        label = match lang {
-            Lang::Zh => format!("督办单回执{label}"),
-            Lang::En => format!("Supervision order receipt: {label}"),
-        };
-    }
+/// What `mail/task.*` is given: the facts as text, and which wording fits.
+#[derive(Debug, Serialize)]
+pub struct TaskNotice {
+    pub lang: &'static str,
+    /// `mail.label.<label>`: the notice's name (催办通知…).
+    pub label: &'static str,
+    /// `mail.intro.<intro>`: the opening sentence.
+    pub intro: &'static str,
+    /// A ladder step about a leader's instruction's reply (its name says so).
+    pub instruction_reply: bool,
+    /// Days before the deadline, for a reminder.
+    pub reminder_days: u32,
+    pub code: String,
+    pub title: String,
+    pub lead_unit: String,
+    pub leader: Option<String>,
+    pub due: String,
+    /// Late: the days overdue are stated (and the latest progress, even if none).
+    pub late: bool,
+    pub days_overdue: i64,
+    pub latest: Option<String>,
+    pub instruction_author: Option<String>,
+    pub instruction_text: Option<String>,
+    pub reply_by: Option<String>,
+    pub note: Option<String>,
+    /// An accountability proposal: the link is to decide, not to handle.
+    pub proposal: bool,
+    pub link: String,
+    /// The supervision order (督办〔2026〕3号) the notice carries or chases.
+    pub order: Option<String>,
+    /// A chase of that order's receipt (回执): its name says so.
+    pub order_receipt: bool,
+}
+
+/// The context of a task notice.
+pub fn task_context(f: &TaskFacts, lang: Lang) -> TaskNotice {
+    let day = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
     let late = matches!(
         f.step.rung(),
         Some(Step::Chase(_) | Step::Supervise(_) | Step::Accountability(_))
     ) || f.days_overdue > 0;
-    let day = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
-    let due = f.due_date.map_or_else(|| "—".to_string(), day);
-    let zh = lang == Lang::Zh;
-    let pick = |z: &str, e: &str| if zh { z.to_string() } else { e.to_string() };
-    let subject = if zh {
-        format!("【{label}】{} {}", f.code, f.title)
-    } else {
-        format!("[{label}] {} {}", f.code, f.title)
-    };
-    let mut lines: Vec<(String, String)> = vec![
-        (pick("任务编号", "Task"), f.code.clone()),
-        (pick("任务", "Title"), f.title.clone()),
-        (pick("牵头单位", "Lead unit"), f.lead_unit.clone()),
-    ];
-    if let Some(leader) = &f.leader {
-        lines.push((pick("责任领导", "Responsible leader"), leader.clone()));
+    TaskNotice {
+        lang: crate::i18n::tag(lang),
+        label: label_key(f.step),
+        intro: intro_kind(f),
+        instruction_reply: f.instruction.is_some() && f.step.rung().is_some(),
+        reminder_days: match f.step.rung() {
+            Some(Step::Reminder(n)) => n,
+            _ => 0,
+        },
+        code: f.code.clone(),
+        title: f.title.clone(),
+        lead_unit: f.lead_unit.clone(),
+        leader: f.leader.clone(),
+        due: f.due_date.map_or_else(|| "—".to_string(), day),
+        late,
+        days_overdue: f.days_overdue,
+        latest: f.latest.clone(),
+        instruction_author: f.instruction.as_ref().map(|(a, _)| a.clone()),
+        instruction_text: f.instruction.as_ref().map(|(_, t)| t.clone()),
+        reply_by: f.reply_by.map(day),
+        note: f.note.clone(),
+        proposal: matches!(f.step.rung(), Some(Step::Accountability(_))),
+        link: f.link.clone(),
+        order: f.order.clone(),
+        order_receipt: f.order.is_some() && matches!(f.step.rung(), Some(Step::Chase(_))),
     }
-    lines.push((pick("完成时限", "Due"), due));
-    if late {
-        lines.push((pick("逾期天数", "Days overdue"), f.days_overdue.to_string()));
-    }
-    if late || f.latest.is_some() {
-        let none = pick("尚未报送进展", "no progress reported yet");
-        lines.push((
-            pick("最新进展", "Latest progress"),
-            f.latest.clone().unwrap_or(none),
-        ));
-    }
-    if let Some((author, text)) = &f.instruction {
-        lines.push((pick("批示领导", "Instruction by"), author.clone()));
-        lines.push((pick("批示内容", "Instruction"), text.clone()));
-    }
-    if let Some(order) = &f.order {
-        lines.push((pick("督办单", "Supervision order"), order.clone()));
-    }
-    if let Some(d) = f.reply_by {
-        lines.push((pick("回复期限", "Reply by"), day(d)));
-    }
-    if let Some(note) = &f.note {
-        lines.push((pick("退回意见", "The office's note"), note.clone()));
-    }
-    let intro = intro(f, &label, lang);
-    let proposal = matches!(f.step.rung(), Some(Step::Accountability(_)));
-    let (open, open_link) = if proposal {
-        (
-            pick("审定入口", "Decide"),
-            pick("打开问责建议审定", "Open the proposal to decide"),
-        )
-    } else {
-        (
-            pick("办理入口", "Open"),
-            pick("打开任务页面办理", "Open the task page"),
-        )
-    };
-    let mut text = format!("{intro}\n\n");
-    for (k, v) in &lines {
-        text.push_str(&format!("{k}：{v}\n"));
-    }
-    text.push_str(&format!("{open}：{}\n", f.link));
-    let mut html = format!("<p>{}</p>\n<table>\n", encode_text(&intro));
-    for (k, v) in &lines {
-        html.push_str(&format!(
-            "<tr><th align=\"left\">{}</th><td>{}</td></tr>\n",
-            encode_text(k),
-            encode_text(v)
-        ));
-    }
-    html.push_str("</table>\n");
-    html.push_str(&format!(
-        "<p><a href=\"{}\">{}</a></p>\n",
-        html_escape::encode_double_quoted_attribute(&f.link),
-        encode_text(&open_link)
-    ));
-    (subject, text, html)
+}
+
+/// Subject, plain text and HTML of a task notice (`mail/task.*`). The text
+/// part carries the link's URL, the HTML part an `<a href>` to it, named
+/// for what the reader does there: handle the task, or decide on the proposal.
+pub fn task_notice(f: &TaskFacts, lang: Lang) -> anyhow::Result<(String, String, String)> {
+    templates::email("mail/task", task_context(f, lang))
 }
 
 /// One line of a daily digest.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct DigestLine {
     pub code: String,
     pub title: String,
@@ -260,64 +177,50 @@ pub struct DigestLine {
     pub days_overdue: i64,
 }
 
-/// Subject, plain text and HTML of a unit's daily digest of due and overdue tasks.
+/// What `mail/digest.*` is given.
+#[derive(Debug, Serialize)]
+pub struct Digest<'a> {
+    pub lang: &'static str,
+    pub unit: &'a str,
+    pub day: NaiveDate,
+    pub total: usize,
+    pub overdue: usize,
+    pub lines: &'a [DigestLine],
+    pub link: &'a str,
+}
+
+/// Subject, plain text and HTML of a unit's daily digest of due and overdue
+/// tasks (`mail/digest.*`).
 pub fn digest(
     unit: &str,
     day: NaiveDate,
     lines: &[DigestLine],
     link: &str,
     lang: Lang,
-) -> (String, String, String) {
-    let overdue = lines.iter().filter(|l| l.days_overdue > 0).count();
-    let (subject, intro, head) = match lang {
-        Lang::Zh => (
-            format!(
-                "【督办日报】{unit} {day}：{} 项任务到期或逾期（逾期 {overdue} 项）",
-                lines.len()
-            ),
-            format!("{unit}：以下任务即将到期或已逾期，请抓紧办理。"),
-            ["任务编号", "任务", "完成时限", "逾期天数"],
-        ),
-        Lang::En => (
-            format!(
-                "[Daily digest] {unit} {day}: {} tasks due or overdue ({overdue} overdue)",
-                lines.len()
-            ),
-            format!("{unit}: these tasks are due soon or overdue."),
-            ["Task", "Title", "Due", "Days overdue"],
-        ),
-    };
-    let mut text = format!("{intro}\n\n");
-    let mut html = format!("<p>{}</p>\n<table>\n<tr>", encode_text(&intro));
-    for h in head {
-        html.push_str(&format!("<th align=\"left\">{}</th>", encode_text(h)));
+) -> anyhow::Result<(String, String, String)> {
+    templates::email("mail/digest", digest_context(unit, day, lines, link, lang))
+}
+
+pub fn digest_context<'a>(
+    unit: &'a str,
+    day: NaiveDate,
+    lines: &'a [DigestLine],
+    link: &'a str,
+    lang: Lang,
+) -> Digest<'a> {
+    Digest {
+        lang: crate::i18n::tag(lang),
+        unit,
+        day,
+        total: lines.len(),
+        overdue: lines.iter().filter(|l| l.days_overdue > 0).count(),
+        lines,
+        link,
     }
-    html.push_str("</tr>\n");
-    for l in lines {
-        text.push_str(&format!(
-            "{}  {}  {}  {}\n",
-            l.code, l.title, l.due_date, l.days_overdue
-        ));
-        html.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
-            encode_text(&l.code),
-            encode_text(&l.title),
-            l.due_date,
-            l.days_overdue
-        ));
-    }
-    html.push_str("</table>\n");
-    text.push_str(&format!("\n{link}\n"));
-    html.push_str(&format!(
-        "<p><a href=\"{}\">{}</a></p>\n",
-        html_escape::encode_double_quoted_attribute(link),
-        encode_text(link)
-    ));
-    (subject, text, html)
 }
 
 /// One change in a followed task, as the follower's digest lists it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct FollowChange {
     /// Local time, e.g. `12-01 09:30`.
     pub when: String,
@@ -328,7 +231,7 @@ pub struct FollowChange {
 }
 
 /// A followed task that changed, with its changes oldest first.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct FollowedChanges {
     pub code: String,
     pub title: String,
@@ -338,61 +241,36 @@ pub struct FollowedChanges {
     pub changes: Vec<FollowChange>,
 }
 
-/// Subject, plain text and HTML of a follower's daily digest: what changed
-/// during the last day in the tasks followed and the tasks of the units
-/// followed.
+/// What `mail/follow_digest.*` is given.
+#[derive(Debug, Serialize)]
+pub struct FollowDigest<'a> {
+    pub lang: &'static str,
+    pub person: &'a str,
+    pub day: NaiveDate,
+    pub tasks: &'a [FollowedChanges],
+    pub link: &'a str,
+}
+
+/// Subject, plain text and HTML of a follower's daily digest
+/// (`mail/follow_digest.*`): what changed during the last day in the tasks
+/// followed and the tasks of the units followed.
 pub fn follow_digest(
     person: &str,
     day: NaiveDate,
     tasks: &[FollowedChanges],
     link: &str,
     lang: Lang,
-) -> (String, String, String) {
-    let n = tasks.len();
-    let (subject, intro) = match lang {
-        Lang::Zh => (
-            format!("【关注日报】{day}：{n} 项关注的任务有新进展"),
-            format!("{person}：您关注的任务和单位在过去一天有以下变化。"),
-        ),
-        Lang::En => (
-            format!("[Followed] {day}: {n} followed tasks changed"),
-            format!(
-                "{person}: what changed during the last day in the tasks and units you follow."
-            ),
-        ),
-    };
-    let mut text = format!("{intro}\n");
-    let mut html = format!("<p>{}</p>\n", encode_text(&intro));
-    for t in tasks {
-        text.push_str(&format!("\n{} {}（{}）\n", t.code, t.title, t.lead_unit));
-        html.push_str(&format!(
-            "<h3><a href=\"{}\">{} {}</a> · {}</h3>\n<ul>\n",
-            html_escape::encode_double_quoted_attribute(&t.link),
-            encode_text(&t.code),
-            encode_text(&t.title),
-            encode_text(&t.lead_unit)
-        ));
-        for c in &t.changes {
-            let mut line = format!("{} {}", c.when, c.what);
-            if let Some(who) = &c.who {
-                line.push_str(&format!(" · {who}"));
-            }
-            if let Some(note) = &c.note {
-                line.push_str(&format!(" · {note}"));
-            }
-            text.push_str(&format!("  {line}\n"));
-            html.push_str(&format!("<li>{}</li>\n", encode_text(&line)));
-        }
-        text.push_str(&format!("  {}\n", t.link));
-        html.push_str("</ul>\n");
-    }
-    text.push_str(&format!("\n{link}\n"));
-    html.push_str(&format!(
-        "<p><a href=\"{}\">{}</a></p>\n",
-        html_escape::encode_double_quoted_attribute(link),
-        encode_text(link)
-    ));
-    (subject, text, html)
+) -> anyhow::Result<(String, String, String)> {
+    templates::email(
+        "mail/follow_digest",
+        FollowDigest {
+            lang: crate::i18n::tag(lang),
+            person,
+            day,
+            tasks,
+            link,
+        },
+    )
 }
 
 /// What the letter carrying a published bulletin says to one unit, taken
@@ -409,77 +287,56 @@ pub struct BulletinLetter<'a> {
     pub rectification: Option<(NaiveDate, &'a str)>,
 }
 
-/// Subject, plain text and HTML of the letter that carries a published
-/// bulletin to a unit; the bulletin itself is attached (printable HTML and
-/// the workbook), so each notice row stays small.
-pub fn bulletin_notice(letter: &BulletinLetter, lang: Lang) -> (String, String, String) {
-    let (subject, text) = bulletin_letter(letter, lang);
-    let html = format!(
-        "<html><body><p>{}</p></body></html>",
-        encode_text(&text)
-            .replace("\n\n", "</p><p>")
-            .replace('\n', "<br>")
-    );
-    (subject, text, html)
+/// What `mail/bulletin.*` is given.
+#[derive(Debug, Serialize)]
+pub struct BulletinLetterContext {
+    pub lang: &'static str,
+    pub number_label: String,
+    pub title: String,
+    pub unit_name: String,
+    pub ranked: bool,
+    pub rank: u32,
+    /// Two decimals.
+    pub score: String,
+    pub units_ranked: u32,
+    pub criticised: bool,
+    /// 2026年7月10日 in Chinese, 2026-07-10 in English.
+    pub rectify_by: String,
+    pub requirement: String,
 }
 
-fn bulletin_letter(letter: &BulletinLetter, lang: Lang) -> (String, String) {
-    let BulletinLetter {
-        number_label,
-        title,
-        unit_name,
-        standing,
-        units_ranked,
-        rectification,
-    } = *letter;
-    match lang {
-        Lang::Zh => {
-            let mut text = format!(
-                "{unit_name}：\n\n现将{number_label}《{}》印发给你们，请认真组织学习，抓好贯彻落实。\n\n",
-                title
-            );
-            match standing {
-                Some((rank, score)) => text.push_str(&format!(
-                    "本期你单位排名第{rank}名（共{}个单位），得分{score:.2}。\n",
-                    units_ranked
-                )),
-                None => text.push_str("本期你单位无到期任务，未参加排名。\n"),
-            }
-            if let Some((deadline, requirement)) = rectification {
-                text.push_str(&format!(
-                    "你单位被通报批评，请于{}前完成整改：{}\n",
-                    crate::domain::period::zh_date(deadline),
-                    requirement
-                ));
-            }
-            text.push_str("\n通报全文见附件（HTML 可直接打印，XLSX 为排名和逾期任务明细）。\n");
-            (format!("【督查通报】{number_label} {}", title), text)
-        }
-        Lang::En => {
-            let mut text = format!(
-                "To {unit_name}:\n\nPlease find attached supervision bulletin {number_label}, \"{}\".\n\n",
-                title
-            );
-            match standing {
-                Some((rank, score)) => text.push_str(&format!(
-                    "Your unit ranks {rank} of {} with a score of {score:.2}.\n",
-                    units_ranked
-                )),
-                None => text.push_str("Your unit had nothing due and is not ranked.\n"),
-            }
-            if let Some((deadline, requirement)) = rectification {
-                text.push_str(&format!(
-                    "Your unit is criticised; rectify by {}: {}\n",
-                    deadline, requirement
-                ));
-            }
-            text.push_str("\nThe bulletin is attached (printable HTML, and XLSX with the ranking and the overdue tasks).\n");
-            (
-                format!("[Supervision bulletin] {number_label} {}", title),
-                text,
-            )
-        }
+pub fn bulletin_letter_context(letter: &BulletinLetter, lang: Lang) -> BulletinLetterContext {
+    let (rank, score) = letter.standing.unwrap_or((0, 0.0));
+    BulletinLetterContext {
+        lang: crate::i18n::tag(lang),
+        number_label: letter.number_label.to_string(),
+        title: letter.title.to_string(),
+        unit_name: letter.unit_name.to_string(),
+        ranked: letter.standing.is_some(),
+        rank,
+        score: format!("{score:.2}"),
+        units_ranked: letter.units_ranked,
+        criticised: letter.rectification.is_some(),
+        rectify_by: letter
+            .rectification
+            .map_or_else(String::new, |(d, _)| match lang {
+                Lang::Zh => crate::domain::period::zh_date(d),
+                Lang::En => d.to_string(),
+            }),
+        requirement: letter
+            .rectification
+            .map_or_else(String::new, |(_, r)| r.to_string()),
     }
+}
+
+/// Subject, plain text and HTML of the letter that carries a published
+/// bulletin to a unit (`mail/bulletin.*`); the bulletin itself is attached
+/// (printable HTML and the workbook), so each notice row stays small.
+pub fn bulletin_notice(
+    letter: &BulletinLetter,
+    lang: Lang,
+) -> anyhow::Result<(String, String, String)> {
+    templates::email("mail/bulletin", bulletin_letter_context(letter, lang))
 }
 
 #[cfg(test)]
@@ -507,7 +364,7 @@ mod tests {
 
     #[test]
     fn chinese_by_default_with_every_fact() {
-        let (subject, text, _) = task_notice(&facts("农膜回收"), Lang::Zh);
+        let (subject, text, _) = task_notice(&facts("农膜回收"), Lang::Zh).unwrap();
         assert_eq!(subject, "【催办通知】2.5.3 农膜回收");
         for part in [
             "城关镇",
@@ -519,12 +376,12 @@ mod tests {
         ] {
             assert!(text.contains(part), "{part}");
         }
-        let (_, _, html) = task_notice(&facts("农膜回收"), Lang::Zh);
+        let (_, _, html) = task_notice(&facts("农膜回收"), Lang::Zh).unwrap();
         assert!(
             html.contains("<a href=\"http://duban.local/tasks/1\">"),
             "{html}"
         );
-        let (subject, _, _) = task_notice(&facts("x"), Lang::En);
+        let (subject, _, _) = task_notice(&facts("x"), Lang::En).unwrap();
         assert!(subject.starts_with("[Chase notice: overdue]"));
     }
 
@@ -537,7 +394,7 @@ mod tests {
             reply_by: None,
             ..facts("农膜回收")
         };
-        let (_, text, _) = task_notice(&reminder, Lang::Zh);
+        let (_, text, _) = task_notice(&reminder, Lang::Zh).unwrap();
         assert!(text.contains("还有 3 天"), "{text}");
         assert!(
             !text.contains("逾期天数"),
@@ -549,7 +406,7 @@ mod tests {
             leader: Some("王副县长".into()),
             ..facts("农膜回收")
         };
-        let (_, text, _) = task_notice(&supervise, Lang::Zh);
+        let (_, text, _) = task_notice(&supervise, Lang::Zh).unwrap();
         assert!(text.starts_with("城关镇负责同志"), "{text}");
         assert!(text.contains("责任领导：王副县长") && text.contains("回复期限"));
         let proposal = TaskFacts {
@@ -558,7 +415,7 @@ mod tests {
             link: "http://duban.local/accountability/4".into(),
             ..facts("农膜回收")
         };
-        let (_, text, html) = task_notice(&proposal, Lang::Zh);
+        let (_, text, html) = task_notice(&proposal, Lang::Zh).unwrap();
         assert!(text.contains("请督查室审定"), "{text}");
         assert!(!text.contains("抓紧办理") && !text.contains("办理入口"));
         assert!(text.contains("审定入口：http://duban.local/accountability/4"));
@@ -585,7 +442,7 @@ mod tests {
                 days_overdue: 3,
             },
         ];
-        let (subject, text, html) = digest("城关镇", day, &lines, "http://x", Lang::Zh);
+        let (subject, text, html) = digest("城关镇", day, &lines, "http://x", Lang::Zh).unwrap();
         assert_eq!(
             subject,
             "【督办日报】城关镇 2026-07-01：2 项任务到期或逾期（逾期 1 项）"
@@ -597,7 +454,7 @@ mod tests {
 
     #[test]
     fn html_is_escaped() {
-        let (_, _, html) = task_notice(&facts("<script>alert(1)</script>&"), Lang::Zh);
+        let (_, _, html) = task_notice(&facts("<script>alert(1)</script>&"), Lang::Zh).unwrap();
         assert!(!html.contains("<script>"));
         assert!(html.contains("&lt;script&gt;"));
     }

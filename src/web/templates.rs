@@ -5,11 +5,8 @@
 
 use std::sync::LazyLock;
 
-use minijinja::{Environment, State, Value};
+use minijinja::{Environment, Value};
 use serde::Serialize;
-
-use crate::domain::message::Lang;
-use crate::i18n;
 
 /// Every template, by name. A new page adds its file here.
 const TEMPLATES: &[(&str, &str)] = &[
@@ -109,31 +106,13 @@ fn build() -> Result<Environment<'static>, minijinja::Error> {
     for (name, source) in TEMPLATES {
         env.add_template(name, source)?;
     }
-    env.add_function("t", translate);
+    // The same `t` as the documents and emails (`crate::templates`).
+    env.add_function("t", crate::templates::translate);
     // duban's own URLs: nothing in them needs escaping.
     env.add_function("asset", |name: &str| {
         Value::from_safe_string(super::assets::url(name))
     });
     Ok(env)
-}
-
-/// `t("key")` or `t("key", n=3)`: the text for `key` in the page's `lang`,
-/// with `{n}` placeholders filled from the keyword arguments.
-fn translate(
-    state: &State,
-    key: &str,
-    args: minijinja::value::Kwargs,
-) -> Result<String, minijinja::Error> {
-    let lang = match state.lookup("lang").as_ref().and_then(Value::as_str) {
-        Some("en") => Lang::En,
-        _ => Lang::Zh,
-    };
-    let mut text = i18n::text(lang, key).to_string();
-    for name in args.args() {
-        let value: Value = args.get(name)?;
-        text = text.replace(&format!("{{{name}}}"), &value.to_string());
-    }
-    Ok(text)
 }
 
 /// Every template's name and source (for tests that check them).
@@ -161,6 +140,8 @@ pub fn render<S: Serialize>(name: &str, ctx: S) -> anyhow::Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::message::Lang;
+    use crate::i18n;
 
     #[test]
     fn every_template_compiles() {

@@ -20,6 +20,7 @@ crate::api_tests![
     a_clerk_and_the_office_close_a_task_in_the_browser,
     a_chase_emails_link_leads_through_sign_in_to_the_task with crate::helpers::ladder_only,
     a_leader_instructs_the_clerk_replies_and_the_leader_sees_it,
+    a_published_bulletin_prints_on_a4,
 ];
 
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -239,6 +240,30 @@ impl Browser {
 
     pub async fn resize(&self, width: u32, height: u32) {
         self.client.set_window_size(width, height).await.unwrap();
+    }
+
+    /// Runs a Chrome DevTools command through chromedriver (for what W3C
+    /// WebDriver lacks: print media, a page's own @page size).
+    pub async fn cdp(&self, cmd: &str, params: Value) -> Value {
+        let session = self.client.session_id().await.unwrap().unwrap();
+        let url = format!(
+            "http://127.0.0.1:{}/session/{session}/goog/cdp/execute",
+            self.driver.port
+        );
+        let res = reqwest::Client::new()
+            .post(url)
+            .json(&json!({ "cmd": cmd, "params": params }))
+            .send()
+            .await
+            .unwrap();
+        let body: Value = res.json().await.unwrap();
+        assert!(body["value"].get("error").is_none(), "{cmd}: {body}");
+        body["value"].clone()
+    }
+
+    /// Evaluates `script` (a function body that returns) in the page.
+    pub async fn run(&self, script: &str) -> Value {
+        self.client.execute(script, vec![]).await.unwrap()
     }
 
     /// Whether the page fits its window's width (no horizontal scrolling).
@@ -549,5 +574,160 @@ async fn a_leader_instructs_the_clerk_replies_and_the_leader_sees_it(app: TestAp
         Vec::<String>::new(),
         "no errors in the browser console"
     );
+    b.close().await;
+}
+
+/// The A4 page's printable width in CSS pixels: 210 mm less the bulletin's
+/// 2 cm side margins (96 px to the inch).
+const A4_PRINT_WIDTH: f64 = (210.0 - 40.0) / 25.4 * 96.0;
+
+async fn a_published_bulletin_prints_on_a4(app: TestApp) {
+    let c = city::build(&app).await;
+    crate::console::settle_accounts(&app);
+    // A city's worth of units with the long names that wrapped over five
+    // lines, each with a task overdue, and some with nothing due.
+    let names = [
+        "市住房和城乡建设局",
+        "市自然资源和规划局",
+        "经济技术开发区管理委员会",
+        "市农业农村局",
+        "市发展和改革委员会",
+        "市交通运输局",
+        "高新技术产业园区管委会",
+        "市水利局",
+        "市文化广电旅游体育局",
+        "市市场监督管理局",
+        "西山镇",
+        "北湖街道办事处",
+    ];
+    for (i, name) in names.iter().enumerate() {
+        let unit = app.create_unit(&c.admin, &format!("U{i:02}"), name).await;
+        let task = expect_json(
+            app.post(
+                "/api/v1/tasks",
+                &c.office,
+                json!({ "plan_id": c.plan_id, "code": format!("3.{i}"),
+                        "title": format!("{name}落实生态环境问题整改和长效管护机制建设"),
+                        "lead_unit_id": unit["id"], "responsible_leader_id": c.leader_id,
+                        "due_date": city::local_day(-(i as i64 % 4) - 2) }),
+            )
+            .await,
+            201,
+        )
+        .await;
+        c.ok(&app, &c.office, &task, "assign", None).await;
+    }
+    for i in 0..6 {
+        app.create_unit(&c.admin, &format!("Z{i:02}"), &format!("无到期任务单位{i}"))
+            .await;
+    }
+    let period = format!("{}..{}", city::local_day(-10), city::local_day(0));
+    let draft = expect_json(
+        app.post("/api/v1/bulletins", &c.office, json!({ "period": period }))
+            .await,
+        201,
+    )
+    .await;
+    let id = draft["id"].as_i64().unwrap();
+    expect_json(
+        app.post(
+            &format!("/api/v1/bulletins/{id}/publish"),
+            &c.office,
+            json!({}),
+        )
+        .await,
+        200,
+    )
+    .await;
+
+    let b = Browser::open(&app).await;
+    b.goto("/login").await;
+    b.sign_in("office", &crate::console::password_of("office"))
+        .await;
+    // The page as it prints: print media, at the width A4 leaves inside
+    // the margins.
+    let width = A4_PRINT_WIDTH.floor() as i64;
+    b.cdp("Emulation.setEmulatedMedia", json!({ "media": "print" }))
+        .await;
+    b.cdp(
+        "Emulation.setDeviceMetricsOverride",
+        json!({ "width": width, "height": 1100, "deviceScaleFactor": 1, "mobile": false }),
+    )
+    .await;
+    b.goto(&format!("/bulletins/{id}/file?format=html")).await;
+    let text = b.text().await;
+    assert!(
+        text.contains("督查通报") && text.contains("本期为首期通报，不列名次升降。"),
+        "{text}"
+    );
+    assert!(
+        text.contains("本期无到期任务、未参加排名的单位"),
+        "units with nothing due in one sentence: {text}"
+    );
+    assert!(!text.contains("未排名"), "no rows of zeros: {text}");
+    let sizes = b
+        .run(
+            "const over = [...document.querySelectorAll('body *')]
+                .filter(e => e.getBoundingClientRect().right > window.innerWidth + 0.5)
+                .map(e => e.tagName + '.' + e.className);
+             const lines = [...document.querySelectorAll('table.ranking td.name')].map(td => {
+                 const r = document.createRange(); r.selectNodeContents(td);
+                 return new Set([...r.getClientRects()].map(x => Math.round(x.top))).size; });
+             return [document.documentElement.scrollWidth, window.innerWidth, over,
+                     Math.max(...lines), lines.length];",
+        )
+        .await;
+    assert!(
+        sizes[0].as_i64() <= sizes[1].as_i64() && sizes[2].as_array().unwrap().is_empty(),
+        "wider than the A4 print width {width}px: {sizes}"
+    );
+    assert_eq!(
+        sizes[4],
+        json!(names.len()),
+        "every unit with a task is ranked"
+    );
+    assert!(
+        sizes[3].as_i64().unwrap() <= 2,
+        "unit names take at most two lines: {sizes}"
+    );
+    b.screenshot("bulletin-print").await;
+
+    // Printed by Chromium with the page's own @page size.
+    let pdf = b
+        .cdp(
+            "Page.printToPDF",
+            json!({ "preferCSSPageSize": true, "printBackground": true }),
+        )
+        .await;
+    use base64::Engine as _;
+    let pdf = base64::engine::general_purpose::STANDARD
+        .decode(pdf["data"].as_str().unwrap())
+        .unwrap();
+    assert!(pdf.starts_with(b"%PDF"));
+    let raw = String::from_utf8_lossy(&pdf);
+    let boxes: Vec<(f64, f64)> = raw
+        .match_indices("/MediaBox [")
+        .map(|(at, m)| {
+            let nums: Vec<f64> = raw[at + m.len()..]
+                .split(']')
+                .next()
+                .unwrap()
+                .split_whitespace()
+                .map(|n| n.parse().unwrap())
+                .collect();
+            (nums[2] - nums[0], nums[3] - nums[1])
+        })
+        .collect();
+    assert!(!boxes.is_empty(), "pages in the PDF");
+    for (w, h) in &boxes {
+        // A4 is 595.28 x 841.89 points.
+        assert!(
+            (w - 595.3).abs() < 2.0 && (h - 841.9).abs() < 2.0,
+            "an A4 portrait page: {w} x {h}"
+        );
+    }
+    // Twelve criticised units, each with its rectification paragraph: four
+    // pages, where the 18-column table alone used to run to five.
+    assert!(boxes.len() <= 4, "{} pages", boxes.len());
     b.close().await;
 }

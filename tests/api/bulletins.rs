@@ -696,7 +696,7 @@ async fn hostile_names_are_escaped_and_spreadsheet_cells_are_defused(app: TestAp
     let html = res.text().await.unwrap();
     assert!(!html.contains("<script>alert"), "unit name must be escaped");
     assert!(!html.contains("<img src=x"), "task title must be escaped");
-    assert!(html.contains("&lt;script&gt;alert('x')&lt;/script&gt;镇"));
+    assert!(html.contains("&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;镇"));
     assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"));
     assert!(html.contains("（草稿，未印发）"));
     let en = app

@@ -20,6 +20,8 @@ api_tests![
     log_lines_written_to_a_file_carry_no_colour_codes,
     one_shot_commands_exit_cleanly_every_time,
     bench_data_builds_a_city_the_server_serves,
+    templates_export_writes_the_defaults_to_edit,
+    a_broken_template_override_stops_the_start_naming_its_file_and_line,
 ];
 
 /// A running `duban serve` and the lines it has printed.
@@ -527,4 +529,75 @@ async fn bench_data_builds_a_city_the_server_serves(app: TestApp) {
     let created = expect_json(created, 201).await;
     assert!(created["id"].as_i64().unwrap() > 2000, "{created}");
     served.stop();
+}
+
+async fn templates_export_writes_the_defaults_to_edit(_app: TestApp) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = output(duban().args(["templates", "export"]).arg(dir.path()));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("templates written to"), "{said}");
+    // The office edits these: the bulletin, the assessment, each email's parts.
+    let bulletin = std::fs::read_to_string(dir.path().join("documents/bulletin.html")).unwrap();
+    assert!(bulletin.contains("doc.bulletin.masthead") && bulletin.contains("{% include"));
+    let style = std::fs::read_to_string(dir.path().join("documents/_style.css")).unwrap();
+    assert!(style.contains("size: A4"), "{style}");
+    for name in [
+        "documents/assessment.html",
+        "mail/task.subject.txt",
+        "mail/task.txt",
+        "mail/task.html",
+        "mail/digest.html",
+        "mail/follow_digest.txt",
+        "mail/bulletin.html",
+    ] {
+        assert!(dir.path().join(name).is_file(), "{name}");
+    }
+    // No Rust source leaks into what an office is given to edit.
+    assert!(!dir.path().join("samples.rs").exists());
+}
+
+/// Starts `duban serve` on a data directory whose template override is
+/// `broken`, and returns what it printed on stderr (it must fail).
+fn start_with_override(name: &str, text: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let path = data.join("templates").join(name);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, text).unwrap();
+    let out = output(
+        duban()
+            .args(["serve", "--no-scheduler"])
+            .current_dir(dir.path())
+            .env("DUBAN_LISTEN", "127.0.0.1:0")
+            .env("DUBAN_DATA_DIR", &data),
+    );
+    assert!(!out.status.success(), "serve refuses a broken {name}");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+async fn a_broken_template_override_stops_the_start_naming_its_file_and_line(_app: TestApp) {
+    // A syntax error: the file and line, before anything is served.
+    let stderr = start_with_override("mail/task.txt", "{{ code }}\n{{ title }}\n{% if late %}\n");
+    assert!(
+        stderr.contains("templates/mail/task.txt, line 3"),
+        "{stderr}"
+    );
+    // A name the template is never given shows when start-up renders it
+    // with sample data, not when the first notice goes out.
+    let stderr = start_with_override(
+        "documents/bulletin.html",
+        "<h1>{{ title }}</h1>\n<p>{{ no_such_thing.name }}</p>\n",
+    );
+    assert!(
+        stderr.contains("templates/documents/bulletin.html, line 2"),
+        "{stderr}"
+    );
+    // A misspelt name is refused rather than silently ignored.
+    let stderr = start_with_override("mail/tsak.txt", "{{ code }}");
+    assert!(stderr.contains("no template mail/tsak.txt"), "{stderr}");
 }

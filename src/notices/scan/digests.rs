@@ -27,7 +27,7 @@ pub(super) fn run(
             continue;
         }
         let link = ctx.link("/tasks?sort=due_date");
-        let (subject, text, html) = digest(&unit.name, today, &lines, &link, ctx.lang);
+        let (subject, text, html) = digest(&unit.name, today, &lines, &link, ctx.lang)?;
         let key = format!("digest:{unit_id}:{today}");
         counts.tally(write_digest(
             conn,

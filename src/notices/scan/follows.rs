@@ -127,7 +127,7 @@ pub(super) fn run(
             continue;
         }
         let link = ctx.link("/");
-        let (subject, text, html) = follow_digest(&name, today, &tasks, &link, ctx.lang);
+        let (subject, text, html) = follow_digest(&name, today, &tasks, &link, ctx.lang)?;
         let key = format!("follow_digest:{id}:{today}");
         counts.tally(write_digest(
             conn,

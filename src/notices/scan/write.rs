@@ -165,7 +165,10 @@ pub(in crate::notices) fn write_notice_with(
         } else {
             None
         };
-        let (subject, text, html) = task_notice(proposal.as_ref().unwrap_or(facts), ctx.lang);
+        // The templates were all rendered at start-up, so this fails only on
+        // a defect; it then rolls the notice back rather than send a blank.
+        let (subject, text, html) = task_notice(proposal.as_ref().unwrap_or(facts), ctx.lang)
+            .map_err(|e| diesel::result::Error::QueryBuilderError(e.into()))?;
         let email = NewNotice {
             task_id: about.task_id,
             indicator_id: about.indicator.as_ref().map(|i| i.0),
