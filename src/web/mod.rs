@@ -24,7 +24,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     use pages::{
         account, accountability, admin_audit, admin_batch, admin_holidays, admin_settings,
         admin_units, admin_users, bulletins, calendar, follows, home, import, indicators, leading,
-        notices, plans, queues, task_form, tasks,
+        notices, plans, queues, task_form, tasks, units,
     };
     cfg.service(
         web::scope("")
@@ -52,6 +52,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/tasks/{id}", web::get().to(tasks::show))
             .route("/tasks/{id}/act", web::post().to(tasks::act))
             .route("/tasks/{id}/follow", web::post().to(follows::task))
+            .route("/units/{id}", web::get().to(units::show))
             .route("/units/{id}/follow", web::post().to(follows::unit))
             .route("/calendar", web::get().to(calendar::month))
             .route("/calendar/feed", web::post().to(calendar::create_feed))

@@ -26,6 +26,7 @@ mod console_house;
 mod console_import;
 mod console_plans;
 mod console_queues;
+mod console_units;
 mod contract;
 mod docs;
 mod errors;
@@ -66,6 +67,7 @@ fn main() -> std::process::ExitCode {
         console_house::tests(),
         console_home::tests(),
         console_queues::tests(),
+        console_units::tests(),
         follows::tests(),
         console_import::tests(),
         console_plans::tests(),

@@ -20,6 +20,7 @@ pub mod plans;
 pub mod queues;
 pub mod task_form;
 pub mod tasks;
+pub mod units;
 
 use actix_web::{HttpRequest, HttpResponse};
 

@@ -268,6 +268,8 @@ struct Typed {
 struct TaskPage {
     detail: TaskDetail,
     lead_unit: String,
+    /// The person may open the lead unit's record (`/units/{id}`).
+    lead_unit_record: bool,
     cooperating_units: Vec<String>,
     leader: Option<String>,
     inputs: Vec<Input>,
@@ -474,6 +476,7 @@ async fn task_page(
         can_instruct,
         open_instructions,
         lead_unit: unit_name(task.lead_unit_id),
+        lead_unit_record: super::units::may_see(&person.auth, task.lead_unit_id),
         cooperating_units: task
             .cooperating_unit_ids
             .iter()
