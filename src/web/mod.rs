@@ -23,8 +23,8 @@ pub use templates::check as check_templates;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     use pages::{
         account, accountability, admin_audit, admin_batch, admin_holidays, admin_settings,
-        admin_units, admin_users, bulletins, calendar, follows, home, import, indicators, leading,
-        notices, plans, queues, task_form, tasks, units,
+        admin_units, admin_users, assessments, bulletins, calendar, follows, home, import,
+        indicators, leading, notices, plans, queues, task_form, tasks, units,
     };
     cfg.service(
         web::scope("")
@@ -88,6 +88,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 "/accountability/{id}/decide",
                 web::post().to(accountability::decide),
             )
+            .route("/assessments", web::get().to(assessments::current))
+            .route("/assessments/{year}", web::get().to(assessments::show))
             .route("/bulletins", web::get().to(bulletins::list))
             .route("/bulletins", web::post().to(bulletins::draft))
             .route("/bulletins/{id}", web::get().to(bulletins::show))

@@ -13,6 +13,7 @@ use crate::helpers::TestApp;
 crate::api_tests![
     the_unit_record_page_shows_the_record_to_those_the_api_shows_it,
     the_unit_record_page_follows_the_unit_and_is_linked_where_units_are_named,
+    the_assessment_page_grades_units_and_itemises_deductions,
 ];
 
 fn id(v: &Value) -> i64 {
@@ -157,4 +158,70 @@ async fn the_unit_record_page_follows_the_unit_and_is_linked_where_units_are_nam
     let clerk_a = Visitor::signed_in(&app, "clerk-a", &password_of("clerk-a")).await;
     let page = clerk_a.get(&format!("/tasks/{}", id(&task))).await;
     page.assert_has("class=\"unit-record\"");
+}
+
+async fn the_assessment_page_grades_units_and_itemises_deductions(app: TestApp) {
+    let e = example(&app).await;
+    let b = draft(&app, &e.c.office, "2026-10").await;
+    publish(&app, &e.c.office, &b).await;
+    settle_accounts(&app);
+    let office = Visitor::signed_in(&app, "office", &password_of("office")).await;
+    // The bulletins page links to this year's assessment.
+    let list = office.get("/bulletins").await;
+    list.assert_has("href=\"/assessments\"");
+    let here = office.get("/assessments").await;
+    assert_eq!(here.status, 303);
+    assert!(here.location().starts_with("/assessments/20"));
+
+    let page = office.get("/assessments/2026").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    page.assert_has("2026年度目标责任考核");
+    // 市生态环境局 first and excellent, 东城镇 failing with its deductions.
+    let d01 = page
+        .body
+        .find(&format!("<tr id=\"unit-{}\"", e.c.unit_b))
+        .unwrap();
+    let t02 = page
+        .body
+        .find(&format!("<tr id=\"unit-{}\"", e.c.unit_c))
+        .unwrap();
+    assert!(d01 < t02, "best first");
+    page.assert_has(&format!(
+        "<tr id=\"unit-{}\" class=\"grade-excellent\"><td>1</td>",
+        e.c.unit_b
+    ));
+    page.assert_has(&format!(
+        "<tr id=\"unit-{}\" class=\"grade-fail\">",
+        e.c.unit_c
+    ));
+    page.assert_has(&format!("<a href=\"/units/{}\">东城镇</a>", e.c.unit_c));
+    let section = &page.body[page
+        .body
+        .find(&format!("id=\"deductions-{}\"", e.c.unit_c))
+        .unwrap()..];
+    assert!(section.contains("逾期未完成") && section.contains("督办"));
+    assert!(section.contains(&format!("href=\"/tasks/{}\"", e.tasks["C2"])));
+    page.assert_has("高新区管委会");
+    // Printing leaves out the bar and the year links.
+    page.assert_has("class=\"no-print\"");
+
+    // A leader and the viewer read it; a clerk gets a 403 page; a year
+    // outside the API's range is no page.
+    for who in ["leader", "viewer"] {
+        let v = Visitor::signed_in(&app, who, &password_of(who)).await;
+        let page = v.get("/assessments/2026").await;
+        assert_eq!(page.status, 200, "{who}");
+        page.assert_has("不合格");
+    }
+    let leader = Visitor::signed_in(&app, "leader", &password_of("leader")).await;
+    leader
+        .get("/leading")
+        .await
+        .assert_has("href=\"/assessments\"");
+    let clerk = Visitor::signed_in(&app, "clerk-a", &password_of("clerk-a")).await;
+    let refused = clerk.get("/assessments/2026").await;
+    assert_eq!(refused.status, 403);
+    assert!(!refused.body.contains("东城镇"));
+    assert!(!clerk.get("/bulletins").await.body.contains("/assessments"));
+    assert_eq!(office.get("/assessments/20x6").await.status, 404);
 }

@@ -26,6 +26,7 @@ mod console_house;
 mod console_import;
 mod console_plans;
 mod console_queues;
+mod console_task_fields;
 mod console_units;
 mod contract;
 mod docs;
@@ -68,6 +69,7 @@ fn main() -> std::process::ExitCode {
         console_home::tests(),
         console_queues::tests(),
         console_units::tests(),
+        console_task_fields::tests(),
         follows::tests(),
         console_import::tests(),
         console_plans::tests(),
