@@ -112,6 +112,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/admin/users", web::get().to(admin_users::list))
             .route("/admin/users", web::post().to(admin_users::create))
             .route("/admin/users/batch", web::post().to(admin_batch::create))
+            .route(
+                "/admin/users/{id}/phone",
+                web::post().to(admin_users::set_phone),
+            )
             .route("/admin/holidays", web::get().to(admin_holidays::list))
             .route(
                 "/admin/holidays/import",

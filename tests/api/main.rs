@@ -48,6 +48,7 @@ mod sql_types;
 mod tasks;
 mod traffic;
 mod units;
+mod user_phones;
 mod users;
 mod webhook;
 
@@ -70,6 +71,7 @@ fn main() -> std::process::ExitCode {
         console_queues::tests(),
         console_units::tests(),
         console_task_fields::tests(),
+        user_phones::tests(),
         follows::tests(),
         console_import::tests(),
         console_plans::tests(),
