@@ -241,6 +241,7 @@ diesel::table! {
         period -> Nullable<Text>,
         claim_token -> Nullable<Text>,
         revivals -> Integer,
+        instruction_id -> Nullable<BigInt>,
     }
 }
 

@@ -36,6 +36,7 @@ mod faults;
 mod follows;
 mod import;
 mod indicators;
+mod instruction_notices;
 mod instructions;
 mod leaders;
 mod ledger;
@@ -71,6 +72,7 @@ fn main() -> std::process::ExitCode {
         console_queues::tests(),
         console_units::tests(),
         console_task_fields::tests(),
+        instruction_notices::tests(),
         user_phones::tests(),
         follows::tests(),
         console_import::tests(),
