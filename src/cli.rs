@@ -536,6 +536,7 @@ async fn admin(settings: Settings, command: AdminCommand) -> anyhow::Result<()> 
             display_name: display_name.unwrap_or_else(|| username.clone()),
             username,
             email,
+            phone: None,
             role,
             unit_id,
             password: Some(password.clone()),

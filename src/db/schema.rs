@@ -37,6 +37,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         must_change_password -> Bool,
+        phone -> Nullable<Text>,
     }
 }
 
@@ -240,6 +241,7 @@ diesel::table! {
         period -> Nullable<Text>,
         claim_token -> Nullable<Text>,
         revivals -> Integer,
+        instruction_id -> Nullable<BigInt>,
         supervision_order_id -> Nullable<BigInt>,
     }
 }

@@ -161,6 +161,42 @@ impl Email {
     }
 }
 
+/// A phone number (手机): an optional leading `+` and digits, 7–20
+/// characters in all. Spaces, hyphens and brackets people write between the
+/// digits (138-0000-0000) are dropped first, so what is stored is dialable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Phone(String);
+
+impl Phone {
+    pub fn parse(s: &str) -> Result<Phone, Message> {
+        let kept: String = s
+            .trim()
+            .chars()
+            .filter(|c| !matches!(c, ' ' | '-' | '(' | ')'))
+            .collect();
+        let digits = kept.strip_prefix('+').unwrap_or(&kept);
+        if (7..=20).contains(&kept.chars().count())
+            && !digits.is_empty()
+            && digits.chars().all(|c| c.is_ascii_digit())
+        {
+            Ok(Phone(kept))
+        } else {
+            Err(Message::new(
+                "手机号应为 7 到 20 位数字，可以 + 开头",
+                "a phone number is 7 to 20 digits, optionally after a +",
+            ))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
 /// A new password: 10–128 characters, not one character repeated, not on the
 /// list of common passwords. Length is what makes a password strong, so there
 /// are no composition rules; what is refused is what guessers try first
@@ -274,6 +310,28 @@ pub fn parse_date(s: &str) -> Result<NaiveDate, Message> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn phones() {
+        assert_eq!(
+            Phone::parse(" 138-0000-0000 ").unwrap().as_str(),
+            "13800000000"
+        );
+        assert_eq!(
+            Phone::parse("+86 138 0000 0000").unwrap().as_str(),
+            "+8613800000000"
+        );
+        assert_eq!(
+            Phone::parse("(0931)8888888").unwrap().as_str(),
+            "09318888888"
+        );
+        assert!(Phone::parse("123456").is_err(), "too short");
+        assert!(Phone::parse(&"1".repeat(21)).is_err(), "too long");
+        assert!(Phone::parse("138000O0000").is_err(), "a letter");
+        assert!(Phone::parse("138+00000000").is_err(), "+ inside");
+        assert!(Phone::parse("+").is_err());
+        assert!(Phone::parse("").is_err());
+    }
 
     #[test]
     fn unit_codes() {

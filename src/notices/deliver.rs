@@ -199,7 +199,7 @@ fn still_owed(conn: &mut DbConnection, notice: &NoticeRow) -> QueryResult<bool> 
         // A receipt chased: owed while the order has none.
         return Ok(open && unreceipted(conn, order)?);
     }
-    if let Some(instruction) = instruction_of(notice) {
+    if let Some(instruction) = notice.instruction_id {
         return Ok(match notice.step {
             // A new instruction is news while the unit still works on the task.
             NoticeStep::Instruction => open || status == TaskStatus::Submitted,
@@ -212,15 +212,6 @@ fn still_owed(conn: &mut DbConnection, notice: &NoticeRow) -> QueryResult<bool> 
         NoticeStep::Ladder(_) => open && due == notice.due_date,
         _ => open,
     })
-}
-
-/// The instruction (批示) a notice is about: its dedupe key starts with
-/// `instruction:{id}:` (`notices::tell::instruction`, the scan's
-/// instructions pass).
-fn instruction_of(notice: &NoticeRow) -> Option<InstructionId> {
-    let rest = notice.dedupe_key.strip_prefix("instruction:")?;
-    let id = rest.split(':').next()?.parse().ok()?;
-    Some(InstructionId(id))
 }
 
 fn unanswered(conn: &mut DbConnection, id: InstructionId) -> QueryResult<bool> {

@@ -18,7 +18,7 @@ use utoipa::ToSchema;
 use crate::db::schema::notices;
 use crate::domain::kinds::{Channel, NoticeStatus};
 use crate::domain::notice_step::NoticeStep;
-use crate::domain::{BulletinId, IndicatorId, NoticeId, OrderId, TaskId, UnitId};
+use crate::domain::{BulletinId, IndicatorId, InstructionId, NoticeId, OrderId, TaskId, UnitId};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = notices)]
@@ -48,6 +48,8 @@ pub struct NoticeRow {
     /// A notice about an indicator's report for `period`.
     pub indicator_id: Option<IndicatorId>,
     pub period: Option<String>,
+    /// A notice about an instruction (批示): its own, or a chase of its reply.
+    pub instruction_id: Option<InstructionId>,
     /// A 督办 notice carries its supervision order (督办单) as an attachment.
     pub supervision_order_id: Option<OrderId>,
 }

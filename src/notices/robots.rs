@@ -163,6 +163,7 @@ mod tests {
             bulletin_id: None,
             indicator_id: None,
             period: None,
+            instruction_id: None,
             supervision_order_id: None,
         }
     }

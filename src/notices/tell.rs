@@ -57,6 +57,7 @@ pub fn after_step(
         let about = About {
             task_id: Some(task.id),
             indicator: None,
+            instruction: None,
             lead_unit: unit,
             due: task.due_date,
             task_ids: Vec::new(),
@@ -116,6 +117,7 @@ pub fn instruction(
     let about = About {
         task_id: Some(task.id),
         indicator: None,
+        instruction: Some(instruction.id),
         lead_unit: unit,
         due: task.due_date,
         task_ids: Vec::new(),

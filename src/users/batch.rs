@@ -17,7 +17,7 @@ use super::service::{self, NewUser};
 use crate::db::schema::users;
 use crate::db::DbConnection;
 use crate::domain::unit_names::{match_unit, UnitRef};
-use crate::domain::values::{BoundedText, Email, Username};
+use crate::domain::values::{BoundedText, Email, Phone, Username};
 use crate::domain::{Message, Role, UnitId, UserId};
 use crate::error::{Error, Result, Validator};
 use crate::http::problem::{ApiError, ApiResult};
@@ -123,20 +123,15 @@ fn header(sheet: &Sheet) -> Result<(usize, HashMap<Column, usize>)> {
     ))
 }
 
-/// A mobile or office number: digits with `+`, `-`, spaces or brackets.
-fn check_phone(text: &str) -> std::result::Result<(), Message> {
-    let digits = text.chars().filter(char::is_ascii_digit).count();
-    let allowed = text
-        .chars()
-        .all(|c| c.is_ascii_digit() || "+-() ".contains(c));
-    if allowed && (5..=20).contains(&digits) {
-        Ok(())
-    } else {
-        Err(Message::owned(
-            format!("手机号“{text}”不正确"),
-            format!("{text:?} is not a phone number"),
-        ))
-    }
+/// The account's 手机 as the API takes it (`Phone`), the cell's text named
+/// in the message.
+fn check_phone(text: &str) -> std::result::Result<Phone, Message> {
+    Phone::parse(text).map_err(|m| {
+        Message::owned(
+            format!("手机号“{text}”不正确：{}", m.zh),
+            format!("{text:?} is not a phone number: {}", m.en),
+        )
+    })
 }
 
 /// Checks every row of the list against the active units (found by name,
@@ -233,18 +228,20 @@ fn check(sheet: &Sheet, units: &[UnitRef<'_>], taken: &HashSet<String>) -> Resul
                     .map(|id| Some(UnitId(id))),
             )
         };
-        let phone = text(Column::Phone);
-        if !phone.is_empty() {
-            v.check(&cell(Column::Phone), check_phone(&phone));
-        }
+        let phone_text = text(Column::Phone);
+        let phone = if phone_text.is_empty() {
+            Some(None)
+        } else {
+            v.check(&cell(Column::Phone), check_phone(&phone_text).map(Some))
+        };
         let email_text = text(Column::Email);
         let email = if email_text.is_empty() {
             Some(None)
         } else {
             v.check(&cell(Column::Email), Email::parse(&email_text).map(Some))
         };
-        if let (Some(role), Some(name), Some(username), Some(unit), Some(email)) =
-            (role, name, username, unit, email)
+        if let (Some(role), Some(name), Some(username), Some(unit), Some(email), Some(phone)) =
+            (role, name, username, unit, email, phone)
         {
             planned.push(Planned {
                 row: r + 1,
@@ -252,6 +249,7 @@ fn check(sheet: &Sheet, units: &[UnitRef<'_>], taken: &HashSet<String>) -> Resul
                     username,
                     display_name: name,
                     email,
+                    phone,
                     role,
                     unit_id: unit,
                 },

@@ -27,6 +27,8 @@ pub struct UserRow {
     /// Set when an administrator chose the password (creation or reset); the
     /// console asks for a new one before anything else.
     pub must_change_password: bool,
+    /// 手机: digits with an optional leading +.
+    pub phone: Option<String>,
 }
 
 #[derive(Debug, Insertable)]
@@ -41,6 +43,7 @@ pub struct NewUserRow {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub must_change_password: bool,
+    pub phone: Option<String>,
 }
 
 /// An account as the API shows it (never the password hash).
@@ -50,6 +53,8 @@ pub struct UserView {
     pub username: String,
     pub display_name: String,
     pub email: Option<String>,
+    /// 手机: digits with an optional leading +.
+    pub phone: Option<String>,
     pub role: Role,
     pub unit_id: Option<UnitId>,
     pub active: bool,
@@ -67,6 +72,7 @@ impl UserView {
             username: row.username,
             display_name: row.display_name,
             email: row.email,
+            phone: row.phone,
             unit_id: row.unit_id,
             active: row.active,
             version: row.version,
@@ -83,6 +89,9 @@ pub struct CreateUser {
     pub username: String,
     pub display_name: String,
     pub email: Option<String>,
+    /// 7–20 characters: digits, optionally after a `+` (spaces, hyphens and
+    /// brackets between them are dropped).
+    pub phone: Option<String>,
     pub role: String,
     /// Required for role `unit`.
     pub unit_id: Option<UnitId>,
@@ -109,6 +118,10 @@ pub struct UpdateUser {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub email: Option<Option<String>>,
+    /// 7–20 characters: digits, optionally after a `+`; null or "" clears it.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub phone: Option<Option<String>>,
     pub role: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<i64>)]

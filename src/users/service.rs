@@ -11,7 +11,7 @@ use crate::db::schema::users;
 use crate::db::search::{like_pattern, search_text};
 use crate::db::DbConnection;
 use crate::domain::message::Message;
-use crate::domain::values::{BoundedText, Email, Password, Username};
+use crate::domain::values::{BoundedText, Email, Password, Phone, Username};
 use crate::domain::{Role, UnitId, UserId};
 use crate::error::{Conflict, Error, Result, Validator};
 use crate::http::{Page, Paging};
@@ -115,6 +115,7 @@ pub struct NewUser {
     pub username: Username,
     pub display_name: BoundedText,
     pub email: Option<Email>,
+    pub phone: Option<Phone>,
     pub role: Role,
     pub unit_id: Option<UnitId>,
 }
@@ -128,6 +129,10 @@ pub fn parse_create(req: CreateUser) -> Result<(NewUser, Option<Password>)> {
         Some(e) => v.check("email", Email::parse(e)).map(Some),
         None => Some(None),
     };
+    let phone = match req.phone.as_deref().filter(|p| !p.trim().is_empty()) {
+        Some(p) => v.check("phone", Phone::parse(p)).map(Some),
+        None => Some(None),
+    };
     let role = v.check("role", Role::parse(&req.role));
     let password = match req.password.as_deref() {
         Some(p) => v
@@ -138,8 +143,8 @@ pub fn parse_create(req: CreateUser) -> Result<(NewUser, Option<Password>)> {
     if role == Some(Role::Unit) && req.unit_id.is_none() {
         v.add("unit_id", unit_required());
     }
-    let (Some(username), Some(display_name), Some(email), Some(role), Some(password)) =
-        (username, display_name, email, role, password)
+    let (Some(username), Some(display_name), Some(email), Some(phone), Some(role), Some(password)) =
+        (username, display_name, email, phone, role, password)
     else {
         return Err(v.into_error());
     };
@@ -149,6 +154,7 @@ pub fn parse_create(req: CreateUser) -> Result<(NewUser, Option<Password>)> {
             username,
             display_name,
             email,
+            phone,
             role,
             unit_id: req.unit_id,
         },
@@ -199,6 +205,7 @@ pub fn insert(
             username: user.username.as_str().to_string(),
             display_name: user.display_name.as_str().to_string(),
             email: user.email.as_ref().map(|e| e.as_str().to_string()),
+            phone: user.phone.as_ref().map(|p| p.as_str().to_string()),
             role: user.role,
             unit_id: user.unit_id,
             password_hash,
@@ -232,6 +239,7 @@ pub struct UserChanges {
     pub version: i64,
     pub display_name: Option<BoundedText>,
     pub email: Option<Option<Email>>,
+    pub phone: Option<Option<Phone>>,
     pub role: Option<Role>,
     pub unit_id: Option<Option<UnitId>>,
     pub active: Option<bool>,
@@ -247,6 +255,11 @@ pub fn parse_update(req: UpdateUser) -> Result<UserChanges> {
             .and_then(|d| v.check("display_name", BoundedText::parse(&d, 100))),
         email: match req.email {
             Some(Some(e)) if !e.trim().is_empty() => v.check("email", Email::parse(&e)).map(Some),
+            Some(_) => Some(None),
+            None => None,
+        },
+        phone: match req.phone {
+            Some(Some(p)) if !p.trim().is_empty() => v.check("phone", Phone::parse(&p)).map(Some),
             Some(_) => Some(None),
             None => None,
         },
@@ -266,6 +279,7 @@ pub fn parse_update(req: UpdateUser) -> Result<UserChanges> {
 struct UserChangeset {
     display_name: Option<String>,
     email: Option<Option<String>>,
+    phone: Option<Option<String>>,
     role: Option<String>,
     unit_id: Option<Option<i64>>,
     active: Option<bool>,
@@ -322,6 +336,7 @@ pub fn update(
         let changeset = UserChangeset {
             display_name: changes.display_name.map(BoundedText::into_inner),
             email: changes.email.map(|e| e.map(Email::into_inner)),
+            phone: changes.phone.map(|p| p.map(Phone::into_inner)),
             role: changes.role.map(|r| r.as_str().to_string()),
             unit_id: changes.unit_id.map(|u| u.map(|u| u.0)),
             active: changes.active,
@@ -400,6 +415,7 @@ pub fn ensure_first_admin(
         display_name: BoundedText::parse("系统管理员", 100)
             .map_err(|_| Error::Internal(anyhow::anyhow!("the admin display name is invalid")))?,
         email: None,
+        phone: None,
         role: Role::Admin,
         unit_id: None,
     };

@@ -23,8 +23,8 @@ pub use templates::check as check_templates;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     use pages::{
         account, accountability, admin_audit, admin_batch, admin_holidays, admin_settings,
-        admin_units, admin_users, bulletins, calendar, follows, home, import, indicators, leading,
-        notices, orders, plans, queues, task_form, tasks,
+        admin_units, admin_users, assessments, bulletins, calendar, follows, home, import,
+        indicators, leading, notices, orders, plans, queues, task_form, tasks, units,
     };
     cfg.service(
         web::scope("")
@@ -52,6 +52,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/tasks/{id}", web::get().to(tasks::show))
             .route("/tasks/{id}/act", web::post().to(tasks::act))
             .route("/tasks/{id}/follow", web::post().to(follows::task))
+            .route("/units/{id}", web::get().to(units::show))
             .route("/units/{id}/follow", web::post().to(follows::unit))
             .route("/calendar", web::get().to(calendar::month))
             .route("/calendar/feed", web::post().to(calendar::create_feed))
@@ -88,6 +89,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 "/accountability/{id}/decide",
                 web::post().to(accountability::decide),
             )
+            .route("/assessments", web::get().to(assessments::current))
+            .route("/assessments/{year}", web::get().to(assessments::show))
             .route("/bulletins", web::get().to(bulletins::list))
             .route("/bulletins", web::post().to(bulletins::draft))
             .route("/bulletins/{id}", web::get().to(bulletins::show))
@@ -110,6 +113,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/admin/users", web::get().to(admin_users::list))
             .route("/admin/users", web::post().to(admin_users::create))
             .route("/admin/users/batch", web::post().to(admin_batch::create))
+            .route(
+                "/admin/users/{id}/phone",
+                web::post().to(admin_users::set_phone),
+            )
             .route("/admin/holidays", web::get().to(admin_holidays::list))
             .route(
                 "/admin/holidays/import",

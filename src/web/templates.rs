@@ -39,6 +39,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("indicators.html", include_str!("templates/indicators.html")),
     ("leading.html", include_str!("templates/leading.html")),
+    ("unit.html", include_str!("templates/unit.html")),
+    ("assessment.html", include_str!("templates/assessment.html")),
     ("calendar.html", include_str!("templates/calendar.html")),
     ("admin_tabs.html", include_str!("templates/admin_tabs.html")),
     (

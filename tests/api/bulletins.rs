@@ -43,10 +43,10 @@ fn id(v: &Value) -> i64 {
 
 /// The example city: the task fixture's three units plus a park committee
 /// with nothing due, and the tasks of `docs/scoring.md`.
-struct Example {
-    c: City,
-    park: i64,
-    tasks: HashMap<&'static str, i64>,
+pub(crate) struct Example {
+    pub(crate) c: City,
+    pub(crate) park: i64,
+    pub(crate) tasks: HashMap<&'static str, i64>,
 }
 
 /// (code, lead unit: a/b/c, due date, done on, cooperating with b)
@@ -68,7 +68,7 @@ const TASKS: [(&str, char, &str, Option<&str>, bool); 11] = [
 /// were worked on in September and October 2026, so the days they were
 /// submitted, the extension's decision and the daily scan of 16 October are
 /// set to those days (the only writes that bypass the API).
-async fn example(app: &TestApp) -> Example {
+pub(crate) async fn example(app: &TestApp) -> Example {
     let c = city::build(app).await;
     let park = id(&app.create_unit(&c.admin, "P01", "高新区管委会").await);
     let mut ids = HashMap::new();
@@ -300,7 +300,7 @@ async fn the_worked_example_of_the_scoring_docs_is_reproduced(app: TestApp) {
     .await;
 }
 
-async fn draft(app: &TestApp, token: &str, period: &str) -> Value {
+pub(crate) async fn draft(app: &TestApp, token: &str, period: &str) -> Value {
     expect_json(
         app.post("/api/v1/bulletins", token, json!({ "period": period }))
             .await,
@@ -309,7 +309,7 @@ async fn draft(app: &TestApp, token: &str, period: &str) -> Value {
     .await
 }
 
-async fn publish(app: &TestApp, token: &str, bulletin: &Value) -> Value {
+pub(crate) async fn publish(app: &TestApp, token: &str, bulletin: &Value) -> Value {
     expect_json(
         app.post(
             &format!("/api/v1/bulletins/{}/publish", id(bulletin)),

@@ -29,6 +29,8 @@ mod console_house;
 mod console_import;
 mod console_plans;
 mod console_queues;
+mod console_task_fields;
+mod console_units;
 mod contract;
 mod docs;
 mod errors;
@@ -37,6 +39,7 @@ mod faults;
 mod follows;
 mod import;
 mod indicators;
+mod instruction_notices;
 mod instructions;
 mod leaders;
 mod ledger;
@@ -50,6 +53,7 @@ mod sql_types;
 mod tasks;
 mod traffic;
 mod units;
+mod user_phones;
 mod users;
 mod webhook;
 
@@ -71,6 +75,10 @@ fn main() -> std::process::ExitCode {
         console_house::tests(),
         console_home::tests(),
         console_queues::tests(),
+        console_units::tests(),
+        console_task_fields::tests(),
+        instruction_notices::tests(),
+        user_phones::tests(),
         follows::tests(),
         console_import::tests(),
         console_plans::tests(),

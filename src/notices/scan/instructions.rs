@@ -77,6 +77,7 @@ fn about(
     About {
         task_id: Some(owed.task_id),
         indicator: None,
+        instruction: Some(owed.id),
         lead_unit: lead,
         due: Some(owed.reply_by),
         task_ids: vec![owed.task_id.0],

@@ -81,6 +81,7 @@ fn about(
     About {
         task_id: Some(owed.task_id),
         indicator: None,
+        instruction: None,
         lead_unit: lead,
         due: Some(owed.reply_by),
         task_ids: vec![owed.task_id.0],

@@ -56,6 +56,7 @@ fn about(report: &OwedReport, days_overdue: i64) -> About {
     About {
         task_id: None,
         indicator: Some((report.indicator_id, report.period.label())),
+        instruction: None,
         lead_unit: report.lead_unit_id,
         due: Some(report.due),
         task_ids: Vec::new(),

@@ -24,6 +24,7 @@ pub(super) fn run(
         let about = About {
             task_id: Some(row.id),
             indicator: None,
+            instruction: None,
             lead_unit: row.lead_unit_id,
             due: row.due_date,
             task_ids: vec![row.id.0],

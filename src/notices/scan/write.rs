@@ -12,7 +12,7 @@ use crate::db::schema::notices;
 use crate::db::{self, DbConnection};
 use crate::domain::kinds::{Channel, NoticeStatus};
 use crate::domain::notice_step::NoticeStep;
-use crate::domain::{IndicatorId, NoticeId, OrderId, TaskId, UnitId};
+use crate::domain::{IndicatorId, InstructionId, NoticeId, OrderId, TaskId, UnitId};
 use crate::mail::templates::{task_notice, TaskFacts};
 use crate::tasks::events::{self, NewEvent};
 
@@ -21,6 +21,8 @@ pub(in crate::notices) struct About {
     pub task_id: Option<TaskId>,
     /// (indicator id, period label)
     pub indicator: Option<(IndicatorId, String)>,
+    /// The instruction (批示) a notice is about, kept in its own column.
+    pub instruction: Option<InstructionId>,
     pub lead_unit: UnitId,
     pub due: Option<NaiveDate>,
     /// For an accountability proposal: the tasks concerned and why.
@@ -42,6 +44,7 @@ struct NewNotice<'a> {
     task_id: Option<TaskId>,
     indicator_id: Option<IndicatorId>,
     period: Option<&'a str>,
+    instruction_id: Option<InstructionId>,
     unit_id: Option<UnitId>,
     step: NoticeStep,
     due_date: Option<NaiveDate>,
@@ -173,6 +176,7 @@ pub(in crate::notices) fn write_notice_with(
             task_id: about.task_id,
             indicator_id: about.indicator.as_ref().map(|i| i.0),
             period: about.indicator.as_ref().map(|i| i.1.as_str()),
+            instruction_id: about.instruction,
             unit_id: Some(about.lead_unit),
             step: w.step,
             due_date: about.due,
@@ -237,6 +241,7 @@ pub(super) fn write_digest(
         task_id: None,
         indicator_id: None,
         period: None,
+        instruction_id: None,
         unit_id,
         step,
         due_date: None,

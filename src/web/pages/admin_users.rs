@@ -1,5 +1,6 @@
 //! 系统管理 · 账号 (admin only): the accounts list with a create form (the
-//! unit picked by name), and per account 重置密码 and 停用/启用. Each posts
+//! unit picked by name), and per account 手机 (shown and edited in place),
+//! 重置密码 and 停用/启用. Each posts
 //! to the service functions `/api/v1/users` calls (`parse_create` +
 //! `insert`, `parse_update` + `update` with the version the list showed); a
 //! password duban generates is shown once, on the page answering the post,
@@ -35,6 +36,7 @@ pub struct UserForm {
     username: String,
     display_name: String,
     email: String,
+    phone: String,
     role: String,
     /// The picked unit's id from the select; empty for none.
     unit_id: String,
@@ -147,7 +149,7 @@ pub async fn list(
     query: web::Query<Done>,
 ) -> Result<HttpResponse, PageError> {
     let done = query.into_inner().done;
-    let done = if ["deactivated", "reactivated"].contains(&done.as_str()) {
+    let done = if ["deactivated", "reactivated", "phone"].contains(&done.as_str()) {
         done
     } else {
         String::new()
@@ -193,6 +195,7 @@ pub async fn create(
         username: form.username.clone(),
         display_name: form.display_name.clone(),
         email: filled(&form.email),
+        phone: filled(&form.phone),
         role: form.role.clone(),
         unit_id,
         password: filled(&form.password),
@@ -248,6 +251,8 @@ pub struct StepForm {
     csrf: String,
     version: i64,
     active: String,
+    /// For 手机: the new number, empty to clear it.
+    phone: String,
 }
 
 /// POST /admin/users/{id}/password: a new generated password, shown once;
@@ -268,6 +273,7 @@ pub async fn reset_password(
             version,
             display_name: None,
             email: None,
+            phone: None,
             role: None,
             unit_id: None,
             active: None,
@@ -333,6 +339,7 @@ pub async fn set_active(
             version,
             display_name: None,
             email: None,
+            phone: None,
             role: None,
             unit_id: None,
             active: Some(active),
@@ -349,6 +356,48 @@ pub async fn set_active(
         } else {
             "/admin/users?done=deactivated"
         })),
+        Err(e) => {
+            let blank = UserForm {
+                role: Role::Unit.as_str().to_string(),
+                ..UserForm::default()
+            };
+            refused(&state, &person, blank, e).await
+        }
+    }
+}
+
+/// POST /admin/users/{id}/phone: the account's 手机 set (or cleared when
+/// empty) as `PATCH /api/v1/users/{id}` with `phone` does.
+pub async fn set_phone(
+    state: web::Data<AppState>,
+    person: Person,
+    id: web::Path<i64>,
+    form: web::Form<StepForm>,
+) -> Result<HttpResponse, PageError> {
+    person.check_csrf(&form.csrf)?;
+    admin_only(&person, Permission::ManageUsers)?;
+    let id = UserId(id.into_inner());
+    let form = form.into_inner();
+    let actor = person.auth.id;
+    let now = state.clock().now;
+    let result = async {
+        let changes = service::parse_update(UpdateUser {
+            version: form.version,
+            display_name: None,
+            email: None,
+            phone: Some(filled(&form.phone)),
+            role: None,
+            unit_id: None,
+            active: None,
+            password: None,
+        })?;
+        state
+            .db(move |conn| service::update(conn, Some(actor), id, changes, None, now))
+            .await
+    }
+    .await;
+    match result {
+        Ok(_) => Ok(see_other("/admin/users?done=phone")),
         Err(e) => {
             let blank = UserForm {
                 role: Role::Unit.as_str().to_string(),

@@ -1,5 +1,5 @@
 //! The 关注/取消关注 buttons: on the task page for a task, on the home page
-//! for a unit followed there. Each posts to the same service functions as
+//! for a unit on its record page and on the home page. Each posts to the same service functions as
 //! `/api/v1/follows` (same visibility: a task out of sight is a 404 page)
 //! and leads back where it was pressed.
 
@@ -19,6 +19,8 @@ pub struct FollowForm {
     csrf: String,
     /// `true` to follow, anything else to stop following.
     follow: String,
+    /// `record` when pressed on the unit's record page: back there.
+    back: String,
 }
 
 async fn set(
@@ -73,6 +75,11 @@ pub async fn unit(
     form: web::Form<FollowForm>,
 ) -> Result<HttpResponse, PageError> {
     let id = UnitId(id.into_inner());
-    set(&state, &person, form.into_inner(), Target::Unit(id)).await?;
+    let form = form.into_inner();
+    let back = form.back == "record";
+    let on = set(&state, &person, form, Target::Unit(id)).await?;
+    if back {
+        return Ok(see_other(&format!("/units/{id}?done={}", done(on))));
+    }
     Ok(see_other("/"))
 }

@@ -8,6 +8,7 @@ pub mod admin_holidays;
 pub mod admin_settings;
 pub mod admin_units;
 pub mod admin_users;
+pub mod assessments;
 pub mod bulletins;
 pub mod calendar;
 pub mod follows;
@@ -21,6 +22,7 @@ pub mod plans;
 pub mod queues;
 pub mod task_form;
 pub mod tasks;
+pub mod units;
 
 use actix_web::{HttpRequest, HttpResponse};
 

@@ -270,7 +270,7 @@ struct Dead {
 }
 
 /// A notice's step as the page names it: which kind, and the ladder's day.
-fn step_words(step: NoticeStep) -> (&'static str, u32) {
+pub(crate) fn step_words(step: NoticeStep) -> (&'static str, u32) {
     match step {
         NoticeStep::Ladder(Step::Reminder(n)) => ("reminder", n),
         NoticeStep::Ladder(Step::Chase(n)) => ("chase", n),

@@ -1,6 +1,6 @@
 //! The office's task forms: `/tasks/new` (the plan preselected from the plan
 //! page) and `/tasks/{id}/edit`. Units, cooperating units and the
-//! responsible leader are typed by name with the browser's suggestions
+//! responsible and co-responsible leaders are typed by name with the browser's suggestions
 //! (`<input list>` + `<datalist>`, no JavaScript) and resolved here, as the
 //! import resolves its cells (`unit_names::match_unit`: code, name, alias,
 //! short form), so nobody types ids; an unknown or ambiguous name is told at
@@ -19,6 +19,7 @@ use crate::auth::Permission;
 use crate::db::schema::{plans, units, users};
 use crate::db::DbConnection;
 use crate::domain::kinds::{Category, Priority};
+use crate::domain::report_cycle::ReportCadence;
 use crate::domain::unit_names::{match_unit, split_units, UnitRef};
 use crate::domain::{Message, PlanId, Role, TaskId, UnitId, UserId};
 use crate::error::{Error, FieldError, Result};
@@ -58,6 +59,12 @@ pub struct TaskForm {
     /// Several names, separated by 、 or commas.
     cooperating: String,
     leader: String,
+    /// Co-responsible leaders: several names, separated by 、 or commas.
+    co_leaders: String,
+    /// 1–31, or empty: no progress report due.
+    report_day: String,
+    /// monthly, quarterly or half_yearly.
+    report_cadence: String,
 }
 
 /// The active units and leaders the names are looked up among.
@@ -172,6 +179,35 @@ impl Directory {
         }
     }
 
+    /// Each leader named in `text` (separated by 、 or commas), in order,
+    /// or what is wrong with the names.
+    fn leader_list(&self, text: &str) -> std::result::Result<Vec<UserId>, Message> {
+        let mut ids = Vec::new();
+        let mut wrong: Vec<Message> = Vec::new();
+        for name in text.split(['、', ',', '，', ';', '；']) {
+            match self.leader(name) {
+                Ok(Some(id)) if !ids.contains(&id) => ids.push(id),
+                Ok(_) => {}
+                Err(m) => wrong.push(m),
+            }
+        }
+        if wrong.is_empty() {
+            return Ok(ids);
+        }
+        Err(Message::owned(
+            wrong
+                .iter()
+                .map(|m| m.zh.as_ref())
+                .collect::<Vec<_>>()
+                .join("；"),
+            wrong
+                .iter()
+                .map(|m| m.en.as_ref())
+                .collect::<Vec<_>>()
+                .join("; "),
+        ))
+    }
+
     /// What the form shows for stored ids.
     fn unit_names(&self, ids: &[UnitId]) -> String {
         ids.iter()
@@ -185,6 +221,14 @@ impl Directory {
             .map(|l| l.2.clone())
             .unwrap_or_default()
     }
+
+    fn leader_names(&self, ids: &[UserId]) -> String {
+        ids.iter()
+            .map(|id| self.leader_name(Some(*id)))
+            .filter(|n| !n.is_empty())
+            .collect::<Vec<_>>()
+            .join("、")
+    }
 }
 
 /// The names of the form resolved to ids, and each name field at fault.
@@ -192,6 +236,8 @@ struct Resolved {
     lead: UnitId,
     cooperating: Vec<UnitId>,
     leader: Option<UserId>,
+    co_leaders: Vec<UserId>,
+    report_day: Option<i32>,
     faults: Vec<FieldError>,
 }
 
@@ -215,10 +261,33 @@ fn resolve(dir: &Directory, form: &TaskForm) -> Resolved {
         fault("leader", m);
         None
     });
+    let co_leaders = dir.leader_list(&form.co_leaders).unwrap_or_else(|m| {
+        fault("co_leaders", m);
+        Vec::new()
+    });
+    // Out-of-range days are the service's to refuse; only a non-number is
+    // told here, as written.
+    let day = form.report_day.trim();
+    let report_day = if day.is_empty() {
+        None
+    } else {
+        day.parse().map(Some).unwrap_or_else(|_| {
+            fault(
+                "report_day",
+                Message::new(
+                    "每月报送日应为 1 到 31 之间的数字",
+                    "the report day is a number from 1 to 31",
+                ),
+            );
+            None
+        })
+    };
     Resolved {
         lead,
         cooperating,
         leader,
+        co_leaders,
+        report_day,
         faults,
     }
 }
@@ -242,6 +311,7 @@ fn form_field(api: &str) -> &str {
         "lead_unit_id" => "lead_unit",
         "cooperating_unit_ids" => "cooperating",
         "responsible_leader_id" => "leader",
+        "co_leader_ids" => "co_leaders",
         other => other,
     }
 }
@@ -257,6 +327,7 @@ struct FormPage {
     leaders: Vec<(String, String)>,
     categories: Vec<&'static str>,
     priorities: Vec<&'static str>,
+    cadences: Vec<&'static str>,
     error: Option<String>,
     conflict: bool,
     fields: HashMap<String, String>,
@@ -306,6 +377,7 @@ async fn form_page(
             .collect(),
         categories: Category::ALL.iter().map(|c| c.as_str()).collect(),
         priorities: Priority::ALL.iter().map(|p| p.as_str()).collect(),
+        cadences: ReportCadence::ALL.iter().map(|c| c.as_str()).collect(),
         error,
         conflict: status == StatusCode::CONFLICT,
         fields,
@@ -330,6 +402,7 @@ pub async fn new_form(
         plan_id: query.plan_id.trim().to_string(),
         category: Category::KeyTask.as_str().into(),
         priority: Priority::Normal.as_str().into(),
+        report_cadence: ReportCadence::Monthly.as_str().into(),
         ..TaskForm::default()
     };
     form_page(&state, &person, None, form, StatusCode::OK, None).await
@@ -387,15 +460,15 @@ pub async fn create(
                 lead_unit_id: names.lead,
                 cooperating_unit_ids: names.cooperating,
                 responsible_leader_id: names.leader,
-                co_leader_ids: Vec::new(),
+                co_leader_ids: names.co_leaders,
                 start_date: None,
                 due_date: filled(&typed.due_date),
                 due_in_working_days: None,
                 priority: filled(&typed.priority),
                 category: filled(&typed.category),
                 evidence_required: false,
-                report_day: None,
-                report_cadence: None,
+                report_day: names.report_day,
+                report_cadence: filled(&typed.report_cadence),
             };
             match NewTask::try_from(req) {
                 Ok(_) if !names.faults.is_empty() => Err(Error::Invalid(names.faults)),
@@ -425,6 +498,7 @@ pub async fn edit_form(
         .db(move |conn| {
             let row = service::find(conn, id)?.ok_or(Error::NotFound)?;
             let coops = visibility::cooperators(conn, id)?;
+            let co_leaders = visibility::co_leaders(conn, id)?;
             let dir = Directory::load(conn)?;
             Ok(TaskForm {
                 csrf: String::new(),
@@ -440,6 +514,9 @@ pub async fn edit_form(
                 lead_unit: dir.unit_names(&[row.lead_unit_id]),
                 cooperating: dir.unit_names(&coops),
                 leader: dir.leader_name(row.responsible_leader_id),
+                co_leaders: dir.leader_names(&co_leaders),
+                report_day: row.report_day.map(|d| d.to_string()).unwrap_or_default(),
+                report_cadence: row.report_cadence.as_str().into(),
             })
         })
         .await
@@ -477,6 +554,9 @@ pub async fn update(
                 lead_unit_id: Some(names.lead),
                 cooperating_unit_ids: Some(names.cooperating),
                 responsible_leader_id: Some(names.leader),
+                co_leader_ids: Some(names.co_leaders),
+                report_day: Some(names.report_day),
+                report_cadence: filled(&typed.report_cadence),
                 due_date: Some(filled(&typed.due_date)),
                 due_date_reason: filled(&typed.due_date_reason),
                 priority: filled(&typed.priority),

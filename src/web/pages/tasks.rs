@@ -269,6 +269,8 @@ struct Typed {
 struct TaskPage {
     detail: TaskDetail,
     lead_unit: String,
+    /// The person may open the lead unit's record (`/units/{id}`).
+    lead_unit_record: bool,
     cooperating_units: Vec<String>,
     leader: Option<String>,
     inputs: Vec<Input>,
@@ -493,6 +495,7 @@ async fn task_page(
         can_instruct,
         open_instructions,
         lead_unit: unit_name(task.lead_unit_id),
+        lead_unit_record: super::units::may_see(&person.auth, task.lead_unit_id),
         cooperating_units: task
             .cooperating_unit_ids
             .iter()
