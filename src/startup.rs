@@ -61,7 +61,6 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         // A broken page template stops the start, never a person's request.
         crate::web::check_templates()?;
-        crate::orders::document::check()?;
         // So does a broken document or email template, an override included.
         crate::template_samples::install(&settings)?;
         let settings = Arc::new(settings);

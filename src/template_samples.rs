@@ -16,10 +16,12 @@ use crate::bulletins::render::{BulletinDoc, DocOverdue, DocRectification, DocRow
 use crate::domain::ladder::Step;
 use crate::domain::message::Lang;
 use crate::domain::notice_step::NoticeStep;
+use crate::domain::{OrderId, TaskId};
 use crate::mail::templates::{
     bulletin_letter_context, digest_context, task_context, BulletinLetter, DigestLine,
     FollowChange, FollowDigest, FollowedChanges, TaskFacts,
 };
+use crate::orders::document::{Document, Receipt};
 
 /// A unit's name as hostile as a form lets it be.
 pub const HOSTILE_UNIT: &str = "<script>alert(1)</script>\"&'镇";
@@ -208,6 +210,39 @@ pub fn assessment(lang: Lang) -> AssessmentDoc {
     }
 }
 
+/// A 督办单 as the ladder issues it, with its receipt or without.
+pub fn supervision_order(lang: Lang, receipt: bool) -> Document {
+    Document {
+        lang: crate::i18n::tag(lang),
+        id: OrderId(1),
+        task_id: TaskId(7),
+        title: crate::orders::number_label(2026, 3),
+        year: 2026,
+        number: 3,
+        issuer: "创建办<script>".into(),
+        lead_unit: HOSTILE_UNIT.into(),
+        head: Some("张镇长\"".into()),
+        leaders: vec!["李副市长".into(), "王副市长".into()],
+        cooperating: vec!["市生态环境局".into()],
+        code: "2.5.3".into(),
+        task_title: HOSTILE_TITLE.into(),
+        due_date: Some(day(6, 30)),
+        days_overdue: 7,
+        requirement: "请于五日内回执 <b>".into(),
+        reply_by: day(7, 14),
+        issued_on: day(7, 7),
+        from_ladder: true,
+        receipt: receipt.then(|| Receipt {
+            unit: "城关镇".into(),
+            author: "刘文书".into(),
+            percent: 70,
+            body: "已倒排工期<script>".into(),
+            on: day(7, 10),
+        }),
+        link: "http://duban.local/tasks/7#report".into(),
+    }
+}
+
 /// Installs the templates (`templates::install`), checked with `all()`.
 pub fn install(settings: &Settings) -> anyhow::Result<()> {
     crate::templates::install(settings, &all())
@@ -311,6 +346,13 @@ pub fn all() -> Vec<(&'static str, Value)> {
             "documents/assessment.html",
             Value::from_serialize(assessment(lang)),
         ));
+        for receipt in [false, true] {
+            let doc = supervision_order(lang, receipt);
+            out.push((
+                "documents/supervision_order.html",
+                minijinja::context! { year => doc.year, lang => doc.lang, doc => doc },
+            ));
+        }
     }
     out
 }
@@ -402,5 +444,30 @@ mod tests {
             en.contains("Rank changes are against the previous bulletin (2026年第1期)."),
             "{en}"
         );
+    }
+
+    #[test]
+    fn the_supervision_order_has_its_parts_in_both_languages() {
+        let render = |lang, receipt| {
+            crate::orders::document::render(&supervision_order(lang, receipt)).unwrap()
+        };
+        for lang in [Lang::Zh, Lang::En] {
+            for receipt in [false, true] {
+                let html = render(lang, receipt);
+                assert!(html.contains("督办〔2026〕3号"), "{html}");
+                assert!(html.contains("@page") && html.contains("size: A4"));
+                assert!(
+                    !html.contains("<script>") && !html.contains("<img"),
+                    "{html}"
+                );
+                assert!(html.contains("李副市长、王副市长"));
+                assert_eq!(html.contains("已倒排工期"), receipt);
+                assert!(!html.contains("order."), "{html}");
+            }
+        }
+        let zh = render(Lang::Zh, false);
+        assert!(zh.contains("回 执") && zh.contains("抄送") && zh.contains("逾期 7 天"));
+        let en = render(Lang::En, false);
+        assert!(en.contains("RECEIPT") && en.contains("7 days overdue"));
     }
 }

@@ -5,11 +5,8 @@
 //! environment of its own, so that the outbox (which attaches it) does not
 //! depend on the console; it is checked when `serve` starts.
 
-use std::sync::LazyLock;
-
 use chrono::{Datelike, NaiveDate};
 use diesel::prelude::*;
-use minijinja::{Environment, State, Value};
 use serde::Serialize;
 
 use crate::config::Settings;
@@ -22,46 +19,6 @@ use crate::domain::traffic;
 use crate::domain::UnitKind;
 use crate::domain::{OrderId, ReportId, TaskId, UnitId, UserId};
 use crate::i18n;
-
-/// The document's template: one file, embedded.
-const TEMPLATE: (&str, &str) = (
-    "supervision_order.html",
-    include_str!("../templates/supervision_order.html"),
-);
-
-static ENV: LazyLock<Result<Environment<'static>, minijinja::Error>> = LazyLock::new(|| {
-    let mut env = Environment::new();
-    env.set_undefined_behavior(minijinja::UndefinedBehavior::SemiStrict);
-    env.add_template(TEMPLATE.0, TEMPLATE.1)?;
-    env.add_function("t", translate);
-    Ok(env)
-});
-
-/// `t("key", n=…)`: the text in the document's `lang`, placeholders filled.
-fn translate(
-    state: &State,
-    key: &str,
-    args: minijinja::value::Kwargs,
-) -> Result<String, minijinja::Error> {
-    let lang = match state.lookup("lang").as_ref().and_then(Value::as_str) {
-        Some("en") => Lang::En,
-        _ => Lang::Zh,
-    };
-    let mut text = i18n::text(lang, key).to_string();
-    for name in args.args() {
-        let value: Value = args.get(name)?;
-        text = text.replace(&format!("{{{name}}}"), &value.to_string());
-    }
-    Ok(text)
-}
-
-/// Compiles the template; `serve` calls this before it listens.
-pub fn check() -> anyhow::Result<()> {
-    match &*ENV {
-        Ok(_) => Ok(()),
-        Err(e) => Err(anyhow::anyhow!("supervision order template error: {e:#}")),
-    }
-}
 
 /// What the document states.
 #[derive(Debug, Clone, Serialize)]
@@ -254,15 +211,14 @@ pub fn load(
     }))
 }
 
-/// The document as a page of its own.
+/// The document as a page of its own (`documents/supervision_order.html`,
+/// which an installation may override like every document).
 pub fn render(doc: &Document) -> anyhow::Result<String> {
-    let env = ENV
-        .as_ref()
-        .map_err(|e| anyhow::anyhow!("supervision order template error: {e:#}"))?;
     let year = doc.issued_on.year();
-    Ok(env
-        .get_template(TEMPLATE.0)?
-        .render(minijinja::context! { doc => doc, year => year, lang => doc.lang })?)
+    crate::templates::render(
+        "documents/supervision_order.html",
+        minijinja::context! { doc => doc, year => year, lang => doc.lang },
+    )
 }
 
 /// The order as the HTML file the 督办 email carries, in the notice
@@ -282,67 +238,4 @@ pub fn attachment(
         content_type: "text/html; charset=utf-8".into(),
         bytes: render(&doc)?.into_bytes(),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn sample(lang: Lang, receipt: bool) -> Document {
-        let d = |m, day| NaiveDate::from_ymd_opt(2026, m, day).unwrap();
-        Document {
-            lang: i18n::tag(lang),
-            id: OrderId(1),
-            task_id: TaskId(7),
-            title: super::super::number_label(2026, 3),
-            year: 2026,
-            number: 3,
-            issuer: "创建办<script>".into(),
-            lead_unit: "城关镇 & <b>东城</b>".into(),
-            head: Some("张镇长\"".into()),
-            leaders: vec!["李副市长".into(), "王副市长".into()],
-            cooperating: vec!["市生态环境局".into()],
-            code: "2.5.3".into(),
-            task_title: "<img src=x onerror=alert(1)>".into(),
-            due_date: Some(d(6, 30)),
-            days_overdue: 7,
-            requirement: "请于五日内回执".into(),
-            reply_by: d(7, 14),
-            issued_on: d(7, 7),
-            from_ladder: true,
-            receipt: receipt.then(|| Receipt {
-                unit: "城关镇".into(),
-                author: "刘文书".into(),
-                percent: 70,
-                body: "已倒排工期<script>".into(),
-                on: d(7, 10),
-            }),
-            link: "http://duban.local/tasks/7#report".into(),
-        }
-    }
-
-    #[test]
-    fn the_document_renders_in_both_languages_with_everything_escaped() {
-        check().unwrap();
-        for lang in [Lang::Zh, Lang::En] {
-            for receipt in [false, true] {
-                let html = render(&sample(lang, receipt)).unwrap();
-                assert!(html.contains("督办〔2026〕3号"), "{html}");
-                assert!(html.contains("@page") && html.contains("size: A4"));
-                assert!(
-                    !html.contains("<script>") && !html.contains("<img"),
-                    "{html}"
-                );
-                assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"));
-                assert!(html.contains("李副市长、王副市长"));
-                assert_eq!(html.contains("已倒排工期"), receipt);
-                // Every word is in the catalogue: no key shows through.
-                assert!(!html.contains("order."), "{html}");
-            }
-        }
-        let zh = render(&sample(Lang::Zh, false)).unwrap();
-        assert!(zh.contains("回 执") && zh.contains("抄送") && zh.contains("逾期 7 天"));
-        let en = render(&sample(Lang::En, false)).unwrap();
-        assert!(en.contains("RECEIPT") && en.contains("7 days overdue"));
-    }
 }
