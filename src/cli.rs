@@ -685,7 +685,7 @@ fn generate_bulletin(
     )];
     if let Some(dir) = out {
         std::fs::create_dir_all(dir)?;
-        let name = crate::bulletins::render::file_name(&row);
+        let name = crate::bulletins::files::file_name(&row);
         for format in [
             Format::Html,
             Format::Markdown,
@@ -694,7 +694,7 @@ fn generate_bulletin(
             Format::Json,
         ] {
             let path = dir.join(format!("{name}.{}", format.extension()));
-            let bytes = crate::bulletins::render::file_bytes(&row, &snapshot, format, Lang::Zh)?;
+            let bytes = crate::bulletins::files::file_bytes(&row, &snapshot, format, Lang::Zh)?;
             std::fs::write(&path, bytes)?;
             lines.push(format!("wrote {}", path.display()));
         }

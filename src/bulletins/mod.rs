@@ -4,6 +4,7 @@
 //! accountability proposal for each criticised unit, and an email with the
 //! bulletin attached to every unit, all in one transaction.
 
+pub mod files;
 pub mod markdown;
 pub mod publish;
 pub mod render;

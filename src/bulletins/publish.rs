@@ -279,19 +279,19 @@ pub fn attachments(
     settings: &Settings,
     id: BulletinId,
 ) -> anyhow::Result<Vec<crate::mail::Attachment>> {
-    use super::render;
+    use super::files;
     use crate::http::download::Format;
     let row = find(conn, id)?.ok_or_else(|| anyhow::anyhow!("bulletin {id} is gone"))?;
     let snapshot = row.snapshot().map_err(anyhow::Error::new)?;
     let lang = settings.notice_language;
-    let name = render::file_name(&row);
+    let name = files::file_name(&row);
     [Format::Html, Format::Xlsx]
         .into_iter()
         .map(|format| {
             Ok(crate::mail::Attachment {
                 filename: format!("{name}.{}", format.extension()),
                 content_type: format.content_type().to_string(),
-                bytes: render::file_bytes(&row, &snapshot, format, lang)?,
+                bytes: files::file_bytes(&row, &snapshot, format, lang)?,
             })
         })
         .collect()

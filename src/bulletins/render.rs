@@ -11,7 +11,6 @@ use super::{BulletinRow, Snapshot};
 use crate::domain::message::Lang;
 use crate::domain::period::zh_date;
 use crate::domain::traffic::TrafficLight;
-use crate::http::download::Format;
 use crate::rankings::{Ranking, RankingRow};
 use crate::render::t;
 
@@ -278,29 +277,4 @@ pub fn document(row: &BulletinRow, s: &Snapshot, lang: Lang) -> BulletinDoc {
 /// The bulletin as a complete, printable HTML page (`documents/bulletin.html`).
 pub fn html(row: &BulletinRow, s: &Snapshot, lang: Lang) -> anyhow::Result<String> {
     crate::templates::render("documents/bulletin.html", document(row, s, lang))
-}
-
-/// The bulletin in a file format (JSON is served by the route itself).
-pub fn file_bytes(
-    row: &BulletinRow,
-    s: &Snapshot,
-    format: Format,
-    lang: Lang,
-) -> anyhow::Result<Vec<u8>> {
-    Ok(match format {
-        Format::Json => serde_json::to_vec_pretty(s)?,
-        Format::Html => html(row, s, lang)?.into_bytes(),
-        Format::Markdown => super::markdown::markdown(row, s, lang).into_bytes(),
-        Format::Csv => super::sheets::csv(s, lang),
-        Format::Xlsx => super::sheets::xlsx(row, s, lang)?,
-    })
-}
-
-/// The file name (without extension): 督查通报-2026年第3期, or
-/// 督查通报-草稿-2026-11 for a draft.
-pub fn file_name(row: &BulletinRow) -> String {
-    match row.number_label() {
-        Some(label) => format!("督查通报-{label}"),
-        None => format!("督查通报-草稿-{}", row.period),
-    }
 }

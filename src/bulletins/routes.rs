@@ -129,8 +129,8 @@ pub async fn get_bulletin(
     }
     let lang = request_lang(&req);
     let snapshot = row.snapshot()?;
-    let name = super::render::file_name(&row);
-    let bytes = web::block(move || super::render::file_bytes(&row, &snapshot, format, lang))
+    let name = super::files::file_name(&row);
+    let bytes = web::block(move || super::files::file_bytes(&row, &snapshot, format, lang))
         .await?
         .map_err(ApiError::internal)?;
     Ok(download::file(bytes, format, &name, format == Format::Html))

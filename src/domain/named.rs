@@ -5,7 +5,15 @@
 //! named, because no director can defend commending one of two identical
 //! records and not the other.
 
-use super::scoring::Policy;
+/// The cuts the rules apply (from `scoring::Policy::cuts`, which holds them
+/// with the rest of the installation's scoring policy).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Cuts {
+    pub criticise_below: f64,
+    pub criticise_bottom: u32,
+    pub commend_top: u32,
+    pub commend_from: f64,
+}
 
 /// What the rules need to know about one ranked unit.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -38,7 +46,7 @@ pub struct Marks {
 /// A unit's marks depend only on its own figures (rank, score, faults) and on
 /// how many units rank strictly ahead of or behind it, never on its position
 /// in a list.
-pub fn marks(units: &[Candidate], policy: &Policy) -> Vec<Marks> {
+pub fn marks(units: &[Candidate], policy: &Cuts) -> Vec<Marks> {
     let behind = |rank: u32| units.iter().filter(|o| o.rank > rank).count();
     let criticised: Vec<bool> = units
         .iter()
@@ -110,7 +118,7 @@ mod tests {
     fn six_units_tied_at_rank_one_are_all_commended() {
         let mut units = vec![clean(1, 100.0); 6];
         units.push(clean(7, 98.0));
-        let m = marks(&units, &Policy::default());
+        let m = marks(&units, &defaults());
         assert_eq!(
             commended(&m),
             [true, true, true, true, true, true, false],
@@ -130,7 +138,7 @@ mod tests {
             clean(3, 98.0),
             clean(5, 97.0),
         ];
-        let m = marks(&units, &Policy::default());
+        let m = marks(&units, &defaults());
         assert_eq!(commended(&m), [true, true, true, true, false]);
     }
 
@@ -142,7 +150,7 @@ mod tests {
             clean(3, 98.0),
             clean(4, 97.0),
         ];
-        let m = marks(&units, &Policy::default());
+        let m = marks(&units, &defaults());
         assert_eq!(commended(&m), [true, true, true, false]);
         assert!(m.iter().all(|m| !m.tied));
     }
@@ -157,7 +165,7 @@ mod tests {
             clean(4, 96.0),
             clean(5, 95.0),
         ];
-        let m = marks(&units, &Policy::default());
+        let m = marks(&units, &defaults());
         assert_eq!(commended(&m), [false, true, true, true, false]);
     }
 
@@ -171,14 +179,14 @@ mod tests {
             faulty(3, 70.0),
             faulty(3, 70.0),
         ];
-        let m = marks(&units, &Policy::default());
+        let m = marks(&units, &defaults());
         assert_eq!(criticised(&m), [false, false, true, true, true]);
     }
 
     #[test]
     fn last_among_perfect_scores_is_not_criticised_and_low_scores_always_are() {
         let units = [clean(1, 100.0), clean(1, 100.0), faulty(3, 59.0)];
-        let m = marks(&units, &Policy::default());
+        let m = marks(&units, &defaults());
         assert_eq!(criticised(&m), [false, false, true]);
         assert_eq!(commended(&m), [true, true, false]);
     }
@@ -201,11 +209,21 @@ mod tests {
         })
     }
 
-    fn any_policy() -> impl Strategy<Value = Policy> {
-        (0u32..5, 0u32..5).prop_map(|(top, bottom)| Policy {
+    /// The cuts of the default scoring policy (docs/scoring.md).
+    fn defaults() -> Cuts {
+        Cuts {
+            criticise_below: 60.0,
+            criticise_bottom: 2,
+            commend_top: 3,
+            commend_from: 95.0,
+        }
+    }
+
+    fn any_policy() -> impl Strategy<Value = Cuts> {
+        (0u32..5, 0u32..5).prop_map(|(top, bottom)| Cuts {
             commend_top: top,
             criticise_bottom: bottom,
-            ..Policy::default()
+            ..defaults()
         })
     }
 

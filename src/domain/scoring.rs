@@ -231,6 +231,18 @@ pub struct Policy {
     pub commend_from: f64,
 }
 
+impl Policy {
+    /// The cuts of who a bulletin names (`named::marks`).
+    pub fn cuts(&self) -> named::Cuts {
+        named::Cuts {
+            criticise_below: self.criticise_below,
+            criticise_bottom: self.criticise_bottom,
+            commend_top: self.commend_top,
+            commend_from: self.commend_from,
+        }
+    }
+}
+
 impl Default for Policy {
     fn default() -> Self {
         Policy {
@@ -302,7 +314,7 @@ pub fn standings<K: Ord + Clone>(
             })
         })
         .collect();
-    let marks = named::marks(&candidates, policy);
+    let marks = named::marks(&candidates, &policy.cuts());
     let mut out: Vec<Standing<K>> = Vec::with_capacity(units.len());
     let ranked_units = ranked
         .iter()

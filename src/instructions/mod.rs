@@ -26,6 +26,7 @@ use crate::domain::values::{parse_date, BoundedText};
 use crate::domain::{InstructionId, Message, ReportId, TaskId, UnitId, UserId};
 use crate::error::{Conflict, Error, Result, TaskUse, Validator};
 use crate::tasks::events::{self, NewEvent};
+use crate::tasks::receipts::ReplyView;
 use crate::tasks::visibility::{self, Scope};
 
 /// The longest instruction, in characters.
@@ -39,16 +40,6 @@ pub struct CreateInstruction {
     /// YYYY-MM-DD, today or later: the lead unit replies by then, or the
     /// reply climbs the escalation ladder. None: no date.
     pub reply_by: Option<String>,
-}
-
-/// The lead unit's progress report that answers an instruction.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct ReplyView {
-    pub report_id: ReportId,
-    pub unit_id: UnitId,
-    pub percent: i32,
-    pub body: String,
-    pub at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]

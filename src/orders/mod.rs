@@ -28,8 +28,8 @@ use crate::domain::task_state::TaskStatus;
 use crate::domain::values::{parse_date, BoundedText};
 use crate::domain::{Message, OrderId, ReportId, TaskId, UserId};
 use crate::error::{Conflict, Error, Result, TaskUse, Validator};
-use crate::instructions::ReplyView;
 use crate::tasks::events::{self, NewEvent};
+use crate::tasks::receipts::ReplyView;
 use crate::tasks::visibility::{self, Scope};
 
 /// The longest requirement, in characters.
@@ -394,63 +394,5 @@ pub(crate) fn load(
                 }
             },
         )
-        .collect())
-}
-
-/// Records `report` as the receipt (回执) of `order` on `task`, in the
-/// report's transaction. Only a row with no reply yet is changed, so of two
-/// replies the second finds none and is refused (its report rolled back
-/// with it).
-pub(crate) fn answer(
-    conn: &mut DbConnection,
-    task: TaskId,
-    order: OrderId,
-    report: ReportId,
-    now: NaiveDateTime,
-) -> Result<()> {
-    let changed = diesel::update(
-        supervision_orders::table
-            .find(order)
-            .filter(supervision_orders::task_id.eq(task))
-            .filter(supervision_orders::reply_report_id.is_null()),
-    )
-    .set((
-        supervision_orders::reply_report_id.eq(report),
-        supervision_orders::replied_at.eq(now),
-    ))
-    .execute(conn)?;
-    if changed == 1 {
-        return Ok(());
-    }
-    let exists: Option<OrderId> = supervision_orders::table
-        .find(order)
-        .filter(supervision_orders::task_id.eq(task))
-        .select(supervision_orders::id)
-        .first(conn)
-        .optional()?;
-    match exists {
-        Some(_) => Err(Conflict::OrderReplied.into()),
-        None => Err(Error::invalid_field(
-            "order_id",
-            Message::new(
-                "该任务没有这份督办单",
-                "the task has no such supervision order",
-            ),
-        )),
-    }
-}
-
-/// The reports that answered orders of `task`, by report.
-pub(crate) fn answered(
-    conn: &mut DbConnection,
-    task: TaskId,
-) -> QueryResult<HashMap<ReportId, OrderId>> {
-    Ok(supervision_orders::table
-        .filter(supervision_orders::task_id.eq(task))
-        .filter(supervision_orders::reply_report_id.is_not_null())
-        .select((supervision_orders::reply_report_id, supervision_orders::id))
-        .load::<(Option<ReportId>, OrderId)>(conn)?
-        .into_iter()
-        .filter_map(|(r, o)| Some((r?, o)))
         .collect())
 }

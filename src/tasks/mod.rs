@@ -11,6 +11,7 @@ pub mod import_routes;
 pub mod input;
 pub mod model;
 pub mod queues;
+pub mod receipts;
 pub mod reimport;
 pub mod reports;
 pub mod routes;

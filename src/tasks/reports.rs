@@ -2,7 +2,7 @@
 //! their part; the lead unit's latest percent is the task's progress. A lead
 //! unit's report may answer an instruction (批示落实情况), recorded on the
 //! instruction in the report's transaction; likewise the receipt (回执) of a
-//! supervision order (`orders::answer`).
+//! supervision order (`receipts`).
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -126,7 +126,7 @@ pub fn create(
             answer(conn, task.id, instruction, row.0, now)?;
         }
         if let Some(order) = req.order_id {
-            crate::orders::answer(conn, task.id, order, row.0, now)?;
+            super::receipts::answer_order(conn, task.id, order, row.0, now)?;
         }
         let data = serde_json::json!({
             "report_id": row.0, "percent": req.percent, "instruction_id": req.instruction_id,
@@ -235,7 +235,7 @@ pub fn list(conn: &mut DbConnection, scope: Scope, id: TaskId) -> Result<Vec<Rep
         .into_iter()
         .filter_map(|(r, i)| Some((r?, i)))
         .collect();
-    let receipts = crate::orders::answered(conn, task.id)?;
+    let receipts = super::receipts::order_receipts(conn, task.id)?;
     Ok(rows
         .into_iter()
         .map(|(rid, unit_id, author_id, percent, body, at)| ReportView {

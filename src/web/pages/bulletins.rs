@@ -373,8 +373,8 @@ pub async fn file(
     };
     let row = readable_row(&state, &person, BulletinId(id.into_inner())).await?;
     let snapshot = row.snapshot().map_err(|e| PageError::internal(lang, e))?;
-    let name = bulletins::render::file_name(&row);
-    let bytes = web::block(move || bulletins::render::file_bytes(&row, &snapshot, format, lang))
+    let name = bulletins::files::file_name(&row);
+    let bytes = web::block(move || bulletins::files::file_bytes(&row, &snapshot, format, lang))
         .await
         .map_err(|e| PageError::internal(lang, e))?
         .map_err(|e| PageError::internal(lang, e))?;

@@ -1,0 +1,85 @@
+//! What a task's progress report answers: the reply's view, and the
+//! supervision orders (督办单) it answers as their receipts (回执): recorded in the report's transaction, decided by
+//! the database (only an order without a receipt takes one). Here, beside
+//! the reports, rather than in `orders`, which reads tasks.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::db::schema::supervision_orders;
+use crate::db::DbConnection;
+use crate::domain::{Message, OrderId, ReportId, TaskId, UnitId};
+use crate::error::{Conflict, Error, Result};
+
+/// The lead unit's progress report that answers an instruction (批示落实情况)
+/// or a supervision order (回执).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReplyView {
+    pub report_id: ReportId,
+    pub unit_id: UnitId,
+    pub percent: i32,
+    pub body: String,
+    pub at: DateTime<Utc>,
+}
+
+/// Records `report` as the receipt (回执) of `order` on `task`, in the
+/// report's transaction. Only a row with no reply yet is changed, so of two
+/// replies the second finds none and is refused (its report rolled back
+/// with it).
+pub(crate) fn answer_order(
+    conn: &mut DbConnection,
+    task: TaskId,
+    order: OrderId,
+    report: ReportId,
+    now: NaiveDateTime,
+) -> Result<()> {
+    let changed = diesel::update(
+        supervision_orders::table
+            .find(order)
+            .filter(supervision_orders::task_id.eq(task))
+            .filter(supervision_orders::reply_report_id.is_null()),
+    )
+    .set((
+        supervision_orders::reply_report_id.eq(report),
+        supervision_orders::replied_at.eq(now),
+    ))
+    .execute(conn)?;
+    if changed == 1 {
+        return Ok(());
+    }
+    let exists: Option<OrderId> = supervision_orders::table
+        .find(order)
+        .filter(supervision_orders::task_id.eq(task))
+        .select(supervision_orders::id)
+        .first(conn)
+        .optional()?;
+    match exists {
+        Some(_) => Err(Conflict::OrderReplied.into()),
+        None => Err(Error::invalid_field(
+            "order_id",
+            Message::new(
+                "该任务没有这份督办单",
+                "the task has no such supervision order",
+            ),
+        )),
+    }
+}
+
+/// The reports that answered orders of `task`, by report.
+pub(crate) fn order_receipts(
+    conn: &mut DbConnection,
+    task: TaskId,
+) -> QueryResult<HashMap<ReportId, OrderId>> {
+    Ok(supervision_orders::table
+        .filter(supervision_orders::task_id.eq(task))
+        .filter(supervision_orders::reply_report_id.is_not_null())
+        .select((supervision_orders::reply_report_id, supervision_orders::id))
+        .load::<(Option<ReportId>, OrderId)>(conn)?
+        .into_iter()
+        .filter_map(|(r, o)| Some((r?, o)))
+        .collect())
+}
