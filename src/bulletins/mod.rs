@@ -6,6 +6,7 @@
 
 pub mod files;
 pub mod markdown;
+pub mod pictures;
 pub mod publish;
 pub mod render;
 pub mod routes;
@@ -107,6 +108,12 @@ pub struct Snapshot {
     pub generated_on: NaiveDate,
     #[serde(default)]
     pub published_on: Option<NaiveDate>,
+    /// The city's rates in the published bulletins up to this one's period
+    /// (oldest first, at most twelve), read when the draft was made: the
+    /// line in the bulletin's pictures (`pictures`). Empty in bulletins
+    /// made before pictures existed.
+    #[serde(default)]
+    pub history: Vec<pictures::PeriodRates>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -346,6 +353,7 @@ pub fn build(
         .select(crate::db::schema::units::name)
         .first(conn)
         .optional()?;
+    let history = pictures::published_rates(conn, ranking.end, 12)?;
     Ok(Snapshot {
         issuer: issuer.unwrap_or_else(|| "领导小组办公室".into()),
         title: keep.map_or_else(|| default_title(&period), |k| k.title.clone()),
@@ -360,6 +368,7 @@ pub fn build(
         generated_at: clock.now.and_utc(),
         generated_on: clock.today,
         published_on: None,
+        history,
     })
 }
 

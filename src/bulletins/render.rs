@@ -169,7 +169,7 @@ pub struct BulletinDoc {
     pub commended: Vec<String>,
     pub criticised: Vec<String>,
     pub rectifications: Vec<DocRectification>,
-    /// Pictures (SVG) shown after the ranking; empty until charts exist.
+    /// Pictures (SVG, `pictures`) shown after the ranking; every label escaped.
     pub charts: String,
 }
 
@@ -270,7 +270,7 @@ pub fn document(row: &BulletinRow, s: &Snapshot, lang: Lang) -> BulletinDoc {
                 deadline: zh_date(x.deadline),
             })
             .collect(),
-        charts: String::new(),
+        charts: super::pictures::bulletin_charts(s, lang),
     }
 }
 

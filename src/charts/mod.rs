@@ -21,9 +21,9 @@
 //! `kinds` draws from plain data; the functions below turn duban's figures
 //! into charts: the plan page (light distribution by lead unit, completion
 //! and on-time rates by month), the indicator dashboard (met / not met / no
-//! value by domain, overdue reports noted), a bulletin (ranking coloured by
-//! light, the city's on-time rate over the published bulletins) and a unit's
-//! record over the published bulletins.
+//! value by domain, overdue reports noted). A bulletin's pictures are drawn
+//! by `bulletins::pictures` and a unit's record by `unit_record::chart`, with
+//! the pieces here (they read bulletins, which charts does not).
 
 pub mod kinds;
 pub mod svg;
@@ -31,16 +31,11 @@ pub mod svg;
 use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate};
-use diesel::prelude::*;
-use serde::Deserialize;
 
-use crate::bulletins::Snapshot;
-use crate::db::schema::bulletins;
-use crate::db::DbConnection;
 use crate::domain::calendar::local_date;
 use crate::domain::clock::Clock;
 use crate::domain::figures::{classify, Judgement, Outcome, TaskFacts};
-use crate::domain::kinds::{BulletinStatus, IndicatorDomain};
+use crate::domain::kinds::IndicatorDomain;
 use crate::domain::message::Lang;
 use crate::domain::period::Period;
 use crate::domain::task_state::TaskStatus;
@@ -48,18 +43,17 @@ use crate::domain::traffic::TrafficLight;
 use crate::indicators::dashboard::DomainGroup;
 use crate::tasks::model::TaskView;
 use crate::tasks::tree::{Node, PlanTree};
-use crate::unit_record::BulletinStanding;
-use kinds::{Bar, Segment, Series, Stack, Words};
+use kinds::{Segment, Series, Stack, Words};
 use svg::Fill;
 
-fn t(lang: Lang, zh: &'static str, en: &'static str) -> &'static str {
+pub(crate) fn t(lang: Lang, zh: &'static str, en: &'static str) -> &'static str {
     match lang {
         Lang::Zh => zh,
         Lang::En => en,
     }
 }
 
-fn words(lang: Lang, suffix: &str) -> Words {
+pub(crate) fn words(lang: Lang, suffix: &str) -> Words {
     Words {
         no_data: t(lang, "暂无数据", "No data yet").into(),
         suffix: suffix.into(),
@@ -69,7 +63,7 @@ fn words(lang: Lang, suffix: &str) -> Words {
     }
 }
 
-fn light_fill(light: Option<TrafficLight>) -> Fill {
+pub(crate) fn light_fill(light: Option<TrafficLight>) -> Fill {
     match light {
         Some(TrafficLight::Green) => Fill::Green,
         Some(TrafficLight::Yellow) => Fill::Yellow,
@@ -78,7 +72,7 @@ fn light_fill(light: Option<TrafficLight>) -> Fill {
     }
 }
 
-fn light_word(light: Option<TrafficLight>, lang: Lang) -> &'static str {
+pub(crate) fn light_word(light: Option<TrafficLight>, lang: Lang) -> &'static str {
     match light {
         Some(TrafficLight::Green) => t(lang, "绿灯", "green"),
         Some(TrafficLight::Yellow) => t(lang, "黄灯", "yellow"),
@@ -87,7 +81,7 @@ fn light_word(light: Option<TrafficLight>, lang: Lang) -> &'static str {
     }
 }
 
-fn light_legend(lang: Lang) -> Vec<(Fill, String)> {
+pub(crate) fn light_legend(lang: Lang) -> Vec<(Fill, String)> {
     [
         Some(TrafficLight::Green),
         Some(TrafficLight::Yellow),
@@ -305,159 +299,5 @@ pub fn indicator_domains(groups: &[DomainGroup], lang: Lang) -> String {
     )
 }
 
-/// A published bulletin's city-wide rates, for the line over periods.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PeriodRates {
-    /// 2026-11
-    pub period: String,
-    /// 2026年11月
-    pub period_name: String,
-    pub on_time_rate: Option<f64>,
-    pub completion_rate: Option<f64>,
-}
-
-/// The published bulletins for periods ending on or before `up_to`, oldest
-/// first, at most the last `limit`: read from the ranking each snapshot
-/// keeps (as `rankings::previous_ranks` reads the last one), frozen when it
-/// was published.
-pub fn published_rates(
-    conn: &mut DbConnection,
-    up_to: NaiveDate,
-    limit: i64,
-) -> QueryResult<Vec<PeriodRates>> {
-    #[derive(Deserialize)]
-    struct Published {
-        ranking: PublishedRanking,
-    }
-    #[derive(Deserialize)]
-    struct PublishedRanking {
-        period: String,
-        period_name: String,
-        totals: crate::domain::scoring::Totals,
-    }
-    let snapshots: Vec<String> = bulletins::table
-        .filter(bulletins::status.eq(BulletinStatus::Published))
-        .filter(bulletins::period_end.le(up_to))
-        .order((bulletins::period_end.desc(), bulletins::id.desc()))
-        .limit(limit)
-        .select(bulletins::snapshot)
-        .load(conn)?;
-    Ok(snapshots
-        .iter()
-        .rev()
-        // A snapshot that no longer reads is left out of the picture, not
-        // an error: the chart is a summary of what can be read.
-        .filter_map(|s| serde_json::from_str::<Published>(s).ok())
-        .map(|p| PeriodRates {
-            period: p.ranking.period,
-            period_name: p.ranking.period_name,
-            on_time_rate: p.ranking.totals.on_time_rate,
-            completion_rate: p.ranking.totals.completion_rate,
-        })
-        .collect())
-}
-
-/// The bulletin's pictures: the ranking as bars coloured by light (score,
-/// best first; units with nothing due are not ranked and not drawn), and
-/// the city's on-time and completion rates over `history` (from
-/// `published_rates`) with this bulletin's period added when it is not
-/// there yet (a draft, or a bulletin being published).
-pub fn bulletin_charts(snapshot: &Snapshot, history: &[PeriodRates], lang: Lang) -> String {
-    let ranking = &snapshot.ranking;
-    let bars: Vec<Bar> = ranking
-        .ranked
-        .iter()
-        .map(|r| Bar {
-            label: r.unit.name.clone(),
-            value: r.score.unwrap_or(0.0),
-            fill: light_fill(r.light),
-            note: light_word(r.light, lang).into(),
-        })
-        .collect();
-    let ranking_chart = kinds::bars(
-        t(
-            lang,
-            "各单位得分排名（按灯色）",
-            "Scores by unit, coloured by light",
-        ),
-        &bars,
-        &light_legend(lang),
-        &words(lang, ""),
-    );
-    let mut points: Vec<PeriodRates> = history.to_vec();
-    if !points.iter().any(|p| p.period == ranking.period) {
-        points.push(PeriodRates {
-            period: ranking.period.clone(),
-            period_name: ranking.period_name.clone(),
-            on_time_rate: ranking.totals.on_time_rate,
-            completion_rate: ranking.totals.completion_rate,
-        });
-    }
-    let periods: Vec<String> = points
-        .iter()
-        .map(|p| match lang {
-            Lang::Zh => p.period_name.clone(),
-            Lang::En => p.period.clone(),
-        })
-        .collect();
-    let series = [
-        Series {
-            name: t(lang, "全市按时完成率", "City on-time rate").into(),
-            values: points.iter().map(|p| p.on_time_rate).collect(),
-        },
-        Series {
-            name: t(lang, "全市完成率", "City completion rate").into(),
-            values: points.iter().map(|p| p.completion_rate).collect(),
-        },
-    ];
-    let trend = kinds::lines(
-        t(
-            lang,
-            "历期通报全市按时完成率",
-            "City on-time rate by bulletin",
-        ),
-        &periods,
-        &series,
-        100.0,
-        &words(lang, "%"),
-    );
-    format!("{ranking_chart}\n{trend}")
-}
-
-/// A unit's record over the published bulletins: its score in each, the
-/// bar coloured by its light, its rank written after the score. `standings`
-/// as `unit_record::record` gives them (newest first); drawn oldest first.
-pub fn unit_record(standings: &[BulletinStanding], lang: Lang) -> String {
-    let bars: Vec<Bar> = standings
-        .iter()
-        .rev()
-        .map(|s| {
-            let rank = match s.rank {
-                Some(r) => match lang {
-                    Lang::Zh => format!("第{r}名"),
-                    Lang::En => format!("rank {r}"),
-                },
-                None => t(lang, "未排名", "unranked").into(),
-            };
-            Bar {
-                label: s.number_label.clone().unwrap_or_else(|| s.period.clone()),
-                value: s.score.unwrap_or(0.0),
-                fill: light_fill(s.light),
-                note: format!("{rank} {}", light_word(s.light, lang)),
-            }
-        })
-        .collect();
-    kinds::bars(
-        t(
-            lang,
-            "历期通报得分与名次",
-            "Score and rank in each bulletin",
-        ),
-        &bars,
-        &light_legend(lang),
-        &words(lang, ""),
-    )
-}
-
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -125,7 +125,7 @@ fn all_text(elements: &[Element]) -> String {
         .join("\n")
 }
 
-fn desc(elements: &[Element]) -> String {
+pub(crate) fn desc(elements: &[Element]) -> String {
     elements
         .iter()
         .find(|e| e.name == "desc")
@@ -134,7 +134,7 @@ fn desc(elements: &[Element]) -> String {
 }
 
 /// Every shape and text inside the viewBox (texts by their estimated width).
-fn inside(elements: &[Element]) {
+pub(crate) fn inside(elements: &[Element]) {
     let view: Vec<f64> = elements[0]
         .attr("viewBox")
         .unwrap()
@@ -197,7 +197,7 @@ fn legend() -> Vec<(Fill, String)> {
     ]
 }
 
-const HOSTILE: &str = "<script>alert(1)</script>&amp;\"'市局]]>";
+pub(crate) const HOSTILE: &str = "<script>alert(1)</script>&amp;\"'市局]]>";
 
 #[test]
 fn bars_carry_every_value_and_are_valid_xml() {
@@ -397,7 +397,7 @@ fn nothing_to_draw_says_so() {
     }
 }
 
-fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+pub(crate) fn d(y: i32, m: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, day).unwrap()
 }
 
@@ -432,42 +432,6 @@ fn monthly_rates_judge_each_month_like_a_bulletin() {
     assert_eq!((rates[3].1, rates[3].2), (Some(0.0), Some(0.0)));
     assert_eq!(monthly_rates(&tasks, d(2026, 12, 1), 2).len(), 2);
     assert!(monthly_rates(&[], d(2026, 12, 1), 12).is_empty());
-}
-
-fn standing(
-    period: &str,
-    rank: Option<u32>,
-    score: Option<f64>,
-    light: Option<TrafficLight>,
-) -> BulletinStanding {
-    BulletinStanding {
-        bulletin_id: crate::domain::BulletinId(1),
-        period: period.into(),
-        number_label: Some(format!("{period}期")),
-        rank,
-        score,
-        light,
-        criticised: false,
-        commended: false,
-    }
-}
-
-#[test]
-fn a_units_record_shows_score_rank_and_light_oldest_first() {
-    let standings = [
-        standing("2026-11", Some(3), Some(91.25), Some(TrafficLight::Green)),
-        standing("2026-10", Some(9), Some(60.0), Some(TrafficLight::Red)),
-    ];
-    let svg = unit_record(&standings, Lang::Zh);
-    let elements = parse(&svg);
-    inside(&elements);
-    let d = desc(&elements);
-    assert!(
-        d.contains("2026-10期：60 第9名 红灯；2026-11期：91.25 第3名 绿灯"),
-        "{d}"
-    );
-    let en = unit_record(&standings, Lang::En);
-    assert!(desc(&parse(&en)).contains("rank 3 green"));
 }
 
 #[test]
@@ -556,110 +520,4 @@ proptest! {
         let elements = parse(&kinds::lines(&title, &periods, &series, scale, &words()));
         inside(&elements);
     }
-}
-
-fn row(
-    name: &str,
-    rank: Option<u32>,
-    score: Option<f64>,
-    light: Option<TrafficLight>,
-) -> crate::rankings::RankingRow {
-    crate::rankings::RankingRow {
-        unit: crate::rankings::UnitRef {
-            code: name.into(),
-            id: crate::domain::UnitId(1),
-            name: name.into(),
-            kind: crate::domain::UnitKind::Township,
-        },
-        figures: crate::domain::scoring::UnitFigures::zero(crate::domain::UnitId(1)),
-        completion_rate: None,
-        on_time_rate: None,
-        average_days_late: None,
-        score,
-        rank,
-        previous_rank: None,
-        rank_change: None,
-        light,
-        criticised: false,
-        commended: false,
-        tied: false,
-    }
-}
-
-fn snapshot() -> Snapshot {
-    let totals = crate::domain::scoring::Totals {
-        on_time_rate: Some(62.5),
-        completion_rate: Some(75.0),
-        ..Default::default()
-    };
-    Snapshot {
-        issuer: "创建办".into(),
-        title: "通报".into(),
-        foreword: String::new(),
-        foreword_edited: false,
-        closing: String::new(),
-        ranking: crate::rankings::Ranking {
-            period: "2026-11".into(),
-            period_name: "2026年11月".into(),
-            start: d(2026, 11, 1),
-            end: d(2026, 11, 30),
-            judged_on: d(2026, 12, 1),
-            running: false,
-            totals,
-            ranked: vec![
-                row("城关镇", Some(1), Some(96.5), Some(TrafficLight::Green)),
-                row(HOSTILE, Some(2), Some(71.25), Some(TrafficLight::Red)),
-            ],
-            unranked: vec![row("西山乡", None, None, None)],
-            overdue_tasks: Vec::new(),
-            previous_bulletin: None,
-        },
-        rectifications: Vec::new(),
-        generated_at: chrono::Utc::now(),
-        generated_on: d(2026, 12, 1),
-        published_on: None,
-    }
-}
-
-#[test]
-fn a_bulletin_draws_its_ranking_by_light_and_the_city_rate_over_the_bulletins() {
-    let history = vec![
-        PeriodRates {
-            period: "2026-10".into(),
-            period_name: "2026年10月".into(),
-            on_time_rate: Some(50.0),
-            completion_rate: Some(80.0),
-        },
-        // The bulletin itself, once published, is not drawn twice.
-        PeriodRates {
-            period: "2026-11".into(),
-            period_name: "2026年11月".into(),
-            on_time_rate: Some(62.5),
-            completion_rate: Some(75.0),
-        },
-    ];
-    let html = bulletin_charts(&snapshot(), &history, Lang::Zh);
-    let (ranking, trend) = html.split_once('\n').unwrap();
-    let ranking = parse(ranking);
-    inside(&ranking);
-    let d = desc(&ranking);
-    assert!(d.contains("城关镇：96.5 绿灯"), "{d}");
-    assert!(d.contains(&format!("{HOSTILE}：71.25 红灯")), "{d}");
-    assert!(
-        !d.contains("西山乡"),
-        "units with nothing due are not ranked"
-    );
-    let trend = parse(trend);
-    inside(&trend);
-    let d = desc(&trend);
-    assert_eq!(
-        d,
-        "2026年10月：全市按时完成率 50%，全市完成率 80%；2026年11月：全市按时完成率 62.5%，全市完成率 75%"
-    );
-    // A draft: its period comes after the published ones.
-    let draft = bulletin_charts(&snapshot(), &history[..1], Lang::En);
-    let (_, trend) = draft.split_once('\n').unwrap();
-    assert!(
-        desc(&parse(trend)).ends_with("2026-11: City on-time rate 62.5%, City completion rate 75%")
-    );
 }

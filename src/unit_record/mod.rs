@@ -4,6 +4,7 @@
 //! (units, tasks, notices, accountability, bulletins), so it lives above
 //! them rather than in `units`, which they all refer to.
 
+pub mod chart;
 pub mod routes;
 
 use std::collections::BTreeMap;

@@ -16,6 +16,7 @@ api_tests![
     six_units_tied_at_rank_one_are_all_commended_in_the_published_bulletin,
     the_workbook_keeps_numbers_as_numbers_with_a_title_row_and_a_chart,
     the_markdown_leaves_numbers_unescaped,
+    the_printed_bulletin_draws_the_ranking_and_the_city_rate_over_the_bulletins,
 ];
 
 fn id(v: &Value) -> i64 {
@@ -307,4 +308,44 @@ async fn the_markdown_leaves_numbers_unescaped(app: TestApp) {
         }
     }
     assert_eq!(tables, 2, "the ranking and the overdue tasks");
+}
+
+/// The printed bulletin carries its pictures: the ranking as bars (every
+/// ranked unit with its score and light, in the text alternative) and the
+/// city's on-time rate over the bulletins, the published October one
+/// included in November's draft.
+async fn the_printed_bulletin_draws_the_ranking_and_the_city_rate_over_the_bulletins(app: TestApp) {
+    let e = crate::bulletins::example(&app).await;
+    let office = &e.c.office;
+    let october = crate::bulletins::draft(&app, office, "2026-10").await;
+    let published = crate::bulletins::publish(&app, office, &october).await;
+    let rate = published["snapshot"]["ranking"]["totals"]["on_time_rate"].clone();
+    let november = crate::bulletins::draft(&app, office, "2026-11").await;
+    let history = november["snapshot"]["history"].as_array().unwrap();
+    assert_eq!(history.len(), 1, "{history:?}");
+    assert_eq!(history[0]["period"], "2026-10");
+    assert_eq!(history[0]["on_time_rate"], rate);
+
+    let html = |id: i64| {
+        let app = &app;
+        async move {
+            app.get(&format!("/api/v1/bulletins/{id}?format=html"), office)
+                .await
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    let oct = html(id(&published)).await;
+    assert_eq!(oct.matches("<svg").count(), 2, "ranking and trend");
+    for row in published["snapshot"]["ranking"]["ranked"]
+        .as_array()
+        .unwrap()
+    {
+        let name = row["unit"]["name"].as_str().unwrap();
+        assert!(oct.contains(&format!("{name}：")), "{name} is drawn");
+    }
+    let nov = html(id(&november)).await;
+    assert!(nov.contains("2026年10月："), "October on the line");
+    assert!(nov.contains("2026年11月："), "and November after it");
 }

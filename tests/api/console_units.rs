@@ -54,6 +54,9 @@ async fn the_unit_record_page_shows_the_record_to_those_the_api_shows_it(app: Te
     page.assert_has(&format!("<tr id=\"bulletin-{}\">", id(&b)));
     page.assert_has("2026年第1期");
     page.assert_has("<td>2 <span class=\"tag\">");
+    // And the same standing as a picture, its numbers in the text alternative.
+    page.assert_has("<svg");
+    page.assert_has("第2名");
     page.assert_has("关注</button>");
 
     // A leader reads it and may follow; the viewer reads it and may not.

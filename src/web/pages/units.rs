@@ -63,6 +63,8 @@ struct UnitPage {
     /// Whether the person follows the unit; `None` for those who may not.
     following: Option<bool>,
     flash: Option<String>,
+    /// The record over the published bulletins as a picture (escaped SVG).
+    chart: Option<String>,
 }
 
 /// Whether `auth` may see unit `id`'s record: the API's rule (the pages
@@ -164,7 +166,10 @@ pub async fn show(
         "unfollow" => Some(crate::i18n::text(lang, "done.unfollow").to_string()),
         _ => None,
     };
+    let chart =
+        (!record.bulletins.is_empty()).then(|| unit_record::chart::chart(&record.bulletins, lang));
     let page = UnitPage {
+        chart,
         total: views.total,
         red,
         yellow,
