@@ -691,6 +691,10 @@ async fn a_published_bulletin_prints_on_a4(app: TestApp) {
         "unit names take at most two lines: {sizes}"
     );
     b.screenshot("bulletin-print").await;
+    // Its pictures: the ranking by light and the city's rate over the bulletins.
+    assert_eq!(b.count("section.charts svg").await, 2);
+    b.scroll_to("section.charts").await;
+    b.screenshot("bulletin-charts").await;
 
     // Printed by Chromium with the page's own @page size.
     let pdf = b
