@@ -8,8 +8,6 @@
 
 pub mod routes;
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -18,15 +16,15 @@ use utoipa::ToSchema;
 use crate::audit;
 use crate::auth::{AuthUser, Permission};
 use crate::config::Settings;
-use crate::db::schema::{instructions, progress_reports, users};
+use crate::db::schema::{instructions, users};
 use crate::db::DbConnection;
 use crate::domain::clock::Clock;
 use crate::domain::task_state::TaskStatus;
 use crate::domain::values::{parse_date, BoundedText};
-use crate::domain::{InstructionId, Message, ReportId, TaskId, UnitId, UserId};
+use crate::domain::{InstructionId, Message, ReportId, TaskId, UserId};
 use crate::error::{Conflict, Error, Result, TaskUse, Validator};
 use crate::tasks::events::{self, NewEvent};
-use crate::tasks::receipts::ReplyView;
+use crate::tasks::receipts::{Replies, ReplyView};
 use crate::tasks::visibility::{self, Scope};
 
 /// The longest instruction, in characters.
@@ -188,8 +186,6 @@ type Row = (
     Option<NaiveDateTime>,
 );
 
-type ReplyRow = (ReportId, UnitId, i32, String);
-
 /// The task's instructions with their replies, newest first.
 fn load(
     conn: &mut DbConnection,
@@ -211,32 +207,12 @@ fn load(
         ))
         .order(instructions::id.desc())
         .load(conn)?;
-    let report_ids: Vec<ReportId> = rows.iter().filter_map(|r| r.6).collect();
-    let replies: HashMap<ReportId, ReplyRow> = progress_reports::table
-        .filter(progress_reports::id.eq_any(&report_ids))
-        .select((
-            progress_reports::id,
-            progress_reports::unit_id,
-            progress_reports::percent,
-            progress_reports::body,
-        ))
-        .load::<ReplyRow>(conn)?
-        .into_iter()
-        .map(|r| (r.0, r))
-        .collect();
+    let replies = Replies::load(conn, rows.iter().filter_map(|r| r.6))?;
     Ok(rows
         .into_iter()
         .map(
             |(id, author_id, author_name, body, reply_by, created_at, report, replied_at)| {
-                let reply = report.and_then(|r| replies.get(&r)).zip(replied_at).map(
-                    |((report_id, unit_id, percent, text), at)| ReplyView {
-                        report_id: *report_id,
-                        unit_id: *unit_id,
-                        percent: *percent,
-                        body: text.clone(),
-                        at: at.and_utc(),
-                    },
-                );
+                let reply = replies.view(report, replied_at);
                 InstructionView {
                     overdue: reply.is_none() && reply_by.is_some_and(|d| d < today),
                     id,

@@ -10,8 +10,6 @@
 pub mod document;
 pub mod routes;
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -20,7 +18,7 @@ use utoipa::ToSchema;
 use crate::audit;
 use crate::auth::{AuthUser, Permission};
 use crate::config::Settings;
-use crate::db::schema::{progress_reports, supervision_order_counters, supervision_orders};
+use crate::db::schema::{supervision_order_counters, supervision_orders};
 use crate::db::DbConnection;
 use crate::domain::clock::Clock;
 use crate::domain::message::Lang;
@@ -29,7 +27,7 @@ use crate::domain::values::{parse_date, BoundedText};
 use crate::domain::{Message, OrderId, ReportId, TaskId, UserId};
 use crate::error::{Conflict, Error, Result, TaskUse, Validator};
 use crate::tasks::events::{self, NewEvent};
-use crate::tasks::receipts::ReplyView;
+use crate::tasks::receipts::{Replies, ReplyView};
 use crate::tasks::visibility::{self, Scope};
 
 /// The longest requirement, in characters.
@@ -330,8 +328,6 @@ type Row = (
     Option<NaiveDateTime>,
 );
 
-type ReplyRow = (ReportId, crate::domain::UnitId, i32, String);
-
 /// The task's orders with their replies, newest first.
 pub(crate) fn load(
     conn: &mut DbConnection,
@@ -353,32 +349,12 @@ pub(crate) fn load(
         ))
         .order(supervision_orders::id.desc())
         .load(conn)?;
-    let report_ids: Vec<ReportId> = rows.iter().filter_map(|r| r.7).collect();
-    let replies: HashMap<ReportId, ReplyRow> = progress_reports::table
-        .filter(progress_reports::id.eq_any(&report_ids))
-        .select((
-            progress_reports::id,
-            progress_reports::unit_id,
-            progress_reports::percent,
-            progress_reports::body,
-        ))
-        .load::<ReplyRow>(conn)?
-        .into_iter()
-        .map(|r| (r.0, r))
-        .collect();
+    let replies = Replies::load(conn, rows.iter().filter_map(|r| r.7))?;
     Ok(rows
         .into_iter()
         .map(
             |(id, year, number, requirement, reply_by, created_by, created_at, report, replied)| {
-                let reply = report.and_then(|r| replies.get(&r)).zip(replied).map(
-                    |((report_id, unit_id, percent, text), at)| ReplyView {
-                        report_id: *report_id,
-                        unit_id: *unit_id,
-                        percent: *percent,
-                        body: text.clone(),
-                        at: at.and_utc(),
-                    },
-                );
+                let reply = replies.view(report, replied);
                 OrderView {
                     overdue: reply.is_none() && reply_by < today,
                     id,

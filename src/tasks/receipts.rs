@@ -1,4 +1,5 @@
-//! What a task's progress report answers: the reply's view, and the
+//! What a task's progress report answers: the reply's view (and `Replies`,
+//! which reads a list's replies at once), and the
 //! supervision orders (督办单) it answers as their receipts (回执): recorded in the report's transaction, decided by
 //! the database (only an order without a receipt takes one). Here, beside
 //! the reports, rather than in `orders`, which reads tasks.
@@ -10,7 +11,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::db::schema::supervision_orders;
+use crate::db::schema::{progress_reports, supervision_orders};
 use crate::db::DbConnection;
 use crate::domain::{Message, OrderId, ReportId, TaskId, UnitId};
 use crate::error::{Conflict, Error, Result};
@@ -24,6 +25,52 @@ pub struct ReplyView {
     pub percent: i32,
     pub body: String,
     pub at: DateTime<Utc>,
+}
+
+/// The reports that answered instructions or orders, by report, read in one
+/// query for a list; `view` pairs each with when its reply was recorded.
+pub(crate) struct Replies(HashMap<ReportId, (UnitId, i32, String)>);
+
+impl Replies {
+    /// Reads the reports `reports` (the rows' reply report ids).
+    pub(crate) fn load(
+        conn: &mut DbConnection,
+        reports: impl IntoIterator<Item = ReportId>,
+    ) -> QueryResult<Self> {
+        let ids: Vec<ReportId> = reports.into_iter().collect();
+        Ok(Self(
+            progress_reports::table
+                .filter(progress_reports::id.eq_any(&ids))
+                .select((
+                    progress_reports::id,
+                    progress_reports::unit_id,
+                    progress_reports::percent,
+                    progress_reports::body,
+                ))
+                .load::<(ReportId, UnitId, i32, String)>(conn)?
+                .into_iter()
+                .map(|(id, unit, percent, body)| (id, (unit, percent, body)))
+                .collect(),
+        ))
+    }
+
+    /// The reply of a row answered by `report` at `at`: none until both are
+    /// set and the report was read.
+    pub(crate) fn view(
+        &self,
+        report: Option<ReportId>,
+        at: Option<NaiveDateTime>,
+    ) -> Option<ReplyView> {
+        let report_id = report?;
+        let (unit_id, percent, body) = self.0.get(&report_id)?;
+        Some(ReplyView {
+            report_id,
+            unit_id: *unit_id,
+            percent: *percent,
+            body: body.clone(),
+            at: at?.and_utc(),
+        })
+    }
 }
 
 /// Records `report` as the receipt (回执) of `order` on `task`, in the
