@@ -34,8 +34,41 @@ pub fn text(lang: Lang, key: &str) -> &str {
 
 /// Whether some key starts with `prefix` (for keys a template builds).
 #[cfg(test)]
-pub fn has_prefix(prefix: &str) -> bool {
+fn has_prefix(prefix: &str) -> bool {
     ZH.keys().any(|k| k.starts_with(prefix))
+}
+
+/// Fails (for tests) when one of `templates` (name, source) looks up a key
+/// with `t("…")` that the catalogue lacks, or builds keys from a prefix no
+/// key starts with. Both template environments call `t` with this
+/// catalogue, so both check their templates with this.
+#[cfg(test)]
+pub fn assert_template_keys_exist(templates: &[(&str, &str)]) {
+    for (name, source) in templates {
+        for (at, _) in source.match_indices("t(") {
+            // `t(` as a call of its own, not the end of `asset(`.
+            let before = source[..at].chars().last().unwrap_or(' ');
+            if before.is_alphanumeric() || before == '_' {
+                continue;
+            }
+            let rest = &source[at + 2..];
+            let Some(quote) = rest.chars().next().filter(|c| *c == '"' || *c == '\'') else {
+                continue;
+            };
+            let key = rest[1..].split(quote).next().unwrap_or_default();
+            if key.ends_with('.') || key.ends_with('_') {
+                // A key built in the template ("status." ~ s): some entry
+                // must start with it.
+                assert!(has_prefix(key), "{name} builds keys from {key}");
+                continue;
+            }
+            assert_ne!(
+                text(Lang::Zh, key),
+                key,
+                "{name} uses {key}, which the catalogue lacks"
+            );
+        }
+    }
 }
 
 /// The cookie that remembers the person's language choice.
