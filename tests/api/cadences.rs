@@ -18,15 +18,13 @@ api_tests![
 ];
 
 async fn import_csv(app: &TestApp, token: &str, plan: i64, csv: &str) -> reqwest::Response {
-    let part = reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name("t.csv");
-    let form = reqwest::multipart::Form::new().part("file", part);
-    app.client
-        .post(app.url(&format!("/api/v1/plans/{plan}/import")))
-        .bearer_auth(token)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap()
+    app.post_file(
+        &format!("/api/v1/plans/{plan}/import"),
+        token,
+        "t.csv",
+        csv.as_bytes().to_vec(),
+    )
+    .await
 }
 
 async fn ledger_csv(app: &TestApp, token: &str, plan: i64) -> String {

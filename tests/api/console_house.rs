@@ -132,20 +132,16 @@ async fn the_admin_creates_accounts_from_a_list_and_each_changes_its_password_fi
     assert_eq!(v.get("/tasks").await.location(), "/password");
 
     // The API does the same: one-time passwords in the answer only.
-    let part = Part::bytes(
-        "单位,姓名,用户名,角色,手机,邮箱\njkq,王五,wangwu,leader,,\n"
-            .as_bytes()
-            .to_vec(),
-    )
-    .file_name("list.csv");
     let res = app
-        .client
-        .post(app.url("/api/v1/users/batch"))
-        .bearer_auth(&token)
-        .multipart(Form::new().part("file", part))
-        .send()
-        .await
-        .unwrap();
+        .post_file(
+            "/api/v1/users/batch",
+            &token,
+            "list.csv",
+            "单位,姓名,用户名,角色,手机,邮箱\njkq,王五,wangwu,leader,,\n"
+                .as_bytes()
+                .to_vec(),
+        )
+        .await;
     let report = expect_json(res, 201).await;
     assert_eq!(report["created"][0]["username"], "wangwu");
     assert_eq!(report["created"][0]["row"], 2);
@@ -189,20 +185,16 @@ async fn a_bad_cell_refuses_the_whole_list_and_is_marked_at_its_place(app: TestA
     assert_eq!(none["total"], 0);
 
     // The API names the same cells.
-    let part = Part::bytes(
-        "单位,姓名,用户名,角色\n经开区管委会,张三,zhangsan,unit\n某某局,李四,lisi,unit\n"
-            .as_bytes()
-            .to_vec(),
-    )
-    .file_name("list.csv");
     let res = app
-        .client
-        .post(app.url("/api/v1/users/batch"))
-        .bearer_auth(&token)
-        .multipart(Form::new().part("file", part))
-        .send()
-        .await
-        .unwrap();
+        .post_file(
+            "/api/v1/users/batch",
+            &token,
+            "list.csv",
+            "单位,姓名,用户名,角色\n经开区管委会,张三,zhangsan,unit\n某某局,李四,lisi,unit\n"
+                .as_bytes()
+                .to_vec(),
+        )
+        .await;
     let problem = expect_problem(res, 422, "validation_failed").await;
     let fields: Vec<&str> = problem["errors"]
         .as_array()
@@ -361,14 +353,8 @@ async fn the_office_and_a_clerk_are_refused_the_house(app: TestApp) {
     let none = expect_json(app.get("/api/v1/holidays?year=2027", &token).await, 200).await;
     assert_eq!(none, json!([]));
     // The API refuses the office too.
-    let part = Part::bytes(b"x".to_vec()).file_name("l.csv");
     let res = app
-        .client
-        .post(app.url("/api/v1/users/batch"))
-        .bearer_auth(&office_token)
-        .multipart(Form::new().part("file", part))
-        .send()
-        .await
-        .unwrap();
+        .post_file("/api/v1/users/batch", &office_token, "l.csv", b"x".to_vec())
+        .await;
     expect_problem(res, 403, "forbidden").await;
 }

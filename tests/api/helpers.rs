@@ -374,6 +374,25 @@ impl TestApp {
             .await
     }
 
+    /// Posts `bytes` as the multipart field `file` named `file_name` (an
+    /// upload through the API).
+    pub async fn post_file(
+        &self,
+        path: &str,
+        token: &str,
+        file_name: &str,
+        bytes: Vec<u8>,
+    ) -> Response {
+        let part = reqwest::multipart::Part::bytes(bytes).file_name(file_name.to_string());
+        self.client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .multipart(reqwest::multipart::Form::new().part("file", part))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
     /// Signs in; returns the raw response.
     pub async fn try_login(&self, username: &str, password: &str) -> Response {
         self.request(

@@ -60,15 +60,13 @@ pub async fn send(
     bytes: Vec<u8>,
     query: &str,
 ) -> reqwest::Response {
-    let part = reqwest::multipart::Part::bytes(bytes).file_name(name.to_string());
-    let form = reqwest::multipart::Form::new().part("file", part);
-    app.client
-        .post(app.url(&format!("/api/v1/plans/{plan}/import{query}")))
-        .bearer_auth(token)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap()
+    app.post_file(
+        &format!("/api/v1/plans/{plan}/import{query}"),
+        token,
+        name,
+        bytes,
+    )
+    .await
 }
 
 /// An office-style workbook: a merged title row, the header on row 2, the lead

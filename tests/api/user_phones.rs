@@ -2,10 +2,9 @@
 //! malformed one a 422 naming `phone`), kept from the batch list's 手机
 //! column, shown and edited on the admin's accounts page. Both backends.
 
-use reqwest::multipart::{Form, Part};
 use serde_json::{json, Value};
 
-use crate::console::Visitor;
+use crate::console::{Page, Visitor};
 use crate::helpers::{expect_json, expect_problem, problem_fields, TestApp, ADMIN_PASSWORD};
 
 crate::api_tests![
@@ -20,6 +19,34 @@ async fn user(app: &TestApp, token: &str, username: &str) -> Value {
     )
     .await;
     list["items"][0].clone()
+}
+
+/// Sends the batch list `csv` through the API.
+async fn batch(app: &TestApp, token: &str, csv: &str) -> reqwest::Response {
+    app.post_file(
+        "/api/v1/users/batch",
+        token,
+        "list.csv",
+        csv.as_bytes().to_vec(),
+    )
+    .await
+}
+
+/// Saves `phone` on the accounts page's row form `action` (with the row's
+/// `version`), as `visitor`.
+async fn save_phone(
+    visitor: &Visitor,
+    action: &str,
+    csrf: &str,
+    version: &str,
+    phone: &str,
+) -> Page {
+    visitor
+        .post(
+            action,
+            &[("csrf", csrf), ("version", version), ("phone", phone)],
+        )
+        .await
 }
 
 async fn the_user_api_takes_and_checks_a_phone(app: TestApp) {
@@ -113,42 +140,21 @@ async fn the_user_api_takes_and_checks_a_phone(app: TestApp) {
 async fn the_batch_list_keeps_phones_and_the_admin_edits_them(app: TestApp) {
     let admin_token = app.admin_token().await;
     app.create_unit(&admin_token, "T01", "城关镇").await;
-    let part = Part::bytes(
-        "单位,姓名,用户名,角色,手机,邮箱\n城关镇,张三,zhangsan,unit,138-0000-0002,\n,李四,lisi,office,,\n"
-            .as_bytes()
-            .to_vec(),
-    )
-    .file_name("list.csv");
-    let res = app
-        .client
-        .post(app.url("/api/v1/users/batch"))
-        .bearer_auth(&admin_token)
-        .multipart(Form::new().part("file", part))
-        .send()
-        .await
-        .unwrap();
-    expect_json(res, 201).await;
+    let list = "单位,姓名,用户名,角色,手机,邮箱\n城关镇,张三,zhangsan,unit,138-0000-0002,\n,李四,lisi,office,,\n";
+    expect_json(batch(&app, &admin_token, list).await, 201).await;
     assert_eq!(
         user(&app, &admin_token, "zhangsan").await["phone"],
         "13800000002"
     );
     assert_eq!(user(&app, &admin_token, "lisi").await["phone"], Value::Null);
     // A number that is none refuses the list at its cell.
-    let part = Part::bytes(
-        "单位,姓名,用户名,角色,手机\n城关镇,王五,wangwu,unit,138\n"
-            .as_bytes()
-            .to_vec(),
+    let list = "单位,姓名,用户名,角色,手机\n城关镇,王五,wangwu,unit,138\n";
+    let problem = expect_problem(
+        batch(&app, &admin_token, list).await,
+        422,
+        "validation_failed",
     )
-    .file_name("list.csv");
-    let res = app
-        .client
-        .post(app.url("/api/v1/users/batch"))
-        .bearer_auth(&admin_token)
-        .multipart(Form::new().part("file", part))
-        .send()
-        .await
-        .unwrap();
-    let problem = expect_problem(res, 422, "validation_failed").await;
+    .await;
     assert_eq!(problem_fields(&problem), ["E2"]);
 
     // The accounts page shows each phone in its row, and saves a new one.
@@ -162,12 +168,7 @@ async fn the_batch_list_keeps_phones_and_the_admin_edits_them(app: TestApp) {
     let csrf = page.csrf();
     let version = zhang["version"].to_string();
     let action = format!("/admin/users/{id}/phone");
-    let bad = admin
-        .post(
-            &action,
-            &[("csrf", &csrf), ("version", &version), ("phone", "手机")],
-        )
-        .await;
+    let bad = save_phone(&admin, &action, &csrf, &version, "手机").await;
     assert_eq!(bad.status, 422, "{}", bad.body);
     bad.assert_has("手机号应为 7 到 20 位数字");
     assert_eq!(
@@ -178,32 +179,14 @@ async fn the_batch_list_keeps_phones_and_the_admin_edits_them(app: TestApp) {
         .post(&action, &[("version", &version), ("phone", "13900000009")])
         .await;
     assert_eq!(forged.status, 403);
-    let saved = admin
-        .post(
-            &action,
-            &[
-                ("csrf", &csrf),
-                ("version", &version),
-                ("phone", "139 0000 0009"),
-            ],
-        )
-        .await;
+    let saved = save_phone(&admin, &action, &csrf, &version, "139 0000 0009").await;
     assert_eq!(saved.status, 303, "{}", saved.body);
     assert_eq!(saved.location(), "/admin/users?done=phone");
     let page = admin.get(saved.location()).await;
     page.assert_has("手机号已保存");
     page.assert_has("name=\"phone\" value=\"13900000009\"");
     // A stale row is said in words, nothing overwritten.
-    let stale = admin
-        .post(
-            &action,
-            &[
-                ("csrf", &csrf),
-                ("version", &version),
-                ("phone", "13700000007"),
-            ],
-        )
-        .await;
+    let stale = save_phone(&admin, &action, &csrf, &version, "13700000007").await;
     assert_eq!(stale.status, 409, "{}", stale.body);
     assert_eq!(
         user(&app, &admin_token, "zhangsan").await["phone"],
@@ -234,16 +217,7 @@ async fn the_batch_list_keeps_phones_and_the_admin_edits_them(app: TestApp) {
     let office = Visitor::signed_in(&app, "office", &crate::console::password_of("office")).await;
     let csrf = office.get("/").await.csrf();
     let version = user(&app, &admin_token, "zhangsan").await["version"].to_string();
-    let refused = office
-        .post(
-            &action,
-            &[
-                ("csrf", &csrf),
-                ("version", &version),
-                ("phone", "13500000005"),
-            ],
-        )
-        .await;
+    let refused = save_phone(&office, &action, &csrf, &version, "13500000005").await;
     assert_eq!(refused.status, 403);
     assert_eq!(
         user(&app, &admin_token, "zhangsan").await["phone"],
