@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::audit;
-use crate::auth::{AuthUser, Permission};
+use crate::auth::{permissions, AuthUser, Permission};
 use crate::config::Settings;
 use crate::db::schema::{progress_reports, supervision_order_counters, supervision_orders};
 use crate::db::DbConnection;
@@ -26,7 +26,7 @@ use crate::domain::clock::Clock;
 use crate::domain::message::Lang;
 use crate::domain::task_state::TaskStatus;
 use crate::domain::values::{parse_date, BoundedText};
-use crate::domain::{Message, OrderId, ReportId, TaskId, UserId};
+use crate::domain::{Message, OrderId, ReportId, Role, TaskId, UserId};
 use crate::error::{Conflict, Error, Result, TaskUse, Validator};
 use crate::tasks::events::{self, NewEvent};
 use crate::tasks::model::TaskRow;
@@ -180,6 +180,12 @@ fn open_for_orders(status: TaskStatus) -> bool {
         status,
         TaskStatus::Assigned | TaskStatus::InProgress | TaskStatus::Submitted
     )
+}
+
+/// Whether `role` may issue an order by hand on a task (that it sees) in
+/// `status`: the rule `create` enforces, for the console to offer its form.
+pub fn may_issue(role: Role, status: TaskStatus) -> bool {
+    permissions::allows(role, Permission::ManageTasks) && open_for_orders(status)
 }
 
 /// The requirement an order from the ladder states, in the notice language.
