@@ -95,6 +95,10 @@ impl Application {
                 .app_data(web::Data::new(tasks::actions::StepNotices(
                     notices::tell::after_step,
                 )))
+                // What an order issued by hand writes to the outbox.
+                .app_data(web::Data::new(orders::OrderNotice(
+                    notices::tell::order_issued,
+                )))
                 .app_data(
                     web::PathConfig::default().error_handler(|_, _| ApiError::not_found().into()),
                 )

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Takes the console screenshots docs/console.md (and docs/bulletins.md) shows, from the browser tests
-# (needs Debian's chromium, chromium-driver and fonts-noto-cjk).
+# Takes the console screenshots docs/console.md (and docs/bulletins.md, docs/orders.md) shows, from the
+# browser tests (needs Debian's chromium, chromium-driver and fonts-noto-cjk), and writes
+# docs/bulletin-sample.html from the worked example.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 DUBAN_SCREENSHOTS=docs/console DUBAN_TEST_REQUIRE_BROWSER=1 \
@@ -14,3 +15,7 @@ for t in the_office_imports_a_table_and_bulk_assigns_it_in_the_browser \
 done
 DUBAN_SCREENSHOTS=docs/console DUBAN_TEST_REQUIRE_BROWSER=1 \
   cargo test --test api -- --exact sqlite::browser::a_published_bulletin_prints_on_a4
+DUBAN_SCREENSHOTS=docs/console DUBAN_TEST_REQUIRE_BROWSER=1 \
+  cargo test --test api -- --exact sqlite::browser::a_supervision_order_prints_on_a4
+DUBAN_SAMPLES=docs \
+  cargo test --test api -- --exact sqlite::bulletins::published_bulletins_reach_every_unit_by_email_with_the_files_attached

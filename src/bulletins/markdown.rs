@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::render::{issued_on, number_line, overdue_table, ranking_table};
+use super::render::{issued_on, number_line, overdue_table, ranking_table, unranked_sentence};
 use super::{BulletinRow, Snapshot};
 use crate::domain::message::Lang;
 use crate::domain::period::zh_date;
@@ -30,6 +30,9 @@ pub fn markdown(row: &BulletinRow, s: &Snapshot, lang: Lang) -> String {
     let _ = writeln!(m, "## {}\n", t(lang, "二、排名情况", "2. Ranking"));
     let (headers, rows) = ranking_table(r, lang);
     md_table(&mut m, &headers, &rows);
+    if let Some(sentence) = unranked_sentence(r, lang) {
+        let _ = writeln!(m, "\n{}", md(&sentence));
+    }
     let _ = writeln!(
         m,
         "\n## {}\n",

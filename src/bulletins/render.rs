@@ -46,7 +46,25 @@ pub(super) fn mark(r: &RankingRow, lang: Lang) -> &'static str {
     }
 }
 
-/// The ranking table's header and rows, shared by every rendering.
+/// The units with nothing due, in the one sentence every rendering names
+/// them in (the printed page's `doc.bulletin.unranked`), not as rows of
+/// zeros; none when every unit is ranked.
+pub(super) fn unranked_sentence(r: &Ranking, lang: Lang) -> Option<String> {
+    if r.unranked.is_empty() {
+        return None;
+    }
+    let text = |key: &'static str| crate::i18n::text(lang, key);
+    let names: Vec<&str> = r.unranked.iter().map(|x| x.unit.name.as_str()).collect();
+    Some(format!(
+        "{}{}{}",
+        text("doc.bulletin.unranked").replace("{n}", &names.len().to_string()),
+        names.join(text("doc.list_sep")),
+        text("doc.full_stop")
+    ))
+}
+
+/// The ranking table's header and rows (the ranked units; those with
+/// nothing due are `unranked_sentence`), shared by every rendering.
 pub(super) fn ranking_table(r: &Ranking, lang: Lang) -> (Vec<String>, Vec<Vec<String>>) {
     let headers = [
         t(lang, "排名", "Rank"),
@@ -74,14 +92,10 @@ pub(super) fn ranking_table(r: &Ranking, lang: Lang) -> (Vec<String>, Vec<Vec<St
     let rows = r
         .ranked
         .iter()
-        .chain(&r.unranked)
         .map(|row| {
             let f = &row.figures;
             vec![
-                row.rank.map_or_else(
-                    || t(lang, "未排名", "not ranked").to_string(),
-                    |n| n.to_string(),
-                ),
+                row.rank.map_or_else(String::new, |n| n.to_string()),
                 row.unit.name.clone(),
                 f.due.to_string(),
                 f.completed_on_time.to_string(),

@@ -1,11 +1,12 @@
 //! The bulletin's tables for spreadsheets. The CSV is the ranking as the
-//! printed table shows it (text, guarded against formula injection). The
+//! printed table shows it (text, guarded against formula injection), the
+//! units with nothing due in one sentence under it as on the page. The
 //! xlsx workbook keeps numbers as numbers so the office can sort and sum:
 //! counts and days as integers, rates as percentages, scores with two
 //! decimals, the rank change as a signed number shown ↑2/↓1/→; a title row
 //! on every sheet, and a chart sheet with the ranking as bars.
 
-use super::render::{light, mark, overdue_table, ranking_table};
+use super::render::{light, mark, overdue_table, ranking_table, unranked_sentence};
 use super::{BulletinRow, Snapshot};
 use crate::domain::message::Lang;
 use crate::rankings::{Ranking, RankingRow};
@@ -14,7 +15,18 @@ use crate::render::table::{to_csv, typed_xlsx, BarChart, Cell, Sheet, Table};
 
 /// The ranking table as CSV.
 pub fn csv(s: &Snapshot, lang: Lang) -> Vec<u8> {
-    let (headers, rows) = ranking_table(&s.ranking, lang);
+    let (headers, mut rows) = ranking_table(&s.ranking, lang);
+    if let Some(sentence) = unranked_sentence(&s.ranking, lang) {
+        // A blank row, then the sentence, as wide as the table (a reader
+        // expects every record to have the header's fields): no row of zeros.
+        let blank = vec![String::new(); headers.len()];
+        let mut note = blank.clone();
+        if let Some(first) = note.first_mut() {
+            *first = sentence;
+        }
+        rows.push(blank);
+        rows.push(note);
+    }
     to_csv(&Sheet {
         name: String::new(),
         widths: Vec::new(),
@@ -71,8 +83,7 @@ fn decimal(x: Option<f64>) -> Cell {
 fn ranking_row(row: &RankingRow, lang: Lang) -> Vec<Cell> {
     let f = &row.figures;
     vec![
-        row.rank
-            .map_or_else(|| Cell::Text(t(lang, "未排名", "not ranked").into()), int),
+        row.rank.map_or(Cell::Blank, int),
         Cell::Text(row.unit.name.clone()),
         int(f.due),
         int(f.completed_on_time),
@@ -102,12 +113,8 @@ fn ranking_sheet(r: &Ranking, lang: Lang) -> Table {
         name: t(lang, "排名", "Ranking").into(),
         headers: ranking_headers(lang),
         widths,
-        rows: r
-            .ranked
-            .iter()
-            .chain(&r.unranked)
-            .map(|row| ranking_row(row, lang))
-            .collect(),
+        rows: r.ranked.iter().map(|row| ranking_row(row, lang)).collect(),
+        notes: unranked_sentence(r, lang).into_iter().collect(),
     }
 }
 
@@ -131,6 +138,7 @@ fn overdue_sheet(r: &Ranking, lang: Lang) -> Table {
                 ]
             })
             .collect(),
+        notes: Vec::new(),
     }
 }
 

@@ -86,6 +86,8 @@ fn intro_kind(f: &TaskFacts) -> &'static str {
     match f.step.rung() {
         Some(Step::Reminder(_)) => "reminder",
         Some(Step::Chase(_)) => "chase",
+        // An order the office issued by hand on a task not yet late.
+        Some(Step::Supervise(_)) if f.days_overdue <= 0 => "supervise_open",
         Some(Step::Supervise(_)) => "supervise",
         Some(Step::Accountability(_)) => "accountability",
         None => "other",
@@ -129,9 +131,11 @@ pub struct TaskNotice {
 /// The context of a task notice.
 pub fn task_context(f: &TaskFacts, lang: Lang) -> TaskNotice {
     let day = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
+    // A 督办 notice is late but for an order issued by hand on a task not
+    // yet due, which states no days overdue.
     let late = matches!(
         f.step.rung(),
-        Some(Step::Chase(_) | Step::Supervise(_) | Step::Accountability(_))
+        Some(Step::Chase(_) | Step::Accountability(_))
     ) || f.days_overdue > 0;
     TaskNotice {
         lang: crate::i18n::tag(lang),

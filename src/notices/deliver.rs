@@ -196,6 +196,12 @@ fn still_owed(conn: &mut DbConnection, notice: &NoticeRow) -> QueryResult<bool> 
     };
     let open = matches!(status, TaskStatus::Assigned | TaskStatus::InProgress);
     if let Some(order) = order_of(notice) {
+        if notice.supervision_order_id == Some(order) {
+            // The 督办 email of an order issued by hand (`notices::tell`)
+            // serves the order: news while the task is worked on or
+            // awaits review, as a new instruction is.
+            return Ok(open || status == TaskStatus::Submitted);
+        }
         // A receipt chased: owed while the order has none.
         return Ok(open && unreceipted(conn, order)?);
     }

@@ -3,7 +3,9 @@
 //! 交办通知 to the lead unit and each cooperating unit when a task is
 //! assigned, 退回通知 to the lead unit when the office returns a submission,
 //! with its note; 批示通知 to the lead unit when a leader writes an
-//! instruction (`instruction`, called by `instructions::create`). The same
+//! instruction (`instruction`, called by `instructions::create`); the 督办
+//! email with the 督办单 attached when the office issues an order by hand
+//! (`order_issued`, handed to `orders::create` as its `OrderNotice`). The same
 //! outbox as the ladder's notices: group robots, the send window,
 //! Message-IDs, once per step and task version (or instruction).
 //! `tasks::actions::act` calls it as the `StepNotices` its caller hands in
@@ -14,14 +16,18 @@ use diesel::prelude::*;
 use super::scan::context::Context;
 use super::scan::write::{write_notice, About};
 use crate::config::Settings;
-use crate::db::schema::task_cooperators;
+use crate::db::schema::{notices, task_cooperators};
 use crate::db::DbConnection;
 use crate::domain::clock::Clock;
+use crate::domain::ladder::Step;
 use crate::domain::notice_step::NoticeStep;
 use crate::domain::task_state::TaskAction;
+use crate::domain::traffic;
 use crate::domain::{InstructionId, UnitId};
 use crate::mail::templates::TaskFacts;
+use crate::orders::Issued;
 use crate::tasks::model::TaskRow;
+use crate::tasks::visibility;
 use chrono::NaiveDate;
 
 /// Writes the notices `action` owes the units, for `task` as it is after it.
@@ -82,6 +88,82 @@ pub fn after_step(
             order: None,
         };
         write_notice(conn, &ctx, &about, &wanted, &facts)?;
+    }
+    Ok(())
+}
+
+/// Sends the 督办单 the office issued by hand on `task` as the ladder's 督办
+/// step sends its own: the 督办 email to the lead unit's head, copied to the
+/// task's leaders and the office, the order attached when it is delivered
+/// (`supervision_order_id`), its robots told; written in the order's
+/// transaction, once per order (dedupe key `order:{id}:issued`). Not
+/// subject to `step_notices`: the email is how the order is served.
+pub fn order_issued(
+    conn: &mut DbConnection,
+    settings: &Settings,
+    task: &TaskRow,
+    order: &Issued,
+    clock: &Clock,
+) -> anyhow::Result<()> {
+    let ctx = Context::without_work(conn, settings, clock.today, clock.now)?;
+    let lead = task.lead_unit_id;
+    let coops: Vec<UnitId> = task_cooperators::table
+        .filter(task_cooperators::task_id.eq(task.id))
+        .select(task_cooperators::unit_id)
+        .order(task_cooperators::unit_id.asc())
+        .load(conn)?;
+    let co_leaders = visibility::co_leaders_of(conn, &[task.id])?
+        .remove(&task.id)
+        .unwrap_or_default();
+    let leaders: Vec<_> = task
+        .responsible_leader_id
+        .into_iter()
+        .chain(co_leaders.iter().map(|l| l.0))
+        .collect();
+    let key = format!("order:{}:issued", order.id);
+    let wanted = ctx.climb(
+        Step::Supervise(ctx.ladder.supervise_day),
+        key.clone(),
+        lead,
+        &coops,
+        &leaders,
+    );
+    let days_overdue = traffic::days_overdue(&crate::tasks::service::timing(task), clock.today);
+    let about = About {
+        task_id: Some(task.id),
+        indicator: None,
+        instruction: None,
+        lead_unit: lead,
+        due: task.due_date,
+        task_ids: vec![task.id.0],
+        reason: String::new(),
+    };
+    let names: Vec<String> = leaders
+        .iter()
+        .filter_map(|l| ctx.people.get(l).cloned())
+        .collect();
+    let facts = TaskFacts {
+        step: wanted.step,
+        code: task.code.clone(),
+        title: task.title.clone(),
+        lead_unit: ctx.unit_name(lead),
+        due_date: task.due_date,
+        days_overdue,
+        link: ctx.link(&format!("/tasks/{}", task.id)),
+        leader: (!names.is_empty()).then(|| names.join("、")),
+        latest: None,
+        reply_by: Some(order.reply_by),
+        note: None,
+        instruction: None,
+        cooperating: false,
+        order: Some(order.title()),
+    };
+    if write_notice(conn, &ctx, &about, &wanted, &facts)? {
+        // Delivery attaches the order to the email this column names; set
+        // in the same transaction, before anything can send it.
+        diesel::update(notices::table.filter(notices::dedupe_key.eq(&key)))
+            .set(notices::supervision_order_id.eq(order.id))
+            .execute(conn)?;
     }
     Ok(())
 }

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::audit;
-use crate::auth::{AuthUser, Permission};
+use crate::auth::{permissions, AuthUser, Permission};
 use crate::config::Settings;
 use crate::db::schema::{supervision_order_counters, supervision_orders};
 use crate::db::DbConnection;
@@ -24,9 +24,10 @@ use crate::domain::clock::Clock;
 use crate::domain::message::Lang;
 use crate::domain::task_state::TaskStatus;
 use crate::domain::values::{parse_date, BoundedText};
-use crate::domain::{Message, OrderId, ReportId, TaskId, UserId};
+use crate::domain::{Message, OrderId, ReportId, Role, TaskId, UserId};
 use crate::error::{Conflict, Error, Result, TaskUse, Validator};
 use crate::tasks::events::{self, NewEvent};
+use crate::tasks::model::TaskRow;
 use crate::tasks::receipts::{Replies, ReplyView};
 use crate::tasks::visibility::{self, Scope};
 
@@ -159,6 +160,32 @@ fn bump(conn: &mut DbConnection, year: i32) -> QueryResult<Option<i64>> {
         .optional()
 }
 
+/// Writes the 督办 notice of an order the office issued by hand, inside the
+/// order's transaction: `notices::tell::order_issued`. The caller hands it
+/// in (startup registers it for the API, the console page passes it),
+/// because the notice scan issues orders and orders does not import notices.
+#[derive(Clone, Copy)]
+pub struct OrderNotice(pub WriteOrderNotice);
+
+/// `notices::tell::order_issued`'s shape: the task and the order just issued.
+pub type WriteOrderNotice =
+    fn(&mut DbConnection, &Settings, &TaskRow, &Issued, &Clock) -> anyhow::Result<()>;
+
+/// A task the office may issue an order on: assigned, in progress or
+/// submitted (not a draft, not closed).
+fn open_for_orders(status: TaskStatus) -> bool {
+    matches!(
+        status,
+        TaskStatus::Assigned | TaskStatus::InProgress | TaskStatus::Submitted
+    )
+}
+
+/// Whether `role` may issue an order by hand on a task (that it sees) in
+/// `status`: the rule `create` enforces, for the console to offer its form.
+pub fn may_issue(role: Role, status: TaskStatus) -> bool {
+    permissions::allows(role, Permission::ManageTasks) && open_for_orders(status)
+}
+
 /// The requirement an order from the ladder states, in the notice language.
 pub fn default_requirement(lang: Lang, days_overdue: i64, reply_by: NaiveDate) -> String {
     let text = crate::i18n::text(lang, "order.default_requirement");
@@ -177,7 +204,9 @@ pub fn default_reply_by(
     Ok(calendar.add_working_days(today, settings.order_reply_working_days))
 }
 
-/// The office issues an order on task `id` with its own requirement.
+/// The office issues an order on task `id` with its own requirement; `tell`
+/// writes its 督办 notice in the same transaction.
+#[allow(clippy::too_many_arguments)]
 pub fn create(
     conn: &mut DbConnection,
     auth: &AuthUser,
@@ -186,6 +215,7 @@ pub fn create(
     req: CreateOrder,
     clock: &Clock,
     settings: &Settings,
+    tell: OrderNotice,
 ) -> Result<OrderView> {
     auth.permit(Permission::ReadTasks)?;
     let mut v = Validator::default();
@@ -208,10 +238,7 @@ pub fn create(
         let (task, _) = visibility::lock_visible(conn, scope, id)?;
         auth.permit(Permission::ManageTasks)?;
         let status = task.status;
-        if !matches!(
-            status,
-            TaskStatus::Assigned | TaskStatus::InProgress | TaskStatus::Submitted
-        ) {
+        if !open_for_orders(status) {
             return Err(Conflict::TaskNotOpen {
                 status,
                 attempted: TaskUse::Order,
@@ -263,6 +290,9 @@ pub fn create(
             },
             now,
         )?;
+        // The lead unit's 督办 email with the order attached: sent once the
+        // order is committed, or neither is.
+        (tell.0)(conn, settings, &task, &issued, clock)?;
         let mut list = load(conn, task.id, clock.today)?;
         list.retain(|o| o.id == issued.id);
         list.pop().ok_or(Error::NotFound)

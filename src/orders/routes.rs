@@ -3,7 +3,7 @@
 
 use actix_web::{web, HttpResponse};
 
-use super::{CreateOrder, OrderView};
+use super::{CreateOrder, OrderNotice, OrderView};
 use crate::auth::AuthUser;
 use crate::domain::{OrderId, TaskId};
 use crate::http::problem::{ApiResult, Problem};
@@ -60,7 +60,9 @@ pub async fn get_order(
 /// own requirement: the office and admins. It is numbered 督办〔year〕N号
 /// in the database, one sequence per year; the lead unit completes its
 /// receipt (回执) with a progress report carrying `order_id`, by
-/// `reply_by`, or the reply climbs the escalation ladder.
+/// `reply_by`, or the reply climbs the escalation ladder. The lead unit's
+/// head, the task's leaders and the office get the 督办 email with the
+/// order attached, written in the order's transaction.
 #[utoipa::path(post, path = "/api/v1/tasks/{id}/orders", tag = "tasks", request_body = CreateOrder,
     responses((status = 201, body = OrderView),
         (status = 403, body = Problem, description = "only the office and admins issue orders"),
@@ -72,14 +74,16 @@ pub async fn create_order(
     auth: AuthUser,
     id: web::Path<i64>,
     body: JsonBody<CreateOrder>,
+    tell: web::Data<OrderNotice>,
 ) -> ApiResult<HttpResponse> {
     let scope = visibility::scope(&auth, &state.settings);
     let id = TaskId(id.into_inner());
     let req = body.into_inner();
     let clock = state.clock();
     let settings = state.settings.clone();
+    let tell = **tell;
     let view = state
-        .db(move |conn| super::create(conn, &auth, scope, id, req, &clock, &settings))
+        .db(move |conn| super::create(conn, &auth, scope, id, req, &clock, &settings, tell))
         .await?;
     Ok(HttpResponse::Created().json(view))
 }

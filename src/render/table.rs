@@ -167,6 +167,9 @@ pub struct Table {
     /// Column widths in Excel's character units; missing ones get 12.
     pub widths: Vec<f64>,
     pub rows: Vec<Vec<Cell>>,
+    /// Sentences under the table, after a blank row, each merged across its
+    /// columns (outside the filter range, so sorting leaves them below).
+    pub notes: Vec<String>,
 }
 
 /// A native Excel bar chart on a chart sheet of its own: one numeric column
@@ -297,6 +300,21 @@ fn write_typed(sheet: &mut Worksheet, table: &Table, title: &str) -> Result<(), 
         .saturating_add(1);
     if !table.rows.is_empty() {
         sheet.autofilter(1, 0, last_row, last)?;
+    }
+    let width: f64 = (0..=usize::from(last))
+        .map(|c| table.widths.get(c).copied().unwrap_or(12.0))
+        .sum();
+    for (row, note) in (last_row.saturating_add(2)..).zip(&table.notes) {
+        if last > 0 {
+            sheet.merge_range(row, 0, row, last, &guard_cell(note), &text)?;
+        } else {
+            sheet.write_string_with_format(row, 0, guard_cell(note), &text)?;
+        }
+        // A merged cell does not grow with its text: a line (15 points)
+        // for each width's worth of it, a CJK character counting two.
+        let units: usize = note.chars().map(|c| if c.is_ascii() { 1 } else { 2 }).sum();
+        let lines = (units as f64 / width.max(1.0)).ceil().max(1.0);
+        sheet.set_row_height(row, 15.0 * lines)?;
     }
     Ok(())
 }

@@ -58,6 +58,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/calendar/feed", web::post().to(calendar::create_feed))
             .route("/tasks/{id}/reports", web::post().to(tasks::report))
             .route("/tasks/{id}/instructions", web::post().to(tasks::instruct))
+            .route("/tasks/{id}/orders", web::post().to(tasks::issue_order))
             .route("/tasks/{id}/attachments", web::post().to(tasks::upload))
             .route(
                 "/tasks/{id}/attachments/{attachment}",

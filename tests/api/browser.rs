@@ -21,6 +21,7 @@ crate::api_tests![
     a_chase_emails_link_leads_through_sign_in_to_the_task with crate::helpers::ladder_only,
     a_leader_instructs_the_clerk_replies_and_the_leader_sees_it,
     a_published_bulletin_prints_on_a4,
+    a_supervision_order_prints_on_a4,
 ];
 
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -323,6 +324,61 @@ impl Browser {
                     .collect()
             })
             .unwrap_or_default()
+    }
+
+    /// Shows the pages as they print: print media, at the width an A4 page
+    /// leaves inside 2 cm side margins (the bulletin's and the 督办单's).
+    pub async fn as_printed_on_a4(&self) {
+        let width = A4_PRINT_WIDTH.floor() as i64;
+        self.cdp("Emulation.setEmulatedMedia", json!({ "media": "print" }))
+            .await;
+        self.cdp(
+            "Emulation.setDeviceMetricsOverride",
+            json!({ "width": width, "height": 1100, "deviceScaleFactor": 1, "mobile": false }),
+        )
+        .await;
+    }
+
+    /// The elements of the page wider than the window: `tag.class` each.
+    pub async fn overflowing(&self) -> Vec<Value> {
+        self.run(
+            "return [...document.querySelectorAll('body *')]
+                .filter(e => e.getBoundingClientRect().right > window.innerWidth + 0.5)
+                .map(e => e.tagName + '.' + e.className);",
+        )
+        .await
+        .as_array()
+        .unwrap()
+        .clone()
+    }
+
+    /// The page printed by Chromium with its own @page size: each page's
+    /// size in points (its MediaBox).
+    pub async fn printed_pages(&self) -> Vec<(f64, f64)> {
+        let pdf = self
+            .cdp(
+                "Page.printToPDF",
+                json!({ "preferCSSPageSize": true, "printBackground": true }),
+            )
+            .await;
+        use base64::Engine as _;
+        let pdf = base64::engine::general_purpose::STANDARD
+            .decode(pdf["data"].as_str().unwrap())
+            .unwrap();
+        assert!(pdf.starts_with(b"%PDF"));
+        let raw = String::from_utf8_lossy(&pdf);
+        raw.match_indices("/MediaBox [")
+            .map(|(at, m)| {
+                let nums: Vec<f64> = raw[at + m.len()..]
+                    .split(']')
+                    .next()
+                    .unwrap()
+                    .split_whitespace()
+                    .map(|n| n.parse().unwrap())
+                    .collect();
+                (nums[2] - nums[0], nums[3] - nums[1])
+            })
+            .collect()
     }
 
     pub async fn close(self) {
@@ -644,16 +700,8 @@ async fn a_published_bulletin_prints_on_a4(app: TestApp) {
     b.goto("/login").await;
     b.sign_in("office", &crate::console::password_of("office"))
         .await;
-    // The page as it prints: print media, at the width A4 leaves inside
-    // the margins.
     let width = A4_PRINT_WIDTH.floor() as i64;
-    b.cdp("Emulation.setEmulatedMedia", json!({ "media": "print" }))
-        .await;
-    b.cdp(
-        "Emulation.setDeviceMetricsOverride",
-        json!({ "width": width, "height": 1100, "deviceScaleFactor": 1, "mobile": false }),
-    )
-    .await;
+    b.as_printed_on_a4().await;
     b.goto(&format!("/bulletins/{id}/file?format=html")).await;
     let text = b.text().await;
     assert!(
@@ -697,41 +745,91 @@ async fn a_published_bulletin_prints_on_a4(app: TestApp) {
     b.screenshot("bulletin-charts").await;
 
     // Printed by Chromium with the page's own @page size.
-    let pdf = b
-        .cdp(
-            "Page.printToPDF",
-            json!({ "preferCSSPageSize": true, "printBackground": true }),
-        )
-        .await;
-    use base64::Engine as _;
-    let pdf = base64::engine::general_purpose::STANDARD
-        .decode(pdf["data"].as_str().unwrap())
-        .unwrap();
-    assert!(pdf.starts_with(b"%PDF"));
-    let raw = String::from_utf8_lossy(&pdf);
-    let boxes: Vec<(f64, f64)> = raw
-        .match_indices("/MediaBox [")
-        .map(|(at, m)| {
-            let nums: Vec<f64> = raw[at + m.len()..]
-                .split(']')
-                .next()
-                .unwrap()
-                .split_whitespace()
-                .map(|n| n.parse().unwrap())
-                .collect();
-            (nums[2] - nums[0], nums[3] - nums[1])
-        })
-        .collect();
+    let boxes = b.printed_pages().await;
+    assert_a4(&boxes);
+    // Twelve criticised units, each with its rectification paragraph: four
+    // pages, where the 18-column table alone used to run to five.
+    assert!(boxes.len() <= 4, "{} pages", boxes.len());
+    b.close().await;
+}
+
+/// Pages printed, each A4 portrait (595.28 x 841.89 points).
+fn assert_a4(boxes: &[(f64, f64)]) {
     assert!(!boxes.is_empty(), "pages in the PDF");
-    for (w, h) in &boxes {
-        // A4 is 595.28 x 841.89 points.
+    for (w, h) in boxes {
         assert!(
             (w - 595.3).abs() < 2.0 && (h - 841.9).abs() < 2.0,
             "an A4 portrait page: {w} x {h}"
         );
     }
-    // Twelve criticised units, each with its rectification paragraph: four
-    // pages, where the 18-column table alone used to run to five.
-    assert!(boxes.len() <= 4, "{} pages", boxes.len());
+}
+
+async fn a_supervision_order_prints_on_a4(app: TestApp) {
+    let c = city::build(&app).await;
+    crate::console::settle_accounts(&app);
+    // A long unit name, a long task title and a long requirement with an
+    // unbroken address in it: none may push the page wider than A4.
+    let unit = app
+        .create_unit(
+            &c.admin,
+            "K01",
+            "经济技术开发区管理委员会生态环境和城乡建设综合行政执法局",
+        )
+        .await;
+    let task = c
+        .task(
+            &app,
+            "4.1",
+            -9,
+            json!({ "lead_unit_id": unit["id"],
+                    "title": "开发区化工园区挥发性有机物综合治理和雨污分流管网改造及长效管护机制建设" }),
+        )
+        .await;
+    c.ok(&app, &c.office, &task, "assign", None).await;
+    let id = task["id"].as_i64().unwrap();
+    let requirement = format!(
+        "{}请登录 https://duban.example.gov.cn/tasks/{id}/reports?order=supervision-order-receipt-{} 填报回执。",
+        "请你单位主要负责同志亲自研究部署，倒排工期、压实责任，逐项列出整改清单和完成时限，".repeat(4),
+        "x".repeat(60)
+    );
+    let made = expect_json(
+        app.post(
+            &format!("/api/v1/tasks/{id}/orders"),
+            &c.office,
+            json!({ "requirement": requirement }),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let number = made["title"].as_str().unwrap().to_string();
+    let year = city::local_day(0)[..4].to_string();
+    assert!(number.starts_with(&format!("督办〔{year}〕")) && number.ends_with('号'));
+
+    let b = Browser::open(&app).await;
+    b.goto("/login").await;
+    b.sign_in("office", &crate::console::password_of("office"))
+        .await;
+    b.as_printed_on_a4().await;
+    b.goto(&format!("/orders/{}", made["id"])).await;
+    let text = b.text().await;
+    assert!(text.contains(&number), "the number on it: {text}");
+    assert!(
+        text.contains("经济技术开发区管理委员会生态环境和城乡建设综合行政执法局")
+            && text.contains("逾期天数")
+            && text.contains("回 执"),
+        "{text}"
+    );
+    let (fits, sizes) = b.fits_width().await;
+    let over = b.overflowing().await;
+    assert!(
+        fits && over.is_empty(),
+        "wider than the A4 print width: {sizes} {over:?}"
+    );
+    b.screenshot("order-print").await;
+
+    let boxes = b.printed_pages().await;
+    assert_a4(&boxes);
+    assert!(boxes.len() <= 2, "{} pages", boxes.len());
     b.close().await;
 }

@@ -24,8 +24,8 @@ fn id(v: &Value) -> i64 {
 }
 
 /// The city's three units and three more each finish one task on time (six
-/// identical records); 市住房和城乡建设局 (D09) lets one go overdue. Returns
-/// the city and the published bulletin.
+/// identical records); 市住房和城乡建设局 (D09) lets one go overdue; 市档案馆
+/// (A01) has nothing due. Returns the city and the published bulletin.
 async fn six_tied(app: &TestApp) -> (City, Value) {
     let c = city::build(app).await;
     let mut clerks = vec![
@@ -73,6 +73,7 @@ async fn six_tied(app: &TestApp) -> (City, Value) {
     )
     .await;
     c.ok(app, &c.office, &task, "assign", None).await;
+    app.create_unit(&c.admin, "A01", "市档案馆").await;
     let period = format!("{}..{}", local_day(-5), local_day(10));
     let draft = expect_json(
         app.post("/api/v1/bulletins", &c.office, json!({ "period": period }))
@@ -215,11 +216,29 @@ async fn the_workbook_keeps_numbers_as_numbers_with_a_title_row_and_a_chart(app:
         ranking.get((late, col("通报"))).unwrap().to_string(),
         "通报批评"
     );
+    // The seven ranked units, then a blank row and the units with nothing
+    // due in one sentence, as on the printed page: no row of zeros.
+    let at = |r: usize| ranking.get((r, 0));
+    let sentence = (2..ranking.height())
+        .find_map(|r| match at(r) {
+            Some(Data::String(s)) if s.starts_with("本期无到期任务") => Some((r, s.clone())),
+            _ => None,
+        })
+        .expect("the sentence under the table");
+    assert_eq!(sentence.0, 2 + 7 + 1, "under the table, after a blank row");
+    assert_eq!(
+        sentence.1,
+        "本期无到期任务、未参加排名的单位（1个）：市档案馆。"
+    );
+    assert!(matches!(at(2 + 7), None | Some(Data::Empty)));
+    assert!(
+        ranking
+            .used_cells()
+            .all(|(_, _, cell)| cell.to_string() != "未排名"),
+        "no unranked rows"
+    );
     // Counts are whole numbers; rates are fractions in 0..=1.
-    for r in 2..ranking.height() {
-        if matches!(ranking.get((r, 0)), Some(Data::String(s)) if s == "未排名") {
-            continue;
-        }
+    for r in 2..2 + 7 {
         for name in [
             "到期任务",
             "按时完成",
@@ -277,6 +296,23 @@ async fn the_workbook_keeps_numbers_as_numbers_with_a_title_row_and_a_chart(app:
         .read_to_string(&mut workbook)
         .unwrap();
     assert!(workbook.contains("name=\"排名图\""), "{workbook}");
+
+    // The CSV says the same under its table.
+    let csv = app
+        .get(
+            &format!("/api/v1/bulletins/{}?format=csv", id(&b)),
+            &c.office,
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    let last = csv.trim_end().lines().last().unwrap();
+    assert!(
+        last.starts_with("本期无到期任务、未参加排名的单位（1个）：市档案馆。,"),
+        "{last}"
+    );
+    assert!(!csv.contains("未排名"), "{csv}");
 }
 
 async fn the_markdown_leaves_numbers_unescaped(app: TestApp) {
@@ -291,6 +327,11 @@ async fn the_markdown_leaves_numbers_unescaped(app: TestApp) {
         .await
         .unwrap();
     assert!(md.contains("| 100.00% |"), "{md}");
+    assert!(
+        md.contains("\n本期无到期任务、未参加排名的单位（1个）：市档案馆。\n"),
+        "units with nothing due in one sentence: {md}"
+    );
+    assert!(!md.contains("未排名"), "{md}");
     assert!(!md.contains("\\."), "no escaped dot: {md}");
     assert!(!md.contains("\\-"), "no escaped hyphen: {md}");
     // Each table keeps its shape: every row has as many cells as its header.

@@ -496,6 +496,61 @@ async fn publishing_freezes_numbers_and_creates_rectification_once(app: TestApp)
 }
 
 /// The attachments of a received message: (file name, decoded bytes).
+/// The committed sample, `docs/bulletin-sample.html`, is this bulletin as
+/// the units get it: the same but for what depends on the day the test
+/// runs (the issue date, the number's year, the rectification deadlines).
+/// With DUBAN_SAMPLES=<dir> the test writes `<dir>/bulletin-sample.html`
+/// (`bash docs/console/refresh.sh` does it).
+fn same_as_the_sample(html: &str, label: &str) {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    if let Some(dir) = std::env::var_os("DUBAN_SAMPLES") {
+        std::fs::write(root.join(dir).join("bulletin-sample.html"), html).unwrap();
+    }
+    let sample = std::fs::read_to_string(root.join("docs/bulletin-sample.html")).unwrap();
+    let number = |text: &str| {
+        let start = text.find("<p class=\"number\">").map(|i| i + 18);
+        start.and_then(|i| text[i..].split('<').next().map(str::to_string))
+    };
+    let day_free = |text: &str, label: &str| undated(&text.replace(label, "〔期号〕"));
+    let sample_label = number(&sample).unwrap_or_default();
+    assert_eq!(
+        day_free(html, label),
+        day_free(&sample, &sample_label),
+        "docs/bulletin-sample.html is stale: run the test with DUBAN_SAMPLES=docs"
+    );
+}
+
+/// `text` with each full date (2026年11月29日) as 某年某月某日.
+fn undated(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::new();
+    let mut i = 0;
+    // Digits from `at`, then `mark`: the index after the mark.
+    let part = |at: usize, mark: char, most: usize| {
+        let n = chars[at..]
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .count();
+        (n >= 1 && n <= most && chars.get(at + n) == Some(&mark)).then_some(at + n + 1)
+    };
+    while i < chars.len() {
+        let date = part(i, '年', 4)
+            .and_then(|j| part(j, '月', 2))
+            .and_then(|j| part(j, '日', 2));
+        match date {
+            Some(end) if i + 4 < end => {
+                out.push_str("某年某月某日");
+                i = end;
+            }
+            _ => {
+                out.push(chars[i]);
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
 fn attachments(data: &str) -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();
     for part in data.split("\r\n--").skip(1) {
@@ -603,6 +658,7 @@ async fn published_bulletins_reach_every_unit_by_email_with_the_files_attached(a
     );
     let html = String::from_utf8(files[0].1.clone()).unwrap();
     assert!(html.contains(&label) && html.contains("督查通报") && html.contains("东城镇"));
+    same_as_the_sample(&html, &label);
     use calamine::Reader;
     let mut book = calamine::Xlsx::new(std::io::Cursor::new(files[1].1.clone())).unwrap();
     assert_eq!(book.sheet_names(), ["排名", "逾期任务", "排名图"]);

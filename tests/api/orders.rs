@@ -20,6 +20,8 @@ crate::api_tests![
     concurrent_orders_take_consecutive_numbers_and_a_rollback_leaves_no_gap,
     the_supervision_step_issues_an_order_attached_to_its_email_and_the_receipt_closes_it,
     a_receipt_not_in_by_its_date_climbs_the_ladder,
+    the_office_issues_an_order_on_the_task_page,
+    an_order_issued_by_hand_sends_the_supervision_email_with_it,
 ];
 
 fn path(task: i64) -> String {
@@ -394,7 +396,8 @@ async fn the_supervision_step_issues_an_order_attached_to_its_email_and_the_rece
     );
 }
 
-/// The notices chasing an order's receipt on `task`: (subject, recipients).
+/// The notices serving or chasing an order on `task` (its 督办 email when
+/// issued, then its receipt's chase): (subject, recipients).
 async fn receipt_notices(app: &TestApp, c: &City, task: i64) -> Vec<(String, Vec<String>)> {
     let list = expect_json(
         app.get(
@@ -447,39 +450,42 @@ async fn a_receipt_not_in_by_its_date_climbs_the_ladder(app: TestApp) {
     let out = Outbox::new(&app, &smtp.url());
     let today: NaiveDate = local_day(0).parse().unwrap();
 
-    // On the date itself nothing is late.
+    // On the date itself nothing is late: only the order's own 督办 email.
     out.scan(today);
-    assert!(receipt_notices(&app, &c, id).await.is_empty());
+    let served = receipt_notices(&app, &c, id).await;
+    assert_eq!(served.len(), 1, "{served:?}");
+    assert!(served[0].0.starts_with("【督办通知】3.8"), "{served:?}");
     // The day after: a chase notice to the lead unit, once.
     out.scan(today + Duration::days(1));
     out.scan(today + Duration::days(1));
     let chased = receipt_notices(&app, &c, id).await;
-    assert_eq!(chased.len(), 1, "{chased:?}");
-    assert!(
-        chased[0].0.starts_with("【督办单回执催办通知】3.8"),
-        "{chased:?}"
-    );
-    assert_eq!(chased[0].1, ["t01@example.gov.cn"]);
+    assert_eq!(chased.len(), 2, "{chased:?}");
+    let chase = chased
+        .iter()
+        .find(|n| n.0.starts_with("【督办单回执催办通知】3.8"))
+        .unwrap_or_else(|| panic!("{chased:?}"));
+    assert_eq!(chase.1, ["t01@example.gov.cn"]);
     // Still not in a week later: up to the unit head, the leader and the office.
     out.scan(today + Duration::days(7));
     let climbed = receipt_notices(&app, &c, id).await;
-    assert_eq!(climbed.len(), 2, "{climbed:?}");
-    let up = climbed
+    assert_eq!(climbed.len(), 3, "{climbed:?}");
+    let up: Vec<_> = climbed
         .iter()
-        .find(|n| n.0.starts_with("【督办通知】"))
-        .unwrap();
+        .filter(|n| n.0.starts_with("【督办通知】"))
+        .collect();
+    assert_eq!(up.len(), 2, "{climbed:?}");
     for who in [
         "head-t01@example.gov.cn",
         "leader@example.gov.cn",
         "office@example.gov.cn",
     ] {
-        assert!(up.1.contains(&who.to_string()), "{up:?}");
+        assert!(up.iter().all(|n| n.1.contains(&who.to_string())), "{up:?}");
     }
     // That step issues no second order.
     let orders = expect_json(app.get(&path(id), &c.office).await, 200).await;
     assert_eq!(orders.as_array().unwrap().len(), 1);
     let counts = out.deliver();
-    assert!(counts.sent >= 2, "{counts:?}");
+    assert!(counts.sent >= 3, "{counts:?}");
 
     // Answered, it climbs no further.
     expect_json(
@@ -494,7 +500,220 @@ async fn a_receipt_not_in_by_its_date_climbs_the_ladder(app: TestApp) {
     )
     .await;
     out.scan(today + Duration::days(16));
-    assert_eq!(receipt_notices(&app, &c, id).await.len(), 2);
+    assert_eq!(receipt_notices(&app, &c, id).await.len(), 3);
     let listed = expect_json(app.get(&path(id), &c.office).await, 200).await;
     assert_eq!(listed[0]["reply"]["body"], "整改清单已报送");
+}
+
+/// The value of the order form's reply-by date on a task page.
+fn form_reply_by(body: &str) -> String {
+    let field = r#"id="order-reply-by" name="reply_by" type="date" value=""#;
+    let at = body.find(field).expect("the order form's date") + field.len();
+    body[at..at + 10].to_string()
+}
+
+async fn the_office_issues_an_order_on_the_task_page(app: TestApp) {
+    let c = city::build(&app).await;
+    settle_accounts(&app);
+    let id = c.in_progress(&app, "3.8", 30).await["id"].as_i64().unwrap();
+    let action = format!(r#"action="/tasks/{id}/orders""#);
+    let office = Visitor::signed_in(&app, "office", &password_of("office")).await;
+
+    // The form, prefilled with the ladder's wording and the default date.
+    let page = office.get(&format!("/tasks/{id}")).await;
+    assert_eq!(page.status, 200);
+    page.assert_has(&action);
+    page.assert_has("签发督办单");
+    page.assert_has("请你单位主要负责同志亲自研究部署");
+    let reply_by: NaiveDate = form_reply_by(&page.body).parse().unwrap();
+    let today: NaiveDate = local_day(0).parse().unwrap();
+    assert!(
+        reply_by >= today + Duration::days(5) && reply_by <= today + Duration::days(9),
+        "{reply_by}"
+    );
+
+    // Faults are told at their fields, what was typed kept; nothing issued.
+    let yesterday = local_day(-1);
+    let bad = office
+        .post(
+            &format!("/tasks/{id}/orders"),
+            &[
+                ("csrf", &page.csrf()),
+                ("requirement", "   "),
+                ("reply_by", &yesterday),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    bad.assert_has(r#"id="requirement-error""#);
+    bad.assert_has(r#"id="reply_by-error""#);
+    bad.assert_has("回执期限不能早于今天");
+    assert_eq!(form_reply_by(&bad.body), yesterday);
+    assert_eq!(
+        expect_json(app.get(&path(id), &c.office).await, 200).await,
+        json!([])
+    );
+    // Without the form's token: refused.
+    let forged = office
+        .post(
+            &format!("/tasks/{id}/orders"),
+            &[("requirement", "伪造"), ("reply_by", "")],
+        )
+        .await;
+    assert_ne!(forged.status, 303);
+
+    // Issued: back to the task page, which says so and lists it.
+    let done = office
+        .post(
+            &format!("/tasks/{id}/orders"),
+            &[
+                ("csrf", &page.csrf()),
+                ("requirement", "请于三日内报送整改方案"),
+                ("reply_by", &local_day(3)),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert_eq!(done.location(), format!("/tasks/{id}?done=order"));
+    let shown = office.get(done.location()).await;
+    shown.assert_has("督办单已签发");
+    let list = expect_json(app.get(&path(id), &c.office).await, 200).await;
+    assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+    assert_eq!(list[0]["title"], title(1));
+    assert_eq!(list[0]["requirement"], "请于三日内报送整改方案");
+    assert_eq!(list[0]["reply_by"], local_day(3));
+    assert!(list[0]["created_by"].is_i64());
+    shown.assert_has(&format!("/orders/{}", list[0]["id"]));
+
+    // The lead clerk and the leader see the order, not the form; nor does
+    // the office on a task not open.
+    for who in ["clerk-a", "leader"] {
+        let v = Visitor::signed_in(&app, who, &password_of(who)).await;
+        let page = v.get(&format!("/tasks/{id}")).await;
+        page.assert_has(&title(1));
+        assert!(!page.body.contains(&action), "{who}");
+        let refused = v
+            .post(
+                &format!("/tasks/{id}/orders"),
+                &[("csrf", &page.csrf()), ("requirement", "越权督办")],
+            )
+            .await;
+        assert_eq!(refused.status, 403, "{who}");
+    }
+    let draft = c.task(&app, "3.9", 30, json!({})).await["id"]
+        .as_i64()
+        .unwrap();
+    let page = office.get(&format!("/tasks/{draft}")).await;
+    assert!(!page
+        .body
+        .contains(&format!(r#"action="/tasks/{draft}/orders""#)));
+    let list = expect_json(app.get(&path(id), &c.office).await, 200).await;
+    assert_eq!(list.as_array().unwrap().len(), 1, "nothing more issued");
+}
+
+async fn an_order_issued_by_hand_sends_the_supervision_email_with_it(app: TestApp) {
+    let smtp = SmtpServer::start();
+    let c = addressed_city(&app).await;
+    settle_accounts(&app);
+    let task = c.in_progress(&app, "3.10", 10).await;
+    let id = task["id"].as_i64().unwrap();
+    let out = Outbox::new(&app, &smtp.url());
+    out.deliver();
+    let before = smtp.received().len();
+
+    // One order from the API, one from the task page: each its own email.
+    let by_api = expect_json(
+        order(
+            &app,
+            &c.office,
+            id,
+            json!({ "requirement": "请于三日内报送整改方案" }),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let office = Visitor::signed_in(&app, "office", &password_of("office")).await;
+    let page = office.get(&format!("/tasks/{id}")).await;
+    let by_form = office
+        .post(
+            &format!("/tasks/{id}/orders"),
+            &[
+                ("csrf", &page.csrf()),
+                ("requirement", "请主要负责同志专题研究"),
+                ("reply_by", &local_day(4)),
+            ],
+        )
+        .await;
+    assert_eq!(by_form.status, 303, "{}", by_form.body);
+    let list = expect_json(app.get(&path(id), &c.office).await, 200).await;
+    let by_form = list[0].clone();
+    assert_eq!(by_form["requirement"], "请主要负责同志专题研究");
+
+    // The task is then submitted: the orders' emails still go (they serve
+    // the orders), and a scan writes no second one.
+    c.ok(&app, &c.clerk_a, &task, "submit", Some("已办结"))
+        .await;
+    let today: NaiveDate = local_day(0).parse().unwrap();
+    out.scan(today);
+    out.deliver();
+    out.deliver();
+    let mail: Vec<_> = smtp.received().into_iter().skip(before).collect();
+    let supervision: Vec<_> = mail
+        .iter()
+        .filter(|m| m.subject().starts_with("【督办通知】3.10"))
+        .collect();
+    assert_eq!(
+        supervision.len(),
+        2,
+        "{:?}",
+        mail.iter().map(|m| m.subject()).collect::<Vec<_>>()
+    );
+    for made in [&by_api, &by_form] {
+        let number = made["title"].as_str().unwrap();
+        let sent = supervision
+            .iter()
+            .find(|m| m.text().contains(&format!("督办单：{number}")))
+            .unwrap_or_else(|| panic!("no email for {number}"));
+        // To the lead unit's head, copied to the leader and the office.
+        let mut to = sent.to.clone();
+        to.sort();
+        assert_eq!(
+            to,
+            [
+                "head-t01@example.gov.cn",
+                "leader@example.gov.cn",
+                "office@example.gov.cn"
+            ]
+        );
+        // Not yet late: the order is served, no days overdue claimed.
+        let text = sent.text();
+        assert!(text.contains("现对以下任务予以督办"), "{text}");
+        assert!(!text.contains("逾期天数"), "{text}");
+        let reply_by = made["reply_by"].as_str().unwrap();
+        assert!(text.contains(&format!("回复期限：{reply_by}")), "{text}");
+        let doc = attached_order(sent).expect("the order is attached");
+        assert!(doc.contains("<!DOCTYPE html>"), "{doc}");
+        assert!(doc.contains(number), "{doc}");
+        assert!(doc.contains(made["requirement"].as_str().unwrap()), "{doc}");
+        assert!(doc.contains("城关镇") && doc.contains("张镇长"), "{doc}");
+        assert!(
+            doc.contains("市生态环境局"),
+            "the cooperating unit is copied"
+        );
+    }
+    // The timeline records each email beside the issue.
+    let events = expect_json(
+        app.get(&format!("/api/v1/tasks/{id}/events"), &c.office)
+            .await,
+        200,
+    )
+    .await;
+    let sent = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "supervision_order")
+        .count();
+    assert_eq!(sent, 2, "{events}");
 }

@@ -263,6 +263,9 @@ struct Typed {
     order_id: String,
     instruction_body: String,
     reply_by: String,
+    /// The order form's requirement and reply-by date (`action` "order").
+    requirement: String,
+    order_reply_by: String,
 }
 
 #[derive(Serialize)]
@@ -289,6 +292,9 @@ struct TaskPage {
     /// For the lead unit's report form: the orders whose receipt (回执) it
     /// may complete.
     open_orders: Vec<crate::orders::OrderView>,
+    /// The office's form to issue an order by hand, prefilled; `None` when
+    /// the person may not issue one on the task now (`orders::may_issue`).
+    order_form: Option<OrderForm>,
     actions: Vec<Action>,
     /// The person's unit takes part (lead or cooperating): reports, evidence.
     takes_part: bool,
@@ -303,7 +309,18 @@ struct TaskPage {
     error: Option<String>,
     conflict: bool,
     typed: Typed,
+    /// The failed form's fields at fault, each with its message.
+    fields: HashMap<String, String>,
     flash: Option<String>,
+}
+
+/// What the order form shows before anything is typed: the ladder's own
+/// requirement (in the notice language, as the order is printed) and the
+/// default reply-by date.
+#[derive(Serialize)]
+struct OrderForm {
+    requirement: String,
+    reply_by: String,
 }
 
 fn actions_for(person: &Person, task: &TaskView, is_lead: bool) -> Vec<Action> {
@@ -392,6 +409,7 @@ struct Shown {
     error: Option<String>,
     conflict: bool,
     typed: Typed,
+    fields: HashMap<String, String>,
     flash: Option<String>,
 }
 
@@ -402,6 +420,7 @@ impl Default for Shown {
             error: None,
             conflict: false,
             typed: Typed::default(),
+            fields: HashMap::new(),
             flash: None,
         }
     }
@@ -488,7 +507,9 @@ async fn task_page(
     } else {
         Vec::new()
     };
+    let order_form = order_form(state, person, task).await?;
     let page = TaskPage {
+        order_form,
         orders,
         open_orders,
         instructions: lines,
@@ -526,9 +547,37 @@ async fn task_page(
         error: shown.error,
         conflict: shown.conflict,
         typed: shown.typed,
+        fields: shown.fields,
         flash: shown.flash,
     };
     render(shown.status, "task.html", lang, Some(person), page)
+}
+
+/// The order form as it first shows, when the person may issue an order on
+/// `task` now.
+async fn order_form(
+    state: &AppState,
+    person: &Person,
+    task: &TaskView,
+) -> Result<Option<OrderForm>, PageError> {
+    if !crate::orders::may_issue(person.auth.role, task.status) {
+        return Ok(None);
+    }
+    let settings = state.settings.clone();
+    let today = state.clock().today;
+    let days_overdue = task.days_overdue;
+    let form = state
+        .db(move |conn| {
+            let reply_by = crate::orders::default_reply_by(conn, &settings, today)?;
+            let lang = settings.notice_language;
+            Ok(OrderForm {
+                requirement: crate::orders::default_requirement(lang, days_overdue, reply_by),
+                reply_by: reply_by.to_string(),
+            })
+        })
+        .await
+        .page(person.lang)?;
+    Ok(Some(form))
 }
 
 /// GET /tasks/{id}
@@ -576,11 +625,15 @@ async fn failed(
     } else {
         err.sentence(lang)
     };
+    let fields = super::admin_units::Refusal::of(&err, lang)
+        .map(|r| r.fields)
+        .unwrap_or_default();
     let shown = Shown {
         status,
         error: Some(error),
         conflict,
         typed,
+        fields,
         flash: None,
     };
     task_page(state, person, id, shown).await
@@ -1001,6 +1054,51 @@ pub async fn instruct(
             let typed = Typed {
                 instruction_body: form.body,
                 reply_by: form.reply_by,
+                ..Default::default()
+            };
+            failed(&state, &person, id, e, typed).await
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct OrderFormInput {
+    csrf: String,
+    requirement: String,
+    reply_by: String,
+}
+
+/// POST /tasks/{id}/orders: the office issues a 督办单 by hand, as
+/// `POST /api/v1/tasks/{id}/orders` does, its 督办 email with it.
+pub async fn issue_order(
+    state: web::Data<AppState>,
+    person: Person,
+    id: web::Path<i64>,
+    form: web::Form<OrderFormInput>,
+) -> Result<HttpResponse, PageError> {
+    let form = form.into_inner();
+    person.check_csrf(&form.csrf)?;
+    let id = TaskId(id.into_inner());
+    let scope = visibility::scope(&person.auth, &state.settings);
+    let clock = state.clock();
+    let settings = state.settings.clone();
+    let auth = person.auth.clone();
+    let req = crate::orders::CreateOrder {
+        requirement: form.requirement.clone(),
+        reply_by: filled(&form.reply_by),
+    };
+    let tell = crate::orders::OrderNotice(crate::notices::tell::order_issued);
+    let result = state
+        .db(move |conn| crate::orders::create(conn, &auth, scope, id, req, &clock, &settings, tell))
+        .await;
+    match result {
+        Ok(_) => Ok(see_other(&format!("/tasks/{}?done=order", id.0))),
+        Err(e) => {
+            let typed = Typed {
+                action: "order".into(),
+                requirement: form.requirement,
+                order_reply_by: form.reply_by,
                 ..Default::default()
             };
             failed(&state, &person, id, e, typed).await
