@@ -9,6 +9,8 @@
 //!   baseline_server serve DATABASE_URL 127.0.0.1:PORT
 //!   baseline_server scan DATABASE_URL TODAY        (prints seconds)
 //!   baseline_server bulletin DATABASE_URL FROM TO  (prints seconds)
+//! Served: `/healthz`, `/tasks/{id}`, `/tasks?lead_unit_id=&status=`,
+//! `POST /tasks/{id}/reports`, `/rankings?from=&to=` (the raw aggregate).
 //! Without a mode (as `cargo bench` runs it) it does nothing.
 
 use std::time::Instant;
@@ -127,6 +129,55 @@ async fn report(pool: web::Data<DbPool>, id: web::Path<i64>, body: web::Json<Rep
     Ok(HttpResponse::Created().json(serde_json::json!({ "id": new })))
 }
 
+#[derive(serde::Deserialize)]
+struct Span {
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+}
+
+/// The raw aggregate a period's ranking is made of (`bulletin_sql`'s three
+/// GROUP BYs, read instead of stored): per lead unit, the tasks due in the
+/// period, those done on time, those open past their date.
+async fn rankings(pool: web::Data<DbPool>, q: web::Query<Span>) -> Reply {
+    use diesel::dsl::count_star;
+    let Span { from, to } = q.into_inner();
+    let (due, on_time, overdue) = db(pool, move |c| {
+        let due: Vec<(i64, i64)> = tasks::table
+            .filter(tasks::due_date.between(from, to))
+            .group_by(tasks::lead_unit_id)
+            .select((tasks::lead_unit_id, count_star()))
+            .load(c)?;
+        let on_time: Vec<(i64, i64)> = tasks::table
+            .filter(tasks::due_date.between(from, to))
+            .filter(tasks::status.eq("completed"))
+            .filter(tasks::submitted_on.le(tasks::due_date))
+            .group_by(tasks::lead_unit_id)
+            .select((tasks::lead_unit_id, count_star()))
+            .load(c)?;
+        let overdue: Vec<(i64, i64)> = tasks::table
+            .filter(tasks::due_date.le(to))
+            .filter(tasks::status.eq_any(["assigned", "in_progress", "submitted"]))
+            .group_by(tasks::lead_unit_id)
+            .select((tasks::lead_unit_id, count_star()))
+            .load(c)?;
+        Ok((due, on_time, overdue))
+    })
+    .await?;
+    let mut units: std::collections::BTreeMap<i64, [i64; 3]> = Default::default();
+    for (i, rows) in [due, on_time, overdue].into_iter().enumerate() {
+        for (unit, n) in rows {
+            units.entry(unit).or_default()[i] = n;
+        }
+    }
+    let rows: Vec<_> = units
+        .into_iter()
+        .map(|(unit, [due, on_time, overdue])| {
+            serde_json::json!({ "unit_id": unit, "due": due, "on_time": on_time, "overdue": overdue })
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "units": rows })))
+}
+
 fn settings(url: &str) -> Settings {
     Settings {
         database_url: Some(url.to_string()),
@@ -234,6 +285,7 @@ fn serve(url: &str, listen: &str) -> anyhow::Result<()> {
                     web::get().to(|| async { HttpResponse::Ok().body("ok") }),
                 )
                 .route("/tasks", web::get().to(list))
+                .route("/rankings", web::get().to(rankings))
                 .route("/tasks/{id}", web::get().to(task))
                 .route("/tasks/{id}/reports", web::post().to(report))
         })

@@ -83,6 +83,8 @@ impl Application {
             trusted_proxies: TrustedProxies::new(&settings.trusted_proxies),
         });
         let json_limit = web::Data::new(JsonLimit(settings.json_limit_bytes));
+        // One per process, shared by the workers: closed periods' rankings.
+        let kept_rankings = web::Data::new(rankings::cache::RankingCache::default());
         let openapi = ApiDoc::openapi();
         let app = move || {
             App::new()
@@ -91,6 +93,7 @@ impl Application {
                 .wrap(TracingLogger::default())
                 .app_data(state.clone())
                 .app_data(json_limit.clone())
+                .app_data(kept_rankings.clone())
                 // What a task's life-cycle step writes to the outbox.
                 .app_data(web::Data::new(tasks::actions::StepNotices(
                     notices::tell::after_step,

@@ -1,8 +1,10 @@
 //! Rankings (排名): each unit's figures for a period read from the database,
 //! scored and ranked by the rules in `domain::figures` and `domain::scoring`.
 //! The live `GET /rankings` and every bulletin snapshot are built here, so
-//! both always agree.
+//! both always agree. A closed period's ranking is kept in `cache` between
+//! requests while nothing it reads changes.
 
+pub mod cache;
 pub mod routes;
 
 use std::collections::HashMap;
@@ -314,6 +316,19 @@ fn cooperations(conn: &mut DbConnection, j: &Judgement, tally: &mut Tally) -> Qu
     Ok(())
 }
 
+/// The UTC instants between which an extension decided or a notice created
+/// may fall on a local day of the judged period: its bounds widened by a day
+/// each side, the local day decides.
+fn notice_window(j: &Judgement) -> (NaiveDateTime, NaiveDateTime) {
+    let from = (j.period.start - Duration::days(1))
+        .and_hms_opt(0, 0, 0)
+        .unwrap_or_default();
+    let to = (j.last_counted + Duration::days(2))
+        .and_hms_opt(0, 0, 0)
+        .unwrap_or_default();
+    (from, to)
+}
+
 /// Extensions granted and ladder notices received in the period, by local
 /// day, for the units already tallied.
 fn extensions_and_notices(
@@ -322,13 +337,7 @@ fn extensions_and_notices(
     clock: &Clock,
     tally: &mut Tally,
 ) -> QueryResult<()> {
-    // The UTC bounds are widened by a day each side and the local day decides.
-    let from = (j.period.start - Duration::days(1))
-        .and_hms_opt(0, 0, 0)
-        .unwrap_or_default();
-    let to = (j.last_counted + Duration::days(2))
-        .and_hms_opt(0, 0, 0)
-        .unwrap_or_default();
+    let (from, to) = notice_window(j);
     let in_period = |at: NaiveDateTime| {
         let day = clock.local(at);
         j.period.start <= day && day <= j.last_counted
@@ -504,4 +513,57 @@ pub fn ranking(
         overdue_tasks: overdue,
         previous_bulletin,
     })
+}
+
+/// Where a ranking served as JSON came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// Kept from an earlier request: the period is closed and nothing it
+    /// reads has changed since.
+    Cache,
+    /// Computed for this request.
+    Computed,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Cache => "cache",
+            Source::Computed => "computed",
+        }
+    }
+}
+
+/// The ranking of `period` as JSON. A closed period's comes from `kept`
+/// when the database's fingerprint is the one it was computed after, and
+/// is kept there when computed; a running period's is computed every time.
+pub fn ranking_json(
+    conn: &mut DbConnection,
+    kept: &cache::RankingCache,
+    period: Period,
+    policy: &Policy,
+    clock: &Clock,
+) -> crate::error::Result<(actix_web::web::Bytes, Source)> {
+    let j = Judgement::new(period, clock.today);
+    let body = |r: &Ranking| -> crate::error::Result<actix_web::web::Bytes> {
+        Ok(serde_json::to_vec(r).map_err(anyhow::Error::new)?.into())
+    };
+    if j.is_open() {
+        return Ok((
+            body(&ranking(conn, period, policy, clock)?)?,
+            Source::Computed,
+        ));
+    }
+    // Read before the ranking, so what is kept under it is no older.
+    let fingerprint = cache::fingerprint(conn, &j)?;
+    if let Some(json) = kept.get(period, policy, &fingerprint) {
+        return Ok((json, Source::Cache));
+    }
+    let _turn = kept.turn();
+    if let Some(json) = kept.get(period, policy, &fingerprint) {
+        return Ok((json, Source::Cache));
+    }
+    let json = body(&ranking(conn, period, policy, clock)?)?;
+    kept.put(period, policy, fingerprint, json.clone());
+    Ok((json, Source::Computed))
 }

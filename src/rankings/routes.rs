@@ -1,8 +1,10 @@
-//! `GET /api/v1/rankings`: the live ranking of any period.
+//! `GET /api/v1/rankings`: the live ranking of any period, a closed one's
+//! kept between requests (`super::cache`).
 
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
+use super::cache::RankingCache;
 use super::Ranking;
 use crate::auth::{AuthUser, Permission};
 use crate::domain::period::Period;
@@ -22,12 +24,17 @@ pub struct RankingQuery {
     pub period: String,
 }
 
-/// The ranking of a period computed now from the tasks, with rank changes
-/// against the last bulletin published before it.
+/// The ranking of a period as the tasks stand now, with rank changes
+/// against the last bulletin published before it. A closed period's ranking
+/// is kept between requests until anything it reads changes (header
+/// `X-Ranking-Source`: `cache` or `computed`).
 #[utoipa::path(get, path = "/api/v1/rankings", tag = "bulletins", params(RankingQuery),
-    responses((status = 200, body = Ranking), (status = 422, body = Problem)), security(("bearer" = [])))]
+    responses((status = 200, body = Ranking, headers(("X-Ranking-Source" = String,
+            description = "cache: kept from an earlier request; computed: for this one"))),
+        (status = 422, body = Problem)), security(("bearer" = [])))]
 pub async fn get_ranking(
     state: web::Data<AppState>,
+    kept: web::Data<RankingCache>,
     auth: AuthUser,
     query: QueryParams<RankingQuery>,
 ) -> ApiResult<HttpResponse> {
@@ -36,8 +43,14 @@ pub async fn get_ranking(
         Period::parse(&query.0.period).map_err(|m| ApiError::invalid_field("period", m))?;
     let clock = state.clock();
     let policy = state.settings.policy();
-    let ranking = state
-        .db(move |conn| Ok(super::ranking(conn, period, &policy, &clock)?))
+    let (json, source) = state
+        .db(move |conn| super::ranking_json(conn, &kept, period, &policy, &clock))
         .await?;
-    Ok(HttpResponse::Ok().json(ranking))
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .insert_header((SOURCE_HEADER, source.as_str()))
+        .body(json))
 }
+
+/// Says whether the answer was kept or computed.
+pub const SOURCE_HEADER: &str = "X-Ranking-Source";

@@ -47,6 +47,7 @@ mod migrations;
 mod notices;
 mod orders;
 mod races;
+mod rankings;
 mod security;
 mod smtp;
 mod sql_types;
@@ -98,6 +99,7 @@ fn main() -> std::process::ExitCode {
         migrations::tests(),
         notices::tests(),
         races::tests(),
+        rankings::tests(),
         security::tests(),
         sql_types::tests(),
         tasks::tests(),

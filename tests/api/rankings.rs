@@ -1,0 +1,249 @@
+//! The ranking of a closed period is kept between requests
+//! (`rankings::cache`) and is never stale: whatever it reads changes, the
+//! next read shows it; a running period is computed every time. Built on the
+//! worked example of `docs/scoring.md` (October 2026, closed).
+
+use chrono::{NaiveDate, NaiveDateTime};
+use futures_util::future::join_all;
+use serde_json::{json, Value};
+
+use crate::api_tests;
+use crate::bulletins::{draft, example, publish};
+use crate::city::{self, local_day};
+use crate::helpers::{expect_json, expect_problem, TestApp};
+
+api_tests![
+    a_closed_periods_ranking_is_kept_until_what_it_reads_changes,
+    a_running_period_is_computed_every_time,
+    instances_sharing_a_database_see_each_others_writes_with_their_own_policy,
+    reads_racing_a_rename_never_outlive_it,
+];
+
+const OCTOBER: &str = "/api/v1/rankings?period=2026-10";
+
+/// A ranking read: its JSON, its body as sent, and where it came from.
+struct Read {
+    json: Value,
+    body: String,
+    source: String,
+}
+
+async fn read_at(app: &TestApp, base: &str, path: &str, token: &str) -> Read {
+    let res = app
+        .client
+        .get(format!("{base}{path}"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let source = res.headers()["x-ranking-source"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let body = res.text().await.unwrap();
+    Read {
+        json: serde_json::from_str(&body).unwrap(),
+        body,
+        source,
+    }
+}
+
+async fn read(app: &TestApp, path: &str, token: &str) -> Read {
+    read_at(app, &app.address, path, token).await
+}
+
+fn row<'a>(ranking: &'a Value, code: &str) -> &'a Value {
+    ranking["ranked"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(ranking["unranked"].as_array().unwrap())
+        .find(|r| r["unit"]["code"] == code)
+        .unwrap_or_else(|| panic!("{code} not in {ranking}"))
+}
+
+/// The ladder's notices a unit received in the period, all steps together.
+fn ladder_notices(ranking: &Value, code: &str) -> i64 {
+    let f = &row(ranking, code)["figures"];
+    [
+        "reminders",
+        "chases",
+        "supervision_orders",
+        "accountability_notices",
+    ]
+    .iter()
+    .map(|k| f[*k].as_i64().unwrap())
+    .sum()
+}
+
+async fn rename(app: &TestApp, base: &str, admin: &str, unit: i64, name: &str) {
+    let path = format!("/api/v1/units/{unit}");
+    let unit = expect_json(app.get(&path, admin).await, 200).await;
+    let res = app
+        .client
+        .patch(format!("{base}{path}"))
+        .bearer_auth(admin)
+        .json(&json!({ "version": unit["version"], "name": name }))
+        .send()
+        .await
+        .unwrap();
+    expect_json(res, 200).await;
+}
+
+async fn a_closed_periods_ranking_is_kept_until_what_it_reads_changes(app: TestApp) {
+    let e = example(&app).await;
+    let office = &e.c.office;
+    let first = read(&app, OCTOBER, office).await;
+    assert_eq!(first.source, "computed");
+    assert_eq!(first.json["running"], false);
+    let again = read(&app, OCTOBER, office).await;
+    assert_eq!(again.source, "cache");
+    assert_eq!(again.body, first.body, "served twice, the same ranking");
+    // Kept or not, who may read it is checked on every request.
+    expect_problem(app.get(OCTOBER, &e.c.clerk_a).await, 403, "forbidden").await;
+    assert_eq!(read(&app, OCTOBER, &e.c.leader).await.body, first.body);
+
+    // A unit renamed: its row and its overdue task say the new name.
+    rename(&app, &app.address, &e.c.admin, e.c.unit_c, "东城街道").await;
+    let renamed = read(&app, OCTOBER, office).await;
+    assert_eq!(renamed.source, "computed");
+    assert_eq!(row(&renamed.json, "T02")["unit"]["name"], "东城街道");
+    assert_eq!(renamed.json["overdue_tasks"][0]["unit_name"], "东城街道");
+    assert_eq!(read(&app, OCTOBER, office).await.source, "cache");
+
+    // A task done in September and due in October reopened: overdue as of
+    // 1 November after all.
+    let a1 = json!({ "id": e.tasks["A1"] });
+    e.c.ok(&app, office, &a1, "reopen", Some("核验发现问题"))
+        .await;
+    let reopened = read(&app, OCTOBER, office).await;
+    assert_eq!(reopened.source, "computed");
+    let t01 = &row(&reopened.json, "T01")["figures"];
+    assert_eq!(
+        (t01["overdue"].as_i64(), t01["completed_on_time"].as_i64()),
+        (Some(2), Some(2))
+    );
+    assert!(reopened.json["overdue_tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|t| t["code"] == "A1"));
+
+    // The daily scan of 16 October run again (the only write here without an
+    // audit entry): the reopened A1 gets its ladder notice in October.
+    let before = ladder_notices(&reopened.json, "T01");
+    let pool = duban::db::connect(&app.database.url, 1).unwrap();
+    let mut conn = pool.get().unwrap();
+    let day: NaiveDate = "2026-10-16".parse().unwrap();
+    let at = NaiveDateTime::parse_from_str("2026-10-16 02:00", "%Y-%m-%d %H:%M").unwrap();
+    duban::notices::scan::scan(&mut conn, &app.settings, day, at).unwrap();
+    let scanned = read(&app, OCTOBER, office).await;
+    assert_eq!(scanned.source, "computed");
+    assert!(
+        ladder_notices(&scanned.json, "T01") > before,
+        "{}",
+        row(&scanned.json, "T01")
+    );
+
+    // September's bulletin published: October's ranks now move against it.
+    assert_eq!(scanned.json["previous_bulletin"], Value::Null);
+    let september = draft(&app, office, "2026-09").await;
+    publish(&app, office, &september).await;
+    let compared = read(&app, OCTOBER, office).await;
+    assert_eq!(compared.source, "computed");
+    assert_eq!(compared.json["previous_bulletin"]["period"], "2026-09");
+    let again = read(&app, OCTOBER, office).await;
+    assert_eq!(
+        (again.source.as_str(), &again.body),
+        ("cache", &compared.body)
+    );
+}
+
+async fn a_running_period_is_computed_every_time(app: TestApp) {
+    let c = city::build(&app).await;
+    let running = format!(
+        "/api/v1/rankings?period={}..{}",
+        local_day(-5),
+        local_day(10)
+    );
+    let first = read(&app, &running, &c.office).await;
+    assert_eq!(first.json["running"], true);
+    assert_eq!(first.source, "computed");
+    assert_eq!(read(&app, &running, &c.office).await.source, "computed");
+    // A period that ended yesterday is closed: kept.
+    let closed = format!(
+        "/api/v1/rankings?period={}..{}",
+        local_day(-5),
+        local_day(-1)
+    );
+    assert_eq!(read(&app, &closed, &c.office).await.source, "computed");
+    let kept = read(&app, &closed, &c.office).await;
+    assert_eq!(
+        (kept.source.as_str(), &kept.json["running"]),
+        ("cache", &json!(false))
+    );
+    // The running one shows a task the moment it is assigned.
+    let task = c.task(&app, "L1", 5, json!({})).await;
+    c.ok(&app, &c.office, &task, "assign", None).await;
+    let after = read(&app, &running, &c.office).await;
+    assert_eq!(row(&after.json, "T01")["figures"]["not_yet_due"], 1);
+}
+
+/// Two instances on one database, the second with a policy that commends
+/// nobody: each answers with its own policy, and a write through either is
+/// seen by both.
+async fn instances_sharing_a_database_see_each_others_writes_with_their_own_policy(app: TestApp) {
+    let e = example(&app).await;
+    let office = &e.c.office;
+    let mut settings = app.settings.clone();
+    settings.bulletin_commend_from = 101.0;
+    let second = duban::startup::Application::build(settings).await.unwrap();
+    let other = format!("http://{}", second.address());
+    let handle = second.handle();
+    tokio::spawn(second.run_until_stopped());
+
+    for _ in 0..2 {
+        let mine = read(&app, OCTOBER, office).await;
+        let theirs = read_at(&app, &other, OCTOBER, office).await;
+        assert_eq!(row(&mine.json, "D01")["commended"], true);
+        assert_eq!(row(&theirs.json, "D01")["commended"], false);
+        assert_eq!(
+            row(&mine.json, "D01")["score"],
+            row(&theirs.json, "D01")["score"]
+        );
+    }
+    assert_eq!(read(&app, OCTOBER, office).await.source, "cache");
+    assert_eq!(read_at(&app, &other, OCTOBER, office).await.source, "cache");
+
+    // Renamed through the second instance: the first sees it too.
+    rename(&app, &other, &e.c.admin, e.c.unit_b, "市生态环境局（更名）").await;
+    let mine = read(&app, OCTOBER, office).await;
+    assert_eq!(mine.source, "computed");
+    assert_eq!(
+        row(&mine.json, "D01")["unit"]["name"],
+        "市生态环境局（更名）"
+    );
+    handle.stop(false).await;
+}
+
+/// Reads racing a rename answer with the old name or the new one; every read
+/// started after the rename was acknowledged has the new one.
+async fn reads_racing_a_rename_never_outlive_it(app: TestApp) {
+    let e = example(&app).await;
+    let office = &e.c.office;
+    read(&app, OCTOBER, office).await;
+    for name in ["东城街道", "东城新区", "东城镇"] {
+        let reads = join_all((0..8).map(|_| read(&app, OCTOBER, office)));
+        let write = rename(&app, &app.address, &e.c.admin, e.c.unit_c, name);
+        let (during, ()) = futures_util::join!(reads, write);
+        for r in &during {
+            let seen = row(&r.json, "T02")["unit"]["name"].as_str().unwrap();
+            assert!(["东城镇", "东城街道", "东城新区"].contains(&seen), "{seen}");
+        }
+        let after = join_all((0..4).map(|_| read(&app, OCTOBER, office))).await;
+        for r in after {
+            assert_eq!(row(&r.json, "T02")["unit"]["name"], name);
+        }
+    }
+}
