@@ -96,18 +96,26 @@ impl Passwords {
         let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
             return false;
         };
-        let computed = (|| {
-            let algorithm = Algorithm::try_from(parsed.algorithm)?;
-            let version = parsed
-                .version
-                .map(Version::try_from)
-                .transpose()?
-                .unwrap_or_default();
-            let params = Params::try_from(&parsed)?;
-            self.compute(candidate, algorithm, version, params, salt)
-        })();
+        let computed = self.recompute(candidate, &parsed, salt);
         // `Output`'s equality is constant-time.
         matches!(computed, Ok(PasswordHash { hash: Some(out), .. }) if out == expected)
+    }
+
+    /// `candidate` hashed with the algorithm, version and parameters of `stored`.
+    fn recompute<'a>(
+        &self,
+        candidate: &[u8],
+        stored: &PasswordHash<'_>,
+        salt: Salt<'a>,
+    ) -> argon2::password_hash::Result<PasswordHash<'a>> {
+        let algorithm = Algorithm::try_from(stored.algorithm)?;
+        let version = stored
+            .version
+            .map(Version::try_from)
+            .transpose()?
+            .unwrap_or_default();
+        let params = Params::try_from(stored)?;
+        self.compute(candidate, algorithm, version, params, salt)
     }
 
     /// argon2's own `hash_password`, but in memory taken from the pool.
