@@ -34,6 +34,8 @@ pub async fn authenticate(
     // such names share one throttle key (no account has the empty name);
     // each still costs one hash check, like any unknown user.
     let username = Username::parse(username).ok().map(Username::into_inner);
+    // Beyond the hashing queue: 503 before the throttle writes anything.
+    let place = state.passwords.admit()?;
     let now = chrono::Utc::now().naive_utc();
     let attempt = throttle::begin(state, username.as_deref().unwrap_or(""), client, now).await?;
     let user = match username {
@@ -45,7 +47,8 @@ pub async fn authenticate(
         None => None,
     };
     let hash = user.as_ref().map(|u| u.password_hash.clone());
-    let ok = state.passwords.verify(password, hash).await?;
+    let ok = state.passwords.verify(&place, password, hash).await?;
+    drop(place);
     match user {
         Some(row) if ok && row.active => {
             attempt.succeeded(state, now).await?;
@@ -73,9 +76,10 @@ pub async fn change_own_password(
     new_password
         .check_not_username(&row.username)
         .map_err(|m| ApiError::invalid_field("new_password", m))?;
+    let place = state.passwords.admit()?;
     if !state
         .passwords
-        .verify(current_password, Some(row.password_hash.clone()))
+        .verify(&place, current_password, Some(row.password_hash.clone()))
         .await?
     {
         return Err(ApiError::invalid_field(
@@ -83,6 +87,7 @@ pub async fn change_own_password(
             Message::new("当前密码不正确", "the current password is wrong"),
         ));
     }
+    drop(place);
     let hash = state.passwords.hash(&new_password).await?;
     let now = chrono::Utc::now().naive_utc();
     let changes = users::UserChanges {

@@ -370,4 +370,17 @@ async fn a_sign_in_flood_is_answered_and_reads_go_on(app: TestApp) {
             assert!(retry, "a refusal says when to come back: {answers:?}");
         }
     }
+    // Only the attempts that reached the password check are recorded: one
+    // refused because the hashing queue is full (503) cost no write and does
+    // not count as a failure against its account.
+    use diesel::prelude::*;
+    use duban::db::schema::sign_in_attempts;
+    let pool = duban::db::connect(&app.database.url, 1).unwrap();
+    let recorded: i64 = sign_in_attempts::table
+        .filter(sign_in_attempts::username.like("nobody-%"))
+        .count()
+        .get_result(&mut pool.get().unwrap())
+        .unwrap();
+    let checked = answers.iter().filter(|(status, _)| *status == 401).count();
+    assert_eq!(recorded, checked as i64, "{answers:?}");
 }
