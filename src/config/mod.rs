@@ -121,6 +121,10 @@ pub struct Settings {
     /// Local time of the daily scan, HH:MM.
     #[serde(with = "text")]
     pub scan_time: TimeOfDay,
+    /// Notice rows (with their robot copies) the scan writes per
+    /// transaction: larger batches write faster, smaller ones hold the
+    /// write lock for less time (SQLite has one writer).
+    pub scan_batch_rows: usize,
     /// Seconds between delivery rounds.
     pub delivery_interval_secs: u64,
     /// Attempts before a notice is dead.
@@ -262,6 +266,7 @@ impl Default for Settings {
             ladder_supervise_day: 7,
             ladder_accountability_day: 15,
             scan_time: TimeOfDay(hm(8, 0)),
+            scan_batch_rows: 500,
             delivery_interval_secs: 5,
             delivery_max_attempts: 8,
             delivery_backoff_secs: 60,
@@ -354,6 +359,11 @@ impl Settings {
             "import_max_unpacked_bytes and import_max_cell_chars must be positive"
         );
         anyhow::ensure!(self.db_pool_size > 0, "db_pool_size must be positive");
+        // 18 bound values a notice row: 1,000 rows stay under SQLite's limit.
+        anyhow::ensure!(
+            (1..=1000).contains(&self.scan_batch_rows),
+            "scan_batch_rows must be 1–1000"
+        );
         anyhow::ensure!(
             self.mail_transport != MailTransport::Smtp || self.smtp_url.is_some(),
             "mail_transport = smtp needs smtp_url (DUBAN_SMTP_URL)"

@@ -190,6 +190,20 @@ impl DbConnection {
     }
 }
 
+/// Runs `$body` with `$c` bound to the backend's own connection inside
+/// `$conn`: for statements diesel's MultiConnection cannot build (`ON
+/// CONFLICT`), or would run one row at a time (multi-row inserts on SQLite).
+/// `$body` is the same typed query for both, so the SQL stays portable.
+macro_rules! per_backend {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            $crate::db::DbConnection::Sqlite($c) => $body,
+            $crate::db::DbConnection::Postgres($c) => $body,
+        }
+    };
+}
+pub(crate) use per_backend;
+
 /// True when `err` is a unique-constraint violation: the row is already there.
 pub fn is_unique_violation(err: &diesel::result::Error) -> bool {
     matches!(

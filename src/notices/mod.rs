@@ -133,6 +133,28 @@ pub fn message_id(id: i64, mail_domain: &str) -> String {
     format!("<duban-notice-{id}@{mail_domain}>")
 }
 
+/// Gives the notices `ids` their Message-IDs (`message_id` of each id) in
+/// one UPDATE: the scan writes hundreds of notices a transaction and learns
+/// their ids only from the INSERT.
+pub(crate) fn set_message_ids(
+    conn: &mut crate::db::DbConnection,
+    ids: &[NoticeId],
+    mail_domain: &str,
+) -> QueryResult<usize> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::Text;
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    // The same text as `message_id`, put together by the database.
+    let derived = sql::<Text>("'<duban-notice-' || CAST(id AS TEXT) || '@' || ")
+        .bind::<Text, _>(mail_domain)
+        .sql(" || '>'");
+    diesel::update(notices::table.filter(notices::id.eq_any(ids)))
+        .set(notices::message_id.eq(derived))
+        .execute(conn)
+}
+
 /// The domain of the configured From address, for Message-IDs.
 pub fn mail_domain(mail_from: &str) -> String {
     mail_from

@@ -35,6 +35,36 @@ pub fn record(conn: &mut DbConnection, event: NewEvent<'_>, now: NaiveDateTime) 
     Ok(())
 }
 
+/// Records `events` with one multi-row INSERT (for the scan, which writes
+/// an event per notice, hundreds in one transaction).
+pub fn record_all(
+    conn: &mut DbConnection,
+    events: &[NewEvent<'_>],
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<_> = events
+        .iter()
+        .map(|e| {
+            (
+                task_events::task_id.eq(e.task_id),
+                task_events::kind.eq(e.kind),
+                task_events::actor_id.eq(e.actor),
+                task_events::unit_id.eq(e.unit_id),
+                task_events::note.eq(e.note.as_deref()),
+                task_events::data.eq(e.data.as_ref().map(|d| d.to_string())),
+                task_events::created_at.eq(now),
+            )
+        })
+        .collect();
+    crate::db::per_backend!(conn, c => diesel::insert_into(task_events::table)
+        .values(&rows)
+        .execute(c))?;
+    Ok(())
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EventView {
     pub id: EventId,

@@ -308,6 +308,9 @@ async fn a_server_killed_mid_scan_leaves_the_days_notices_to_its_restart(app: Te
         ("DUBAN_JOB_LEASE_SECS", "2"),
         // Nothing is sent in this test: the scan is what matters.
         ("DUBAN_SEND_WINDOW", "03:00-03:01"),
+        // A notice a transaction, so that this small scan is many
+        // transactions long and the kill lands between two of them.
+        ("DUBAN_SCAN_BATCH_ROWS", "1"),
     ];
     let serve = || start(duban_on(&app.database.url, data_dir.path(), &env).arg("serve"));
 

@@ -21,7 +21,6 @@ use crate::domain::traffic::TaskTiming;
 use crate::domain::{InstructionId, OrderId, TaskId, UnitId, UnitKind, UserId};
 use crate::indicators::values::OwedReport;
 use crate::tasks::model::TaskRow;
-use crate::tasks::visibility;
 
 pub(in crate::notices) struct UnitInfo {
     pub name: String,
@@ -112,6 +111,8 @@ pub(in crate::notices) struct Context {
     /// Today plus the longest reminder period: what is due by then is owed
     /// a reminder or a digest line.
     pub horizon: NaiveDate,
+    /// Notice rows written per transaction (`scan_batch_rows`).
+    pub batch_rows: usize,
 }
 
 impl Context {
@@ -129,9 +130,8 @@ impl Context {
             .into_iter()
             .filter(|r| r.reported_on.is_none())
             .collect();
-        let open: Vec<TaskId> = ctx.open.iter().map(|t| t.row.id).collect();
-        ctx.instructions = load_owed_instructions(conn, &open, today)?;
-        ctx.orders = load_owed_orders(conn, &open, today)?;
+        ctx.instructions = load_owed_instructions(conn, today)?;
+        ctx.orders = load_owed_orders(conn, today)?;
         Ok(ctx)
     }
 
@@ -198,7 +198,16 @@ impl Context {
             orders: Vec::new(),
             order_reply_by: calendar.add_working_days(today, settings.order_reply_working_days),
             horizon,
+            batch_rows: settings.scan_batch_rows,
         })
+    }
+
+    /// The open task `id`, found by halving (`open` is ordered by id).
+    pub fn open_task(&self, id: TaskId) -> Option<&OpenTask> {
+        self.open
+            .binary_search_by_key(&id, |t| t.row.id)
+            .ok()
+            .map(|n| &self.open[n])
     }
 
     /// A link to a page of the console (or the API), `path` starting with `/`.
@@ -399,42 +408,73 @@ fn load_units(conn: &mut DbConnection) -> QueryResult<BTreeMap<UnitId, UnitInfo>
         .collect())
 }
 
+/// The statuses of an open task: what the ladder climbs for.
+const OPEN: [TaskStatus; 2] = [TaskStatus::Assigned, TaskStatus::InProgress];
+
 /// Assigned and in-progress tasks, by id, with their cooperators,
-/// co-responsible leaders and the lead unit's last report read in bulk.
+/// co-responsible leaders and the lead unit's last report. Each is one
+/// query over the open tasks as a subquery, not a list of their ids: a
+/// million-task city has hundreds of thousands open, more than SQLite binds
+/// in one statement.
 fn load_open_tasks(conn: &mut DbConnection) -> anyhow::Result<Vec<OpenTask>> {
+    use crate::db::schema::{progress_reports as r, task_co_leaders, task_cooperators};
+    let open = || {
+        tasks::table
+            .filter(tasks::status.eq_any(OPEN))
+            .select(tasks::id)
+    };
     let rows: Vec<TaskRow> = tasks::table
-        .filter(tasks::status.eq_any([TaskStatus::Assigned, TaskStatus::InProgress]))
+        .filter(tasks::status.eq_any(OPEN))
         .select(TaskRow::as_select())
         .order(tasks::id.asc())
         .load(conn)?;
-    let ids: Vec<TaskId> = rows.iter().map(|t| t.id).collect();
-    let mut coops = visibility::cooperators_of(conn, &ids)?;
-    let mut co_leaders = visibility::co_leaders_of(conn, &ids)?;
-    let last_reports = crate::tasks::service::last_reports(conn, &ids)?;
+    let mut coops: HashMap<TaskId, Vec<UnitId>> = HashMap::new();
+    for (task, unit) in task_cooperators::table
+        .filter(task_cooperators::task_id.eq_any(open()))
+        .select((task_cooperators::task_id, task_cooperators::unit_id))
+        .order((task_cooperators::task_id, task_cooperators::unit_id))
+        .load::<(TaskId, UnitId)>(conn)?
+    {
+        coops.entry(task).or_default().push(unit);
+    }
+    let mut co_leaders: HashMap<TaskId, Vec<UserId>> = HashMap::new();
+    for (task, user) in task_co_leaders::table
+        .filter(task_co_leaders::task_id.eq_any(open()))
+        .select((task_co_leaders::task_id, task_co_leaders::user_id))
+        .order((task_co_leaders::task_id, task_co_leaders::user_id))
+        .load::<(TaskId, UserId)>(conn)?
+    {
+        co_leaders.entry(task).or_default().push(user);
+    }
+    let last_reports: HashMap<(TaskId, UnitId), NaiveDateTime> = r::table
+        .filter(r::task_id.eq_any(open()))
+        .group_by((r::task_id, r::unit_id))
+        .select((r::task_id, r::unit_id, diesel::dsl::max(r::created_at)))
+        .load::<(TaskId, UnitId, Option<NaiveDateTime>)>(conn)?
+        .into_iter()
+        .filter_map(|(t, u, at)| at.map(|at| ((t, u), at)))
+        .collect();
     Ok(rows
         .into_iter()
         .map(|row| OpenTask {
             timing: crate::tasks::service::timing(&row),
             coops: coops.remove(&row.id).unwrap_or_default(),
-            co_leaders: co_leaders
-                .remove(&row.id)
-                .unwrap_or_default()
-                .into_iter()
-                .map(|l| l.0)
-                .collect(),
+            co_leaders: co_leaders.remove(&row.id).unwrap_or_default(),
             last_lead_report: last_reports.get(&(row.id, row.lead_unit_id)).copied(),
             row,
         })
         .collect())
 }
 
-/// The instructions on `open` tasks with no reply and a reply-by date before
+/// The instructions on open tasks with no reply and a reply-by date before
 /// `today`, by id. Answered ones drop out: the reply is on the row.
 fn load_owed_instructions(
     conn: &mut DbConnection,
-    open: &[TaskId],
     today: NaiveDate,
 ) -> QueryResult<Vec<OwedInstruction>> {
+    let open = tasks::table
+        .filter(tasks::status.eq_any(OPEN))
+        .select(tasks::id);
     let rows: Vec<(InstructionId, TaskId, UserId, String, Option<NaiveDate>)> = instructions::table
         .filter(instructions::task_id.eq_any(open))
         .filter(instructions::reply_report_id.is_null())
@@ -462,13 +502,12 @@ fn load_owed_instructions(
         .collect())
 }
 
-/// The supervision orders on `open` tasks with no receipt and a reply-by
+/// The supervision orders on open tasks with no receipt and a reply-by
 /// date before `today`, by id.
-fn load_owed_orders(
-    conn: &mut DbConnection,
-    open: &[TaskId],
-    today: NaiveDate,
-) -> QueryResult<Vec<OwedOrder>> {
+fn load_owed_orders(conn: &mut DbConnection, today: NaiveDate) -> QueryResult<Vec<OwedOrder>> {
+    let open = tasks::table
+        .filter(tasks::status.eq_any(OPEN))
+        .select(tasks::id);
     let rows: Vec<(OrderId, TaskId, i32, i64, NaiveDate)> = supervision_orders::table
         .filter(supervision_orders::task_id.eq_any(open))
         .filter(supervision_orders::reply_report_id.is_null())

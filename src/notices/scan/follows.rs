@@ -12,7 +12,7 @@ use chrono::{Duration, NaiveDateTime, TimeZone, Utc};
 use diesel::prelude::*;
 
 use super::context::Context;
-use super::write::write_digest;
+use super::write;
 use super::ScanCounts;
 use crate::auth::{permissions, AuthUser, Permission};
 use crate::config::Settings;
@@ -102,6 +102,7 @@ pub(super) fn run(
         .order(users::id.asc())
         .load(conn)?;
     let today = ctx.clock.today;
+    let mut owed = Vec::new();
     for (id, role, unit_id, email, name) in followers {
         let Some(email) = email.filter(|e| !e.trim().is_empty()) else {
             continue;
@@ -114,31 +115,44 @@ pub(super) fn run(
             continue;
         };
         let scope = visibility::scope(&AuthUser { id, role, unit_id }, settings);
-        let tasks: Vec<FollowedChanges> = changed
+        let tasks: Vec<&TaskRow> = changed
             .iter()
             .filter_map(|task_id| rows.get(task_id))
             .filter(|row| {
                 follows.tasks.contains(&row.id) || follows.units.contains(&row.lead_unit_id)
             })
             .filter(|row| parties.sees(scope, row))
-            .map(|row| changes_of(ctx, row, &events))
             .collect();
-        if tasks.is_empty() {
+        if !tasks.is_empty() {
+            owed.push((format!("follow_digest:{id}:{today}"), email, name, tasks));
+        }
+    }
+    // Rendered only for those not written yet: a rescan renders nothing.
+    let keys: Vec<&str> = owed.iter().map(|o| o.0.as_str()).collect();
+    let there = write::written(conn, &keys)?;
+    let mut digests = Vec::new();
+    for (key, email, name, tasks) in owed {
+        if there.contains(&key) {
+            counts.tally(false);
             continue;
         }
+        let tasks: Vec<FollowedChanges> = tasks
+            .into_iter()
+            .map(|row| changes_of(ctx, row, &events))
+            .collect();
         let link = ctx.link("/");
         let (subject, text, html) = follow_digest(&name, today, &tasks, &link, ctx.lang)?;
-        let key = format!("follow_digest:{id}:{today}");
-        counts.tally(write_digest(
-            conn,
-            ctx,
-            (NoticeStep::FollowDigest, None),
-            &[email],
-            &key,
-            (&subject, &text, &html),
-        )?);
+        digests.push(write::Digest {
+            step: NoticeStep::FollowDigest,
+            unit_id: None,
+            recipients: vec![email],
+            key,
+            subject,
+            text,
+            html,
+        });
     }
-    Ok(())
+    write::write_digests(conn, ctx, &digests, counts)
 }
 
 /// The task's events of the last day, in the timeline's words.

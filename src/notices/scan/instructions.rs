@@ -6,7 +6,7 @@
 //! (the dedupe key); a reply takes the instruction out of the pass.
 
 use super::context::{Context, OwedInstruction};
-use super::write::{write_notice, About};
+use super::write::{self, About, Item};
 use super::ScanCounts;
 use crate::db::DbConnection;
 use crate::domain::ladder::Step;
@@ -20,14 +20,14 @@ pub(super) fn run(
     counts: &mut ScanCounts,
 ) -> anyhow::Result<()> {
     let today = ctx.clock.today;
+    let mut items = Vec::new();
     for owed in &ctx.instructions {
-        let Some(task) = ctx.open.iter().find(|t| t.row.id == owed.task_id) else {
+        let Some(task) = ctx.open_task(owed.task_id) else {
             continue;
         };
         let row = &task.row;
         let lead = row.lead_unit_id;
         let days_late = traffic::days_late(owed.reply_by, today);
-        let about = about(owed, &row.code, &row.title, lead, days_late);
         let steps = ctx
             .ladder
             .owed(TaskStatus::InProgress, Some(owed.reply_by), today)
@@ -61,10 +61,15 @@ pub(super) fn run(
                 cooperating: false,
                 order: None,
             };
-            counts.tally(write_notice(conn, ctx, &about, &wanted, &facts)?);
+            items.push(Item {
+                about: about(owed, &row.code, &row.title, lead, days_late),
+                wanted,
+                facts,
+                order: None,
+            });
         }
     }
-    Ok(())
+    write::write_owed(conn, ctx, items, counts)
 }
 
 fn about(

@@ -9,7 +9,9 @@
 //! What every pass needs (the clock, the ladder, units, open tasks, owed
 //! reports) is read once into a [`context::Context`]; the passes only decide
 //! what is owed, with the rules in `domain::ladder` and `domain::traffic`,
-//! and `write` puts it in the outbox.
+//! and `write` puts it in the outbox in batches: one lookup of the keys
+//! already written, then multi-row inserts that skip a key written
+//! meanwhile, a few hundred rows a transaction (docs/performance.md).
 
 pub(super) mod context;
 mod digests;

@@ -2,7 +2,7 @@
 //! ladder as a task in progress due on the report's date.
 
 use super::context::Context;
-use super::write::{write_notice, About};
+use super::write::{self, About, Item};
 use super::ScanCounts;
 use crate::db::DbConnection;
 use crate::domain::task_state::TaskStatus;
@@ -16,8 +16,8 @@ pub(super) fn run(
     counts: &mut ScanCounts,
 ) -> anyhow::Result<()> {
     let today = ctx.clock.today;
+    let mut items = Vec::new();
     for report in &ctx.reports {
-        let about = about(report, traffic::days_late(report.due, today));
         for step in ctx
             .ladder
             .owed(TaskStatus::InProgress, Some(report.due), today)
@@ -46,10 +46,15 @@ pub(super) fn run(
                 cooperating: false,
                 order: None,
             };
-            counts.tally(write_notice(conn, ctx, &about, &w, &facts)?);
+            items.push(Item {
+                about: about(report, traffic::days_late(report.due, today)),
+                wanted: w,
+                facts,
+                order: None,
+            });
         }
     }
-    Ok(())
+    write::write_owed(conn, ctx, items, counts)
 }
 
 fn about(report: &OwedReport, days_overdue: i64) -> About {

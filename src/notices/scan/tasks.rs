@@ -1,10 +1,13 @@
 //! The tasks pass: each open task's ladder steps, a late signing-for and a
 //! missing progress report (monthly, quarterly or half-yearly), as the
 //! domain rules judge them today. The 督办 step issues a supervision order
-//! (督办单) with its notice.
+//! (督办单) with its notice. Decided a few hundred tasks at a time, and
+//! written in batches (`write`).
+
+use std::collections::HashMap;
 
 use super::context::{Context, OpenTask, Wanted};
-use super::write::{write_notice_with, About, OrderWanted};
+use super::write::{self, About, Item, OrderWanted};
 use super::ScanCounts;
 use crate::db::DbConnection;
 use crate::domain::ladder::Step;
@@ -13,34 +16,53 @@ use crate::domain::traffic;
 use crate::domain::{TaskId, UnitId, UserId};
 use crate::mail::templates::TaskFacts;
 
+/// Open tasks whose notices are decided, looked up and written together.
+const TASKS_PER_BATCH: usize = 500;
+
 pub(super) fn run(
     conn: &mut DbConnection,
     ctx: &Context,
     counts: &mut ScanCounts,
 ) -> anyhow::Result<()> {
-    for task in &ctx.open {
-        let row = &task.row;
-        let days_overdue = traffic::days_overdue(&task.timing, ctx.clock.today);
-        let about = About {
-            task_id: Some(row.id),
-            indicator: None,
-            instruction: None,
-            lead_unit: row.lead_unit_id,
-            due: row.due_date,
-            task_ids: vec![row.id.0],
-            reason: format!(
-                "任务 {} “{}” 逾期 {days_overdue} 天未完成",
-                row.code, row.title
-            ),
-        };
-        let wanted = wanted(ctx, task);
-        // Only a late task's notices state its latest progress.
-        let latest = if wanted.iter().any(|w| w.step.chases()) {
-            latest_progress(conn, row.id, row.lead_unit_id)?
-        } else {
-            None
-        };
-        for w in wanted {
+    for batch in ctx.open.chunks(TASKS_PER_BATCH) {
+        let items: Vec<Item> = batch.iter().flat_map(|t| items_of(ctx, t)).collect();
+        let mut items = write::absent(conn, items, counts)?;
+        // Only a late task's notices state its latest progress: read for
+        // those still to write, in one query.
+        let late: Vec<(TaskId, UnitId)> = items
+            .iter()
+            .filter(|i| i.wanted.step.chases())
+            .filter_map(|i| i.about.task_id.map(|t| (t, i.about.lead_unit)))
+            .collect();
+        let latest = latest_progress(conn, &late)?;
+        for item in items.iter_mut().filter(|i| i.wanted.step.chases()) {
+            item.facts.latest = item.about.task_id.and_then(|t| latest.get(&t).cloned());
+        }
+        write::write_all(conn, ctx, &items, counts)?;
+    }
+    Ok(())
+}
+
+/// The notices `task` is owed today, with what each says (but its latest
+/// progress, read only for those not yet written).
+fn items_of(ctx: &Context, task: &OpenTask) -> Vec<Item> {
+    let row = &task.row;
+    let days_overdue = traffic::days_overdue(&task.timing, ctx.clock.today);
+    let about = || About {
+        task_id: Some(row.id),
+        indicator: None,
+        instruction: None,
+        lead_unit: row.lead_unit_id,
+        due: row.due_date,
+        task_ids: vec![row.id.0],
+        reason: format!(
+            "任务 {} “{}” 逾期 {days_overdue} 天未完成",
+            row.code, row.title
+        ),
+    };
+    wanted(ctx, task)
+        .into_iter()
+        .map(|w| {
             let late = w.step.chases();
             let facts = TaskFacts {
                 step: w.step,
@@ -51,7 +73,7 @@ pub(super) fn run(
                 days_overdue,
                 link: ctx.link(&format!("/tasks/{}", row.id)),
                 leader: leader_names(ctx, task),
-                latest: latest.clone().filter(|_| late),
+                latest: None,
                 reply_by: late.then(|| ctx.clock.today + chrono::Duration::days(REPLY_DAYS)),
                 note: None,
                 instruction: None,
@@ -69,17 +91,14 @@ pub(super) fn run(
                 reply_by: ctx.order_reply_by,
                 year: chrono::Datelike::year(&ctx.clock.today),
             });
-            counts.tally(write_notice_with(
-                conn,
-                ctx,
-                &about,
-                &w,
-                &facts,
-                order.as_ref(),
-            )?);
-        }
-    }
-    Ok(())
+            Item {
+                about: about(),
+                wanted: w,
+                facts,
+                order,
+            }
+        })
+        .collect()
 }
 
 /// The task's leaders as a notice names them: the responsible one, then the
@@ -98,25 +117,37 @@ fn leader_names(ctx: &Context, task: &OpenTask) -> Option<String> {
 /// Days a chased or supervised unit has to reply in writing.
 const REPLY_DAYS: i64 = 3;
 
-/// The lead unit's latest progress report as one line: "60%，2026-06-20：…".
+/// The lead unit's latest progress report of each of `late` (task, lead
+/// unit) as one line: "60%，2026-06-20：…". One query, through the reports'
+/// `(task_id, id)` index, newest first.
 fn latest_progress(
     conn: &mut DbConnection,
-    task: TaskId,
-    lead_unit: UnitId,
-) -> anyhow::Result<Option<String>> {
+    late: &[(TaskId, UnitId)],
+) -> anyhow::Result<HashMap<TaskId, String>> {
     use crate::db::schema::progress_reports as r;
     use diesel::prelude::*;
-    let latest: Option<(i32, String, chrono::NaiveDateTime)> = r::table
-        .filter(r::task_id.eq(task))
-        .filter(r::unit_id.eq(lead_unit))
-        .order(r::id.desc())
-        .select((r::percent, r::body, r::created_at))
-        .first(conn)
-        .optional()?;
-    Ok(latest.map(|(percent, body, at)| {
+    let mut found = HashMap::new();
+    if late.is_empty() {
+        return Ok(found);
+    }
+    let lead: HashMap<TaskId, UnitId> = late.iter().copied().collect();
+    let ids: Vec<TaskId> = lead.keys().copied().collect();
+    let rows: Vec<(TaskId, UnitId, i32, String, chrono::NaiveDateTime)> = r::table
+        .filter(r::task_id.eq_any(&ids))
+        .order((r::task_id.asc(), r::id.desc()))
+        .select((r::task_id, r::unit_id, r::percent, r::body, r::created_at))
+        .load(conn)?;
+    for (task, unit, percent, body, at) in rows {
+        if lead.get(&task) != Some(&unit) || found.contains_key(&task) {
+            continue;
+        }
         let body: String = body.chars().take(120).collect();
-        format!("{percent}%，{}：{body}", at.format("%Y-%m-%d"))
-    }))
+        found.insert(
+            task,
+            format!("{percent}%，{}：{body}", at.format("%Y-%m-%d")),
+        );
+    }
+    Ok(found)
 }
 
 /// The notices `task` is owed today: its ladder steps, then signing for,

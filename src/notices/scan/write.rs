@@ -1,13 +1,20 @@
-//! Writing what the passes want into the outbox: a notice with its robot
-//! copies, its accountability proposal and its timeline event in one
-//! transaction, or a digest (a unit's or a follower's). Each is looked up by its dedupe key
-//! first and written only when absent; false when it was already there. A
-//! 督办 notice issues its supervision order (督办单) in its transaction too.
+//! Writing what the passes want into the outbox. Notices go in batches: the
+//! keys already written are looked up a few hundred at a time (a rescan
+//! with nothing new stops there), and the rest are written a few hundred
+//! rows a transaction: one multi-row INSERT of the notices and their robot
+//! copies that skips keys already there (`ON CONFLICT DO NOTHING`, no
+//! rollback), one UPDATE for their Message-IDs, one INSERT for their
+//! timeline events. A 督办 notice issues its supervision order (督办单), and
+//! the last rung proposes accountability, in the batch's transaction, one
+//! by one. A digest (a unit's or a follower's) is written on its own.
+
+use std::collections::{HashMap, HashSet};
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::context::{Context, Wanted};
+use super::ScanCounts;
 use crate::db::schema::notices;
 use crate::db::{self, DbConnection};
 use crate::domain::kinds::{Channel, NoticeStatus};
@@ -40,6 +47,9 @@ pub(in crate::notices) struct OrderWanted {
 
 #[derive(Clone, Insertable)]
 #[diesel(table_name = notices)]
+// None is NULL, not DEFAULT: SQLite has no DEFAULT in a multi-row VALUES,
+// and diesel would insert such rows one by one.
+#[diesel(treat_none_as_default_value = false)]
 struct NewNotice<'a> {
     task_id: Option<TaskId>,
     indicator_id: Option<IndicatorId>,
@@ -49,7 +59,7 @@ struct NewNotice<'a> {
     step: NoticeStep,
     due_date: Option<NaiveDate>,
     dedupe_key: &'a str,
-    recipients: String,
+    recipients: &'a str,
     subject: &'a str,
     body_text: &'a str,
     body_html: &'a str,
@@ -61,17 +71,8 @@ struct NewNotice<'a> {
     supervision_order_id: Option<OrderId>,
 }
 
-/// Inserts a notice and gives it the Message-ID derived from its id.
-fn insert(conn: &mut DbConnection, notice: &NewNotice, domain: &str) -> QueryResult<NoticeId> {
-    let id: NoticeId = diesel::insert_into(notices::table)
-        .values(notice)
-        .returning(notices::id)
-        .get_result(conn)?;
-    diesel::update(notices::table.find(id))
-        .set(notices::message_id.eq(super::super::message_id(id.0, domain)))
-        .execute(conn)?;
-    Ok(id)
-}
+/// Dedupe keys per lookup of those already written.
+const KEYS_PER_LOOKUP: usize = 500;
 
 fn json_list(items: &[String]) -> String {
     serde_json::to_string(items).unwrap_or_else(|_| "[]".into())
@@ -95,9 +96,315 @@ fn initial_status(w: &Wanted) -> (NoticeStatus, Option<&'static str>) {
     }
 }
 
+/// One notice a pass wants, with what its email says and, for a 督办 step,
+/// the supervision order it issues.
+pub(in crate::notices) struct Item {
+    pub about: About,
+    pub wanted: Wanted,
+    pub facts: TaskFacts,
+    pub order: Option<OrderWanted>,
+}
+
+/// An [`Item`] borrowed: what `write_notice_with` is given.
+#[derive(Clone, Copy)]
+struct ItemRef<'a> {
+    about: &'a About,
+    wanted: &'a Wanted,
+    facts: &'a TaskFacts,
+    order: Option<&'a OrderWanted>,
+}
+
+impl Item {
+    fn as_ref(&self) -> ItemRef<'_> {
+        ItemRef {
+            about: &self.about,
+            wanted: &self.wanted,
+            facts: &self.facts,
+            order: self.order.as_ref(),
+        }
+    }
+}
+
+impl ItemRef<'_> {
+    /// Whether writing it takes work of its own: issuing its supervision
+    /// order or proposing accountability, whose record the email names.
+    fn issues_a_record(&self) -> bool {
+        self.wanted.propose || (self.order.is_some() && self.about.task_id.is_some())
+    }
+}
+
+/// Those of `items` whose notices are not written yet, looked up a few
+/// hundred keys a query; the others are counted as existing. A rescan with
+/// nothing new stops here, before rendering anything.
+pub(super) fn absent(
+    conn: &mut DbConnection,
+    items: Vec<Item>,
+    counts: &mut ScanCounts,
+) -> QueryResult<Vec<Item>> {
+    let keys: Vec<&str> = items.iter().map(|i| i.wanted.dedupe_key.as_str()).collect();
+    let there = written(conn, &keys)?;
+    let (old, new): (Vec<Item>, Vec<Item>) = items
+        .into_iter()
+        .partition(|i| there.contains(&i.wanted.dedupe_key));
+    counts.existing += old.len();
+    Ok(new)
+}
+
+/// Writes `items` in batches of `ctx.batch_rows` rows (a notice and its
+/// robot copies; `scan_batch_rows`, checked to keep a statement under
+/// SQLite's limit of bound values), one transaction each, so a scan killed
+/// mid-way keeps what it committed,
+/// in their order, and counts them: created, or written meanwhile by
+/// another scan (the insert skips a key already there).
+pub(super) fn write_all(
+    conn: &mut DbConnection,
+    ctx: &Context,
+    items: &[Item],
+    counts: &mut ScanCounts,
+) -> anyhow::Result<()> {
+    let mut start = 0;
+    while start < items.len() {
+        let (mut end, mut rows) = (start, 0);
+        while end < items.len() {
+            let more = 1 + items[end].wanted.robots.len();
+            if end > start && rows + more > ctx.batch_rows {
+                break;
+            }
+            rows += more;
+            end += 1;
+        }
+        let batch: Vec<ItemRef> = items[start..end].iter().map(Item::as_ref).collect();
+        let created = conn.write(|c| write_batch(c, ctx, &batch))?;
+        for c in created {
+            counts.tally(c);
+        }
+        start = end;
+    }
+    Ok(())
+}
+
+/// Writes those of `items` not written yet: `absent`, then `write_all`.
+pub(super) fn write_owed(
+    conn: &mut DbConnection,
+    ctx: &Context,
+    items: Vec<Item>,
+    counts: &mut ScanCounts,
+) -> anyhow::Result<()> {
+    let items = absent(conn, items, counts)?;
+    write_all(conn, ctx, &items, counts)
+}
+
+/// The dedupe key of a notice's copy for a unit's robot.
+fn robot_key(key: &str, unit: UnitId) -> String {
+    format!("{key}:robot:{unit}")
+}
+
+/// Renders a notice's email. The templates were all rendered at start-up,
+/// so this fails only on a defect; the batch then rolls back rather than
+/// send a blank.
+fn render(facts: &TaskFacts, ctx: &Context) -> QueryResult<(String, String, String)> {
+    task_notice(facts, ctx.lang).map_err(|e| diesel::result::Error::QueryBuilderError(e.into()))
+}
+
+/// Writes `items` in the caller's transaction: their notices and robot
+/// copies in one multi-row INSERT that skips keys already written, their
+/// Message-IDs in one UPDATE, their timeline events in one INSERT. A notice
+/// that issues a supervision order or proposes accountability is inserted
+/// with the others and completed on its own once the record exists (only
+/// when it was inserted now, so a notice already there issues nothing).
+/// Whether each was written now, in order.
+fn write_batch(
+    conn: &mut DbConnection,
+    ctx: &Context,
+    items: &[ItemRef],
+) -> QueryResult<Vec<bool>> {
+    let now = ctx.clock.now;
+    // A notice with a record of its own is rendered once the record is
+    // there; until then, inside this transaction, its text is empty.
+    let rendered: Vec<(String, String, String)> = items
+        .iter()
+        .map(|i| {
+            if i.issues_a_record() {
+                Ok(Default::default())
+            } else {
+                render(i.facts, ctx)
+            }
+        })
+        .collect::<QueryResult<_>>()?;
+    let recipients: Vec<String> = items
+        .iter()
+        .map(|i| json_list(&i.wanted.recipients))
+        .collect();
+    let robot_keys: Vec<Vec<(UnitId, String)>> = items
+        .iter()
+        .map(|i| {
+            let w = i.wanted;
+            w.robots
+                .iter()
+                .map(|u| (*u, robot_key(&w.dedupe_key, *u)))
+                .collect()
+        })
+        .collect();
+    let mut rows: Vec<NewNotice> = Vec::new();
+    for (n, item) in items.iter().enumerate() {
+        let (about, w) = (item.about, item.wanted);
+        let (status, error) = initial_status(w);
+        let (subject, text, html) = &rendered[n];
+        let email = NewNotice {
+            task_id: about.task_id,
+            indicator_id: about.indicator.as_ref().map(|i| i.0),
+            period: about.indicator.as_ref().map(|i| i.1.as_str()),
+            instruction_id: about.instruction,
+            unit_id: Some(about.lead_unit),
+            step: w.step,
+            due_date: about.due,
+            dedupe_key: &w.dedupe_key,
+            recipients: &recipients[n],
+            subject,
+            body_text: text,
+            body_html: html,
+            status,
+            last_error: error,
+            next_attempt_at: ctx.send_at,
+            created_at: now,
+            channel: Channel::Email,
+            supervision_order_id: None,
+        };
+        // The same notice for each unit robot, right after it.
+        let copies: Vec<NewNotice> = robot_keys[n]
+            .iter()
+            .map(|(unit, key)| NewNotice {
+                unit_id: Some(*unit),
+                dedupe_key: key,
+                recipients: "[]",
+                status: NoticeStatus::Pending,
+                last_error: None,
+                channel: Channel::Webhook,
+                ..email.clone()
+            })
+            .collect();
+        rows.push(email);
+        rows.extend(copies);
+    }
+    let inserted = insert_new(conn, &rows)?;
+    let ids: Vec<NoticeId> = inserted.values().copied().collect();
+    super::super::set_message_ids(conn, &ids, &ctx.mail_domain)?;
+    let mut created = Vec::with_capacity(items.len());
+    let mut timeline = Vec::new();
+    for (n, item) in items.iter().enumerate() {
+        let Some(&id) = inserted.get(&item.wanted.dedupe_key) else {
+            created.push(false);
+            continue;
+        };
+        created.push(true);
+        let (subject, issued) = if item.issues_a_record() {
+            let copies: Vec<NoticeId> = std::iter::once(id)
+                .chain(
+                    robot_keys[n]
+                        .iter()
+                        .filter_map(|(_, k)| inserted.get(k).copied()),
+                )
+                .collect();
+            complete(conn, ctx, item, &copies)?
+        } else {
+            (rendered[n].0.clone(), None)
+        };
+        if let Some(task_id) = item.about.task_id {
+            let w = item.wanted;
+            let data = serde_json::json!({
+                "notice_id": id, "step": w.step, "recipients": w.recipients,
+                "order_id": issued.map(|i| i.id), "order": issued.map(|i| i.title()),
+            });
+            timeline.push(NewEvent {
+                task_id,
+                kind: w.event_kind,
+                actor: None,
+                unit_id: Some(item.about.lead_unit),
+                note: Some(subject),
+                data: Some(data),
+            });
+        }
+    }
+    events::record_all(conn, &timeline, now)?;
+    Ok(created)
+}
+
+/// Inserts `rows`, skipping those whose dedupe key is already written (by
+/// an earlier scan, or by another one at the same instant, which this
+/// insert waits for on PostgreSQL): the ids of those inserted, by key.
+fn insert_new(
+    conn: &mut DbConnection,
+    rows: &[NewNotice],
+) -> QueryResult<HashMap<String, NoticeId>> {
+    if rows.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let got: Vec<(NoticeId, String)> = db::per_backend!(conn, c => diesel::insert_into(notices::table)
+        .values(rows)
+        .on_conflict(notices::dedupe_key)
+        .do_nothing()
+        .returning((notices::id, notices::dedupe_key))
+        .get_results(c))?;
+    Ok(got.into_iter().map(|(id, key)| (key, id)).collect())
+}
+
+/// Issues the supervision order and proposes the accountability a notice
+/// just inserted carries, then writes its email (and its robot copies',
+/// `copies`) with them: its subject and the order issued.
+fn complete(
+    conn: &mut DbConnection,
+    ctx: &Context,
+    item: &ItemRef,
+    copies: &[NoticeId],
+) -> QueryResult<(String, Option<crate::orders::Issued>)> {
+    let (about, w, now) = (item.about, item.wanted, ctx.clock.now);
+    let issued = match (item.order, about.task_id) {
+        (Some(o), Some(task_id)) => Some(crate::orders::issue(
+            conn,
+            &crate::orders::Draft {
+                task_id,
+                requirement: &o.requirement,
+                reply_by: o.reply_by,
+                created_by: None,
+                year: o.year,
+            },
+            now,
+        )?),
+        _ => None,
+    };
+    let mut facts = match &issued {
+        Some(i) => TaskFacts {
+            order: Some(i.title()),
+            reply_by: Some(i.reply_by),
+            ..item.facts.clone()
+        },
+        None => item.facts.clone(),
+    };
+    if w.propose {
+        let record = crate::accountability::propose(
+            conn,
+            about.lead_unit.0,
+            &about.task_ids,
+            &about.reason,
+            &w.dedupe_key,
+            now,
+        )?;
+        facts.link = ctx.link(&format!("/accountability/{record}"));
+    }
+    let (subject, text, html) = render(&facts, ctx)?;
+    diesel::update(notices::table.filter(notices::id.eq_any(copies)))
+        .set((
+            notices::subject.eq(&subject),
+            notices::body_text.eq(&text),
+            notices::body_html.eq(&html),
+            notices::supervision_order_id.eq(issued.map(|i| i.id)),
+        ))
+        .execute(conn)?;
+    Ok((subject, issued))
+}
+
 /// Writes one notice, its robot copies and its event; false when it already
-/// existed. An accountability proposal is written first, in the same
-/// transaction, because its notice links to the record, not to the task.
+/// existed. An accountability proposal is written in the same transaction.
 pub(in crate::notices) fn write_notice(
     conn: &mut DbConnection,
     ctx: &Context,
@@ -110,7 +417,7 @@ pub(in crate::notices) fn write_notice(
 
 /// `write_notice`, and with `order` the supervision order the notice
 /// carries, issued (numbered) in the same transaction: a notice that was
-/// already there issues none, and a failed write gives its number back.
+/// already there issues none. In the caller's transaction if there is one.
 pub(in crate::notices) fn write_notice_with(
     conn: &mut DbConnection,
     ctx: &Context,
@@ -119,152 +426,86 @@ pub(in crate::notices) fn write_notice_with(
     facts: &TaskFacts,
     order: Option<&OrderWanted>,
 ) -> anyhow::Result<bool> {
-    let (status, error) = initial_status(w);
-    let now = ctx.clock.now;
-    let result = conn.write(|conn| -> QueryResult<bool> {
-        if exists(conn, &w.dedupe_key)? {
-            return Ok(false);
-        }
-        let issued = match (order, about.task_id) {
-            (Some(o), Some(task_id)) => Some(crate::orders::issue(
-                conn,
-                &crate::orders::Draft {
-                    task_id,
-                    requirement: &o.requirement,
-                    reply_by: o.reply_by,
-                    created_by: None,
-                    year: o.year,
-                },
-                now,
-            )?),
-            _ => None,
-        };
-        let with_order;
-        let facts = match &issued {
-            Some(i) => {
-                with_order = TaskFacts {
-                    order: Some(i.title()),
-                    reply_by: Some(i.reply_by),
-                    ..facts.clone()
-                };
-                &with_order
-            }
-            None => facts,
-        };
-        let proposal = if w.propose {
-            let (unit, tasks) = (about.lead_unit, &about.task_ids);
-            let record = crate::accountability::propose(
-                conn,
-                unit.0,
-                tasks,
-                &about.reason,
-                &w.dedupe_key,
-                now,
-            )?;
-            Some(TaskFacts {
-                link: ctx.link(&format!("/accountability/{record}")),
-                ..facts.clone()
-            })
-        } else {
-            None
-        };
-        // The templates were all rendered at start-up, so this fails only on
-        // a defect; it then rolls the notice back rather than send a blank.
-        let (subject, text, html) = task_notice(proposal.as_ref().unwrap_or(facts), ctx.lang)
-            .map_err(|e| diesel::result::Error::QueryBuilderError(e.into()))?;
-        let email = NewNotice {
-            task_id: about.task_id,
-            indicator_id: about.indicator.as_ref().map(|i| i.0),
-            period: about.indicator.as_ref().map(|i| i.1.as_str()),
-            instruction_id: about.instruction,
-            unit_id: Some(about.lead_unit),
-            step: w.step,
-            due_date: about.due,
-            dedupe_key: &w.dedupe_key,
-            recipients: json_list(&w.recipients),
-            subject: &subject,
-            body_text: &text,
-            body_html: &html,
-            status,
-            last_error: error,
-            next_attempt_at: ctx.send_at,
-            created_at: now,
-            channel: Channel::Email,
-            supervision_order_id: issued.map(|i| i.id),
-        };
-        let id = insert(conn, &email, &ctx.mail_domain)?;
-        // The same notice for each unit robot, written with it: all or none.
-        for unit in &w.robots {
-            let key = format!("{}:robot:{unit}", w.dedupe_key);
-            let robot = NewNotice {
-                unit_id: Some(*unit),
-                dedupe_key: &key,
-                recipients: "[]".into(),
-                status: NoticeStatus::Pending,
-                last_error: None,
-                channel: Channel::Webhook,
-                ..email.clone()
-            };
-            insert(conn, &robot, &ctx.mail_domain)?;
-        }
-        if let Some(task_id) = about.task_id {
-            let data = serde_json::json!({
-                "notice_id": id, "step": w.step, "recipients": w.recipients,
-                "order_id": issued.map(|i| i.id), "order": issued.map(|i| i.title()),
-            });
-            let event = NewEvent {
-                task_id,
-                kind: w.event_kind,
-                actor: None,
-                unit_id: Some(about.lead_unit),
-                note: Some(subject.clone()),
-                data: Some(data),
-            };
-            events::record(conn, event, now)?;
-        }
-        Ok(true)
-    });
-    settle(result)
+    let item = ItemRef {
+        about,
+        wanted: w,
+        facts,
+        order,
+    };
+    let result = conn.write(|conn| write_batch(conn, ctx, &[item]));
+    settle(result.map(|created| created.first().copied().unwrap_or(false)))
 }
 
-/// Writes a daily digest (a unit's, or a follower's with no unit); false
-/// when it already existed.
-pub(super) fn write_digest(
+/// A daily digest to write: a unit's, or a follower's (no unit).
+pub(super) struct Digest {
+    pub step: NoticeStep,
+    pub unit_id: Option<UnitId>,
+    pub recipients: Vec<String>,
+    pub key: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// Which of `keys` are written already, a few hundred a query.
+pub(super) fn written(conn: &mut DbConnection, keys: &[&str]) -> QueryResult<HashSet<String>> {
+    let mut there = HashSet::new();
+    for chunk in keys.chunks(KEYS_PER_LOOKUP) {
+        there.extend(
+            notices::table
+                .filter(notices::dedupe_key.eq_any(chunk))
+                .select(notices::dedupe_key)
+                .load::<String>(conn)?,
+        );
+    }
+    Ok(there)
+}
+
+/// Writes `digests` `ctx.batch_rows` a transaction (one INSERT skipping keys
+/// written meanwhile, one UPDATE for their Message-IDs) and counts them.
+pub(super) fn write_digests(
     conn: &mut DbConnection,
     ctx: &Context,
-    (step, unit_id): (NoticeStep, Option<UnitId>),
-    contacts: &[String],
-    key: &str,
-    (subject, text, html): (&str, &str, &str),
-) -> anyhow::Result<bool> {
-    let digest = NewNotice {
-        task_id: None,
-        indicator_id: None,
-        period: None,
-        instruction_id: None,
-        unit_id,
-        step,
-        due_date: None,
-        dedupe_key: key,
-        recipients: json_list(contacts),
-        subject,
-        body_text: text,
-        body_html: html,
-        status: NoticeStatus::Pending,
-        last_error: None,
-        next_attempt_at: ctx.send_at,
-        created_at: ctx.clock.now,
-        channel: Channel::Email,
-        supervision_order_id: None,
-    };
-    let result = conn.write(|conn| -> QueryResult<bool> {
-        if exists(conn, key)? {
-            return Ok(false);
+    digests: &[Digest],
+    counts: &mut ScanCounts,
+) -> anyhow::Result<()> {
+    for chunk in digests.chunks(ctx.batch_rows) {
+        let recipients: Vec<String> = chunk.iter().map(|d| json_list(&d.recipients)).collect();
+        let rows: Vec<NewNotice> = chunk
+            .iter()
+            .zip(&recipients)
+            .map(|(d, recipients)| NewNotice {
+                task_id: None,
+                indicator_id: None,
+                period: None,
+                instruction_id: None,
+                unit_id: d.unit_id,
+                step: d.step,
+                due_date: None,
+                dedupe_key: &d.key,
+                recipients,
+                subject: &d.subject,
+                body_text: &d.text,
+                body_html: &d.html,
+                status: NoticeStatus::Pending,
+                last_error: None,
+                next_attempt_at: ctx.send_at,
+                created_at: ctx.clock.now,
+                channel: Channel::Email,
+                supervision_order_id: None,
+            })
+            .collect();
+        let inserted = conn.write(|c| -> QueryResult<_> {
+            let inserted = insert_new(c, &rows)?;
+            let ids: Vec<NoticeId> = inserted.values().copied().collect();
+            super::super::set_message_ids(c, &ids, &ctx.mail_domain)?;
+            Ok(inserted)
+        })?;
+        for d in chunk {
+            counts.tally(inserted.contains_key(&d.key));
         }
-        insert(conn, &digest, &ctx.mail_domain)?;
-        Ok(true)
-    });
-    settle(result)
+    }
+    Ok(())
 }
 
 /// A notice written by another scan at the same instant is there already.
@@ -274,17 +515,4 @@ fn settle(result: QueryResult<bool>) -> anyhow::Result<bool> {
         Err(e) if db::is_unique_violation(&e) => Ok(false),
         Err(e) => Err(e.into()),
     }
-}
-
-/// Whether the notice with this key is already written. Looked up before
-/// inserting, so that a scan run again (after a crash, or by hand) does not
-/// put a refused insert into the database log for every notice; two scans
-/// at the same instant are still told apart by the unique key.
-fn exists(conn: &mut DbConnection, dedupe_key: &str) -> QueryResult<bool> {
-    let found: Option<i64> = notices::table
-        .filter(notices::dedupe_key.eq(dedupe_key))
-        .select(notices::id)
-        .first(conn)
-        .optional()?;
-    Ok(found.is_some())
 }
