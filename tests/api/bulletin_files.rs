@@ -234,7 +234,7 @@ async fn the_workbook_keeps_numbers_as_numbers_with_a_title_row_and_a_chart(app:
     assert!(
         ranking
             .used_cells()
-            .all(|(_, _, cell)| cell.to_string() != "未排名"),
+            .all(|(_, _, cell)| *cell != "未排名"),
         "no unranked rows"
     );
     // Counts are whole numbers; rates are fractions in 0..=1.
