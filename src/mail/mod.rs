@@ -163,7 +163,9 @@ impl Mailer {
         Sender {
             mailer: self,
             way: match self {
-                Mailer::Smtp { server, .. } => Way::Smtp(smtp::Connection::new(server.clone())),
+                Mailer::Smtp { server, .. } => {
+                    Way::Smtp(Box::new(smtp::Connection::new(server.clone())))
+                }
                 Mailer::File { transport, .. } => Way::File(transport),
             },
         }
@@ -177,7 +179,8 @@ pub struct Sender<'a> {
 }
 
 enum Way<'a> {
-    Smtp(smtp::Connection),
+    // Boxed: the connection (and its runtime) is large beside a reference.
+    Smtp(Box<smtp::Connection>),
     File(&'a FileTransport),
 }
 
