@@ -410,10 +410,11 @@ pub fn status(conn: &mut DbConnection, runs: i64) -> QueryResult<SchedulerStatus
 }
 
 /// One tick of the scheduler: take the lease, scan and draft the bulletin if
-/// due, deliver. The lease is renewed between the steps and before each
-/// notice is claimed, so a long tick keeps it, and a tick that lost it (its
-/// instance stalled longer than the lease) stops. `stopping` says the
-/// process is shutting down: the tick ends after the notice being sent.
+/// due, deliver. The lease is renewed between the steps and, during the
+/// delivery round, three times a lease between notices, so a long tick keeps
+/// it, and a tick that lost it (its instance stalled longer than the lease)
+/// stops. `stopping` says the process is shutting down: the tick ends after
+/// the notice being sent.
 pub fn tick(
     pool: &DbPool,
     settings: &Settings,
@@ -443,7 +444,21 @@ pub fn tick(
     if let Some(run) = bulletin::bulletin_if_due(pool, settings, holder, Utc::now())? {
         tracing::info!(?run, "monthly bulletin");
     }
-    let mut keep_going = || -> anyhow::Result<bool> { Ok(!stopping() && lease()?) };
+    // During a round the lease is renewed as a heartbeat would (three times
+    // a lease), not before every notice: a write per notice would cost about
+    // as much as sending it.
+    let every = heartbeat::interval(settings.scheduler_lease_secs);
+    let mut renewed: Option<std::time::Instant> = None;
+    let mut keep_going = || -> anyhow::Result<bool> {
+        if stopping() {
+            return Ok(false);
+        }
+        if renewed.is_some_and(|at| at.elapsed() < every) {
+            return Ok(true);
+        }
+        renewed = Some(std::time::Instant::now());
+        lease()
+    };
     let counts = deliver::deliver_while(
         pool,
         mailer,

@@ -1,8 +1,10 @@
-//! Sending mail with lettre: SMTP in production, `.eml` files under the data
+//! Sending mail with lettre: SMTP in production (`mail::smtp`: one
+//! connection per delivery round, TCP_NODELAY), `.eml` files under the data
 //! directory as the embedded default (so a fresh install shows what it would
 //! send). The Message-ID comes from the caller (the notice id), so a resend
 //! after a crash carries the same one.
 
+pub mod smtp;
 pub mod templates;
 
 use std::time::Duration;
@@ -10,7 +12,7 @@ use std::time::Duration;
 use anyhow::Context;
 use lettre::message::header::ContentType;
 use lettre::message::{Mailbox, MultiPart, SinglePart};
-use lettre::{FileTransport, Message, SmtpTransport, Transport};
+use lettre::{FileTransport, Message, Transport};
 use secrecy::ExposeSecret;
 
 use crate::config::{MailTransport, Settings};
@@ -55,7 +57,7 @@ impl std::fmt::Display for SendError {
 #[derive(Clone)]
 pub enum Mailer {
     Smtp {
-        transport: SmtpTransport,
+        server: smtp::Server,
         from: Mailbox,
     },
     File {
@@ -73,11 +75,12 @@ impl Mailer {
         match settings.mail_transport {
             MailTransport::Smtp => {
                 let url = settings.smtp_url.as_ref().context("smtp_url is not set")?;
-                let transport = SmtpTransport::from_url(url.expose_secret())
-                    .map_err(|e| anyhow::anyhow!("smtp_url is invalid: {e}"))?
-                    .timeout(Some(Duration::from_secs(settings.smtp_timeout_secs)))
-                    .build();
-                Ok(Mailer::Smtp { transport, from })
+                let server = smtp::Server::from_url(
+                    url.expose_secret(),
+                    Duration::from_secs(settings.smtp_timeout_secs),
+                )
+                .map_err(|e| anyhow::anyhow!("smtp_url is invalid: {e}"))?;
+                Ok(Mailer::Smtp { server, from })
             }
             MailTransport::File => {
                 let dir = settings.data_dir.join("outbox");
@@ -154,18 +157,40 @@ impl Mailer {
         Ok((message, invalid))
     }
 
-    /// Sends one message; returns the addresses left out as invalid.
-    pub fn send(&self, mail: &Outgoing) -> Result<Vec<String>, SendError> {
-        let (message, invalid) = self.build(mail)?;
-        match self {
-            Mailer::Smtp { transport, .. } => transport.send(&message).map(|_| ()).map_err(|e| {
-                if e.is_permanent() {
-                    SendError::Permanent(e.to_string())
-                } else {
-                    SendError::Retry(e.to_string())
+    /// What sends the messages of one delivery round: over SMTP, one
+    /// connection for all of them, closed when the sender is dropped.
+    pub fn sender(&self) -> Sender<'_> {
+        Sender {
+            mailer: self,
+            way: match self {
+                Mailer::Smtp { server, .. } => {
+                    Way::Smtp(Box::new(smtp::Connection::new(server.clone())))
                 }
-            }),
-            Mailer::File { transport, .. } => transport
+                Mailer::File { transport, .. } => Way::File(transport),
+            },
+        }
+    }
+}
+
+/// Sends messages one after the other (`Mailer::sender`).
+pub struct Sender<'a> {
+    mailer: &'a Mailer,
+    way: Way<'a>,
+}
+
+enum Way<'a> {
+    // Boxed: the connection (and its runtime) is large beside a reference.
+    Smtp(Box<smtp::Connection>),
+    File(&'a FileTransport),
+}
+
+impl Sender<'_> {
+    /// Sends one message; returns the addresses left out as invalid.
+    pub fn send(&mut self, mail: &Outgoing) -> Result<Vec<String>, SendError> {
+        let (message, invalid) = self.mailer.build(mail)?;
+        match &mut self.way {
+            Way::Smtp(connection) => connection.send(message.envelope(), &message.formatted()),
+            Way::File(transport) => transport
                 .send(&message)
                 .map(|_| ())
                 .map_err(|e| SendError::Retry(e.to_string())),

@@ -32,7 +32,7 @@ use crate::domain::notice_step::NoticeStep;
 use crate::domain::task_state::TaskStatus;
 use crate::domain::{BulletinId, InstructionId, NoticeId, UnitId};
 use crate::heartbeat;
-use crate::mail::{Mailer, Outgoing, SendError};
+use crate::mail::{Mailer, Outgoing, SendError, Sender};
 
 #[derive(Debug, Default, Serialize, PartialEq, Eq)]
 pub struct DeliveryCounts {
@@ -56,7 +56,10 @@ impl DeliveryCounts {
     }
 }
 
-const BATCH: i64 = 50;
+/// How many due notices one query of a round reads. A round goes on
+/// reading batches until none is due: the batch bounds memory and how stale
+/// the list is, not how much a round sends.
+const BATCH: i64 = 200;
 
 /// The clock of a round: real time, shifted by how far the `now` the round
 /// was asked for lies from the moment it started (tests run rounds hours
@@ -77,10 +80,12 @@ impl RoundClock {
     }
 }
 
-/// A notice this deliverer holds: its id and the token of the claim.
+/// A notice this deliverer holds: its id, the token of the claim and the
+/// moment it was claimed (its lease runs from then).
 struct Claim {
     id: NoticeId,
     token: String,
+    claimed: Instant,
 }
 
 /// Delay before attempt `attempts + 1`: base·2^(attempts−1), at most 6 hours,
@@ -106,9 +111,18 @@ fn due(now: NaiveDateTime) -> _ {
             .and(notices::lease_until.lt(now)))
 }
 
-fn due_ids(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<Vec<NoticeId>> {
+/// The next batch of due notices after `after`, in id order: a round walks
+/// the ids forward once, so a notice put back for a retry, or held by
+/// another deliverer, waits for the next round rather than being tried again
+/// in this one.
+fn due_ids(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    after: NoticeId,
+) -> QueryResult<Vec<NoticeId>> {
     notices::table
         .filter(due(now))
+        .filter(notices::id.gt(after))
         .select(notices::id)
         .order(notices::id.asc())
         .limit(BATCH)
@@ -141,7 +155,10 @@ fn claim(
         .select(NoticeRow::as_select())
         .first(conn)
         .optional()?;
-    Ok(row.map(|row| (row, Claim { id, token })))
+    Ok(row.map(|row| {
+        let claimed = Instant::now();
+        (row, Claim { id, token, claimed })
+    }))
 }
 
 /// The notice `claim` names, while that claim still holds it.
@@ -316,8 +333,9 @@ fn webhook_client(settings: &Settings) -> anyhow::Result<reqwest::blocking::Clie
 pub type Attach =
     fn(&mut DbConnection, &Settings, BulletinId) -> anyhow::Result<Vec<crate::mail::Attachment>>;
 
-/// One delivery round over the notices due at `now`. A failure on one notice
-/// is recorded on it and does not stop the others.
+/// One delivery round over the notices due from `now` on: batch after batch
+/// until none is due, over one connection to the mail server. A failure on
+/// one notice is recorded on it and does not stop the others.
 pub fn deliver(
     pool: &DbPool,
     mailer: &Mailer,
@@ -330,7 +348,8 @@ pub fn deliver(
 
 /// A delivery round that asks `keep_going` before each claim and stops when
 /// it answers false (the scheduler renews its lease there, and stops when the
-/// lease went to another instance or the process is stopping).
+/// lease went to another instance or the process is stopping). It also stops
+/// when the send window closes while it drains.
 pub fn deliver_while(
     pool: &DbPool,
     mailer: &Mailer,
@@ -341,27 +360,37 @@ pub fn deliver_while(
 ) -> anyhow::Result<DeliveryCounts> {
     let clock = RoundClock::new(now);
     let mut counts = DeliveryCounts::default();
-    let (ids, calendar) = {
-        let mut conn = pool.get()?;
-        (
-            due_ids(&mut conn, now)?,
-            crate::holidays::calendar(&mut conn)?,
-        )
-    };
+    let calendar = crate::holidays::calendar(&mut *pool.get()?)?;
     let round = Round {
         pool,
-        mailer,
         settings,
         attach,
         calendar: &calendar,
         clock: &clock,
     };
-    for id in ids {
-        if !keep_going()? {
-            tracing::info!("delivery round stopped before its end");
+    // One connection to the mail server for the whole round (QUIT when the
+    // sender is dropped, at the end of the round).
+    let mut sender = mailer.sender();
+    let mut after = NoticeId(0);
+    loop {
+        // The first batch goes as before; the ones after it only while the
+        // window is still open.
+        if after != NoticeId(0) && !round.window_open()? {
+            tracing::info!("the send window closed during the delivery round");
             break;
         }
-        round.deliver_one(id, &mut counts)?;
+        let ids = due_ids(&mut *pool.get()?, clock.now(), after)?;
+        let Some(last) = ids.last().copied() else {
+            break;
+        };
+        for id in ids {
+            if !keep_going()? {
+                tracing::info!("delivery round stopped before its end");
+                return Ok(counts);
+            }
+            round.deliver_one(&mut sender, id, &mut counts)?;
+        }
+        after = last;
     }
     Ok(counts)
 }
@@ -369,7 +398,6 @@ pub fn deliver_while(
 /// What a round needs for each notice.
 struct Round<'a> {
     pool: &'a DbPool,
-    mailer: &'a Mailer,
     settings: &'a Settings,
     attach: Attach,
     calendar: &'a WorkCalendar,
@@ -379,6 +407,13 @@ struct Round<'a> {
 impl Round<'_> {
     fn lease_secs(&self) -> i64 {
         self.settings.delivery_lease_secs
+    }
+
+    /// Whether the round's clock stands inside the send window (a round
+    /// that drains a long queue stops at its end like a tick would).
+    fn window_open(&self) -> anyhow::Result<bool> {
+        let now = self.clock.now();
+        Ok(super::next_open(self.settings, self.calendar, now)? <= now)
     }
 
     fn renew(&self, claim: &Claim) -> anyhow::Result<bool> {
@@ -392,7 +427,12 @@ impl Round<'_> {
     }
 
     /// Claims, checks, sends and records one notice.
-    fn deliver_one(&self, id: NoticeId, counts: &mut DeliveryCounts) -> anyhow::Result<()> {
+    fn deliver_one(
+        &self,
+        sender: &mut Sender<'_>,
+        id: NoticeId,
+        counts: &mut DeliveryCounts,
+    ) -> anyhow::Result<()> {
         let mut conn = self.pool.get()?;
         let Some((notice, claim)) =
             conn.write(|c| claim(c, id, self.clock.now(), self.lease_secs()))?
@@ -424,20 +464,22 @@ impl Round<'_> {
         }
         // The connection goes back to the pool while the other side talks.
         drop(conn);
-        // Right before sending: the claim is still this one's (the checks
-        // above took time), and its lease runs in full from now.
-        if !self.renew(&claim)? {
+        // Right before sending: the claim is still this one's, and its lease
+        // runs in full from now, when the checks above took long enough to
+        // matter (attachments rendered); otherwise the claim is fresher than
+        // the heartbeat would renew it, and the write is spared.
+        let renewal = heartbeat::interval(self.lease_secs());
+        if claim.claimed.elapsed() >= renewal / 2 && !self.renew(&claim)? {
             tracing::warn!(
                 notice = id.0,
                 "another deliverer claimed the notice before it was sent"
             );
             return Ok(());
         }
-        let renewal = heartbeat::interval(self.lease_secs());
         let (sent, lost) = heartbeat::with_heartbeat(
             renewal,
             || self.renew(&claim),
-            || self.send(&notice, &via, attachments),
+            || self.send(sender, &notice, &via, attachments),
         );
         if lost {
             tracing::warn!(
@@ -477,6 +519,7 @@ impl Round<'_> {
     /// addresses the mail server refused.
     fn send(
         &self,
+        sender: &mut Sender<'_>,
         notice: &NoticeRow,
         via: &Via,
         attachments: Vec<crate::mail::Attachment>,
@@ -486,7 +529,7 @@ impl Round<'_> {
                 robots::post(client, robot, notice, Utc::now().timestamp_millis())
                     .map(|()| Vec::new())
             }
-            Via::Email => self.mailer.send(&Outgoing {
+            Via::Email => sender.send(&Outgoing {
                 message_id: notice.message_id.clone(),
                 to: serde_json::from_str(&notice.recipients).unwrap_or_default(),
                 subject: notice.subject.clone(),

@@ -35,6 +35,8 @@ api_tests![
     a_quarterly_report_is_reminded_of_once_the_quarter_is_over with crate::helpers::ladder_only,
     titles_and_names_cannot_smuggle_mail_headers,
     assigning_and_returning_tell_the_units_at_once,
+    one_round_drains_the_outbox_over_one_connection with crate::helpers::ladder_only,
+    a_connection_the_server_closes_is_opened_again with crate::helpers::ladder_only,
 ];
 
 fn today() -> NaiveDate {
@@ -1331,4 +1333,78 @@ async fn assigning_and_returning_tell_the_units_at_once(app: TestApp) {
     c.ok(&app, &c.office, &task, "return", Some("报告未盖章"))
         .await;
     assert_eq!(out.deliver().sent, 1);
+}
+
+/// Queues `n` pending email notices that are due now and owed whatever
+/// happens (a digest: no task, nothing to cancel them), straight into the
+/// outbox, as a burst of thousands would stand there after a scan.
+fn queue_digests(out: &Outbox, n: usize) {
+    use diesel::prelude::*;
+    use duban::db::schema::notices;
+    let now = chrono::Utc::now().naive_utc();
+    let mut conn = out.pool.get().unwrap();
+    for i in 0..n {
+        diesel::insert_into(notices::table)
+            .values((
+                notices::step.eq("digest"),
+                notices::dedupe_key.eq(format!("test:{i}")),
+                notices::message_id.eq(format!("<test-notice-{i}@example.gov.cn>")),
+                notices::recipients.eq(r#"["t01@example.gov.cn"]"#),
+                notices::subject.eq(format!("督办日报 {i}")),
+                notices::body_text.eq("今日到期任务"),
+                notices::body_html.eq("<p>今日到期任务</p>"),
+                notices::status.eq("pending"),
+                notices::next_attempt_at.eq(now),
+                notices::created_at.eq(now),
+            ))
+            .execute(&mut conn)
+            .unwrap();
+    }
+}
+
+/// Each received Message-ID, with how often it came.
+fn arrivals(smtp: &SmtpServer) -> std::collections::BTreeMap<String, usize> {
+    let mut seen = std::collections::BTreeMap::new();
+    for m in smtp.received() {
+        *seen.entry(m.header("Message-ID").unwrap()).or_insert(0) += 1;
+    }
+    seen
+}
+
+async fn one_round_drains_the_outbox_over_one_connection(app: TestApp) {
+    // More than a batch (200) and far more than the old 50 a tick.
+    const N: usize = 450;
+    let smtp = SmtpServer::start();
+    let out = Outbox::new(&app, &smtp.url());
+    queue_digests(&out, N);
+    let counts = out.deliver();
+    assert_eq!(counts.sent, N, "{counts:?}");
+    let seen = arrivals(&smtp);
+    assert_eq!(seen.len(), N);
+    assert!(seen.values().all(|n| *n == 1), "each once");
+    assert_eq!(smtp.connections(), 1, "one connection carried them all");
+    assert_eq!(out.deliver().sent, 0, "nothing left for the next round");
+    let c = city::build(&app).await;
+    let list = expect_json(
+        app.get("/api/v1/notices?status=sent&per_page=1", &c.admin)
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(list["total"], N);
+}
+
+async fn a_connection_the_server_closes_is_opened_again(app: TestApp) {
+    const N: usize = 10;
+    let smtp = SmtpServer::start();
+    // The server hangs up after every third message, unannounced.
+    smtp.set_messages_per_connection(3);
+    let out = Outbox::new(&app, &smtp.url());
+    queue_digests(&out, N);
+    let counts = out.deliver();
+    assert_eq!(counts.sent, N, "no message waits for a retry: {counts:?}");
+    let seen = arrivals(&smtp);
+    assert_eq!(seen.len(), N);
+    assert!(seen.values().all(|n| *n == 1), "each once: {seen:?}");
+    assert_eq!(smtp.connections(), 4, "a new connection after each hang-up");
 }

@@ -159,6 +159,11 @@ pub struct SmtpServer {
     mode: Arc<Mutex<Mode>>,
     /// How long to think before accepting a message, to make delivery slow.
     delay: Arc<Mutex<std::time::Duration>>,
+    /// Connections accepted so far.
+    connections: Arc<Mutex<usize>>,
+    /// Close a connection, without a word, after this many messages (as a
+    /// server does with a connection it finds idle or used enough).
+    per_connection: Arc<Mutex<Option<usize>>>,
 }
 
 impl SmtpServer {
@@ -170,11 +175,14 @@ impl SmtpServer {
             received: Arc::default(),
             mode: Arc::new(Mutex::new(Mode::Accept)),
             delay: Arc::default(),
+            connections: Arc::default(),
+            per_connection: Arc::default(),
         };
         let s = server.clone();
         std::thread::spawn(move || {
             for stream in listener.incoming().map_while(Result::ok) {
                 let s = s.clone();
+                *s.connections.lock().unwrap() += 1;
                 std::thread::spawn(move || {
                     let _ = s.session(stream);
                 });
@@ -195,6 +203,15 @@ impl SmtpServer {
         *self.delay.lock().unwrap() = delay;
     }
 
+    pub fn set_messages_per_connection(&self, limit: usize) {
+        *self.per_connection.lock().unwrap() = Some(limit);
+    }
+
+    /// How many connections clients have opened.
+    pub fn connections(&self) -> usize {
+        *self.connections.lock().unwrap()
+    }
+
     pub fn received(&self) -> Vec<Received> {
         self.received.lock().unwrap().clone()
     }
@@ -205,7 +222,11 @@ impl SmtpServer {
         out.write_all(b"220 localhost ESMTP test\r\n")?;
         let mut to = Vec::new();
         let mut line = String::new();
+        let mut taken = 0;
         loop {
+            if Some(taken) == *self.per_connection.lock().unwrap() {
+                return Ok(());
+            }
             line.clear();
             if reader.read_line(&mut line)? == 0 {
                 return Ok(());
@@ -254,6 +275,7 @@ impl SmtpServer {
                     to: to.clone(),
                     data,
                 });
+                taken += 1;
                 b"250 OK queued\r\n"
             } else if upper.starts_with("RSET") {
                 to.clear();
