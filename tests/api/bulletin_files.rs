@@ -232,9 +232,7 @@ async fn the_workbook_keeps_numbers_as_numbers_with_a_title_row_and_a_chart(app:
     );
     assert!(matches!(at(2 + 7), None | Some(Data::Empty)));
     assert!(
-        ranking
-            .used_cells()
-            .all(|(_, _, cell)| *cell != "未排名"),
+        ranking.used_cells().all(|(_, _, cell)| *cell != "未排名"),
         "no unranked rows"
     );
     // Counts are whole numbers; rates are fractions in 0..=1.
