@@ -87,6 +87,19 @@ pub async fn begin(
 }
 
 impl Attempt {
+    /// The attempt was refused before its password was checked (the
+    /// hashing queue was full): it leaves nothing behind, like an attempt
+    /// the throttle refused.
+    pub async fn withdraw(self, state: &AppState) -> ApiResult<()> {
+        let id = self.id;
+        state
+            .db(move |conn| {
+                diesel::delete(attempts::table.find(id)).execute(conn)?;
+                Ok(())
+            })
+            .await
+    }
+
     /// The password was right: this attempt and the account's earlier
     /// failures from this address stop counting, and the address is
     /// remembered. Old rows are swept on the way.

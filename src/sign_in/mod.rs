@@ -34,10 +34,19 @@ pub async fn authenticate(
     // such names share one throttle key (no account has the empty name);
     // each still costs one hash check, like any unknown user.
     let username = Username::parse(username).ok().map(Username::into_inner);
-    // Beyond the hashing queue: 503 before the throttle writes anything.
-    let place = state.passwords.admit()?;
     let now = chrono::Utc::now().naive_utc();
+    // The throttle first: an attempt over its limit is answered 429 without
+    // a hashing place. Beyond the hashing queue, 503: that attempt never
+    // reached the password check, so its row is withdrawn and it does not
+    // count as a failure against the account.
     let attempt = throttle::begin(state, username.as_deref().unwrap_or(""), client, now).await?;
+    let place = match state.passwords.admit() {
+        Ok(place) => place,
+        Err(busy) => {
+            attempt.withdraw(state).await?;
+            return Err(busy);
+        }
+    };
     let user = match username {
         Some(name) => {
             state

@@ -371,7 +371,7 @@ async fn a_sign_in_flood_is_answered_and_reads_go_on(app: TestApp) {
         }
     }
     // Only the attempts that reached the password check are recorded: one
-    // refused because the hashing queue is full (503) cost no write and does
+    // refused because the hashing queue is full (503) leaves no row and does
     // not count as a failure against its account.
     use diesel::prelude::*;
     use duban::db::schema::sign_in_attempts;
