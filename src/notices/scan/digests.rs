@@ -62,6 +62,26 @@ pub(super) fn run(
 /// Each of `units`' lines: open tasks it leads or cooperates on and
 /// indicator reports it owes, due by the horizon, most overdue first. One
 /// pass over the open tasks for all the units.
+/// Adds `line()` once to the list of each digest unit among the lead unit and
+/// its cooperators (a unit named twice, as lead and cooperator, gets it once).
+fn push_once(
+    lines: &mut HashMap<UnitId, Vec<DigestLine>>,
+    lead: &UnitId,
+    coops: &[UnitId],
+    line: impl Fn() -> DigestLine,
+) {
+    let mut seen: Vec<UnitId> = Vec::new();
+    for unit in std::iter::once(lead).chain(coops) {
+        if seen.contains(unit) {
+            continue;
+        }
+        seen.push(*unit);
+        if let Some(list) = lines.get_mut(unit) {
+            list.push(line());
+        }
+    }
+}
+
 fn lines_by_unit(ctx: &Context, units: &[(UnitId, &UnitInfo)]) -> HashMap<UnitId, Vec<DigestLine>> {
     let today = ctx.clock.today;
     let mut lines: HashMap<UnitId, Vec<DigestLine>> =
@@ -70,40 +90,20 @@ fn lines_by_unit(ctx: &Context, units: &[(UnitId, &UnitInfo)]) -> HashMap<UnitId
         let Some(due) = t.row.due_date.filter(|d| *d <= ctx.horizon) else {
             continue;
         };
-        let concerned = std::iter::once(&t.row.lead_unit_id).chain(&t.coops);
-        let mut seen = Vec::new();
-        for unit in concerned {
-            if seen.contains(unit) {
-                continue;
-            }
-            seen.push(*unit);
-            if let Some(list) = lines.get_mut(unit) {
-                list.push(DigestLine {
-                    code: t.row.code.clone(),
-                    title: t.row.title.clone(),
-                    due_date: due,
-                    days_overdue: traffic::days_overdue(&t.timing, today),
-                });
-            }
-        }
+        push_once(&mut lines, &t.row.lead_unit_id, &t.coops, || DigestLine {
+            code: t.row.code.clone(),
+            title: t.row.title.clone(),
+            due_date: due,
+            days_overdue: traffic::days_overdue(&t.timing, today),
+        });
     }
     for r in &ctx.reports {
-        let concerned = std::iter::once(&r.lead_unit_id).chain(&r.cooperating);
-        let mut seen = Vec::new();
-        for unit in concerned {
-            if seen.contains(unit) {
-                continue;
-            }
-            seen.push(*unit);
-            if let Some(list) = lines.get_mut(unit) {
-                list.push(DigestLine {
-                    code: r.code(),
-                    title: r.title(),
-                    due_date: r.due,
-                    days_overdue: traffic::days_late(r.due, today),
-                });
-            }
-        }
+        push_once(&mut lines, &r.lead_unit_id, &r.cooperating, || DigestLine {
+            code: r.code(),
+            title: r.title(),
+            due_date: r.due,
+            days_overdue: traffic::days_late(r.due, today),
+        });
     }
     for list in lines.values_mut() {
         list.sort_by_key(|l| (std::cmp::Reverse(l.days_overdue), l.due_date));
