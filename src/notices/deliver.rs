@@ -3,11 +3,14 @@
 //! retried with exponential backoff and jitter; a permanent failure, or too
 //! many attempts, makes a notice `dead` with its last error kept.
 //!
-//! Each claim reads the clock afresh, carries a token of its own and is
-//! renewed while the send runs, so a live deliverer never loses a notice to
-//! another one (another instance, or `duban deliver`) in the middle of a
-//! send; renewing and recording the outcome succeed only for the claim that
-//! still holds the notice.
+//! A claim reserves a few due notices at once (one commit), reads the
+//! clock afresh and carries a token of its own; each notice's lease is
+//! renewed right before it is sent when the claim has aged, and while the
+//! send runs, so a live deliverer never loses a notice to another one
+//! (another instance, or `duban deliver`) in the middle of a send; renewing
+//! and recording the outcome succeed only for the claim that still holds
+//! the notice. A round that is stopped gives back what it claimed and did
+//! not send.
 //!
 //! Guarantee: a notice is never lost (it stays in the table until sent, dead
 //! or cancelled). It can be sent twice only if the process dies between the
@@ -129,36 +132,74 @@ fn due_ids(
         .load(conn)
 }
 
-/// Reserves the notice for this deliverer for `lease_secs` from `now`;
-/// None when someone else has it. Of two deliverers claiming at once, the
-/// condition lets one through.
+/// The most due notices one claim reserves: one commit for several
+/// notices, where a claim per notice made PostgreSQL wait for a flush per
+/// notice twice (claim and outcome). A round starts with one and doubles
+/// while sending is fast (see `deliver_while`); small, so that the lease of
+/// the last one rarely needs renewing before its turn (each is renewed
+/// right before it is sent when its claim has aged; see
+/// `Round::deliver_one`).
+const CLAIM_AT_ONCE: usize = 16;
+
+/// Reserves those of `ids` that are still due for this deliverer for
+/// `lease_secs` from `now`, under one token, in id order; a notice someone
+/// else holds is left out. Of two deliverers claiming at once, the
+/// condition in the UPDATE lets one through for each notice.
 fn claim(
     conn: &mut DbConnection,
-    id: NoticeId,
+    ids: &[NoticeId],
     now: NaiveDateTime,
     lease_secs: i64,
-) -> QueryResult<Option<(NoticeRow, Claim)>> {
+) -> QueryResult<Vec<(NoticeRow, Claim)>> {
     let token = crate::secrets::random_hex(8);
-    let claimed = diesel::update(notices::table.find(id).filter(due(now)))
-        .set((
-            notices::status.eq(NoticeStatus::Sending),
-            notices::lease_until.eq(now + Duration::seconds(lease_secs)),
-            notices::claim_token.eq(&token),
-        ))
-        .execute(conn)?;
+    let claimed = diesel::update(
+        notices::table
+            .filter(notices::id.eq_any(ids))
+            .filter(due(now)),
+    )
+    .set((
+        notices::status.eq(NoticeStatus::Sending),
+        notices::lease_until.eq(now + Duration::seconds(lease_secs)),
+        notices::claim_token.eq(&token),
+    ))
+    .execute(conn)?;
     if claimed == 0 {
-        return Ok(None);
+        return Ok(Vec::new());
     }
-    let row = notices::table
-        .find(id)
+    let rows = notices::table
+        .filter(notices::id.eq_any(ids))
         .filter(notices::claim_token.eq(&token))
         .select(NoticeRow::as_select())
-        .first(conn)
-        .optional()?;
-    Ok(row.map(|row| {
-        let claimed = Instant::now();
-        (row, Claim { id, token, claimed })
-    }))
+        .order(notices::id.asc())
+        .load(conn)?;
+    let at = Instant::now();
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let claim = Claim {
+                id: row.id,
+                token: token.clone(),
+                claimed: at,
+            };
+            (row, claim)
+        })
+        .collect())
+}
+
+/// Gives back claimed notices a round will not send (it was stopped): due
+/// again at once, not after their lease.
+fn release(conn: &mut DbConnection, claims: &[Claim]) -> QueryResult<usize> {
+    let mut released = 0;
+    for claim in claims {
+        released += diesel::update(claimed(claim.id, claim.token.clone()))
+            .set((
+                notices::status.eq(NoticeStatus::Pending),
+                notices::lease_until.eq(None::<NaiveDateTime>),
+                notices::claim_token.eq(None::<String>),
+            ))
+            .execute(conn)?;
+    }
+    Ok(released)
 }
 
 /// The notice `claim` names, while that claim still holds it.
@@ -346,8 +387,8 @@ pub fn deliver(
     deliver_while(pool, mailer, settings, attach, now, &mut || Ok(true))
 }
 
-/// A delivery round that asks `keep_going` before each claim and stops when
-/// it answers false (the scheduler renews its lease there, and stops when the
+/// A delivery round that asks `keep_going` before each claim and each
+/// claimed notice after the first, and stops when it answers false (the scheduler renews its lease there, and stops when the
 /// lease went to another instance or the process is stopping). It also stops
 /// when the send window closes while it drains.
 pub fn deliver_while(
@@ -372,6 +413,7 @@ pub fn deliver_while(
     // sender is dropped, at the end of the round).
     let mut sender = mailer.sender();
     let mut after = NoticeId(0);
+    let mut at_once = 1;
     loop {
         // The first batch goes as before; the ones after it only while the
         // window is still open.
@@ -383,12 +425,37 @@ pub fn deliver_while(
         let Some(last) = ids.last().copied() else {
             break;
         };
-        for id in ids {
+        let mut rest = &ids[..];
+        while !rest.is_empty() {
             if !keep_going()? {
                 tracing::info!("delivery round stopped before its end");
                 return Ok(counts);
             }
-            round.deliver_one(&mut sender, id, &mut counts)?;
+            let (chunk, after_chunk) = rest.split_at(at_once.min(rest.len()));
+            rest = after_chunk;
+            let started = Instant::now();
+            let claims = pool
+                .get()?
+                .write(|c| claim(c, chunk, clock.now(), round.lease_secs()))?;
+            let mut claims = claims.into_iter();
+            while let Some((notice, claim)) = claims.next() {
+                round.deliver_one(&mut sender, notice, claim, &mut counts)?;
+                if claims.len() > 0 && !keep_going()? {
+                    tracing::info!("delivery round stopped before its end");
+                    let rest: Vec<Claim> = claims.map(|(_, c)| c).collect();
+                    release(&mut *pool.get()?, &rest)?;
+                    return Ok(counts);
+                }
+            }
+            // Claim more at once while a claim's notices go out well within
+            // a heartbeat; one at a time again when the mail server is slow,
+            // so that a claim never holds notices another deliverer could
+            // be sending.
+            at_once = if started.elapsed() < heartbeat::interval(round.lease_secs()) / 2 {
+                (at_once * 2).min(CLAIM_AT_ONCE)
+            } else {
+                1
+            };
         }
         after = last;
     }
@@ -426,19 +493,16 @@ impl Round<'_> {
         )?)
     }
 
-    /// Claims, checks, sends and records one notice.
+    /// Checks, sends and records one claimed notice.
     fn deliver_one(
         &self,
         sender: &mut Sender<'_>,
-        id: NoticeId,
+        notice: NoticeRow,
+        claim: Claim,
         counts: &mut DeliveryCounts,
     ) -> anyhow::Result<()> {
+        let id = claim.id;
         let mut conn = self.pool.get()?;
-        let Some((notice, claim)) =
-            conn.write(|c| claim(c, id, self.clock.now(), self.lease_secs()))?
-        else {
-            return Ok(());
-        };
         let via = match self.via(&mut conn, &notice)? {
             Ok(via) => via,
             Err(Cancelled(why)) => {
