@@ -25,8 +25,20 @@ pub(super) fn run(
     counts: &mut ScanCounts,
 ) -> anyhow::Result<()> {
     for batch in ctx.open.chunks(TASKS_PER_BATCH) {
-        let items: Vec<Item> = batch.iter().flat_map(|t| items_of(ctx, t)).collect();
-        let mut items = write::absent(conn, items, counts)?;
+        // The keys first: what each notice says is built only for those not
+        // written yet (on a rescan, none).
+        let owed: Vec<(&OpenTask, Wanted)> = batch
+            .iter()
+            .flat_map(|t| wanted(ctx, t).into_iter().map(move |w| (t, w)))
+            .collect();
+        let keys: Vec<&str> = owed.iter().map(|(_, w)| w.dedupe_key.as_str()).collect();
+        let there = write::written(conn, &keys)?;
+        counts.existing += there.len();
+        let mut items: Vec<Item> = owed
+            .into_iter()
+            .filter(|(_, w)| !there.contains(&w.dedupe_key))
+            .map(|(t, w)| item(ctx, t, w))
+            .collect();
         // Only a late task's notices state its latest progress: read for
         // those still to write, in one query.
         let late: Vec<(TaskId, UnitId)> = items
@@ -43,12 +55,12 @@ pub(super) fn run(
     Ok(())
 }
 
-/// The notices `task` is owed today, with what each says (but its latest
-/// progress, read only for those not yet written).
-fn items_of(ctx: &Context, task: &OpenTask) -> Vec<Item> {
+/// The notice `w` that `task` is owed today, with what it says (but its
+/// latest progress, read only for those not yet written).
+fn item(ctx: &Context, task: &OpenTask, w: Wanted) -> Item {
     let row = &task.row;
     let days_overdue = traffic::days_overdue(&task.timing, ctx.clock.today);
-    let about = || About {
+    let about = About {
         task_id: Some(row.id),
         indicator: None,
         instruction: None,
@@ -60,45 +72,36 @@ fn items_of(ctx: &Context, task: &OpenTask) -> Vec<Item> {
             row.code, row.title
         ),
     };
-    wanted(ctx, task)
-        .into_iter()
-        .map(|w| {
-            let late = w.step.chases();
-            let facts = TaskFacts {
-                step: w.step,
-                code: row.code.clone(),
-                title: row.title.clone(),
-                lead_unit: ctx.unit_name(row.lead_unit_id),
-                due_date: row.due_date,
-                days_overdue,
-                link: ctx.link(&format!("/tasks/{}", row.id)),
-                leader: leader_names(ctx, task),
-                latest: None,
-                reply_by: late.then(|| ctx.clock.today + chrono::Duration::days(REPLY_DAYS)),
-                note: None,
-                instruction: None,
-                cooperating: false,
-                order: None,
-            };
-            // The 督办 step issues its supervision order (督办单) with the
-            // notice, which carries it as an attachment.
-            let order = matches!(w.step.rung(), Some(Step::Supervise(_))).then(|| OrderWanted {
-                requirement: crate::orders::default_requirement(
-                    ctx.lang,
-                    days_overdue,
-                    ctx.order_reply_by,
-                ),
-                reply_by: ctx.order_reply_by,
-                year: chrono::Datelike::year(&ctx.clock.today),
-            });
-            Item {
-                about: about(),
-                wanted: w,
-                facts,
-                order,
-            }
-        })
-        .collect()
+    let late = w.step.chases();
+    let facts = TaskFacts {
+        step: w.step,
+        code: row.code.clone(),
+        title: row.title.clone(),
+        lead_unit: ctx.unit_name(row.lead_unit_id),
+        due_date: row.due_date,
+        days_overdue,
+        link: ctx.link(&format!("/tasks/{}", row.id)),
+        leader: leader_names(ctx, task),
+        latest: None,
+        reply_by: late.then(|| ctx.clock.today + chrono::Duration::days(REPLY_DAYS)),
+        note: None,
+        instruction: None,
+        cooperating: false,
+        order: None,
+    };
+    // The 督办 step issues its supervision order (督办单) with the notice,
+    // which carries it as an attachment.
+    let order = matches!(w.step.rung(), Some(Step::Supervise(_))).then(|| OrderWanted {
+        requirement: crate::orders::default_requirement(ctx.lang, days_overdue, ctx.order_reply_by),
+        reply_by: ctx.order_reply_by,
+        year: chrono::Datelike::year(&ctx.clock.today),
+    });
+    Item {
+        about,
+        wanted: w,
+        facts,
+        order,
+    }
 }
 
 /// The task's leaders as a notice names them: the responsible one, then the
