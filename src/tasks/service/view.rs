@@ -236,29 +236,31 @@ fn rollup(descendants: &[Descendant]) -> Option<Rollup> {
     Some(result)
 }
 
+/// The latest report of the lead unit and of each cooperating unit: one
+/// seek a unit through `progress_reports (task_id, unit_id, id)`, so a task
+/// with thousands of reports reads as fast as one with a few.
 fn unit_inputs(conn: &mut DbConnection, row: &TaskRow, coops: &[UnitId]) -> Result<Vec<UnitInput>> {
-    let reports: Vec<(UnitId, i32, String, NaiveDateTime)> = progress_reports::table
-        .filter(progress_reports::task_id.eq(row.id))
-        .select((
-            progress_reports::unit_id,
-            progress_reports::percent,
-            progress_reports::body,
-            progress_reports::created_at,
-        ))
-        .order(progress_reports::id.desc())
-        .load(conn)?;
-    let latest = |unit: UnitId| reports.iter().find(|r| r.0 == unit);
     let mut out = Vec::with_capacity(coops.len() + 1);
     for (unit, role) in
         std::iter::once((row.lead_unit_id, "lead")).chain(coops.iter().map(|c| (*c, "cooperating")))
     {
-        let r = latest(unit);
+        let r: Option<(i32, String, NaiveDateTime)> = progress_reports::table
+            .filter(progress_reports::task_id.eq(row.id))
+            .filter(progress_reports::unit_id.eq(unit))
+            .select((
+                progress_reports::percent,
+                progress_reports::body,
+                progress_reports::created_at,
+            ))
+            .order(progress_reports::id.desc())
+            .first(conn)
+            .optional()?;
         out.push(UnitInput {
             unit_id: unit,
             role,
-            percent: r.map(|r| r.1),
-            body: r.map(|r| r.2.clone()),
-            reported_at: r.map(|r| r.3.and_utc()),
+            percent: r.as_ref().map(|r| r.0),
+            reported_at: r.as_ref().map(|r| r.2.and_utc()),
+            body: r.map(|r| r.1),
         });
     }
     Ok(out)
