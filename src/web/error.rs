@@ -28,7 +28,8 @@ pub enum PageError {
 
 impl PageError {
     pub fn internal(lang: Lang, cause: impl std::fmt::Display) -> PageError {
-        tracing::error!(error = %cause, "console page failed");
+        // `{:#}`: an anyhow error with its whole chain of causes.
+        tracing::error!(error = %format_args!("{cause:#}"), "console page failed");
         PageError::Shown {
             status: StatusCode::INTERNAL_SERVER_ERROR,
             lang,
@@ -53,7 +54,9 @@ impl PageError {
             return PageError::not_found(lang);
         }
         if status.is_server_error() && status != StatusCode::SERVICE_UNAVAILABLE {
-            return PageError::internal(lang, err.sentence(Lang::En));
+            // Logged with its cause chain (the API error's Display), not
+            // only the sentence the page shows.
+            return PageError::internal(lang, &err);
         }
         PageError::Shown {
             status,

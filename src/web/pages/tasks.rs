@@ -31,9 +31,13 @@ const PER_PAGE: i64 = 30;
 /// words (only those: a city has thousands).
 pub(crate) fn names(
     conn: &mut DbConnection,
-    unit_ids: Vec<UnitId>,
+    mut unit_ids: Vec<UnitId>,
     people_ids: Vec<UserId>,
 ) -> QueryResult<(HashMap<UnitId, String>, HashMap<UserId, String>)> {
+    // Each unit once: a long timeline names the same few units thousands of
+    // times, more values than SQLite binds in one statement.
+    unit_ids.sort_unstable();
+    unit_ids.dedup();
     let units: Vec<(UnitId, String)> = units::table
         .filter(units::id.eq_any(unit_ids))
         .select((units::id, units::name))
