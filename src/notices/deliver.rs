@@ -187,19 +187,26 @@ fn claim(
 }
 
 /// Gives back claimed notices a round will not send (it was stopped): due
-/// again at once, not after their lease.
-fn release(conn: &mut DbConnection, claims: &[Claim]) -> QueryResult<usize> {
-    let mut released = 0;
-    for claim in claims {
-        released += diesel::update(claimed(claim.id, claim.token.clone()))
-            .set((
-                notices::status.eq(NoticeStatus::Pending),
-                notices::lease_until.eq(None::<NaiveDateTime>),
-                notices::claim_token.eq(None::<String>),
-            ))
-            .execute(conn)?;
-    }
-    Ok(released)
+/// again at once, not after their lease. Those another deliverer took since
+/// (their lease had lapsed) are not this claim's to give back.
+fn release(conn: &mut DbConnection, claims: &[Claim]) -> QueryResult<()> {
+    let Some(token) = claims.first().map(|c| c.token.clone()) else {
+        return Ok(());
+    };
+    let ids: Vec<NoticeId> = claims.iter().map(|c| c.id).collect();
+    diesel::update(
+        notices::table
+            .filter(notices::id.eq_any(ids))
+            .filter(notices::status.eq(NoticeStatus::Sending))
+            .filter(notices::claim_token.eq(token)),
+    )
+    .set((
+        notices::status.eq(NoticeStatus::Pending),
+        notices::lease_until.eq(None::<NaiveDateTime>),
+        notices::claim_token.eq(None::<String>),
+    ))
+    .execute(conn)?;
+    Ok(())
 }
 
 /// The notice `claim` names, while that claim still holds it.
@@ -387,10 +394,11 @@ pub fn deliver(
     deliver_while(pool, mailer, settings, attach, now, &mut || Ok(true))
 }
 
-/// A delivery round that asks `keep_going` before each claim and each
-/// claimed notice after the first, and stops when it answers false (the scheduler renews its lease there, and stops when the
-/// lease went to another instance or the process is stopping). It also stops
-/// when the send window closes while it drains.
+/// A delivery round that asks `keep_going` before each claim and before
+/// each claimed notice after the first, and stops when it answers false (the
+/// scheduler renews its lease there, and stops when the lease went to
+/// another instance or the process is stopping). It also stops when the send
+/// window closes while it drains.
 pub fn deliver_while(
     pool: &DbPool,
     mailer: &Mailer,
