@@ -37,6 +37,7 @@ api_tests![
     assigning_and_returning_tell_the_units_at_once,
     one_round_drains_the_outbox_over_one_connection with crate::helpers::ladder_only,
     a_connection_the_server_closes_is_opened_again with crate::helpers::ladder_only,
+    a_stopped_round_gives_back_what_it_claimed_and_did_not_send with crate::helpers::ladder_only,
 ];
 
 fn today() -> NaiveDate {
@@ -1417,4 +1418,55 @@ async fn a_connection_the_server_closes_is_opened_again(app: TestApp) {
     assert_eq!(seen.len(), N);
     assert!(seen.values().all(|n| *n == 1), "each once: {seen:?}");
     assert_eq!(smtp.connections(), 4, "a new connection after each hang-up");
+}
+
+/// A round told to stop (the process is stopping, or its lease went to
+/// another instance) in the middle of a claim gives the claim's unsent
+/// notices back: the next round sends them at once, not after their lease.
+async fn a_stopped_round_gives_back_what_it_claimed_and_did_not_send(app: TestApp) {
+    use diesel::prelude::*;
+    use duban::db::schema::notices;
+    const N: usize = 12;
+    let smtp = SmtpServer::start();
+    let out = Outbox::new(&app, &smtp.url());
+    queue_digests(&out, N);
+    // Claims grow 1, 2, 4 while sending is fast. Asked before the first
+    // claim, before the second, inside it, before the third and after its
+    // first notice: the fifth answer stops the round with three of that
+    // claim unsent.
+    let (pool, mailer, settings) = (out.pool.clone(), out.mailer.clone(), out.settings.clone());
+    let counts = std::thread::spawn(move || {
+        let mut asked = 0;
+        deliver::deliver_while(
+            &pool,
+            &mailer,
+            &settings,
+            duban::bulletins::publish::attachments,
+            chrono::Utc::now().naive_utc(),
+            &mut || {
+                asked += 1;
+                Ok(asked < 5)
+            },
+        )
+        .unwrap()
+    })
+    .join()
+    .unwrap();
+    assert_eq!(counts.sent, 4, "{counts:?}");
+    let mut conn = out.pool.get().unwrap();
+    let held: i64 = notices::table
+        .filter(
+            notices::status
+                .eq("sending")
+                .or(notices::claim_token.is_not_null()),
+        )
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert_eq!(held, 0, "no notice stays claimed by the stopped round");
+    // The next round, at once, sends the rest, each notice once.
+    assert_eq!(out.deliver().sent, N - 4);
+    let seen = arrivals(&smtp);
+    assert_eq!(seen.len(), N);
+    assert!(seen.values().all(|n| *n == 1), "each once: {seen:?}");
 }

@@ -17,6 +17,7 @@ api_tests![
     a_running_period_is_computed_every_time,
     instances_sharing_a_database_see_each_others_writes_with_their_own_policy,
     reads_racing_a_rename_never_outlive_it,
+    a_ranking_larger_than_a_slice_arrives_whole,
 ];
 
 const OCTOBER: &str = "/api/v1/rankings?period=2026-10";
@@ -246,4 +247,46 @@ async fn reads_racing_a_rename_never_outlive_it(app: TestApp) {
             assert_eq!(row(&r.json, "T02")["unit"]["name"], name);
         }
     }
+}
+
+/// A kept ranking is sent in 64 KiB slices of one buffer: one of several
+/// slices arrives whole, with its length announced, and the same as computed.
+async fn a_ranking_larger_than_a_slice_arrives_whole(app: TestApp) {
+    let e = example(&app).await;
+    const UNITS: usize = 400;
+    for batch in (0..UNITS).collect::<Vec<_>>().chunks(50) {
+        join_all(batch.iter().map(|n| {
+            let (app, admin) = (&app, &e.c.admin);
+            async move {
+                let name = format!("第{n}号高新技术产业开发区管理委员会");
+                app.create_unit(admin, &format!("Z{n:03}"), &name).await
+            }
+        }))
+        .await;
+    }
+    let office = &e.c.office;
+    let computed = read(&app, OCTOBER, office).await;
+    assert_eq!(computed.source, "computed");
+    let res = app
+        .client
+        .get(app.url(OCTOBER))
+        .bearer_auth(office)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["x-ranking-source"], "cache");
+    let announced: usize = res.headers()["content-length"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let body = res.text().await.unwrap();
+    assert!(body.len() > 3 * 64 * 1024, "several slices: {}", body.len());
+    assert_eq!(announced, body.len());
+    assert_eq!(body, computed.body);
+    let json: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        row(&json, "Z399")["unit"]["name"],
+        "第399号高新技术产业开发区管理委员会"
+    );
 }
