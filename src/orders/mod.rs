@@ -100,34 +100,109 @@ impl Issued {
 /// Writes an order with the next number of its year, inside the caller's
 /// transaction: a rollback of the caller gives the number back.
 pub fn issue(conn: &mut DbConnection, draft: &Draft, now: NaiveDateTime) -> QueryResult<Issued> {
-    let number = next_number(conn, draft.year)?;
-    let id: OrderId = diesel::insert_into(supervision_orders::table)
-        .values((
-            supervision_orders::task_id.eq(draft.task_id),
-            supervision_orders::year.eq(draft.year),
-            supervision_orders::number.eq(number),
-            supervision_orders::requirement.eq(draft.requirement),
-            supervision_orders::reply_by.eq(draft.reply_by),
-            supervision_orders::created_by.eq(draft.created_by),
-            supervision_orders::created_at.eq(now),
-        ))
-        .returning(supervision_orders::id)
-        .get_result(conn)?;
-    Ok(Issued {
-        id,
-        year: draft.year,
-        number,
-        reply_by: draft.reply_by,
-    })
+    let issued = issue_all(conn, std::slice::from_ref(draft), now)?;
+    issued
+        .into_iter()
+        .next()
+        .ok_or(diesel::result::Error::NotFound)
 }
 
-/// The next number of `year`, taken in the caller's transaction. The
-/// UPDATE locks the year's row until the transaction ends, so concurrent
-/// creations take one number each, in turn, and a rolled-back one leaves
-/// no gap.
-fn next_number(conn: &mut DbConnection, year: i32) -> QueryResult<i64> {
-    if let Some(n) = bump(conn, year)? {
-        return Ok(n);
+/// A supervision order row as inserted.
+#[derive(Insertable)]
+#[diesel(table_name = supervision_orders)]
+// None is NULL, not DEFAULT: SQLite has no DEFAULT in a multi-row VALUES,
+// and diesel would insert such rows one by one.
+#[diesel(treat_none_as_default_value = false)]
+struct NewOrder<'a> {
+    task_id: TaskId,
+    year: i32,
+    number: i64,
+    requirement: &'a str,
+    reply_by: NaiveDate,
+    created_by: Option<UserId>,
+    created_at: NaiveDateTime,
+}
+
+/// Writes `drafts` as orders, numbered in their order within each year,
+/// inside the caller's transaction: one counter UPDATE per year and one
+/// multi-row INSERT, where the scan's 督办 step issued thousands one
+/// statement at a time. What was issued, in the order of `drafts`.
+pub fn issue_all(
+    conn: &mut DbConnection,
+    drafts: &[Draft],
+    now: NaiveDateTime,
+) -> QueryResult<Vec<Issued>> {
+    let mut numbers: Vec<i64> = Vec::with_capacity(drafts.len());
+    let mut next: std::collections::BTreeMap<i32, i64> = Default::default();
+    for d in drafts {
+        *next.entry(d.year).or_default() += 1;
+    }
+    for (year, count) in next.iter_mut() {
+        // From here on: the year's next number to hand out.
+        *count = next_numbers(conn, *year, *count)?;
+    }
+    for d in drafts {
+        let n = next
+            .get_mut(&d.year)
+            .ok_or(diesel::result::Error::NotFound)?;
+        numbers.push(*n);
+        *n += 1;
+    }
+    let rows: Vec<NewOrder> = drafts
+        .iter()
+        .zip(&numbers)
+        .map(|(d, number)| NewOrder {
+            task_id: d.task_id,
+            year: d.year,
+            number: *number,
+            requirement: d.requirement,
+            reply_by: d.reply_by,
+            created_by: d.created_by,
+            created_at: now,
+        })
+        .collect();
+    let mut ids: Vec<(OrderId, i32, i64)> = Vec::with_capacity(rows.len());
+    // Chunks keep a statement under SQLite's limit of bound values.
+    for chunk in rows.chunks(ORDERS_PER_INSERT) {
+        let got: Vec<(OrderId, i32, i64)> = crate::db::per_backend!(conn, c => diesel::insert_into(supervision_orders::table)
+                .values(chunk)
+                .returning((
+                    supervision_orders::id,
+                    supervision_orders::year,
+                    supervision_orders::number,
+                ))
+                .get_results(c))?;
+        ids.extend(got);
+    }
+    let by_number: std::collections::HashMap<(i32, i64), OrderId> =
+        ids.into_iter().map(|(id, y, n)| ((y, n), id)).collect();
+    drafts
+        .iter()
+        .zip(numbers)
+        .map(|(d, number)| {
+            let id = *by_number
+                .get(&(d.year, number))
+                .ok_or(diesel::result::Error::NotFound)?;
+            Ok(Issued {
+                id,
+                year: d.year,
+                number,
+                reply_by: d.reply_by,
+            })
+        })
+        .collect()
+}
+
+/// Orders per INSERT: seven values a row, well under SQLite's 32,766.
+const ORDERS_PER_INSERT: usize = 1000;
+
+/// Takes the next `count` numbers of `year` in the caller's transaction and
+/// returns the first. The UPDATE locks the year's row until the transaction
+/// ends, so concurrent creations take their numbers in turn, and a
+/// rolled-back one leaves no gap.
+fn next_numbers(conn: &mut DbConnection, year: i32, count: i64) -> QueryResult<i64> {
+    if let Some(last) = bump(conn, year, count)? {
+        return Ok(last - count + 1);
     }
     // The year's first order. The row is inserted in a savepoint: when
     // another transaction inserts it at the same time, the unique key
@@ -137,23 +212,25 @@ fn next_number(conn: &mut DbConnection, year: i32) -> QueryResult<i64> {
         diesel::insert_into(supervision_order_counters::table)
             .values((
                 supervision_order_counters::year.eq(i64::from(year)),
-                supervision_order_counters::last_number.eq(1_i64),
+                supervision_order_counters::last_number.eq(count),
             ))
             .execute(c)
     });
     match first {
         Ok(_) => Ok(1),
         Err(e) if crate::db::is_unique_violation(&e) => {
-            bump(conn, year)?.ok_or(diesel::result::Error::NotFound)
+            let last = bump(conn, year, count)?.ok_or(diesel::result::Error::NotFound)?;
+            Ok(last - count + 1)
         }
         Err(e) => Err(e),
     }
 }
 
-fn bump(conn: &mut DbConnection, year: i32) -> QueryResult<Option<i64>> {
+fn bump(conn: &mut DbConnection, year: i32, count: i64) -> QueryResult<Option<i64>> {
     diesel::update(supervision_order_counters::table.find(i64::from(year)))
         .set(
-            supervision_order_counters::last_number.eq(supervision_order_counters::last_number + 1),
+            supervision_order_counters::last_number
+                .eq(supervision_order_counters::last_number + count),
         )
         .returning(supervision_order_counters::last_number)
         .get_result(conn)

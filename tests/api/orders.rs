@@ -22,6 +22,7 @@ crate::api_tests![
     a_receipt_not_in_by_its_date_climbs_the_ladder,
     the_office_issues_an_order_on_the_task_page,
     an_order_issued_by_hand_sends_the_supervision_email_with_it,
+    concurrent_scans_issue_one_order_a_task_numbered_without_gaps,
 ];
 
 fn path(task: i64) -> String {
@@ -716,4 +717,80 @@ async fn an_order_issued_by_hand_sends_the_supervision_email_with_it(app: TestAp
         .filter(|e| e["kind"] == "supervision_order")
         .count();
     assert_eq!(sent, 2, "{events}");
+}
+
+/// The scan numbers a batch's orders together and writes each 督办 email
+/// with its own order's number. Four scans at once: each task gets one
+/// order, the numbers run 1..n without a gap (a scan that lost the race
+/// takes its numbers back), and each email names the order it carries.
+async fn concurrent_scans_issue_one_order_a_task_numbered_without_gaps(app: TestApp) {
+    use diesel::prelude::*;
+    use duban::db::schema::notices;
+    const TASKS: usize = 6;
+    let c = addressed_city(&app).await;
+    let mut due = None;
+    let mut ids = Vec::new();
+    for i in 0..TASKS {
+        let task = c.in_progress(&app, &format!("4.{i}"), 10).await;
+        due = task["due_date"]
+            .as_str()
+            .map(|d| d.parse::<NaiveDate>().unwrap());
+        ids.push(task["id"].as_i64().unwrap());
+    }
+    let day = due.unwrap() + Duration::days(7);
+    let out = Outbox::new(&app, &crate::smtp::closed_port_url());
+    let scans: Vec<_> = (0..4)
+        .map(|_| {
+            let (pool, settings) = (out.pool.clone(), out.settings.clone());
+            std::thread::spawn(move || {
+                let mut conn = pool.get().unwrap();
+                duban::notices::scan::scan(
+                    &mut conn,
+                    &settings,
+                    day,
+                    chrono::Utc::now().naive_utc(),
+                )
+                .unwrap()
+            })
+        })
+        .collect();
+    for s in scans {
+        s.join().unwrap();
+    }
+    let mut numbers = Vec::new();
+    let mut titles = std::collections::HashMap::new();
+    for id in &ids {
+        let list = expect_json(app.get(&path(*id), &c.office).await, 200).await;
+        assert_eq!(
+            list.as_array().unwrap().len(),
+            1,
+            "one order for task {id}: {list}"
+        );
+        numbers.push(list[0]["number"].as_i64().unwrap());
+        titles.insert(
+            list[0]["id"].as_i64().unwrap(),
+            list[0]["title"].as_str().unwrap().to_string(),
+        );
+    }
+    numbers.sort_unstable();
+    assert_eq!(
+        numbers,
+        (1..=TASKS as i64).collect::<Vec<_>>(),
+        "no gap, none twice"
+    );
+    let mut conn = out.pool.get().unwrap();
+    let emails: Vec<(Option<i64>, String)> = notices::table
+        .filter(notices::supervision_order_id.is_not_null())
+        .filter(notices::channel.eq("email"))
+        .select((notices::supervision_order_id, notices::body_text))
+        .load(&mut conn)
+        .unwrap();
+    assert_eq!(emails.len(), TASKS, "one 督办 email a task");
+    for (order, text) in emails {
+        let title = &titles[&order.unwrap()];
+        assert!(
+            text.contains(&format!("督办单：{title}")),
+            "{title} in:\n{text}"
+        );
+    }
 }

@@ -4,9 +4,11 @@
 //! rows a transaction: one multi-row INSERT of the notices and their robot
 //! copies that skips keys already there (`ON CONFLICT DO NOTHING`, no
 //! rollback), one UPDATE for their Message-IDs, one INSERT for their
-//! timeline events. A 督办 notice issues its supervision order (督办单), and
-//! the last rung proposes accountability, in the batch's transaction, one
-//! by one. A digest (a unit's or a follower's) is written on its own.
+//! timeline events. A 督办 notice issues its supervision order (督办单) and
+//! the last rung proposes accountability in the batch's transaction, before
+//! the notices (the batch's orders numbered by one counter UPDATE and
+//! written by one INSERT), so each email is rendered once, with its order's
+//! number. A digest (a unit's or a follower's) is written on its own.
 
 use std::collections::{HashMap, HashSet};
 
@@ -174,7 +176,15 @@ pub(super) fn write_all(
             end += 1;
         }
         let batch: Vec<ItemRef> = items[start..end].iter().map(Item::as_ref).collect();
-        let created = conn.write(|c| write_batch(c, ctx, &batch))?;
+        let created = match conn.write(|c| write_batch(c, ctx, &batch)) {
+            // Another scan wrote some of them meanwhile, one carrying an
+            // order: the batch was taken back; each on its own, then.
+            Err(diesel::result::Error::RollbackTransaction) => batch
+                .iter()
+                .map(|item| write_one(conn, ctx, *item))
+                .collect::<anyhow::Result<_>>()?,
+            other => other?,
+        };
         for c in created {
             counts.tally(c);
         }
@@ -206,29 +216,28 @@ fn render(facts: &TaskFacts, ctx: &Context) -> QueryResult<(String, String, Stri
     task_notice(facts, ctx.lang).map_err(|e| diesel::result::Error::QueryBuilderError(e.into()))
 }
 
-/// Writes `items` in the caller's transaction: their notices and robot
-/// copies in one multi-row INSERT that skips keys already written, their
-/// Message-IDs in one UPDATE, their timeline events in one INSERT. A notice
-/// that issues a supervision order or proposes accountability is inserted
-/// with the others and completed on its own once the record exists (only
-/// when it was inserted now, so a notice already there issues nothing).
-/// Whether each was written now, in order.
+/// Writes `items` in the caller's transaction: first the records some of
+/// them carry (their supervision orders in one numbering and one INSERT,
+/// their accountability proposals), so that every email is rendered once,
+/// with its order's number; then their notices and robot copies in one
+/// multi-row INSERT that skips keys already written, their Message-IDs in
+/// one UPDATE, their timeline events in one INSERT. Whether each was
+/// written now, in order. Fails with `RollbackTransaction` when a notice
+/// carrying a record was written meanwhile by another scan: the rollback
+/// takes back its order and its number.
 fn write_batch(
     conn: &mut DbConnection,
     ctx: &Context,
     items: &[ItemRef],
 ) -> QueryResult<Vec<bool>> {
     let now = ctx.clock.now;
-    // A notice with a record of its own is rendered once the record is
-    // there; until then, inside this transaction, its text is empty.
+    let records = records(conn, ctx, items)?;
     let rendered: Vec<(String, String, String)> = items
         .iter()
-        .map(|i| {
-            if i.issues_a_record() {
-                Ok(Default::default())
-            } else {
-                render(i.facts, ctx)
-            }
+        .zip(&records)
+        .map(|(i, r)| match r.facts(i.facts) {
+            Some(facts) => render(&facts, ctx),
+            None => render(i.facts, ctx),
         })
         .collect::<QueryResult<_>>()?;
     let recipients: Vec<String> = items
@@ -268,7 +277,7 @@ fn write_batch(
             next_attempt_at: ctx.send_at,
             created_at: now,
             channel: Channel::Email,
-            supervision_order_id: None,
+            supervision_order_id: records[n].issued.map(|i| i.id),
         };
         // The same notice for each unit robot, right after it.
         let copies: Vec<NewNotice> = robot_keys[n]
@@ -287,6 +296,12 @@ fn write_batch(
         rows.extend(copies);
     }
     let inserted = insert_new(conn, &rows)?;
+    let raced = items
+        .iter()
+        .any(|i| i.issues_a_record() && !inserted.contains_key(&i.wanted.dedupe_key));
+    if raced {
+        return Err(diesel::result::Error::RollbackTransaction);
+    }
     let ids: Vec<NoticeId> = inserted.values().copied().collect();
     super::super::set_message_ids(conn, &ids, &ctx.mail_domain)?;
     let mut created = Vec::with_capacity(items.len());
@@ -297,20 +312,9 @@ fn write_batch(
             continue;
         };
         created.push(true);
-        let (subject, issued) = if item.issues_a_record() {
-            let copies: Vec<NoticeId> = std::iter::once(id)
-                .chain(
-                    robot_keys[n]
-                        .iter()
-                        .filter_map(|(_, k)| inserted.get(k).copied()),
-                )
-                .collect();
-            complete(conn, ctx, item, &copies)?
-        } else {
-            (rendered[n].0.clone(), None)
-        };
         if let Some(task_id) = item.about.task_id {
             let w = item.wanted;
+            let issued = records[n].issued;
             let data = serde_json::json!({
                 "notice_id": id, "step": w.step, "recipients": w.recipients,
                 "order_id": issued.map(|i| i.id), "order": issued.map(|i| i.title()),
@@ -320,13 +324,79 @@ fn write_batch(
                 kind: w.event_kind,
                 actor: None,
                 unit_id: Some(item.about.lead_unit),
-                note: Some(subject),
+                note: Some(rendered[n].0.clone()),
                 data: Some(data),
             });
         }
     }
     events::record_all(conn, &timeline, now)?;
     Ok(created)
+}
+
+/// What a notice's records add to its email: the supervision order it
+/// issues, the accountability proposal it links to.
+#[derive(Default)]
+struct Records {
+    issued: Option<crate::orders::Issued>,
+    link: Option<String>,
+}
+
+impl Records {
+    /// The notice's facts with its records named; None when it has none.
+    fn facts(&self, facts: &TaskFacts) -> Option<TaskFacts> {
+        if self.issued.is_none() && self.link.is_none() {
+            return None;
+        }
+        let mut facts = facts.clone();
+        if let Some(i) = &self.issued {
+            facts.order = Some(i.title());
+            facts.reply_by = Some(i.reply_by);
+        }
+        if let Some(link) = &self.link {
+            facts.link = link.clone();
+        }
+        Some(facts)
+    }
+}
+
+/// Issues the supervision orders of `items` (numbered in their order, one
+/// statement for all) and proposes their accountability (a few a scan, one
+/// by one), in the caller's transaction: each item's records.
+fn records(conn: &mut DbConnection, ctx: &Context, items: &[ItemRef]) -> QueryResult<Vec<Records>> {
+    let now = ctx.clock.now;
+    let mut out: Vec<Records> = items.iter().map(|_| Records::default()).collect();
+    let (mut which, mut drafts) = (Vec::new(), Vec::new());
+    for (n, item) in items.iter().enumerate() {
+        if let (Some(o), Some(task_id)) = (item.order, item.about.task_id) {
+            which.push(n);
+            drafts.push(crate::orders::Draft {
+                task_id,
+                requirement: &o.requirement,
+                reply_by: o.reply_by,
+                created_by: None,
+                year: o.year,
+            });
+        }
+    }
+    let issued = crate::orders::issue_all(conn, &drafts, now)?;
+    for (n, issued) in which.into_iter().zip(issued) {
+        out[n].issued = Some(issued);
+    }
+    for (n, item) in items.iter().enumerate() {
+        let (about, w) = (item.about, item.wanted);
+        if w.propose {
+            let record = crate::accountability::propose(
+                conn,
+                about.lead_unit.0,
+                &about.task_ids,
+                &about.reason,
+                &w.dedupe_key,
+                now,
+            )?;
+            out[n].link = Some(ctx.link(&format!("/accountability/{record}")));
+        }
+    }
+    Ok(out)
 }
 
 /// Inserts `rows`, skipping those whose dedupe key is already written (by
@@ -346,61 +416,6 @@ fn insert_new(
         .returning((notices::id, notices::dedupe_key))
         .get_results(c))?;
     Ok(got.into_iter().map(|(id, key)| (key, id)).collect())
-}
-
-/// Issues the supervision order and proposes the accountability a notice
-/// just inserted carries, then writes its email (and its robot copies',
-/// `copies`) with them: its subject and the order issued.
-fn complete(
-    conn: &mut DbConnection,
-    ctx: &Context,
-    item: &ItemRef,
-    copies: &[NoticeId],
-) -> QueryResult<(String, Option<crate::orders::Issued>)> {
-    let (about, w, now) = (item.about, item.wanted, ctx.clock.now);
-    let issued = match (item.order, about.task_id) {
-        (Some(o), Some(task_id)) => Some(crate::orders::issue(
-            conn,
-            &crate::orders::Draft {
-                task_id,
-                requirement: &o.requirement,
-                reply_by: o.reply_by,
-                created_by: None,
-                year: o.year,
-            },
-            now,
-        )?),
-        _ => None,
-    };
-    let mut facts = match &issued {
-        Some(i) => TaskFacts {
-            order: Some(i.title()),
-            reply_by: Some(i.reply_by),
-            ..item.facts.clone()
-        },
-        None => item.facts.clone(),
-    };
-    if w.propose {
-        let record = crate::accountability::propose(
-            conn,
-            about.lead_unit.0,
-            &about.task_ids,
-            &about.reason,
-            &w.dedupe_key,
-            now,
-        )?;
-        facts.link = ctx.link(&format!("/accountability/{record}"));
-    }
-    let (subject, text, html) = render(&facts, ctx)?;
-    diesel::update(notices::table.filter(notices::id.eq_any(copies)))
-        .set((
-            notices::subject.eq(&subject),
-            notices::body_text.eq(&text),
-            notices::body_html.eq(&html),
-            notices::supervision_order_id.eq(issued.map(|i| i.id)),
-        ))
-        .execute(conn)?;
-    Ok((subject, issued))
 }
 
 /// Writes one notice, its robot copies and its event; false when it already
@@ -432,6 +447,12 @@ pub(in crate::notices) fn write_notice_with(
         facts,
         order,
     };
+    write_one(conn, ctx, item)
+}
+
+/// Writes one item in a transaction of its own (a savepoint of the
+/// caller's): whether it was written now.
+fn write_one(conn: &mut DbConnection, ctx: &Context, item: ItemRef) -> anyhow::Result<bool> {
     let result = conn.write(|conn| write_batch(conn, ctx, &[item]));
     settle(result.map(|created| created.first().copied().unwrap_or(false)))
 }
@@ -508,10 +529,12 @@ pub(super) fn write_digests(
     Ok(())
 }
 
-/// A notice written by another scan at the same instant is there already.
+/// A notice written by another scan at the same instant is there already
+/// (and the order this one would have issued was taken back with it).
 fn settle(result: QueryResult<bool>) -> anyhow::Result<bool> {
     match result {
         Ok(created) => Ok(created),
+        Err(diesel::result::Error::RollbackTransaction) => Ok(false),
         Err(e) if db::is_unique_violation(&e) => Ok(false),
         Err(e) => Err(e.into()),
     }
