@@ -90,6 +90,7 @@ use crate::{
         accountability::routes::dismiss_record,
         unit_record::routes::unit_record,
         rankings::routes::get_ranking,
+        rankings::routes::get_overdue,
         bulletins::routes::list_bulletins,
         bulletins::routes::create_bulletin,
         bulletins::routes::get_bulletin,

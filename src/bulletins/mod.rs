@@ -53,9 +53,14 @@ pub struct BulletinRow {
 
 impl BulletinRow {
     pub fn snapshot(&self) -> crate::error::Result<Snapshot> {
-        serde_json::from_str(&self.snapshot).map_err(|e| {
+        let mut snapshot: Snapshot = serde_json::from_str(&self.snapshot).map_err(|e| {
             crate::error::Error::Internal(anyhow::anyhow!("bulletin {} snapshot: {e}", self.id))
-        })
+        })?;
+        // A snapshot keeps every overdue task; those taken before the count
+        // was stored say so by the length of their list.
+        let r = &mut snapshot.ranking;
+        r.overdue_total = r.overdue_total.max(r.overdue_tasks.len());
+        Ok(snapshot)
     }
 
     /// 2026年第3期, once published.

@@ -197,6 +197,7 @@ mod tests {
                 ],
                 unranked: vec![row("西山乡", None, None, None)],
                 overdue_tasks: Vec::new(),
+                overdue_total: 0,
                 previous_bulletin: None,
             },
             rectifications: Vec::new(),

@@ -31,10 +31,10 @@
 
 use std::sync::Mutex;
 
-use actix_web::web::Bytes;
 use diesel::dsl::max;
 use diesel::prelude::*;
 
+use super::Answer;
 use crate::db::schema::{audit_log, notices};
 use crate::db::DbConnection;
 use crate::domain::figures::Judgement;
@@ -86,12 +86,12 @@ pub fn fingerprint(conn: &mut DbConnection, j: &Judgement) -> QueryResult<Finger
     })
 }
 
-/// One kept ranking: its key and its JSON.
+/// One kept ranking: its key and its answer.
 struct Entry {
     period: Period,
     policy: Policy,
     fingerprint: Fingerprint,
-    body: Bytes,
+    body: Answer,
     /// When it was last used, for evicting the least recently used.
     used: u64,
 }
@@ -120,7 +120,12 @@ impl RankingCache {
     }
 
     /// The ranking of `period` kept for exactly this policy and fingerprint.
-    pub fn get(&self, period: Period, policy: &Policy, fingerprint: &Fingerprint) -> Option<Bytes> {
+    pub fn get(
+        &self,
+        period: Period,
+        policy: &Policy,
+        fingerprint: &Fingerprint,
+    ) -> Option<Answer> {
         let mut kept = self.kept();
         kept.tick += 1;
         let tick = kept.tick;
@@ -135,7 +140,7 @@ impl RankingCache {
     /// Keeps `body`, the ranking of `period` computed after `fingerprint`
     /// was read. It replaces the period's earlier one unless that one was
     /// read later (a slow request finishing after a quicker, newer one).
-    pub fn put(&self, period: Period, policy: &Policy, fingerprint: Fingerprint, body: Bytes) {
+    pub fn put(&self, period: Period, policy: &Policy, fingerprint: Fingerprint, body: Answer) {
         let mut kept = self.kept();
         kept.tick += 1;
         let used = kept.tick;
@@ -189,6 +194,7 @@ impl RankingCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use actix_web::web::Bytes;
 
     fn month(m: u32) -> Period {
         Period::parse(&format!("2026-{m:02}")).unwrap()
@@ -206,13 +212,23 @@ mod tests {
         crate::config::Settings::default().policy()
     }
 
+    fn answer(json: &'static [u8]) -> Answer {
+        Answer {
+            json: Bytes::from_static(json),
+            overdue: Vec::new().into(),
+        }
+    }
+
     #[test]
     fn a_ranking_is_served_only_for_its_period_policy_and_fingerprint() {
         let cache = RankingCache::default();
         let p = policy();
-        cache.put(month(10), &p, fp(5, 2, 0), Bytes::from_static(b"october"));
+        cache.put(month(10), &p, fp(5, 2, 0), answer(b"october"));
         assert_eq!(
-            cache.get(month(10), &p, &fp(5, 2, 0)).as_deref(),
+            cache
+                .get(month(10), &p, &fp(5, 2, 0))
+                .map(|a| a.json)
+                .as_deref(),
             Some(&b"october"[..])
         );
         assert!(cache.get(month(9), &p, &fp(5, 2, 0)).is_none());
@@ -229,13 +245,16 @@ mod tests {
     fn a_newer_ranking_replaces_the_older_but_never_the_reverse() {
         let cache = RankingCache::default();
         let p = policy();
-        cache.put(month(10), &p, fp(5, 0, 0), Bytes::from_static(b"old"));
-        cache.put(month(10), &p, fp(7, 0, 0), Bytes::from_static(b"new"));
+        cache.put(month(10), &p, fp(5, 0, 0), answer(b"old"));
+        cache.put(month(10), &p, fp(7, 0, 0), answer(b"new"));
         assert_eq!(cache.len(), 1);
         // A request that read fingerprint 6 finishes last: 7 stays.
-        cache.put(month(10), &p, fp(6, 0, 0), Bytes::from_static(b"late"));
+        cache.put(month(10), &p, fp(6, 0, 0), answer(b"late"));
         assert_eq!(
-            cache.get(month(10), &p, &fp(7, 0, 0)).as_deref(),
+            cache
+                .get(month(10), &p, &fp(7, 0, 0))
+                .map(|a| a.json)
+                .as_deref(),
             Some(&b"new"[..])
         );
         assert!(cache.get(month(10), &p, &fp(6, 0, 0)).is_none());
@@ -246,10 +265,10 @@ mod tests {
         let cache = RankingCache::default();
         let p = policy();
         for m in 1..=CAPACITY as u32 {
-            cache.put(month(m), &p, fp(1, 0, 0), Bytes::from_static(b"x"));
+            cache.put(month(m), &p, fp(1, 0, 0), answer(b"x"));
         }
         assert!(cache.get(month(1), &p, &fp(1, 0, 0)).is_some());
-        cache.put(month(12), &p, fp(1, 0, 0), Bytes::from_static(b"x"));
+        cache.put(month(12), &p, fp(1, 0, 0), answer(b"x"));
         assert_eq!(cache.len(), CAPACITY);
         assert!(cache.get(month(1), &p, &fp(1, 0, 0)).is_some(), "just used");
         assert!(

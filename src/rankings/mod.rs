@@ -109,8 +109,13 @@ pub struct Ranking {
     pub ranked: Vec<RankingRow>,
     /// Units with nothing due: not ranked.
     pub unranked: Vec<RankingRow>,
-    /// Most days overdue first.
+    /// Most days overdue first. `GET /rankings` lists the first 100 here
+    /// (`overdue_total` says how many there are) and pages through all of
+    /// them at `GET /rankings/overdue`; a bulletin keeps them all.
     pub overdue_tasks: Vec<OverdueTask>,
+    /// How many tasks and indicator reports are overdue, listed or not.
+    #[serde(default)]
+    pub overdue_total: usize,
     pub previous_bulletin: Option<PreviousBulletin>,
 }
 
@@ -510,6 +515,7 @@ pub fn ranking(
         totals: Totals::of(ranked.iter().chain(&unranked).map(|r| &r.figures)),
         ranked,
         unranked,
+        overdue_total: overdue.len(),
         overdue_tasks: overdue,
         previous_bulletin,
     })
@@ -534,36 +540,59 @@ impl Source {
     }
 }
 
-/// The ranking of `period` as JSON. A closed period's comes from `kept`
-/// when the database's fingerprint is the one it was computed after, and
-/// is kept there when computed; a running period's is computed every time.
-pub fn ranking_json(
+/// How many of the overdue tasks `GET /rankings` lists with the ranking,
+/// the most days overdue: at a million tasks all of them made a 24.5 MB
+/// answer; the rest are paged at `GET /rankings/overdue`.
+pub const OVERDUE_LISTED: usize = 100;
+
+/// A ranking as the API answers it: its JSON, listing the first
+/// `OVERDUE_LISTED` overdue tasks, and all of them for the pages of
+/// `GET /rankings/overdue`. Cheap to clone: what a closed period keeps.
+#[derive(Clone)]
+pub struct Answer {
+    pub json: actix_web::web::Bytes,
+    pub overdue: std::sync::Arc<[OverdueTask]>,
+}
+
+impl Answer {
+    fn of(mut r: Ranking) -> crate::error::Result<Answer> {
+        let overdue: std::sync::Arc<[OverdueTask]> = std::mem::take(&mut r.overdue_tasks).into();
+        r.overdue_tasks = overdue.iter().take(OVERDUE_LISTED).cloned().collect();
+        let json = serde_json::to_vec(&r).map_err(anyhow::Error::new)?;
+        Ok(Answer {
+            json: json.into(),
+            overdue,
+        })
+    }
+}
+
+/// The answer for `period`. A closed period's comes from `kept` when the
+/// database's fingerprint is the one it was computed after, and is kept
+/// there when computed; a running period's is computed every time.
+pub fn answer(
     conn: &mut DbConnection,
     kept: &cache::RankingCache,
     period: Period,
     policy: &Policy,
     clock: &Clock,
-) -> crate::error::Result<(actix_web::web::Bytes, Source)> {
+) -> crate::error::Result<(Answer, Source)> {
     let j = Judgement::new(period, clock.today);
-    let body = |r: &Ranking| -> crate::error::Result<actix_web::web::Bytes> {
-        Ok(serde_json::to_vec(r).map_err(anyhow::Error::new)?.into())
-    };
     if j.is_open() {
         return Ok((
-            body(&ranking(conn, period, policy, clock)?)?,
+            Answer::of(ranking(conn, period, policy, clock)?)?,
             Source::Computed,
         ));
     }
     // Read before the ranking, so what is kept under it is no older.
     let fingerprint = cache::fingerprint(conn, &j)?;
-    if let Some(json) = kept.get(period, policy, &fingerprint) {
-        return Ok((json, Source::Cache));
+    if let Some(answer) = kept.get(period, policy, &fingerprint) {
+        return Ok((answer, Source::Cache));
     }
     let _turn = kept.turn();
-    if let Some(json) = kept.get(period, policy, &fingerprint) {
-        return Ok((json, Source::Cache));
+    if let Some(answer) = kept.get(period, policy, &fingerprint) {
+        return Ok((answer, Source::Cache));
     }
-    let json = body(&ranking(conn, period, policy, clock)?)?;
-    kept.put(period, policy, fingerprint, json.clone());
-    Ok((json, Source::Computed))
+    let answer = Answer::of(ranking(conn, period, policy, clock)?)?;
+    kept.put(period, policy, fingerprint, answer.clone());
+    Ok((answer, Source::Computed))
 }

@@ -1,19 +1,21 @@
 //! `GET /api/v1/rankings`: the live ranking of any period, a closed one's
-//! kept between requests (`super::cache`).
+//! kept between requests (`super::cache`), with its most overdue tasks;
+//! `GET /api/v1/rankings/overdue`: all of its overdue tasks, page by page.
 
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
 use super::cache::RankingCache;
-use super::Ranking;
+use super::{OverdueTask, Ranking};
 use crate::auth::{AuthUser, Permission};
 use crate::domain::period::Period;
 use crate::http::problem::{ApiError, ApiResult, Problem};
-use crate::http::QueryParams;
+use crate::http::{Page, Paging, QueryParams};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/rankings", web::get().to(get_ranking));
+    cfg.route("/rankings", web::get().to(get_ranking))
+        .route("/rankings/overdue", web::get().to(get_overdue));
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -25,9 +27,11 @@ pub struct RankingQuery {
 }
 
 /// The ranking of a period as the tasks stand now, with rank changes
-/// against the last bulletin published before it. A closed period's ranking
-/// is kept between requests until anything it reads changes (header
-/// `X-Ranking-Source`: `cache` or `computed`).
+/// against the last bulletin published before it, and its 100 most overdue
+/// tasks (`overdue_total` counts them all; `GET /rankings/overdue` pages
+/// through them). A closed period's ranking is kept between requests until
+/// anything it reads changes (header `X-Ranking-Source`: `cache` or
+/// `computed`).
 #[utoipa::path(get, path = "/api/v1/rankings", tag = "bulletins", params(RankingQuery),
     responses((status = 200, body = Ranking, headers(("X-Ranking-Source" = String,
             description = "cache: kept from an earlier request; computed: for this one"))),
@@ -43,15 +47,60 @@ pub async fn get_ranking(
         Period::parse(&query.0.period).map_err(|m| ApiError::invalid_field("period", m))?;
     let clock = state.clock();
     let policy = state.settings.policy();
-    let (json, source) = state
-        .db(move |conn| super::ranking_json(conn, &kept, period, &policy, &clock))
+    let (answer, source) = state
+        .db(move |conn| super::answer(conn, &kept, period, &policy, &clock))
         .await?;
+    let json = answer.json;
     let len = u64::try_from(json.len()).unwrap_or(u64::MAX);
     Ok(HttpResponse::Ok()
         .content_type("application/json")
         .insert_header((SOURCE_HEADER, source.as_str()))
         .no_chunking(len)
         .streaming(slices(json)))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct OverdueQuery {
+    /// 2026-11, 2026-Q4, 2026 or 2026-01-01..2026-03-31
+    pub period: String,
+    /// From 1.
+    pub page: Option<i64>,
+    /// 1 to 200; 50 when not given.
+    pub per_page: Option<i64>,
+}
+
+/// The tasks and indicator reports overdue in a period's ranking, most days
+/// overdue first, page by page: the same list, from the same kept ranking,
+/// as the one `GET /rankings` starts (header `X-Ranking-Source`).
+#[utoipa::path(get, path = "/api/v1/rankings/overdue", tag = "bulletins", params(OverdueQuery),
+    responses((status = 200, body = Page<OverdueTask>, headers(("X-Ranking-Source" = String,
+            description = "cache: kept from an earlier request; computed: for this one"))),
+        (status = 422, body = Problem)), security(("bearer" = [])))]
+pub async fn get_overdue(
+    state: web::Data<AppState>,
+    kept: web::Data<RankingCache>,
+    auth: AuthUser,
+    query: QueryParams<OverdueQuery>,
+) -> ApiResult<HttpResponse> {
+    auth.require(Permission::ReadRankings)?;
+    let query = query.0;
+    let period = Period::parse(&query.period).map_err(|m| ApiError::invalid_field("period", m))?;
+    let paging = Paging::parse(query.page, query.per_page)?;
+    let clock = state.clock();
+    let policy = state.settings.policy();
+    let (answer, source) = state
+        .db(move |conn| super::answer(conn, &kept, period, &policy, &clock))
+        .await?;
+    let all = &answer.overdue;
+    let from = usize::try_from(paging.offset()).unwrap_or(usize::MAX);
+    let per_page = usize::try_from(paging.per_page).unwrap_or(0);
+    let items: Vec<OverdueTask> = all.iter().skip(from).take(per_page).cloned().collect();
+    let total = i64::try_from(all.len()).unwrap_or(i64::MAX);
+    Ok(HttpResponse::Ok()
+        .insert_header((SOURCE_HEADER, source.as_str()))
+        .json(Page::new(items, total, paging)))
 }
 
 /// How much of a kept ranking goes to the socket at a time.

@@ -18,6 +18,7 @@ api_tests![
     instances_sharing_a_database_see_each_others_writes_with_their_own_policy,
     reads_racing_a_rename_never_outlive_it,
     a_ranking_larger_than_a_slice_arrives_whole,
+    the_ranking_lists_the_most_overdue_and_pages_through_all,
 ];
 
 const OCTOBER: &str = "/api/v1/rankings?period=2026-10";
@@ -289,4 +290,86 @@ async fn a_ranking_larger_than_a_slice_arrives_whole(app: TestApp) {
         row(&json, "Z399")["unit"]["name"],
         "第399号高新技术产业开发区管理委员会"
     );
+}
+
+/// The ranking lists its 100 most overdue tasks and counts them all; every
+/// one of them is paged, in the same order, from the same kept ranking.
+async fn the_ranking_lists_the_most_overdue_and_pages_through_all(app: TestApp) {
+    use diesel::prelude::*;
+    use duban::db::schema::tasks;
+    let e = example(&app).await;
+    const MORE: usize = 120;
+    let mut ids = Vec::new();
+    for batch in (0..MORE).collect::<Vec<_>>().chunks(12) {
+        let made = join_all(batch.iter().map(|n| {
+            let (app, c) = (&app, &e.c);
+            async move { c.in_progress(app, &format!("9.{n}"), 30).await }
+        }))
+        .await;
+        ids.extend(made.iter().map(|t| t["id"].as_i64().unwrap()));
+    }
+    // Due on the 1st to the 30th of October: overdue 1 to 31 days on 1 November.
+    let pool = duban::db::connect(&app.database.url, 1).unwrap();
+    let mut conn = pool.get().unwrap();
+    for (n, id) in ids.iter().enumerate() {
+        let due = NaiveDate::from_ymd_opt(2026, 10, 1 + (n % 30) as u32).unwrap();
+        diesel::update(tasks::table.find(id))
+            .set(tasks::due_date.eq(due))
+            .execute(&mut conn)
+            .unwrap();
+    }
+    let office = &e.c.office;
+    let ranking = read(&app, OCTOBER, office).await.json;
+    let total = ranking["overdue_total"].as_u64().unwrap() as usize;
+    assert!(total > MORE, "the example's and these: {total}");
+    let listed = ranking["overdue_tasks"].as_array().unwrap();
+    assert_eq!(listed.len(), 100);
+
+    let mut paged: Vec<Value> = Vec::new();
+    for page in 1.. {
+        let path = format!("/api/v1/rankings/overdue?period=2026-10&page={page}&per_page=40");
+        let res = app.get(&path, office).await;
+        assert_eq!(res.headers()["x-ranking-source"], "cache", "page {page}");
+        let body = expect_json(res, 200).await;
+        assert_eq!(body["total"].as_u64(), Some(total as u64));
+        let items = body["items"].as_array().unwrap().clone();
+        if items.is_empty() {
+            break;
+        }
+        paged.extend(items);
+    }
+    assert_eq!(paged.len(), total, "every overdue task, once");
+    assert_eq!(
+        &paged[..100],
+        &listed[..],
+        "the ranking lists the first of them"
+    );
+    let days: Vec<i64> = paged
+        .iter()
+        .map(|t| t["days_overdue"].as_i64().unwrap())
+        .collect();
+    assert!(
+        days.windows(2).all(|w| w[0] >= w[1]),
+        "most days overdue first"
+    );
+    assert!(paged.iter().any(|t| t["code"] == "9.0"));
+
+    // Who reads rankings reads these; bad paging names its field.
+    let page = "/api/v1/rankings/overdue?period=2026-10";
+    expect_problem(app.get(page, &e.c.clerk_a).await, 403, "forbidden").await;
+    let bad = expect_problem(
+        app.get(&format!("{page}&per_page=0"), office).await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(crate::helpers::problem_fields(&bad), ["per_page"]);
+    let bad = expect_problem(
+        app.get("/api/v1/rankings/overdue?period=2026-13", office)
+            .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(crate::helpers::problem_fields(&bad), ["period"]);
 }
