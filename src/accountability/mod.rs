@@ -78,38 +78,87 @@ impl From<RecordRow> for RecordView {
     }
 }
 
-/// A proposal from the ladder, written in the scan's transaction; its id,
-/// which the notice links to. Its dedupe key is the notice's, so it exists
-/// once: when it is there already, that one's id.
-pub fn propose(
-    conn: &mut DbConnection,
+/// A proposal from the ladder's last rung. Its dedupe key is the notice's,
+/// so it exists once.
+pub struct Proposal<'a> {
+    pub unit_id: i64,
+    pub task_ids: &'a [i64],
+    pub reason: &'a str,
+    pub dedupe_key: &'a str,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = records)]
+// None is NULL, not DEFAULT: SQLite has no DEFAULT in a multi-row VALUES,
+// and diesel would insert such rows one by one.
+#[diesel(treat_none_as_default_value = false)]
+struct NewProposal<'a> {
     unit_id: i64,
-    task_ids: &[i64],
-    reason: &str,
-    dedupe_key: &str,
+    level: AccountabilityLevel,
+    reason: &'a str,
+    task_ids: String,
+    source: RecordSource,
+    status: RecordStatus,
+    dedupe_key: Option<&'a str>,
+    created_at: NaiveDateTime,
+}
+
+/// Proposals per INSERT: eight values a row, well under SQLite's 32,766.
+const PROPOSALS_PER_INSERT: usize = 1000;
+
+/// Writes `proposals` in the caller's transaction (the scan's), a multi-row
+/// INSERT that skips those already there: each one's record id, in order,
+/// which its notice links to. A proposal written by an earlier scan keeps
+/// its record; one another scan is writing at the same instant is waited
+/// for (PostgreSQL) and then read like an earlier one.
+pub fn propose_all(
+    conn: &mut DbConnection,
+    proposals: &[Proposal],
     now: NaiveDateTime,
-) -> QueryResult<i64> {
-    let existing: Option<i64> = records::table
-        .filter(records::dedupe_key.eq(dedupe_key))
-        .select(records::id)
-        .first(conn)
-        .optional()?;
-    if let Some(id) = existing {
-        return Ok(id);
+) -> QueryResult<Vec<i64>> {
+    let mut ids: std::collections::HashMap<String, i64> = Default::default();
+    for chunk in proposals.chunks(PROPOSALS_PER_INSERT) {
+        let rows: Vec<NewProposal> = chunk
+            .iter()
+            .map(|p| NewProposal {
+                unit_id: p.unit_id,
+                level: AccountabilityLevel::Accountability,
+                reason: p.reason,
+                task_ids: serde_json::json!(p.task_ids).to_string(),
+                source: RecordSource::Ladder,
+                status: RecordStatus::Proposed,
+                dedupe_key: Some(p.dedupe_key),
+                created_at: now,
+            })
+            .collect();
+        let got: Vec<(i64, Option<String>)> = crate::db::per_backend!(conn, c => diesel::insert_into(records::table)
+                .values(&rows)
+                .on_conflict(records::dedupe_key)
+                .do_nothing()
+                .returning((records::id, records::dedupe_key))
+                .get_results(c))?;
+        ids.extend(got.into_iter().filter_map(|(id, key)| Some((key?, id))));
     }
-    diesel::insert_into(records::table)
-        .values((
-            records::unit_id.eq(unit_id),
-            records::level.eq(AccountabilityLevel::Accountability),
-            records::reason.eq(reason),
-            records::task_ids.eq(serde_json::json!(task_ids).to_string()),
-            records::source.eq(RecordSource::Ladder),
-            records::status.eq(RecordStatus::Proposed),
-            records::dedupe_key.eq(dedupe_key),
-            records::created_at.eq(now),
-        ))
-        .returning(records::id)
-        .get_result(conn)
+    let there: Vec<&str> = proposals
+        .iter()
+        .map(|p| p.dedupe_key)
+        .filter(|k| !ids.contains_key(*k))
+        .collect();
+    for chunk in there.chunks(PROPOSALS_PER_INSERT) {
+        let got: Vec<(i64, Option<String>)> = records::table
+            .filter(records::dedupe_key.eq_any(chunk))
+            .select((records::id, records::dedupe_key))
+            .load(conn)?;
+        ids.extend(got.into_iter().filter_map(|(id, key)| Some((key?, id))));
+    }
+    proposals
+        .iter()
+        .map(|p| {
+            ids.get(p.dedupe_key)
+                .copied()
+                .ok_or(diesel::result::Error::NotFound)
+        })
+        .collect()
 }
 
 /// What a list of records is narrowed to; `None` means any.

@@ -883,14 +883,22 @@ fn propose(app: &TestApp, unit: i64, task: i64, key: &str) -> i64 {
     let mut conn = pool.get().unwrap();
     let now = chrono::Utc::now().naive_utc();
     let reason = format!("任务 {task} 逾期 15 天未完成");
-    let id = duban::accountability::propose(&mut conn, unit, &[task], &reason, key, now).unwrap();
-    let again =
-        duban::accountability::propose(&mut conn, unit, &[task], &reason, key, now).unwrap();
+    let proposal = duban::accountability::Proposal {
+        unit_id: unit,
+        task_ids: &[task],
+        reason: &reason,
+        dedupe_key: key,
+    };
+    let propose = |conn: &mut duban::db::DbConnection| {
+        duban::accountability::propose_all(conn, std::slice::from_ref(&proposal), now).unwrap()
+    };
+    let id = propose(&mut conn);
+    let again = propose(&mut conn);
     assert_eq!(
         id, again,
         "one record per key: the second answer is the first record"
     );
-    id
+    id[0]
 }
 
 async fn the_office_decides_accountability_proposals_in_the_console(app: TestApp) {

@@ -719,22 +719,31 @@ async fn an_order_issued_by_hand_sends_the_supervision_email_with_it(app: TestAp
     assert_eq!(sent, 2, "{events}");
 }
 
-/// The scan numbers a batch's orders together and writes each 督办 email
-/// with its own order's number. Four scans at once: each task gets one
-/// order, the numbers run 1..n without a gap (a scan that lost the race
-/// takes its numbers back), and each email names the order it carries.
+/// The scan numbers a batch's orders together and proposes its
+/// accountability together, and writes each email with its own order's
+/// number and its own proposal's link. Four scans at once: each task gets
+/// one order, the numbers run 1..n without a gap (a scan that lost the race
+/// takes its numbers back), each email names the order it carries, and
+/// each last-rung task gets one proposal, linked from one notice.
 async fn concurrent_scans_issue_one_order_a_task_numbered_without_gaps(app: TestApp) {
     use diesel::prelude::*;
     use duban::db::schema::notices;
     const TASKS: usize = 6;
+    const LAST_RUNG: usize = 3;
     let c = addressed_city(&app).await;
     let mut due = None;
     let mut ids = Vec::new();
-    for i in 0..TASKS {
+    for i in 0..TASKS - LAST_RUNG {
         let task = c.in_progress(&app, &format!("4.{i}"), 10).await;
         due = task["due_date"]
             .as_str()
             .map(|d| d.parse::<NaiveDate>().unwrap());
+        ids.push(task["id"].as_i64().unwrap());
+    }
+    // Eight days earlier: 15 days overdue on the scan's day, the last rung
+    // (its notice carries the order the task never had, and proposes).
+    for i in 0..LAST_RUNG {
+        let task = c.in_progress(&app, &format!("5.{i}"), 2).await;
         ids.push(task["id"].as_i64().unwrap());
     }
     let day = due.unwrap() + Duration::days(7);
@@ -792,5 +801,24 @@ async fn concurrent_scans_issue_one_order_a_task_numbered_without_gaps(app: Test
             text.contains(&format!("督办单：{title}")),
             "{title} in:\n{text}"
         );
+    }
+    // The last rung: one proposal a task, whichever scan wrote it, each
+    // linked from its own notice.
+    let proposed = expect_json(
+        app.get("/api/v1/accountability?status=proposed", &c.office)
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(proposed["total"], LAST_RUNG, "{proposed}");
+    for record in proposed["items"].as_array().unwrap() {
+        let link = format!("/accountability/{}", record["id"]);
+        let linking: i64 = notices::table
+            .filter(notices::body_text.like(format!("%{link}%")))
+            .filter(notices::channel.eq("email"))
+            .count()
+            .get_result(&mut conn)
+            .unwrap();
+        assert_eq!(linking, 1, "one notice links to {link}");
     }
 }

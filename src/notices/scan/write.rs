@@ -7,8 +7,8 @@
 //! timeline events. A 督办 notice issues its supervision order (督办单) and
 //! the last rung proposes accountability in the batch's transaction, before
 //! the notices (the batch's orders numbered by one counter UPDATE and
-//! written by one INSERT), so each email is rendered once, with its order's
-//! number. A digest (a unit's or a follower's) is written on its own.
+//! written by one INSERT, its proposals by another), so each email is
+//! rendered once, with its order's number or its proposal's link. A digest (a unit's or a follower's) is written on its own.
 
 use std::collections::{HashMap, HashSet};
 
@@ -360,8 +360,8 @@ impl Records {
 }
 
 /// Issues the supervision orders of `items` (numbered in their order, one
-/// statement for all) and proposes their accountability (a few a scan, one
-/// by one), in the caller's transaction: each item's records.
+/// statement for all) and proposes their accountability (one statement for
+/// all), in the caller's transaction: each item's records.
 fn records(conn: &mut DbConnection, ctx: &Context, items: &[ItemRef]) -> QueryResult<Vec<Records>> {
     let now = ctx.clock.now;
     let mut out: Vec<Records> = items.iter().map(|_| Records::default()).collect();
@@ -382,19 +382,22 @@ fn records(conn: &mut DbConnection, ctx: &Context, items: &[ItemRef]) -> QueryRe
     for (n, issued) in which.into_iter().zip(issued) {
         out[n].issued = Some(issued);
     }
+    let (mut which, mut proposals) = (Vec::new(), Vec::new());
     for (n, item) in items.iter().enumerate() {
         let (about, w) = (item.about, item.wanted);
         if w.propose {
-            let record = crate::accountability::propose(
-                conn,
-                about.lead_unit.0,
-                &about.task_ids,
-                &about.reason,
-                &w.dedupe_key,
-                now,
-            )?;
-            out[n].link = Some(ctx.link(&format!("/accountability/{record}")));
+            which.push(n);
+            proposals.push(crate::accountability::Proposal {
+                unit_id: about.lead_unit.0,
+                task_ids: &about.task_ids,
+                reason: &about.reason,
+                dedupe_key: &w.dedupe_key,
+            });
         }
+    }
+    let records = crate::accountability::propose_all(conn, &proposals, now)?;
+    for (n, record) in which.into_iter().zip(records) {
+        out[n].link = Some(ctx.link(&format!("/accountability/{record}")));
     }
     Ok(out)
 }
