@@ -8,7 +8,8 @@
 //! the last rung proposes accountability in the batch's transaction, before
 //! the notices (the batch's orders numbered by one counter UPDATE and
 //! written by one INSERT, its proposals by another), so each email is
-//! rendered once, with its order's number or its proposal's link. A digest (a unit's or a follower's) is written on its own.
+//! rendered once, with its order's number or its proposal's link. A digest
+//! (a unit's or a follower's) is written on its own.
 
 use std::collections::{HashMap, HashSet};
 
@@ -178,7 +179,8 @@ pub(super) fn write_all(
         let batch: Vec<ItemRef> = items[start..end].iter().map(Item::as_ref).collect();
         let created = match conn.write(|c| write_batch(c, ctx, &batch)) {
             // Another scan wrote some of them meanwhile, one carrying an
-            // order: the batch was taken back; each on its own, then.
+            // order or a proposal: the batch was taken back; each on its
+            // own, then.
             Err(diesel::result::Error::RollbackTransaction) => batch
                 .iter()
                 .map(|item| write_one(conn, ctx, *item))
@@ -219,7 +221,7 @@ fn render(facts: &TaskFacts, ctx: &Context) -> QueryResult<(String, String, Stri
 /// Writes `items` in the caller's transaction: first the records some of
 /// them carry (their supervision orders in one numbering and one INSERT,
 /// their accountability proposals), so that every email is rendered once,
-/// with its order's number; then their notices and robot copies in one
+/// with its order's number and its proposal's link; then their notices and robot copies in one
 /// multi-row INSERT that skips keys already written, their Message-IDs in
 /// one UPDATE, their timeline events in one INSERT. Whether each was
 /// written now, in order. Fails with `RollbackTransaction` when a notice
