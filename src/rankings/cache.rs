@@ -213,10 +213,7 @@ mod tests {
     }
 
     fn answer(json: &'static [u8]) -> Answer {
-        Answer {
-            json: Bytes::from_static(json),
-            overdue: Vec::new().into(),
-        }
+        Answer::new(Bytes::from_static(json), Vec::new().into())
     }
 
     #[test]

@@ -552,6 +552,10 @@ pub const OVERDUE_LISTED: usize = 100;
 pub struct Answer {
     pub json: actix_web::web::Bytes,
     pub overdue: std::sync::Arc<[OverdueTask]>,
+    /// The JSON gzipped, made by the first reader that accepts it and kept
+    /// with the answer: 2,000 units' rows are over a megabyte, and 64
+    /// readers of a closed period's ranking are bound by sending it.
+    gzip: std::sync::Arc<std::sync::OnceLock<Option<actix_web::web::Bytes>>>,
 }
 
 impl Answer {
@@ -559,10 +563,39 @@ impl Answer {
         let overdue: std::sync::Arc<[OverdueTask]> = std::mem::take(&mut r.overdue_tasks).into();
         r.overdue_tasks = overdue.iter().take(OVERDUE_LISTED).cloned().collect();
         let json = serde_json::to_vec(&r).map_err(anyhow::Error::new)?;
-        Ok(Answer {
-            json: json.into(),
+        Ok(Answer::new(json.into(), overdue))
+    }
+
+    /// An answer of this JSON and overdue list, not gzipped yet.
+    pub(crate) fn new(
+        json: actix_web::web::Bytes,
+        overdue: std::sync::Arc<[OverdueTask]>,
+    ) -> Answer {
+        Answer {
+            json,
             overdue,
-        })
+            gzip: Default::default(),
+        }
+    }
+
+    /// The JSON gzipped, compressed once for all the answer's readers;
+    /// None if compressing failed (the plain JSON is sent then).
+    pub fn gzipped(&self) -> Option<actix_web::web::Bytes> {
+        self.gzip
+            .get_or_init(|| {
+                use std::io::Write;
+                let mut encoder =
+                    flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+                let done = encoder.write_all(&self.json).and_then(|_| encoder.finish());
+                match done {
+                    Ok(bytes) => Some(bytes.into()),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "the ranking could not be gzipped");
+                        None
+                    }
+                }
+            })
+            .clone()
     }
 }
 

@@ -2,7 +2,8 @@
 //! kept between requests (`super::cache`), with its most overdue tasks;
 //! `GET /api/v1/rankings/overdue`: all of its overdue tasks, page by page.
 
-use actix_web::{web, HttpResponse};
+use actix_web::http::header::{self, AcceptEncoding, Encoding, Header};
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
 use super::cache::RankingCache;
@@ -31,12 +32,14 @@ pub struct RankingQuery {
 /// tasks (`overdue_total` counts them all; `GET /rankings/overdue` pages
 /// through them). A closed period's ranking is kept between requests until
 /// anything it reads changes (header `X-Ranking-Source`: `cache` or
-/// `computed`).
+/// `computed`). Sent gzipped to a client that accepts it, compressed once
+/// for all the readers of a kept ranking.
 #[utoipa::path(get, path = "/api/v1/rankings", tag = "bulletins", params(RankingQuery),
     responses((status = 200, body = Ranking, headers(("X-Ranking-Source" = String,
             description = "cache: kept from an earlier request; computed: for this one"))),
         (status = 422, body = Problem)), security(("bearer" = [])))]
 pub async fn get_ranking(
+    req: HttpRequest,
     state: web::Data<AppState>,
     kept: web::Data<RankingCache>,
     auth: AuthUser,
@@ -47,16 +50,36 @@ pub async fn get_ranking(
         Period::parse(&query.0.period).map_err(|m| ApiError::invalid_field("period", m))?;
     let clock = state.clock();
     let policy = state.settings.policy();
-    let (answer, source) = state
-        .db(move |conn| super::answer(conn, &kept, period, &policy, &clock))
+    let gzip = accepts_gzip(&req);
+    let (json, gzipped, source) = state
+        .db(move |conn| {
+            let (answer, source) = super::answer(conn, &kept, period, &policy, &clock)?;
+            // Compressed here, on the blocking pool, not on the server's thread.
+            let gzipped = if gzip { answer.gzipped() } else { None };
+            Ok((answer.json, gzipped, source))
+        })
         .await?;
-    let json = answer.json;
-    let len = u64::try_from(json.len()).unwrap_or(u64::MAX);
-    Ok(HttpResponse::Ok()
-        .content_type("application/json")
+    let mut res = HttpResponse::Ok();
+    res.content_type("application/json")
         .insert_header((SOURCE_HEADER, source.as_str()))
-        .no_chunking(len)
-        .streaming(slices(json)))
+        .insert_header((header::VARY, "Accept-Encoding"));
+    let body = match gzipped {
+        Some(bytes) => {
+            res.insert_header((header::CONTENT_ENCODING, "gzip"));
+            bytes
+        }
+        None => json,
+    };
+    let len = u64::try_from(body.len()).unwrap_or(u64::MAX);
+    Ok(res.no_chunking(len).streaming(slices(body)))
+}
+
+/// Whether the request's Accept-Encoding prefers gzip to the plain body
+/// (no header: the plain body).
+fn accepts_gzip(req: &HttpRequest) -> bool {
+    AcceptEncoding::parse(req).is_ok_and(|accept| {
+        accept.negotiate([Encoding::gzip(), Encoding::identity()].iter()) == Some(Encoding::gzip())
+    })
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -290,6 +290,45 @@ async fn a_ranking_larger_than_a_slice_arrives_whole(app: TestApp) {
         row(&json, "Z399")["unit"]["name"],
         "第399号高新技术产业开发区管理委员会"
     );
+
+    // A client that accepts gzip gets the same JSON gzipped (compressed
+    // once, kept); one that refuses it, or says nothing, the plain body.
+    let gzipped = |accept: &'static str| {
+        let app = &app;
+        async move {
+            let res = app
+                .client
+                .get(app.url(OCTOBER))
+                .bearer_auth(office)
+                .header("accept-encoding", accept)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 200);
+            let encoding = res
+                .headers()
+                .get("content-encoding")
+                .map(|v| v.to_str().unwrap().to_string());
+            assert_eq!(res.headers()["vary"], "Accept-Encoding");
+            (encoding, res.bytes().await.unwrap())
+        }
+    };
+    for _ in 0..2 {
+        let (encoding, raw) = gzipped("gzip, deflate, br").await;
+        assert_eq!(encoding.as_deref(), Some("gzip"));
+        assert!(
+            raw.len() * 4 < body.len(),
+            "{} of {}",
+            raw.len(),
+            body.len()
+        );
+        let mut plain = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&raw[..]), &mut plain)
+            .unwrap();
+        assert_eq!(plain, body);
+    }
+    let (encoding, raw) = gzipped("gzip;q=0, identity").await;
+    assert_eq!((encoding, raw.len()), (None, body.len()));
 }
 
 /// The ranking lists its 100 most overdue tasks and counts them all; every
