@@ -267,6 +267,7 @@ fn queue_emails(
         diesel::update(notices::table.find(notice))
             .set(notices::message_id.eq(crate::notices::message_id(notice, &domain)))
             .execute(conn)?;
+        crate::notices::days::created(conn, [(clock.now, false)])?;
     }
     Ok(())
 }

@@ -216,6 +216,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    notice_days (day) {
+        day -> Date,
+        created -> BigInt,
+        cancelled -> BigInt,
+    }
+}
+
+diesel::table! {
     notices (id) {
         id -> BigInt,
         task_id -> Nullable<BigInt>,
@@ -449,6 +457,7 @@ diesel::joinable!(indicator_values -> indicators (indicator_id));
 diesel::joinable!(indicator_attachments -> indicator_values (value_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    notice_days,
     units,
     users,
     sessions,

@@ -516,7 +516,15 @@ impl Round<'_> {
             Err(Cancelled(why)) => {
                 let outcome =
                     Outcome::new(NoticeStatus::Cancelled, notice.attempts, Some(why.into()));
-                if finish(&mut conn, &claim, &outcome)? {
+                // Counted in its creation day's tally in the same commit.
+                let cancelled = conn.write(|c| -> QueryResult<bool> {
+                    let done = finish(c, &claim, &outcome)?;
+                    if done {
+                        super::days::cancelled(c, notice.created_at)?;
+                    }
+                    Ok(done)
+                })?;
+                if cancelled {
                     counts.count(outcome.status);
                 }
                 return Ok(());

@@ -3,6 +3,7 @@
 //! as the timeline event that records them; the delivery worker sends them.
 //! A unique dedupe key (task, step, due date) makes every notice exist once.
 
+pub mod days;
 pub mod deliver;
 pub mod outbox;
 pub mod robots;

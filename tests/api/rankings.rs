@@ -19,6 +19,7 @@ api_tests![
     reads_racing_a_rename_never_outlive_it,
     a_ranking_larger_than_a_slice_arrives_whole,
     the_ranking_lists_the_most_overdue_and_pages_through_all,
+    a_notice_the_deliverer_cancels_shows_at_the_next_read,
 ];
 
 const OCTOBER: &str = "/api/v1/rankings?period=2026-10";
@@ -411,4 +412,36 @@ async fn the_ranking_lists_the_most_overdue_and_pages_through_all(app: TestApp) 
     )
     .await;
     assert_eq!(crate::helpers::problem_fields(&bad), ["period"]);
+}
+
+/// The deliverer cancels a notice whose reason is gone, without an audit
+/// entry: the kept ranking, which counts the ladder's notices that were not
+/// cancelled, is computed again at the next read.
+async fn a_notice_the_deliverer_cancels_shows_at_the_next_read(app: TestApp) {
+    use diesel::prelude::*;
+    use duban::db::schema::tasks;
+    let e = example(&app).await;
+    let office = &e.c.office;
+    let before = read(&app, OCTOBER, office).await;
+    assert_eq!(read(&app, OCTOBER, office).await.source, "cache");
+    let counted = ladder_notices(&before.json, "T02");
+    assert!(counted > 0, "C2's notices of 16 October");
+    // C2's date moved by hand (a write the cache cannot see): its notices
+    // about the old date are owed no more.
+    let pool = duban::db::connect(&app.database.url, 1).unwrap();
+    let mut conn = pool.get().unwrap();
+    diesel::update(tasks::table.find(e.tasks["C2"]))
+        .set(tasks::due_date.eq(NaiveDate::from_ymd_opt(2026, 11, 15).unwrap()))
+        .execute(&mut conn)
+        .unwrap();
+    assert_eq!(read(&app, OCTOBER, office).await.source, "cache");
+    let out = crate::notices::Outbox::new(&app, &crate::smtp::closed_port_url());
+    assert!(out.deliver().cancelled > 0, "the deliverer cancels them");
+    let after = read(&app, OCTOBER, office).await;
+    assert_eq!(after.source, "computed");
+    assert!(
+        ladder_notices(&after.json, "T02") < counted,
+        "{}",
+        row(&after.json, "T02")
+    );
 }

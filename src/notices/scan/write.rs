@@ -407,6 +407,7 @@ fn records(conn: &mut DbConnection, ctx: &Context, items: &[ItemRef]) -> QueryRe
 /// Inserts `rows`, skipping those whose dedupe key is already written (by
 /// an earlier scan, or by another one at the same instant, which this
 /// insert waits for on PostgreSQL): the ids of those inserted, by key.
+/// They are counted in `notice_days` in the same transaction.
 fn insert_new(
     conn: &mut DbConnection,
     rows: &[NewNotice],
@@ -420,7 +421,14 @@ fn insert_new(
         .do_nothing()
         .returning((notices::id, notices::dedupe_key))
         .get_results(c))?;
-    Ok(got.into_iter().map(|(id, key)| (key, id)).collect())
+    let got: HashMap<String, NoticeId> = got.into_iter().map(|(id, key)| (key, id)).collect();
+    crate::notices::days::created(
+        conn,
+        rows.iter()
+            .filter(|r| got.contains_key(r.dedupe_key))
+            .map(|r| (r.created_at, r.status == NoticeStatus::Cancelled)),
+    )?;
+    Ok(got)
 }
 
 /// Writes one notice, its robot copies and its event; false when it already
