@@ -131,9 +131,10 @@ const SLICE: usize = 64 * 1024;
 
 /// The body as slices of the one kept buffer (no copies): actix writes a
 /// streamed body as the socket drains, where a body handed over whole is
-/// first copied into each connection's write buffer. A province's ranking
-/// lists every overdue task (tens of megabytes at a million tasks), and 64
-/// readers at once held a copy each (1.9 GB of RSS in `bench/run`).
+/// first copied into each connection's write buffer. When a ranking listed
+/// every overdue task (24.5 MB at a million tasks), 64 readers at once held
+/// a copy each (1.9 GB of RSS in `bench/run`); a province's ranking is
+/// still over a megabyte plain.
 fn slices(
     json: actix_web::web::Bytes,
 ) -> impl futures_util::Stream<Item = Result<actix_web::web::Bytes, std::convert::Infallible>> {
