@@ -129,16 +129,14 @@ impl Ranking {
     }
 }
 
-/// A counted task as the ranking reads it.
+/// A counted task as the ranking reads it: id, lead unit, due date, status
+/// and submission day (its words are read only if it is overdue).
 type TaskLine = (
     TaskId,
-    String,
-    String,
     UnitId,
     Option<NaiveDate>,
     TaskStatus,
     Option<NaiveDate>,
-    Option<String>,
 );
 
 /// The task's facts for the rules: done on its submission day when submitted
@@ -226,29 +224,46 @@ pub fn unit_figures(
 }
 
 /// The counted tasks, for their lead units; the overdue ones are listed.
+/// A million tasks are read without their titles (which held over a
+/// hundred megabytes at once); the overdue ones' code, title and leader
+/// are read by id afterwards.
 fn lead_tasks(conn: &mut DbConnection, j: &Judgement, tally: &mut Tally) -> QueryResult<()> {
     let lines: Vec<TaskLine> = tasks::table
-        .left_join(users::table.on(users::id.nullable().eq(tasks::responsible_leader_id)))
         .filter(tasks::status.eq_any(COUNTED))
         .filter(tasks::due_date.le(j.period.end))
         .select((
             tasks::id,
-            tasks::code,
-            tasks::title,
             tasks::lead_unit_id,
             tasks::due_date,
             tasks::status,
             tasks::submitted_on,
-            users::display_name.nullable(),
         ))
         .load(conn)?;
-    for (id, code, title, unit, due, status, submitted_on, leader) in lines {
+    let mut overdue: Vec<(TaskId, UnitId, NaiveDate, i64)> = Vec::new();
+    for (id, unit, due, status, submitted_on) in lines {
         let Some(due) = due else { continue };
         let Some(outcome) = classify(&facts(due, status, submitted_on), j) else {
             continue;
         };
         tally.of(unit).add(outcome);
         if let Outcome::Overdue { days } = outcome {
+            overdue.push((id, unit, due, days));
+        }
+    }
+    for chunk in overdue.chunks(WORDS_PER_QUERY) {
+        let ids: Vec<TaskId> = chunk.iter().map(|t| t.0).collect();
+        let mut words: HashMap<TaskId, (String, String, Option<String>)> = tasks::table
+            .left_join(users::table.on(users::id.nullable().eq(tasks::responsible_leader_id)))
+            .filter(tasks::id.eq_any(ids))
+            .select((
+                tasks::id,
+                (tasks::code, tasks::title, users::display_name.nullable()),
+            ))
+            .load(conn)?
+            .into_iter()
+            .collect();
+        for &(id, unit, due, days) in chunk {
+            let (code, title, leader) = words.remove(&id).unwrap_or_default();
             tally.overdue.push(OverdueTask {
                 task_id: Some(id),
                 indicator_id: None,
@@ -264,6 +279,9 @@ fn lead_tasks(conn: &mut DbConnection, j: &Judgement, tally: &mut Tally) -> Quer
     }
     Ok(())
 }
+
+/// Overdue tasks whose words one query reads.
+const WORDS_PER_QUERY: usize = 500;
 
 /// An indicator report counts as a task of the lead unit (and a cooperation
 /// of its cooperating units), due on the report day, done on the day the
