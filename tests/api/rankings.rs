@@ -94,6 +94,36 @@ async fn rename(app: &TestApp, base: &str, admin: &str, unit: i64, name: &str) {
     expect_json(res, 200).await;
 }
 
+/// `notice_days` agrees with the notices themselves: every notice written
+/// and every cancellation was counted on its creation day.
+fn assert_days_agree(app: &TestApp) {
+    use diesel::prelude::*;
+    use duban::db::schema::{notice_days, notices};
+    let pool = duban::db::connect(&app.database.url, 1).unwrap();
+    let mut conn = pool.get().unwrap();
+    let notices: Vec<(chrono::NaiveDateTime, String)> = notices::table
+        .select((notices::created_at, notices::status))
+        .load(&mut conn)
+        .unwrap();
+    let mut expected: std::collections::BTreeMap<NaiveDate, (i64, i64)> = Default::default();
+    for (at, status) in notices {
+        let day = expected.entry(at.date()).or_default();
+        day.0 += 1;
+        day.1 += i64::from(status == "cancelled");
+    }
+    let kept: std::collections::BTreeMap<NaiveDate, (i64, i64)> = notice_days::table
+        .select((
+            notice_days::day,
+            (notice_days::created, notice_days::cancelled),
+        ))
+        .load(&mut conn)
+        .unwrap()
+        .into_iter()
+        .collect();
+    assert!(!expected.is_empty());
+    assert_eq!(kept, expected);
+}
+
 async fn a_closed_periods_ranking_is_kept_until_what_it_reads_changes(app: TestApp) {
     let e = example(&app).await;
     let office = &e.c.office;
@@ -161,6 +191,8 @@ async fn a_closed_periods_ranking_is_kept_until_what_it_reads_changes(app: TestA
         (again.source.as_str(), &again.body),
         ("cache", &compared.body)
     );
+    // The scans' notices and the bulletin's emails were all counted.
+    assert_days_agree(&app);
 }
 
 async fn a_running_period_is_computed_every_time(app: TestApp) {
@@ -444,4 +476,5 @@ async fn a_notice_the_deliverer_cancels_shows_at_the_next_read(app: TestApp) {
         "{}",
         row(&after.json, "T02")
     );
+    assert_days_agree(&app);
 }
