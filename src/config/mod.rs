@@ -54,6 +54,10 @@ pub struct Settings {
     pub argon2_memory_kib: u32,
     pub argon2_iterations: u32,
     pub argon2_parallelism: u32,
+    /// The share (percent) of its time a hashing lane may hash: after a hash
+    /// the lane rests in proportion, so a sign-in flood cannot take more of
+    /// the machine than this of its hashing cores.
+    pub hashing_share_percent: u32,
     /// Failed sign-ins for one account from one address allowed within the window.
     pub login_max_failures: i64,
     /// Failed sign-ins for one account from all addresses together; an address
@@ -216,6 +220,7 @@ impl Default for Settings {
             argon2_memory_kib: 19_456,
             argon2_iterations: 2,
             argon2_parallelism: 1,
+            hashing_share_percent: 50,
             login_max_failures: 10,
             login_max_failures_per_account: 50,
             login_max_failures_per_address: 100,
@@ -337,6 +342,10 @@ impl Settings {
         anyhow::ensure!(
             self.session_idle_minutes > 0 && self.session_max_minutes >= self.session_idle_minutes,
             "session_idle_minutes must be positive and session_max_minutes at least as long"
+        );
+        anyhow::ensure!(
+            (1..=100).contains(&self.hashing_share_percent),
+            "hashing_share_percent must be 1–100"
         );
         anyhow::ensure!(
             self.login_max_failures > 0,

@@ -2,8 +2,11 @@
 //! many hashes run at once (each takes ~19 MiB and tens of milliseconds).
 //!
 //! Hashing takes at most all cores but one, so a flood of sign-ins leaves a
-//! core for everything else; a few more requests may wait for a permit, and
-//! any beyond that are refused at once with 503 and `Retry-After` instead of
+//! core for everything else, and each of those lanes hashes at most
+//! `hashing_share_percent` of its time (after a hash it rests in proportion,
+//! holding its permit), so the reads beside a flood keep most of the machine
+//! even on two cores. A few more requests may wait for a permit, and any
+//! beyond that are refused at once with 503 and `Retry-After` instead of
 //! queueing without end (and holding their memory and connections).
 //!
 //! The hashes' working memory is kept between hashes, one buffer per lane
@@ -11,6 +14,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use argon2::password_hash::rand_core::OsRng;
@@ -29,6 +33,8 @@ pub struct Passwords {
     /// Hashes running or waiting for a permit, and how many may be.
     admitted: Arc<AtomicUsize>,
     capacity: usize,
+    /// `hashing_share_percent`: how much of its time a lane may hash.
+    share_percent: u32,
     /// A hash of a random password: an unknown user's sign-in is checked
     /// against it so that it takes as long as a wrong password.
     dummy_hash: Arc<str>,
@@ -50,6 +56,7 @@ impl Passwords {
             permits: Arc::new(Semaphore::new(lanes)),
             admitted: Arc::new(AtomicUsize::new(0)),
             capacity: lanes + WAITING.max(WAITING_PER_LANE * lanes),
+            share_percent: settings.hashing_share_percent,
             dummy_hash: Arc::from(""),
             memory: Memory::new(lanes),
         };
@@ -154,8 +161,10 @@ impl Passwords {
         let _permit = self.permits.acquire().await.map_err(anyhow::Error::new)?;
         let this = self.clone();
         let password = password.expose().to_string();
-        let hash = actix_web::web::block(move || this.hash_blocking(&password)).await??;
-        Ok(hash)
+        let started = Instant::now();
+        let hash = actix_web::web::block(move || this.hash_blocking(&password)).await?;
+        self.rest(started.elapsed()).await;
+        Ok(hash?)
     }
 
     /// Checks `candidate` against `hash`, or against the dummy hash when there
@@ -168,6 +177,7 @@ impl Passwords {
     ) -> ApiResult<bool> {
         let _permit = self.permits.acquire().await.map_err(anyhow::Error::new)?;
         let this = self.clone();
+        let started = Instant::now();
         let ok = actix_web::web::block(move || {
             let known = hash.is_some();
             let stored = hash.as_deref().unwrap_or(&this.dummy_hash);
@@ -176,8 +186,27 @@ impl Passwords {
         })
         .await
         .map_err(ApiError::from)?;
+        self.rest(started.elapsed()).await;
         Ok(ok)
     }
+
+    /// The lane's rest after a hash that took `busy`, its permit still held
+    /// by the caller: the rest is a timer, not a thread, and the hash's
+    /// answer waits for it, so a flood's sign-ins are paced while everyone
+    /// else's requests run.
+    async fn rest(&self, busy: Duration) {
+        let rest = rest_after(busy, self.share_percent);
+        if !rest.is_zero() {
+            tokio::time::sleep(rest).await;
+        }
+    }
+}
+
+/// How long a lane rests after hashing for `busy` so that it hashes
+/// `share_percent` of its time: busy / (busy + rest) = share.
+fn rest_after(busy: Duration, share_percent: u32) -> Duration {
+    let share = share_percent.clamp(1, 100);
+    busy.saturating_mul(100 - share) / share
 }
 
 /// How many hashes may wait for a permit: 16, or four per permit when that
@@ -256,6 +285,33 @@ mod tests {
         assert_eq!(hashing_lanes(1), 1);
         assert_eq!(hashing_lanes(2), 1);
         assert_eq!(hashing_lanes(8), 7);
+    }
+
+    #[test]
+    fn a_lane_rests_in_proportion_to_its_hash() {
+        let busy = Duration::from_millis(30);
+        assert_eq!(rest_after(busy, 100), Duration::ZERO);
+        assert_eq!(rest_after(busy, 50), busy);
+        assert_eq!(rest_after(busy, 25), busy * 3);
+        assert_eq!(rest_after(Duration::ZERO, 10), Duration::ZERO);
+    }
+
+    proptest::proptest! {
+        /// Whatever the hash took, the lane's busy share of hash and rest is
+        /// the configured one (to the nanosecond's rounding).
+        #[test]
+        fn a_lane_hashes_its_share_of_the_time(
+            busy_us in 0u64..10_000_000,
+            share in 1u32..=100,
+        ) {
+            let busy = Duration::from_micros(busy_us);
+            let rest = rest_after(busy, share);
+            let total = (busy + rest).as_nanos();
+            let share = u128::from(share);
+            // The rest is rounded down to the nanosecond, never up.
+            proptest::prop_assert!(total * share <= busy.as_nanos() * 100);
+            proptest::prop_assert!(busy.as_nanos() * 100 < total * share + share);
+        }
     }
 
     #[test]
