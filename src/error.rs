@@ -88,6 +88,9 @@ pub enum Error {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuthFailure {
     InvalidCredentials,
+    /// The token's account was deactivated, or its password, token version,
+    /// role or unit changed since the token was issued.
+    TokenRevoked,
 }
 
 /// What a task could not take because it is not open.
@@ -245,6 +248,10 @@ impl Error {
             Error::Unauthorized(AuthFailure::InvalidCredentials) => {
                 Message::new("用户名或密码错误", "wrong username or password")
             }
+            Error::Unauthorized(AuthFailure::TokenRevoked) => Message::new(
+                "登录已失效（密码、角色或单位已修改，或账号已停用），请重新登录",
+                "the access token was revoked (password, role or unit changed, or account deactivated); sign in again",
+            ),
             Error::TooManyAttempts { retry_after_secs } => Message::owned(
                 format!("登录失败次数过多，请在 {retry_after_secs} 秒后重试"),
                 format!("too many failed sign-ins; try again in {retry_after_secs} seconds"),

@@ -16,6 +16,7 @@ use tracing_actix_web::TracingLogger;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::auth::middleware::account_check;
 use crate::config::Settings;
 use crate::credentials::{self, Passwords, Tokens};
 use crate::db::{self, Backend, DbPool};
@@ -88,6 +89,7 @@ impl Application {
         let openapi = ApiDoc::openapi();
         let app = move || {
             App::new()
+                .wrap(from_fn(account_check))
                 .wrap(from_fn(problem_json))
                 .wrap(from_fn(request_id_header))
                 .wrap(TracingLogger::default())

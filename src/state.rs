@@ -7,7 +7,7 @@ use std::sync::Arc;
 use actix_web::web;
 
 use crate::config::Settings;
-use crate::credentials::{Passwords, Tokens};
+use crate::credentials::{account_check, Passwords, Tokens};
 use crate::db::{Backend, DbConnection, DbPool};
 use crate::domain::clock::Clock;
 use crate::http::client_address::TrustedProxies;
@@ -30,17 +30,27 @@ impl AppState {
     /// Runs blocking database work on the blocking pool with a pooled
     /// connection; no connection is ever held across an `.await`. The work
     /// returns a service `Error`, which the caller's `?` turns into a problem.
+    /// A request's bearer token still to be checked (`account_check`) is
+    /// checked first, on the same connection: a revoked token's work is not
+    /// run.
     pub async fn db<T, F>(&self, f: F) -> ApiResult<T>
     where
         F: FnOnce(&mut DbConnection) -> crate::error::Result<T> + Send + 'static,
         T: Send + 'static,
     {
         let pool = self.pool.clone();
-        let done = web::block(move || {
+        let claim = account_check::unchecked();
+        let done = web::block(move || -> crate::error::Result<_> {
             let mut conn = pool.get()?;
-            f(&mut conn)
+            if let Some(claim) = claim {
+                claim.check(&mut conn)?;
+            }
+            Ok(f(&mut conn))
         })
-        .await?;
+        .await??;
+        if claim.is_some() {
+            account_check::checked();
+        }
         Ok(done?)
     }
 

@@ -1,7 +1,10 @@
 //! `AuthUser`: the signed-in account behind a request's bearer token.
-//! The account is re-read on every request, so a deactivated account or a
-//! changed password takes effect at once, and role and unit come from the
-//! database rather than from the token.
+//! The account is checked on every request (`credentials::account_check`),
+//! so a deactivated account, a changed password, role or unit takes effect
+//! at once: role and unit are the token's, and only while the database
+//! still says the same. The check goes with the request's own database
+//! work; outside a request's scope (no `account_check::scope` around it)
+//! it is made here, at once.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -9,11 +12,10 @@ use std::pin::Pin;
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
-use diesel::prelude::*;
 
 use super::permissions::{self, Permission};
+use crate::credentials::account_check::{self, Claim};
 use crate::credentials::token::TokenError;
-use crate::db::schema::users;
 use crate::domain::message::Message;
 use crate::domain::{Role, UnitId, UserId};
 use crate::http::problem::{ApiError, ApiResult};
@@ -113,37 +115,19 @@ impl FromRequest for AuthUser {
                 TokenError::Invalid => unauthorized_invalid(),
             })?;
             let id = UserId(claims.sub.parse().map_err(|_| unauthorized_invalid())?);
-            // What a request needs of the account, read here rather than
-            // through `users`, which is built on `AuthUser`.
-            let (active, token_version, role, unit_id) = state
-                .db(move |conn| {
-                    Ok(users::table
-                        .find(id.0)
-                        .select((
-                            users::active,
-                            users::token_version,
-                            users::role,
-                            users::unit_id,
-                        ))
-                        .first::<(bool, i64, String, Option<i64>)>(conn)
-                        .optional()?)
-                })
-                .await?
-                .ok_or_else(unauthorized_invalid)?;
-            if !active || token_version != claims.ver {
-                return Err(ApiError::unauthorized(
-                    "token_revoked",
-                    Message::new(
-                        "登录已失效（密码已修改或账号已停用），请重新登录",
-                        "the access token was revoked (password changed or account deactivated); sign in again",
-                    ),
-                ));
+            let claim = Claim {
+                id,
+                version: claims.ver,
+                role: claims.role,
+                unit_id: claims.unit.map(UnitId),
+            };
+            if !account_check::defer(claim) {
+                state.db(move |conn| claim.check(conn)).await?;
             }
             Ok(AuthUser {
                 id,
-                role: Role::parse(&role)
-                    .map_err(|_| anyhow::anyhow!("stored role {role:?} is unknown"))?,
-                unit_id: unit_id.map(UnitId),
+                role: claim.role,
+                unit_id: claim.unit_id,
             })
         })
     }

@@ -1,7 +1,9 @@
 //! Who is calling and what they may do: the `AuthUser` extractor (checking
-//! the `credentials`), the role permission table and sign-in throttling.
+//! the `credentials`) and its middleware, the role permission table and
+//! sign-in throttling.
 
 pub mod extractor;
+pub mod middleware;
 pub mod permissions;
 pub mod throttle;
 

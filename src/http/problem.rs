@@ -509,6 +509,9 @@ impl From<Error> for ApiError {
             Error::Unauthorized(AuthFailure::InvalidCredentials) => {
                 ApiError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", message)
             }
+            Error::Unauthorized(AuthFailure::TokenRevoked) => {
+                ApiError::new(StatusCode::UNAUTHORIZED, "token_revoked", message)
+            }
             Error::TooManyAttempts { retry_after_secs } => {
                 ApiError::too_many_requests(retry_after_secs)
             }

@@ -20,6 +20,9 @@ api_tests![
     throttling_one_address_does_not_lock_out_another,
     each_role_is_refused_what_it_may_not_do,
     deactivated_account_is_signed_out_at_once,
+    a_deactivated_account_s_refused_request_is_401_and_its_write_is_not_made,
+    a_changed_role_or_unit_signs_the_old_token_out,
+    a_token_claiming_another_role_than_its_account_s_is_refused,
     sessions_survive_a_restart_with_the_generated_key,
     a_sign_in_flood_is_answered_and_reads_go_on with production_hashing,
 ];
@@ -304,6 +307,144 @@ async fn deactivated_account_is_signed_out_at_once(app: TestApp) {
         "invalid_credentials",
     )
     .await;
+}
+
+/// The account check goes with the handler's database work, or after the
+/// handler when it reached no database: either way a revoked token gets 401
+/// and its work is not done.
+async fn a_deactivated_account_s_refused_request_is_401_and_its_write_is_not_made(app: TestApp) {
+    let admin = app.admin_token().await;
+    let unit = app.create_unit(&admin, "T1", "城关镇").await;
+    let unit_id = unit["id"].as_i64().unwrap();
+    let (viewer, viewer_token) = app
+        .create_user(&admin, "leaving.viewer", "viewer", None)
+        .await;
+    let (clerk, clerk_token) = app
+        .create_user(&admin, "leaving.clerk", "unit", Some(unit_id))
+        .await;
+    for user in [&viewer, &clerk] {
+        let id = user["id"].as_i64().unwrap();
+        let res = app
+            .patch(
+                &format!("/api/v1/users/{id}"),
+                &admin,
+                json!({ "version": 1, "active": false }),
+            )
+            .await;
+        expect_json(res, 200).await;
+    }
+    // Refused by the role before any database work (a viewer may not add a
+    // unit): the check after the handler answers 401, not 403.
+    let res = app
+        .post(
+            "/api/v1/units",
+            &viewer_token,
+            json!({ "code": "X1", "name": "x", "kind": "other" }),
+        )
+        .await;
+    expect_problem(res, 401, "token_revoked").await;
+    // A write the role allows: refused before it is made.
+    let res = app
+        .patch(
+            &format!("/api/v1/units/{unit_id}"),
+            &clerk_token,
+            json!({ "version": 1, "name": "改名" }),
+        )
+        .await;
+    assert!(
+        [401, 403].contains(&res.status().as_u16()),
+        "a clerk may not rename a unit in any case"
+    );
+    let res = app
+        .request(
+            Method::POST,
+            "/api/v1/me/password",
+            Some(&clerk_token),
+            Some(json!({ "current_password": "leaving.clerk-password-1", "new_password": "a-new-password-42" })),
+        )
+        .await;
+    expect_problem(res, 401, "token_revoked").await;
+    expect_problem(
+        app.try_login("leaving.clerk", "a-new-password-42").await,
+        401,
+        "invalid_credentials",
+    )
+    .await;
+    let units = expect_json(app.get("/api/v1/units", &admin).await, 200).await;
+    let names: Vec<&str> = units["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["城关镇"]);
+}
+
+/// A token says its role and unit; given another, the person signs in again
+/// and is served in the new one, never in the old one.
+async fn a_changed_role_or_unit_signs_the_old_token_out(app: TestApp) {
+    let admin = app.admin_token().await;
+    let first = app.create_unit(&admin, "T1", "城关镇").await;
+    let second = app.create_unit(&admin, "T2", "河口镇").await;
+    let (user, token) = app
+        .create_user(
+            &admin,
+            "moving",
+            "unit",
+            Some(first["id"].as_i64().unwrap()),
+        )
+        .await;
+    let id = user["id"].as_i64().unwrap();
+    assert_eq!(me_status(&app, &token).await.0, 200);
+    let res = app
+        .patch(
+            &format!("/api/v1/users/{id}"),
+            &admin,
+            json!({ "version": 1, "unit_id": second["id"] }),
+        )
+        .await;
+    expect_json(res, 200).await;
+    expect_problem(app.get("/api/v1/me", &token).await, 401, "token_revoked").await;
+    let token = app.login("moving", "moving-password-1").await;
+    let (status, me) = me_status(&app, &token).await;
+    assert_eq!((status, me["unit_id"].clone()), (200, second["id"].clone()));
+
+    let res = app
+        .patch(
+            &format!("/api/v1/users/{id}"),
+            &admin,
+            json!({ "version": 2, "role": "viewer", "unit_id": null }),
+        )
+        .await;
+    expect_json(res, 200).await;
+    expect_problem(app.get("/api/v1/tasks", &token).await, 401, "token_revoked").await;
+    let token = app.login("moving", "moving-password-1").await;
+    let (status, me) = me_status(&app, &token).await;
+    assert_eq!((status, me["role"].as_str()), (200, Some("viewer")));
+}
+
+/// The role a token names is used only while the account still has it: a
+/// token signed with the installation's key but naming a role its account
+/// does not have opens nothing, even where that role would be allowed.
+async fn a_token_claiming_another_role_than_its_account_s_is_refused(app: TestApp) {
+    let admin = app.admin_token().await;
+    let (viewer, _) = app
+        .create_user(&admin, "plain.viewer", "viewer", None)
+        .await;
+    let mut forged = claims(3600, "duban", "duban-api");
+    forged["sub"] = json!(viewer["id"].as_i64().unwrap().to_string());
+    let token = sign(&forged, &secret(&app));
+    let res = app
+        .post(
+            "/api/v1/units",
+            &token,
+            json!({ "code": "X1", "name": "x", "kind": "other" }),
+        )
+        .await;
+    expect_problem(res, 401, "token_revoked").await;
+    expect_problem(app.get("/api/v1/users", &token).await, 401, "token_revoked").await;
+    let units = expect_json(app.get("/api/v1/units", &admin).await, 200).await;
+    assert_eq!(units["items"].as_array().unwrap().len(), 0);
 }
 
 async fn sessions_survive_a_restart_with_the_generated_key(app: TestApp) {
