@@ -7,6 +7,7 @@ pub mod migrations;
 pub mod schema;
 pub mod search;
 pub mod sql_types;
+pub mod stable_plans;
 
 use std::time::Duration;
 
@@ -100,6 +101,7 @@ impl ManageConnection for ConnectionManager {
                 Ok(DbConnection::Postgres(conn))
             }
             Backend::Sqlite => {
+                stable_plans::install();
                 let mut conn = diesel::SqliteConnection::establish(&self.url)
                     .map_err(diesel::r2d2::Error::ConnectionError)?;
                 // WAL lets readers proceed during a write; busy_timeout makes a
