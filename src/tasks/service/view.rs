@@ -138,6 +138,21 @@ pub fn view_one(conn: &mut DbConnection, row: TaskRow, clock: &Clock) -> Result<
         .ok_or_else(|| Error::Internal(anyhow::anyhow!("view of one task is empty")))
 }
 
+/// `view_one` for a task whose cooperators and lead unit's latest report the
+/// caller has read already (the detail): only the co-leaders are left to read.
+fn view_read(
+    conn: &mut DbConnection,
+    row: TaskRow,
+    coops: Vec<UnitId>,
+    last_lead_report: Option<NaiveDateTime>,
+    clock: &Clock,
+) -> Result<TaskView> {
+    let co_leaders = visibility::co_leaders_of(conn, &[row.id])?
+        .remove(&row.id)
+        .unwrap_or_default();
+    Ok(to_view(row, coops, co_leaders, last_lead_report, clock))
+}
+
 /// The detail: the view, children, the roll-up of all descendants, the units'
 /// latest inputs side by side, and any pending extension request.
 pub fn detail(
@@ -155,7 +170,12 @@ pub fn detail(
         .select(extensions::id)
         .first(conn)
         .optional()?;
-    let task = view_one(conn, row, clock)?;
+    // The lead unit's latest report is the first input: read once, for both.
+    let last_lead_report = inputs
+        .first()
+        .and_then(|input| input.reported_at)
+        .map(|at| at.naive_utc());
+    let task = view_read(conn, row, coops, last_lead_report, clock)?;
     Ok(TaskDetail {
         task,
         children,
