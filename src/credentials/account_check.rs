@@ -6,8 +6,10 @@
 //! takes role and unit from the verified token and leaves the check here;
 //! `AppState::db` makes it on the pooled connection it took for the
 //! handler's work, before that work (so nothing is read or written for a
-//! revoked token), and `scope`, around every request, makes it afterwards if
-//! the handler never reached the database, and then answers 401 instead.
+//! revoked token). Every request runs in `scope` (the middleware
+//! `auth::middleware::account_check`), which hands back a claim the handler
+//! left unchecked, never having reached the database; the middleware checks
+//! it then and answers 401 instead of the handler's answer when it fails.
 //! Either way every request with a revoked token is refused, as when the
 //! check had a round trip of its own, for one blocking-pool hand-over and
 //! one pooled connection a request less.
