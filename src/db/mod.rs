@@ -335,6 +335,23 @@ pub fn lock_row(conn: &mut DbConnection, table: Locked, id: i64) -> QueryResult<
     Ok(!found.is_empty())
 }
 
+/// Runs a read that locks what it reads for the write transaction: on
+/// PostgreSQL `locking` (the query with `.for_update()`, so the row is read
+/// and locked by one statement: a second writer waits, then reads what the
+/// first committed); on SQLite `plain`, since `BEGIN IMMEDIATE` already admits
+/// one writer at a time. Call inside `write`; `lock_row` is the same lock for
+/// a caller that reads nothing.
+pub fn read_locked<T>(
+    conn: &mut DbConnection,
+    plain: impl FnOnce(&mut DbConnection) -> QueryResult<T>,
+    locking: impl FnOnce(&mut diesel::PgConnection) -> QueryResult<T>,
+) -> QueryResult<T> {
+    match conn {
+        DbConnection::Postgres(pg) => locking(pg),
+        DbConnection::Sqlite(_) => plain(conn),
+    }
+}
+
 /// Serialises changes that a rule over several rows must see whole (the last
 /// active admin): a transaction-scoped advisory lock on PostgreSQL; SQLite's
 /// `BEGIN IMMEDIATE` already admits one writer at a time. Call inside `write`.

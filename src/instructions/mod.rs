@@ -25,7 +25,7 @@ use crate::domain::{InstructionId, Message, ReportId, TaskId, UserId};
 use crate::error::{Conflict, Error, Result, TaskUse, Validator};
 use crate::tasks::events::{self, NewEvent};
 use crate::tasks::receipts::{Replies, ReplyView};
-use crate::tasks::visibility::{self, Scope};
+use crate::tasks::visibility::{self, InSight, Scope};
 
 /// The longest instruction, in characters.
 const MAX_BODY: usize = 2000;
@@ -170,9 +170,19 @@ pub fn list(
     id: TaskId,
     today: NaiveDate,
 ) -> Result<Vec<InstructionView>> {
+    let (_, _, task) = visibility::load_in_sight(conn, scope, id)?;
+    list_in_sight(conn, auth, task, today)
+}
+
+/// `list` for a task already shown to be in sight.
+pub fn list_in_sight(
+    conn: &mut DbConnection,
+    auth: &AuthUser,
+    task: InSight,
+    today: NaiveDate,
+) -> Result<Vec<InstructionView>> {
     auth.permit(Permission::ReadTasks)?;
-    let (task, _) = visibility::load_visible(conn, scope, id)?;
-    Ok(load(conn, task.id, today)?)
+    Ok(load(conn, task.id(), today)?)
 }
 
 type Row = (

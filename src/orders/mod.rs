@@ -29,7 +29,7 @@ use crate::error::{Conflict, Error, Result, TaskUse, Validator};
 use crate::tasks::events::{self, NewEvent};
 use crate::tasks::model::TaskRow;
 use crate::tasks::receipts::{Replies, ReplyView};
-use crate::tasks::visibility::{self, Scope};
+use crate::tasks::visibility::{self, InSight, Scope};
 
 /// The longest requirement, in characters.
 const MAX_REQUIREMENT: usize = 2000;
@@ -396,9 +396,19 @@ pub fn list(
     id: TaskId,
     today: NaiveDate,
 ) -> Result<Vec<OrderView>> {
+    let (_, _, task) = visibility::load_in_sight(conn, scope, id)?;
+    list_in_sight(conn, auth, task, today)
+}
+
+/// `list` for a task already shown to be in sight.
+pub fn list_in_sight(
+    conn: &mut DbConnection,
+    auth: &AuthUser,
+    task: InSight,
+    today: NaiveDate,
+) -> Result<Vec<OrderView>> {
     auth.permit(Permission::ReadTasks)?;
-    let (task, _) = visibility::load_visible(conn, scope, id)?;
-    Ok(load(conn, task.id, today)?)
+    Ok(load(conn, task.id(), today)?)
 }
 
 /// The order `id` if the person sees its task (404 otherwise).

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use super::events::{self, NewEvent};
-use super::visibility::{self, Scope};
+use super::visibility::{self, InSight, Scope};
 use crate::audit;
 use crate::auth::{AuthUser, Permission};
 use crate::db::schema::attachments;
@@ -225,9 +225,14 @@ pub fn remove(
 }
 
 pub fn list(conn: &mut DbConnection, scope: Scope, id: TaskId) -> Result<Vec<AttachmentView>> {
-    let (task, _) = visibility::load_visible(conn, scope, id)?;
+    let (_, _, task) = visibility::load_in_sight(conn, scope, id)?;
+    list_in_sight(conn, task)
+}
+
+/// `list` for a task already shown to be in sight.
+pub fn list_in_sight(conn: &mut DbConnection, task: InSight) -> Result<Vec<AttachmentView>> {
     let rows: Vec<AttachmentRow> = attachments::table
-        .filter(attachments::task_id.eq(task.id))
+        .filter(attachments::task_id.eq(task.id()))
         .select(AttachmentRow::as_select())
         .order(attachments::id.asc())
         .load(conn)?;

@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use super::events::{self, NewEvent};
 use super::model::TaskRow;
 use super::service;
-use super::visibility::{self, Scope};
+use super::visibility::{self, InSight, Scope};
 use crate::audit;
 use crate::auth::{AuthUser, Permission};
 use crate::db::schema::{extensions, tasks};
@@ -268,9 +268,14 @@ pub fn list_for_task(
     scope: Scope,
     id: TaskId,
 ) -> Result<Vec<ExtensionView>> {
-    let (task, _) = visibility::load_visible(conn, scope, id)?;
+    let (_, _, task) = visibility::load_in_sight(conn, scope, id)?;
+    list_in_sight(conn, task)
+}
+
+/// `list_for_task` for a task already shown to be in sight.
+pub fn list_in_sight(conn: &mut DbConnection, task: InSight) -> Result<Vec<ExtensionView>> {
     let rows: Vec<ExtensionRow> = extensions::table
-        .filter(extensions::task_id.eq(task.id))
+        .filter(extensions::task_id.eq(task.id()))
         .select(ExtensionRow::as_select())
         .order(extensions::id.asc())
         .load(conn)?;

@@ -38,6 +38,10 @@ impl Replies {
         reports: impl IntoIterator<Item = ReportId>,
     ) -> QueryResult<Self> {
         let ids: Vec<ReportId> = reports.into_iter().collect();
+        // Most tasks have no replied instruction or order: no statement then.
+        if ids.is_empty() {
+            return Ok(Self(HashMap::new()));
+        }
         Ok(Self(
             progress_reports::table
                 .filter(progress_reports::id.eq_any(&ids))

@@ -107,7 +107,7 @@ pub async fn get_task(
     let id = TaskId(id.into_inner());
     let clock = state.clock();
     let detail = state
-        .db(move |conn| service::detail(conn, scope, id, &clock))
+        .db(move |conn| service::detail(conn, scope, id, &clock).map(|(detail, _)| detail))
         .await?;
     Ok(HttpResponse::Ok().json(detail))
 }

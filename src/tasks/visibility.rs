@@ -10,7 +10,7 @@ use diesel::prelude::*;
 use super::model::TaskRow;
 use crate::auth::AuthUser;
 use crate::config::Settings;
-use crate::db::schema::{task_co_leaders, task_cooperators, tasks, users};
+use crate::db::schema::{task_co_leaders, task_cooperators, users};
 use crate::db::DbConnection;
 use crate::domain::{Role, TaskId, UnitId, UserId};
 use crate::error::Error;
@@ -144,18 +144,59 @@ pub fn sees(scope: Scope, row: &TaskRow, parties: Parties<'_>) -> bool {
     }
 }
 
+/// A task its reader was shown to see, in the request that checked it. Only
+/// this module makes one (`load_in_sight`), so a reader of the task's parts
+/// that takes one (its files, extensions, instructions, orders) need not
+/// check again: a page showing all of them checks once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InSight(TaskId);
+
+impl InSight {
+    pub fn id(self) -> TaskId {
+        self.0
+    }
+}
+
 /// The task and its cooperating units, or 404 when it does not exist or is out of sight.
 pub fn load_visible(
     conn: &mut DbConnection,
     scope: Scope,
     id: TaskId,
 ) -> crate::error::Result<(TaskRow, Vec<UnitId>)> {
-    let row: TaskRow = tasks::table
-        .find(id)
-        .select(TaskRow::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or(Error::NotFound)?;
+    let row = crate::tasks::service::find(conn, id)?.ok_or(Error::NotFound)?;
+    check_visible(conn, scope, row)
+}
+
+/// `load_visible` with the proof that the task is in the reader's sight.
+pub fn load_in_sight(
+    conn: &mut DbConnection,
+    scope: Scope,
+    id: TaskId,
+) -> crate::error::Result<(TaskRow, Vec<UnitId>, InSight)> {
+    let (row, coops) = load_visible(conn, scope, id)?;
+    let seen = InSight(row.id);
+    Ok((row, coops, seen))
+}
+
+/// `load_visible` for a write: the task's row is read and locked by one
+/// statement (`service::find_locked`), so that the checks that follow see what
+/// the last writer committed and no other writer changes the task until this
+/// transaction ends.
+pub fn lock_visible(
+    conn: &mut DbConnection,
+    scope: Scope,
+    id: TaskId,
+) -> crate::error::Result<(TaskRow, Vec<UnitId>)> {
+    let row = crate::tasks::service::find_locked(conn, id)?;
+    check_visible(conn, scope, row)
+}
+
+/// The row with its cooperating units when `scope` sees it; 404 otherwise.
+fn check_visible(
+    conn: &mut DbConnection,
+    scope: Scope,
+    row: TaskRow,
+) -> crate::error::Result<(TaskRow, Vec<UnitId>)> {
     let coops = cooperators(conn, row.id)?;
     let co_leaders = match scope {
         Scope::Leader(_) => co_leaders(conn, row.id)?,
@@ -169,18 +210,4 @@ pub fn load_visible(
         return Err(Error::NotFound);
     }
     Ok((row, coops))
-}
-
-/// `load_visible` for a write: locks the task's row first (`db::lock_row`), so
-/// that the checks that follow see what the last writer committed and no
-/// other writer changes the task until this transaction ends.
-pub fn lock_visible(
-    conn: &mut DbConnection,
-    scope: Scope,
-    id: TaskId,
-) -> crate::error::Result<(TaskRow, Vec<UnitId>)> {
-    if !crate::db::lock_row(conn, crate::db::Locked::Tasks, id.0)? {
-        return Err(Error::NotFound);
-    }
-    load_visible(conn, scope, id)
 }

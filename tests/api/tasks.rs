@@ -10,6 +10,7 @@ use crate::helpers::{expect_json, expect_problem, problem_fields, TestApp};
 
 api_tests![
     the_whole_chain_from_plan_to_verification,
+    the_detail_shows_each_unit_s_latest_report,
     wrong_transitions_are_conflicts_naming_the_current_state,
     only_the_right_role_and_unit_may_act,
     a_foreign_unit_gets_404_on_every_task_route,
@@ -209,6 +210,67 @@ async fn the_whole_chain_from_plan_to_verification(app: TestApp) {
         .unwrap()
         .contains("filename*=UTF-8''"));
     assert_eq!(res.bytes().await.unwrap().to_vec(), pdf);
+}
+
+/// The detail's side-by-side inputs: each unit's latest report on this task,
+/// a unit that has not reported with none, and no other task's reports.
+async fn the_detail_shows_each_unit_s_latest_report(app: TestApp) {
+    let c = city::build(&app).await;
+    let coops = json!({ "cooperating_unit_ids": [c.unit_b, c.unit_c] });
+    let task = c.task(&app, "3.1.1", 30, coops.clone()).await;
+    let other = c.task(&app, "3.1.2", 30, coops).await;
+    for t in [&task, &other] {
+        c.ok(&app, &c.office, t, "assign", None).await;
+        c.ok(&app, &c.clerk_a, t, "accept", None).await;
+    }
+    let report = |t: i64, token: String, percent: i64, body: &'static str| {
+        let app = &app;
+        async move {
+            let r = app
+                .post(
+                    &format!("/api/v1/tasks/{t}/reports"),
+                    &token,
+                    json!({ "percent": percent, "body": body }),
+                )
+                .await;
+            expect_json(r, 201).await;
+        }
+    };
+    let (t, o) = (id(&task), id(&other));
+    report(t, c.clerk_a.clone(), 20, "第一次汇报").await;
+    report(t, c.clerk_b.clone(), 30, "配合单位汇报").await;
+    report(t, c.clerk_a.clone(), 70, "第二次汇报").await;
+    report(o, c.clerk_a.clone(), 99, "另一项任务").await;
+    report(o, c.clerk_b.clone(), 98, "另一项任务").await;
+
+    let detail = expect_json(
+        app.get(&format!("/api/v1/tasks/{t}"), &c.clerk_a).await,
+        200,
+    )
+    .await;
+    let inputs: Vec<(i64, &str, Option<i64>, Option<&str>)> = detail["unit_inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["unit_id"].as_i64().unwrap(),
+                i["role"].as_str().unwrap(),
+                i["percent"].as_i64(),
+                i["body"].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        inputs,
+        [
+            (c.unit_a, "lead", Some(70), Some("第二次汇报")),
+            (c.unit_b, "cooperating", Some(30), Some("配合单位汇报")),
+            (c.unit_c, "cooperating", None, None),
+        ]
+    );
+    assert!(detail["unit_inputs"][2]["reported_at"].is_null());
+    assert!(detail["unit_inputs"][0]["reported_at"].is_string());
 }
 
 async fn wrong_transitions_are_conflicts_naming_the_current_state(app: TestApp) {

@@ -377,12 +377,22 @@ pub fn codes_in_plan(
         .collect())
 }
 
-/// The task, its row locked for this write transaction (`db::lock_row`).
+/// The task, its row locked for this write transaction by the statement
+/// that reads it (`db::read_locked`).
 pub fn find_locked(conn: &mut DbConnection, id: TaskId) -> Result<TaskRow> {
-    if !crate::db::lock_row(conn, crate::db::Locked::Tasks, id.0)? {
-        return Err(Error::NotFound);
-    }
-    find(conn, id)?.ok_or(Error::NotFound)
+    crate::db::read_locked(
+        conn,
+        |conn| find(conn, id),
+        |pg| {
+            tasks::table
+                .find(id)
+                .select(TaskRow::as_select())
+                .for_update()
+                .first(pg)
+                .optional()
+        },
+    )?
+    .ok_or(Error::NotFound)
 }
 
 pub fn find(conn: &mut DbConnection, id: TaskId) -> QueryResult<Option<TaskRow>> {

@@ -16,7 +16,7 @@ use crate::domain::traffic::{self, TaskTiming};
 use crate::domain::{ExtensionId, TaskId, UnitId, UserId};
 use crate::error::{Error, Result};
 use crate::tasks::model::{LeaderRef, Rollup, TaskDetail, TaskRow, TaskView, UnitInput};
-use crate::tasks::visibility::{self, Scope};
+use crate::tasks::visibility::{self, InSight, Scope};
 /// What the traffic-light rules read of a stored task.
 pub fn timing(row: &TaskRow) -> TaskTiming {
     TaskTiming {
@@ -154,14 +154,15 @@ fn view_read(
 }
 
 /// The detail: the view, children, the roll-up of all descendants, the units'
-/// latest inputs side by side, and any pending extension request.
+/// latest inputs side by side, and any pending extension request; with the
+/// proof that the task is in sight, for reading more of it.
 pub fn detail(
     conn: &mut DbConnection,
     scope: Scope,
     id: TaskId,
     clock: &Clock,
-) -> Result<TaskDetail> {
-    let (row, coops) = visibility::load_visible(conn, scope, id)?;
+) -> Result<(TaskDetail, InSight)> {
+    let (row, coops, seen) = visibility::load_in_sight(conn, scope, id)?;
     let (children, rollup) = descendants(conn, row.id)?;
     let inputs = unit_inputs(conn, &row, &coops)?;
     let pending: Option<ExtensionId> = extensions::table
@@ -176,13 +177,14 @@ pub fn detail(
         .and_then(|input| input.reported_at)
         .map(|at| at.naive_utc());
     let task = view_read(conn, row, coops, last_lead_report, clock)?;
-    Ok(TaskDetail {
+    let detail = TaskDetail {
         task,
         children,
         rollup,
         unit_inputs: inputs,
         pending_extension_id: pending,
-    })
+    };
+    Ok((detail, seen))
 }
 
 /// A descendant as the roll-up reads it: id, status, progress.
@@ -256,32 +258,50 @@ fn rollup(descendants: &[Descendant]) -> Option<Rollup> {
     Some(result)
 }
 
-/// The latest report of the lead unit and of each cooperating unit: one
-/// seek a unit through `progress_reports (task_id, unit_id, id)`, so a task
-/// with thousands of reports reads as fast as one with a few.
+/// The latest report of the lead unit and of each cooperating unit, in one
+/// statement: each unit's latest report id is a seek through
+/// `progress_reports (task_id, unit_id, id)` (a `max(id)` subquery), and the
+/// reports are read by those ids, so a task with thousands of reports reads
+/// as fast as one with a few.
 fn unit_inputs(conn: &mut DbConnection, row: &TaskRow, coops: &[UnitId]) -> Result<Vec<UnitInput>> {
-    let mut out = Vec::with_capacity(coops.len() + 1);
-    for (unit, role) in
-        std::iter::once((row.lead_unit_id, "lead")).chain(coops.iter().map(|c| (*c, "cooperating")))
-    {
-        let r: Option<(i32, String, NaiveDateTime)> = progress_reports::table
-            .filter(progress_reports::task_id.eq(row.id))
-            .filter(progress_reports::unit_id.eq(unit))
-            .select((
-                progress_reports::percent,
-                progress_reports::body,
-                progress_reports::created_at,
-            ))
-            .order(progress_reports::id.desc())
-            .first(conn)
-            .optional()?;
-        out.push(UnitInput {
-            unit_id: unit,
-            role,
-            percent: r.as_ref().map(|r| r.0),
-            reported_at: r.as_ref().map(|r| r.2.and_utc()),
-            body: r.map(|r| r.1),
-        });
+    let latest = diesel::alias!(progress_reports as latest);
+    let units: Vec<(UnitId, &'static str)> = std::iter::once((row.lead_unit_id, "lead"))
+        .chain(coops.iter().map(|c| (*c, "cooperating")))
+        .collect();
+    let mut query = progress_reports::table
+        .select((
+            progress_reports::unit_id,
+            progress_reports::percent,
+            progress_reports::body,
+            progress_reports::created_at,
+        ))
+        .into_boxed();
+    for (unit, _) in &units {
+        let newest = latest
+            .filter(latest.field(progress_reports::task_id).eq(row.id))
+            .filter(latest.field(progress_reports::unit_id).eq(*unit))
+            .select(diesel::dsl::max(latest.field(progress_reports::id)))
+            .single_value();
+        query = query.or_filter(progress_reports::id.nullable().eq(newest));
     }
-    Ok(out)
+    let found: HashMap<UnitId, (i32, String, NaiveDateTime)> = query
+        .load::<(UnitId, i32, String, NaiveDateTime)>(conn)?
+        .into_iter()
+        .map(|(unit, percent, body, at)| (unit, (percent, body, at)))
+        .collect();
+    Ok(units
+        .into_iter()
+        .map(|(unit, role)| {
+            // A unit both leads and cooperates only in a malformed row; it
+            // shows its report in both places.
+            let r = found.get(&unit).cloned();
+            UnitInput {
+                unit_id: unit,
+                role,
+                percent: r.as_ref().map(|r| r.0),
+                reported_at: r.as_ref().map(|r| r.2.and_utc()),
+                body: r.map(|r| r.1),
+            }
+        })
+        .collect())
 }

@@ -387,12 +387,14 @@ async fn load(state: &AppState, person: &Person, id: TaskId) -> ApiResult<Loaded
     let auth = person.auth.clone();
     state
         .db(move |conn| {
-            let detail = service::detail(conn, scope, id, &clock)?;
+            // One visibility check for the whole page: its parts are read
+            // for the task the detail found in sight.
+            let (detail, seen) = service::detail(conn, scope, id, &clock)?;
             let events = events::list(conn, id)?;
-            let files = attachments::list(conn, scope, id)?;
-            let exts = extensions::list_for_task(conn, scope, id)?;
-            let said = instructions::list(conn, &auth, scope, id, clock.today)?;
-            let orders = crate::orders::list(conn, &auth, scope, id, clock.today)?;
+            let files = attachments::list_in_sight(conn, seen)?;
+            let exts = extensions::list_in_sight(conn, seen)?;
+            let said = instructions::list_in_sight(conn, &auth, seen, clock.today)?;
+            let orders = crate::orders::list_in_sight(conn, &auth, seen, clock.today)?;
             let task = &detail.task;
             let unit_ids = std::iter::once(task.lead_unit_id)
                 .chain(task.cooperating_unit_ids.iter().copied())
