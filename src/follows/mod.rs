@@ -109,7 +109,7 @@ impl Followed {
 /// 404 unless the person may see what `target` names.
 fn check_visible(conn: &mut DbConnection, scope: Scope, target: Target) -> Result<()> {
     match target {
-        Target::Task(id) => visibility::load_visible(conn, scope, id).map(|_| ()),
+        Target::Task(id) => visibility::find_visible(conn, scope, id).map(|_| ()),
         Target::Unit(id) => {
             // Every role that may follow reads every unit's record.
             let found: i64 = units::table.find(id.0).count().get_result(conn)?;

@@ -80,7 +80,7 @@ pub fn create(
     conn.write(|conn| {
         // Visibility first: a task out of the person's sight is 404 whatever
         // its state, as everywhere.
-        let (task, _) = visibility::lock_visible(conn, scope, id)?;
+        let task = visibility::lock_visible(conn, scope, id)?;
         let status = task.status;
         if !matches!(
             status,
@@ -170,7 +170,7 @@ pub fn list(
     id: TaskId,
     today: NaiveDate,
 ) -> Result<Vec<InstructionView>> {
-    let (_, _, task) = visibility::load_in_sight(conn, scope, id)?;
+    let task = visibility::in_sight(conn, scope, id)?;
     list_in_sight(conn, auth, task, today)
 }
 

@@ -312,7 +312,7 @@ pub fn create(
     conn.write(|conn| {
         // Visibility first: a task out of sight is 404 whoever asks; then
         // the role (a unit clerk who sees the task is told 403).
-        let (task, _) = visibility::lock_visible(conn, scope, id)?;
+        let task = visibility::lock_visible(conn, scope, id)?;
         auth.permit(Permission::ManageTasks)?;
         let status = task.status;
         if !open_for_orders(status) {
@@ -396,7 +396,7 @@ pub fn list(
     id: TaskId,
     today: NaiveDate,
 ) -> Result<Vec<OrderView>> {
-    let (_, _, task) = visibility::load_in_sight(conn, scope, id)?;
+    let task = visibility::in_sight(conn, scope, id)?;
     list_in_sight(conn, auth, task, today)
 }
 
@@ -426,7 +426,7 @@ pub fn find(
         .first(conn)
         .optional()?
         .ok_or(Error::NotFound)?;
-    visibility::load_visible(conn, scope, task)?;
+    visibility::find_visible(conn, scope, task)?;
     load(conn, task, today)?
         .into_iter()
         .find(|o| o.id == id)

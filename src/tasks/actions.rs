@@ -100,7 +100,7 @@ pub fn act(
         None => None,
     };
     conn.write(|conn| {
-        let (task, _) = visibility::lock_visible(conn, scope, id)?;
+        let task = visibility::lock_visible(conn, scope, id)?;
         check_actor(auth, action, &task)?;
         let current = task.status;
         if task.version != version {

@@ -132,7 +132,7 @@ pub fn store(
 ) -> Result<AttachmentRow> {
     check_uploader(auth)?;
     conn.write(|conn| {
-        let (task, _) = visibility::lock_visible(conn, scope, id)?;
+        let task = visibility::lock_visible(conn, scope, id)?;
         if task.status == crate::domain::task_state::TaskStatus::Cancelled {
             return Err(Conflict::EvidenceOnCancelled.into());
         }
@@ -182,7 +182,7 @@ pub fn remove(
     now: NaiveDateTime,
 ) -> Result<()> {
     conn.write(|conn| {
-        let (task, _) = visibility::lock_visible(conn, scope, id)?;
+        let task = visibility::lock_visible(conn, scope, id)?;
         let row: AttachmentRow = attachments::table
             .find(attachment)
             .filter(attachments::task_id.eq(task.id))
@@ -225,7 +225,7 @@ pub fn remove(
 }
 
 pub fn list(conn: &mut DbConnection, scope: Scope, id: TaskId) -> Result<Vec<AttachmentView>> {
-    let (_, _, task) = visibility::load_in_sight(conn, scope, id)?;
+    let task = visibility::in_sight(conn, scope, id)?;
     list_in_sight(conn, task)
 }
 
@@ -248,7 +248,7 @@ pub fn fetch(
     storage: &Storage,
     data_dir: &std::path::Path,
 ) -> Result<(AttachmentRow, Vec<u8>)> {
-    let (task, _) = visibility::load_visible(conn, scope, id)?;
+    let task = visibility::find_visible(conn, scope, id)?;
     let row: AttachmentRow = attachments::table
         .find(attachment)
         .filter(attachments::task_id.eq(task.id))

@@ -102,7 +102,7 @@ pub fn request(
         return Err(v.into_error());
     };
     conn.write(|conn| {
-        let (task, _) = visibility::lock_visible(conn, scope, id)?;
+        let task = visibility::lock_visible(conn, scope, id)?;
         if auth.unit_id != Some(task.lead_unit_id) {
             return Err(Error::Forbidden);
         }
@@ -268,7 +268,7 @@ pub fn list_for_task(
     scope: Scope,
     id: TaskId,
 ) -> Result<Vec<ExtensionView>> {
-    let (_, _, task) = visibility::load_in_sight(conn, scope, id)?;
+    let task = visibility::in_sight(conn, scope, id)?;
     list_in_sight(conn, task)
 }
 

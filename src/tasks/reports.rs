@@ -75,7 +75,7 @@ pub fn create(
     v.finish()?;
     let unit = auth.unit_id.ok_or(Error::Forbidden)?;
     conn.write(|conn| {
-        let (task, _) = visibility::lock_visible(conn, scope, id)?;
+        let task = visibility::lock_visible(conn, scope, id)?;
         let status = task.status;
         if !matches!(
             status,
@@ -214,7 +214,7 @@ fn answer(
 type ReportTuple = (ReportId, UnitId, UserId, i32, String, NaiveDateTime);
 
 pub fn list(conn: &mut DbConnection, scope: Scope, id: TaskId) -> Result<Vec<ReportView>> {
-    let (task, _) = visibility::load_visible(conn, scope, id)?;
+    let task = visibility::find_visible(conn, scope, id)?;
     let rows: Vec<ReportTuple> = progress_reports::table
         .filter(progress_reports::task_id.eq(task.id))
         .select((

@@ -378,7 +378,7 @@ pub async fn task_events(
     let id = TaskId(id.into_inner());
     let list = state
         .db(move |conn| {
-            let (task, _) = visibility::load_visible(conn, scope, id)?;
+            let task = visibility::find_visible(conn, scope, id)?;
             Ok(events::list(conn, task.id)?)
         })
         .await?;

@@ -145,9 +145,9 @@ pub fn sees(scope: Scope, row: &TaskRow, parties: Parties<'_>) -> bool {
 }
 
 /// A task its reader was shown to see, in the request that checked it. Only
-/// this module makes one (`load_in_sight`), so a reader of the task's parts
-/// that takes one (its files, extensions, instructions, orders) need not
-/// check again: a page showing all of them checks once.
+/// this module makes one (`in_sight`, `load_in_sight`), so a reader of the
+/// task's parts that takes one (its files, extensions, instructions, orders)
+/// need not check again: a page showing all of them checks once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct InSight(TaskId);
 
@@ -157,28 +157,18 @@ impl InSight {
     }
 }
 
-/// The task and its cooperating units, or 404 when it does not exist or is out of sight.
-pub fn load_visible(
+/// The task, or 404 when it does not exist or is out of sight.
+pub fn find_visible(
     conn: &mut DbConnection,
     scope: Scope,
     id: TaskId,
-) -> crate::error::Result<(TaskRow, Vec<UnitId>)> {
+) -> crate::error::Result<TaskRow> {
     let row = crate::tasks::service::find(conn, id)?.ok_or(Error::NotFound)?;
-    check_visible(conn, scope, row)
+    ensure_sees(conn, scope, &row)?;
+    Ok(row)
 }
 
-/// `load_visible` with the proof that the task is in the reader's sight.
-pub fn load_in_sight(
-    conn: &mut DbConnection,
-    scope: Scope,
-    id: TaskId,
-) -> crate::error::Result<(TaskRow, Vec<UnitId>, InSight)> {
-    let (row, coops) = load_visible(conn, scope, id)?;
-    let seen = InSight(row.id);
-    Ok((row, coops, seen))
-}
-
-/// `load_visible` for a write: the task's row is read and locked by one
+/// `find_visible` for a write: the task's row is read and locked by one
 /// statement (`service::find_locked`), so that the checks that follow see what
 /// the last writer committed and no other writer changes the task until this
 /// transaction ends.
@@ -186,28 +176,79 @@ pub fn lock_visible(
     conn: &mut DbConnection,
     scope: Scope,
     id: TaskId,
-) -> crate::error::Result<(TaskRow, Vec<UnitId>)> {
+) -> crate::error::Result<TaskRow> {
     let row = crate::tasks::service::find_locked(conn, id)?;
-    check_visible(conn, scope, row)
+    ensure_sees(conn, scope, &row)?;
+    Ok(row)
 }
 
-/// The row with its cooperating units when `scope` sees it; 404 otherwise.
-fn check_visible(
+/// The proof that the task is in the reader's sight (404 otherwise).
+pub fn in_sight(
     conn: &mut DbConnection,
     scope: Scope,
-    row: TaskRow,
-) -> crate::error::Result<(TaskRow, Vec<UnitId>)> {
+    id: TaskId,
+) -> crate::error::Result<InSight> {
+    find_visible(conn, scope, id).map(|row| InSight(row.id))
+}
+
+/// A task as its detail shows it: the row, its cooperating units and
+/// co-responsible leaders (with names), and the proof that it is in the
+/// reader's sight.
+pub struct Shown {
+    pub row: TaskRow,
+    pub coops: Vec<UnitId>,
+    pub co_leaders: Vec<(UserId, String)>,
+    pub seen: InSight,
+}
+
+/// The task with its parties for showing it (`Shown`); 404 when it does not
+/// exist or is out of sight.
+pub fn load_in_sight(
+    conn: &mut DbConnection,
+    scope: Scope,
+    id: TaskId,
+) -> crate::error::Result<Shown> {
+    let row = crate::tasks::service::find(conn, id)?.ok_or(Error::NotFound)?;
     let coops = cooperators(conn, row.id)?;
+    let co_leaders = co_leaders_of(conn, &[row.id])?
+        .remove(&row.id)
+        .unwrap_or_default();
+    let leader_ids: Vec<UserId> = co_leaders.iter().map(|(id, _)| *id).collect();
+    let parties = Parties {
+        coops: &coops,
+        co_leaders: &leader_ids,
+    };
+    if !sees(scope, &row, parties) {
+        return Err(Error::NotFound);
+    }
+    let seen = InSight(row.id);
+    Ok(Shown {
+        row,
+        coops,
+        co_leaders,
+        seen,
+    })
+}
+
+/// 404 unless `scope` sees `row`. The cooperating units or co-leaders are
+/// read only when the row's own columns do not decide it (the office, the
+/// lead unit and the responsible leader need no second statement).
+fn ensure_sees(conn: &mut DbConnection, scope: Scope, row: &TaskRow) -> crate::error::Result<()> {
+    let coops = match scope {
+        Scope::Unit(u) if row.lead_unit_id != u => cooperators(conn, row.id)?,
+        _ => Vec::new(),
+    };
     let co_leaders = match scope {
-        Scope::Leader(_) => co_leaders(conn, row.id)?,
+        Scope::Leader(l) if row.responsible_leader_id != Some(l) => co_leaders(conn, row.id)?,
         _ => Vec::new(),
     };
     let parties = Parties {
         coops: &coops,
         co_leaders: &co_leaders,
     };
-    if !sees(scope, &row, parties) {
-        return Err(Error::NotFound);
+    if sees(scope, row, parties) {
+        Ok(())
+    } else {
+        Err(Error::NotFound)
     }
-    Ok((row, coops))
 }

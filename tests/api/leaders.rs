@@ -159,6 +159,18 @@ async fn a_co_responsible_leader_sees_the_task_and_another_leader_does_not(app: 
     )
     .await;
     assert_eq!(by_leader["total"], 2);
+    // A write checks the same sight: the co-leader may instruct on the
+    // task, another leader finds no such task.
+    c.ok(&app, &c.office, &task, "assign", None).await;
+    let said = json!({ "body": "请抓紧推进" });
+    let instructions = format!("{path}/instructions");
+    expect_json(app.post(&instructions, &li_token, said.clone()).await, 201).await;
+    expect_problem(
+        app.post(&instructions, &wang_token, said).await,
+        404,
+        "not_found",
+    )
+    .await;
 
     // The pages: the same sight; the task page names both leaders.
     settle_accounts(&app);

@@ -138,21 +138,6 @@ pub fn view_one(conn: &mut DbConnection, row: TaskRow, clock: &Clock) -> Result<
         .ok_or_else(|| Error::Internal(anyhow::anyhow!("view of one task is empty")))
 }
 
-/// `view_one` for a task whose cooperators and lead unit's latest report the
-/// caller has read already (the detail): only the co-leaders are left to read.
-fn view_read(
-    conn: &mut DbConnection,
-    row: TaskRow,
-    coops: Vec<UnitId>,
-    last_lead_report: Option<NaiveDateTime>,
-    clock: &Clock,
-) -> Result<TaskView> {
-    let co_leaders = visibility::co_leaders_of(conn, &[row.id])?
-        .remove(&row.id)
-        .unwrap_or_default();
-    Ok(to_view(row, coops, co_leaders, last_lead_report, clock))
-}
-
 /// The detail: the view, children, the roll-up of all descendants, the units'
 /// latest inputs side by side, and any pending extension request; with the
 /// proof that the task is in sight, for reading more of it.
@@ -162,7 +147,12 @@ pub fn detail(
     id: TaskId,
     clock: &Clock,
 ) -> Result<(TaskDetail, InSight)> {
-    let (row, coops, seen) = visibility::load_in_sight(conn, scope, id)?;
+    let visibility::Shown {
+        row,
+        coops,
+        co_leaders,
+        seen,
+    } = visibility::load_in_sight(conn, scope, id)?;
     let (children, rollup) = descendants(conn, row.id)?;
     let inputs = unit_inputs(conn, &row, &coops)?;
     let pending: Option<ExtensionId> = extensions::table
@@ -176,7 +166,8 @@ pub fn detail(
         .first()
         .and_then(|input| input.reported_at)
         .map(|at| at.naive_utc());
-    let task = view_read(conn, row, coops, last_lead_report, clock)?;
+    // The parties were read with the visibility check: the view reads nothing.
+    let task = to_view(row, coops, co_leaders, last_lead_report, clock);
     let detail = TaskDetail {
         task,
         children,

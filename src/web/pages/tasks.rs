@@ -1001,7 +1001,7 @@ pub async fn decide_extension(
     let result = state
         .db(move |conn| {
             // The extension must belong to a task the person sees.
-            visibility::load_visible(conn, scope, task)?;
+            visibility::find_visible(conn, scope, task)?;
             let row = extensions::find(conn, extension)?;
             if row.task_id != task {
                 return Err(crate::error::Error::NotFound);
