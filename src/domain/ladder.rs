@@ -79,6 +79,30 @@ impl Default for Ladder {
 }
 
 impl Ladder {
+    /// The last due date a step can be owed for on `today`: today plus the
+    /// longest reminder period (a task due later owes no step yet).
+    pub fn horizon(&self, today: NaiveDate) -> NaiveDate {
+        let longest = self.reminder_days.iter().copied().max().unwrap_or(0);
+        today + Duration::days(i64::from(longest))
+    }
+
+    /// Whether an open task may owe any of a task's notices on `today`: a
+    /// ladder step (due by the horizon), a signing-for reminder (still
+    /// assigned) or a progress-report reminder (it has a report cycle). A
+    /// necessary condition only, which the scan asks of the database to pass
+    /// over the tasks that owe nothing; the rules themselves decide the rest.
+    pub fn may_owe(
+        &self,
+        status: TaskStatus,
+        due: Option<NaiveDate>,
+        has_report_cycle: bool,
+        today: NaiveDate,
+    ) -> bool {
+        due.is_some_and(|d| d <= self.horizon(today))
+            || status == TaskStatus::Assigned
+            || has_report_cycle
+    }
+
     /// The steps owed on `today` by a task in `status` due on `due`: the most
     /// recent reminder whose day has come (if the task is not yet overdue),
     /// and every escalation step whose day has come.
@@ -170,7 +194,62 @@ mod tests {
         assert_eq!(Step::parse("nonsense"), None);
     }
 
+    fn any_status() -> impl Strategy<Value = TaskStatus> {
+        prop_oneof![
+            Just(TaskStatus::Draft),
+            Just(TaskStatus::Assigned),
+            Just(TaskStatus::InProgress),
+            Just(TaskStatus::Submitted),
+            Just(TaskStatus::Completed),
+            Just(TaskStatus::Cancelled),
+        ]
+    }
+
+    #[test]
+    fn a_task_due_after_the_horizon_in_progress_without_a_cycle_owes_nothing() {
+        let l = Ladder::default();
+        let today = d(2026, 6, 1);
+        assert_eq!(l.horizon(today), d(2026, 6, 8));
+        assert!(l.may_owe(S, Some(d(2026, 6, 8)), false, today));
+        assert!(!l.may_owe(S, Some(d(2026, 6, 9)), false, today));
+        assert!(!l.may_owe(S, None, false, today));
+        assert!(l.may_owe(TaskStatus::Assigned, None, false, today));
+        assert!(l.may_owe(S, None, true, today));
+    }
+
     proptest! {
+        /// What the scan skips by `may_owe` owes nothing by any of the rules
+        /// of the tasks pass: the ladder, signing for, the progress report.
+        #[test]
+        fn a_task_may_owe_whenever_a_rule_says_it_owes(
+            status in any_status(),
+            // Days from today: the edges (the horizon, the due date) are hit.
+            due in proptest::option::of(-40i64..40),
+            today in 0i64..500,
+            assigned in proptest::option::of(0i64..500),
+            started in proptest::option::of(0i64..500),
+            last_report in proptest::option::of(0i64..500),
+            cycle in proptest::option::of((1i32..=31, 0usize..3)),
+            reminders in proptest::collection::vec(0u32..30, 0..4),
+            accept_days in 0i64..10,
+        ) {
+            use crate::domain::report_cycle::{ReportCadence, ReportCycle};
+            use crate::domain::traffic;
+            let l = Ladder { reminder_days: reminders, ..Ladder::default() };
+            let base = d(2026, 1, 1);
+            let day = |n: i64| base + Duration::days(n);
+            let due = due.map(|offset| today + offset);
+            let today = day(today);
+            let cadences = [ReportCadence::Monthly, ReportCadence::Quarterly, ReportCadence::HalfYearly];
+            let cycle = cycle.and_then(|(n, c)| ReportCycle::new(cadences[c], n));
+            let owes = !l.owed(status, due.map(day), today).is_empty()
+                || traffic::acceptance_overdue(status, assigned.map(day), today, accept_days)
+                || traffic::missing_report(cycle, status, started.map(day), last_report.map(day), today).is_some();
+            if owes {
+                prop_assert!(l.may_owe(status, due.map(day), cycle.is_some(), today));
+            }
+        }
+
         #[test]
         fn escalation_steps_once_owed_stay_owed(due in 0i64..400, a in 0i64..500, b in 0i64..500) {
             let l = Ladder::default();

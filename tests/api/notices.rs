@@ -31,6 +31,7 @@ api_tests![
     a_killed_instance_loses_no_notice timeout 300,
     the_last_rung_proposes_accountability_for_the_office_to_decide,
     a_digest_unit_gets_one_daily_email_listing_its_tasks with crate::helpers::ladder_only,
+    a_cooperating_digest_unit_finds_the_tasks_it_helps_with_in_its_digest with crate::helpers::ladder_only,
     unsigned_tasks_and_missing_reports_get_their_own_reminders with crate::helpers::ladder_only,
     a_quarterly_report_is_reminded_of_once_the_quarter_is_over with crate::helpers::ladder_only,
     titles_and_names_cannot_smuggle_mail_headers,
@@ -1069,6 +1070,53 @@ async fn a_digest_unit_gets_one_daily_email_listing_its_tasks(app: TestApp) {
         .contains("digest"));
 }
 
+async fn a_cooperating_digest_unit_finds_the_tasks_it_helps_with_in_its_digest(app: TestApp) {
+    let smtp = SmtpServer::start();
+    let c = addressed_city(&app).await;
+    let b = expect_json(
+        app.get(&format!("/api/v1/units/{}", c.unit_b), &c.admin)
+            .await,
+        200,
+    )
+    .await;
+    expect_json(
+        app.patch(
+            &format!("/api/v1/units/{}", c.unit_b),
+            &c.admin,
+            json!({ "version": b["version"], "notice_mode": "digest" }),
+        )
+        .await,
+        200,
+    )
+    .await;
+    // Unit B cooperates on task 1 (overdue) and on task 3 (not due soon),
+    // not on task 2 (due in three days, unit A's alone).
+    c.in_progress(&app, "1", -2).await;
+    let alone = c
+        .task(&app, "2", 3, json!({ "cooperating_unit_ids": [] }))
+        .await;
+    c.ok(&app, &c.office, &alone, "assign", None).await;
+    c.in_progress(&app, "3", 60).await;
+    let out = Outbox::new(&app, &smtp.url());
+    out.scan(today());
+    out.deliver();
+    let got = smtp.received();
+    let digest = got
+        .iter()
+        .find(|m| m.to == ["d01@example.gov.cn"])
+        .expect("unit B's digest");
+    assert!(
+        digest.subject().contains("督办日报"),
+        "{}",
+        digest.subject()
+    );
+    let text = digest.text();
+    assert!(
+        text.contains("任务 1") && !text.contains("任务 2") && !text.contains("任务 3"),
+        "{text}"
+    );
+}
+
 async fn unsigned_tasks_and_missing_reports_get_their_own_reminders(app: TestApp) {
     let smtp = SmtpServer::start();
     let c = addressed_city(&app).await;
@@ -1077,6 +1125,15 @@ async fn unsigned_tasks_and_missing_reports_get_their_own_reminders(app: TestApp
     let reporting = c.task(&app, "2", 90, json!({ "report_day": 1 })).await;
     c.ok(&app, &c.office, &reporting, "assign", None).await;
     c.ok(&app, &c.clerk_a, &reporting, "accept", None).await;
+    // The cooperating unit reports; the lead unit's report is still owed.
+    let r = app
+        .post(
+            &format!("/api/v1/tasks/{}/reports", reporting["id"]),
+            &c.clerk_b,
+            json!({ "percent": 10, "body": "配合单位进展" }),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
     let out = Outbox::new(&app, &smtp.url());
     assert_eq!(out.scan(today()).created, 0, "nothing owed yet");
     // Time passes: both started two months ago.

@@ -1,11 +1,13 @@
 //! What every pass of the scan reads, loaded once: the clock and the ladder,
 //! where notices go (units, the office, leaders) and what may be owed (open
-//! tasks with their cooperators and last reports, indicator reports not in).
-//! Also who a notice goes to, the one routing rule the passes share.
+//! tasks with the lead unit's last report, indicator reports not in). A
+//! task's cooperating units and co-leaders ([`Parties`]) are read later, for
+//! the notices not written yet. Also who a notice goes to, the one routing
+//! rule the passes share.
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{Duration, NaiveDate, NaiveDateTime};
+use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use crate::config::Settings;
@@ -16,11 +18,12 @@ use crate::domain::kinds::NoticeMode;
 use crate::domain::ladder::{Ladder, Step};
 use crate::domain::message::Lang;
 use crate::domain::notice_step::NoticeStep;
+use crate::domain::report_cycle::{ReportCadence, ReportCycle};
 use crate::domain::task_state::TaskStatus;
 use crate::domain::traffic::TaskTiming;
 use crate::domain::{InstructionId, OrderId, TaskId, UnitId, UnitKind, UserId};
 use crate::indicators::values::OwedReport;
-use crate::tasks::model::TaskRow;
+use crate::tasks::visibility;
 
 pub(in crate::notices) struct UnitInfo {
     pub name: String,
@@ -33,15 +36,89 @@ pub(in crate::notices) struct UnitInfo {
     pub digest: bool,
 }
 
-/// An assigned or in-progress task with what its notices depend on.
+/// An assigned or in-progress task with what decides the notices it owes.
+/// Who they go to (its cooperating units and co-responsible leaders) is
+/// read later, with [`Parties`], only for notices not written yet: a rescan
+/// reads none.
 pub(in crate::notices) struct OpenTask {
-    pub row: TaskRow,
+    pub row: OpenRow,
     pub timing: TaskTiming,
-    pub coops: Vec<UnitId>,
-    /// The co-responsible leaders, copied with the responsible one.
-    pub co_leaders: Vec<UserId>,
-    /// The lead unit's latest progress report (the one that counts).
+    /// The lead unit's latest progress report (the one that counts), read
+    /// for tasks with a report cycle: the only rule that asks.
     pub last_lead_report: Option<NaiveDateTime>,
+}
+
+/// The columns of an open task the scan's rules and notices use (not the
+/// description, notes or bookkeeping a whole `TaskRow` carries).
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = tasks)]
+pub(in crate::notices) struct OpenRow {
+    pub id: TaskId,
+    pub code: String,
+    pub title: String,
+    pub lead_unit_id: UnitId,
+    pub responsible_leader_id: Option<UserId>,
+    pub due_date: Option<NaiveDate>,
+    pub status: TaskStatus,
+    pub report_day: Option<i32>,
+    pub report_cadence: ReportCadence,
+    pub returned: bool,
+    pub assigned_at: Option<NaiveDateTime>,
+    pub accepted_at: Option<NaiveDateTime>,
+    pub submitted_on: Option<NaiveDate>,
+}
+
+impl OpenRow {
+    /// The task's reporting cycle, when it has a report day (as `TaskRow`'s).
+    pub fn report_cycle(&self) -> Option<ReportCycle> {
+        ReportCycle::new(self.report_cadence, self.report_day?)
+    }
+
+    /// When work started, for the progress-report rule (as `TaskRow`'s).
+    pub fn started_at(&self) -> Option<NaiveDateTime> {
+        self.accepted_at.or(self.assigned_at)
+    }
+}
+
+/// The cooperating units and co-responsible leaders of some open tasks: who
+/// their notices go to, read only for tasks with a notice still to write.
+#[derive(Default)]
+pub(in crate::notices) struct Parties {
+    coops: HashMap<TaskId, Vec<UnitId>>,
+    co_leaders: HashMap<TaskId, Vec<UserId>>,
+}
+
+impl Parties {
+    /// The parties of `ids` (none read when there are none).
+    pub fn load(conn: &mut DbConnection, ids: &[TaskId]) -> QueryResult<Parties> {
+        if ids.is_empty() {
+            return Ok(Parties::default());
+        }
+        let co_leaders = visibility::co_leaders_of(conn, ids)?
+            .into_iter()
+            .map(|(task, leaders)| (task, leaders.into_iter().map(|(id, _)| id).collect()))
+            .collect();
+        Ok(Parties {
+            coops: visibility::cooperators_of(conn, ids)?,
+            co_leaders,
+        })
+    }
+
+    pub fn coops(&self, task: TaskId) -> &[UnitId] {
+        self.coops.get(&task).map_or(&[], Vec::as_slice)
+    }
+
+    pub fn co_leaders(&self, task: TaskId) -> &[UserId] {
+        self.co_leaders.get(&task).map_or(&[], Vec::as_slice)
+    }
+
+    /// The task's leaders: the responsible one, then the co-responsible ones.
+    pub fn leaders(&self, row: &OpenRow) -> Vec<UserId> {
+        row.responsible_leader_id
+            .into_iter()
+            .chain(self.co_leaders(row.id).iter().copied())
+            .collect()
+    }
 }
 
 /// An instruction (批示) whose reply-by date has passed with no reply, on
@@ -98,7 +175,11 @@ pub(in crate::notices) struct Context {
     pub leaders: HashMap<UserId, Option<String>>,
     /// Active accounts' names, for naming the responsible leader.
     pub people: HashMap<UserId, String>,
+    /// The open tasks that may owe a notice today (`Ladder::may_owe`), and
+    /// those with an instruction or a supervision order owed a reply.
     pub open: Vec<OpenTask>,
+    /// All open tasks, for the scan's report.
+    pub open_count: i64,
     /// Indicator reports not yet in, due up to `horizon`.
     pub reports: Vec<OwedReport>,
     /// Instructions on open tasks not answered by their date.
@@ -125,7 +206,8 @@ impl Context {
         now: NaiveDateTime,
     ) -> anyhow::Result<Context> {
         let mut ctx = Context::without_work(conn, settings, today, now)?;
-        ctx.open = load_open_tasks(conn)?;
+        ctx.open_count = count_open_tasks(conn)?;
+        ctx.open = load_open_tasks(conn, ctx.horizon, today)?;
         ctx.reports = crate::indicators::values::owed_reports(conn, ctx.horizon)?
             .into_iter()
             .filter(|r| r.reported_on.is_none())
@@ -151,8 +233,7 @@ impl Context {
             accept_days: settings.accept_within_days,
         };
         let ladder = settings.ladder();
-        let longest = ladder.reminder_days.iter().copied().max().unwrap_or(0);
-        let horizon = today + Duration::days(i64::from(longest));
+        let horizon = ladder.horizon(today);
         let calendar = crate::holidays::calendar(conn)?;
         let units = load_units(conn)?;
         let office_units = units
@@ -193,6 +274,7 @@ impl Context {
             leaders,
             people,
             open: Vec::new(),
+            open_count: 0,
             reports: Vec::new(),
             instructions: Vec::new(),
             orders: Vec::new(),
@@ -411,59 +493,94 @@ fn load_units(conn: &mut DbConnection) -> QueryResult<BTreeMap<UnitId, UnitInfo>
 /// The statuses of an open task: what the ladder climbs for.
 const OPEN: [TaskStatus; 2] = [TaskStatus::Assigned, TaskStatus::InProgress];
 
-/// Assigned and in-progress tasks, by id, with their cooperators,
-/// co-responsible leaders and the lead unit's last report. Each is one
-/// query over the open tasks as a subquery, not a list of their ids: a
-/// million-task city has hundreds of thousands open, more than SQLite binds
-/// in one statement.
-fn load_open_tasks(conn: &mut DbConnection) -> anyhow::Result<Vec<OpenTask>> {
-    use crate::db::schema::{progress_reports as r, task_co_leaders, task_cooperators};
-    let open = || {
-        tasks::table
-            .filter(tasks::status.eq_any(OPEN))
-            .select(tasks::id)
-    };
-    let rows: Vec<TaskRow> = tasks::table
+/// The open tasks that may owe a notice today, by id, each with the lead
+/// unit's latest report (the highest id, as the task's detail has it) when
+/// the task has a report cycle.
+///
+/// Which tasks: `Ladder::may_owe` asked of the database (due by `horizon`,
+/// still assigned, or with a report cycle; a property test holds the rules
+/// to it), and every task with an instruction or a supervision order owed
+/// a reply by `today`, which the instructions' and orders' passes look up.
+/// The report's date is read in the same pass over the tasks, by one seek
+/// of the `(task_id, unit_id, id, created_at)` index, no row read. (Joined
+/// the other way, SQLite walked every report and looked its task up.)
+fn load_open_tasks(
+    conn: &mut DbConnection,
+    horizon: NaiveDate,
+    today: NaiveDate,
+) -> anyhow::Result<Vec<OpenTask>> {
+    use diesel::sql_types::{Nullable, Timestamp};
+    let last_lead_report = diesel::dsl::sql::<Nullable<Timestamp>>(
+        "CASE WHEN tasks.report_day IS NOT NULL THEN \
+         (SELECT r.created_at FROM progress_reports r \
+         WHERE r.task_id = tasks.id AND r.unit_id = tasks.lead_unit_id \
+         ORDER BY r.id DESC LIMIT 1) END",
+    );
+    let instructed = instructions::table
+        .filter(instructions::reply_report_id.is_null())
+        .filter(instructions::reply_by.lt(today))
+        .select(instructions::task_id);
+    let ordered = supervision_orders::table
+        .filter(supervision_orders::reply_report_id.is_null())
+        .filter(supervision_orders::reply_by.lt(today))
+        .select(supervision_orders::task_id);
+    let rows: Vec<(OpenRow, Option<NaiveDateTime>)> = tasks::table
         .filter(tasks::status.eq_any(OPEN))
-        .select(TaskRow::as_select())
+        .filter(
+            tasks::due_date
+                .le(horizon)
+                .or(tasks::status.eq(TaskStatus::Assigned).nullable())
+                .or(tasks::report_day.is_not_null().nullable())
+                .or(tasks::id.eq_any(instructed).nullable())
+                .or(tasks::id.eq_any(ordered).nullable()),
+        )
+        .select((OpenRow::as_select(), last_lead_report))
         .order(tasks::id.asc())
         .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(row, last_lead_report)| OpenTask {
+            timing: TaskTiming {
+                status: row.status,
+                due: row.due_date,
+                submitted_on: row.submitted_on,
+                returned: row.returned,
+            },
+            last_lead_report,
+            row,
+        })
+        .collect())
+}
+
+/// How many tasks are open (assigned or in progress).
+fn count_open_tasks(conn: &mut DbConnection) -> QueryResult<i64> {
+    tasks::table
+        .filter(tasks::status.eq_any(OPEN))
+        .count()
+        .get_result(conn)
+}
+
+/// The cooperating units of the open tasks due by `horizon`, or overdue:
+/// the tasks a digest lists.
+pub(in crate::notices) fn coops_due_by(
+    conn: &mut DbConnection,
+    horizon: NaiveDate,
+) -> QueryResult<HashMap<TaskId, Vec<UnitId>>> {
+    use crate::db::schema::task_cooperators as c;
+    let due = tasks::table
+        .filter(tasks::status.eq_any(OPEN))
+        .filter(tasks::due_date.le(horizon))
+        .select(tasks::id);
     let mut coops: HashMap<TaskId, Vec<UnitId>> = HashMap::new();
-    for (task, unit) in task_cooperators::table
-        .filter(task_cooperators::task_id.eq_any(open()))
-        .select((task_cooperators::task_id, task_cooperators::unit_id))
-        .order((task_cooperators::task_id, task_cooperators::unit_id))
+    for (task, unit) in c::table
+        .filter(c::task_id.eq_any(due))
+        .select((c::task_id, c::unit_id))
+        .order((c::task_id, c::unit_id))
         .load::<(TaskId, UnitId)>(conn)?
     {
         coops.entry(task).or_default().push(unit);
     }
-    let mut co_leaders: HashMap<TaskId, Vec<UserId>> = HashMap::new();
-    for (task, user) in task_co_leaders::table
-        .filter(task_co_leaders::task_id.eq_any(open()))
-        .select((task_co_leaders::task_id, task_co_leaders::user_id))
-        .order((task_co_leaders::task_id, task_co_leaders::user_id))
-        .load::<(TaskId, UserId)>(conn)?
-    {
-        co_leaders.entry(task).or_default().push(user);
-    }
-    let last_reports: HashMap<(TaskId, UnitId), NaiveDateTime> = r::table
-        .filter(r::task_id.eq_any(open()))
-        .group_by((r::task_id, r::unit_id))
-        .select((r::task_id, r::unit_id, diesel::dsl::max(r::created_at)))
-        .load::<(TaskId, UnitId, Option<NaiveDateTime>)>(conn)?
-        .into_iter()
-        .filter_map(|(t, u, at)| at.map(|at| ((t, u), at)))
-        .collect();
-    Ok(rows
-        .into_iter()
-        .map(|row| OpenTask {
-            timing: crate::tasks::service::timing(&row),
-            coops: coops.remove(&row.id).unwrap_or_default(),
-            co_leaders: co_leaders.remove(&row.id).unwrap_or_default(),
-            last_lead_report: last_reports.get(&(row.id, row.lead_unit_id)).copied(),
-            row,
-        })
-        .collect())
+    Ok(coops)
 }
 
 /// The instructions on open tasks with no reply and a reply-by date before

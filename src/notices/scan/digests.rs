@@ -10,7 +10,7 @@ use super::ScanCounts;
 use crate::db::DbConnection;
 use crate::domain::notice_step::NoticeStep;
 use crate::domain::traffic;
-use crate::domain::UnitId;
+use crate::domain::{TaskId, UnitId};
 use crate::mail::templates::{digest, DigestLine};
 
 pub(super) fn run(
@@ -28,7 +28,8 @@ pub(super) fn run(
     if units.is_empty() {
         return Ok(());
     }
-    let mut lines = lines_by_unit(ctx, &units);
+    let coops = super::context::coops_due_by(conn, ctx.horizon)?;
+    let mut lines = lines_by_unit(ctx, &units, &coops);
     let owed: Vec<(UnitId, &UnitInfo, Vec<DigestLine>)> = units
         .iter()
         .filter_map(|(id, u)| Some((*id, *u, lines.remove(id).filter(|l| !l.is_empty())?)))
@@ -82,7 +83,11 @@ fn push_once(
     }
 }
 
-fn lines_by_unit(ctx: &Context, units: &[(UnitId, &UnitInfo)]) -> HashMap<UnitId, Vec<DigestLine>> {
+fn lines_by_unit(
+    ctx: &Context,
+    units: &[(UnitId, &UnitInfo)],
+    coops: &HashMap<TaskId, Vec<UnitId>>,
+) -> HashMap<UnitId, Vec<DigestLine>> {
     let today = ctx.clock.today;
     let mut lines: HashMap<UnitId, Vec<DigestLine>> =
         units.iter().map(|(id, _)| (*id, Vec::new())).collect();
@@ -90,7 +95,8 @@ fn lines_by_unit(ctx: &Context, units: &[(UnitId, &UnitInfo)]) -> HashMap<UnitId
         let Some(due) = t.row.due_date.filter(|d| *d <= ctx.horizon) else {
             continue;
         };
-        push_once(&mut lines, &t.row.lead_unit_id, &t.coops, || DigestLine {
+        let coops = coops.get(&t.row.id).map_or(&[][..], Vec::as_slice);
+        push_once(&mut lines, &t.row.lead_unit_id, coops, || DigestLine {
             code: t.row.code.clone(),
             title: t.row.title.clone(),
             due_date: due,

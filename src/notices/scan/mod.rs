@@ -57,7 +57,7 @@ pub fn scan(
 ) -> anyhow::Result<ScanCounts> {
     let ctx = context::Context::load(conn, settings, today, now)?;
     let mut counts = ScanCounts {
-        tasks: ctx.open.len(),
+        tasks: usize::try_from(ctx.open_count).unwrap_or_default(),
         ..Default::default()
     };
     tasks::run(conn, &ctx, &mut counts)?;

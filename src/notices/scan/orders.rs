@@ -6,14 +6,14 @@
 //! once per order (the dedupe key); the receipt takes the order out of the
 //! pass. No step here issues another order.
 
-use super::context::{Context, OwedOrder};
+use super::context::{Context, OwedOrder, Parties};
 use super::write::{self, About, Item};
 use super::ScanCounts;
 use crate::db::DbConnection;
 use crate::domain::ladder::Step;
 use crate::domain::task_state::TaskStatus;
 use crate::domain::traffic;
-use crate::domain::UserId;
+use crate::domain::TaskId;
 use crate::mail::templates::TaskFacts;
 
 pub(super) fn run(
@@ -23,6 +23,8 @@ pub(super) fn run(
 ) -> anyhow::Result<()> {
     let today = ctx.clock.today;
     let mut items = Vec::new();
+    let ids: Vec<TaskId> = ctx.orders.iter().map(|o| o.task_id).collect();
+    let parties = Parties::load(conn, &ids)?;
     for owed in &ctx.orders {
         let Some(task) = ctx.open_task(owed.task_id) else {
             continue;
@@ -30,11 +32,7 @@ pub(super) fn run(
         let row = &task.row;
         let lead = row.lead_unit_id;
         let days_late = traffic::days_late(owed.reply_by, today);
-        let leaders: Vec<UserId> = row
-            .responsible_leader_id
-            .into_iter()
-            .chain(task.co_leaders.iter().copied())
-            .collect();
+        let leaders = parties.leaders(row);
         let steps = ctx
             .ladder
             .owed(TaskStatus::InProgress, Some(owed.reply_by), today)

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use super::context::{Context, OpenTask, Wanted};
+use super::context::{Context, OpenTask, Parties, Wanted};
 use super::write::{self, About, Item, OrderWanted};
 use super::ScanCounts;
 use crate::db::DbConnection;
@@ -25,19 +25,25 @@ pub(super) fn run(
     counts: &mut ScanCounts,
 ) -> anyhow::Result<()> {
     for batch in ctx.open.chunks(TASKS_PER_BATCH) {
-        // The keys first: what each notice says is built only for those not
-        // written yet (on a rescan, none).
-        let owed: Vec<(&OpenTask, Wanted)> = batch
+        // The keys first: who each notice goes to and what it says are
+        // built only for those not written yet (on a rescan, none).
+        let owed: Vec<(&OpenTask, Owed)> = batch
             .iter()
-            .flat_map(|t| wanted(ctx, t).into_iter().map(move |w| (t, w)))
+            .flat_map(|t| owed(ctx, t).into_iter().map(move |o| (t, o)))
             .collect();
-        let keys: Vec<&str> = owed.iter().map(|(_, w)| w.dedupe_key.as_str()).collect();
+        let keys: Vec<&str> = owed.iter().map(|(_, o)| o.key.as_str()).collect();
         let there = write::written(conn, &keys)?;
         counts.existing += there.len();
+        let owed: Vec<(&OpenTask, Owed)> = owed
+            .into_iter()
+            .filter(|(_, o)| !there.contains(&o.key))
+            .collect();
+        let mut ids: Vec<TaskId> = owed.iter().map(|(t, _)| t.row.id).collect();
+        ids.dedup();
+        let parties = Parties::load(conn, &ids)?;
         let mut items: Vec<Item> = owed
             .into_iter()
-            .filter(|(_, w)| !there.contains(&w.dedupe_key))
-            .map(|(t, w)| item(ctx, t, w))
+            .map(|(t, o)| item(ctx, t, &parties, o.route(ctx, t, &parties)))
             .collect();
         // Only a late task's notices state its latest progress: read for
         // those still to write, in one query.
@@ -57,7 +63,7 @@ pub(super) fn run(
 
 /// The notice `w` that `task` is owed today, with what it says (but its
 /// latest progress, read only for those not yet written).
-fn item(ctx: &Context, task: &OpenTask, w: Wanted) -> Item {
+fn item(ctx: &Context, task: &OpenTask, parties: &Parties, w: Wanted) -> Item {
     let row = &task.row;
     let days_overdue = traffic::days_overdue(&task.timing, ctx.clock.today);
     let about = About {
@@ -81,7 +87,7 @@ fn item(ctx: &Context, task: &OpenTask, w: Wanted) -> Item {
         due_date: row.due_date,
         days_overdue,
         link: ctx.link(&format!("/tasks/{}", row.id)),
-        leader: leader_names(ctx, task),
+        leader: leader_names(ctx, &parties.leaders(row)),
         latest: None,
         reply_by: late.then(|| ctx.clock.today + chrono::Duration::days(REPLY_DAYS)),
         note: None,
@@ -106,12 +112,9 @@ fn item(ctx: &Context, task: &OpenTask, w: Wanted) -> Item {
 
 /// The task's leaders as a notice names them: the responsible one, then the
 /// co-responsible ones (张副市长、李副市长).
-fn leader_names(ctx: &Context, task: &OpenTask) -> Option<String> {
-    let names: Vec<String> = task
-        .row
-        .responsible_leader_id
+fn leader_names(ctx: &Context, leaders: &[UserId]) -> Option<String> {
+    let names: Vec<String> = leaders
         .iter()
-        .chain(&task.co_leaders)
         .filter_map(|l| ctx.people.get(l).cloned())
         .collect();
     (!names.is_empty()).then(|| names.join("、"))
@@ -153,37 +156,70 @@ fn latest_progress(
     Ok(found)
 }
 
+/// A notice a task owes today, known by its dedupe key before anything
+/// else about it is built.
+struct Owed {
+    key: String,
+    notice: OwedNotice,
+}
+
+enum OwedNotice {
+    Ladder(Step),
+    AcceptOverdue,
+    ReportMissing,
+}
+
+impl Owed {
+    /// The notice with its recipients.
+    fn route(self, ctx: &Context, task: &OpenTask, parties: &Parties) -> Wanted {
+        let row = &task.row;
+        match self.notice {
+            OwedNotice::Ladder(step) => ctx.climb(
+                step,
+                self.key,
+                row.lead_unit_id,
+                parties.coops(row.id),
+                &parties.leaders(row),
+            ),
+            OwedNotice::AcceptOverdue => ctx.to_lead(
+                NoticeStep::AcceptOverdue,
+                "accept_reminder",
+                self.key,
+                row.lead_unit_id,
+            ),
+            OwedNotice::ReportMissing => ctx.to_lead(
+                NoticeStep::ReportMissing,
+                "report_reminder",
+                self.key,
+                row.lead_unit_id,
+            ),
+        }
+    }
+}
+
 /// The notices `task` is owed today: its ladder steps, then signing for,
 /// then the progress report.
-fn wanted(ctx: &Context, task: &OpenTask) -> Vec<Wanted> {
+fn owed(ctx: &Context, task: &OpenTask) -> Vec<Owed> {
     let (row, clock) = (&task.row, &ctx.clock);
     let status = task.timing.status;
     let due = row.due_date.map(|d| d.to_string()).unwrap_or_default();
-    let leaders: Vec<UserId> = row
-        .responsible_leader_id
-        .into_iter()
-        .chain(task.co_leaders.iter().copied())
-        .collect();
-    let mut wanted: Vec<Wanted> = ctx
+    let mut owed: Vec<Owed> = ctx
         .ladder
         .owed(status, row.due_date, clock.today)
         .into_iter()
-        .map(|step| {
-            let key = format!("task:{}:{}:{due}", row.id, step.key());
-            ctx.climb(step, key, row.lead_unit_id, &task.coops, &leaders)
+        .map(|step| Owed {
+            key: format!("task:{}:{}:{due}", row.id, step.key()),
+            notice: OwedNotice::Ladder(step),
         })
         .collect();
     let assigned = row.assigned_at.map(|at| clock.local(at));
     if let Some(assigned) = assigned
         .filter(|_| traffic::acceptance_overdue(status, assigned, clock.today, clock.accept_days))
     {
-        let key = format!("task:{}:accept_overdue:{assigned}", row.id);
-        wanted.push(ctx.to_lead(
-            NoticeStep::AcceptOverdue,
-            "accept_reminder",
-            key,
-            row.lead_unit_id,
-        ));
+        owed.push(Owed {
+            key: format!("task:{}:accept_overdue:{assigned}", row.id),
+            notice: OwedNotice::AcceptOverdue,
+        });
     }
     let started = row.started_at().map(|at| clock.local(at));
     let last_report = task.last_lead_report.map(|at| clock.local(at));
@@ -194,13 +230,10 @@ fn wanted(ctx: &Context, task: &OpenTask) -> Vec<Wanted> {
         last_report,
         clock.today,
     ) {
-        let key = format!("task:{}:report_missing:{report_date}", row.id);
-        wanted.push(ctx.to_lead(
-            NoticeStep::ReportMissing,
-            "report_reminder",
-            key,
-            row.lead_unit_id,
-        ));
+        owed.push(Owed {
+            key: format!("task:{}:report_missing:{report_date}", row.id),
+            notice: OwedNotice::ReportMissing,
+        });
     }
-    wanted
+    owed
 }
