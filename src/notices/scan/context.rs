@@ -89,19 +89,22 @@ pub(in crate::notices) struct Parties {
 }
 
 impl Parties {
-    /// The parties of `ids` (none read when there are none).
+    /// The parties of `ids`, a thousand tasks a query (the orders' pass may
+    /// ask for more tasks than SQLite binds in one statement); none read
+    /// when there are none.
     pub fn load(conn: &mut DbConnection, ids: &[TaskId]) -> QueryResult<Parties> {
-        if ids.is_empty() {
-            return Ok(Parties::default());
+        let mut parties = Parties::default();
+        for chunk in ids.chunks(1000) {
+            parties
+                .coops
+                .extend(visibility::cooperators_of(conn, chunk)?);
+            parties.co_leaders.extend(
+                visibility::co_leaders_of(conn, chunk)?
+                    .into_iter()
+                    .map(|(task, leaders)| (task, leaders.into_iter().map(|(id, _)| id).collect())),
+            );
         }
-        let co_leaders = visibility::co_leaders_of(conn, ids)?
-            .into_iter()
-            .map(|(task, leaders)| (task, leaders.into_iter().map(|(id, _)| id).collect()))
-            .collect();
-        Ok(Parties {
-            coops: visibility::cooperators_of(conn, ids)?,
-            co_leaders,
-        })
+        Ok(parties)
     }
 
     pub fn coops(&self, task: TaskId) -> &[UnitId] {
