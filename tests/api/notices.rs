@@ -1070,25 +1070,29 @@ async fn a_digest_unit_gets_one_daily_email_listing_its_tasks(app: TestApp) {
         .contains("digest"));
 }
 
-async fn a_cooperating_digest_unit_finds_the_tasks_it_helps_with_in_its_digest(app: TestApp) {
-    let smtp = SmtpServer::start();
-    let c = addressed_city(&app).await;
-    let b = expect_json(
-        app.get(&format!("/api/v1/units/{}", c.unit_b), &c.admin)
-            .await,
+/// Switches `unit` to the daily digest (as the admin, at its current version).
+async fn takes_the_digest(app: &TestApp, c: &City, unit: i64) {
+    let current = expect_json(
+        app.get(&format!("/api/v1/units/{unit}"), &c.admin).await,
         200,
     )
     .await;
     expect_json(
         app.patch(
-            &format!("/api/v1/units/{}", c.unit_b),
+            &format!("/api/v1/units/{unit}"),
             &c.admin,
-            json!({ "version": b["version"], "notice_mode": "digest" }),
+            json!({ "version": current["version"], "notice_mode": "digest" }),
         )
         .await,
         200,
     )
     .await;
+}
+
+async fn a_cooperating_digest_unit_finds_the_tasks_it_helps_with_in_its_digest(app: TestApp) {
+    let smtp = SmtpServer::start();
+    let c = addressed_city(&app).await;
+    takes_the_digest(&app, &c, c.unit_b).await;
     // Unit B cooperates on task 1 (overdue) and on task 3 (not due soon),
     // not on task 2 (due in three days, unit A's alone).
     c.in_progress(&app, "1", -2).await;
@@ -1301,22 +1305,7 @@ async fn assigning_and_returning_tell_the_units_at_once(app: TestApp) {
     let smtp = SmtpServer::start();
     let c = addressed_city(&app).await;
     // Unit B takes the daily digest; news of a new task still reaches it today.
-    let b = expect_json(
-        app.get(&format!("/api/v1/units/{}", c.unit_b), &c.admin)
-            .await,
-        200,
-    )
-    .await;
-    expect_json(
-        app.patch(
-            &format!("/api/v1/units/{}", c.unit_b),
-            &c.admin,
-            json!({ "version": b["version"], "notice_mode": "digest" }),
-        )
-        .await,
-        200,
-    )
-    .await;
+    takes_the_digest(&app, &c, c.unit_b).await;
     let task = c.task(&app, "3.1", 20, json!({})).await;
     let id = task["id"].as_i64().unwrap();
     c.ok(&app, &c.office, &task, "assign", None).await;
