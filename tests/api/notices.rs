@@ -1039,16 +1039,7 @@ async fn a_digest_unit_gets_one_daily_email_listing_its_tasks(app: TestApp) {
     assert_eq!(out.scan(today()).created, 0, "one digest a day");
     assert_eq!(out.deliver().sent, 2);
     let got = smtp.received();
-    let digest = got
-        .iter()
-        .find(|m| m.to == ["t01@example.gov.cn"])
-        .expect("the digest to unit A");
-    assert!(
-        digest.subject().contains("督办日报"),
-        "{}",
-        digest.subject()
-    );
-    let text = digest.text();
+    let text = digest_text(&got, "t01@example.gov.cn");
     assert!(
         text.contains("任务 1") && text.contains("任务 2") && !text.contains("任务 3"),
         "{text}"
@@ -1068,6 +1059,20 @@ async fn a_digest_unit_gets_one_daily_email_listing_its_tasks(app: TestApp) {
         .as_str()
         .unwrap()
         .contains("digest"));
+}
+
+/// The text of the daily digest sent to `to`, checking it is the digest.
+fn digest_text(got: &[crate::smtp::Received], to: &str) -> String {
+    let digest = got
+        .iter()
+        .find(|m| m.to == [to])
+        .unwrap_or_else(|| panic!("no digest to {to}"));
+    assert!(
+        digest.subject().contains("督办日报"),
+        "{}",
+        digest.subject()
+    );
+    digest.text()
 }
 
 /// Switches `unit` to the daily digest (as the admin, at its current version).
@@ -1104,17 +1109,7 @@ async fn a_cooperating_digest_unit_finds_the_tasks_it_helps_with_in_its_digest(a
     let out = Outbox::new(&app, &smtp.url());
     out.scan(today());
     out.deliver();
-    let got = smtp.received();
-    let digest = got
-        .iter()
-        .find(|m| m.to == ["d01@example.gov.cn"])
-        .expect("unit B's digest");
-    assert!(
-        digest.subject().contains("督办日报"),
-        "{}",
-        digest.subject()
-    );
-    let text = digest.text();
+    let text = digest_text(&smtp.received(), "d01@example.gov.cn");
     assert!(
         text.contains("任务 1") && !text.contains("任务 2") && !text.contains("任务 3"),
         "{text}"
