@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use base64::Engine;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
-use duban::db::schema::{extensions, tasks};
+use duban::db::schema::{extensions, task_cooperators, tasks};
 use serde_json::{json, Value};
 
 use crate::api_tests;
@@ -18,6 +18,7 @@ use crate::smtp::SmtpServer;
 
 api_tests![
     the_worked_example_of_the_scoring_docs_is_reproduced,
+    a_task_due_before_the_period_and_done_in_it_counts_there_late,
     publishing_freezes_numbers_and_creates_rectification_once,
     published_bulletins_reach_every_unit_by_email_with_the_files_attached,
     hostile_names_are_escaped_and_spreadsheet_cells_are_defused,
@@ -336,6 +337,40 @@ async fn rectification_tasks(app: &TestApp, token: &str) -> Vec<Value> {
     )
     .await;
     list["items"].as_array().unwrap().clone()
+}
+
+/// A task due before the month and done in it counts in that month, late,
+/// for its lead unit and its cooperating units; one due and done before the
+/// month does not (C4 in the worked example). C4, due on 20 September, is
+/// here done on 3 October, with unit B (D01) helping.
+async fn a_task_due_before_the_period_and_done_in_it_counts_there_late(app: TestApp) {
+    let e = example(&app).await;
+    let pool = duban::db::connect(&app.database.url, 2).unwrap();
+    let mut conn = pool.get().unwrap();
+    diesel::update(tasks::table.find(e.tasks["C4"]))
+        .set(tasks::submitted_on.eq(d("2026-10-03")))
+        .execute(&mut conn)
+        .unwrap();
+    diesel::insert_into(task_cooperators::table)
+        .values((
+            task_cooperators::task_id.eq(e.tasks["C4"]),
+            task_cooperators::unit_id.eq(e.c.unit_b),
+        ))
+        .execute(&mut conn)
+        .unwrap();
+    let r = expect_json(
+        app.get("/api/v1/rankings?period=2026-10", &e.c.office)
+            .await,
+        200,
+    )
+    .await;
+    let t02 = &row(&r, "T02")["figures"];
+    assert_eq!(
+        (&t02["due"], &t02["completed_late"], &t02["late_days"]),
+        (&json!(3), &json!(2), &json!(16)),
+        "C1 three days late, C4 thirteen: {t02}"
+    );
+    assert_eq!(row(&r, "D01")["figures"]["cooperating"], 2, "A2 and C4");
 }
 
 async fn publishing_freezes_numbers_and_creates_rectification_once(app: TestApp) {
