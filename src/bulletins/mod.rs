@@ -328,6 +328,15 @@ pub fn build(
     let kept: HashMap<UnitId, &Rectification> = keep
         .map(|k| k.rectifications.iter().map(|r| (r.unit_id, r)).collect())
         .unwrap_or_default();
+    // Each criticised unit's overdue tasks, in the ranking's order (one
+    // pass: at a million tasks, filtering the 100,000 for each unit took a
+    // tenth of the bulletin's time).
+    let mut overdue_of: HashMap<UnitId, Vec<TaskId>> = HashMap::new();
+    for t in &ranking.overdue_tasks {
+        if let Some(id) = t.task_id {
+            overdue_of.entry(t.unit_id).or_default().push(id);
+        }
+    }
     let rectifications = ranking
         .criticised()
         .map(|row| {
@@ -341,12 +350,7 @@ pub fn build(
                 requirement_edited: edited.is_some(),
                 deadline: fixed.map_or(deadline, |o| o.deadline),
                 deadline_fixed: fixed.is_some(),
-                overdue_task_ids: ranking
-                    .overdue_tasks
-                    .iter()
-                    .filter(|t| t.unit_id == row.unit.id)
-                    .filter_map(|t| t.task_id)
-                    .collect(),
+                overdue_task_ids: overdue_of.remove(&row.unit.id).unwrap_or_default(),
                 task_id: None,
             }
         })
