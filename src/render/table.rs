@@ -93,6 +93,16 @@ fn push_csv_field(out: &mut String, field: &str) {
     }
 }
 
+/// A workbook zipped at Excel's own level (3), not the crate's default (6):
+/// the bulletin's workbook of 100,000 overdue tasks was a third of its time,
+/// and level 3 saves about 30 % of that for a file about 5 % larger
+/// (rust_xlsxwriter's performance notes).
+fn new_workbook() -> Workbook {
+    let mut book = Workbook::new();
+    book.set_zip_compression_level(3);
+    book
+}
+
 /// The tables as an xlsx workbook, one worksheet each (names made valid, see
 /// `sheet_name`): bold header row frozen at the top, the given widths, long
 /// text wrapped. Every cell is written as a string.
@@ -103,7 +113,7 @@ pub fn to_xlsx(sheets: &[Sheet]) -> Result<Vec<u8>, anyhow::Error> {
 /// The tables as an xlsx workbook as `to_xlsx` makes it, each sheet headed by
 /// `title` in a bold row merged across its columns, above the header row.
 pub fn titled_xlsx(sheets: &[Sheet], title: Option<&str>) -> Result<Vec<u8>, anyhow::Error> {
-    let mut book = Workbook::new();
+    let mut book = new_workbook();
     let heading = Format::new()
         .set_bold()
         .set_font_size(14)
@@ -196,7 +206,7 @@ pub fn typed_xlsx(
     title: &str,
     chart: Option<&BarChart>,
 ) -> Result<Vec<u8>, anyhow::Error> {
-    let mut book = Workbook::new();
+    let mut book = new_workbook();
     let mut names = Vec::with_capacity(tables.len());
     for table in tables {
         let sheet = book.add_worksheet();
