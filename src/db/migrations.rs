@@ -1,6 +1,7 @@
 //! Embedded migrations, one directory per backend with the same names and meaning.
 
 use diesel::connection::SimpleConnection;
+use diesel::migration::MigrationVersion;
 use diesel::sql_types::Text;
 use diesel::{QueryResult, QueryableByName, RunQueryDsl, SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
@@ -19,26 +20,24 @@ fn to_anyhow(err: BoxError) -> anyhow::Error {
 /// Applies every pending migration; returns the versions applied.
 pub fn run(conn: &mut DbConnection) -> anyhow::Result<Vec<String>> {
     let applied = match conn {
-        DbConnection::Sqlite(c) => {
-            let applied: Vec<String> = c
-                .run_pending_migrations(SQLITE)
-                .map_err(to_anyhow)?
-                .iter()
-                .map(|v| v.to_string())
-                .collect();
-            if !applied.is_empty() {
-                analyze_new_indexes(c)?;
-            }
-            applied
-        }
-        DbConnection::Postgres(c) => c
-            .run_pending_migrations(POSTGRES)
-            .map_err(to_anyhow)?
-            .iter()
-            .map(|v| v.to_string())
-            .collect(),
+        DbConnection::Sqlite(c) => versions(c.run_pending_migrations(SQLITE))?,
+        DbConnection::Postgres(c) => versions(c.run_pending_migrations(POSTGRES))?,
     };
+    if let DbConnection::Sqlite(c) = conn {
+        if !applied.is_empty() {
+            analyze_new_indexes(c)?;
+        }
+    }
     Ok(applied)
+}
+
+/// The versions a harness reports, as text (they borrow the connection).
+fn versions(reported: Result<Vec<MigrationVersion<'_>>, BoxError>) -> anyhow::Result<Vec<String>> {
+    Ok(reported
+        .map_err(to_anyhow)?
+        .iter()
+        .map(|v| v.to_string())
+        .collect())
 }
 
 /// Keeps SQLite's statistics whole after migrations: an index a migration
@@ -48,8 +47,8 @@ pub fn run(conn: &mut DbConnection) -> anyhow::Result<Vec<String>> {
 /// (the bulletin's raw aggregate 0.06 → 2 s after migration 30). Each such
 /// index is analyzed (0.25 s for that one); a database never analyzed is
 /// left so. PostgreSQL keeps its statistics per column, across index
-/// rebuilds. Returns the indexes analyzed.
-pub fn analyze_new_indexes(c: &mut SqliteConnection) -> QueryResult<Vec<String>> {
+/// rebuilds.
+fn analyze_new_indexes(c: &mut SqliteConnection) -> QueryResult<()> {
     #[derive(QueryableByName)]
     struct Index {
         #[diesel(sql_type = Text)]
@@ -60,28 +59,26 @@ pub fn analyze_new_indexes(c: &mut SqliteConnection) -> QueryResult<Vec<String>>
     )
     .load(c)?;
     if kept.is_empty() {
-        return Ok(Vec::new());
+        return Ok(());
     }
     let missing: Vec<Index> = diesel::sql_query(
         "SELECT name FROM sqlite_master WHERE type = 'index' \
          AND tbl_name IN (SELECT tbl FROM sqlite_stat1) \
-         AND name NOT IN (SELECT idx FROM sqlite_stat1 WHERE idx IS NOT NULL) \
-         ORDER BY name",
+         AND name NOT IN (SELECT idx FROM sqlite_stat1 WHERE idx IS NOT NULL)",
     )
     .load(c)?;
-    for index in &missing {
+    for index in missing {
         c.batch_execute(&format!("ANALYZE \"{}\"", index.name.replace('"', "\"\"")))?;
     }
-    Ok(missing.into_iter().map(|i| i.name).collect())
+    Ok(())
 }
 
 /// Reverts every applied migration, newest first; returns the versions reverted.
 pub fn revert_all(conn: &mut DbConnection) -> anyhow::Result<Vec<String>> {
-    let reverted = match conn {
-        DbConnection::Sqlite(c) => c.revert_all_migrations(SQLITE).map_err(to_anyhow)?,
-        DbConnection::Postgres(c) => c.revert_all_migrations(POSTGRES).map_err(to_anyhow)?,
-    };
-    Ok(reverted.iter().map(|v| v.to_string()).collect())
+    match conn {
+        DbConnection::Sqlite(c) => versions(c.revert_all_migrations(SQLITE)),
+        DbConnection::Postgres(c) => versions(c.revert_all_migrations(POSTGRES)),
+    }
 }
 
 /// Applies the oldest pending migration; returns its name, or None when

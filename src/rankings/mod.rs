@@ -167,6 +167,7 @@ const DONE: [TaskStatus; 2] = [TaskStatus::Submitted, TaskStatus::Completed];
 /// the quarter million done in earlier months before they are read.
 #[diesel::dsl::auto_type(no_type_alias)]
 fn may_count(start: NaiveDate, end: NaiveDate) -> _ {
+    // auto_type reads the arrays' types from these bindings.
     let counted: [TaskStatus; 4] = COUNTED;
     let done: [TaskStatus; 2] = DONE;
     tasks::status
