@@ -151,10 +151,22 @@ impl Application {
         // connection is read through `EncodeRequestLine`, so that a request
         // line with raw UTF-8 (curl's `?q=厕所`) reaches the routes instead
         // of getting actix-http's bare 400 (see `http::request_line`).
-        let mut builder = actix_server::Server::build().shutdown_timeout(30);
-        if settings.workers > 0 {
-            builder = builder.workers(settings.workers);
-        }
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let workers = if settings.workers > 0 {
+            settings.workers
+        } else {
+            cores
+        };
+        let builder = actix_server::Server::build()
+            .shutdown_timeout(30)
+            .workers(workers)
+            // Each worker's `web::block` pool (actix's default: 512 threads
+            // shared out), sized to the work the database can take at once.
+            .worker_max_blocking_threads(backend.blocking_threads_per_worker(
+                settings.db_pool_size,
+                workers,
+                cores,
+            ));
         let shutdown = builder.graceful_shutdown_signal();
         let server = builder
             .listen("duban", listener, move || {
