@@ -167,7 +167,8 @@ fn standing(
     let month = format!("{:04}-{:02}", clock.today.year(), clock.today.month());
     let period = Period::parse(&month)
         .map_err(|m| Error::Internal(anyhow::anyhow!("current month {month}: {}", m.en)))?;
-    let ranking = crate::rankings::ranking(conn, period, policy, clock)?;
+    // The standings only: the overdue tasks' words are not read.
+    let (ranking, _) = crate::rankings::ranking_and_overdue(conn, period, policy, clock)?;
     let source = StandingSource {
         bulletin_id: None,
         number_label: None,

@@ -80,6 +80,23 @@ pub struct OverdueTask {
     pub leader: Option<String>,
 }
 
+/// An overdue task or indicator report as the ranking finds it: what
+/// orders and places it, without its words. A task's title, leader and
+/// unit name are read for the rows shown (`overdue_words`): at a million
+/// tasks the 100,000 overdue ones' words took 45 MiB while a ranking was
+/// computed, and as much for each closed period kept.
+#[derive(Debug, Clone)]
+pub struct Overdue {
+    pub task_id: Option<TaskId>,
+    /// An indicator report's id and title, made when it is found.
+    indicator: Option<(IndicatorId, Box<str>)>,
+    /// The task's code, the list's order after the days overdue.
+    pub code: Box<str>,
+    pub unit_id: UnitId,
+    pub due_date: NaiveDate,
+    pub days_overdue: i64,
+}
+
 /// The published bulletin a ranking compares with.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct PreviousBulletin {
@@ -199,7 +216,7 @@ pub fn anything_counts(conn: &mut DbConnection, end: NaiveDate) -> QueryResult<b
 /// The figures being added up, by unit, and the work still overdue.
 struct Tally {
     figures: HashMap<UnitId, UnitFigures>,
-    overdue: Vec<OverdueTask>,
+    overdue: Vec<Overdue>,
 }
 
 impl Tally {
@@ -217,7 +234,7 @@ pub fn unit_figures(
     conn: &mut DbConnection,
     j: &Judgement,
     clock: &Clock,
-) -> QueryResult<(HashMap<UnitId, UnitFigures>, Vec<OverdueTask>)> {
+) -> QueryResult<(HashMap<UnitId, UnitFigures>, Vec<Overdue>)> {
     // The office (a unit of kind office) runs the ranking and is not in it,
     // unless it leads counted tasks itself.
     let active: Vec<UnitId> = units::table
@@ -250,9 +267,9 @@ pub fn unit_figures(
 }
 
 /// The counted tasks, for their lead units; the overdue ones are listed.
-/// A million tasks are read without their titles (which held over a
-/// hundred megabytes at once); the overdue ones' code, title and leader
-/// are read by id afterwards.
+/// A million tasks are read without their codes and titles (which held
+/// over a hundred megabytes at once); the overdue ones' codes, which order
+/// the list, are read by id afterwards.
 fn lead_tasks(conn: &mut DbConnection, j: &Judgement, tally: &mut Tally) -> QueryResult<()> {
     let lines: Vec<TaskLine> = tasks::table
         .filter(may_count(j.period.start, j.period.end))
@@ -280,36 +297,80 @@ fn lead_tasks(conn: &mut DbConnection, j: &Judgement, tally: &mut Tally) -> Quer
     overdue.sort_unstable_by_key(|t| t.0);
     for chunk in overdue.chunks(WORDS_PER_QUERY) {
         let ids: Vec<TaskId> = chunk.iter().map(|t| t.0).collect();
-        let mut words: HashMap<TaskId, (String, String, Option<String>)> = tasks::table
-            .left_join(users::table.on(users::id.nullable().eq(tasks::responsible_leader_id)))
+        let mut codes: HashMap<TaskId, String> = tasks::table
             .filter(tasks::id.eq_any(ids))
-            .select((
-                tasks::id,
-                (tasks::code, tasks::title, users::display_name.nullable()),
-            ))
+            .select((tasks::id, tasks::code))
             .load(conn)?
             .into_iter()
             .collect();
         for &(id, unit, due, days) in chunk {
-            let (code, title, leader) = words.remove(&id).unwrap_or_default();
-            tally.overdue.push(OverdueTask {
+            tally.overdue.push(Overdue {
                 task_id: Some(id),
-                indicator_id: None,
-                code,
-                title,
+                indicator: None,
+                code: codes.remove(&id).unwrap_or_default().into(),
                 unit_id: unit,
-                unit_name: String::new(),
                 due_date: due,
                 days_overdue: days,
-                leader,
             });
         }
     }
     Ok(())
 }
 
-/// Overdue tasks whose words one query reads.
+/// Overdue tasks whose code or words one query reads.
 const WORDS_PER_QUERY: usize = 500;
+
+/// The overdue tasks and indicator reports `items` with their words: each
+/// task's title and responsible leader and each unit's name as they are
+/// now, read by id.
+pub fn overdue_words(conn: &mut DbConnection, items: &[Overdue]) -> QueryResult<Vec<OverdueTask>> {
+    let mut unit_ids: Vec<UnitId> = items.iter().map(|t| t.unit_id).collect();
+    unit_ids.sort_unstable();
+    unit_ids.dedup();
+    let mut unit_names: HashMap<UnitId, String> = HashMap::new();
+    for chunk in unit_ids.chunks(WORDS_PER_QUERY) {
+        unit_names.extend(
+            units::table
+                .filter(units::id.eq_any(chunk))
+                .select((units::id, units::name))
+                .load::<(UnitId, String)>(conn)?,
+        );
+    }
+    let mut listed = Vec::with_capacity(items.len());
+    for chunk in items.chunks(WORDS_PER_QUERY) {
+        let ids: Vec<TaskId> = chunk.iter().filter_map(|t| t.task_id).collect();
+        let mut words: HashMap<TaskId, (String, Option<String>)> = if ids.is_empty() {
+            HashMap::new()
+        } else {
+            tasks::table
+                .left_join(users::table.on(users::id.nullable().eq(tasks::responsible_leader_id)))
+                .filter(tasks::id.eq_any(ids))
+                .select((tasks::id, (tasks::title, users::display_name.nullable())))
+                .load(conn)?
+                .into_iter()
+                .collect()
+        };
+        for t in chunk {
+            let (title, leader) = match (&t.indicator, t.task_id) {
+                (Some((_, title)), _) => (title.to_string(), None),
+                (None, Some(id)) => words.remove(&id).unwrap_or_default(),
+                (None, None) => Default::default(),
+            };
+            listed.push(OverdueTask {
+                task_id: t.task_id,
+                indicator_id: t.indicator.as_ref().map(|(id, _)| *id),
+                code: t.code.to_string(),
+                title,
+                unit_id: t.unit_id,
+                unit_name: unit_names.get(&t.unit_id).cloned().unwrap_or_default(),
+                due_date: t.due_date,
+                days_overdue: t.days_overdue,
+                leader,
+            });
+        }
+    }
+    Ok(listed)
+}
 
 /// An indicator report counts as a task of the lead unit (and a cooperation
 /// of its cooperating units), due on the report day, done on the day the
@@ -328,16 +389,13 @@ fn indicator_reports(conn: &mut DbConnection, j: &Judgement, tally: &mut Tally) 
             tally.of(*c).add_cooperating(outcome);
         }
         if let Outcome::Overdue { days } = outcome {
-            tally.overdue.push(OverdueTask {
+            tally.overdue.push(Overdue {
                 task_id: None,
-                indicator_id: Some(report.indicator_id),
-                code: report.code(),
-                title: report.title(),
+                indicator: Some((report.indicator_id, report.title().into())),
+                code: report.code().into(),
                 unit_id: report.lead_unit_id,
-                unit_name: String::new(),
                 due_date: report.due,
                 days_overdue: days,
-                leader: None,
             });
         }
     }
@@ -509,15 +567,29 @@ pub fn previous_ranks(
 }
 
 /// The ranking of `period` judged for `clock.today`, compared with the last
-/// bulletin published for an earlier period.
+/// bulletin published for an earlier period, every overdue task listed.
 pub fn ranking(
     conn: &mut DbConnection,
     period: Period,
     policy: &Policy,
     clock: &Clock,
 ) -> QueryResult<Ranking> {
+    let (mut ranking, overdue) = ranking_and_overdue(conn, period, policy, clock)?;
+    ranking.overdue_tasks = overdue_words(conn, &overdue)?;
+    Ok(ranking)
+}
+
+/// The ranking as `ranking` makes it, but its overdue tasks apart and
+/// without their words: `overdue_tasks` is empty, `overdue_total` counts
+/// them.
+pub fn ranking_and_overdue(
+    conn: &mut DbConnection,
+    period: Period,
+    policy: &Policy,
+    clock: &Clock,
+) -> QueryResult<(Ranking, Vec<Overdue>)> {
     let j = Judgement::new(period, clock.today);
-    let (figures, mut overdue) = unit_figures(conn, &j, clock)?;
+    let (figures, overdue) = unit_figures(conn, &j, clock)?;
     let ids: Vec<UnitId> = figures.keys().copied().collect();
     let refs = unit_refs(conn, &ids)?;
     let (previous_bulletin, previous) = previous_ranks(conn, period.start)?;
@@ -543,14 +615,9 @@ pub fn ranking(
             unit: s.key,
         })
         .collect();
-    for t in &mut overdue {
-        if let Some(u) = refs.get(&t.unit_id) {
-            t.unit_name = u.name.clone();
-        }
-    }
     let (ranked, unranked): (Vec<RankingRow>, Vec<RankingRow>) =
         rows.into_iter().partition(|r| r.rank.is_some());
-    Ok(Ranking {
+    let ranking = Ranking {
         period: period.label(),
         period_name: period.label_zh(),
         start: period.start,
@@ -561,9 +628,10 @@ pub fn ranking(
         ranked,
         unranked,
         overdue_total: overdue.len(),
-        overdue_tasks: overdue,
+        overdue_tasks: Vec::new(),
         previous_bulletin,
-    })
+    };
+    Ok((ranking, overdue))
 }
 
 /// Where a ranking served as JSON came from.
@@ -591,12 +659,13 @@ impl Source {
 pub const OVERDUE_LISTED: usize = 100;
 
 /// A ranking as the API answers it: its JSON, listing the first
-/// `OVERDUE_LISTED` overdue tasks, and all of them for the pages of
-/// `GET /rankings/overdue`. Cheap to clone: what a closed period keeps.
+/// `OVERDUE_LISTED` overdue tasks, and all of them, without their words,
+/// for the pages of `GET /rankings/overdue`. Cheap to clone: what a closed
+/// period keeps.
 #[derive(Clone)]
 pub struct Answer {
     pub json: actix_web::web::Bytes,
-    pub overdue: std::sync::Arc<[OverdueTask]>,
+    pub overdue: std::sync::Arc<[Overdue]>,
     /// The JSON gzipped, made by the first reader that accepts it and kept
     /// with the answer: 2,000 units' rows are over a megabyte, and 64
     /// readers of a closed period's ranking are bound by sending it.
@@ -604,18 +673,21 @@ pub struct Answer {
 }
 
 impl Answer {
-    fn of(mut r: Ranking) -> crate::error::Result<Answer> {
-        let overdue: std::sync::Arc<[OverdueTask]> = std::mem::take(&mut r.overdue_tasks).into();
-        r.overdue_tasks = overdue.iter().take(OVERDUE_LISTED).cloned().collect();
+    /// The answer for the ranking of `period`.
+    fn of(
+        conn: &mut DbConnection,
+        period: Period,
+        policy: &Policy,
+        clock: &Clock,
+    ) -> crate::error::Result<Answer> {
+        let (mut r, overdue) = ranking_and_overdue(conn, period, policy, clock)?;
+        r.overdue_tasks = overdue_words(conn, &overdue[..overdue.len().min(OVERDUE_LISTED)])?;
         let json = serde_json::to_vec(&r).map_err(anyhow::Error::new)?;
-        Ok(Answer::new(json.into(), overdue))
+        Ok(Answer::new(json.into(), overdue.into()))
     }
 
     /// An answer of this JSON and overdue list, not gzipped yet.
-    pub(crate) fn new(
-        json: actix_web::web::Bytes,
-        overdue: std::sync::Arc<[OverdueTask]>,
-    ) -> Answer {
+    pub(crate) fn new(json: actix_web::web::Bytes, overdue: std::sync::Arc<[Overdue]>) -> Answer {
         Answer {
             json,
             overdue,
@@ -656,10 +728,7 @@ pub fn answer(
 ) -> crate::error::Result<(Answer, Source)> {
     let j = Judgement::new(period, clock.today);
     if j.is_open() {
-        return Ok((
-            Answer::of(ranking(conn, period, policy, clock)?)?,
-            Source::Computed,
-        ));
+        return Ok((Answer::of(conn, period, policy, clock)?, Source::Computed));
     }
     // Read before the ranking, so what is kept under it is no older.
     let fingerprint = cache::fingerprint(conn, &j)?;
@@ -670,7 +739,7 @@ pub fn answer(
     if let Some(answer) = kept.get(period, policy, &fingerprint) {
         return Ok((answer, Source::Cache));
     }
-    let answer = Answer::of(ranking(conn, period, policy, clock)?)?;
+    let answer = Answer::of(conn, period, policy, clock)?;
     kept.put(period, policy, fingerprint, answer.clone());
     Ok((answer, Source::Computed))
 }

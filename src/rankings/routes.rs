@@ -113,14 +113,18 @@ pub async fn get_overdue(
     let paging = Paging::parse(query.page, query.per_page)?;
     let clock = state.clock();
     let policy = state.settings.policy();
-    let (answer, source) = state
-        .db(move |conn| super::answer(conn, &kept, period, &policy, &clock))
-        .await?;
-    let all = &answer.overdue;
     let from = usize::try_from(paging.offset()).unwrap_or(usize::MAX);
     let per_page = usize::try_from(paging.per_page).unwrap_or(0);
-    let items: Vec<OverdueTask> = all.iter().skip(from).take(per_page).cloned().collect();
-    let total = i64::try_from(all.len()).unwrap_or(i64::MAX);
+    let (items, total, source) = state
+        .db(move |conn| {
+            let (answer, source) = super::answer(conn, &kept, period, &policy, &clock)?;
+            let all = &answer.overdue;
+            let page = &all[from.min(all.len())..from.saturating_add(per_page).min(all.len())];
+            let items: Vec<OverdueTask> = super::overdue_words(conn, page)?;
+            Ok((items, all.len(), source))
+        })
+        .await?;
+    let total = i64::try_from(total).unwrap_or(i64::MAX);
     Ok(HttpResponse::Ok()
         .insert_header((SOURCE_HEADER, source.as_str()))
         .json(Page::new(items, total, paging)))

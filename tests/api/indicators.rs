@@ -590,6 +590,9 @@ async fn an_unreported_value_climbs_the_ladder_and_lowers_the_rank(app: TestApp)
     assert_eq!(named.len(), overdue.len() - 1);
     assert_eq!(named[0]["code"], "指标29");
     assert_eq!(named[0]["task_id"], Value::Null);
+    let title = named[0]["title"].as_str().unwrap();
+    assert!(title.ends_with("数据报送）"), "{title}");
+    assert_eq!(named[0]["unit_name"], "城关镇", "{}", named[0]);
     // All reported (late): nothing overdue, every report counted late.
     for (p, _) in &overdue[1..] {
         expect_json(

@@ -425,6 +425,16 @@ async fn the_ranking_lists_the_most_overdue_and_pages_through_all(app: TestApp) 
         "most days overdue first"
     );
     assert!(paged.iter().any(|t| t["code"] == "9.0"));
+    // Past the ranking's first hundred too, each with its words: title,
+    // unit and responsible leader.
+    for t in &paged[100..] {
+        for word in ["title", "unit_name", "leader"] {
+            assert!(
+                t[word].as_str().is_some_and(|w| !w.is_empty()),
+                "{word}: {t}"
+            );
+        }
+    }
 
     // Who reads rankings reads these; bad paging names its field.
     let page = "/api/v1/rankings/overdue?period=2026-10";
