@@ -87,14 +87,29 @@ pub struct OverdueTask {
 /// computed, and as much for each closed period kept.
 #[derive(Debug, Clone)]
 pub struct Overdue {
-    pub task_id: Option<TaskId>,
-    /// An indicator report's id and title, made when it is found.
-    indicator: Option<(IndicatorId, Box<str>)>,
-    /// The task's code, the list's order after the days overdue.
+    late: Late,
+    /// The code, the list's order after the days overdue.
     pub code: Box<str>,
     pub unit_id: UnitId,
     pub due_date: NaiveDate,
     pub days_overdue: i64,
+}
+
+/// What is overdue: a task, or an indicator report with its title (made
+/// when the report is found, from the indicator's name and the period).
+#[derive(Debug, Clone)]
+enum Late {
+    Task(TaskId),
+    Report(IndicatorId, Box<str>),
+}
+
+impl Overdue {
+    fn task_id(&self) -> Option<TaskId> {
+        match self.late {
+            Late::Task(id) => Some(id),
+            Late::Report(..) => None,
+        }
+    }
 }
 
 /// The published bulletin a ranking compares with.
@@ -261,7 +276,7 @@ pub fn unit_figures(
         b.days_overdue
             .cmp(&a.days_overdue)
             .then_with(|| a.code.cmp(&b.code))
-            .then_with(|| a.task_id.cmp(&b.task_id))
+            .then_with(|| a.task_id().cmp(&b.task_id()))
     });
     Ok((figures, overdue))
 }
@@ -305,8 +320,7 @@ fn lead_tasks(conn: &mut DbConnection, j: &Judgement, tally: &mut Tally) -> Quer
             .collect();
         for &(id, unit, due, days) in chunk {
             tally.overdue.push(Overdue {
-                task_id: Some(id),
-                indicator: None,
+                late: Late::Task(id),
                 code: codes.remove(&id).unwrap_or_default().into(),
                 unit_id: unit,
                 due_date: due,
@@ -324,10 +338,12 @@ const WORDS_PER_QUERY: usize = 500;
 /// task's title and responsible leader and each unit's name as they are
 /// now, read by id.
 pub fn overdue_words(conn: &mut DbConnection, items: &[Overdue]) -> QueryResult<Vec<OverdueTask>> {
+    // Both read in id order, so that each query reads a run of the table's
+    // pages (the items are in the list's order).
     let mut unit_ids: Vec<UnitId> = items.iter().map(|t| t.unit_id).collect();
     unit_ids.sort_unstable();
     unit_ids.dedup();
-    let mut unit_names: HashMap<UnitId, String> = HashMap::new();
+    let mut unit_names: HashMap<UnitId, String> = HashMap::with_capacity(unit_ids.len());
     for chunk in unit_ids.chunks(WORDS_PER_QUERY) {
         unit_names.extend(
             units::table
@@ -336,29 +352,32 @@ pub fn overdue_words(conn: &mut DbConnection, items: &[Overdue]) -> QueryResult<
                 .load::<(UnitId, String)>(conn)?,
         );
     }
-    let mut listed = Vec::with_capacity(items.len());
-    for chunk in items.chunks(WORDS_PER_QUERY) {
-        let ids: Vec<TaskId> = chunk.iter().filter_map(|t| t.task_id).collect();
-        let mut words: HashMap<TaskId, (String, Option<String>)> = if ids.is_empty() {
-            HashMap::new()
-        } else {
+    let mut task_ids: Vec<TaskId> = items.iter().filter_map(Overdue::task_id).collect();
+    task_ids.sort_unstable();
+    let mut words: HashMap<TaskId, (String, Option<String>)> =
+        HashMap::with_capacity(task_ids.len());
+    for chunk in task_ids.chunks(WORDS_PER_QUERY) {
+        words.extend(
             tasks::table
                 .left_join(users::table.on(users::id.nullable().eq(tasks::responsible_leader_id)))
-                .filter(tasks::id.eq_any(ids))
+                .filter(tasks::id.eq_any(chunk))
                 .select((tasks::id, (tasks::title, users::display_name.nullable())))
-                .load(conn)?
-                .into_iter()
-                .collect()
-        };
-        for t in chunk {
-            let (title, leader) = match (&t.indicator, t.task_id) {
-                (Some((_, title)), _) => (title.to_string(), None),
-                (None, Some(id)) => words.remove(&id).unwrap_or_default(),
-                (None, None) => Default::default(),
+                .load::<(TaskId, (String, Option<String>))>(conn)?,
+        );
+    }
+    Ok(items
+        .iter()
+        .map(|t| {
+            let (title, leader) = match &t.late {
+                Late::Task(id) => words.remove(id).unwrap_or_default(),
+                Late::Report(_, title) => (title.to_string(), None),
             };
-            listed.push(OverdueTask {
-                task_id: t.task_id,
-                indicator_id: t.indicator.as_ref().map(|(id, _)| *id),
+            OverdueTask {
+                task_id: t.task_id(),
+                indicator_id: match t.late {
+                    Late::Report(id, _) => Some(id),
+                    Late::Task(_) => None,
+                },
                 code: t.code.to_string(),
                 title,
                 unit_id: t.unit_id,
@@ -366,10 +385,9 @@ pub fn overdue_words(conn: &mut DbConnection, items: &[Overdue]) -> QueryResult<
                 due_date: t.due_date,
                 days_overdue: t.days_overdue,
                 leader,
-            });
-        }
-    }
-    Ok(listed)
+            }
+        })
+        .collect())
 }
 
 /// An indicator report counts as a task of the lead unit (and a cooperation
@@ -390,8 +408,7 @@ fn indicator_reports(conn: &mut DbConnection, j: &Judgement, tally: &mut Tally) 
         }
         if let Outcome::Overdue { days } = outcome {
             tally.overdue.push(Overdue {
-                task_id: None,
-                indicator: Some((report.indicator_id, report.title().into())),
+                late: Late::Report(report.indicator_id, report.title().into()),
                 code: report.code().into(),
                 unit_id: report.lead_unit_id,
                 due_date: report.due,
