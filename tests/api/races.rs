@@ -20,6 +20,7 @@ api_tests![
     a_value_and_a_proposal_are_decided_once with many_connections,
     two_admins_demoting_each_other_leave_one_admin with many_connections,
     setting_one_holiday_in_parallel_keeps_one_entry with many_connections,
+    reports_racing_the_verification_land_before_it_or_not_at_all with many_connections,
 ];
 
 /// Enough pooled connections that the racing requests overlap in the database.
@@ -579,4 +580,67 @@ async fn setting_one_holiday_in_parallel_keeps_one_entry(app: TestApp) {
         .filter(|d| d["date"] == "2026-10-01")
         .count();
     assert_eq!(days, 1);
+}
+
+/// Progress reports sent while the office verifies the task: each one
+/// lands before the verification (in the timeline and the report list) or
+/// is refused as the task is no longer open; none lands after it.
+async fn reports_racing_the_verification_land_before_it_or_not_at_all(app: TestApp) {
+    let c = city::build(&app).await;
+    let task = c.in_progress(&app, "1", 30).await;
+    let submitted = c
+        .ok(&app, &c.clerk_a, &task, "submit", Some("已完成"))
+        .await;
+    let earlier = event_kinds(&app, &c, id(&task)).await.len();
+    let reports = format!("/api/v1/tasks/{}/reports", id(&task));
+    let mut shots: Vec<Shot> = (0..20)
+        .map(|i| {
+            Shot::post(
+                &reports,
+                &c.clerk_a,
+                json!({ "percent": 100, "body": format!("补充说明{i}") }),
+            )
+        })
+        .collect();
+    const VERIFY: usize = 10;
+    shots.insert(
+        VERIFY,
+        Shot::post(
+            format!("/api/v1/tasks/{}/verify", id(&task)),
+            &c.office,
+            json!({ "version": submitted["version"] }),
+        ),
+    );
+    let answers = race(&app, shots).await;
+    assert_eq!(answers[VERIFY].0, 200, "{:?}", answers[VERIFY]);
+    let mut landed = 0;
+    for (i, (status, body)) in answers.iter().enumerate() {
+        match (i, status) {
+            (VERIFY, _) => {}
+            (_, 201) => landed += 1,
+            (_, 409) => assert_eq!(body["code"], "task_not_open", "{body}"),
+            _ => panic!("a report answered {status}: {body}"),
+        }
+    }
+    let kinds = event_kinds(&app, &c, id(&task)).await;
+    let raced = &kinds[earlier..];
+    let verified = raced
+        .iter()
+        .position(|k| k == "verified")
+        .unwrap_or_else(|| panic!("verified: {kinds:?}"));
+    assert_eq!(count(&raced[..verified], "reported"), landed, "{kinds:?}");
+    assert_eq!(count(&raced[verified..], "reported"), 0, "{kinds:?}");
+    let listed = expect_json(app.get(&reports, &c.office).await, 200).await;
+    let raced_reports = listed
+        .as_array()
+        .or_else(|| listed["items"].as_array())
+        .unwrap()
+        .iter()
+        .filter(|r| {
+            r["body"]
+                .as_str()
+                .is_some_and(|b| b.starts_with("补充说明"))
+        })
+        .count();
+    assert_eq!(raced_reports, landed, "{listed}");
 }
