@@ -300,10 +300,10 @@ pub fn ping(conn: &mut DbConnection) -> QueryResult<()> {
 }
 
 /// Tables whose rows a write transaction locks before it reads, checks and
-/// changes them (see `lock_row`).
+/// changes them (see `lock_row`). A task is read and locked in one
+/// statement instead (`tasks::service::find_locked`, through `read_locked`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Locked {
-    Tasks,
     Plans,
     Units,
     Users,
@@ -312,13 +312,11 @@ pub enum Locked {
     Indicators,
     IndicatorValues,
     AccountabilityRecords,
-    Attachments,
 }
 
 impl Locked {
     fn table(self) -> &'static str {
         match self {
-            Locked::Tasks => "tasks",
             Locked::Plans => "plans",
             Locked::Units => "units",
             Locked::Users => "users",
@@ -327,7 +325,6 @@ impl Locked {
             Locked::Indicators => "indicators",
             Locked::IndicatorValues => "indicator_values",
             Locked::AccountabilityRecords => "accountability_records",
-            Locked::Attachments => "attachments",
         }
     }
 }
