@@ -84,7 +84,7 @@ pub struct OverdueTask {
 /// orders and places it, without its words. A task's title, leader and
 /// unit name are read for the rows shown (`overdue_words`): at a million
 /// tasks the 100,000 overdue ones' words took 45 MiB while a ranking was
-/// computed, and as much for each closed period kept.
+/// computed, and most of that again for each closed period kept.
 #[derive(Debug, Clone)]
 pub struct Overdue {
     late: Late,
@@ -338,20 +338,10 @@ const WORDS_PER_QUERY: usize = 500;
 /// task's title and responsible leader and each unit's name as they are
 /// now, read by id.
 pub fn overdue_words(conn: &mut DbConnection, items: &[Overdue]) -> QueryResult<Vec<OverdueTask>> {
-    // Both read in id order, so that each query reads a run of the table's
-    // pages (the items are in the list's order).
-    let mut unit_ids: Vec<UnitId> = items.iter().map(|t| t.unit_id).collect();
-    unit_ids.sort_unstable();
-    unit_ids.dedup();
-    let mut unit_names: HashMap<UnitId, String> = HashMap::with_capacity(unit_ids.len());
-    for chunk in unit_ids.chunks(WORDS_PER_QUERY) {
-        unit_names.extend(
-            units::table
-                .filter(units::id.eq_any(chunk))
-                .select((units::id, units::name))
-                .load::<(UnitId, String)>(conn)?,
-        );
-    }
+    let unit_ids: Vec<UnitId> = items.iter().map(|t| t.unit_id).collect();
+    let units = unit_refs(conn, &unit_ids)?;
+    // In id order, so that each query reads a run of the table's pages (the
+    // items are in the list's order).
     let mut task_ids: Vec<TaskId> = items.iter().filter_map(Overdue::task_id).collect();
     task_ids.sort_unstable();
     let mut words: HashMap<TaskId, (String, Option<String>)> =
@@ -381,7 +371,10 @@ pub fn overdue_words(conn: &mut DbConnection, items: &[Overdue]) -> QueryResult<
                 code: t.code.to_string(),
                 title,
                 unit_id: t.unit_id,
-                unit_name: unit_names.get(&t.unit_id).cloned().unwrap_or_default(),
+                unit_name: units
+                    .get(&t.unit_id)
+                    .map(|u| u.name.clone())
+                    .unwrap_or_default(),
                 due_date: t.due_date,
                 days_overdue: t.days_overdue,
                 leader,
