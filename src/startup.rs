@@ -76,6 +76,7 @@ impl Application {
         let address = listener.local_addr()?;
         let state = web::Data::new(AppState {
             pool: pool.clone(),
+            outage: Default::default(),
             backend,
             settings: settings.clone(),
             tokens,

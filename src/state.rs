@@ -8,6 +8,7 @@ use actix_web::web;
 
 use crate::config::Settings;
 use crate::credentials::{account_check, Passwords, Tokens};
+use crate::db::outage::Outage;
 use crate::db::{Backend, DbConnection, DbPool};
 use crate::domain::clock::Clock;
 use crate::http::client_address::TrustedProxies;
@@ -17,6 +18,8 @@ use crate::storage::Storage;
 /// What every handler can reach.
 pub struct AppState {
     pub pool: DbPool,
+    /// Whether the database was found unreachable: requests then fail fast.
+    pub outage: Arc<Outage>,
     pub backend: Backend,
     pub settings: Arc<Settings>,
     pub tokens: Tokens,
@@ -38,10 +41,10 @@ impl AppState {
         F: FnOnce(&mut DbConnection) -> crate::error::Result<T> + Send + 'static,
         T: Send + 'static,
     {
-        let pool = self.pool.clone();
+        let (pool, outage) = (self.pool.clone(), self.outage.clone());
         let claim = account_check::unchecked();
         let done = web::block(move || -> crate::error::Result<_> {
-            let mut conn = pool.get()?;
+            let mut conn = outage.connection(&pool)?;
             if let Some(claim) = claim {
                 claim.check(&mut conn)?;
             }

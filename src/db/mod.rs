@@ -4,6 +4,7 @@
 pub mod bulk;
 pub mod introspect;
 pub mod migrations;
+pub mod outage;
 pub mod schema;
 pub mod search;
 pub mod sql_types;

@@ -361,6 +361,24 @@ async fn a_lost_database_connection_is_retryable_never_a_500(app: TestApp) {
     );
     expect_problem(res, 503, "unavailable").await;
     expect_problem(get("/readyz", None).await, 503, "unavailable").await;
+    // More requests at once than the server's blocking threads: one waits
+    // to find out whether the database is back, the others are told 503 at
+    // once instead of each waiting the pool's ten seconds in turn (four at
+    // a time: 16 requests would take 40 s).
+    let burst = (0..16).map(|_| async {
+        let started = std::time::Instant::now();
+        let res = get("/api/v1/units", Some(&admin)).await;
+        let waited = started.elapsed();
+        assert!(res.headers().contains_key("retry-after"));
+        expect_problem(res, 503, "unavailable").await;
+        waited
+    });
+    let waits = futures_util::future::join_all(burst).await;
+    let long = waits
+        .iter()
+        .filter(|w| **w > std::time::Duration::from_secs(5))
+        .count();
+    assert!(long <= 1, "requests that waited for the pool: {waits:?}");
     pg_admin(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true"));
     let page = expect_json(get("/api/v1/units", Some(&admin)).await, 200).await;
     assert_eq!(page["total"], 1, "back once the database is");
