@@ -93,7 +93,40 @@ type EventTuple = (
 
 /// The task's events, oldest first.
 pub fn list(conn: &mut DbConnection, task_id: TaskId) -> QueryResult<Vec<EventView>> {
-    let rows: Vec<EventTuple> = task_events::table
+    Ok(views(read(conn, task_id, None)?))
+}
+
+/// The task's latest `limit` events, oldest first, and how many earlier
+/// ones were left out: what a page shows of a timeline that may hold tens
+/// of thousands (a read through the `(task_id, id)` index, newest first).
+pub fn latest(
+    conn: &mut DbConnection,
+    task_id: TaskId,
+    limit: i64,
+) -> QueryResult<(Vec<EventView>, i64)> {
+    let mut rows = read(conn, task_id, Some(limit + 1))?;
+    let earlier = if rows.len() > usize::try_from(limit).unwrap_or(0) {
+        rows.truncate(rows.len() - 1);
+        let all: i64 = task_events::table
+            .filter(task_events::task_id.eq(task_id))
+            .count()
+            .get_result(conn)?;
+        all - limit
+    } else {
+        0
+    };
+    rows.reverse();
+    Ok((views(rows), earlier))
+}
+
+/// The task's events: all, oldest first, or the `newest` latest, newest
+/// first.
+fn read(
+    conn: &mut DbConnection,
+    task_id: TaskId,
+    newest: Option<i64>,
+) -> QueryResult<Vec<EventTuple>> {
+    let query = task_events::table
         .left_join(users::table.on(users::id.nullable().eq(task_events::actor_id)))
         .filter(task_events::task_id.eq(task_id))
         .select((
@@ -106,10 +139,15 @@ pub fn list(conn: &mut DbConnection, task_id: TaskId) -> QueryResult<Vec<EventVi
             task_events::data,
             task_events::created_at,
         ))
-        .order(task_events::id.asc())
-        .load(conn)?;
-    Ok(rows
-        .into_iter()
+        .into_boxed();
+    match newest {
+        Some(n) => query.order(task_events::id.desc()).limit(n).load(conn),
+        None => query.order(task_events::id.asc()).load(conn),
+    }
+}
+
+fn views(rows: Vec<EventTuple>) -> Vec<EventView> {
+    rows.into_iter()
         .map(
             |(id, kind, actor_id, actor_name, unit_id, note, data, at)| EventView {
                 id,
@@ -122,5 +160,5 @@ pub fn list(conn: &mut DbConnection, task_id: TaskId) -> QueryResult<Vec<EventVi
                 at: at.and_utc(),
             },
         )
-        .collect())
+        .collect()
 }

@@ -27,6 +27,11 @@ use crate::web::session::Person;
 
 const PER_PAGE: i64 = 30;
 
+/// Timeline entries the task page shows unless asked for all of them: more
+/// than a task's ordinary life writes, far fewer than the tens of thousands
+/// a task fed by an automated source can hold (a page of megabytes).
+const TIMELINE_LINES: i64 = 100;
+
 /// The names of the units and people a page shows, for showing ids as
 /// words (only those: a city has thousands).
 pub(crate) fn names(
@@ -281,7 +286,10 @@ struct TaskPage {
     cooperating_units: Vec<String>,
     leader: Option<String>,
     inputs: Vec<Input>,
+    /// The timeline's latest entries (all of them when asked), oldest first.
     events: Vec<Line>,
+    /// How many earlier entries `events` leaves out.
+    earlier_events: i64,
     attachments: Vec<attachments::AttachmentView>,
     extensions: Vec<extensions::ExtensionView>,
     /// 批示, newest first, shown at the top of the page.
@@ -371,7 +379,7 @@ struct InstructionLine {
 /// Everything the task page shows besides the task's own facts.
 type Loaded = (
     TaskDetail,
-    Vec<events::EventView>,
+    Timeline,
     Vec<attachments::AttachmentView>,
     Vec<extensions::ExtensionView>,
     Vec<InstructionView>,
@@ -380,8 +388,16 @@ type Loaded = (
     HashMap<UserId, String>,
 );
 
-/// Loads everything the task page shows; 404 exactly where the API says so.
-async fn load(state: &AppState, person: &Person, id: TaskId) -> ApiResult<Loaded> {
+/// The timeline's entries the page shows, oldest first, and how many earlier
+/// ones it leaves out (none when the whole timeline is asked for).
+struct Timeline {
+    events: Vec<events::EventView>,
+    earlier: i64,
+}
+
+/// Loads everything the task page shows (the whole timeline or its latest
+/// entries); 404 exactly where the API says so.
+async fn load(state: &AppState, person: &Person, id: TaskId, whole: bool) -> ApiResult<Loaded> {
     let scope = visibility::scope(&person.auth, &state.settings);
     let clock = state.clock();
     let auth = person.auth.clone();
@@ -390,7 +406,15 @@ async fn load(state: &AppState, person: &Person, id: TaskId) -> ApiResult<Loaded
             // One visibility check for the whole page: its parts are read
             // for the task the detail found in sight.
             let (detail, seen) = service::detail(conn, scope, id, &clock)?;
-            let events = events::list(conn, id)?;
+            let timeline = if whole {
+                Timeline {
+                    events: events::list(conn, id)?,
+                    earlier: 0,
+                }
+            } else {
+                let (events, earlier) = events::latest(conn, id, TIMELINE_LINES)?;
+                Timeline { events, earlier }
+            };
             let files = attachments::list_in_sight(conn, seen)?;
             let exts = extensions::list_in_sight(conn, seen)?;
             let said = instructions::list_in_sight(conn, &auth, seen, clock.today)?;
@@ -399,11 +423,11 @@ async fn load(state: &AppState, person: &Person, id: TaskId) -> ApiResult<Loaded
             let unit_ids = std::iter::once(task.lead_unit_id)
                 .chain(task.cooperating_unit_ids.iter().copied())
                 .chain(detail.unit_inputs.iter().map(|i| i.unit_id))
-                .chain(events.iter().filter_map(|e| e.unit_id))
+                .chain(timeline.events.iter().filter_map(|e| e.unit_id))
                 .collect();
             let leader = task.responsible_leader_id.into_iter().collect();
             let (units, people) = names(conn, unit_ids, leader)?;
-            Ok((detail, events, files, exts, said, orders, units, people))
+            Ok((detail, timeline, files, exts, said, orders, units, people))
         })
         .await
 }
@@ -417,6 +441,8 @@ struct Shown {
     typed: Typed,
     fields: HashMap<String, String>,
     flash: Option<String>,
+    /// The whole timeline (`?timeline=all`), not only its latest entries.
+    whole_timeline: bool,
 }
 
 impl Default for Shown {
@@ -428,6 +454,7 @@ impl Default for Shown {
             typed: Typed::default(),
             fields: HashMap::new(),
             flash: None,
+            whole_timeline: false,
         }
     }
 }
@@ -439,8 +466,10 @@ async fn task_page(
     shown: Shown,
 ) -> Result<HttpResponse, PageError> {
     let lang = person.lang;
-    let (detail, events, attachments, extensions, said, orders, units, people) =
-        load(state, person, id).await.page(lang)?;
+    let (detail, timeline, attachments, extensions, said, orders, units, people) =
+        load(state, person, id, shown.whole_timeline)
+            .await
+            .page(lang)?;
     let following =
         if crate::auth::permissions::allows(person.auth.role, crate::auth::Permission::Follow) {
             let user = person.auth.id;
@@ -538,7 +567,9 @@ async fn task_page(
         can_decide_extension: matches!(person.auth.role, Role::Office | Role::Admin),
         allowed_types: state.settings.attachment_types.join(", "),
         max_mb: state.settings.attachment_max_bytes / (1024 * 1024),
-        events: events
+        earlier_events: timeline.earlier,
+        events: timeline
+            .events
             .into_iter()
             .map(|event| Line {
                 unit: event.unit_id.map(unit_name),
@@ -603,6 +634,7 @@ pub async fn show(
         id,
         Shown {
             flash,
+            whole_timeline: query.get("timeline").is_some_and(|v| v == "all"),
             ..Shown::default()
         },
     )
@@ -641,6 +673,7 @@ async fn failed(
         typed,
         fields,
         flash: None,
+        whole_timeline: false,
     };
     task_page(state, person, id, shown).await
 }
