@@ -55,16 +55,20 @@ pub fn scan(
     today: NaiveDate,
     now: NaiveDateTime,
 ) -> anyhow::Result<ScanCounts> {
-    let ctx = context::Context::load(conn, settings, today, now)?;
-    let mut counts = ScanCounts {
-        tasks: usize::try_from(ctx.open_count).unwrap_or_default(),
-        ..Default::default()
-    };
-    tasks::run(conn, &ctx, &mut counts)?;
-    digests::run(conn, &ctx, &mut counts)?;
-    reports::run(conn, &ctx, &mut counts)?;
-    instructions::run(conn, &ctx, &mut counts)?;
-    orders::run(conn, &ctx, &mut counts)?;
-    follows::run(conn, &ctx, settings, &mut counts)?;
-    Ok(counts)
+    // The scan reads the open tasks and looks up their notices' keys: on
+    // SQLite through a memory map (docs/performance.md, "The daily scan").
+    crate::db::with_mapped_reads(conn, |conn| {
+        let ctx = context::Context::load(conn, settings, today, now)?;
+        let mut counts = ScanCounts {
+            tasks: usize::try_from(ctx.open_count).unwrap_or_default(),
+            ..Default::default()
+        };
+        tasks::run(conn, &ctx, &mut counts)?;
+        digests::run(conn, &ctx, &mut counts)?;
+        reports::run(conn, &ctx, &mut counts)?;
+        instructions::run(conn, &ctx, &mut counts)?;
+        orders::run(conn, &ctx, &mut counts)?;
+        follows::run(conn, &ctx, settings, &mut counts)?;
+        Ok(counts)
+    })
 }
