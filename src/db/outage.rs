@@ -43,7 +43,11 @@ impl Outage {
     /// database is reachable.
     fn wait(&self, pool: &DbPool) -> Result<PooledConn, Error> {
         let got = pool.get();
-        self.down.store(got.is_err(), Ordering::Release);
+        // Written only when it changes: every request reads the flag, and
+        // a store on each would move its cache line between the workers.
+        if self.down.load(Ordering::Acquire) != got.is_err() {
+            self.down.store(got.is_err(), Ordering::Release);
+        }
         Ok(got?)
     }
 }

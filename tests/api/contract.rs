@@ -364,7 +364,7 @@ async fn a_lost_database_connection_is_retryable_never_a_500(app: TestApp) {
     // More requests at once than the server's blocking threads: one waits
     // to find out whether the database is back, the others are told 503 at
     // once instead of each waiting the pool's ten seconds in turn (four at
-    // a time: 16 requests would take 40 s).
+    // a time: before, these 16 requests were answered after 50 to 80 s).
     let burst = (0..16).map(|_| async {
         let started = std::time::Instant::now();
         let res = get("/api/v1/units", Some(&admin)).await;
