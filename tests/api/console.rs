@@ -54,6 +54,12 @@ impl Page {
             .unwrap_or("")
     }
 
+    /// The task page's timeline, from its list to the end of the page.
+    pub fn timeline(&self) -> &str {
+        let at = self.body.find("class=\"timeline\"").expect("a timeline");
+        &self.body[at..]
+    }
+
     /// The first CSRF token a form on the page carries.
     pub fn csrf(&self) -> String {
         let at = self
@@ -540,7 +546,7 @@ async fn a_clerk_and_the_office_work_a_task_through_the_console(app: TestApp) {
         "退回",
         "审核通过",
     ];
-    let timeline = &page.body[page.body.find("class=\"timeline\"").unwrap()..];
+    let timeline = page.timeline();
     let mut at = 0;
     for step in story {
         let found = timeline[at..].find(&format!("<strong>{step}</strong>"));
@@ -1096,7 +1102,7 @@ async fn a_task_with_a_long_timeline_shows_its_page(app: TestApp) {
         &page.body[..page.body.len().min(2000)]
     );
     // The latest hundred, oldest first, and a way to the rest.
-    let timeline = &page.body[page.body.find("class=\"timeline\"").unwrap()..];
+    let timeline = page.timeline();
     let (first, last) = (
         timeline
             .find("第32900条")
@@ -1122,7 +1128,7 @@ async fn a_task_with_a_long_timeline_shows_its_page(app: TestApp) {
         "{}",
         &whole.body[..whole.body.len().min(2000)]
     );
-    let timeline = &whole.body[whole.body.find("class=\"timeline\"").unwrap()..];
+    let timeline = whole.timeline();
     assert_eq!(
         timeline.matches("<li>").count(),
         usize::try_from(all).unwrap()
