@@ -5,6 +5,8 @@ pub mod bulk;
 pub mod introspect;
 pub mod migrations;
 pub mod outage;
+#[cfg(test)]
+pub mod plan;
 pub mod schema;
 pub mod search;
 pub mod sql_types;

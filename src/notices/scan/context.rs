@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
+use diesel::sql_types::{Nullable, Timestamp};
 
 use crate::config::Settings;
 use crate::db::schema::{instructions, supervision_orders, tasks, units, users};
@@ -512,33 +513,8 @@ fn load_open_tasks(
     horizon: NaiveDate,
     today: NaiveDate,
 ) -> anyhow::Result<Vec<OpenTask>> {
-    use diesel::sql_types::{Nullable, Timestamp};
-    let last_lead_report = diesel::dsl::sql::<Nullable<Timestamp>>(
-        "CASE WHEN tasks.report_day IS NOT NULL THEN \
-         (SELECT r.created_at FROM progress_reports r \
-         WHERE r.task_id = tasks.id AND r.unit_id = tasks.lead_unit_id \
-         ORDER BY r.id DESC LIMIT 1) END",
-    );
-    let instructed = instructions::table
-        .filter(instructions::reply_report_id.is_null())
-        .filter(instructions::reply_by.lt(today))
-        .select(instructions::task_id);
-    let ordered = supervision_orders::table
-        .filter(supervision_orders::reply_report_id.is_null())
-        .filter(supervision_orders::reply_by.lt(today))
-        .select(supervision_orders::task_id);
-    let rows: Vec<(OpenRow, Option<NaiveDateTime>)> = tasks::table
-        .filter(tasks::status.eq_any(OPEN))
-        .filter(
-            tasks::due_date
-                .le(horizon)
-                .or(tasks::status.eq(TaskStatus::Assigned).nullable())
-                .or(tasks::report_day.is_not_null().nullable())
-                .or(tasks::id.eq_any(instructed).nullable())
-                .or(tasks::id.eq_any(ordered).nullable()),
-        )
-        .select((OpenRow::as_select(), last_lead_report))
-        .order(tasks::id.asc())
+    let rows: Vec<(OpenRow, Option<NaiveDateTime>)> = open_tasks(horizon, today)
+        .select((OpenRow::as_select(), last_lead_report()))
         .load(conn)?;
     Ok(rows
         .into_iter()
@@ -553,6 +529,44 @@ fn load_open_tasks(
             row,
         })
         .collect())
+}
+
+/// The open tasks that may owe a notice today, by id: what
+/// `load_open_tasks` reads, without its columns.
+#[diesel::dsl::auto_type(no_type_alias)]
+pub(super) fn open_tasks(horizon: NaiveDate, today: NaiveDate) -> _ {
+    let open: [TaskStatus; 2] = OPEN;
+    let assigned: TaskStatus = TaskStatus::Assigned;
+    let instructed = instructions::table
+        .filter(instructions::reply_report_id.is_null())
+        .filter(instructions::reply_by.lt(today))
+        .select(instructions::task_id);
+    let ordered = supervision_orders::table
+        .filter(supervision_orders::reply_report_id.is_null())
+        .filter(supervision_orders::reply_by.lt(today))
+        .select(supervision_orders::task_id);
+    tasks::table
+        .filter(tasks::status.eq_any(open))
+        .filter(
+            tasks::due_date
+                .le(horizon)
+                .or(tasks::status.eq(assigned).nullable())
+                .or(tasks::report_day.is_not_null().nullable())
+                .or(tasks::id.eq_any(instructed).nullable())
+                .or(tasks::id.eq_any(ordered).nullable()),
+        )
+        .order(tasks::id.asc())
+}
+
+/// A task's lead unit's latest report's time, when it has a report cycle:
+/// one seek of the `(task_id, unit_id, id, created_at)` index.
+pub(super) fn last_lead_report() -> diesel::expression::SqlLiteral<Nullable<Timestamp>> {
+    diesel::dsl::sql::<Nullable<Timestamp>>(
+        "CASE WHEN tasks.report_day IS NOT NULL THEN \
+         (SELECT r.created_at FROM progress_reports r \
+         WHERE r.task_id = tasks.id AND r.unit_id = tasks.lead_unit_id \
+         ORDER BY r.id DESC LIMIT 1) END",
+    )
 }
 
 /// How many tasks are open (assigned or in progress).

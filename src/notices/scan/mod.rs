@@ -18,6 +18,8 @@ mod digests;
 mod follows;
 mod instructions;
 mod orders;
+#[cfg(test)]
+mod plans;
 mod reports;
 mod tasks;
 pub(super) mod write;

@@ -6,9 +6,12 @@
 
 use std::collections::HashMap;
 
+use diesel::prelude::*;
+
 use super::context::{Context, OpenTask, Parties, Wanted};
 use super::write::{self, About, Item, OrderWanted};
 use super::ScanCounts;
+use crate::db::schema::progress_reports;
 use crate::db::DbConnection;
 use crate::domain::ladder::Step;
 use crate::domain::notice_step::NoticeStep;
@@ -130,19 +133,14 @@ fn latest_progress(
     conn: &mut DbConnection,
     late: &[(TaskId, UnitId)],
 ) -> anyhow::Result<HashMap<TaskId, String>> {
-    use crate::db::schema::progress_reports as r;
-    use diesel::prelude::*;
     let mut found = HashMap::new();
     if late.is_empty() {
         return Ok(found);
     }
     let lead: HashMap<TaskId, UnitId> = late.iter().copied().collect();
     let ids: Vec<TaskId> = lead.keys().copied().collect();
-    let rows: Vec<(TaskId, UnitId, i32, String, chrono::NaiveDateTime)> = r::table
-        .filter(r::task_id.eq_any(&ids))
-        .order((r::task_id.asc(), r::id.desc()))
-        .select((r::task_id, r::unit_id, r::percent, r::body, r::created_at))
-        .load(conn)?;
+    let rows: Vec<(TaskId, UnitId, i32, String, chrono::NaiveDateTime)> =
+        reports_of(&ids).load(conn)?;
     for (task, unit, percent, body, at) in rows {
         if lead.get(&task) != Some(&unit) || found.contains_key(&task) {
             continue;
@@ -154,6 +152,22 @@ fn latest_progress(
         );
     }
     Ok(found)
+}
+
+/// The progress reports of `ids`, each task's newest first: through the
+/// reports' task index.
+#[diesel::dsl::auto_type(no_type_alias)]
+pub(super) fn reports_of<'a>(ids: &'a [TaskId]) -> _ {
+    progress_reports::table
+        .filter(progress_reports::task_id.eq_any(ids))
+        .order((progress_reports::task_id.asc(), progress_reports::id.desc()))
+        .select((
+            progress_reports::task_id,
+            progress_reports::unit_id,
+            progress_reports::percent,
+            progress_reports::body,
+            progress_reports::created_at,
+        ))
 }
 
 /// A notice a task owes today, known by its dedupe key before anything

@@ -485,14 +485,17 @@ pub(super) struct Digest {
 pub(super) fn written(conn: &mut DbConnection, keys: &[&str]) -> QueryResult<HashSet<String>> {
     let mut there = HashSet::new();
     for chunk in keys.chunks(KEYS_PER_LOOKUP) {
-        there.extend(
-            notices::table
-                .filter(notices::dedupe_key.eq_any(chunk))
-                .select(notices::dedupe_key)
-                .load::<String>(conn)?,
-        );
+        there.extend(written_among(chunk).load::<String>(conn)?);
     }
     Ok(there)
+}
+
+/// Those of `keys` written already: a seek of the notices' unique key each.
+#[diesel::dsl::auto_type(no_type_alias)]
+pub(super) fn written_among<'a>(keys: &'a [&'a str]) -> _ {
+    notices::table
+        .filter(notices::dedupe_key.eq_any(keys))
+        .select(notices::dedupe_key)
 }
 
 /// Writes `digests` `ctx.batch_rows` a transaction (one INSERT skipping keys
