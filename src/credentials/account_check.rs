@@ -39,7 +39,8 @@ impl Claim {
     /// version changed, or it was given another role or unit (the person
     /// signs in again and gets a token that says so).
     pub fn check(&self, conn: &mut DbConnection) -> Result<()> {
-        let found = users::table
+        // Every API request reads this: on the backend's own connection.
+        let found = crate::db::per_backend!(conn, c => users::table
             .find(self.id.0)
             .select((
                 users::active,
@@ -47,8 +48,8 @@ impl Claim {
                 users::role,
                 users::unit_id,
             ))
-            .first::<(bool, i64, String, Option<i64>)>(conn)
-            .optional()?;
+            .first::<(bool, i64, String, Option<i64>)>(c)
+            .optional())?;
         match found {
             Some((true, version, role, unit_id))
                 if version == self.version

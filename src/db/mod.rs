@@ -257,7 +257,10 @@ where
 
 /// Runs `$body` with `$c` bound to the backend's own connection inside
 /// `$conn`: for statements diesel's MultiConnection cannot build (`ON
-/// CONFLICT`), or would run one row at a time (multi-row inserts on SQLite).
+/// CONFLICT`), would run one row at a time (multi-row inserts on SQLite), or
+/// costs most on a hot read: MultiConnection writes a statement's whole SQL
+/// anew at each use, twice (to ask whether it may be cached, and to collect
+/// its values), even when the statement is prepared already.
 /// `$body` is the same typed query for both, so the SQL stays portable.
 macro_rules! per_backend {
     ($conn:expr, $c:ident => $body:expr) => {

@@ -35,11 +35,11 @@ pub fn scope(auth: &AuthUser, settings: &Settings) -> Scope {
 }
 
 pub fn cooperators(conn: &mut DbConnection, task: TaskId) -> QueryResult<Vec<UnitId>> {
-    task_cooperators::table
+    crate::db::per_backend!(conn, c => task_cooperators::table
         .filter(task_cooperators::task_id.eq(task))
         .select(task_cooperators::unit_id)
         .order(task_cooperators::unit_id.asc())
-        .load(conn)
+        .load(c))
 }
 
 pub fn cooperators_of(
@@ -68,6 +68,22 @@ pub fn co_leaders(conn: &mut DbConnection, task: TaskId) -> QueryResult<Vec<User
         .select(task_co_leaders::user_id)
         .order(task_co_leaders::user_id.asc())
         .load(conn)
+}
+
+/// The co-responsible leaders of one task, with their names. One task's
+/// reads compare with `eq`, not `eq_any(&[id])`: diesel keeps a statement
+/// prepared only when its SQL cannot change, which an `IN (…)` list can, so
+/// on SQLite an `eq_any` is parsed and planned again at every request.
+pub fn co_leaders_named(
+    conn: &mut DbConnection,
+    task: TaskId,
+) -> QueryResult<Vec<(UserId, String)>> {
+    crate::db::per_backend!(conn, c => task_co_leaders::table
+        .inner_join(users::table)
+        .filter(task_co_leaders::task_id.eq(task))
+        .select((task_co_leaders::user_id, users::display_name))
+        .order(task_co_leaders::user_id.asc())
+        .load(c))
 }
 
 /// The co-responsible leaders of many tasks, with their names, by task.
@@ -210,9 +226,7 @@ pub fn load_in_sight(
 ) -> crate::error::Result<Shown> {
     let row = crate::tasks::service::find(conn, id)?.ok_or(Error::NotFound)?;
     let coops = cooperators(conn, row.id)?;
-    let co_leaders = co_leaders_of(conn, &[row.id])?
-        .remove(&row.id)
-        .unwrap_or_default();
+    let co_leaders = co_leaders_named(conn, row.id)?;
     let leader_ids: Vec<UserId> = co_leaders.iter().map(|(id, _)| *id).collect();
     let parties = Parties {
         coops: &coops,

@@ -125,7 +125,9 @@ fn find(
     settings: &Settings,
     now: NaiveDateTime,
 ) -> crate::error::Result<Option<Found>> {
-    let found: Option<Found> = sessions::table
+    // Every console request reads this: on the backend's own connection
+    // (`db::per_backend`).
+    let found: Option<Found> = crate::db::per_backend!(conn, c => sessions::table
         .inner_join(users::table)
         .filter(sessions::token_hash.eq(hash(token)))
         .filter(sessions::revoked_at.is_null())
@@ -142,8 +144,8 @@ fn find(
             users::active,
             users::must_change_password,
         ))
-        .first(conn)
-        .optional()?;
+        .first(c)
+        .optional())?;
     let Some(found) = found else { return Ok(None) };
     let idle = Duration::minutes(settings.session_idle_minutes);
     let max = Duration::minutes(settings.session_max_minutes);

@@ -396,9 +396,11 @@ pub fn find_locked(conn: &mut DbConnection, id: TaskId) -> Result<TaskRow> {
 }
 
 pub fn find(conn: &mut DbConnection, id: TaskId) -> QueryResult<Option<TaskRow>> {
-    tasks::table
+    // Every read and write of a task starts here: on the backend's own
+    // connection (`db::per_backend`).
+    crate::db::per_backend!(conn, c => tasks::table
         .find(id)
         .select(TaskRow::as_select())
-        .first(conn)
-        .optional()
+        .first(c)
+        .optional())
 }

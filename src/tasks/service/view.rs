@@ -155,12 +155,12 @@ pub fn detail(
     } = visibility::load_in_sight(conn, scope, id)?;
     let (children, rollup) = descendants(conn, row.id)?;
     let inputs = unit_inputs(conn, &row, &coops)?;
-    let pending: Option<ExtensionId> = extensions::table
+    let pending: Option<ExtensionId> = crate::db::per_backend!(conn, c => extensions::table
         .filter(extensions::task_id.eq(row.id))
         .filter(extensions::status.eq(ExtensionStatus::Pending))
         .select(extensions::id)
-        .first(conn)
-        .optional()?;
+        .first(c)
+        .optional())?;
     // The lead unit's latest report is the first input: read once, for both.
     let last_lead_report = inputs
         .first()
@@ -191,33 +191,49 @@ const WALK_CHUNK: usize = 500;
 fn descendants(conn: &mut DbConnection, root: TaskId) -> Result<(Vec<TaskId>, Option<Rollup>)> {
     let mut found: Vec<Descendant> = Vec::new();
     let mut seen: HashSet<TaskId> = HashSet::from([root]);
-    let mut frontier = vec![root];
     let mut children = Vec::new();
-    while !frontier.is_empty() {
+    // The first level by `eq`, a statement kept prepared (see
+    // `visibility::co_leaders_named`): most tasks have no sub-tasks, and
+    // their walk is this one statement.
+    let mut level: Vec<Child> = crate::db::per_backend!(conn, c => tasks::table
+        .filter(tasks::parent_id.eq(root))
+        .select(CHILD)
+        .order(tasks::id.asc())
+        .load(c))?;
+    loop {
         let mut next = Vec::new();
-        for chunk in frontier.chunks(WALK_CHUNK) {
-            let level: Vec<(TaskId, Option<TaskId>, TaskStatus, i32)> = tasks::table
-                .filter(tasks::parent_id.eq_any(chunk))
-                .select((tasks::id, tasks::parent_id, tasks::status, tasks::progress))
-                .order(tasks::id.asc())
-                .load(conn)?;
-            for (id, parent, status, progress) in level {
-                // A cycle cannot be written (the parent must exist first), but
-                // a walk must end whatever the rows say.
-                if !seen.insert(id) {
-                    continue;
-                }
-                if parent == Some(root) {
-                    children.push(id);
-                }
-                found.push((id, status, progress));
-                next.push(id);
+        for (id, parent, status, progress) in level {
+            // A cycle cannot be written (the parent must exist first), but
+            // a walk must end whatever the rows say.
+            if !seen.insert(id) {
+                continue;
             }
+            if parent == Some(root) {
+                children.push(id);
+            }
+            found.push((id, status, progress));
+            next.push(id);
         }
-        frontier = next;
+        if next.is_empty() {
+            return Ok((children, rollup(&found)));
+        }
+        level = Vec::new();
+        for chunk in next.chunks(WALK_CHUNK) {
+            level.extend(
+                tasks::table
+                    .filter(tasks::parent_id.eq_any(chunk))
+                    .select(CHILD)
+                    .order(tasks::id.asc())
+                    .load::<Child>(conn)?,
+            );
+        }
     }
-    Ok((children, rollup(&found)))
 }
+
+/// A task under another as the walk reads it: id, parent, status, progress.
+type Child = (TaskId, Option<TaskId>, TaskStatus, i32);
+const CHILD: (tasks::id, tasks::parent_id, tasks::status, tasks::progress) =
+    (tasks::id, tasks::parent_id, tasks::status, tasks::progress);
 
 /// Status counts and mean progress of the descendants; None when there are
 /// none.
@@ -259,24 +275,28 @@ fn unit_inputs(conn: &mut DbConnection, row: &TaskRow, coops: &[UnitId]) -> Resu
     let units: Vec<(UnitId, &'static str)> = std::iter::once((row.lead_unit_id, "lead"))
         .chain(coops.iter().map(|c| (*c, "cooperating")))
         .collect();
-    let mut query = progress_reports::table
-        .select((
-            progress_reports::unit_id,
-            progress_reports::percent,
-            progress_reports::body,
-            progress_reports::created_at,
-        ))
-        .into_boxed();
-    for (unit, _) in &units {
-        let newest = latest
-            .filter(latest.field(progress_reports::task_id).eq(row.id))
-            .filter(latest.field(progress_reports::unit_id).eq(*unit))
-            .select(diesel::dsl::max(latest.field(progress_reports::id)))
-            .single_value();
-        query = query.or_filter(progress_reports::id.nullable().eq(newest));
-    }
-    let found: HashMap<UnitId, (i32, String, NaiveDateTime)> = query
-        .load::<(UnitId, i32, String, NaiveDateTime)>(conn)?
+    // Built for the backend's own connection (`db::per_backend`): a boxed
+    // query is typed by its backend.
+    let rows: Vec<(UnitId, i32, String, NaiveDateTime)> = crate::db::per_backend!(conn, c => {
+        let mut query = progress_reports::table
+            .select((
+                progress_reports::unit_id,
+                progress_reports::percent,
+                progress_reports::body,
+                progress_reports::created_at,
+            ))
+            .into_boxed();
+        for (unit, _) in &units {
+            let newest = latest
+                .filter(latest.field(progress_reports::task_id).eq(row.id))
+                .filter(latest.field(progress_reports::unit_id).eq(*unit))
+                .select(diesel::dsl::max(latest.field(progress_reports::id)))
+                .single_value();
+            query = query.or_filter(progress_reports::id.nullable().eq(newest));
+        }
+        query.load(c)
+    })?;
+    let found: HashMap<UnitId, (i32, String, NaiveDateTime)> = rows
         .into_iter()
         .map(|(unit, percent, body, at)| (unit, (percent, body, at)))
         .collect();

@@ -47,10 +47,15 @@ pub(crate) fn names(
         .filter(units::id.eq_any(unit_ids))
         .select((units::id, units::name))
         .load(conn)?;
-    let people: Vec<(UserId, String)> = users::table
-        .filter(users::id.eq_any(people_ids))
-        .select((users::id, users::display_name))
-        .load(conn)?;
+    // No statement for no one: an `IN (…)` is parsed again at each use.
+    let people: Vec<(UserId, String)> = if people_ids.is_empty() {
+        Vec::new()
+    } else {
+        users::table
+            .filter(users::id.eq_any(people_ids))
+            .select((users::id, users::display_name))
+            .load(conn)?
+    };
     Ok((units.into_iter().collect(), people.into_iter().collect()))
 }
 
